@@ -1,0 +1,47 @@
+import type { TurnContext, InvokeResponse } from 'botbuilder';
+import type { Dialog, DialogContext } from 'botbuilder-dialogs';
+
+/**
+ * Who is acting, always re-derived from the incoming activity (never from card data).
+ * userId is the Entra object id (`from.aadObjectId`).
+ */
+export interface Actor {
+  userId: string;
+  name: string;
+  tenantId: string;
+}
+
+/** The `data` of an Action.Execute / Action.Submit, after the verb is taken out. */
+export type ActionData = Record<string, unknown>;
+
+/**
+ * Handles one Action.Execute verb (`adaptiveCard/action` invoke). Must return a full Adaptive
+ * Card invoke response body (Teams shows "Something went wrong" otherwise): use
+ * `cardInvokeResponse(card)` from ./invokeResponse. Rights are re-checked here, every time.
+ */
+export type ActionHandler = (context: TurnContext, actor: Actor | null, data: ActionData) => Promise<InvokeResponse>;
+
+/**
+ * A feature plugs into the root of the bot. The bot tries each feature's onMessage in order
+ * when no dialog is active (and for interruptions, see `interrupt`).
+ */
+export interface BotFeature {
+  name: string;
+  /** Dialogs added to the root DialogSet (ComponentDialogs, one per file). */
+  dialogs?: Dialog[];
+  /**
+   * Takes a top-level message when no dialog is running. Return true if handled
+   * (began a dialog or replied). `text` has @mentions removed and is trimmed.
+   */
+  onMessage?(dc: DialogContext, text: string, actor: Actor | null): Promise<boolean>;
+  /**
+   * Called while another dialog is active, before it continues. Return true if the message
+   * was answered here (the active dialog is kept and will re-prompt), e.g. "why did I get a code?"
+   * mid-invitation.
+   */
+  interrupt?(dc: DialogContext, text: string, actor: Actor | null): Promise<boolean>;
+  /** Action.Execute verbs this feature owns. Verb names are prefixed with the feature, e.g. "approval.approve". */
+  actions?: Record<string, ActionHandler>;
+  /** Lines for the welcome/help card: what a user can say. */
+  help?: Array<{ title: string; example: string; audience: 'owners' | 'guests' | 'admins' | 'everyone' }>;
+}

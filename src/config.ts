@@ -1,0 +1,236 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import dotenv from 'dotenv';
+import { z } from 'zod';
+
+/** The project root (where package.json lives), whether running from src/ via ts-jest or from dist/src. */
+export function projectRoot(): string {
+  let dir = __dirname;
+  for (;;) {
+    if (fs.existsSync(path.join(dir, 'package.json'))) return dir;
+    const parent = path.dirname(dir);
+    if (parent === dir) return process.cwd();
+    dir = parent;
+  }
+}
+
+/** Loads `.env` from the project root (never relative to the working directory). Real env vars win. */
+export function loadDotEnv(root = projectRoot()): void {
+  const file = path.join(root, '.env');
+  if (fs.existsSync(file)) dotenv.config({ path: file, quiet: true });
+}
+
+const emptyToUndefined = (v: unknown): unknown => (typeof v === 'string' && v.trim() === '' ? undefined : v);
+const optionalString = z.preprocess(emptyToUndefined, z.string().trim().min(1).optional());
+const bool = (dflt: boolean) =>
+  z.preprocess(
+    emptyToUndefined,
+    z
+      .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'expected true or false' })
+      .default(dflt ? 'true' : 'false')
+      .transform((v) => v === 'true' || v === '1' || v === 'yes'),
+  );
+const int = (dflt: number, min: number, max: number) =>
+  z.preprocess(
+    emptyToUndefined,
+    z.coerce
+      .number({ message: 'expected a whole number' })
+      .int({ message: 'expected a whole number' })
+      .min(min, { message: `expected a whole number of at least ${min}` })
+      .max(max, { message: `expected a whole number of at most ${max}` })
+      .default(dflt),
+  );
+const domainList = z.preprocess(
+  emptyToUndefined,
+  z
+    .string()
+    .default('')
+    .transform((s) =>
+      s
+        .split(/[,;\s]+/)
+        .map((d) => d.trim().toLowerCase())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.string().regex(/^[a-z0-9.-]+\.[a-z0-9-]+$/, { message: 'expected domain names separated by commas' }))),
+);
+const guid = z.preprocess(
+  emptyToUndefined,
+  z
+    .string()
+    .regex(/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/, { message: 'expected a GUID' })
+    .optional(),
+);
+const url = (dflt?: string) =>
+  z.preprocess(
+    emptyToUndefined,
+    dflt === undefined
+      ? z.url({ message: 'expected an absolute http(s) URL', protocol: /^https?$/ }).optional()
+      : z.url({ message: 'expected an absolute http(s) URL', protocol: /^https?$/ }).default(dflt),
+  );
+
+/** Every environment variable the bot reads. Keep .env.sample and the README in step with this. */
+export const envSchema = z.object({
+  PORT: int(3978, 1, 65535),
+  HOST: z.preprocess(emptyToUndefined, z.string().default('127.0.0.1')),
+  DATA_DIR: z.preprocess(emptyToUndefined, z.string().default('data')),
+  LOG_LEVEL: z.preprocess(
+    emptyToUndefined,
+    z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  ),
+
+  // Bot Framework identity. None set => local mode (loopback only, unauthenticated, demo tenant).
+  MicrosoftAppId: guid,
+  MicrosoftAppPassword: optionalString,
+  MicrosoftAppType: z.preprocess(emptyToUndefined, z.enum(['MultiTenant', 'SingleTenant', 'UserAssignedMSI']).default('SingleTenant')),
+  MicrosoftAppTenantId: guid,
+  MicrosoftAppCertificateThumbprint: optionalString,
+  MicrosoftAppCertificateKeyFile: optionalString,
+
+  // Directory (Microsoft Graph). "demo" = the embedded in-memory demo tenant.
+  DIRECTORY: z.preprocess(emptyToUndefined, z.enum(['demo', 'graph']).optional()),
+  GRAPH_TENANT_ID: guid,
+  GRAPH_CLIENT_ID: guid,
+  GRAPH_CREDENTIAL: z.preprocess(
+    emptyToUndefined,
+    z.enum(['clientSecret', 'certificate', 'managedIdentity', 'workloadIdentity']).default('clientSecret'),
+  ),
+  GRAPH_CLIENT_SECRET: optionalString,
+  GRAPH_CERTIFICATE_PATH: optionalString,
+  GRAPH_MANAGED_IDENTITY_CLIENT_ID: guid,
+  GRAPH_BASE_URL: url('https://graph.microsoft.com'),
+
+  // Invitations.
+  ALLOW_REDEMPTION_RESET: bool(false),
+  SEND_INVITATION_EMAIL: bool(false),
+
+  // Approvals.
+  APPROVAL_POLICY: z.preprocess(emptyToUndefined, z.enum(['nonOwners', 'unlistedDomains', 'always']).default('nonOwners')),
+  PARTNER_DOMAINS: domainList,
+  APPROVER_GROUP_ID: z.preprocess(emptyToUndefined, z.string().trim().optional()),
+  OWNERS_MAY_APPROVE: bool(false),
+  APPROVALS_CHANNEL_ID: optionalString,
+  APPROVAL_EXPIRY_DAYS: int(14, 1, 365),
+
+  // Bulk invitations.
+  BULK_MAX_ROWS: int(50_000, 1, 1_000_000),
+  BULK_MAX_BYTES: int(20 * 1024 * 1024, 1024, 512 * 1024 * 1024),
+  INVITES_PER_5S: int(150, 1, 150),
+  PUBLIC_BASE_URL: url(),
+  RESULTS_LINK_TTL_MINUTES: int(60, 1, 7 * 24 * 60),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+export type AuthMode =
+  | { kind: 'local' }
+  | {
+      kind: 'botFramework';
+      appId: string;
+      appType: 'MultiTenant' | 'SingleTenant' | 'UserAssignedMSI';
+      tenantId: string | undefined;
+      credential: 'password' | 'certificate' | 'managedIdentity';
+    };
+
+export interface AppConfig {
+  env: Env;
+  port: number;
+  host: string;
+  dataDir: string;
+  databaseFile: string;
+  auth: AuthMode;
+  directory: 'demo' | 'graph';
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost', '::ffff:127.0.0.1']);
+export function isLoopbackHost(host: string): boolean {
+  return LOOPBACK.has(host.toLowerCase()) || /^127(\.\d{1,3}){3}$/.test(host);
+}
+
+/**
+ * Validates the environment. Every problem names the variable and what is expected;
+ * all problems are reported at once.
+ */
+export function loadConfig(source: NodeJS.ProcessEnv = process.env, root = projectRoot()): AppConfig {
+  const parsed = envSchema.safeParse(source);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((i) => `${i.path.join('.') || '(environment)'}: ${i.message}`),
+    );
+  }
+  const env = parsed.data;
+  const problems: string[] = [];
+
+  let auth: AuthMode = { kind: 'local' };
+  if (env.MicrosoftAppId) {
+    const credential = env.MicrosoftAppPassword
+      ? 'password'
+      : env.MicrosoftAppCertificateThumbprint
+        ? 'certificate'
+        : env.MicrosoftAppType === 'UserAssignedMSI'
+          ? 'managedIdentity'
+          : null;
+    if (!credential) {
+      problems.push(
+        'MicrosoftAppPassword: required when MicrosoftAppId is set (or set MicrosoftAppCertificateThumbprint with MicrosoftAppCertificateKeyFile, or MicrosoftAppType=UserAssignedMSI)',
+      );
+    }
+    if (credential === 'certificate' && !env.MicrosoftAppCertificateKeyFile) {
+      problems.push('MicrosoftAppCertificateKeyFile: required with MicrosoftAppCertificateThumbprint (path to the PEM private key)');
+    }
+    if (env.MicrosoftAppType !== 'MultiTenant' && !env.MicrosoftAppTenantId) {
+      problems.push(`MicrosoftAppTenantId: required when MicrosoftAppType is ${env.MicrosoftAppType}`);
+    }
+    auth = {
+      kind: 'botFramework',
+      appId: env.MicrosoftAppId,
+      appType: env.MicrosoftAppType,
+      tenantId: env.MicrosoftAppTenantId,
+      credential: credential ?? 'password',
+    };
+  } else if (env.MicrosoftAppPassword || env.MicrosoftAppCertificateThumbprint) {
+    problems.push('MicrosoftAppId: required when a bot credential (MicrosoftAppPassword or certificate) is set');
+  }
+
+  if (auth.kind === 'local' && !isLoopbackHost(env.HOST)) {
+    problems.push(
+      `HOST: local mode (no MicrosoftAppId) accepts unauthenticated activities, so it only listens on loopback (127.0.0.1 or ::1), not "${env.HOST}"; configure bot credentials to listen elsewhere`,
+    );
+  }
+
+  const directory = env.DIRECTORY ?? (auth.kind === 'local' ? 'demo' : 'graph');
+  if (directory === 'graph') {
+    if (!env.GRAPH_TENANT_ID) problems.push('GRAPH_TENANT_ID: required when DIRECTORY=graph (the tenant guests are invited into)');
+    if (env.GRAPH_CREDENTIAL !== 'managedIdentity' && !env.GRAPH_CLIENT_ID) {
+      problems.push('GRAPH_CLIENT_ID: required when DIRECTORY=graph (the app registration holding the Graph permissions)');
+    }
+    if (env.GRAPH_CREDENTIAL === 'clientSecret' && !env.GRAPH_CLIENT_SECRET) {
+      problems.push('GRAPH_CLIENT_SECRET: required when GRAPH_CREDENTIAL=clientSecret');
+    }
+    if (env.GRAPH_CREDENTIAL === 'certificate' && !env.GRAPH_CERTIFICATE_PATH) {
+      problems.push('GRAPH_CERTIFICATE_PATH: required when GRAPH_CREDENTIAL=certificate (PEM with private key)');
+    }
+  }
+  if (env.APPROVER_GROUP_ID === undefined && directory === 'graph') {
+    problems.push('APPROVER_GROUP_ID: required when DIRECTORY=graph (the group whose members approve invitations)');
+  }
+
+  if (problems.length) throw new ConfigError(problems);
+
+  const dataDir = path.resolve(root, env.DATA_DIR);
+  return {
+    env,
+    port: env.PORT,
+    host: env.HOST,
+    dataDir,
+    databaseFile: path.join(dataDir, 'bot.sqlite'),
+    auth,
+    directory,
+  };
+}

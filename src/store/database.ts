@@ -1,0 +1,56 @@
+import Database from 'better-sqlite3';
+import fs from 'node:fs';
+import path from 'node:path';
+
+export type SqliteDatabase = Database.Database;
+
+/**
+ * A schema change owned by one module. Ids are unique across the app and never reused:
+ * "<module>/<NNN>-<what>", e.g. "invitations/001-create". They run once, in the order given.
+ */
+export interface Migration {
+  id: string;
+  up: string | ((db: SqliteDatabase) => void);
+}
+
+/**
+ * Opens (creating if needed) the embedded SQLite database and applies pending migrations.
+ * WAL + busy_timeout let a second process open the same file safely; each migration runs
+ * in an IMMEDIATE transaction so two processes starting at once cannot both apply it.
+ */
+export function openDatabase(file: string, migrations: readonly Migration[]): SqliteDatabase {
+  if (file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  const db = new Database(file);
+  db.pragma('busy_timeout = 5000');
+  if (file !== ':memory:') db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('foreign_keys = ON');
+  applyMigrations(db, migrations);
+  return db;
+}
+
+export function applyMigrations(db: SqliteDatabase, migrations: readonly Migration[]): string[] {
+  const seen = new Set<string>();
+  for (const m of migrations) {
+    if (seen.has(m.id)) throw new Error(`Duplicate migration id: ${m.id}`);
+    seen.add(m.id);
+  }
+  db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+    id TEXT PRIMARY KEY,
+    applied_at TEXT NOT NULL
+  )`);
+  const applied: string[] = [];
+  const isApplied = db.prepare<[string], { id: string }>('SELECT id FROM schema_migrations WHERE id = ?');
+  const record = db.prepare('INSERT INTO schema_migrations (id, applied_at) VALUES (?, ?)');
+  for (const m of migrations) {
+    const run = db.transaction(() => {
+      if (isApplied.get(m.id)) return;
+      if (typeof m.up === 'string') db.exec(m.up);
+      else m.up(db);
+      record.run(m.id, new Date().toISOString());
+      applied.push(m.id);
+    });
+    run.immediate();
+  }
+  return applied;
+}
