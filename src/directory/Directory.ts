@@ -55,6 +55,13 @@ export interface InvitationResult {
   userId: string;
   /** Graph `status`: nearly always "PendingAcceptance". */
   status: string;
+  /**
+   * True when POST /invitations' answer was lost (connection reset, 504) and the result was rebuilt
+   * from the directory: the guest exists, but redeemUrl is then the tenant-context My Apps link
+   * (through which a guest can also redeem), not the personal link Graph returned, and
+   * invitationId is empty.
+   */
+  recovered?: boolean;
 }
 
 export interface AddMembersResult {
@@ -128,6 +135,12 @@ export interface TenantPolicies {
   redemptionPrecedence: RedemptionPrecedence | null;
   b2bDomainPolicy: B2bDomainPolicy;
   sharePoint: SharePointSharingSettings;
+  /**
+   * Optional surfaces that could not be read (permission not granted, feature absent), e.g.
+   * "sharePoint", "b2bDomainPolicy": their fields hold Microsoft's defaults, not the tenant's
+   * real settings, so advice built on them is "likely", not "certain". Absent when all were read.
+   */
+  unreadable?: string[];
 }
 
 export interface ExternalDomainInfo {

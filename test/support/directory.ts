@@ -1,0 +1,43 @@
+/**
+ * Builders for tests that need a directory: the demo tenant in a FakeDirectory with a clock
+ * that only moves when the test says so.
+ */
+import { FakeDirectory } from '../../src/directory/FakeDirectory';
+import { demoTenantFixture, DEMO } from '../../src/directory/demoTenant';
+import type { TenantFixture } from '../../src/directory/fixture';
+
+export { DEMO };
+
+/** The instant demo directories start at. */
+export const DEMO_NOW = '2025-01-15T09:00:00.000Z';
+
+export interface TestClock {
+  (): Date;
+  /** Moves the clock forward. */
+  advance(ms: number): void;
+  set(iso: string): void;
+}
+
+export function fixedClock(iso: string = DEMO_NOW): TestClock {
+  let now = Date.parse(iso);
+  const clock = (() => new Date(now)) as TestClock;
+  clock.advance = (ms: number) => {
+    now += ms;
+  };
+  clock.set = (next: string) => {
+    now = Date.parse(next);
+  };
+  return clock;
+}
+
+/**
+ * A FakeDirectory seeded with the demo tenant. `tweak` changes the fixture first, e.g.
+ * `demoDirectory({ tweak: (t) => { t.policies.allowInvitesFrom = 'none'; } })`.
+ */
+export function demoDirectory(
+  options: { clock?: TestClock; tweak?: (fixture: TenantFixture) => void; idSeed?: number } = {},
+): FakeDirectory {
+  const fixture = demoTenantFixture();
+  options.tweak?.(fixture);
+  return new FakeDirectory(fixture, { clock: options.clock ?? fixedClock(), idSeed: options.idSeed ?? 1 });
+}
