@@ -1,0 +1,36 @@
+/**
+ * Builds the Directory the app runs against, from AppConfig. The only place that chooses between
+ * the embedded demo tenant and Microsoft Graph; nothing outside src/directory imports the Graph SDK.
+ */
+import type { TokenCredential } from '@azure/identity';
+import type { Logger } from 'pino';
+import type { AppConfig } from '../config';
+import type { Directory } from './Directory';
+import { FakeDirectory } from './FakeDirectory';
+import { demoTenantFixture } from './demoTenant';
+import { GraphDirectory, type GraphDirectoryOptions } from './GraphDirectory';
+import { createGraphCredential } from './credential';
+
+export interface CreateDirectoryOptions {
+  /** Use this credential instead of the one AppConfig describes (tests: a fake TokenCredential). */
+  credential?: TokenCredential;
+  /** Retry tuning for GraphDirectory (tests: small delay scale). */
+  graph?: Pick<GraphDirectoryOptions, 'maxRetries' | 'retryDelaySeconds' | 'delayScale' | 'sleep'>;
+}
+
+export function createDirectory(config: AppConfig, logger?: Logger, options: CreateDirectoryOptions = {}): Directory {
+  if (config.directory === 'demo') {
+    logger?.info('directory: embedded demo tenant "Contoso (demo)"');
+    return new FakeDirectory(demoTenantFixture());
+  }
+  const credential = options.credential ?? createGraphCredential(config.env);
+  const baseUrl = config.env.GRAPH_BASE_URL;
+  logger?.info({ baseUrl, credential: options.credential ? 'injected' : config.env.GRAPH_CREDENTIAL }, 'directory: Microsoft Graph');
+  return new GraphDirectory({
+    credential,
+    baseUrl,
+    tenantId: config.env.GRAPH_TENANT_ID,
+    logger,
+    ...options.graph,
+  });
+}
