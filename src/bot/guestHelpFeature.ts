@@ -1,0 +1,517 @@
+import type { Attachment, InvokeResponse } from 'botbuilder';
+import type { Directory, DirectoryUser, TenantPolicies } from '../directory/Directory';
+import { extractEmail, type EmailAddress } from '../domain/email';
+import type { SignInAdvice, SignInMethod } from '../domain/signInAdvice';
+import {
+  methodFromIdentities,
+  methodLabel,
+  OTP_CODE_VALID_MINUTES,
+  OTP_SESSION_HOURS,
+  RESET_NEEDED_WARNING,
+  signInUrlFor,
+} from '../domain/signInRules';
+import type { Logger } from '../logger';
+import type { ResetRequestSink } from '../store/resetRequests';
+import { InvalidEmailError, type SignInAdvisorPort } from '../usecases/signInAdvisor';
+import { expandCard, renderCard, cardAttachment, type AdaptiveCard } from './cards';
+import {
+  GUEST_HELP_DIALOG_ID,
+  GuestHelpDialog,
+  type GuestHelpDialogOptions,
+  type GuestHelpResponder,
+  type GuestHelpTopic,
+} from './dialogs/GuestHelpDialog';
+import type { Actor, BotFeature } from './feature';
+import { cardInvokeResponse } from './invokeResponse';
+
+export const RESET_VERB = 'guestHelp.requestReset';
+
+export interface GuestHelpServices {
+  directory: Directory;
+  advisor: SignInAdvisorPort;
+  resetRequests: ResetRequestSink;
+  logger?: Pick<Logger, 'info' | 'warn'>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Understanding the question
+
+const SIGN_IN_WORDS = /\b(sign[- ]?in|log[- ]?in|signin|login|get|method|account)\b/i;
+const OTHER_FEATURES = /^\s*(invite|add|remove|approve|reject|bulk|import|upload)\b|\b(csv|approv\w*)\b/i;
+const QUESTION = /\?\s*$|^\s*(why|how|what|where|when|who|which|can|could|do|does|did|is|are|will|should)\b/i;
+const GUEST_WORDS = /\b(guest|sign\w*|log\w*|access|account|password|code|site|files?|library|teams)\b/i;
+
+/** What a message asks, or null when it is none of guest help's business. */
+export function classifyGuestQuestion(text: string): GuestHelpTopic | null {
+  const t = text.trim();
+  if (!t) return null;
+  const mentionsAddress = extractEmail(t).kind !== 'none';
+  if (mentionsAddress) {
+    return SIGN_IN_WORDS.test(t) && !OTHER_FEATURES.test(t) ? 'advice' : null;
+  }
+  if (/\bwhat\s+(sign[- ]?in|login)\b.*\b(get|use|have)\b|\bwhat will (they|he|she|the guest) (get|use)\b/i.test(t)) {
+    return 'advice';
+  }
+  if (/\b(codes?|passcodes?|otp|one[- ]time)\b/i.test(t)) return 'otp';
+  if (/\b(sync\w*|onedrive)\b/i.test(t)) return 'sync';
+  if (
+    /\b(lost|lose|losing|removed|revoked|no longer|can'?t|cannot|denied)\b.*\baccess\b|\baccess\b.*\b(lost|removed|revoked|denied|gone)\b|\blocked out\b/i.test(t)
+  ) {
+    return 'lostAccess';
+  }
+  if (/^\s*(guest help|help me sign in|sign-?in help)\s*[.!?]*\s*$/i.test(t)) return 'menu';
+  return null;
+}
+
+/** An unrecognised question that guest help should answer with its menu rather than a guess. */
+function isUnansweredGuestQuestion(text: string, askerIsGuest: boolean): boolean {
+  if (!QUESTION.test(text) || OTHER_FEATURES.test(text) || /\binvit\w*/i.test(text)) return false;
+  return askerIsGuest || GUEST_WORDS.test(text);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Who is asking
+
+type Asker =
+  | { kind: 'unknown'; policies: TenantPolicies }
+  | { kind: 'member'; policies: TenantPolicies; user: DirectoryUser }
+  | {
+      kind: 'guest';
+      policies: TenantPolicies;
+      user: DirectoryUser;
+      email: string | null;
+      advice: SignInAdvice | null;
+      /** How they redeemed; null while pending or unknown. */
+      method: SignInMethod | null;
+    };
+
+function guestAddress(user: DirectoryUser): string | null {
+  return user.mail ?? user.otherMails[0] ?? null;
+}
+
+function day(iso: string | null): string {
+  return iso ? iso.slice(0, 10) : 'an earlier date';
+}
+
+// ---------------------------------------------------------------------------------------------
+// Answers
+
+export class GuestHelpAnswers implements GuestHelpResponder {
+  constructor(private readonly services: GuestHelpServices) {}
+
+  async whoIsAsking(actor: Actor | null): Promise<Asker> {
+    const policies = await this.services.directory.readPolicies();
+    // The actor id is only meaningful in the tenant whose directory we read.
+    if (!actor || actor.tenantId !== policies.tenantId) return { kind: 'unknown', policies };
+    const user = await this.services.directory.getUser(actor.userId);
+    if (!user) return { kind: 'unknown', policies };
+    if (user.kind === 'member') return { kind: 'member', policies, user };
+    const email = guestAddress(user);
+    let advice: SignInAdvice | null = null;
+    if (email) {
+      try {
+        advice = await this.services.advisor.advise(email);
+      } catch (e) {
+        if (!(e instanceof InvalidEmailError)) throw e;
+      }
+    }
+    const method =
+      user.externalUserState === 'Accepted' ? methodFromIdentities(user.identities, policies) : null;
+    return { kind: 'guest', policies, user, email, advice, method };
+  }
+
+  async answer(topic: Exclude<GuestHelpTopic, 'advice'>, actor: Actor | null): Promise<Attachment> {
+    if (topic === 'menu') return menuCard();
+    const asker = await this.whoIsAsking(actor);
+    switch (topic) {
+      case 'otp':
+        return cardAttachment(otpCard(asker));
+      case 'sync':
+        return renderCard('syncHelp', syncData(asker));
+      case 'lostAccess':
+        return renderCard('lostAccessHelp', lostAccessData(asker));
+    }
+  }
+
+  async advice(email: EmailAddress, actor: Actor | null): Promise<Attachment> {
+    const asker = await this.whoIsAsking(actor);
+    const advice = await this.services.advisor.advise(email.address);
+    // Guests may ask about anyone, but only members learn who else is in the directory.
+    const askingAboutSelf = asker.kind === 'guest' && asker.user.id === advice.existing?.userId;
+    const redact = asker.kind !== 'member' && advice.existing !== null && !askingAboutSelf;
+    return renderCard('signInAdvice', adviceData(redact ? redacted(advice) : advice, email, asker.policies));
+  }
+
+  async requestReset(actor: Actor | null): Promise<InvokeResponse> {
+    const asker = await this.whoIsAsking(actor);
+    if (asker.kind !== 'guest' || asker.user.externalUserState !== 'Accepted' || !actor) {
+      return cardInvokeResponse(
+        expandCard('guestOtpHelp', {
+          ...otpCardData(asker),
+          showReset: false,
+          hasResetStatus: true,
+          resetStatus:
+            'Only guests who have accepted their invitation can ask for a sign-in reset, so nothing was recorded.',
+        }),
+      );
+    }
+    const receipt = await this.services.resetRequests.submit({
+      tenantId: asker.policies.tenantId,
+      userId: asker.user.id,
+      userName: asker.user.displayName,
+      email: asker.email ?? asker.user.userPrincipalName,
+      redeemedWith: asker.method,
+      reason:
+        asker.advice?.warnings.includes(RESET_NEEDED_WARNING) === true
+          ? 'Redeemed with a one-time passcode; their organisation now has Microsoft Entra ID.'
+          : `Asked from the guest help card (signs in with: ${asker.method ? methodLabel(asker.method) : 'unknown'}).`,
+    });
+    this.services.logger?.info(
+      { userId: asker.user.id, requestId: receipt.request.id, alreadyOpen: receipt.alreadyOpen },
+      'redemption reset requested',
+    );
+    const resetStatus = receipt.alreadyOpen
+      ? `You already asked on ${day(receipt.request.requestedAt)}. Your request is recorded; an admin will review it.`
+      : 'Recorded: an admin will review your request. Nothing changes until they reset your sign-in; then you accept the invitation again with your current account.';
+    return cardInvokeResponse(
+      expandCard('guestOtpHelp', { ...otpCardData(asker), showReset: false, hasResetStatus: true, resetStatus }),
+    );
+  }
+}
+
+function menuCard(): Attachment {
+  return renderCard('guestHelpMenu', {
+    title: 'Guest help',
+    intro: "I'm not sure what you're asking. Here is what I can answer:",
+    questions: [
+      { title: 'Why do I get a code?', example: 'why did I get a code?' },
+      { title: 'My code expired', example: 'my code expired' },
+      { title: 'How do I sync files?', example: 'how do I sync?' },
+      { title: 'I lost access', example: 'I lost access' },
+      { title: 'What sign-in will someone get?', example: 'what sign-in will they get?' },
+    ],
+  });
+}
+
+const OTP_FACTS = (policies: TenantPolicies): string[] => [
+  `A code is valid for ${OTP_CODE_VALID_MINUTES} minutes. If it expired, choose "Send code" again on the sign-in page to get a new one.`,
+  `After you sign in, your session lasts ${OTP_SESSION_HOURS} hours; after that you get a new code.`,
+  `Always sign in through a link that names ${policies.tenantDisplayName}: ${signInUrlFor(policies.tenantId)}. Links without it (the plain Teams or My Apps address) fail for passcode guests.`,
+];
+
+interface OtpCardData extends Record<string, unknown> {
+  title: string;
+  intro: string;
+  why: string[];
+  facts: string[];
+  resetAdvice: string[];
+  hasTenantLink: boolean;
+  tenantSignInUrl: string;
+  tenantName: string;
+  showReset: boolean;
+  hasResetStatus: boolean;
+  resetStatus: string;
+}
+
+function otpCardData(asker: Asker): OtpCardData {
+  const policies = asker.policies;
+  const base: OtpCardData = {
+    title: 'Why you get a one-time passcode',
+    intro: '',
+    why: [],
+    facts: [],
+    resetAdvice: [],
+    hasTenantLink: false,
+    tenantSignInUrl: signInUrlFor(policies.tenantId),
+    tenantName: policies.tenantDisplayName,
+    showReset: false,
+    hasResetStatus: false,
+    resetStatus: '',
+  };
+  if (asker.kind === 'unknown') {
+    return {
+      ...base,
+      intro: `I can't look up your account from this chat, so here is how one-time passcodes work for guests of ${policies.tenantDisplayName}.`,
+      why: [
+        'Entra sends a one-time passcode only when nothing else applies: no Microsoft Entra work or school account for your address, no federation with your organisation, no Google federation, and no personal Microsoft account used.',
+      ],
+      facts: OTP_FACTS(policies),
+      hasTenantLink: true,
+    };
+  }
+  if (asker.kind === 'member') {
+    return {
+      ...base,
+      title: 'About sign-in codes',
+      intro: `You are a member of ${policies.tenantDisplayName}, not a guest, so guest one-time passcodes don't apply to you. A code you received is likely a verification step of your own sign-in (multi-factor authentication); your IT help desk can help.`,
+    };
+  }
+  const { user } = asker;
+  const domain = asker.advice?.domain ?? (asker.email ?? '').split('@')[1] ?? 'your domain';
+  if (user.externalUserState !== 'Accepted') {
+    const advice = asker.advice;
+    return {
+      ...base,
+      title: 'Your invitation is not accepted yet',
+      intro: `You haven't accepted your invitation to ${policies.tenantDisplayName} yet. ${advice?.method ? `When you do, you will most likely sign in with a ${methodLabel(advice.method)}${advice.otherwise ? ` (otherwise: ${methodLabel(advice.otherwise)})` : ''}.` : ''}`.trim(),
+      why: advice?.reasons ?? [],
+      facts: advice && (advice.method === 'emailOneTimePasscode' || advice.otherwise === 'emailOneTimePasscode') ? OTP_FACTS(policies) : [],
+      hasTenantLink: advice?.tenantSignInUrl !== null && advice?.tenantSignInUrl !== undefined,
+    };
+  }
+  if (asker.method !== 'emailOneTimePasscode') {
+    const label = asker.method ? methodLabel(asker.method) : 'the account you used when you accepted';
+    return {
+      ...base,
+      title: 'You do not sign in with one-time passcodes',
+      intro: `You sign in to ${policies.tenantDisplayName} with your ${label}, not with guest one-time passcodes. A code you received is likely a verification step (multi-factor authentication) of that sign-in.`,
+      resetAdvice: [
+        'If you want to sign in with a different kind of account, an admin can reset your sign-in; you then accept the invitation again.',
+      ],
+      showReset: true,
+    };
+  }
+  const nowHasTenant = asker.advice?.warnings.includes(RESET_NEEDED_WARNING) === true;
+  return {
+    ...base,
+    intro: `${user.displayName}, you accepted your invitation to ${policies.tenantDisplayName} on ${day(user.externalUserStateChangeDateTime)} with a one-time passcode sent to ${asker.email ?? 'your email address'}.`,
+    why: [
+      `Entra uses a one-time passcode only when nothing else applies. When you accepted, it found no Microsoft Entra work or school account for ${domain}, no federation with your organisation, and you did not sign in with a personal Microsoft account.`,
+      'Entra keeps the method chosen when you accepted, so you keep getting codes.',
+    ],
+    facts: OTP_FACTS(policies),
+    resetAdvice: nowHasTenant
+      ? [
+          `${domain} now has Microsoft Entra ID (a work account), but that does not change how you sign in here until an admin resets your sign-in (redemption).`,
+          'After the reset you accept the invitation again with your work account, and OneDrive sync becomes possible.',
+        ]
+      : [
+          'If you have since got a work or school account or a Microsoft account for this address, nothing changes until an admin resets your sign-in (redemption).',
+        ],
+    hasTenantLink: true,
+    showReset: true,
+  };
+}
+
+function otpCard(asker: Asker): AdaptiveCard {
+  return expandCard('guestOtpHelp', otpCardData(asker));
+}
+
+const SYNC_REQUIREMENTS = [
+  'A Microsoft Entra work or school account: personal accounts (Microsoft account, Google, one-time passcode) cannot sync.',
+  'Content shared with you at site, library or folder level: single shared files cannot be synced.',
+  'A real guest account: content reached through an "Anyone" link cannot be synced.',
+];
+
+function syncSteps(email: string | null, tenantName: string): string[] {
+  return [
+    'Open the site, library or folder from the link you were given, and sign in with your work or school account.',
+    'Browse to the library or folder you want, then select Sync.',
+    'When the browser asks to open "Microsoft OneDrive", allow it.',
+    `If OneDrive asks you to sign in, use the same address${email ? ` (${email})` : ''}.`,
+    `Confirm where to put the files: they go in a folder named after ${tenantName}.`,
+    'Close the wizard; the files start syncing (the OneDrive cloud icon shows progress).',
+  ];
+}
+
+function syncData(asker: Asker): Record<string, unknown> {
+  const policies = asker.policies;
+  const link = signInUrlFor(policies.tenantId);
+  const common = {
+    title: 'Syncing shared files with OneDrive',
+    requirements: SYNC_REQUIREMENTS,
+    steps: [] as string[],
+    alternatives: [] as string[],
+    tenantSignInUrl: link,
+    tenantName: policies.tenantDisplayName,
+    hasTenantLink: false,
+    showReset: false,
+  };
+  const browserAlternatives = [
+    `Open the files in your browser, signing in through ${link}.`,
+    'Use the Files tab of the team (or channel) in Teams.',
+  ];
+  if (asker.kind === 'unknown') {
+    return { ...common, summary: "I can't look up your account from this chat; here is what sync needs and how to set it up.", steps: syncSteps(null, policies.tenantDisplayName) };
+  }
+  if (asker.kind === 'member') {
+    return {
+      ...common,
+      summary: `You are a member of ${policies.tenantDisplayName}: open the library and select Sync. The guest requirements below do not apply to you.`,
+      requirements: [],
+    };
+  }
+  if (asker.user.externalUserState !== 'Accepted') {
+    const method = asker.advice?.method ?? null;
+    return {
+      ...common,
+      summary: `Accept your invitation first. ${method === 'workOrSchoolAccount' ? 'You will sign in with your work or school account, so sync will be available.' : 'With the sign-in you are likely to get, sync will not be available; the browser and Teams will work.'}`,
+      alternatives: method === 'workOrSchoolAccount' ? [] : browserAlternatives,
+    };
+  }
+  if (asker.method === 'workOrSchoolAccount') {
+    return {
+      ...common,
+      summary: 'You sign in with your work or school account, so you can sync libraries and folders shared with you.',
+      steps: syncSteps(asker.email, policies.tenantDisplayName),
+    };
+  }
+  const label = asker.method ? methodLabel(asker.method) : 'an account that is not a work or school account';
+  const otp = asker.method === 'emailOneTimePasscode';
+  const nowHasTenant = asker.advice?.warnings.includes(RESET_NEEDED_WARNING) === true;
+  return {
+    ...common,
+    summary: `Sync is not available to you: you sign in with a ${label}, and OneDrive B2B Sync needs a Microsoft Entra work or school account.`,
+    alternatives: [
+      ...browserAlternatives,
+      ...(nowHasTenant
+        ? ['Your organisation now has Microsoft Entra ID: ask an admin to reset your sign-in; after you accept again with your work account, sync works.']
+        : []),
+    ],
+    hasTenantLink: otp,
+    showReset: nowHasTenant,
+  };
+}
+
+function lostAccessData(asker: Asker): Record<string, unknown> {
+  const policies = asker.policies;
+  const keepInMind = [
+    'Files you synced stay on your device after access is removed; they simply stop updating.',
+    'If access was removed by mistake, a site owner can add you back; a new invitation is only needed if your guest account was deleted.',
+  ];
+  if (asker.kind === 'guest' && asker.method === 'emailOneTimePasscode') {
+    keepInMind.unshift(
+      `If you only cannot sign in: one-time passcode guests must use a link that names ${policies.tenantDisplayName}, such as ${signInUrlFor(policies.tenantId)}.`,
+    );
+  }
+  return {
+    title: 'If you lost access',
+    intro: `When a site owner removes your permission, or your guest account in ${policies.tenantDisplayName} is deleted, you can no longer open what was shared with you.`,
+    whatYouSee: [
+      'OneDrive shows a notification that the library cannot be synced.',
+      'The OneDrive icon in the notification area shows an error.',
+      'In the OneDrive activity center, a banner says "One or more libraries could not be synced"; select it to see how to resolve it.',
+      'In the browser or in Teams, the site or files say you do not have access.',
+    ],
+    keepInMind,
+    whoToAsk:
+      asker.kind === 'member'
+        ? ['Your IT help desk, or an owner of the site.']
+        : ['The person who invited you, or an owner of the team or site you were using.'],
+  };
+}
+
+function redacted(advice: SignInAdvice): SignInAdvice {
+  return {
+    ...advice,
+    reasons: ['This address already has a guest account here. Ask the site owner or the person who invited them for details.'],
+    guestNextSteps: [],
+    warnings: [],
+    existing: null,
+  };
+}
+
+function adviceData(advice: SignInAdvice, email: EmailAddress, policies: TenantPolicies): Record<string, unknown> {
+  let methodLine: string;
+  if (advice.subject === 'blocked') methodLine = 'None: an invitation would be refused';
+  else if (advice.subject === 'internalUser') methodLine = `Internal ${policies.tenantDisplayName} account: no invitation needed`;
+  else if (advice.method === null) methodLine = 'Unknown';
+  else if (advice.confidence === 'depends' || (advice.otherwise && advice.method === 'microsoftAccount')) {
+    methodLine = `${cap(methodLabel(advice.method))} if they have one; otherwise ${methodLabel(advice.otherwise ?? 'emailOneTimePasscode')}`;
+  } else methodLine = cap(methodLabel(advice.method));
+  const confidenceLine =
+    advice.confidence === 'certain'
+      ? "Certain: decided by the tenant's settings and the domain"
+      : advice.confidence === 'likely'
+        ? 'Likely: something could not be checked just now'
+        : 'Depends on whether they have a personal Microsoft account, which cannot be known in advance';
+  const syncLine = advice.syncAvailable === true ? 'Available' : advice.syncAvailable === false ? 'Not available' : 'Depends on how they sign in';
+  return {
+    title: advice.subject === 'existingGuest' ? 'How this guest signs in' : 'Which sign-in they will get',
+    email: email.display,
+    fallbackText: `${email.display}: ${methodLine}.`,
+    methodLine,
+    confidenceLine,
+    syncLine,
+    isBlocked: advice.blockedBy !== null,
+    blockedExplanation: advice.blockedBy?.explanation ?? '',
+    blockedWhoCanChange: advice.blockedBy?.whoCanChange ?? '',
+    reasons: advice.reasons,
+    nextSteps: advice.guestNextSteps,
+    warnings: advice.warnings,
+    hasTenantLink: advice.tenantSignInUrl !== null,
+    tenantSignInUrl: advice.tenantSignInUrl ?? '',
+    tenantName: policies.tenantDisplayName,
+  };
+}
+
+function cap(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The feature
+
+/**
+ * Guest help: "why did I get a code?", "how do I sync?", "I lost access", "what sign-in will
+ * jane@x.com get?", and the reset-request button. Best placed last among the features, since
+ * it answers unrecognised guest questions with its menu.
+ */
+export function createGuestHelpFeature(services: GuestHelpServices): BotFeature {
+  const answers = new GuestHelpAnswers(services);
+  const dialog = new GuestHelpDialog(answers);
+
+  return {
+    name: 'guestHelp',
+    dialogs: [dialog],
+
+    async onMessage(dc, text, actor) {
+      // Menu buttons send the question as text (imBack); hosts without imBack send it as value.
+      const value = dc.context.activity.value as { guestHelpQuestion?: unknown } | undefined;
+      const question = text || (typeof value?.guestHelpQuestion === 'string' ? value.guestHelpQuestion : '');
+      const topic = classifyGuestQuestion(question);
+      if (topic) {
+        const options: GuestHelpDialogOptions = { topic, text: question };
+        await dc.beginDialog(GUEST_HELP_DIALOG_ID, options);
+        return true;
+      }
+      if (!QUESTION.test(question)) return false;
+      const asker = await answers.whoIsAsking(actor);
+      if (!isUnansweredGuestQuestion(question, asker.kind === 'guest')) return false;
+      await dc.context.sendActivity({ attachments: [menuCard()] });
+      return true;
+    },
+
+    async interrupt(dc, text, actor) {
+      const topic = classifyGuestQuestion(text);
+      if (topic === 'otp') {
+        await dc.context.sendActivity({ attachments: [await answers.answer('otp', actor)] });
+        return true;
+      }
+      if (topic === 'advice') {
+        const found = extractEmail(text);
+        if (found.kind === 'one') {
+          await dc.context.sendActivity({ attachments: [await answers.advice(found.email, actor)] });
+        } else {
+          // Mid-flow we must not take the next message for ourselves: it belongs to the active dialog.
+          await dc.context.sendActivity(
+            'Ask me with the address, for example: "what sign-in will jane@fabrikam.com get?" — we carry on where we were.',
+          );
+        }
+        return true;
+      }
+      return false;
+    },
+
+    actions: {
+      [RESET_VERB]: async (_context, actor) => answers.requestReset(actor),
+    },
+
+    help: [
+      { title: 'Why do I get a sign-in code?', example: 'why did I get a code?', audience: 'guests' },
+      { title: 'How do I sync the files?', example: 'how do I sync?', audience: 'guests' },
+      { title: 'I lost access', example: 'I lost access', audience: 'guests' },
+      { title: 'Which sign-in will a guest get?', example: 'what sign-in will jane@fabrikam.com get?', audience: 'everyone' },
+    ],
+  };
+}

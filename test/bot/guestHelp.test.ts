@@ -1,0 +1,274 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import Ajv from 'ajv';
+import addFormats from 'ajv-formats';
+import draft06 from 'ajv/dist/refs/json-schema-draft-06.json';
+import type { Activity } from 'botbuilder';
+import { ComponentDialog, TextPrompt, WaterfallDialog } from 'botbuilder-dialogs';
+import type { BotFeature } from '../../src/bot/feature';
+import { createGuestHelpFeature, classifyGuestQuestion } from '../../src/bot/guestHelpFeature';
+import { resetRequestMigrations, ResetRequestStore } from '../../src/store/resetRequests';
+import { SignInAdvisor } from '../../src/usecases/signInAdvisor';
+import { DEMO, demoDirectory } from '../support/directory';
+import { featureHarness, visibleText, type Person } from '../support/guestHelpHarness';
+import { memoryStore } from '../support/store';
+
+const JORDAN: Person = DEMO.users.jordan;
+const MEGAN: Person = DEMO.users.megan;
+const LEE_GU: Person = DEMO.users.leeGu;
+const LINK = `https://myapps.microsoft.com/?tenantid=${DEMO.tenantId}`;
+
+/** Stands in for the invitation flow: asks for a name, then an address, then says what it got. */
+class StandInInviteDialog extends ComponentDialog {
+  constructor() {
+    super('standInInvite');
+    this.addDialog(new TextPrompt('text'));
+    this.addDialog(
+      new WaterfallDialog('steps', [
+        (step) => step.prompt('text', "What is the guest's name?"),
+        async (step) => {
+          (step.values as Record<string, unknown>).name = step.result;
+          return step.prompt('text', "What is the guest's email address?");
+        },
+        async (step) => {
+          await step.context.sendActivity(`Inviting ${String((step.values as Record<string, unknown>).name)} <${String(step.result)}>`);
+          return step.endDialog();
+        },
+      ]),
+    );
+    this.initialDialogId = 'steps';
+  }
+}
+
+const standInInvite: BotFeature = {
+  name: 'standInInvite',
+  dialogs: [new StandInInviteDialog()],
+  async onMessage(dc, text) {
+    if (text !== 'invite') return false;
+    await dc.beginDialog('standInInvite');
+    return true;
+  },
+};
+
+function setup() {
+  const directory = demoDirectory();
+  const store = memoryStore(resetRequestMigrations);
+  const resetRequests = new ResetRequestStore(store.db, () => new Date('2025-01-15T09:00:00Z'), store.audit);
+  const feature = createGuestHelpFeature({ directory, advisor: new SignInAdvisor(directory), resetRequests });
+  const bot = featureHarness([standInInvite, feature]);
+  return {
+    directory,
+    store,
+    bot,
+    say: (person: Person, text: string) => bot.say(person, text, DEMO.tenantId),
+  };
+}
+
+function cardOf(replies: ReadonlyArray<Partial<Activity>>): Record<string, unknown> {
+  const card = replies.flatMap((r) => r.attachments ?? [])[0]?.content as Record<string, unknown> | undefined;
+  if (!card) throw new Error(`expected a card, got: ${visibleText(replies)}`);
+  return card;
+}
+
+describe('guest help through the bot', () => {
+  it('Jordan (OTP guest, Tailspin Toys now on Entra) asks "why did I get a code?" and gets the facts and the reset advice', async () => {
+    const { say } = setup();
+    const replies = await say(JORDAN, 'why did I get a code?');
+    const shown = visibleText(replies);
+    expect(shown).toContain('30 minutes');
+    expect(shown).toContain('24 hours');
+    expect(shown).toContain(LINK);
+    expect(shown).toMatch(/tailspintoys\.com now has Microsoft Entra ID/);
+    expect(shown).toMatch(/until an admin resets your sign-in/);
+    const card = cardOf(replies);
+    expect(card.fallbackText).toBeTruthy();
+    expect(JSON.stringify(card.actions)).toContain('"verb":"guestHelp.requestReset"');
+    expect(JSON.stringify(card.actions)).toContain('Ask an admin to reset my sign-in');
+  });
+
+  it('"code expired" is understood as the same question', async () => {
+    const { say } = setup();
+    expect(visibleText(await say(JORDAN, 'my code expired'))).toContain('30 minutes');
+  });
+
+  it('Jordan asks "how do I sync?" and is told plainly sync is unavailable with OTP, and what works instead', async () => {
+    const { say } = setup();
+    const shown = visibleText(await say(JORDAN, 'how do I sync?'));
+    expect(shown).toMatch(/Sync is not available to you: you sign in with a one-time passcode sent by email/);
+    expect(shown).toMatch(/browser/);
+    expect(shown).toMatch(/Files tab of the team/);
+    expect(shown).not.toMatch(/select Sync/);
+  });
+
+  it('a member asking how to sync is not given the guest story', async () => {
+    const { say } = setup();
+    expect(visibleText(await say(MEGAN, 'how do I sync this library?'))).toMatch(/You are a member of Contoso \(demo\)/);
+  });
+
+  it('"I lost access" explains what the guest sees and that synced copies stay', async () => {
+    const { say } = setup();
+    const shown = visibleText(await say(JORDAN, 'I lost access to the site'));
+    expect(shown).toMatch(/One or more libraries could not be synced/);
+    expect(shown).toMatch(/stay on your device/);
+    expect(shown).toMatch(/owner/);
+  });
+
+  it.each([
+    ['someone@gmail.com', /Google account/],
+    ['someone@fabrikam.com', /Work or school account/],
+    ['someone@wingtiptoys.com', /SAML\/WS-Fed federation/],
+  ])('Megan asks what sign-in %s will get', async (address, expected) => {
+    const { say } = setup();
+    const replies = await say(MEGAN, `what sign-in will ${address} get?`);
+    const card = cardOf(replies);
+    expect(JSON.stringify(card.body)).toMatch(expected);
+    expect(JSON.stringify(card.body)).toContain(address);
+  });
+
+  it('Megan asks about litware.com and is told the B2B block list refuses it, and who can change that', async () => {
+    const { say } = setup();
+    const shown = visibleText(await say(MEGAN, 'what sign-in will chris@litware.com get?'));
+    expect(shown).toMatch(/An invitation would be refused/);
+    expect(shown).toMatch(/litware\.com is on the tenant's B2B block list/);
+    expect(shown).toMatch(/Global Administrator/);
+  });
+
+  it('asking without an address makes the bot ask for one, and a bad one is explained', async () => {
+    const { say } = setup();
+    expect(visibleText(await say(MEGAN, 'what sign-in will they get?'))).toMatch(/Which email address should I check/);
+    expect(visibleText(await say(MEGAN, 'jane doe@fabrikam.com'))).toMatch(/that address has a space in it/);
+    expect(visibleText(await say(MEGAN, 'jane@fabrikam.com'))).toMatch(/Work or school account/);
+  });
+
+  it('a guest asking about someone else does not learn who is in the directory', async () => {
+    const { say } = setup();
+    const shown = visibleText(await say(JORDAN, 'what sign-in will lee.gu@fabrikam.com get?'));
+    expect(shown).not.toContain('Lee Gu');
+    expect(shown).toMatch(/already has a guest account here/);
+  });
+
+  it('the reset button records one request, audits it and acknowledges honestly; a second click finds the first', async () => {
+    const { bot, store } = setup();
+    const response = await bot.execute(JORDAN, 'guestHelp.requestReset', { userId: MEGAN.id }, DEMO.tenantId);
+    expect(response?.status).toBe(200);
+    const body = response?.body as { type: string; value: unknown };
+    expect(body.type).toBe('application/vnd.microsoft.card.adaptive');
+    expect(JSON.stringify(body.value)).toMatch(/Recorded: an admin will review your request/);
+    expect(JSON.stringify(body.value)).not.toContain('"verb":"guestHelp.requestReset"');
+
+    const rows = store.db.prepare('SELECT user_id, email, status, redeemed_with FROM reset_requests').all();
+    // The card's data named Megan; the request is Jordan's, because the actor comes from the activity.
+    expect(rows).toEqual([
+      { user_id: JORDAN.id, email: 'jordan.lee@tailspintoys.com', status: 'open', redeemed_with: 'emailOneTimePasscode' },
+    ]);
+    expect(store.audit.list({ action: 'redemptionReset.requested' })).toHaveLength(1);
+
+    const again = await bot.execute(JORDAN, 'guestHelp.requestReset', {}, DEMO.tenantId);
+    expect(JSON.stringify((again?.body as { value: unknown }).value)).toMatch(/You already asked on 2025-01-15/);
+    expect(store.db.prepare('SELECT count(*) AS n FROM reset_requests').get()).toEqual({ n: 1 });
+  });
+
+  it('a member pressing the reset button records nothing', async () => {
+    const { bot, store } = setup();
+    const response = await bot.execute(MEGAN, 'guestHelp.requestReset', {}, DEMO.tenantId);
+    expect(JSON.stringify((response?.body as { value: unknown }).value)).toMatch(/nothing was recorded/);
+    expect(store.db.prepare('SELECT count(*) AS n FROM reset_requests').get()).toEqual({ n: 0 });
+  });
+
+  it('a pending guest asking about codes is told the invitation is not accepted yet', async () => {
+    const { say } = setup();
+    expect(visibleText(await say(LEE_GU, 'why did I get a code?'))).toMatch(/not accepted your invitation|haven't accepted/);
+  });
+
+  it('an unknown question from a guest gets the menu, not a guess', async () => {
+    const { say } = setup();
+    const replies = await say(JORDAN, "what's the wifi password?");
+    const card = cardOf(replies);
+    expect(JSON.stringify(card)).toMatch(/Here is what I can answer/);
+    expect(JSON.stringify(card.actions)).toContain('why did I get a code?');
+  });
+
+  it('a value such as ${secret} in an address renders literally', async () => {
+    const { say } = setup();
+    const shown = visibleText(await say(MEGAN, 'what sign-in will x@${secret}.com get?'));
+    expect(shown).toMatch(/not allowed/);
+    expect(shown).toContain('${secret}');
+  });
+});
+
+describe('questions in the middle of an invitation', () => {
+  it('"why did I get a code?" and "what sign-in will X get?" are answered and the flow carries on', async () => {
+    const { say } = setup();
+    expect(visibleText(await say(MEGAN, 'invite'))).toMatch(/guest's name/);
+    const code = visibleText(await say(MEGAN, 'why did I get a code?'));
+    expect(code).toMatch(/You are a member of Contoso \(demo\)/);
+    expect(code).toMatch(/guest's name/); // re-prompted
+    expect(visibleText(await say(MEGAN, 'Jane Doe'))).toMatch(/email address/);
+    const advice = visibleText(await say(MEGAN, 'what sign-in will jane@gmail.com get?'));
+    expect(advice).toMatch(/Google account/);
+    expect(advice).toMatch(/email address\?/); // re-prompted, not consumed
+    // A bare address is the flow's answer, not a question for guest help.
+    expect(visibleText(await say(MEGAN, 'jane@gmail.com'))).toBe('Inviting Jane Doe <jane@gmail.com>');
+  });
+
+  it('"what will they get?" mid-flow asks for the address without stealing the next message', async () => {
+    const { say } = setup();
+    await say(MEGAN, 'invite');
+    expect(visibleText(await say(MEGAN, 'what will they get?'))).toMatch(/Ask me with the address/);
+    expect(visibleText(await say(MEGAN, 'Jane Doe'))).toMatch(/email address/);
+  });
+});
+
+describe('guest help cards', () => {
+  it('every card guest help sends is a valid Adaptive Card 1.5 with fallbackText', async () => {
+    const schema = JSON.parse(
+      fs.readFileSync(path.join(__dirname, '../fixtures/corpora/adaptive-cards/adaptive-card-1.5.schema.json'), 'utf8'),
+    ) as Record<string, unknown>;
+    delete schema.id; // draft-06 "id" clashes with Ajv's own registry; the schema content is unchanged.
+    const ajv = new Ajv({ strict: false, allErrors: true });
+    addFormats(ajv);
+    ajv.addMetaSchema(draft06);
+    const validate = ajv.compile(schema);
+
+    const { say, bot } = setup();
+    const cards: unknown[] = [];
+    for (const [person, text] of [
+      [JORDAN, 'why did I get a code?'],
+      [JORDAN, 'how do I sync?'],
+      [JORDAN, 'I lost access'],
+      [JORDAN, 'what is this?'],
+      [MEGAN, 'what sign-in will chris@litware.com get?'],
+      [MEGAN, 'what sign-in will kim@outlook.com get?'],
+      [MEGAN, 'how do I sync?'],
+      [LEE_GU, 'why did I get a code?'],
+    ] as const) {
+      cards.push(...(await say(person, text)).flatMap((r) => (r.attachments ?? []).map((a) => a.content as unknown)));
+    }
+    cards.push((await bot.execute(JORDAN, 'guestHelp.requestReset', {}, DEMO.tenantId))?.body?.value);
+    expect(cards).toHaveLength(9);
+    for (const card of cards) {
+      expect({ card, valid: validate(card), errors: validate.errors ?? null }).toMatchObject({ valid: true });
+      expect((card as { fallbackText?: string }).fallbackText).toBeTruthy();
+    }
+  });
+});
+
+describe('classifyGuestQuestion', () => {
+  it.each([
+    ['why did I get a code?', 'otp'],
+    ['Why do I keep getting passcodes', 'otp'],
+    ['how do I sync?', 'sync'],
+    ['can I use OneDrive for this', 'sync'],
+    ['I lost access', 'lostAccess'],
+    ["I can't access the site anymore", 'lostAccess'],
+    ['what sign-in will jane@x.com get?', 'advice'],
+    ['how will jane@fabrikam.com sign in', 'advice'],
+    ['what will they get?', 'advice'],
+    ['invite jane@fabrikam.com', null],
+    ['jane@fabrikam.com', null],
+    ['approve the request for jane@fabrikam.com', null],
+    ['hello there', null],
+  ])('%j → %s', (text, topic) => {
+    expect(classifyGuestQuestion(text)).toBe(topic);
+  });
+});
