@@ -1,0 +1,87 @@
+import type { Directory, GroupInfo } from '../../directory/Directory';
+import { findAddressMentions, parseEmail, type EmailAddress } from '../../domain/email';
+import { validateDisplayName } from '../../usecases/inviteGuest';
+import type { SignInAdvisorPort } from '../../usecases/signInAdvisor';
+
+/**
+ * Checks for the invitation prompts. Each returns the accepted value or the reason to show
+ * before asking again ("that address has a space in it").
+ */
+
+const DOMAIN_SETTINGS = /^(b2bManagementPolicy\.|sharePoint\.sharing(Allowed|Blocked)DomainList)/;
+
+export type Checked<T> = { ok: true; value: T } | { ok: false; reason: string };
+
+/** What a person typed as "the address": one address, optionally as `Name <address>`. */
+export function readEmailAnswer(text: string): Checked<{ email: EmailAddress; displayName: string | null }> {
+  const trimmed = text.trim();
+  if (trimmed === '') return { ok: false, reason: 'I need an email address.' };
+  const mentions = findAddressMentions(trimmed);
+  const distinct = new Set(mentions.map((m) => m.raw.toLowerCase()));
+  if (distinct.size > 1) return { ok: false, reason: 'That is more than one address: please give one at a time.' };
+  const mention = mentions[0];
+  // "Jane Doe <jane@x.com>" gives the address; anything else is taken whole so that
+  // "jane doe@x.com" is refused for its space rather than shortened to "doe@x.com".
+  const candidate = mention && /<[^>]*@[^>]*>/.test(trimmed) ? mention.raw : trimmed.replace(/^mailto:/i, '');
+  if (!candidate.includes('@')) return { ok: false, reason: `"${shorten(trimmed)}" doesn't look like an email address (it has no @).` };
+  const parsed = parseEmail(candidate);
+  if (!parsed.ok) return { ok: false, reason: `${capitalise(parsed.reason)}.` };
+  return { ok: true, value: { email: parsed.email, displayName: mention?.displayName ?? null } };
+}
+
+/**
+ * Address checks that need the tenant: an address in the tenant's own domains that nobody has,
+ * and domains the tenant's settings refuse (reusing the advisor's blockedBy).
+ */
+export async function checkEmailForTenant(email: EmailAddress, advisor: SignInAdvisorPort): Promise<Checked<EmailAddress>> {
+  const advice = await advisor.advise(email.address);
+  if (advice.subject === 'internalUser' && !advice.existing) {
+    return {
+      ok: false,
+      reason: `${email.display} is an address in your own organisation (${email.displayDomain}), and nobody there has it. A guest's address is outside your organisation.`,
+    };
+  }
+  // Only settings about this address's domain are a reason to ask for another address;
+  // tenant-wide refusals are explained by the policy check that follows.
+  if (advice.subject === 'blocked' && advice.blockedBy && DOMAIN_SETTINGS.test(advice.blockedBy.setting)) {
+    return {
+      ok: false,
+      reason: `I can't invite ${email.display}: ${advice.blockedBy.explanation} (setting: ${advice.blockedBy.setting}; who can change it: ${advice.blockedBy.whoCanChange}). Try another address.`,
+    };
+  }
+  return { ok: true, value: email };
+}
+
+export function readNameAnswer(text: string): Checked<string> {
+  const r = validateDisplayName(text);
+  return r.ok ? { ok: true, value: r.name } : { ok: false, reason: `${capitalise(r.reason)}.` };
+}
+
+/** Picks one of the user's sites by number or (case-insensitive, unique prefix) name. */
+export function readSiteAnswer(text: string, sites: readonly GroupInfo[]): Checked<GroupInfo> {
+  const answer = text.trim().replace(/^(the\s+)?/i, '').replace(/\s+(site|team)$/i, '').toLowerCase();
+  if (answer === '') return { ok: false, reason: 'Which site? Pick one from the list.' };
+  const byNumber = /^\d+$/.test(answer) ? sites[Number(answer) - 1] : undefined;
+  if (byNumber) return { ok: true, value: byNumber };
+  const exact = sites.filter((s) => s.displayName.toLowerCase() === answer);
+  const prefix = exact.length ? exact : sites.filter((s) => s.displayName.toLowerCase().startsWith(answer));
+  if (prefix.length === 1 && prefix[0]) return { ok: true, value: prefix[0] };
+  const names = sites.map((s) => s.displayName).join(', ');
+  if (prefix.length > 1) return { ok: false, reason: `"${shorten(text)}" matches more than one of your sites (${names}). Which one?` };
+  return { ok: false, reason: `I can't find a site called "${shorten(text)}" among the sites you own (${names}).` };
+}
+
+/** The sites a guest can be invited to by this user: groups they own that have a SharePoint site. */
+export async function invitableSites(directory: Directory, userId: string): Promise<GroupInfo[]> {
+  const owned = await directory.listOwnedGroups(userId);
+  return owned.filter((g) => g.siteUrl !== null).sort((a, b) => a.displayName.localeCompare(b.displayName));
+}
+
+function capitalise(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}
+
+function shorten(s: string): string {
+  const t = s.trim();
+  return t.length > 60 ? `${t.slice(0, 59)}…` : t;
+}

@@ -1,0 +1,281 @@
+import { DirectoryError } from '../../src/directory/Directory';
+import { CANCELLED_MESSAGE } from '../../src/bot/RootDialog';
+import { recogniseInviteIntent } from '../../src/bot/inviteFeature';
+import { DEMO } from '../support/directory';
+import { cardsIn, inviteBot, visibleText, type BotHarness } from '../support/dialogHarness';
+
+const FALCON = DEMO.groups.projectFalcon;
+
+/** Nothing was sent and nobody was added. */
+function expectDirectoryUnchanged(bot: BotHarness): void {
+  const snap = bot.directory.snapshot();
+  expect(snap.invitations).toHaveLength(0);
+  expect(bot.directory.callCount('addMembers')).toBe(0);
+  expect(snap.groups.find((g) => g.id === FALCON.id)?.members).toEqual([DEMO.users.megan.id, DEMO.users.adele.id, DEMO.users.jordan.id]);
+}
+
+async function toConfirmCard(bot: BotHarness): Promise<string> {
+  await bot.say('invite a guest');
+  await bot.say('jane@fabrikam.com');
+  await bot.say('Jane Doe');
+  return visibleText(await bot.say('Project Falcon'));
+}
+
+describe('inviting a guest from chat', () => {
+  it('guided: asks for the address, the name and the site, confirms with the predicted sign-in, then invites', async () => {
+    const bot = inviteBot();
+    expect(visibleText(await bot.say('invite a guest'))).toContain("guest's email address");
+    expect(visibleText(await bot.say('jane@fabrikam.com'))).toContain('What name');
+    const siteQuestion = visibleText(await bot.say('Jane Doe'));
+    expect(siteQuestion).toContain('Which site');
+    expect(siteQuestion).toContain('Marketing');
+    expect(siteQuestion).toContain('Project Falcon');
+
+    const confirm = await bot.say('Project Falcon');
+    const confirmText = visibleText(confirm);
+    expect(cardsIn(confirm)).toHaveLength(1);
+    expect(confirmText).toContain('Jane Doe');
+    expect(confirmText).toContain('jane@fabrikam.com');
+    expect(confirmText).toContain('Project Falcon');
+    expect(confirmText).toMatch(/work or school account/);
+    expect(bot.directory.snapshot().invitations).toHaveLength(0);
+
+    const result = await bot.submit({ inviteAction: 'confirm' });
+    const cards = cardsIn(result);
+    expect(cards).toHaveLength(2);
+    const text = visibleText(result);
+    expect(text).toContain('Jane Doe is invited to Project Falcon');
+    const invitation = bot.directory.snapshot().invitations[0];
+    expect(invitation?.redirectUrl).toBe(FALCON.siteUrl);
+    expect(text).toContain(invitation?.redeemUrl);
+    const actions = (cards[0]?.actions ?? []) as Array<{ type: string; url?: string; title: string }>;
+    expect(actions.find((a) => a.title === 'Open the redeem link')?.url).toBe(invitation?.redeemUrl);
+    expect(text).toMatch(/Sync/);
+    expect(text).toContain('Contoso (demo)');
+    expect(bot.directory.snapshot().groups.find((g) => g.id === FALCON.id)?.members).toContain(invitation?.userId);
+  });
+
+  it.each([
+    ['invite Jane Doe <jane@fabrikam.com> to Project Falcon', 'personal'],
+    ['invite jane@fabrikam.com as Jane Doe to Project Falcon', 'personal'],
+    ['invite Jane Doe jane@fabrikam.com to project falcon', 'groupChat'],
+    ['invite Jane Doe <jane@fabrikam.com>', 'channel'],
+  ] as const)('one message: "%s" (%s) goes straight to the confirmation card', async (message, conversation) => {
+    const bot = inviteBot({ conversation });
+    const reply = await bot.say(message);
+    const text = visibleText(reply);
+    expect(cardsIn(reply)).toHaveLength(1);
+    expect(text).toContain('Jane Doe');
+    expect(text).toContain('jane@fabrikam.com');
+    expect(text).toContain('Project Falcon');
+    expect(text).toContain('Confirm');
+  });
+
+  it('a one-message request with a bad address asks again with the reason', async () => {
+    const bot = inviteBot();
+    const text = visibleText(await bot.say('invite Jane Doe <jane,doe@fabrikam.com>'));
+    expect(text).toMatch(/','/);
+    expect(text).toContain("guest's email address");
+    expect(cardsIn(await bot.say('jane@fabrikam.com'))).toHaveLength(0); // then asks for the site (name came with the message)
+  });
+
+  it.each([
+    ['an address with a space', 'jane doe@fabrikam.com', /space/i],
+    ['two addresses', 'jane@fabrikam.com, bob@fabrikam.com', /more than one address/i],
+    ['no address at all', 'jane at fabrikam', /no @/],
+    ['an unknown address in the tenant’s own domain', 'nobody@contoso.com', /own organisation/],
+    ['a blocked domain', 'sam@litware.com', /block list/i],
+  ])('re-prompts for %s with the reason, and changes nothing', async (_label, answer, reason) => {
+    const bot = inviteBot();
+    await bot.say('invite a guest');
+    const text = visibleText(await bot.say(answer));
+    expect(text).toMatch(reason);
+    expect(text).toContain("guest's email address");
+    // Still waiting for the address: a good one moves on.
+    expect(visibleText(await bot.say('jane@fabrikam.com'))).toContain('What name');
+    expectDirectoryUnchanged(bot);
+  });
+
+  it.each([
+    ['an empty name', '   ', /can't be empty/],
+    ['a 300-character name', 'J'.repeat(300), /300 characters long; the most is 256/],
+    ['control characters', 'Jane\u0007 Doe', /control character \(U\+0007\)/],
+  ])('re-prompts for %s with the reason', async (_label, answer, reason) => {
+    const bot = inviteBot();
+    await bot.say('invite a guest');
+    await bot.say('jane@fabrikam.com');
+    const text = visibleText(await bot.say(answer));
+    expect(text).toMatch(reason);
+    expect(text).toContain('What name');
+    expect(visibleText(await bot.say('Jane Doe'))).toContain('Which site');
+    expectDirectoryUnchanged(bot);
+  });
+
+  it('re-prompts for a site the owner does not own', async () => {
+    const bot = inviteBot();
+    await bot.say('invite a guest');
+    await bot.say('jane@fabrikam.com');
+    await bot.say('Jane Doe');
+    const text = visibleText(await bot.say('Research'));
+    expect(text).toContain(`I can't find a site called "Research"`);
+    expect(text).toContain('Which site');
+    expect(cardsIn(await bot.say('2'))).toHaveLength(1); // "2" = Project Falcon in the numbered list
+    expectDirectoryUnchanged(bot);
+  });
+
+  it('"help" mid-flow explains the step and keeps the flow; "cancel" stops it', async () => {
+    const bot = inviteBot();
+    await bot.say('invite a guest');
+    await bot.say('jane@fabrikam.com');
+    const help = visibleText(await bot.say('help'));
+    expect(help).toContain('Type the name the guest should have');
+    expect(visibleText(await bot.say('Jane Doe'))).toContain('Which site');
+    expect(visibleText(await bot.say('cancel'))).toContain(CANCELLED_MESSAGE);
+    const after = await bot.say('Project Falcon');
+    expect(cardsIn(after).some((c) => JSON.stringify(c).includes('Invite this guest?'))).toBe(false);
+    expectDirectoryUnchanged(bot);
+  });
+
+  it('Cancel on the confirmation card sends nothing', async () => {
+    const bot = inviteBot();
+    await toConfirmCard(bot);
+    expect(visibleText(await bot.submit({ inviteAction: 'cancel' }))).toContain("haven't invited anyone");
+    expectDirectoryUnchanged(bot);
+  });
+
+  it('Edit on the confirmation card starts the details again', async () => {
+    const bot = inviteBot();
+    await toConfirmCard(bot);
+    expect(visibleText(await bot.submit({ inviteAction: 'edit' }))).toContain("guest's email address");
+    expectDirectoryUnchanged(bot);
+  });
+
+  it('a double click on Confirm makes one invitation', async () => {
+    const bot = inviteBot();
+    await toConfirmCard(bot);
+    await bot.submit({ inviteAction: 'confirm' });
+    await bot.submit({ inviteAction: 'confirm' });
+    expect(bot.directory.callCount('invite')).toBe(1);
+  });
+
+  describe('refusals (nothing changes)', () => {
+    it('a member who owns nothing (Adele) is told only owners can invite', async () => {
+      const bot = inviteBot();
+      const text = visibleText(await bot.say('invite jane@fabrikam.com as Jane Doe', { as: 'adele' }));
+      expect(text).toMatch(/don't own any team or SharePoint site/);
+      expectDirectoryUnchanged(bot);
+    });
+
+    it("in a team channel, a non-owner is refused with the site's name", async () => {
+      const bot = inviteBot({ conversation: 'channel' });
+      const text = visibleText(await bot.say('invite Jane Doe <jane@fabrikam.com>', { as: 'adele' }));
+      expect(text).toContain("Only the site's owners can invite guests to Project Falcon");
+      expectDirectoryUnchanged(bot);
+    });
+
+    it('allowInvitesFrom none: names the setting and who can change it', async () => {
+      const bot = inviteBot({ tweak: (t) => void (t.policies.allowInvitesFrom = 'none') });
+      const text = await toConfirmCard(bot);
+      expect(text).toContain('authorizationPolicy.allowInvitesFrom');
+      expect(text).toContain('Global Administrator');
+      expectDirectoryUnchanged(bot);
+    });
+
+    it('SharePoint sharing disabled: names the setting and who can change it', async () => {
+      const bot = inviteBot({ tweak: (t) => void (t.policies.sharePoint.sharingCapability = 'disabled') });
+      const text = await toConfirmCard(bot);
+      expect(text).toContain('sharePoint.sharingCapability');
+      expect(text).toContain('SharePoint Administrator');
+      expectDirectoryUnchanged(bot);
+    });
+
+    it('Graph refuses for a missing permission: the permission is named', async () => {
+      const bot = inviteBot();
+      await toConfirmCard(bot);
+      bot.directory.failNext(
+        'invite',
+        new DirectoryError('permissionMissing', 'The bot is missing the Microsoft Graph permission User.Invite.All. An administrator must grant it.', {
+          permission: 'User.Invite.All',
+        }),
+      );
+      const text = visibleText(await bot.submit({ inviteAction: 'confirm' }));
+      expect(text).toContain('User.Invite.All');
+      expect(text).toContain('was not invited');
+      expectDirectoryUnchanged(bot);
+    });
+
+    it('Graph throttling past the retry bound: told honestly, nothing sent', async () => {
+      const bot = inviteBot();
+      await toConfirmCard(bot);
+      bot.directory.throttle({ retryAfterMs: 2000, times: 100, methods: ['invite'] });
+      const text = visibleText(await bot.submit({ inviteAction: 'confirm' }));
+      expect(text).toMatch(/throttling/);
+      expect(text).toContain('was not invited');
+      expectDirectoryUnchanged(bot);
+    });
+  });
+
+  it('a partial success is shown as such with Retry (Action.Execute invite.retry), and Retry re-checks rights', async () => {
+    const bot = inviteBot();
+    await toConfirmCard(bot);
+    bot.directory.failNext('addMembers', new DirectoryError('transient', 'Microsoft Graph had a temporary problem.'), 4);
+    const result = await bot.submit({ inviteAction: 'confirm' });
+    const text = visibleText(result);
+    expect(text).toContain('was invited, but adding them to Project Falcon failed');
+    expect(text).not.toContain('Jane Doe is invited to Project Falcon');
+    const retry = ((cardsIn(result)[0]?.actions ?? []) as Array<{ type: string; verb?: string; data?: { recordId: string } }>).find(
+      (a) => a.verb === 'invite.retry',
+    );
+    expect(retry?.type).toBe('Action.Execute');
+    const recordId = retry?.data?.recordId ?? '';
+
+    const refused = JSON.stringify(await bot.execute('invite.retry', { recordId }, { as: 'adele' }));
+    expect(refused).toContain("Only the site's owners");
+    expect((await bot.invitations.get(recordId))?.state).toBe('partial');
+
+    const done = (await bot.execute('invite.retry', { recordId })) as { statusCode: number; type: string; value: unknown };
+    expect(done.statusCode).toBe(200);
+    expect(done.type).toBe('application/vnd.microsoft.card.adaptive');
+    expect(JSON.stringify(done.value)).toContain('Jane Doe is invited to Project Falcon');
+    expect((await bot.invitations.get(recordId))?.state).toBe('completed');
+    expect(bot.directory.callCount('invite')).toBe(1);
+  });
+
+  it('"status of" and "my invitations" show what the directory says', async () => {
+    const bot = inviteBot();
+    await toConfirmCard(bot);
+    await bot.submit({ inviteAction: 'confirm' });
+    expect(visibleText(await bot.say('status of jane@fabrikam.com'))).toContain('Waiting for the guest to accept');
+    const userId = bot.directory.snapshot().invitations[0]?.userId ?? '';
+    bot.directory.redeem(userId, 'workOrSchoolAccount');
+    const status = visibleText(await bot.say('status of Jane@Fabrikam.com'));
+    expect(status).toContain('Accepted');
+    expect(status).toContain('work or school account');
+    const mine = visibleText(await bot.say('my invitations'));
+    expect(mine).toContain('Jane Doe');
+    expect(mine).toContain('1 invitation,');
+    expect(visibleText(await bot.say('my invitations', { as: 'alex' }))).toContain('have not invited anyone');
+  });
+
+  it('a display name with template syntax and markdown is shown literally', async () => {
+    const bot = inviteBot();
+    const reply = await bot.say('invite jane@fabrikam.com as ${secret} **Jane** to Project Falcon');
+    expect(JSON.stringify(cardsIn(reply))).toContain('${secret} **Jane**');
+  });
+});
+
+describe('recogniseInviteIntent', () => {
+  it.each([
+    ['invite a guest', { kind: 'invite', options: {} }],
+    ['Invite guest', { kind: 'invite', options: {} }],
+    ['invite Jane Doe <jane@x.com>', { kind: 'invite', options: { displayName: 'Jane Doe', email: 'Jane Doe <jane@x.com>' } }],
+    ['invite jane@x.com as Jane Doe to Project X', { kind: 'invite', options: { displayName: 'Jane Doe', email: 'jane@x.com', siteName: 'Project X' } }],
+    ['status of jane@x.com', { kind: 'status', email: 'jane@x.com' }],
+    ['my invitations', { kind: 'mine' }],
+    ['bulk invite', null],
+    ['invite many from a CSV', null],
+    ['why did I get a code?', null],
+  ])('%s', (text, expected) => {
+    expect(recogniseInviteIntent(text)).toEqual(expected);
+  });
+});
