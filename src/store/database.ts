@@ -29,6 +29,19 @@ export function openDatabase(file: string, migrations: readonly Migration[]): Sq
   return db;
 }
 
+/** A migration failed; its own changes were rolled back, earlier migrations stay applied. */
+export class MigrationError extends Error {
+  constructor(
+    readonly migrationId: string,
+    options: { cause: unknown },
+  ) {
+    const reason = options.cause instanceof Error ? options.cause.message : String(options.cause);
+    super(`Database migration "${migrationId}" failed and was rolled back: ${reason}`, options);
+    this.name = 'MigrationError';
+  }
+}
+
+/** Applies the migrations not yet recorded, each in its own transaction; returns the ids it applied. */
 export function applyMigrations(db: SqliteDatabase, migrations: readonly Migration[]): string[] {
   const seen = new Set<string>();
   for (const m of migrations) {
@@ -50,7 +63,11 @@ export function applyMigrations(db: SqliteDatabase, migrations: readonly Migrati
       record.run(m.id, new Date().toISOString());
       applied.push(m.id);
     });
-    run.immediate();
+    try {
+      run.immediate();
+    } catch (cause) {
+      throw new MigrationError(m.id, { cause });
+    }
   }
   return applied;
 }

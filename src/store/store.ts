@@ -1,0 +1,67 @@
+import { AuditLog, type Clock } from './audit';
+import { ConversationReferenceStore } from './conversationReferences';
+import { coreMigrations } from './coreMigrations';
+import { applyMigrations, openDatabase, type Migration, type SqliteDatabase } from './database';
+import { SqliteBotStorage } from './SqliteBotStorage';
+
+export interface StoreOptions {
+  /** Database file (created with its directory if missing), or ':memory:' for tests. */
+  file: string;
+  /** Every feature's migrations, in order; they run after the core ones. */
+  extraMigrations?: readonly Migration[];
+  /** Clock for timestamps written by the store (audit events, updated_at). */
+  clock?: Clock;
+}
+
+/** The embedded store: one SQLite database shared by every module. */
+export interface Store {
+  /** For modules that own tables (through their migrations). */
+  readonly db: SqliteDatabase;
+  /** botbuilder Storage for ConversationState / UserState. */
+  readonly botStorage: SqliteBotStorage;
+  readonly conversationReferences: ConversationReferenceStore;
+  readonly audit: AuditLog;
+  /** Migration ids applied by this open (empty when the schema was already current). */
+  readonly appliedMigrations: readonly string[];
+  /** True when the database answers a query (for /readyz). Never throws. */
+  ping(): boolean;
+  /** Closes the database. Safe to call more than once. */
+  close(): void;
+}
+
+/**
+ * Opens the store and brings its schema up to date (core migrations, then `extraMigrations`).
+ * Throws MigrationError (naming the migration) if one fails; the database is closed again then.
+ */
+export function openStore(options: StoreOptions): Store {
+  const clock = options.clock ?? (() => new Date());
+  const db = openDatabase(options.file, []);
+  let appliedMigrations: string[];
+  try {
+    appliedMigrations = applyMigrations(db, [...coreMigrations, ...(options.extraMigrations ?? [])]);
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+  // Reads the file itself (not just `SELECT 1`), so a missing or unreadable database shows.
+  const probe = db.prepare('SELECT count(*) AS n FROM schema_migrations');
+  return {
+    db,
+    botStorage: new SqliteBotStorage(db, clock),
+    conversationReferences: new ConversationReferenceStore(db, clock),
+    audit: new AuditLog(db, clock),
+    appliedMigrations,
+    ping(): boolean {
+      if (!db.open) return false;
+      try {
+        probe.get();
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    close(): void {
+      if (db.open) db.close();
+    },
+  };
+}

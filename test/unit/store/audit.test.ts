@@ -1,0 +1,73 @@
+import { AuditEventError, type AuditEventInput } from '../../../src/store/audit';
+import { manualClock, memoryStore, tempStore } from '../../support/store';
+
+const MEGAN = { actorId: '6f1c2b3a-0001-4c5d-8e9f-0a1b2c3d4e01', actorName: 'Megan Bowen' };
+const ALEX = { actorId: '6f1c2b3a-0003-4c5d-8e9f-0a1b2c3d4e03', actorName: 'Alex Wilber' };
+
+const requested = (subjectId: string): AuditEventInput => ({
+  ...MEGAN,
+  action: 'invitation.requested',
+  subjectType: 'invitationRequest',
+  subjectId,
+  details: { email: 'jane@fabrikam.com', groupId: '7a2e9d41-0001-4b6c-9d8e-1f2a3b4c5d01' },
+});
+
+describe('AuditLog', () => {
+  it('records who did what with the clock’s time and returns it as written', () => {
+    const clock = manualClock('2025-03-01T09:00:00.000Z');
+    const { audit } = memoryStore([], { clock });
+
+    const event = audit.append(requested('req-1'));
+
+    expect(event).toMatchObject({ at: '2025-03-01T09:00:00.000Z', action: 'invitation.requested', subjectId: 'req-1' });
+    expect(audit.list()).toEqual([event]);
+  });
+
+  it('filters by subject, actor and time, oldest first', () => {
+    const clock = manualClock('2025-03-01T09:00:00.000Z');
+    const { audit } = memoryStore([], { clock });
+    audit.append(requested('req-1'));
+    clock.advance(60_000);
+    audit.append(requested('req-2'));
+    clock.advance(60_000);
+    audit.append({ ...ALEX, action: 'invitation.approved', subjectType: 'invitationRequest', subjectId: 'req-1' });
+
+    expect(audit.list({ subjectType: 'invitationRequest', subjectId: 'req-1' }).map((e) => e.action)).toEqual([
+      'invitation.requested',
+      'invitation.approved',
+    ]);
+    expect(audit.list({ actorId: ALEX.actorId }).map((e) => e.subjectId)).toEqual(['req-1']);
+    expect(audit.list({ since: new Date('2025-03-01T09:01:00.000Z') }).map((e) => e.subjectId)).toEqual(['req-2', 'req-1']);
+  });
+
+  it('with a limit, returns the most recent events', () => {
+    const { audit } = memoryStore();
+    for (let i = 1; i <= 5; i++) audit.append(requested(`req-${i}`));
+    expect(audit.list({ limit: 2 }).map((e) => e.subjectId)).toEqual(['req-4', 'req-5']);
+  });
+
+  it('cannot be rewritten or trimmed, even with direct SQL', () => {
+    const { audit, db } = memoryStore();
+    audit.append(requested('req-1'));
+    expect(() => db.prepare("UPDATE audit_events SET actor_name = 'someone else'").run()).toThrow(/append-only/);
+    expect(() => db.prepare('DELETE FROM audit_events').run()).toThrow(/append-only/);
+    expect(audit.list()[0]?.actorName).toBe('Megan Bowen');
+  });
+
+  it('refuses an event without an actor or subject and records nothing', () => {
+    const { audit } = memoryStore();
+    expect(() => audit.append({ ...requested('req-1'), actorId: ' ' })).toThrow(AuditEventError);
+    expect(() => audit.append({ ...requested('req-1'), subjectId: '' })).toThrow(/subjectId is required/);
+    expect(audit.list()).toEqual([]);
+  });
+
+  it('survives a restart', () => {
+    const first = tempStore();
+    first.audit.append(requested('req-1'));
+    first.close();
+    const second = tempStore([], { file: first.file });
+    expect(second.audit.list().map((e) => e.details)).toEqual([
+      { email: 'jane@fabrikam.com', groupId: '7a2e9d41-0001-4b6c-9d8e-1f2a3b4c5d01' },
+    ]);
+  });
+});
