@@ -1,0 +1,118 @@
+import { ApprovalRequestStore, approvalMigrations, type NewApprovalRequest } from '../../../src/approvals/approvalRequests';
+import { memoryStore } from '../../support/store';
+
+function newRequest(overrides: Partial<NewApprovalRequest> = {}): NewApprovalRequest {
+  return {
+    tenantId: 'tenant-1',
+    requester: { userId: 'adele', name: 'Adele Vance', tenantId: 'tenant-1' },
+    requesterConversationId: 'a:personal-adele',
+    subject: {
+      kind: 'invitation',
+      guestName: 'Jane Doe',
+      guestEmail: 'Jane.Doe@outlook.com',
+      groupId: 'group-falcon',
+      siteName: 'Project Falcon',
+      siteUrl: 'https://contoso.sharepoint.com/sites/ProjectFalcon',
+      signInMethod: 'emailOneTimePasscode',
+      signInSummary: null,
+      warnings: [],
+    },
+    justification: 'Supplier audit',
+    reasons: ['You are not an owner of this site, so an approver decides.'],
+    createdAt: '2025-01-15T09:00:00.000Z',
+    expiresAt: '2025-01-29T09:00:00.000Z',
+    ...overrides,
+  };
+}
+
+function setup(): ApprovalRequestStore {
+  return new ApprovalRequestStore(memoryStore(approvalMigrations).db);
+}
+
+const alex = { userId: 'alex', name: 'Alex Wilber' };
+const megan = { userId: 'megan', name: 'Megan Bowen' };
+
+describe('approval requests table', () => {
+  it('stores a new request as pending at version 1 and reads it back whole', () => {
+    const store = setup();
+    const created = store.create(newRequest());
+    expect(created.state).toBe('pending');
+    expect(created.version).toBe(1);
+    expect(store.get(created.id)).toEqual(created);
+    expect(created.subject).toMatchObject({ kind: 'invitation', guestEmail: 'Jane.Doe@outlook.com' });
+  });
+
+  it('decides a request once: a second decision at the same version loses and sees the first', () => {
+    const store = setup();
+    const { id, version } = store.create(newRequest());
+    const first = store.decide(id, version, { state: 'approved', by: alex, note: null, at: '2025-01-16T09:00:00.000Z' });
+    const second = store.decide(id, version, { state: 'rejected', by: megan, note: 'no', at: '2025-01-16T09:00:01.000Z' });
+    expect(first.won).toBe(true);
+    expect(second.won).toBe(false);
+    expect(second.won === false && second.current?.state).toBe('approved');
+    expect(store.get(id)).toMatchObject({ state: 'approved', decidedBy: alex, version: 2 });
+  });
+
+  it('refuses a decision made against an older version even while still pending', () => {
+    const store = setup();
+    const { id, version } = store.create(newRequest());
+    const asked = store.requestInfo(id, version, alex, 'How long?', '2025-01-15T10:00:00.000Z');
+    expect(asked.won).toBe(true);
+    const stale = store.decide(id, version, { state: 'approved', by: alex, note: null, at: '2025-01-15T11:00:00.000Z' });
+    expect(stale.won).toBe(false);
+    expect(store.get(id)?.state).toBe('pending');
+  });
+
+  it('appending an answer clears the open question and bumps the version', () => {
+    const store = setup();
+    const { id } = store.create(newRequest());
+    const asked = store.requestInfo(id, 1, alex, 'How long?', '2025-01-15T10:00:00.000Z');
+    expect(asked.won && asked.request.infoRequest).toEqual({ byName: 'Alex Wilber', question: 'How long?', at: '2025-01-15T10:00:00.000Z' });
+    const answered = store.appendJustification(id, 2, 'Supplier audit\n\nUntil March');
+    expect(answered.won && answered.request).toMatchObject({ version: 3, infoRequest: null, justification: 'Supplier audit\n\nUntil March' });
+  });
+
+  it('finds a pending request for the same guest and site whatever the address case', () => {
+    const store = setup();
+    const created = store.create(newRequest());
+    expect(store.findPendingInvitation('tenant-1', 'jane.doe@OUTLOOK.com', 'group-falcon')?.id).toBe(created.id);
+    expect(store.findPendingInvitation('tenant-1', 'jane.doe@outlook.com', 'group-marketing')).toBeNull();
+    store.decide(created.id, 1, { state: 'cancelled', by: null, note: null, at: '2025-01-15T10:00:00.000Z' });
+    expect(store.findPendingInvitation('tenant-1', 'jane.doe@outlook.com', 'group-falcon')).toBeNull();
+  });
+
+  it('lists only pending requests past their expiry as due', () => {
+    const store = setup();
+    const due = store.create(newRequest({ expiresAt: '2025-01-20T00:00:00.000Z' }));
+    store.create(newRequest({ expiresAt: '2025-02-20T00:00:00.000Z' }));
+    const decided = store.create(newRequest({ expiresAt: '2025-01-19T00:00:00.000Z' }));
+    store.decide(decided.id, 1, { state: 'rejected', by: alex, note: 'x', at: '2025-01-18T00:00:00.000Z' });
+    expect(store.listDueForExpiry('2025-01-21T00:00:00.000Z').map((r) => r.id)).toEqual([due.id]);
+  });
+
+  it('records an outcome only on an approved request', () => {
+    const store = setup();
+    const { id } = store.create(newRequest());
+    store.recordOutcome(id, 'succeeded', 'done', '2025-01-16T09:00:00.000Z');
+    expect(store.get(id)?.outcome).toBeNull();
+    store.decide(id, 1, { state: 'approved', by: alex, note: null, at: '2025-01-16T09:00:00.000Z' });
+    expect(store.recordOutcome(id, 'succeeded', 'done', '2025-01-16T09:00:01.000Z').outcome).toEqual({
+      status: 'succeeded',
+      message: 'done',
+      at: '2025-01-16T09:00:01.000Z',
+    });
+  });
+
+  it('keeps card copies to update and knows which approvers have not received a card yet', () => {
+    const store = setup();
+    const { id } = store.create(newRequest());
+    const base = { requestId: id, purpose: 'card' as const, error: null, at: '2025-01-15T09:00:00.000Z' };
+    store.recordDelivery({ ...base, audience: 'approver', recipientId: 'alex', recipientName: 'Alex', status: 'sent', conversation: { conversation: { id: 'c1', isGroup: false, conversationType: 'personal', name: '' } }, activityId: 'm1' });
+    store.recordDelivery({ ...base, audience: 'approver', recipientId: 'nestor', recipientName: 'Nestor', status: 'unreachable', conversation: null, activityId: null });
+    expect(store.listCardCopies(id).map((c) => c.activityId)).toEqual(['m1']);
+    expect(store.listUndeliveredFor('nestor').map((r) => r.id)).toEqual([id]);
+    expect(store.listUndeliveredFor('alex')).toEqual([]);
+    store.recordDelivery({ ...base, audience: 'approver', recipientId: 'nestor', recipientName: 'Nestor', status: 'sent', conversation: null, activityId: 'm2' });
+    expect(store.listUndeliveredFor('nestor')).toEqual([]);
+  });
+});

@@ -1,0 +1,289 @@
+/**
+ * Builders for the approvals tests: the demo directory, a store with the approval tables, the
+ * real InviteGuestService (so "one invitation" is counted at the directory), the real Notifier
+ * over a recording adapter, and demo users who have (or have not) chatted with the bot.
+ */
+import {
+  BotAdapter,
+  TurnContext,
+  type Activity,
+  type ConversationReference,
+  type ResourceResponse,
+} from 'botbuilder';
+import { ApprovalRequestStore, approvalMigrations, type ApprovalRequest } from '../../../src/approvals/approvalRequests';
+import { ApprovalService, type InvitationExecutor } from '../../../src/approvals/approvalService';
+import { DEMO_APPROVER_GROUP_ID, type ApprovalServiceSettings } from '../../../src/approvals/approvalSettings';
+import { inMemoryRoster } from '../../../src/approvals/approverRoster';
+import type { Actor } from '../../../src/bot/feature';
+import { Notifier, type ProactiveAdapter } from '../../../src/bot/proactive';
+import type { FakeDirectory } from '../../../src/directory/FakeDirectory';
+import { SqliteInvitationRepository, invitationMigrations } from '../../../src/store/invitations';
+import { resetRequestMigrations, ResetRequestStore } from '../../../src/store/resetRequests';
+import type { Store } from '../../../src/store/store';
+import type { InvitationRequest, InviteOutcome } from '../../../src/usecases/inviteGuest';
+import { InviteGuestService } from '../../../src/usecases/inviteGuest';
+import { SignInAdvisor } from '../../../src/usecases/signInAdvisor';
+import { DEMO, demoDirectory, fixedClock, type TestClock } from '../../support/directory';
+import { memoryStore, tempStore } from '../../support/store';
+
+export { DEMO };
+export type DemoUser = keyof typeof DEMO.users;
+
+export const APPROVAL_TEST_MIGRATIONS = [...invitationMigrations, ...resetRequestMigrations, ...approvalMigrations];
+
+export function actorOf(user: DemoUser): Actor {
+  return { userId: DEMO.users[user].id, name: DEMO.users[user].displayName, tenantId: DEMO.tenantId };
+}
+
+export const personalConversationId = (user: DemoUser): string => `a:personal-${user}`;
+export const mriOf = (user: DemoUser): string => `29:mri-${user}`;
+
+/** The reference the bot stores for a user's personal chat (as the bot shell would on install). */
+export function personalReference(user: DemoUser): Partial<ConversationReference> {
+  return {
+    channelId: 'msteams',
+    serviceUrl: 'https://smba.test.example/emea/',
+    bot: { id: '28:bot', name: 'Guest onboarding' },
+    user: { id: mriOf(user), name: DEMO.users[user].displayName, aadObjectId: DEMO.users[user].id },
+    conversation: { id: personalConversationId(user), conversationType: 'personal', tenantId: DEMO.tenantId, isGroup: false, name: '' },
+  };
+}
+
+export const APPROVALS_CHANNEL = '19:approvals@thread.tacv2';
+
+export function channelReference(conversationId = APPROVALS_CHANNEL): Partial<ConversationReference> {
+  return {
+    channelId: 'msteams',
+    serviceUrl: 'https://smba.test.example/emea/',
+    bot: { id: '28:bot', name: 'Guest onboarding' },
+    conversation: { id: conversationId, conversationType: 'channel', tenantId: DEMO.tenantId, isGroup: true, name: 'Approvals' },
+  };
+}
+
+/** What the adapter delivered, by conversation. */
+export interface Delivered {
+  conversationId: string;
+  activity: Partial<Activity>;
+}
+
+/** The wire under a proactive turn: records what is sent and updated, or fails with a status code. */
+class RecordingWire extends BotAdapter {
+  private counter = 0;
+  constructor(private readonly owner: RecordingAdapter) {
+    super();
+  }
+
+  override async sendActivities(context: TurnContext, activities: Partial<Activity>[]): Promise<ResourceResponse[]> {
+    const conversationId = context.activity.conversation.id;
+    this.owner.failIfAsked(conversationId);
+    return activities.map((a) => {
+      const id = `activity-${++this.counter}`;
+      this.owner.sent.push({ conversationId, activity: { ...a, id } });
+      return { id };
+    });
+  }
+
+  override async updateActivity(context: TurnContext, activity: Partial<Activity>): Promise<ResourceResponse | void> {
+    const conversationId = context.activity.conversation.id;
+    this.owner.failIfAsked(conversationId);
+    this.owner.updated.push({ conversationId, activity });
+  }
+
+  override async deleteActivity(): Promise<void> {}
+
+  override async continueConversation(): Promise<void> {
+    throw new Error('use RecordingAdapter.continueConversationAsync');
+  }
+}
+
+/**
+ * A ProactiveAdapter (what Notifier needs) that records what is sent and updated. A conversation
+ * can be made to fail with a status code (403: the bot was removed from the chat).
+ */
+export class RecordingAdapter implements ProactiveAdapter {
+  readonly sent: Delivered[] = [];
+  readonly updated: Delivered[] = [];
+  readonly failing = new Map<string, number>();
+  private readonly wire = new RecordingWire(this);
+
+  async continueConversationAsync(
+    _botAppId: string,
+    reference: Partial<ConversationReference>,
+    logic: (context: TurnContext) => Promise<void>,
+  ): Promise<void> {
+    const activity = TurnContext.applyConversationReference({ type: 'event', name: 'continueConversation' }, reference, true);
+    await logic(new TurnContext(this.wire, activity));
+  }
+
+  failIfAsked(conversationId: string): void {
+    const status = this.failing.get(conversationId);
+    if (status !== undefined) {
+      throw Object.assign(new Error(status === 403 ? 'Forbidden: the bot is not part of the conversation roster.' : 'failed'), {
+        statusCode: status,
+      });
+    }
+  }
+
+  /** Cards sent to a conversation, oldest first. */
+  cardsSentTo(conversationId: string): Array<Record<string, unknown>> {
+    return this.sent.filter((d) => d.conversationId === conversationId).flatMap((d) => cardContents(d.activity));
+  }
+
+  /** Cards a conversation's messages were updated to, oldest first. */
+  updatesIn(conversationId: string): Array<Record<string, unknown>> {
+    return this.updated.filter((d) => d.conversationId === conversationId).flatMap((d) => cardContents(d.activity));
+  }
+}
+
+function cardContents(activity: Partial<Activity>): Array<Record<string, unknown>> {
+  return (activity.attachments ?? [])
+    .filter((a) => a.contentType === 'application/vnd.microsoft.card.adaptive')
+    .map((a) => a.content as Record<string, unknown>);
+}
+
+/** Every string in a card, joined: what a user can read. */
+export function textOf(card: unknown): string {
+  const parts: string[] = [];
+  const walk = (v: unknown, key: string | null): void => {
+    if (key === 'data' || key === 'refresh') return;
+    if (typeof v === 'string') parts.push(v);
+    else if (Array.isArray(v)) v.forEach((x) => walk(x, null));
+    else if (v && typeof v === 'object') Object.entries(v).forEach(([k, x]) => walk(x, k));
+  };
+  walk(card, null);
+  return parts.join('\n');
+}
+
+/** Action titles and verbs on a card (top-level and inside ShowCards). */
+export function verbsOn(card: unknown): string[] {
+  const verbs: string[] = [];
+  const walk = (v: unknown): void => {
+    if (Array.isArray(v)) v.forEach(walk);
+    else if (v && typeof v === 'object') {
+      const o = v as Record<string, unknown>;
+      if (o.type === 'Action.Execute' && typeof o.verb === 'string' && o.verb !== 'approval.refresh') verbs.push(o.verb);
+      Object.entries(o).forEach(([k, x]) => {
+        if (k !== 'refresh') walk(x);
+      });
+    }
+  };
+  walk(card);
+  return verbs;
+}
+
+/** Counts execute calls and lets a test hold them back. */
+export class CountingExecutor implements InvitationExecutor {
+  calls: InvitationRequest[] = [];
+  constructor(private readonly inner: InvitationExecutor) {}
+  execute(request: InvitationRequest): Promise<InviteOutcome> {
+    this.calls.push(request);
+    return this.inner.execute(request);
+  }
+}
+
+export interface ApprovalTestbedOptions {
+  /** An existing store (e.g. re-opened after a "restart"); default: a fresh in-memory one. */
+  store?: Store;
+  /** Use a temp file instead of memory. */
+  onDisk?: boolean;
+  directory?: FakeDirectory;
+  clock?: TestClock;
+  settings?: Partial<ApprovalServiceSettings>;
+  /** Users with a stored personal chat (default: everyone). */
+  reachable?: DemoUser[];
+  adapter?: RecordingAdapter;
+  inlineBudgetMs?: number;
+}
+
+export interface ApprovalTestbed {
+  store: Store;
+  directory: FakeDirectory;
+  clock: TestClock;
+  requests: ApprovalRequestStore;
+  invite: InviteGuestService;
+  executor: CountingExecutor;
+  adapter: RecordingAdapter;
+  resetLedger: ResetRequestStore;
+  service: ApprovalService;
+  settings: ApprovalServiceSettings;
+  /** Submits "invite Jane Doe <email> to Project Falcon" as `requester` through the invitation service. */
+  requestInvitation(options?: { as?: DemoUser; email?: string; name?: string; groupId?: string; justification?: string }): Promise<ApprovalRequest>;
+}
+
+export function approvalTestbed(options: ApprovalTestbedOptions = {}): ApprovalTestbed {
+  const clock = options.clock ?? fixedClock();
+  const directory = options.directory ?? demoDirectory({ clock });
+  const store = options.store ?? (options.onDisk ? tempStore(APPROVAL_TEST_MIGRATIONS, { clock }) : memoryStore(APPROVAL_TEST_MIGRATIONS, { clock }));
+  for (const user of options.reachable ?? (Object.keys(DEMO.users) as DemoUser[])) {
+    store.conversationReferences.upsert(personalReference(user));
+  }
+  const requests = new ApprovalRequestStore(store.db);
+  const invite = new InviteGuestService({
+    directory,
+    advisor: new SignInAdvisor(directory),
+    invitations: new SqliteInvitationRepository(store.db, { clock }),
+    audit: store.audit,
+    sendInvitationEmail: false,
+    clock,
+    sleep: async () => undefined,
+  });
+  const executor = new CountingExecutor(invite);
+  const adapter = options.adapter ?? new RecordingAdapter();
+  const resetLedger = new ResetRequestStore(store.db, clock, store.audit);
+  const settings: ApprovalServiceSettings = {
+    policy: 'nonOwners',
+    partnerDomains: [],
+    approverGroupId: DEMO_APPROVER_GROUP_ID,
+    ownersMayApprove: false,
+    approvalsChannelId: null,
+    expiryDays: 14,
+    allowRedemptionReset: false,
+    ...options.settings,
+  };
+  const service = new ApprovalService({
+    requests,
+    directory,
+    roster: inMemoryRoster(directory.state),
+    conversations: store.conversationReferences,
+    notifier: new Notifier(adapter, ''),
+    invitations: executor,
+    audit: store.audit,
+    settings,
+    clock,
+    inlineBudgetMs: options.inlineBudgetMs ?? 2000,
+    resetLedger,
+  });
+  invite.setApprovalGateway(service);
+
+  return {
+    store,
+    directory,
+    clock,
+    requests,
+    invite,
+    executor,
+    adapter,
+    resetLedger,
+    service,
+    settings,
+    async requestInvitation(o = {}) {
+      const as = o.as ?? 'adele';
+      const result = await invite.submitForApproval(
+        {
+          email: o.email ?? 'jane.doe@outlook.com',
+          displayName: o.name ?? 'Jane Doe',
+          groupId: o.groupId ?? DEMO.groups.projectFalcon.id,
+          requestedBy: actorOf(as),
+          conversationRefKey: personalConversationId(as),
+          source: 'chat',
+        },
+        o.justification ?? 'Jane runs the supplier audit for Falcon.',
+      );
+      if (!('approvers' in result)) throw new Error(`refused: ${result.message}`);
+      const id = (result as { requestId?: string }).requestId;
+      const request = id ? requests.get(id) : null;
+      if (!request) throw new Error('no approval request was recorded');
+      return request;
+    },
+  };
+}
