@@ -429,7 +429,6 @@ function adviceData(advice: SignInAdvice, email: EmailAddress, policies: TenantP
   return {
     title: advice.subject === 'existingGuest' ? 'How this guest signs in' : 'Which sign-in they will get',
     email: email.display,
-    fallbackText: `${email.display}: ${methodLine}.`,
     methodLine,
     confidenceLine,
     syncLine,
