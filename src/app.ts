@@ -1,0 +1,136 @@
+import type { AddressInfo } from 'node:net';
+import { CloudAdapter, ConversationState, UserState } from 'botbuilder';
+import type { Server } from 'restify';
+import { createAdapter, type AuthOverrides } from './auth';
+import type { AppConfig } from './config';
+import { GuestOnboardingBot } from './bot/GuestOnboardingBot';
+import type { BotFeature } from './bot/feature';
+import { buildFeatures } from './bot/features';
+import { RootDialog } from './bot/RootDialog';
+import { type BotServices, type Clock, systemClock } from './bot/services';
+import { createDirectory } from './directory/createDirectory';
+import type { Directory } from './directory/Directory';
+import { createLogger, type Logger } from './logger';
+import { createBotServer, type RouteRegistrar } from './server';
+import type { Migration } from './store/database';
+import { openStore, type Store } from './store/store';
+
+/** What tests (and only tests) swap out when they start the app in-process. */
+export interface AppOverrides {
+  logger?: Logger;
+  directory?: Directory;
+  clock?: Clock;
+  /** Replaces buildFeatures. */
+  features?: BotFeature[] | ((services: BotServices) => BotFeature[]);
+  /** Feature migrations, applied after the store's own. */
+  migrations?: readonly Migration[];
+  /** ':memory:' keeps a test off the disk. */
+  databaseFile?: string;
+  auth?: AuthOverrides;
+  registerRoutes?: readonly RouteRegistrar[];
+  /** How long shutdown waits for in-flight turns. */
+  shutdownTimeoutMs?: number;
+}
+
+export interface App {
+  server: Server;
+  adapter: CloudAdapter;
+  bot: GuestOnboardingBot;
+  services: BotServices;
+  /** Starts listening on config.host:config.port (port 0 picks a free one). */
+  listen(): Promise<{ port: number; host: string }>;
+  /** Stops accepting activities, waits for in-flight turns (bounded), closes the server and the store. */
+  close(): Promise<void>;
+}
+
+const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
+
+export function createApp(config: AppConfig, overrides: AppOverrides = {}): App {
+  const logger = overrides.logger ?? createLogger({ level: config.env.LOG_LEVEL });
+  const clock = overrides.clock ?? systemClock;
+  const store: Store = openStore({
+    file: overrides.databaseFile ?? config.databaseFile,
+    extraMigrations: overrides.migrations ?? [],
+    clock: () => clock.now(),
+  });
+  try {
+    const directory = overrides.directory ?? createDirectory(config, logger);
+    const conversationState = new ConversationState(store.botStorage);
+    const userState = new UserState(store.botStorage);
+    const adapter = createAdapter(config, overrides.auth);
+    const services: BotServices = {
+      config,
+      logger,
+      directory,
+      store,
+      conversationState,
+      userState,
+      adapter,
+      botAppId: config.auth.kind === 'botFramework' ? config.auth.appId : '',
+      clock,
+    };
+    const features =
+      typeof overrides.features === 'function'
+        ? overrides.features(services)
+        : (overrides.features ?? buildFeatures(services));
+    const bot = new GuestOnboardingBot({
+      conversationState,
+      userState,
+      rootDialog: new RootDialog(features),
+      features,
+      logger,
+    });
+    adapter.onTurnError = (context, error) => bot.handleTurnError(context, error);
+
+    const botServer = createBotServer({
+      adapter,
+      runTurn: (context) => bot.run(context),
+      logger,
+      loopbackOnly: config.auth.kind === 'local',
+      isReady: () => store.ping(),
+      registerRoutes: overrides.registerRoutes,
+    });
+    const server = botServer.server;
+    let closing: Promise<void> | undefined;
+
+    return {
+      server,
+      adapter,
+      bot,
+      services,
+      listen: () =>
+        new Promise((resolve, reject) => {
+          server.once('error', reject);
+          server.listen(config.port, config.host, () => {
+            server.removeListener('error', reject);
+            const address = server.address() as AddressInfo;
+            logger.info(
+              { host: config.host, port: address.port, auth: config.auth.kind, directory: config.directory },
+              `bot listening on http://${config.host}:${address.port}/api/messages`,
+            );
+            resolve({ port: address.port, host: config.host });
+          });
+        }),
+      close: () => {
+        closing ??= (async () => {
+          botServer.stopAccepting();
+          const drained = await botServer.drain(overrides.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS);
+          if (!drained) logger.warn({ inFlight: botServer.inFlight() }, 'shutting down with turns still in flight');
+          await new Promise<void>((resolve) => {
+            if (!server.server.listening) return resolve();
+            server.close(() => resolve());
+            // Keep-alive connections would hold close() open; nothing useful arrives on them now.
+            server.server.closeAllConnections();
+          });
+          store.close();
+          logger.info('bot stopped');
+          logger.flush();
+        })();
+        return closing;
+      },
+    };
+  } catch (error) {
+    store.close();
+    throw error;
+  }
+}

@@ -1,0 +1,107 @@
+import fs from 'node:fs';
+import type { Activity } from 'botbuilder';
+import {
+  CloudAdapter,
+  ConfigurationBotFrameworkAuthentication,
+  type ConfigurationBotFrameworkAuthenticationOptions,
+} from 'botbuilder';
+import {
+  AuthenticationConstants,
+  AuthenticationError,
+  CertificateServiceClientCredentialsFactory,
+  JwtTokenProviderFactory,
+  ManagedIdentityServiceClientCredentialsFactory,
+  PasswordServiceClientCredentialFactory,
+  type AuthenticateRequestResult,
+  type ServiceClientCredentialsFactory,
+} from 'botframework-connector';
+import { CallerIdConstants } from 'botframework-schema';
+import { ConfigError, type AppConfig } from './config';
+
+/** HTTP 401: what the channel gets for any activity whose token does not check out. */
+const UNAUTHORIZED = 401;
+
+/**
+ * Bot Framework authentication that answers every failed validation with 401.
+ * The SDK lets some failures (a bad signature, say) escape as plain errors, which the
+ * CloudAdapter reports as 500; a forged token is the caller's fault, not ours.
+ */
+class StrictBotFrameworkAuthentication extends ConfigurationBotFrameworkAuthentication {
+  override async authenticateRequest(activity: Activity, authHeader: string): Promise<AuthenticateRequestResult> {
+    try {
+      return await super.authenticateRequest(activity, authHeader);
+    } catch (error) {
+      if (error instanceof AuthenticationError) throw error;
+      throw new AuthenticationError('Unauthorized: the Bot Framework token could not be validated.', UNAUTHORIZED);
+    }
+  }
+}
+
+export interface AuthOverrides {
+  /**
+   * Extra Bot Framework settings, e.g. ToBotFromChannelOpenIdMetadataUrl so tests can validate
+   * tokens against a local key set instead of login.botframework.com.
+   */
+  botFramework?: Partial<ConfigurationBotFrameworkAuthenticationOptions>;
+}
+
+const PUBLIC_CLOUD_ENDPOINTS: ConfigurationBotFrameworkAuthenticationOptions = {
+  ToChannelFromBotLoginUrl: AuthenticationConstants.ToChannelFromBotLoginUrl,
+  ToChannelFromBotOAuthScope: AuthenticationConstants.ToChannelFromBotOAuthScope,
+  ToBotFromChannelTokenIssuer: AuthenticationConstants.ToBotFromChannelTokenIssuer,
+  OAuthUrl: AuthenticationConstants.OAuthUrl,
+  ToBotFromChannelOpenIdMetadataUrl: AuthenticationConstants.ToBotFromChannelOpenIdMetadataUrl,
+  ToBotFromEmulatorOpenIdMetadataUrl: AuthenticationConstants.ToBotFromEmulatorOpenIdMetadataUrl,
+  CallerId: CallerIdConstants.PublicAzureChannel,
+};
+
+/**
+ * Builds the adapter for the configured auth mode.
+ * - local: no app id, so the SDK accepts unauthenticated activities (the server confines
+ *   this to loopback) and sends replies without a token.
+ * - botFramework: every inbound activity must carry a valid Bot Framework JWT for our app id;
+ *   outbound calls use the configured credential (password, certificate or managed identity).
+ */
+export function createAdapter(config: AppConfig, overrides: AuthOverrides = {}): CloudAdapter {
+  const auth = config.auth;
+  // The SDK treats any one endpoint setting as "all endpoints are custom", so an override
+  // starts from the public-cloud values rather than from nothing.
+  const endpoints = overrides.botFramework ? { ...PUBLIC_CLOUD_ENDPOINTS, ...overrides.botFramework } : {};
+  if (auth.kind === 'local') {
+    return new CloudAdapter(new StrictBotFrameworkAuthentication(endpoints));
+  }
+  const options: ConfigurationBotFrameworkAuthenticationOptions = {
+    MicrosoftAppId: auth.appId,
+    MicrosoftAppType: auth.appType,
+    ...(auth.tenantId ? { MicrosoftAppTenantId: auth.tenantId } : {}),
+    ...endpoints,
+  };
+  return new CloudAdapter(new StrictBotFrameworkAuthentication(options, credentialsFactory(config)));
+}
+
+function credentialsFactory(config: AppConfig): ServiceClientCredentialsFactory {
+  const auth = config.auth;
+  if (auth.kind !== 'botFramework') throw new Error('credentialsFactory: bot credentials are not configured');
+  // MultiTenant bots get their tokens from the botframework.com tenant, so no tenant is passed.
+  const tenantId = auth.appType === 'MultiTenant' ? undefined : auth.tenantId;
+  switch (auth.credential) {
+    case 'certificate': {
+      const thumbprint = config.env.MicrosoftAppCertificateThumbprint ?? '';
+      const keyFile = config.env.MicrosoftAppCertificateKeyFile ?? '';
+      let privateKey: string;
+      try {
+        privateKey = fs.readFileSync(keyFile, 'utf8');
+      } catch (error) {
+        const reason = error instanceof Error ? error.message : String(error);
+        throw new ConfigError([`MicrosoftAppCertificateKeyFile: cannot read the private key file (${reason})`]);
+      }
+      return new CertificateServiceClientCredentialsFactory(auth.appId, thumbprint, privateKey, tenantId);
+    }
+    case 'managedIdentity':
+      return new ManagedIdentityServiceClientCredentialsFactory(auth.appId, new JwtTokenProviderFactory());
+    case 'password':
+      return tenantId
+        ? new PasswordServiceClientCredentialFactory(auth.appId, config.env.MicrosoftAppPassword ?? '', tenantId)
+        : new PasswordServiceClientCredentialFactory(auth.appId, config.env.MicrosoftAppPassword ?? '');
+  }
+}

@@ -1,0 +1,159 @@
+import {
+  type ConversationState,
+  type InvokeResponse,
+  type StatePropertyAccessor,
+  TeamsActivityHandler,
+  type TurnContext,
+  type UserState,
+} from 'botbuilder';
+import type { DialogState } from 'botbuilder-dialogs';
+import { turnLogger, type Logger } from '../logger';
+import { actorFromActivity } from './actor';
+import { expandCard } from './cards';
+import type { ActionData, ActionHandler, BotFeature } from './feature';
+import { cardInvokeResponse } from './invokeResponse';
+import { type RootDialog, welcomeCard } from './RootDialog';
+
+export const TURN_ERROR_MESSAGE = 'Sorry, something went wrong on my side. Your request was not completed; please try again.';
+export const STALE_CARD_MESSAGE =
+  'This card no longer matches anything I can do, so nothing was changed. Say **help** to start again.';
+export const ACTION_FAILED_MESSAGE = 'Something went wrong on my side and nothing was changed. Please try again in a moment.';
+
+const TURN_LOGGER_KEY = Symbol('turnLogger');
+
+/** The logger for the current turn (labelled with its turn id), for features to use. */
+export function loggerFor(context: TurnContext, fallback: Logger): Logger {
+  return (context.turnState.get(TURN_LOGGER_KEY) as Logger | undefined) ?? fallback;
+}
+
+export interface GuestOnboardingBotOptions {
+  conversationState: ConversationState;
+  userState: UserState;
+  rootDialog: RootDialog;
+  features: readonly BotFeature[];
+  logger: Logger;
+}
+
+export class GuestOnboardingBot extends TeamsActivityHandler {
+  private readonly conversationState: ConversationState;
+  private readonly userState: UserState;
+  private readonly rootDialog: RootDialog;
+  private readonly features: readonly BotFeature[];
+  private readonly logger: Logger;
+  private readonly dialogState: StatePropertyAccessor<DialogState>;
+  private readonly welcomeSent: StatePropertyAccessor<boolean>;
+  private readonly actions = new Map<string, ActionHandler>();
+  /** Conversations being welcomed right now: Teams sends conversationUpdate and installationUpdate together. */
+  private readonly welcoming = new Set<string>();
+
+  constructor(options: GuestOnboardingBotOptions) {
+    super();
+    this.conversationState = options.conversationState;
+    this.userState = options.userState;
+    this.rootDialog = options.rootDialog;
+    this.features = options.features;
+    this.logger = options.logger;
+    this.dialogState = this.conversationState.createProperty<DialogState>('DialogState');
+    this.welcomeSent = this.conversationState.createProperty<boolean>('welcomeSent');
+    for (const feature of this.features) {
+      for (const [verb, handler] of Object.entries(feature.actions ?? {})) {
+        if (this.actions.has(verb)) throw new Error(`Action verb "${verb}" is registered by two features`);
+        this.actions.set(verb, handler);
+      }
+    }
+
+    this.onMessage(async (context, next) => {
+      await this.rootDialog.run(context, this.dialogState);
+      await next();
+    });
+    this.onInstallationUpdateAdd(async (context, next) => {
+      await this.welcomeOnce(context);
+      await next();
+    });
+  }
+
+  override async run(context: TurnContext): Promise<void> {
+    const log = turnLogger(this.logger, context.activity);
+    context.turnState.set(TURN_LOGGER_KEY, log);
+    log.debug('turn started');
+    await super.run(context);
+    await this.conversationState.saveChanges(context, false);
+    await this.userState.saveChanges(context, false);
+  }
+
+  /**
+   * adapter.onTurnError: log (no activity text, no secrets), tell the user in plain words,
+   * and clear only this conversation's dialog stack so the next message starts cleanly.
+   */
+  async handleTurnError(context: TurnContext, error: Error): Promise<void> {
+    const log = loggerFor(context, turnLogger(this.logger, context.activity));
+    log.error({ err: { name: error.name, message: error.message, stack: error.stack } }, 'unhandled error in turn');
+    try {
+      await context.sendActivity(TURN_ERROR_MESSAGE);
+    } catch (sendError) {
+      log.warn({ err: describe(sendError) }, 'could not tell the user about the error');
+    }
+    try {
+      await this.dialogState.delete(context);
+      await this.conversationState.saveChanges(context, false);
+    } catch (stateError) {
+      log.warn({ err: describe(stateError) }, 'could not clear the dialog state after the error');
+    }
+  }
+
+  protected override async onConversationUpdateActivity(context: TurnContext): Promise<void> {
+    const botId = context.activity.recipient?.id;
+    if (botId && context.activity.membersAdded?.some((m) => m.id === botId)) await this.welcomeOnce(context);
+    await super.onConversationUpdateActivity(context);
+  }
+
+  protected override async onInvokeActivity(context: TurnContext): Promise<InvokeResponse> {
+    if (context.activity.name === 'adaptiveCard/action') return this.onCardAction(context);
+    return super.onInvokeActivity(context);
+  }
+
+  /** Action.Execute: always answered with a full card, whatever happens. */
+  private async onCardAction(context: TurnContext): Promise<InvokeResponse> {
+    const log = loggerFor(context, this.logger);
+    const action = parseExecuteAction(context.activity.value);
+    const handler = action ? this.actions.get(action.verb) : undefined;
+    if (!action || !handler) {
+      log.info({ verb: action?.verb }, 'card action with an unknown verb');
+      return cardInvokeResponse(expandCard('staleCard', { message: STALE_CARD_MESSAGE }));
+    }
+    try {
+      return await handler(context, actorFromActivity(context.activity), action.data);
+    } catch (error) {
+      log.error({ err: describe(error), verb: action.verb }, 'card action failed');
+      return cardInvokeResponse(expandCard('error', { title: 'That did not work', message: ACTION_FAILED_MESSAGE }));
+    }
+  }
+
+  private async welcomeOnce(context: TurnContext): Promise<void> {
+    const conversationId = context.activity.conversation?.id ?? '';
+    if (this.welcoming.has(conversationId) || (await this.welcomeSent.get(context, false))) return;
+    this.welcoming.add(conversationId);
+    try {
+      await this.welcomeSent.set(context, true);
+      await this.conversationState.saveChanges(context, false);
+      await context.sendActivity({ attachments: [welcomeCard(this.features)] });
+    } finally {
+      this.welcoming.delete(conversationId);
+    }
+  }
+}
+
+function parseExecuteAction(value: unknown): { verb: string; data: ActionData } | null {
+  if (!value || typeof value !== 'object') return null;
+  const action = (value as { action?: unknown }).action;
+  if (!action || typeof action !== 'object') return null;
+  const { type, verb, data } = action as { type?: unknown; verb?: unknown; data?: unknown };
+  if (type !== 'Action.Execute' || typeof verb !== 'string' || !verb) return null;
+  const fields: ActionData = data && typeof data === 'object' && !Array.isArray(data) ? { ...(data as ActionData) } : {};
+  delete fields.verb;
+  return { verb, data: fields };
+}
+
+function describe(error: unknown): { name: string; message: string } {
+  return error instanceof Error ? { name: error.name, message: error.message } : { name: 'Error', message: String(error) };
+}

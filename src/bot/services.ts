@@ -1,0 +1,32 @@
+import type { ConversationState, UserState } from 'botbuilder';
+import type { AppConfig } from '../config';
+import type { Directory } from '../directory/Directory';
+import type { Logger } from '../logger';
+import type { Store } from '../store/store';
+import type { ProactiveAdapter } from './proactive';
+
+/** Time source, injectable so tests control expiry and timing without sleeping. */
+export interface Clock {
+  now(): Date;
+}
+
+export const systemClock: Clock = { now: () => new Date() };
+
+/**
+ * What a feature factory receives. Kept minimal on purpose: the lead extends it as
+ * features need more (use cases, job queues).
+ */
+export interface BotServices {
+  config: AppConfig;
+  logger: Logger;
+  directory: Directory;
+  /** The embedded store: SQLite for modules' own tables, bot state, conversation references, audit. */
+  store: Store;
+  conversationState: ConversationState;
+  userState: UserState;
+  /** For proactive messages (the CloudAdapter in the app, a fake in tests). */
+  adapter: ProactiveAdapter;
+  /** The bot's app id for continueConversationAsync ('' in local mode). */
+  botAppId: string;
+  clock: Clock;
+}

@@ -1,0 +1,44 @@
+import { createApp } from './app';
+import { ConfigError, loadConfig, loadDotEnv } from './config';
+
+/** Composition root: configuration, the app, and a clean shutdown. No logic lives here. */
+async function main(): Promise<void> {
+  loadDotEnv();
+  let config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`The bot cannot start: the configuration is invalid.\n  - ${error.problems.join('\n  - ')}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+
+  const app = createApp(config);
+  await app.listen();
+
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals): void => {
+    if (stopping) {
+      process.stderr.write(`${signal} again: exiting without waiting.\n`);
+      process.exit(1);
+    }
+    stopping = true;
+    app.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        process.stderr.write(`Shutdown failed: ${error instanceof Error ? error.message : String(error)}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}
+
+main().catch((error: unknown) => {
+  const message = error instanceof ConfigError ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error);
+  process.stderr.write(`The bot could not start: ${message}\n`);
+  process.exit(1);
+});

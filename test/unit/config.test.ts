@@ -1,0 +1,99 @@
+import path from 'node:path';
+import { ConfigError, loadConfig } from '../../src/config';
+
+const ROOT = path.join(path.sep, 'srv', 'bot');
+const APP_ID = '11111111-2222-4333-8444-555555555555';
+const TENANT = '99999999-8888-4777-8666-555555555555';
+
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env, ROOT);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error('expected the configuration to be refused');
+}
+
+describe('configuration', () => {
+  it('with nothing set runs in local mode on loopback against the demo tenant, data under the project', () => {
+    const config = loadConfig({}, ROOT);
+    expect(config.auth).toEqual({ kind: 'local' });
+    expect(config.host).toBe('127.0.0.1');
+    expect(config.port).toBe(3978);
+    expect(config.directory).toBe('demo');
+    expect(config.databaseFile).toBe(path.join(ROOT, 'data', 'bot.sqlite'));
+  });
+
+  it('names MicrosoftAppPassword when an app id comes without a credential', () => {
+    const problems = problemsOf({ MicrosoftAppId: APP_ID, MicrosoftAppTenantId: TENANT, DIRECTORY: 'demo' });
+    expect(problems).toEqual([expect.stringMatching(/^MicrosoftAppPassword: required when MicrosoftAppId is set/)]);
+  });
+
+  it('names the variable holding a malformed GUID', () => {
+    expect(problemsOf({ MicrosoftAppId: 'not-a-guid', MicrosoftAppPassword: 'x' })).toEqual([
+      'MicrosoftAppId: expected a GUID',
+    ]);
+  });
+
+  it('refuses a PORT that is not a number', () => {
+    expect(problemsOf({ PORT: 'eighty' })).toEqual(['PORT: expected a whole number']);
+  });
+
+  it('refuses local mode (no credentials) on 0.0.0.0, and allows it once credentials are set', () => {
+    expect(problemsOf({ HOST: '0.0.0.0' })).toEqual([expect.stringMatching(/^HOST: local mode .* only listens on loopback/)]);
+    const config = loadConfig(
+      { HOST: '0.0.0.0', MicrosoftAppId: APP_ID, MicrosoftAppPassword: 'x', MicrosoftAppTenantId: TENANT, DIRECTORY: 'demo' },
+      ROOT,
+    );
+    expect(config.auth.kind).toBe('botFramework');
+    expect(config.host).toBe('0.0.0.0');
+  });
+
+  it('asks for GRAPH_TENANT_ID when the Graph directory is chosen', () => {
+    const problems = problemsOf({ DIRECTORY: 'graph', GRAPH_CLIENT_ID: APP_ID, GRAPH_CLIENT_SECRET: 's', APPROVER_GROUP_ID: 'g' });
+    expect(problems).toEqual([expect.stringMatching(/^GRAPH_TENANT_ID: required when DIRECTORY=graph/)]);
+  });
+
+  it('reports every malformed value at once', () => {
+    const problems = problemsOf({ PORT: 'eighty', MicrosoftAppId: 'nope', LOG_LEVEL: 'loud', PARTNER_DOMAINS: 'fabrikam' });
+    expect(problems.map((p) => p.split(/[.:]/)[0]).sort()).toEqual(['LOG_LEVEL', 'MicrosoftAppId', 'PARTNER_DOMAINS', 'PORT']);
+  });
+
+  it('reports every missing dependent value at once', () => {
+    const problems = problemsOf({ MicrosoftAppId: APP_ID, DIRECTORY: 'graph' });
+    expect(problems.map((p) => p.split(':')[0])).toEqual([
+      'MicrosoftAppPassword',
+      'MicrosoftAppTenantId',
+      'GRAPH_TENANT_ID',
+      'GRAPH_CLIENT_ID',
+      'GRAPH_CLIENT_SECRET',
+      'APPROVER_GROUP_ID',
+    ]);
+  });
+
+  it('says what is wrong in the error message itself, one line per problem', () => {
+    expect(() => loadConfig({ PORT: '0' }, ROOT)).toThrow(/PORT: expected a whole number of at least 1/);
+  });
+});
+
+describe('.env.sample', () => {
+  const sample = require('node:fs').readFileSync(path.join(__dirname, '..', '..', '.env.sample'), 'utf8') as string;
+
+  it('lists every variable the bot reads, each with a comment above it', () => {
+    const { envSchema } = require('../../src/config') as typeof import('../../src/config');
+    const lines = sample.split('\n');
+    for (const name of Object.keys(envSchema.shape)) {
+      const at = lines.findIndex((l) => l.startsWith(`${name}=`));
+      expect({ name, listed: at >= 0 }).toEqual({ name, listed: true });
+      expect({ name, comment: lines[at - 1]?.startsWith('#') }).toEqual({ name, comment: true });
+    }
+  });
+
+  it('as shipped starts the bot in local mode on the demo tenant', () => {
+    const values = require('dotenv').parse(sample) as Record<string, string>;
+    const config = loadConfig(values, ROOT);
+    expect(config.auth.kind).toBe('local');
+    expect(config.directory).toBe('demo');
+  });
+});
