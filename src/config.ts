@@ -75,7 +75,11 @@ export const envSchema = z.object({
   DATA_DIR: z.preprocess(emptyToUndefined, z.string().default('data')),
   LOG_LEVEL: z.preprocess(
     emptyToUndefined,
-    z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    z
+      .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+        message: 'expected one of fatal, error, warn, info, debug, trace, silent',
+      })
+      .default('info'),
   ),
 
   // Bot Framework identity. None set => local mode (loopback only, unauthenticated, demo tenant).
@@ -160,13 +164,40 @@ export function isLoopbackHost(host: string): boolean {
 export function loadConfig(source: NodeJS.ProcessEnv = process.env, root = projectRoot()): AppConfig {
   const parsed = envSchema.safeParse(source);
   if (!parsed.success) {
-    throw new ConfigError(
-      parsed.error.issues.map((i) => `${i.path.join('.') || '(environment)'}: ${i.message}`),
+    // Name the variable alone (not "PARTNER_DOMAINS.0"), once per problem.
+    const formatProblems = [
+      ...new Set(parsed.error.issues.map((i) => `${String(i.path[0] ?? '(environment)')}: ${i.message}`)),
+    ];
+    // Still check how the valid variables fit together, so every problem is reported at once.
+    const lenient = envSchema.partial().safeParse(
+      Object.fromEntries(Object.entries(source).filter(([k]) => !parsed.error.issues.some((i) => i.path[0] === k))),
     );
+    const malformed = new Set(parsed.error.issues.map((i) => String(i.path[0])));
+    // A variable already reported as malformed is not reported again as missing.
+    const dependencyProblems = lenient.success
+      ? crossCheck(lenient.data as Env).problems.filter((p) => !malformed.has(p.slice(0, p.indexOf(':'))))
+      : [];
+    throw new ConfigError([...formatProblems, ...dependencyProblems]);
   }
   const env = parsed.data;
-  const problems: string[] = [];
+  const { problems, auth, directory } = crossCheck(env);
+  if (problems.length) throw new ConfigError(problems);
 
+  const dataDir = path.resolve(root, env.DATA_DIR);
+  return {
+    env,
+    port: env.PORT,
+    host: env.HOST,
+    dataDir,
+    databaseFile: path.join(dataDir, 'bot.sqlite'),
+    auth,
+    directory,
+  };
+}
+
+/** How the variables must fit together (credentials, loopback rule, Graph settings). */
+function crossCheck(env: Env): { problems: string[]; auth: AuthMode; directory: 'demo' | 'graph' } {
+  const problems: string[] = [];
   let auth: AuthMode = { kind: 'local' };
   if (env.MicrosoftAppId) {
     const credential = env.MicrosoftAppPassword
@@ -198,7 +229,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, root = proje
     problems.push('MicrosoftAppId: required when a bot credential (MicrosoftAppPassword or certificate) is set');
   }
 
-  if (auth.kind === 'local' && !isLoopbackHost(env.HOST)) {
+  if (auth.kind === 'local' && env.HOST !== undefined && !isLoopbackHost(env.HOST)) {
     problems.push(
       `HOST: local mode (no MicrosoftAppId) accepts unauthenticated activities, so it only listens on loopback (127.0.0.1 or ::1), not "${env.HOST}"; configure bot credentials to listen elsewhere`,
     );
@@ -221,16 +252,5 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, root = proje
     problems.push('APPROVER_GROUP_ID: required when DIRECTORY=graph (the group whose members approve invitations)');
   }
 
-  if (problems.length) throw new ConfigError(problems);
-
-  const dataDir = path.resolve(root, env.DATA_DIR);
-  return {
-    env,
-    port: env.PORT,
-    host: env.HOST,
-    dataDir,
-    databaseFile: path.join(dataDir, 'bot.sqlite'),
-    auth,
-    directory,
-  };
+  return { problems, auth, directory };
 }

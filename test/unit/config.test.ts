@@ -97,3 +97,22 @@ describe('.env.sample', () => {
     expect(config.directory).toBe('demo');
   });
 });
+
+describe('configuration problems are all reported at once', () => {
+  it('names a malformed list variable without an index, and still reports the loopback rule', () => {
+    let problems: string[] = [];
+    try {
+      loadConfig({ PARTNER_DOMAINS: 'fabrikam.com, not a domain!', PORT: 'abc', HOST: '0.0.0.0' });
+    } catch (error) {
+      problems = (error as ConfigError).problems;
+    }
+    expect(problems.some((p) => p.startsWith('PARTNER_DOMAINS: '))).toBe(true);
+    expect(problems.some((p) => /PARTNER_DOMAINS\.\d/.test(p))).toBe(false);
+    expect(problems.some((p) => p.startsWith('PORT: expected a whole number'))).toBe(true);
+    expect(problems.some((p) => p.startsWith('HOST: local mode'))).toBe(true);
+  });
+
+  it('says which log levels exist', () => {
+    expect(() => loadConfig({ LOG_LEVEL: 'verbose' })).toThrow(/LOG_LEVEL: expected one of fatal, error, warn, info/);
+  });
+});
