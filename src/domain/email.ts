@@ -56,8 +56,6 @@ const MAX_LABEL = 63;
 
 /** What the invitation API allows before the @ (ASCII letters, digits, and these). */
 const LOCAL_ALLOWED = /^[A-Za-z0-9._'-]$/;
-/** Characters the invitation API explicitly refuses: named as such in the message. */
-const GRAPH_REFUSED = new Set('~!#$%^&*()+=[]{}\\/|;:"<>?,'.split(''));
 const SEPARATORS = /[,;\s]+/;
 const LABEL = /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/;
 const TLD = /^(?:[a-z]{2,63}|xn--[a-z0-9-]{1,59})$/;
