@@ -64,6 +64,12 @@ export interface InvitationResult {
   recovered?: boolean;
 }
 
+/** A user as a group's member or owner list names them. */
+export interface UserSummary {
+  id: string;
+  displayName: string;
+}
+
 export interface AddMembersResult {
   added: string[];
   /** Already members before the call: success, reported as such. */
@@ -167,6 +173,21 @@ export interface Directory {
   getGroup(groupId: string): Promise<GroupInfo | null>;
   isOwner(groupId: string, userId: string): Promise<boolean>;
   isMember(groupId: string, userId: string): Promise<boolean>;
+  /**
+   * The group's direct members that are users (members and guests), every page of them; nested
+   * groups, contacts and devices are left out. Unknown group → DirectoryError 'notFound'.
+   * Order is not meaningful.
+   */
+  listGroupMembers(groupId: string): Promise<UserSummary[]>;
+  /** The group's owners that are users, every page. Unknown group → DirectoryError 'notFound'. */
+  listGroupOwners(groupId: string): Promise<UserSummary[]>;
+  /**
+   * The groups (Microsoft 365 groups/teams and security groups) the user, e.g. a guest, is a
+   * direct member of, every page; directory roles and administrative units are left out.
+   * `siteUrl` is always null here (finding it costs one request per group): use getGroup for
+   * a group's site. Unknown user → DirectoryError 'notFound'.
+   */
+  listMemberGroups(userId: string): Promise<GroupInfo[]>;
 
   readPolicies(): Promise<TenantPolicies>;
   lookupExternalDomain(domain: string): Promise<ExternalDomainInfo>;

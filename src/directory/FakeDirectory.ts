@@ -13,6 +13,7 @@ import type {
   InvitationResult,
   TenantPolicies,
   UserIdentity,
+  UserSummary,
 } from './Directory';
 import { DirectoryError } from './Directory';
 import type { SignInMethod } from '../domain/signInAdvice';
@@ -79,6 +80,10 @@ function toDirectoryUser(u: FixtureUser): DirectoryUser {
   };
 }
 
+function toUserSummary(u: FixtureUser): UserSummary {
+  return { id: u.id, displayName: u.displayName };
+}
+
 function toGroupInfo(g: FixtureGroup): GroupInfo {
   return { id: g.id, displayName: g.displayName, siteUrl: g.siteUrl, mail: g.mail };
 }
@@ -133,6 +138,16 @@ export class FakeTenantState {
 
   ownedGroups(userId: string): FixtureGroup[] {
     return this.fixture.groups.filter((g) => g.owners.includes(userId));
+  }
+
+  /** The groups the user is a direct member of. */
+  memberGroups(userId: string): FixtureGroup[] {
+    return this.fixture.groups.filter((g) => g.members.includes(userId));
+  }
+
+  /** The users among the ids of a members or owners list (ids of deleted users are skipped, as Graph does). */
+  usersAmong(ids: readonly string[]): FixtureUser[] {
+    return ids.map((id) => this.user(id)).filter((u): u is FixtureUser => u !== undefined);
   }
 
   isVerifiedDomain(domain: string): boolean {
@@ -441,6 +456,27 @@ export class FakeDirectory implements Directory {
     this.enter('listOwnedGroups');
     if (!this.state.user(userId)) throw notFound(`user ${userId}`);
     return this.state.ownedGroups(userId).map(toGroupInfo);
+  }
+
+  async listGroupMembers(groupId: string): Promise<UserSummary[]> {
+    this.enter('listGroupMembers');
+    const group = this.state.group(groupId);
+    if (!group) throw notFound(`group ${groupId}`);
+    return this.state.usersAmong(group.members).map(toUserSummary);
+  }
+
+  async listGroupOwners(groupId: string): Promise<UserSummary[]> {
+    this.enter('listGroupOwners');
+    const group = this.state.group(groupId);
+    if (!group) throw notFound(`group ${groupId}`);
+    return this.state.usersAmong(group.owners).map(toUserSummary);
+  }
+
+  async listMemberGroups(userId: string): Promise<GroupInfo[]> {
+    this.enter('listMemberGroups');
+    if (!this.state.user(userId)) throw notFound(`user ${userId}`);
+    // Same as GraphDirectory, which does not look up a site per group.
+    return this.state.memberGroups(userId).map((g) => ({ ...toGroupInfo(g), siteUrl: null }));
   }
 
   async getGroup(groupId: string): Promise<GroupInfo | null> {

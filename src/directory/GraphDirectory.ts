@@ -2,7 +2,8 @@
  * The Directory port over Microsoft Graph (v1.0; beta only for b2bManagementPolicies).
  *
  * HTTP goes through @microsoft/microsoft-graph-client with a middleware chain of our own:
- *   BaseUrlAuthenticationHandler → RetryHandler (SDK) → ConnectionResetHandler → HTTPMessageHandler
+ *   BaseUrlAuthenticationHandler → RetryHandler (SDK) → ConnectionResetHandler → RequestTimeoutHandler
+ *   → HTTPMessageHandler
  * - The SDK's AuthenticationHandler only attaches the token to the public Graph hosts, or to
  *   `customHosts` — and then only for https URLs. A configured GRAPH_BASE_URL (national cloud,
  *   the http test server) would silently get no Authorization header, so our handler attaches
@@ -15,6 +16,10 @@
  *   socket closed) only when it is idempotent: GETs, a $batch of GETs, and membership adds
  *   (adding an existing member is answered "already exist", which we count as success).
  *   Anything else surfaces as a NoResponse failure the caller decides about.
+ * - RequestTimeoutHandler gives each attempt `requestTimeoutMs` to answer, body included (an
+ *   AbortController on the fetch): a request that hangs, with neither answer nor reset, then
+ *   counts as "no answer", so it is retried like a reset, and a lost invitation answer is
+ *   recovered the same way (see invite()).
  */
 import type { TokenCredential } from '@azure/identity';
 import {
@@ -51,6 +56,7 @@ import {
   type SharingCapability,
   type TenantPolicies,
   type UserIdentity,
+  type UserSummary,
 } from './Directory';
 import { directoryErrorFromGraph, directoryErrorFromNetwork, parseRetryAfter, USER_MESSAGES } from './errors';
 import { assertInvitableEmail, lookupAddress } from './emailSafety';
@@ -77,7 +83,15 @@ export interface GraphDirectoryOptions {
   delayScale?: number;
   /** Injected sleep (tests). */
   sleep?: (ms: number) => Promise<void>;
+  /**
+   * How long one HTTP attempt may take, answer body included, before it is abandoned as "no
+   * answer" (default 30 s). Each retry gets the same again, so a Graph that never answers is
+   * given up on after about (maxRetries + 1) × this, plus back-off.
+   */
+  requestTimeoutMs?: number;
 }
+
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 
 const USER_SELECT = [
   'id',
@@ -115,6 +129,12 @@ interface GraphUser {
   externalUserState?: string | null;
   externalUserStateChangeDateTime?: string | null;
   identities?: Array<{ signInType?: string | null; issuer?: string | null; issuerAssignedId?: string | null }> | null;
+}
+
+interface GraphUserSummary {
+  id: string;
+  displayName?: string | null;
+  '@odata.type'?: string;
 }
 
 interface GraphGroup {
@@ -279,6 +299,88 @@ class ConnectionResetHandler implements Middleware {
   }
 }
 
+/** An attempt that got no answer in time. `code` makes it read as a network failure. */
+class RequestTimeoutError extends Error {
+  readonly code = 'ETIMEDOUT';
+  constructor(readonly timeoutMs: number) {
+    super(`no answer within ${timeoutMs} ms`);
+    this.name = 'RequestTimeout';
+  }
+}
+
+/** Statuses whose Response must be built with a null body. */
+const NULL_BODY_STATUSES = new Set([101, 103, 204, 205, 304]);
+
+/**
+ * Aborts an attempt that has not been answered, body included, within `timeoutMs`. The body is
+ * read here, under the same deadline, because the SDK reads it after the middleware chain has
+ * returned, where a stalled body would hang without limit. Graph's JSON answers are small.
+ */
+class RequestTimeoutHandler implements Middleware {
+  private next: Middleware | undefined;
+  constructor(
+    private readonly timeoutMs: number,
+    private readonly onTimeout: (context: Context, timeoutMs: number) => void,
+  ) {}
+
+  async execute(context: Context): Promise<void> {
+    const controller = new AbortController();
+    const timeout = new RequestTimeoutError(this.timeoutMs);
+    const timer = setTimeout(() => controller.abort(timeout), this.timeoutMs);
+    context.options = context.options ?? {};
+    // A caller's own signal (none today) still cancels.
+    const callerSignal = context.options.signal ?? undefined;
+    const onCallerAbort = (): void => controller.abort(callerSignal?.reason);
+    callerSignal?.addEventListener('abort', onCallerAbort, { once: true });
+    context.options.signal = controller.signal;
+    try {
+      await this.next?.execute(context);
+      if (context.response) context.response = await bufferedWithin(context.response, controller.signal);
+    } catch (e) {
+      if (controller.signal.reason === timeout) {
+        this.onTimeout(context, this.timeoutMs);
+        throw timeout;
+      }
+      throw e;
+    } finally {
+      clearTimeout(timer);
+      callerSignal?.removeEventListener('abort', onCallerAbort);
+    }
+  }
+
+  setNext(next: Middleware): void {
+    this.next = next;
+  }
+}
+
+/** The response with its body read in full, or the signal's reason if it aborts first. */
+async function bufferedWithin(response: Response, signal: AbortSignal): Promise<Response> {
+  if (response.body === null) return response;
+  const body = await new Promise<ArrayBuffer>((resolve, reject) => {
+    if (signal.aborted) {
+      reject(signal.reason);
+      return;
+    }
+    const onAbort = (): void => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    response.arrayBuffer().then(
+      (buffer) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(buffer);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
+  return new Response(NULL_BODY_STATUSES.has(response.status) ? null : body, {
+    status: response.status,
+    statusText: response.statusText,
+    headers: response.headers,
+  });
+}
+
 // ---------------------------------------------------------------------------------------------
 // Small pure helpers.
 
@@ -408,6 +510,7 @@ export class GraphDirectory implements Directory {
     this.retryDelaySeconds = options.retryDelaySeconds ?? 3;
     this.delayScale = options.delayScale ?? 1;
     this.sleepMs = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    const requestTimeoutMs = Math.max(1, options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS);
 
     const provider = new TokenCredentialAuthenticationProvider(options.credential, { scopes: GRAPH_SCOPES });
     const retryOptions = new RetryHandlerOptions(this.retryDelaySeconds, this.maxRetries, (_delay, attempt, request, fetchOptions, response) => {
@@ -438,10 +541,20 @@ export class GraphDirectory implements Directory {
         this.log?.warn({ method: context.options?.method, path: new URL(requestUrl(context)).pathname, attempt }, 'connection lost, retrying idempotent request'),
     );
 
+    const timeoutHandler = new RequestTimeoutHandler(requestTimeoutMs, (context, timeoutMs) =>
+      this.log?.warn({ method: context.options?.method ?? 'GET', path: new URL(requestUrl(context)).pathname, timeoutMs }, 'Graph did not answer in time'),
+    );
+
     this.client = Client.initWithMiddleware({
       baseUrl: this.baseUrl,
       defaultVersion: 'v1.0',
-      middleware: [new BaseUrlAuthenticationHandler(provider, this.origin), retryHandler, resetHandler, new HTTPMessageHandler()],
+      middleware: [
+        new BaseUrlAuthenticationHandler(provider, this.origin),
+        retryHandler,
+        resetHandler,
+        timeoutHandler,
+        new HTTPMessageHandler(),
+      ],
     });
   }
 
@@ -704,6 +817,45 @@ export class GraphDirectory implements Directory {
       if (isDirectoryError(e) && e.code === 'notFound') return false;
       throw e;
     }
+  }
+
+  /**
+   * The cast to microsoft.graph.user keeps only users (and pages over users only). Direct
+   * members/owners with a cast are a default query, not an advanced one: no ConsistencyLevel,
+   * so a member added a moment ago is listed.
+   */
+  async listGroupMembers(groupId: string): Promise<UserSummary[]> {
+    const id = assertObjectId(groupId, 'group');
+    return this.listUsersOf(`/groups/${id}/members/microsoft.graph.user`);
+  }
+
+  async listGroupOwners(groupId: string): Promise<UserSummary[]> {
+    const id = assertObjectId(groupId, 'group');
+    return this.listUsersOf(`/groups/${id}/owners/microsoft.graph.user`);
+  }
+
+  private async listUsersOf(path: string): Promise<UserSummary[]> {
+    const users = await this.listAll<GraphUserSummary>(`${path}${query({ $select: 'id,displayName' })}`);
+    const summaries = users
+      .filter((u) => u['@odata.type'] === undefined || u['@odata.type'] === '#microsoft.graph.user')
+      .map((u): UserSummary => ({ id: u.id, displayName: u.displayName ?? '' }));
+    // Graph answers with ids only (other properties null) for objects the app may not read.
+    if (users.some((u) => u.displayName == null)) {
+      this.log?.warn({ permission: 'User.Read.All' }, 'Graph returned users without names: the app cannot read users');
+    }
+    return summaries;
+  }
+
+  /** Direct memberships, cast to groups (roles and administrative units left out); no site lookups. */
+  async listMemberGroups(userId: string): Promise<GroupInfo[]> {
+    const id = assertObjectId(userId, 'user');
+    const groups = await this.listAll<GraphGroup>(`/users/${id}/memberOf/microsoft.graph.group${query({ $select: 'id,displayName,mail' })}`);
+    if (groups.some((g) => g.displayName == null)) {
+      this.log?.warn({ permission: 'GroupMember.Read.All' }, 'Graph returned groups without names: the app cannot read groups');
+    }
+    return groups
+      .filter((g) => g['@odata.type'] === undefined || g['@odata.type'] === '#microsoft.graph.group')
+      .map((g): GroupInfo => ({ id: g.id, displayName: g.displayName ?? '', mail: g.mail ?? null, siteUrl: null }));
   }
 
   private async toGroupInfo(group: GraphGroup): Promise<GroupInfo> {

@@ -318,6 +318,87 @@ export function describeDirectoryContract(name: string, makeDirectory: () => Pro
       });
     });
 
+    describe('listing members, owners and memberships', () => {
+      const ghostGroup = '00000000-0000-4000-8000-0000000000ff';
+      const ghostUser = '00000000-0000-4000-8000-000000000000';
+      const sortedNames = (people: Array<{ displayName: string }>) => people.map((p) => p.displayName).sort();
+
+      it("lists a group's members, guests included, by id and name", async () => {
+        const members = await directory.listGroupMembers(projectFalcon.id);
+        expect([...members].sort((a, b) => a.id.localeCompare(b.id))).toEqual([
+          { id: megan.id, displayName: 'Megan Bowen' },
+          { id: adele.id, displayName: 'Adele Vance' },
+          { id: jordan.id, displayName: 'Jordan Lee' },
+        ]);
+        expect(sortedNames(await directory.listGroupMembers(guestApprovers.id))).toEqual(['Alex Wilber']);
+      });
+
+      it("lists a group's owners", async () => {
+        expect(await directory.listGroupOwners(projectFalcon.id)).toEqual([{ id: megan.id, displayName: 'Megan Bowen' }]);
+        expect(sortedNames(await directory.listGroupOwners(research.id))).toEqual(['Alex Wilber']);
+      });
+
+      it('lists a newly added member at once', async () => {
+        await directory.addMembers(guestApprovers.id, [leeGu.id]);
+        expect(sortedNames(await directory.listGroupMembers(guestApprovers.id))).toEqual(['Alex Wilber', 'Lee Gu']);
+      });
+
+      it('lists every member even when Graph pages the answer', async () => {
+        const ids: string[] = [];
+        for (let n = 1; n <= 12; n++) {
+          const guest = extraGuest(n);
+          fake.addUser(guest);
+          ids.push(guest.id);
+        }
+        fake.addGroup({
+          id: 'd0d0d0d0-0000-4000-8000-0000000000aa',
+          displayName: 'Big Partner Project',
+          mail: 'bigpartner@contoso.com',
+          siteUrl: 'https://contoso.sharepoint.com/sites/BigPartner',
+          owners: [megan.id, adele.id],
+          members: [megan.id, ...ids],
+        });
+        const members = await directory.listGroupMembers('d0d0d0d0-0000-4000-8000-0000000000aa');
+        expect(members).toHaveLength(13);
+        expect(members.map((m) => m.id).sort()).toEqual([megan.id, ...ids].sort());
+        expect(members.find((m) => m.id === ids[11])?.displayName).toBe('Partner 12');
+      });
+
+      it('lists the groups a guest belongs to, without looking up their sites', async () => {
+        const groups = await directory.listMemberGroups(jordan.id);
+        expect(groups).toEqual([
+          { id: projectFalcon.id, displayName: 'Project Falcon', mail: 'projectfalcon@contoso.com', siteUrl: null },
+        ]);
+      });
+
+      it('lists every group someone belongs to, site or no site, even when Graph pages the answer', async () => {
+        for (let n = 1; n <= 11; n++) {
+          fake.addGroup({
+            id: `d0d0d0d0-0000-4000-8000-${n.toString().padStart(12, '0')}`,
+            displayName: `Lab ${n.toString().padStart(2, '0')}`,
+            mail: null,
+            siteUrl: null,
+            owners: [],
+            members: [alex.id],
+          });
+        }
+        const groups = await directory.listMemberGroups(alex.id);
+        expect(groups).toHaveLength(13);
+        expect(groups.map((g) => g.displayName)).toEqual(expect.arrayContaining(['Research', 'Guest Approvers', 'Lab 11']));
+        expect(groups.every((g) => g.siteUrl === null)).toBe(true);
+      });
+
+      it('lists no groups for someone in none', async () => {
+        expect(await directory.listMemberGroups(leeGu.id)).toEqual([]);
+      });
+
+      it('fails with notFound for an unknown group or user', async () => {
+        expect((await rejection(directory.listGroupMembers(ghostGroup))).code).toBe('notFound');
+        expect((await rejection(directory.listGroupOwners(ghostGroup))).code).toBe('notFound');
+        expect((await rejection(directory.listMemberGroups(ghostUser))).code).toBe('notFound');
+      });
+    });
+
     describe('policies and domains', () => {
       it("reads the demo tenant's policies", async () => {
         const policies = await directory.readPolicies();

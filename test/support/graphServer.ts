@@ -10,13 +10,17 @@ import { graphAnswerFor, type FakeDirectory, type FakeTenantState } from '../../
 import { GRAPH_ERRORS, graphErrorBody } from '../../src/directory/errors';
 import type { FixtureGroup, FixtureUser } from '../../src/directory/fixture';
 
-export type FaultKind = '429' | '503' | '504' | 'reset' | 'slow';
+export type FaultKind = '429' | '503' | '504' | 'reset' | 'slow' | 'hang';
 
 export interface GraphServerOptions {
   limits?: { invitationsPer5s?: number; directoryWritesPer150s?: number; timeScale?: number };
   /** Added to every request. */
   latencyMs?: number;
-  faults?: { rate: number; kinds: FaultKind[]; seed: number; slowMs?: number };
+  /**
+   * `plan`: the faults of the first requests (batch sub-requests included), in arrival order,
+   * `null` for none; the seeded draw (`rate`, `kinds`, `seed`) takes over after it.
+   */
+  faults?: { rate?: number; kinds?: FaultKind[]; seed?: number; slowMs?: number; plan?: Array<FaultKind | null> };
   /** Items per page of paged collections (small, so paging is exercised). */
   pageSize?: number;
 }
@@ -227,6 +231,7 @@ export class GraphServer {
   private readonly invitations: RateWindow;
   private readonly directoryWrites: RateWindow;
   private readonly random: () => number;
+  private readonly faultPlan: Array<FaultKind | null>;
   private readonly pageSize: number;
   private server: http.Server | null = null;
   private baseUrl = '';
@@ -240,6 +245,7 @@ export class GraphServer {
     this.invitations = new RateWindow(options.limits?.invitationsPer5s ?? 150, 5000 * this.timeScale);
     this.directoryWrites = new RateWindow(options.limits?.directoryWritesPer150s ?? 3000, 150_000 * this.timeScale);
     this.random = seededRandom(options.faults?.seed ?? 1);
+    this.faultPlan = [...(options.faults?.plan ?? [])];
     this.pageSize = options.pageSize ?? 5;
   }
 
@@ -330,18 +336,24 @@ export class GraphServer {
     }
 
     const { version, path } = splitVersion(entry.path);
-    if (version === 'v1.0' && method === 'POST' && path === '/$batch') {
-      send(this.batch(version, body));
-      return;
-    }
-    send(this.execute(method, version, path, url.searchParams, body));
+    const response =
+      version === 'v1.0' && method === 'POST' && path === '/$batch'
+        ? this.batch(version, body)
+        : this.execute(method, version, path, url.searchParams, body);
+    // 'hang': the request took effect, but no answer ever comes (no reset either) until the
+    // client gives up or the server closes.
+    if (fault === 'hang') return;
+    send(response);
   }
 
   private drawFault(): FaultKind | null {
+    if (this.faultPlan.length > 0) return this.faultPlan.shift() ?? null;
     const faults = this.options.faults;
-    if (!faults || faults.kinds.length === 0 || faults.rate <= 0) return null;
-    if (this.random() >= faults.rate) return null;
-    return faults.kinds[Math.floor(this.random() * faults.kinds.length)] ?? null;
+    const kinds = faults?.kinds ?? [];
+    const rate = faults?.rate ?? 0;
+    if (kinds.length === 0 || rate <= 0) return null;
+    if (this.random() >= rate) return null;
+    return kinds[Math.floor(this.random() * kinds.length)] ?? null;
   }
 
   private faultResponse(kind: FaultKind): GraphResponse | null {
@@ -472,6 +484,14 @@ export class GraphServer {
       const groups = s.ownedGroups(userId).map((g) => select(groupJson(g), $select));
       return this.page(path, query, groups, context('groups'));
     }
+    // memberOf, with or without the cast (the fixture has no directory roles or administrative units).
+    if (seg[0] === 'users' && seg[2] === 'memberOf' && (seg.length === 3 || (seg.length === 4 && seg[3] === 'microsoft.graph.group'))) {
+      if (method !== 'GET') return methodNotAllowed();
+      const userId = seg[1] ?? '';
+      if (!s.user(userId)) return notFound(userId);
+      const groups = s.memberGroups(userId).map((g) => select(groupJson(g), $select));
+      return this.page(path, query, groups, context(seg.length === 4 ? 'groups' : 'directoryObjects'));
+    }
     if ((seg[0] === 'users' || seg[0] === 'directoryObjects') && seg[2] === 'checkMemberGroups' && seg.length === 3) {
       if (method !== 'POST') return methodNotAllowed();
       const userId = seg[1] ?? '';
@@ -511,7 +531,12 @@ export class GraphServer {
       s.addMember(seg[1] ?? '', lastSegment(ref));
       return { status: 204 };
     }
-    if (seg[0] === 'groups' && (seg[2] === 'members' || seg[2] === 'owners') && seg.length === 3) {
+    // members / owners, with or without the cast to users (the fixture's members are all users).
+    if (
+      seg[0] === 'groups' &&
+      (seg[2] === 'members' || seg[2] === 'owners') &&
+      (seg.length === 3 || (seg.length === 4 && seg[3] === 'microsoft.graph.user'))
+    ) {
       if (method !== 'GET') return methodNotAllowed();
       if (query.has('$filter')) {
         return error(400, 'Request_UnsupportedQuery', 'This $filter needs advanced query parameters; not served here.');
@@ -519,11 +544,8 @@ export class GraphServer {
       const group = s.group(seg[1] ?? '');
       if (!group) return notFound(seg[1] ?? '');
       const ids = seg[2] === 'members' ? group.members : group.owners;
-      const objects = ids
-        .map((id) => s.user(id))
-        .filter((u): u is FixtureUser => u !== undefined)
-        .map((u) => select(userJson(u), $select, DEFAULT_USER_PROPERTIES));
-      return this.page(path, query, objects, context('directoryObjects'));
+      const objects = s.usersAmong(ids).map((u) => select(userJson(u), $select, DEFAULT_USER_PROPERTIES));
+      return this.page(path, query, objects, context(seg.length === 4 ? 'users' : 'directoryObjects'));
     }
     if (seg[0] === 'groups' && seg[2] === 'sites' && seg[3] === 'root' && seg.length === 4 && method === 'GET') {
       const group = s.group(seg[1] ?? '');

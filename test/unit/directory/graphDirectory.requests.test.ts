@@ -200,4 +200,55 @@ describe('GraphDirectory request shapes', () => {
     expect(pages).toHaveLength(3); // page size 5: 5 + 5 + 3
     expect(pages[1]?.query.$skiptoken ?? pages[1]?.query.$skipToken).toBeDefined();
   });
+
+  it('lists members and owners cast to users, selecting id and displayName, as a default (consistent) query', async () => {
+    await directory.listGroupMembers(DEMO.groups.projectFalcon.id);
+    await directory.listGroupOwners(DEMO.groups.projectFalcon.id);
+    const [members, owners] = sent();
+    expect(members).toMatchObject({ method: 'GET', path: `/v1.0/groups/${DEMO.groups.projectFalcon.id}/members/microsoft.graph.user` });
+    expect(owners).toMatchObject({ method: 'GET', path: `/v1.0/groups/${DEMO.groups.projectFalcon.id}/owners/microsoft.graph.user` });
+    for (const request of [members, owners]) {
+      expect(request?.query).toEqual({ $select: 'id,displayName' });
+      expect(request?.headers.consistencylevel).toBeUndefined();
+    }
+  });
+
+  it("lists a user's groups through memberOf cast to groups, with no site lookup per group", async () => {
+    const groups = await directory.listMemberGroups(DEMO.users.alex.id);
+    expect(groups.map((g) => g.displayName).sort()).toEqual(['Guest Approvers', 'Research']);
+    expect(sent()).toHaveLength(1);
+    expect(sent()[0]).toMatchObject({
+      method: 'GET',
+      path: `/v1.0/users/${DEMO.users.alex.id}/memberOf/microsoft.graph.group`,
+      query: { $select: 'id,displayName,mail' },
+    });
+  });
+
+  it('follows paging of group members to the last page', async () => {
+    const ids = Array.from({ length: 11 }, (_, i) => `c0ffee00-0000-4000-8000-${(i + 1).toString().padStart(12, '0')}`);
+    ids.forEach((id, i) =>
+      fake.addUser({
+        id,
+        displayName: `Partner ${i + 1}`,
+        mail: null,
+        userPrincipalName: `partner${i + 1}_northwind.example#EXT#@contoso.onmicrosoft.com`,
+        otherMails: [],
+        proxyAddresses: [],
+        kind: 'guest',
+        externalUserState: 'PendingAcceptance',
+        externalUserStateChangeDateTime: null,
+        identities: [],
+      }),
+    );
+    fake.addGroup({ id: 'd0d0d0d0-0000-4000-8000-0000000000bb', displayName: 'Partners', mail: null, siteUrl: null, owners: [], members: ids });
+    const members = await directory.listGroupMembers('d0d0d0d0-0000-4000-8000-0000000000bb');
+    expect(members.map((m) => m.id).sort()).toEqual([...ids].sort());
+    expect(sent()).toHaveLength(3); // 5 + 5 + 1
+  });
+
+  it('refuses a malformed group or user id before calling Graph', async () => {
+    expect((await rejection(directory.listGroupMembers('../users'))).code).toBe('invalidInput');
+    expect((await rejection(directory.listMemberGroups("x' or 1 eq 1"))).code).toBe('invalidInput');
+    expect(sent()).toHaveLength(0);
+  });
 });

@@ -165,6 +165,44 @@ describe('Graph-shaped test server', () => {
     expect([first.body.value[0].displayName, second.body.value[0].displayName].sort()).toEqual(['Marketing', 'Project Falcon']);
   });
 
+  it('pages group members cast to users, and a user\'s memberOf cast to groups; 404 when unknown', async () => {
+    await start({ pageSize: 2 });
+    const first = await call('GET', `/v1.0/groups/${DEMO.groups.projectFalcon.id}/members/microsoft.graph.user?$select=id,displayName`);
+    expect(first.status).toBe(200);
+    expect(first.body.value).toHaveLength(2);
+    expect(Object.keys(first.body.value[0]).sort()).toEqual(['@odata.type', 'displayName', 'id']);
+    const next = new URL(String(first.body['@odata.nextLink']));
+    const second = await call('GET', `${next.pathname}${next.search}`);
+    expect(second.body.value.map((u: { displayName: string }) => u.displayName)).toEqual(['Jordan Lee']);
+    expect(second.body['@odata.nextLink']).toBeUndefined();
+
+    const owners = await call('GET', `/v1.0/groups/${DEMO.groups.projectFalcon.id}/owners/microsoft.graph.user?$select=id,displayName`);
+    expect(owners.body.value).toEqual([{ '@odata.type': '#microsoft.graph.user', id: DEMO.users.megan.id, displayName: 'Megan Bowen' }]);
+
+    const memberOf = await call('GET', `/v1.0/users/${DEMO.users.alex.id}/memberOf/microsoft.graph.group?$select=id,displayName,mail`);
+    expect(memberOf.body.value.map((g: { displayName: string }) => g.displayName)).toEqual(['Research', 'Guest Approvers']);
+
+    expect((await call('GET', '/v1.0/groups/00000000-0000-4000-8000-0000000000ff/members/microsoft.graph.user')).status).toBe(404);
+    expect((await call('GET', '/v1.0/users/00000000-0000-4000-8000-000000000000/memberOf/microsoft.graph.group')).status).toBe(404);
+  });
+
+  it('applies planned faults to the first requests in order: a hung request takes effect but is never answered', async () => {
+    const { requestLog } = await start({ faults: { plan: ['hang', null] } });
+    const hung = call('POST', '/v1.0/invitations', invitation('hung@outlook.com'));
+    const outcome = await Promise.race([hung.then(() => 'answered', () => 'failed'), new Promise((r) => setTimeout(() => r('waiting'), 60))]);
+    expect(outcome).toBe('waiting');
+    // The invitation was processed all the same; the next request is served normally.
+    const lookup = await call('GET', `/v1.0/users?$filter=${encodeURIComponent("mail eq 'hung@outlook.com'")}`);
+    expect(lookup.body.value).toHaveLength(1);
+    expect(requestLog.map((r) => [r.fault ?? null, r.status])).toEqual([
+      ['hang', null],
+      [null, 200],
+    ]);
+    await server?.close();
+    server = undefined;
+    expect(await hung.then(() => 'answered', () => 'failed')).toBe('failed');
+  });
+
   it("answers Graph's 400 for an existing member and caps members@odata.bind at 20", async () => {
     await start();
     const answer = await call('POST', `/v1.0/groups/${DEMO.groups.projectFalcon.id}/members/$ref`, {
