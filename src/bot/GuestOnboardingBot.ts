@@ -3,11 +3,12 @@ import {
   type InvokeResponse,
   type StatePropertyAccessor,
   TeamsActivityHandler,
-  type TurnContext,
+  TurnContext,
   type UserState,
 } from 'botbuilder';
 import type { DialogState } from 'botbuilder-dialogs';
 import { turnLogger, type Logger } from '../logger';
+import type { ConversationReferenceStore } from '../store/conversationReferences';
 import { actorFromActivity } from './actor';
 import { expandCard } from './cards';
 import type { ActionData, ActionHandler, BotFeature } from './feature';
@@ -16,7 +17,7 @@ import { type RootDialog, welcomeCard } from './RootDialog';
 
 export const TURN_ERROR_MESSAGE = 'Sorry, something went wrong on my side. Your request was not completed; please try again.';
 export const STALE_CARD_MESSAGE =
-  'This card no longer matches anything I can do, so nothing was changed. Say **help** to start again.';
+  'This card no longer matches anything I can do, so nothing was changed. Say "help" to start again.';
 export const ACTION_FAILED_MESSAGE = 'Something went wrong on my side and nothing was changed. Please try again in a moment.';
 
 const TURN_LOGGER_KEY = Symbol('turnLogger');
@@ -32,6 +33,8 @@ export interface GuestOnboardingBotOptions {
   rootDialog: RootDialog;
   features: readonly BotFeature[];
   logger: Logger;
+  /** Where conversation references are kept for proactive messages; absent in some tests. */
+  conversationReferences?: Pick<ConversationReferenceStore, 'upsert'>;
 }
 
 export class GuestOnboardingBot extends TeamsActivityHandler {
@@ -40,6 +43,7 @@ export class GuestOnboardingBot extends TeamsActivityHandler {
   private readonly rootDialog: RootDialog;
   private readonly features: readonly BotFeature[];
   private readonly logger: Logger;
+  private readonly conversationReferences: Pick<ConversationReferenceStore, 'upsert'> | undefined;
   private readonly dialogState: StatePropertyAccessor<DialogState>;
   private readonly welcomeSent: StatePropertyAccessor<boolean>;
   private readonly actions = new Map<string, ActionHandler>();
@@ -53,6 +57,7 @@ export class GuestOnboardingBot extends TeamsActivityHandler {
     this.rootDialog = options.rootDialog;
     this.features = options.features;
     this.logger = options.logger;
+    this.conversationReferences = options.conversationReferences;
     this.dialogState = this.conversationState.createProperty<DialogState>('DialogState');
     this.welcomeSent = this.conversationState.createProperty<boolean>('welcomeSent');
     for (const feature of this.features) {
@@ -76,9 +81,33 @@ export class GuestOnboardingBot extends TeamsActivityHandler {
     const log = turnLogger(this.logger, context.activity);
     context.turnState.set(TURN_LOGGER_KEY, log);
     log.debug('turn started');
+    await this.rememberConversation(context, log);
     await super.run(context);
     await this.conversationState.saveChanges(context, false);
     await this.userState.saveChanges(context, false);
+  }
+
+  /**
+   * Stores the conversation reference of every activity (install, message, invoke) so that
+   * notifications reach this chat later, then tells features. Never fails the turn.
+   */
+  private async rememberConversation(context: TurnContext, log: Logger): Promise<void> {
+    const activity = context.activity;
+    if (!activity.conversation?.id || !activity.serviceUrl) return;
+    const reference = TurnContext.getConversationReference(activity);
+    try {
+      this.conversationReferences?.upsert(reference);
+    } catch (error) {
+      log.warn({ err: describe(error) }, 'could not store the conversation reference');
+    }
+    for (const feature of this.features) {
+      if (!feature.onConversationSeen) continue;
+      try {
+        await feature.onConversationSeen(reference);
+      } catch (error) {
+        log.warn({ err: describe(error), feature: feature.name }, 'feature failed on a new conversation reference');
+      }
+    }
   }
 
   /**

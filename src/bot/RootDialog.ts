@@ -60,7 +60,6 @@ export function welcomeCard(features: readonly BotFeature[], reason: 'welcome' |
     lines: lines.filter((l) => l.audience === audience).map(({ title, example }) => ({ title, example: `"${example}"` })),
   })).filter((s) => s.lines.length > 0);
   return renderCard('welcome', {
-    title: WELCOME_TITLE,
     intro:
       reason === 'notUnderstood'
         ? "Sorry, I didn't understand that. Here is what I can do:"
