@@ -1,5 +1,12 @@
 import type { Attachment, InvokeResponse } from 'botbuilder';
-import type { Directory, DirectoryUser, TenantPolicies } from '../directory/Directory';
+import {
+  isDirectoryError,
+  type Directory,
+  type DirectoryUser,
+  type GroupInfo,
+  type TenantPolicies,
+  type UserSummary,
+} from '../directory/Directory';
 import { extractEmail, type EmailAddress } from '../domain/email';
 import type { SignInAdvice, SignInMethod } from '../domain/signInAdvice';
 import {
@@ -11,6 +18,7 @@ import {
   signInUrlFor,
 } from '../domain/signInRules';
 import type { Logger } from '../logger';
+import type { InvitationRecord, InvitationRepository, InvitationState } from '../store/invitations';
 import type { ResetRequestSink } from '../store/resetRequests';
 import { InvalidEmailError, type SignInAdvisorPort } from '../usecases/signInAdvisor';
 import { expandCard, renderCard, cardAttachment, type AdaptiveCard } from './cards';
@@ -30,6 +38,8 @@ export interface GuestHelpServices {
   directory: Directory;
   advisor: SignInAdvisorPort;
   resetRequests: ResetRequestSink;
+  /** Who invited a guest, and to which site: named in the "I lost access" answer when present. */
+  invitations?: Pick<InvitationRepository, 'listByEmail'>;
   logger?: Pick<Logger, 'info' | 'warn'>;
 }
 
@@ -99,7 +109,8 @@ function day(iso: string | null): string {
 export class GuestHelpAnswers implements GuestHelpResponder {
   constructor(private readonly services: GuestHelpServices) {}
 
-  async whoIsAsking(actor: Actor | null): Promise<Asker> {
+  /** `withAdvice: false` skips the sign-in advisor (answers that only need the account itself). */
+  async whoIsAsking(actor: Actor | null, options: { withAdvice?: boolean } = {}): Promise<Asker> {
     const policies = await this.services.directory.readPolicies();
     // The actor id is only meaningful in the tenant whose directory we read.
     if (!actor || actor.tenantId !== policies.tenantId) return { kind: 'unknown', policies };
@@ -108,7 +119,7 @@ export class GuestHelpAnswers implements GuestHelpResponder {
     if (user.kind === 'member') return { kind: 'member', policies, user };
     const email = guestAddress(user);
     let advice: SignInAdvice | null = null;
-    if (email) {
+    if (email && options.withAdvice !== false) {
       try {
         advice = await this.services.advisor.advise(email);
       } catch (e) {
@@ -122,15 +133,82 @@ export class GuestHelpAnswers implements GuestHelpResponder {
 
   async answer(topic: Exclude<GuestHelpTopic, 'advice'>, actor: Actor | null): Promise<Attachment> {
     if (topic === 'menu') return menuCard();
+    if (topic === 'lostAccess') return renderCard('lostAccessHelp', await this.lostAccess(actor));
     const asker = await this.whoIsAsking(actor);
     switch (topic) {
       case 'otp':
         return cardAttachment(otpCard(asker));
       case 'sync':
         return renderCard('syncHelp', syncData(asker));
-      case 'lostAccess':
-        return renderCard('lostAccessHelp', lostAccessData(asker));
     }
+  }
+
+  /**
+   * "I lost access", from the asker's own account: for a guest, the groups they are still in
+   * (with owners) and who invited them. Any directory failure gives the generic answer instead.
+   */
+  async lostAccess(actor: Actor | null): Promise<LostAccessData> {
+    let asker: Asker;
+    try {
+      asker = await this.whoIsAsking(actor, { withAdvice: false });
+    } catch (e) {
+      this.fellBack('account', e);
+      return lostAccessData(null, null);
+    }
+    if (asker.kind !== 'guest') return lostAccessData(asker, null);
+    let groups: GuestGroups;
+    try {
+      groups = await this.guestGroups(asker.user.id);
+    } catch (e) {
+      this.fellBack('groups', e);
+      return lostAccessData(asker, null);
+    }
+    return lostAccessData(asker, { ...groups, invitations: await this.invitationsOf(asker) });
+  }
+
+  private async guestGroups(userId: string): Promise<GuestGroups> {
+    const all = await this.services.directory.listMemberGroups(userId);
+    const shown = [...all].sort((a, b) => a.displayName.localeCompare(b.displayName)).slice(0, MAX_GROUPS_SHOWN);
+    const withOwners = await Promise.all(
+      shown.map(async (group) => ({ group, owners: await this.services.directory.listGroupOwners(group.id) })),
+    );
+    return { total: all.length, memberGroupIds: new Set(all.map((g) => g.id)), groups: withOwners };
+  }
+
+  /** The guest's invitations that reached the directory, one per group, newest first; none when the store fails. */
+  private async invitationsOf(asker: Extract<Asker, { kind: 'guest' }>): Promise<InvitationRecord[]> {
+    const repository = this.services.invitations;
+    if (!repository) return [];
+    const { user, policies } = asker;
+    const addresses = [...new Set([user.mail, ...user.otherMails].filter((a): a is string => !!a).map((a) => a.toLowerCase()))];
+    try {
+      const lists = await Promise.all(addresses.map((a) => repository.listByEmail(policies.tenantId, a, { limit: 20 })));
+      const newestPerGroup = new Map<string, InvitationRecord>();
+      for (const record of lists.flat().sort((a, b) => b.createdAt.localeCompare(a.createdAt))) {
+        // An address can outlive an account (deleted, invited again): only this account's invitations count.
+        const ours = record.userId === null || record.userId === user.id;
+        if (ours && INVITED_STATES.has(record.state) && !newestPerGroup.has(record.groupId)) {
+          newestPerGroup.set(record.groupId, record);
+        }
+      }
+      return [...newestPerGroup.values()].slice(0, MAX_INVITATIONS_SHOWN);
+    } catch (e) {
+      this.fellBack('invitations', e);
+      return [];
+    }
+  }
+
+  /** Logs why an answer is less specific than it could be: the failure's kind only, no names, ids or addresses. */
+  private fellBack(step: 'account' | 'groups' | 'invitations', e: unknown): void {
+    this.services.logger?.warn(
+      {
+        step,
+        code: isDirectoryError(e) ? e.code : 'unexpected',
+        graphCode: isDirectoryError(e) ? e.graphCode : undefined,
+        errorType: e instanceof Error ? e.name : typeof e,
+      },
+      'lost-access answer: could not read the asker\'s access; answered without it',
+    );
   }
 
   async advice(email: EmailAddress, actor: Actor | null): Promise<Attachment> {
@@ -373,31 +451,126 @@ function syncData(asker: Asker): Record<string, unknown> {
   };
 }
 
-function lostAccessData(asker: Asker): Record<string, unknown> {
-  const policies = asker.policies;
+/** How much of a guest's access the lost-access answer names. */
+const MAX_GROUPS_SHOWN = 5;
+const MAX_OWNERS_SHOWN = 3;
+const MAX_INVITATIONS_SHOWN = 3;
+
+/** Invitation states in which the directory step happened: someone really invited this guest. */
+const INVITED_STATES: ReadonlySet<InvitationState> = new Set<InvitationState>(['invited', 'completed', 'partial']);
+
+interface GuestGroups {
+  /** How many groups the guest is a direct member of (all of them, not only those shown). */
+  total: number;
+  memberGroupIds: ReadonlySet<string>;
+  /** The first MAX_GROUPS_SHOWN by name, with their owners. */
+  groups: Array<{ group: GroupInfo; owners: UserSummary[] }>;
+}
+
+interface GuestAccess extends GuestGroups {
+  invitations: InvitationRecord[];
+}
+
+/** The data of cards/lostAccessHelp.json. */
+export interface LostAccessData extends Record<string, unknown> {
+  title: string;
+  intro: string;
+  /** Groups the guest is still a member of; `owners` is one line of names. */
+  memberOf: Array<{ name: string; owners: string }>;
+  invitedBy: string[];
+  whoToAsk: string[];
+  whatYouSee: string[];
+  keepInMind: string[];
+}
+
+const WHAT_YOU_SEE = [
+  'OneDrive shows a notification that the library cannot be synced.',
+  'The OneDrive icon in the notification area shows an error.',
+  'In the OneDrive activity center, a banner says "One or more libraries could not be synced"; select it to see how to resolve it.',
+  'In the browser or in Teams, the site or files say you do not have access.',
+];
+
+function plural(n: number, one: string, many: string): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+function ownersLine(owners: readonly UserSummary[]): string {
+  if (owners.length === 0) return 'none listed';
+  const names = owners.slice(0, MAX_OWNERS_SHOWN).map((o) => o.displayName || 'an owner whose name I cannot read');
+  const more = owners.length - names.length;
+  return more > 0 ? `${names.join(', ')} and ${more} more` : names.join(', ');
+}
+
+/** The people who invited the guest, each once, newest invitation first. */
+function inviterNames(invitations: readonly InvitationRecord[]): string[] {
+  return [...new Set(invitations.map((r) => r.requestedBy.name).filter((n) => n.trim() !== ''))];
+}
+
+/**
+ * The lost-access card's data. `asker` null: the account could not be read; `access` null: not a
+ * guest, or their groups could not be read. Both give the generic answer.
+ */
+function lostAccessData(asker: Asker | null, access: GuestAccess | null): LostAccessData {
+  const tenantName = asker?.policies.tenantDisplayName ?? 'this organisation';
   const keepInMind = [
     'Files you synced stay on your device after access is removed; they simply stop updating.',
     'If access was removed by mistake, a site owner can add you back; a new invitation is only needed if your guest account was deleted.',
   ];
-  if (asker.kind === 'guest' && asker.method === 'emailOneTimePasscode') {
+  if (asker?.kind === 'guest' && asker.method === 'emailOneTimePasscode') {
     keepInMind.unshift(
-      `If you only cannot sign in: one-time passcode guests must use a link that names ${policies.tenantDisplayName}, such as ${signInUrlFor(policies.tenantId)}.`,
+      `If you only cannot sign in: one-time passcode guests must use a link that names ${asker.policies.tenantDisplayName}, such as ${signInUrlFor(asker.policies.tenantId)}.`,
     );
   }
-  return {
+  const generic: LostAccessData = {
     title: 'If you lost access',
-    intro: `When a site owner removes your permission, or your guest account in ${policies.tenantDisplayName} is deleted, you can no longer open what was shared with you.`,
-    whatYouSee: [
-      'OneDrive shows a notification that the library cannot be synced.',
-      'The OneDrive icon in the notification area shows an error.',
-      'In the OneDrive activity center, a banner says "One or more libraries could not be synced"; select it to see how to resolve it.',
-      'In the browser or in Teams, the site or files say you do not have access.',
-    ],
-    keepInMind,
+    intro: `When a site owner removes your permission, or your guest account in ${tenantName} is deleted, you can no longer open what was shared with you.`,
+    memberOf: [],
+    invitedBy: [],
     whoToAsk:
-      asker.kind === 'member'
+      asker?.kind === 'member'
         ? ['Your IT help desk, or an owner of the site.']
         : ['The person who invited you, or an owner of the team or site you were using.'],
+    whatYouSee: [...WHAT_YOU_SEE],
+    keepInMind,
+  };
+  if (asker?.kind !== 'guest' || !access) return generic;
+
+  const invitedBy = access.invitations.map(
+    (r) =>
+      `${r.requestedBy.name} invited you to ${r.siteName} on ${day(r.createdAt)}.${access.memberGroupIds.has(r.groupId) ? '' : ' You are not a member there now.'}`,
+  );
+  const inviters = inviterNames(access.invitations);
+
+  if (access.total === 0) {
+    return {
+      ...generic,
+      intro: `You are no longer a member of any team or site in ${tenantName}: access to those sites was removed.`,
+      invitedBy,
+      whoToAsk: [
+        ...(inviters.length > 0
+          ? inviters.map((name) => `${name}, who invited you: ask them to add you back.`)
+          : ['The person who invited you: ask them to add you back.']),
+        'Or an owner of the team or site you were using.',
+      ],
+    };
+  }
+
+  const shown = access.groups.length;
+  return {
+    ...generic,
+    intro:
+      `You are still a member of ${plural(access.total, 'team or group', 'teams or groups')} in ${tenantName}` +
+      `${access.total > shown ? ` (the first ${shown} are listed)` : ''}. ` +
+      'If what you can no longer open is listed, ask one of its owners to check your permission; if it is not, your membership of it was removed or it was shared with you another way.',
+    memberOf: access.groups.map(({ group, owners }) => ({
+      name: group.displayName || 'A group whose name I cannot read',
+      owners: ownersLine(owners),
+    })),
+    invitedBy,
+    whoToAsk: [
+      ...(inviters.length > 0 ? inviters.map((name) => `${name}, who invited you.`) : ['The person who invited you.']),
+      'An owner of the team or site you lost (the owners of those you are still in are listed above).',
+    ],
   };
 }
 

@@ -7,6 +7,8 @@ import type { Activity } from 'botbuilder';
 import { ComponentDialog, TextPrompt, WaterfallDialog } from 'botbuilder-dialogs';
 import type { BotFeature } from '../../src/bot/feature';
 import { createGuestHelpFeature, classifyGuestQuestion } from '../../src/bot/guestHelpFeature';
+import { DirectoryError } from '../../src/directory/Directory';
+import { invitationMigrations, SqliteInvitationRepository } from '../../src/store/invitations';
 import { resetRequestMigrations, ResetRequestStore } from '../../src/store/resetRequests';
 import { SignInAdvisor } from '../../src/usecases/signInAdvisor';
 import { DEMO, demoDirectory } from '../support/directory';
@@ -52,15 +54,53 @@ const standInInvite: BotFeature = {
 
 function setup() {
   const directory = demoDirectory();
-  const store = memoryStore(resetRequestMigrations);
+  const store = memoryStore([...invitationMigrations, ...resetRequestMigrations]);
+  let now = '2025-01-10T09:00:00.000Z';
+  const invitations = new SqliteInvitationRepository(store.db, { clock: () => new Date(now) });
   const resetRequests = new ResetRequestStore(store.db, () => new Date('2025-01-15T09:00:00Z'), store.audit);
-  const feature = createGuestHelpFeature({ directory, advisor: new SignInAdvisor(directory), resetRequests });
+  const logged: unknown[][] = [];
+  const logger = { info: (...args: unknown[]) => logged.push(args), warn: (...args: unknown[]) => logged.push(args) };
+  const feature = createGuestHelpFeature({
+    directory,
+    advisor: new SignInAdvisor(directory),
+    resetRequests,
+    invitations,
+    logger,
+  });
   const bot = featureHarness([standInInvite, feature]);
   return {
     directory,
     store,
     bot,
+    logged,
     say: (person: Person, text: string) => bot.say(person, text, DEMO.tenantId),
+    /** Records that `by` invited `guest` (by address) to `group`, as the invitation flow leaves it. */
+    async recordInvitation(
+      by: Person,
+      guest: { id: string; mail: string },
+      group: { id: string; displayName: string; siteUrl: string | null },
+      at: string,
+      state: 'completed' | 'failed' = 'completed',
+    ) {
+      now = at;
+      const { record } = await invitations.claim({
+        tenantId: DEMO.tenantId,
+        emailNormalised: guest.mail,
+        groupId: group.id,
+        emailDisplay: guest.mail,
+        displayName: 'Guest',
+        siteName: group.displayName,
+        siteUrl: group.siteUrl ?? '',
+        requestedBy: { id: by.id, name: by.displayName },
+      });
+      await invitations.update(record.id, record.version, { state, userId: state === 'completed' ? guest.id : null });
+    },
+    /** Takes the user out of the group in the fake tenant, as an owner removing them would. */
+    removeFromGroup(userId: string, groupId: string) {
+      const group = directory.state.group(groupId);
+      if (!group) throw new Error(`no group ${groupId}`);
+      group.members = group.members.filter((m) => m !== userId);
+    },
   };
 }
 
@@ -111,6 +151,92 @@ describe('guest help through the bot', () => {
     expect(shown).toMatch(/One or more libraries could not be synced/);
     expect(shown).toMatch(/stay on your device/);
     expect(shown).toMatch(/owner/);
+  });
+
+  it('Jordan says "I lost access" and is told he is still in Project Falcon, owned by Megan Bowen', async () => {
+    const { say } = setup();
+    const replies = await say(JORDAN, 'I lost access');
+    const shown = visibleText(replies);
+    expect(shown).toMatch(/You are still a member of 1 team or group in Contoso \(demo\)/);
+    const body = JSON.stringify(cardOf(replies).body);
+    expect(body).toContain('Where you are still a member');
+    expect(body).toContain('"text":"• Project Falcon"');
+    expect(body).toContain('"text":"Megan Bowen"');
+    // Groups he is not in are not offered.
+    expect(shown).not.toMatch(/Marketing|Research/);
+    expect(shown).toMatch(/stay on your device/);
+  });
+
+  it('names who invited Jordan and to which site, from the invitation records of his address only', async () => {
+    const { say, recordInvitation } = setup();
+    const jordan = { id: JORDAN.id, mail: 'jordan.lee@tailspintoys.com' };
+    await recordInvitation(MEGAN, jordan, DEMO.groups.projectFalcon, '2025-01-10T09:00:00.000Z');
+    await recordInvitation(DEMO.users.alex, jordan, DEMO.groups.research, '2025-01-08T09:00:00.000Z');
+    // Someone else's invitation, and one that never reached the directory, are not his story.
+    await recordInvitation(DEMO.users.alex, { id: LEE_GU.id, mail: 'lee.gu@fabrikam.com' }, DEMO.groups.marketing, '2025-01-09T09:00:00.000Z');
+    await recordInvitation(DEMO.users.adele, jordan, DEMO.groups.marketing, '2025-01-11T09:00:00.000Z', 'failed');
+    const shown = visibleText(await say(JORDAN, 'I lost access'));
+    expect(shown).toContain('Megan Bowen invited you to Project Falcon on 2025-01-10.');
+    expect(shown).toContain('Alex Wilber invited you to Research on 2025-01-08. You are not a member there now.');
+    expect(shown).toContain('Megan Bowen, who invited you.');
+    expect(shown).not.toMatch(/Marketing|Adele Vance/);
+  });
+
+  it('once removed from Project Falcon, Jordan is told plainly he is no longer a member of any site, and whom to ask', async () => {
+    const { say, recordInvitation, removeFromGroup } = setup();
+    await recordInvitation(MEGAN, { id: JORDAN.id, mail: 'jordan.lee@tailspintoys.com' }, DEMO.groups.projectFalcon, '2025-01-10T09:00:00.000Z');
+    removeFromGroup(JORDAN.id, DEMO.groups.projectFalcon.id);
+    const replies = await say(JORDAN, 'I lost access');
+    const shown = visibleText(replies);
+    expect(shown).toMatch(/You are no longer a member of any team or site in Contoso \(demo\): access to those sites was removed/);
+    expect(shown).not.toContain('Where you are still a member');
+    expect(shown).toContain('Megan Bowen invited you to Project Falcon on 2025-01-10. You are not a member there now.');
+    expect(shown).toContain('Megan Bowen, who invited you: ask them to add you back.');
+    expect(shown).toMatch(/stay on your device/);
+  });
+
+  it('removed from every group and with no invitation on record, Jordan is told to ask the person who invited him', async () => {
+    const { say, removeFromGroup } = setup();
+    removeFromGroup(JORDAN.id, DEMO.groups.projectFalcon.id);
+    const shown = visibleText(await say(JORDAN, 'I lost access'));
+    expect(shown).toMatch(/no longer a member of any team or site/);
+    expect(shown).toContain('The person who invited you: ask them to add you back.');
+  });
+
+  it.each([
+    ['listMemberGroups', new DirectoryError('transient', 'Microsoft Graph is not answering just now.')],
+    ['listGroupOwners', new DirectoryError('permissionMissing', 'The bot lacks a permission.', { permission: 'GroupMember.Read.All' })],
+    ['getUser', new Error('socket hang up')],
+  ] as const)('when %s fails, "I lost access" gets the generic answer and the log names no one', async (method, error) => {
+    const { say, directory, logged } = setup();
+    directory.failNext(method, error);
+    const replies = await say(JORDAN, 'I lost access');
+    const shown = visibleText(replies);
+    expect(shown).toMatch(/When a site owner removes your permission/);
+    expect(shown).toContain('The person who invited you, or an owner of the team or site you were using.');
+    expect(shown).not.toMatch(/Project Falcon|Megan Bowen|Something went wrong/);
+    expect(shown).toMatch(/stay on your device/);
+    expect(logged).toHaveLength(1);
+    const line = JSON.stringify(logged);
+    expect(line).toMatch(/lost-access answer/);
+    for (const personal of [JORDAN.id, 'Jordan', 'tailspintoys', DEMO.groups.projectFalcon.id]) expect(line).not.toContain(personal);
+  });
+
+  it('when the invitation records cannot be read, Jordan still gets his groups, without who invited him', async () => {
+    const { say, store, logged } = setup();
+    store.db.exec('DROP TABLE invitations');
+    const shown = visibleText(await say(JORDAN, 'I lost access'));
+    expect(shown).toContain('"text":"• Project Falcon"');
+    expect(shown).toContain('The person who invited you.');
+    expect(shown).not.toContain('Who invited you');
+    expect(JSON.stringify(logged)).toMatch(/"step":"invitations"/);
+  });
+
+  it('a member saying "I lost access" is pointed to the help desk, without a directory search', async () => {
+    const { say, directory } = setup();
+    const shown = visibleText(await say(MEGAN, 'I lost access to the site'));
+    expect(shown).toContain('Your IT help desk, or an owner of the site.');
+    expect(directory.callCount('listMemberGroups')).toBe(0);
   });
 
   it.each([
