@@ -1,0 +1,512 @@
+import { Readable } from 'node:stream';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import { TurnContext, type Activity, type Attachment, type ConversationReference, type InvokeResponse } from 'botbuilder';
+import type { DialogContext } from 'botbuilder-dialogs';
+import type { Server } from 'restify';
+import { cardAttachment, expandCard, type AdaptiveCard } from '../bot/cards';
+import type { Actor, ActionData, ActionHandler, BotFeature } from '../bot/feature';
+import { cardInvokeResponse } from '../bot/invokeResponse';
+import type { NotifyResult } from '../bot/proactive';
+import { Notifier } from '../bot/proactive';
+import type { BotServices } from '../bot/services';
+import type { Directory } from '../directory/Directory';
+import { methodLabel } from '../domain/signInRules';
+import type { SignInMethod } from '../domain/signInAdvice';
+import type { ApprovalSettings } from '../approvals/approvalPolicy';
+import { SqliteInvitationRepository, type InvitationRepository } from '../store/invitations';
+import { SignInAdvisor, type SignInAdvisorPort } from '../usecases/signInAdvisor';
+import { BulkJobStore, type BulkJob, type BulkSite, type BulkValidationSummary } from './bulkJobs';
+import { BulkRunner, type BulkProgress, type BulkRunnerLogger, type BulkRunnerOptions } from './bulkRunner';
+import { BulkRefusedError, matchSite, requesterSites, stageBulkFile } from './bulkValidation';
+import { BulkCsvError, type CsvFormat } from './csvFormats';
+import { SlidingWindowPacer } from './pacer';
+import { tooLargeError, type CsvLimits, type CsvSource } from './parseInvitationCsv';
+import { ResultsLinkSigner, resultsUrl } from './resultsLink';
+import { registerBulkRoutes } from './routes';
+
+/**
+ * Bulk invitations in chat: an attached or pasted CSV is validated into a draft job and shown
+ * on a summary card (Confirm / Cancel); Confirm starts the background job and turns the card
+ * into a progress card updated in place; the end result is a summary with a results file that
+ * only the requester (or an approver) can download. Every card action re-checks who clicked.
+ */
+
+export const TEAMS_FILE_DOWNLOAD = 'application/vnd.microsoft.teams.file.download.info';
+
+export interface BulkNotifier {
+  send(reference: Partial<ConversationReference>, activityOrText: string | Partial<Activity>): Promise<NotifyResult>;
+  update(reference: Partial<ConversationReference>, activityId: string, card: AdaptiveCard | Attachment): Promise<NotifyResult>;
+}
+
+export interface BulkModuleDeps {
+  jobs: BulkJobStore;
+  invitations: InvitationRepository;
+  directory: Directory;
+  advisor: SignInAdvisorPort;
+  notifier: BulkNotifier;
+  approvals: ApprovalSettings;
+  approverGroupId: string | null;
+  limits: CsvLimits;
+  /** INVITES_PER_5S. */
+  invitesPer5s: number;
+  sendInvitationEmail: boolean;
+  /** Where the results route is reachable (PUBLIC_BASE_URL, or the local address). */
+  publicBaseUrl: string;
+  resultsLinkTtlMs: number;
+  signer: ResultsLinkSigner;
+  /** Fetches a Teams file attachment; replaced in tests. */
+  download?: (downloadUrl: string, maxBytes: number) => Promise<CsvSource>;
+  logger?: BulkRunnerLogger;
+  /** Runner settings (tests: clock, backoff; benchmarks: pacer window). */
+  runner?: Partial<BulkRunnerOptions>;
+}
+
+export type BulkFeature = BotFeature & {
+  runner: BulkRunner;
+  jobs: BulkJobStore;
+  /** Adds GET /bulk/results?t=<token> to the bot's server. */
+  registerRoutes(server: Server): void;
+};
+
+const FORMAT_LABELS: Record<CsvFormat, string> = {
+  script: 'Name,Email',
+  scriptResults: 'results of an earlier run: rows marked success are skipped',
+  entraTemplate: 'Entra bulk-invite template',
+};
+
+const BULK_COMMAND = /^(?:please\s+)?(?:bulk[\s-]+invite|invite\s+(?:in\s+bulk|many|several|multiple|(?:people\s+)?from\s+(?:a\s+)?(?:csv|file|spreadsheet)|(?:a\s+)?csv|bulk))(?:\s+(?:to|into)\s+(?:the\s+)?(.+?))?(?:\s+site)?[.!]*$/i;
+const BULK_RESULTS = /^(?:show\s+|get\s+)?(?:my\s+)?bulk\s+(?:results|status|progress|job)[?.!]*$/i;
+
+// ---------------------------------------------------------------------------------------------
+// Cards (pure: job + numbers in, card out)
+
+function methodText(key: string): string {
+  if (key === 'unknown') return 'could not be predicted';
+  const [method, otherwise] = key.split('>') as [SignInMethod, SignInMethod | undefined];
+  return otherwise ? `${methodLabel(method)} if they have one, otherwise ${methodLabel(otherwise)}` : methodLabel(method);
+}
+
+export function summaryCard(job: BulkJob, siteChoices: readonly BulkSite[], notice: string | null = null): AdaptiveCard {
+  const s: BulkValidationSummary = job.summary;
+  const methods = Object.entries(s.methods).map(([method, count]) => ({ label: methodText(method), count: count ?? 0 }));
+  const shownInvalid = s.invalidRows.length;
+  const notSent = s.invalid + s.blocked;
+  return expandCard('bulkSummary', {
+    jobId: job.id,
+    sourceName: s.sourceName,
+    formatLabel: FORMAT_LABELS[s.format as CsvFormat] ?? s.format,
+    rows: s.rows,
+    toSend: s.toSend,
+    invalid: s.invalid,
+    duplicates: s.duplicates,
+    blocked: s.blocked,
+    internal: s.internal,
+    alreadyDone: s.alreadyDone,
+    needsApproval: s.needsApproval,
+    hasMethods: methods.length > 0,
+    methods,
+    hasSites: s.sites.length > 0,
+    sites: s.sites,
+    hasInvalidRows: shownInvalid > 0,
+    invalidRows: s.invalidRows,
+    moreInvalid: Math.max(0, notSent - shownInvalid),
+    hasApproval: s.approvalReasons.length > 0,
+    approvalReasons: s.approvalReasons,
+    chooseSite: job.state === 'draft' && siteChoices.length > 0,
+    siteChoices: siteChoices.map((c) => ({ title: c.siteName, value: c.groupId })),
+    canConfirm: job.state === 'draft' && s.toSend > 0,
+    hasNotice: notice !== null,
+    notice: notice ?? '',
+  });
+}
+
+function timeLeftText(seconds: number | null): string {
+  if (seconds === null) return 'working it out';
+  if (seconds <= 0) return 'finishing';
+  if (seconds < 90) return `about ${seconds} seconds`;
+  return `about ${Math.round(seconds / 60)} minutes`;
+}
+
+export function progressCard(job: BulkJob, progress: BulkProgress, invitesPer5s: number, notice: string | null = null): AdaptiveCard {
+  const finished = progress.done + progress.failed + progress.cancelled;
+  const stateText =
+    job.state === 'cancelling'
+      ? 'Cancelling: invitations already on their way finish first.'
+      : job.state === 'queued'
+        ? 'Starting…'
+        : `Sending up to ${invitesPer5s} invitations every 5 seconds (the tenant's limit is 150) and adding guests 20 at a time.`;
+  return expandCard('bulkProgress', {
+    jobId: job.id,
+    sourceName: job.summary.sourceName,
+    requestedBy: job.requestedBy.name,
+    done: progress.done,
+    total: progress.total,
+    percent: progress.total > 0 ? Math.floor((finished * 100) / progress.total) : 100,
+    failed: progress.failed,
+    ratePerMinute: Math.round(progress.ratePerMinute),
+    timeLeft: timeLeftText(progress.secondsLeft),
+    stateText,
+    canCancel: job.state === 'queued' || job.state === 'running',
+    hasNotice: notice !== null,
+    notice: notice ?? '',
+  });
+}
+
+export function doneCard(job: BulkJob, progress: BulkProgress, link: string | null, ttlMinutes: number, notice: string | null = null): AdaptiveCard {
+  const stateText = job.state === 'completed' ? 'Completed' : job.state === 'cancelled' ? 'Cancelled' : `Stopped: ${job.error ?? 'unexpected error'}`;
+  return expandCard('bulkDone', {
+    jobId: job.id,
+    sourceName: job.summary.sourceName,
+    stateText,
+    done: progress.done,
+    failed: progress.failed,
+    cancelled: progress.cancelled,
+    notSent: progress.counts.invalid + progress.counts.duplicate,
+    needsApproval: progress.counts.needsApproval,
+    alreadyDone: progress.counts.skipped,
+    hasResultsUrl: link !== null,
+    resultsUrl: link ?? '',
+    ttlMinutes,
+    hasNotice: notice !== null,
+    notice: notice ?? '',
+  });
+}
+
+function messageCard(title: string, message: string): AdaptiveCard {
+  return expandCard('error', { title, message });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Input
+
+interface TeamsFile {
+  name: string;
+  downloadUrl: string;
+  fileType: string;
+}
+
+function teamsFile(activity: Partial<Activity>): TeamsFile | null {
+  for (const a of activity.attachments ?? []) {
+    if (a.contentType !== TEAMS_FILE_DOWNLOAD) continue;
+    const content = (a.content ?? {}) as { downloadUrl?: unknown; fileType?: unknown };
+    return {
+      name: typeof a.name === 'string' && a.name ? a.name : 'attachment',
+      downloadUrl: typeof content.downloadUrl === 'string' ? content.downloadUrl : '',
+      fileType: typeof content.fileType === 'string' ? content.fileType.toLowerCase() : '',
+    };
+  }
+  return null;
+}
+
+function decodeEntities(s: string): string {
+  return s
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;|&apos;/g, "'")
+    .replace(/&nbsp;/g, ' ')
+    .replace(/&amp;/g, '&');
+}
+
+/** CSV pasted into a message (optionally after a "bulk invite to <site>" line), or null. */
+export function pastedCsv(text: string): { csv: string; siteHint: string | null } | null {
+  const normalised = decodeEntities(text.replace(/<br\s*\/?>/gi, '\n').replace(/<\/?(?:p|div|span)[^>]*>/gi, '\n')).replace(/\r\n?/g, '\n');
+  const lines = normalised.split('\n');
+  let siteHint: string | null = null;
+  const first = lines[0]?.trim() ?? '';
+  const command = BULK_COMMAND.exec(first);
+  if (command) {
+    siteHint = command[1]?.trim() || null;
+    lines.shift();
+  }
+  while (lines.length > 0 && (lines[0] ?? '').trim() === '') lines.shift();
+  if (lines.length < 2) return null;
+  const header = (lines[0] ?? '').trim().toLowerCase();
+  const looksLikeHeader =
+    /^version\s*:\s*v\d/.test(header) || header.includes('[inviteeemail]') || (/(^|[,;\t"\s])e-?mail/.test(header) && /[,;\t]/.test(header));
+  if (!looksLikeHeader) return null;
+  return { csv: `${lines.join('\n')}\n`, siteHint };
+}
+
+async function downloadTeamsFile(downloadUrl: string, maxBytes: number): Promise<CsvSource> {
+  // Teams hands out a pre-authenticated https link; refuse anything else (no requests to arbitrary schemes).
+  if (!/^https:\/\//i.test(downloadUrl)) throw new BulkCsvError('unreadable', 'I could not download that file from Teams. Send it again.');
+  const response = await fetch(downloadUrl, { redirect: 'follow' });
+  if (!response.ok || !response.body) {
+    throw new BulkCsvError('unreadable', 'I could not download that file from Teams. Send it again.');
+  }
+  const length = Number(response.headers.get('content-length'));
+  if (Number.isFinite(length) && length > maxBytes) {
+    await response.body.cancel();
+    throw tooLargeError(maxBytes);
+  }
+  return Readable.fromWeb(response.body as unknown as WebReadableStream<Uint8Array>);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The module
+
+export function createBulkModule(deps: BulkModuleDeps): BulkFeature {
+  const { jobs } = deps;
+  const ttlMinutes = Math.round(deps.resultsLinkTtlMs / 60_000);
+  const download = deps.download ?? downloadTeamsFile;
+  const log = deps.logger;
+  // Files shown but never confirmed are kept a week (the card can still be confirmed), then removed.
+  jobs.discardDraftsOlderThan(Date.now() - DRAFT_KEEP_MS);
+
+  const runner = new BulkRunner({
+    jobs,
+    invitations: deps.invitations,
+    directory: deps.directory,
+    pacer: new SlidingWindowPacer({ limit: deps.invitesPer5s, windowMs: 5000 }),
+    sendInvitationEmail: deps.sendInvitationEmail,
+    logger: deps.logger,
+    onProgress: (job, progress) => publish(job, progressCard(job, progress, deps.invitesPer5s)),
+    onFinished: async (job, progress) => {
+      await publish(job, doneCard(job, progress, null, ttlMinutes));
+      if (job.conversationRef) {
+        await deps.notifier.send(
+          job.conversationRef as Partial<ConversationReference>,
+          `Your bulk invitation (${job.summary.sourceName}) has finished: ${progress.done} invited and added, ${progress.failed} failed. Use "Get the results file" on the card.`,
+        );
+      }
+    },
+    ...deps.runner,
+  });
+
+  /** Updates the job's card in place; posts one (and remembers it) when there is none yet. */
+  async function publish(job: BulkJob, card: AdaptiveCard): Promise<void> {
+    const reference = job.conversationRef as Partial<ConversationReference> | null;
+    if (!reference) return;
+    if (job.progressActivityId) {
+      await deps.notifier.update(reference, job.progressActivityId, card);
+      return;
+    }
+    const sent = await deps.notifier.send(reference, { attachments: [cardAttachment(card)] });
+    if (sent.ok && sent.activityId) jobs.transition(job.id, [job.state], { progressActivityId: sent.activityId });
+  }
+
+  async function isApprover(userId: string): Promise<boolean> {
+    return deps.approverGroupId ? deps.directory.isMember(deps.approverGroupId, userId) : false;
+  }
+
+  /** The requester, or an approver/admin, may see progress, cancel and get results. */
+  async function mayManage(job: BulkJob, actor: Actor | null): Promise<boolean> {
+    if (!actor || actor.tenantId !== job.tenantId) return false;
+    return actor.userId === job.requestedBy.id || (await isApprover(actor.userId));
+  }
+
+  async function stage(dc: DialogContext, actor: Actor | null, source: () => Promise<CsvSource>, sourceName: string, siteHint: string | null): Promise<void> {
+    const context = dc.context;
+    if (!actor) {
+      await context.sendActivity("I couldn't tell who you are in this chat, so I can't invite anyone for you.");
+      return;
+    }
+    try {
+      const staged = await stageBulkFile(
+        { jobs, directory: deps.directory, advisor: deps.advisor, approvals: deps.approvals, approverGroupId: deps.approverGroupId, limits: deps.limits },
+        { actor, source: await source(), sourceName, conversationId: context.activity.conversation?.id ?? null, siteHint },
+      );
+      await context.sendActivity({ attachments: [cardAttachment(summaryCard(staged.job, staged.siteChoices))] });
+    } catch (e) {
+      if (e instanceof BulkCsvError || e instanceof BulkRefusedError) {
+        await context.sendActivity(e.userMessage);
+        return;
+      }
+      throw e;
+    }
+  }
+
+  const instructions = (limit: CsvLimits): string =>
+    [
+      'To invite many guests at once, attach a CSV file here in our personal chat, or paste the CSV into a message.',
+      'Formats I read: a header row Name,Email (optional columns: Site, Message); the results file of an earlier run (rows marked success are skipped); or the Entra portal bulk-invite template.',
+      `Up to ${limit.maxRows.toLocaleString('en-US')} rows. I show you a summary first; nothing is sent until you confirm.`,
+    ].join('\n\n');
+
+  async function onMessage(dc: DialogContext, text: string, actor: Actor | null): Promise<boolean> {
+    const activity = dc.context.activity;
+    const file = teamsFile(activity);
+    if (file) {
+      const isCsv = file.fileType === 'csv' || /\.csv$/i.test(file.name);
+      if (!isCsv) {
+        const kind = file.fileType ? `a .${file.fileType} file` : 'that file';
+        await dc.context.sendActivity(
+          `I can only read CSV files, and ${kind} is not one. In Excel choose File > Save As > "CSV UTF-8 (Comma delimited)" and send that.`,
+        );
+        return true;
+      }
+      const hint = BULK_COMMAND.exec(text.trim())?.[1]?.trim() ?? null;
+      await stage(dc, actor, () => download(file.downloadUrl, deps.limits.maxBytes), file.name, hint);
+      return true;
+    }
+    // The shell collapses whitespace in `text`; a pasted CSV needs its line breaks.
+    const raw = typeof activity.text === 'string' ? activity.text.replace(/<at>[^<]*<\/at>/g, ' ').trim() : '';
+    const pasted = raw ? pastedCsv(raw) : null;
+    if (pasted) {
+      await stage(dc, actor, () => Promise.resolve(pasted.csv), 'pasted text', pasted.siteHint);
+      return true;
+    }
+    if (BULK_RESULTS.test(text)) {
+      await showLatest(dc, actor);
+      return true;
+    }
+    if (BULK_COMMAND.test(text.trim())) {
+      await dc.context.sendActivity(instructions(deps.limits));
+      return true;
+    }
+    return false;
+  }
+
+  async function showLatest(dc: DialogContext, actor: Actor | null): Promise<void> {
+    const job = actor ? jobs.listByRequester(actor.tenantId, actor.userId, 5).find((j) => j.state !== 'draft' && j.state !== 'discarded') : undefined;
+    if (!actor || !job) {
+      await dc.context.sendActivity('You have no bulk invitations yet. Say "bulk invite" to start one.');
+      return;
+    }
+    const progress = runner.progress(job.id);
+    if (!progress) return;
+    const personal = dc.context.activity.conversation?.conversationType === 'personal' || dc.context.activity.conversation?.conversationType === undefined;
+    const card = isFinished(job)
+      ? doneCard(job, progress, personal ? link(job, actor, false) : null, ttlMinutes, personal ? null : PRIVATE_ONLY)
+      : progressCard(job, progress, deps.invitesPer5s);
+    await dc.context.sendActivity({ attachments: [cardAttachment(card)] });
+  }
+
+  function link(job: BulkJob, actor: Actor, approver: boolean): string {
+    const token = deps.signer.sign({ jobId: job.id, userId: actor.userId, tenantId: actor.tenantId, approver }, deps.resultsLinkTtlMs);
+    return resultsUrl(deps.publicBaseUrl, token);
+  }
+
+  const loadJob = (data: ActionData): BulkJob | null => (typeof data.jobId === 'string' ? jobs.get(data.jobId) : null);
+  const stale = (): InvokeResponse => cardInvokeResponse(messageCard('This card is out of date', 'That bulk invitation no longer exists. Send the file again to start over.'));
+  const currentCard = (job: BulkJob, notice: string | null): AdaptiveCard => {
+    if (job.state === 'draft' || job.state === 'discarded') return summaryCard(job, [], notice);
+    const progress = runner.progress(job.id);
+    if (!progress) return messageCard('Bulk invitation', notice ?? '');
+    return isFinished(job) ? doneCard(job, progress, null, ttlMinutes, notice) : progressCard(job, progress, deps.invitesPer5s, notice);
+  };
+
+  const confirm: ActionHandler = async (context, actor, data) => {
+    const job = loadJob(data);
+    if (!job || (actor && actor.tenantId !== job.tenantId)) return stale();
+    if (!actor || actor.userId !== job.requestedBy.id) {
+      return cardInvokeResponse(currentCard(job, `Only ${job.requestedBy.name} can confirm this bulk invitation.`));
+    }
+    if (job.state !== 'draft') {
+      // A second click, or a click on an old copy of the card: show where the job is.
+      return cardInvokeResponse(currentCard(job, job.state === 'discarded' ? 'This bulk invitation was cancelled; nothing was sent.' : null));
+    }
+    // Rights are re-checked now, not trusted from when the file was read.
+    const { sites, isApprover: approver } = await requesterSites(deps.directory, actor, deps.approverGroupId);
+    let site = job.defaultSite;
+    if (!site) {
+      const chosen = typeof data.siteId === 'string' ? matchSite(sites, data.siteId) : null;
+      if (!chosen) return cardInvokeResponse(summaryCard(job, sites, 'Choose one of your sites first.'));
+      site = chosen;
+    }
+    const stillOwner = approver || (await deps.directory.isOwner(site.groupId, actor.userId));
+    if (!stillOwner) {
+      return cardInvokeResponse(summaryCard(job, [], `You are no longer an owner of ${site.siteName}, so this bulk invitation cannot be sent.`));
+    }
+    const reference = TurnContext.getConversationReference(context.activity) as unknown as Record<string, unknown>;
+    jobs.assignDefaultSite(job.id, site);
+    const queued = jobs.update(job.id, job.version, {
+      state: 'queued',
+      defaultSite: site,
+      conversationRef: reference,
+      progressActivityId: context.activity.replyToId ?? null,
+    });
+    if (!queued) {
+      const now = jobs.get(job.id);
+      return now ? cardInvokeResponse(currentCard(now, null)) : stale();
+    }
+    log?.info({ jobId: job.id, rows: job.summary.toSend }, 'bulk job confirmed');
+    runner.start(job.id);
+    const progress = runner.progress(job.id);
+    const current = jobs.get(job.id) ?? queued;
+    return cardInvokeResponse(progress ? progressCard(current, progress, deps.invitesPer5s) : currentCard(current, null));
+  };
+
+  const cancel: ActionHandler = async (_context, actor, data) => {
+    const job = loadJob(data);
+    if (!job || (actor && actor.tenantId !== job.tenantId)) return stale();
+    if (!(await mayManage(job, actor))) {
+      return cardInvokeResponse(currentCard(job, `Only ${job.requestedBy.name} or an approver can cancel this bulk invitation.`));
+    }
+    if (job.state === 'draft') {
+      const discarded = jobs.transition(job.id, ['draft'], { state: 'discarded' });
+      return cardInvokeResponse(currentCard(discarded ?? job, 'Cancelled. Nothing was sent.'));
+    }
+    if (job.state === 'queued' || job.state === 'running') {
+      const cancelling = runner.requestCancel(job.id) ?? jobs.get(job.id) ?? job;
+      return cardInvokeResponse(currentCard(cancelling, null));
+    }
+    return cardInvokeResponse(currentCard(job, null));
+  };
+
+  const results: ActionHandler = async (context, actor, data) => {
+    const job = loadJob(data);
+    if (!job || (actor && actor.tenantId !== job.tenantId)) return stale();
+    if (!actor || !(await mayManage(job, actor))) {
+      return cardInvokeResponse(currentCard(job, `Only ${job.requestedBy.name} or an approver can get these results.`));
+    }
+    const progress = runner.progress(job.id);
+    if (!progress || !isFinished(job)) return cardInvokeResponse(currentCard(job, 'The results file is ready when the job has finished.'));
+    // In a group chat the answer card is seen by everyone: the link goes out only in a personal chat.
+    const conversationType = context.activity.conversation?.conversationType;
+    if (conversationType !== undefined && conversationType !== 'personal') {
+      return cardInvokeResponse(doneCard(job, progress, null, ttlMinutes, PRIVATE_ONLY));
+    }
+    const approver = actor.userId !== job.requestedBy.id;
+    log?.info({ jobId: job.id, approver }, 'bulk results link issued');
+    return cardInvokeResponse(doneCard(job, progress, link(job, actor, approver), ttlMinutes, 'Here is your results file.'));
+  };
+
+  return {
+    name: 'bulk',
+    onMessage,
+    actions: { 'bulk.confirm': confirm, 'bulk.cancel': cancel, 'bulk.results': results },
+    help: [
+      { title: 'Invite many guests from a CSV', example: 'bulk invite (then attach or paste a Name,Email CSV)', audience: 'owners' },
+      { title: 'See your last bulk invitation', example: 'bulk results', audience: 'owners' },
+    ],
+    runner,
+    jobs,
+    registerRoutes: (server: Server) => registerBulkRoutes(server, { jobs, signer: deps.signer, isApprover, logger: deps.logger }),
+  };
+}
+
+const DRAFT_KEEP_MS = 7 * 24 * 60 * 60 * 1000;
+
+const PRIVATE_ONLY = 'For privacy the results file is only handed out in a personal chat: open a chat with me and say "bulk results".';
+
+function isFinished(job: BulkJob): boolean {
+  return job.state === 'completed' || job.state === 'cancelled' || job.state === 'failed';
+}
+
+/**
+ * The bulk feature wired from the bot's services (the composition root calls this once, then
+ * `feature.runner.resumeAll()` after start-up and adds `feature.registerRoutes` to the server).
+ */
+export function createBulkFeature(services: BotServices, overrides: Partial<BulkModuleDeps> = {}): BulkFeature {
+  const env = services.config.env;
+  const publicBaseUrl = env.PUBLIC_BASE_URL ?? `http://localhost:${services.config.port}`;
+  return createBulkModule({
+    jobs: new BulkJobStore(services.store.db),
+    invitations: new SqliteInvitationRepository(services.store.db),
+    directory: services.directory,
+    advisor: new SignInAdvisor(services.directory),
+    notifier: new Notifier(services.adapter, services.botAppId, services.logger),
+    approvals: { policy: env.APPROVAL_POLICY, partnerDomains: env.PARTNER_DOMAINS },
+    approverGroupId: env.APPROVER_GROUP_ID ?? null,
+    limits: { maxBytes: env.BULK_MAX_BYTES, maxRows: env.BULK_MAX_ROWS },
+    invitesPer5s: env.INVITES_PER_5S,
+    sendInvitationEmail: env.SEND_INVITATION_EMAIL,
+    publicBaseUrl,
+    resultsLinkTtlMs: env.RESULTS_LINK_TTL_MINUTES * 60_000,
+    signer: new ResultsLinkSigner(),
+    logger: services.logger,
+    ...overrides,
+  });
+}

@@ -1,0 +1,225 @@
+import type { AddressInfo } from 'node:net';
+import restify from 'restify';
+import { ResultsLinkSigner } from '../../../src/bulk/resultsLink';
+import { TEAMS_FILE_DOWNLOAD } from '../../../src/bulk/bulkFeature';
+import { bulkBot, jobIdOf, textOf, type BulkBot } from '../../support/bulkBot';
+import { DEMO } from '../../support/directory';
+import { invitationsPerAddress } from '../../support/bulkEnv';
+
+const PASTED = [
+  'bulk invite to Project Falcon',
+  'Name,Email',
+  'Ana Silva,ana@example.org',
+  'Bo Chen,bo@fabrikam.com',
+  'Ana Again,ANA@example.org',
+  'Blocked Person,someone@litware.com',
+  'Adele Vance,adele.vance@contoso.com',
+  'Broken,not-an-address',
+].join('\n');
+
+async function summaryOf(bot: BulkBot, text = PASTED): Promise<Record<string, unknown>> {
+  const replies = await bot.say(text);
+  const card = replies[0]?.attachments?.[0]?.content as Record<string, unknown> | undefined;
+  if (!card) throw new Error(`no summary card: ${textOf(replies)}`);
+  return card;
+}
+
+describe('bulk invitations through the bot', () => {
+  it('"bulk invite" explains how to send a file', async () => {
+    const bot = bulkBot();
+    const text = textOf(await bot.say('bulk invite'));
+    expect(text).toContain('attach a CSV');
+    expect(text).toContain('Name,Email');
+  });
+
+  it('pasted CSV gets a summary with counts, reasons and predicted sign-in methods, and nothing is sent yet', async () => {
+    const bot = bulkBot();
+    const card = await summaryOf(bot);
+    const text = textOf(card);
+    expect(text).toContain('Bulk invitation: check before sending');
+    const facts = Object.fromEntries(((card.body as Array<{ facts?: Array<{ title: string; value: string }> }>)[2]?.facts ?? []).map((f) => [f.title, f.value]));
+    expect(facts).toMatchObject({ Rows: '6', 'Will be sent': '3', Invalid: '1', Duplicates: '1', 'Blocked domains': '1', 'Internal addresses': '1' });
+    expect(text).toMatch(/Row 7: [\s\S]*not-an-address/);
+    expect(text).toContain('work or school account');
+    expect(text).toContain('one-time passcode');
+    expect(bot.env.fake.callCount('invite')).toBe(0);
+  });
+
+  it('confirm starts the job at once; the progress card is updated in place and ends with a summary', async () => {
+    const bot = bulkBot();
+    const jobId = jobIdOf(await summaryOf(bot));
+    const response = await bot.execute('bulk.confirm', { jobId }, { replyToId: 'summary-card' });
+    expect(textOf(response)).toContain('Bulk invitation in progress');
+    await bot.feature.runner.whenFinished(jobId);
+
+    expect(bot.env.jobs.counts(jobId)).toMatchObject({ done: 3, invalid: 2, duplicate: 1 });
+    expect([...invitationsPerAddress(bot.env.fake).keys()].sort()).toEqual(['ana@example.org', 'bo@fabrikam.com']);
+    const updates = bot.notifier.notices.filter((n) => n.kind === 'update');
+    expect(updates.every((u) => u.activityId === 'summary-card')).toBe(true);
+    expect(textOf(updates.at(-1)?.card)).toContain('Bulk invitation finished');
+    expect(bot.notifier.notices.some((n) => n.kind === 'send' && n.text?.includes('has finished'))).toBe(true);
+  });
+
+  it('a second click on Confirm does not start a second job', async () => {
+    const bot = bulkBot();
+    const jobId = jobIdOf(await summaryOf(bot));
+    await bot.execute('bulk.confirm', { jobId });
+    await bot.execute('bulk.confirm', { jobId });
+    await bot.feature.runner.whenFinished(jobId);
+    expect(bot.env.fake.callCount('invite')).toBe(2);
+  });
+
+  it("someone else's click on Confirm changes nothing and says who can confirm", async () => {
+    const bot = bulkBot({ conversation: 'groupChat' });
+    const jobId = jobIdOf(await summaryOf(bot));
+    const response = await bot.execute('bulk.confirm', { jobId }, { as: 'adele' });
+    expect(textOf(response)).toContain('Only Megan Bowen can confirm');
+    expect(bot.env.jobs.get(jobId)?.state).toBe('draft');
+  });
+
+  it('Cancel on the summary discards the draft; nothing is sent', async () => {
+    const bot = bulkBot();
+    const jobId = jobIdOf(await summaryOf(bot));
+    expect(textOf(await bot.execute('bulk.cancel', { jobId }))).toContain('Nothing was sent');
+    expect(textOf(await bot.execute('bulk.confirm', { jobId }))).toContain('cancelled; nothing was sent');
+    expect(bot.env.fake.callCount('invite')).toBe(0);
+  });
+
+  it('only the requester or an approver can cancel a running job', async () => {
+    const bot = bulkBot({ conversation: 'groupChat' });
+    const jobId = jobIdOf(await summaryOf(bot));
+    // Hold the job before its first invitation so the cancel lands while it runs.
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((r) => (release = r));
+    const invite = bot.env.fake.invite.bind(bot.env.fake);
+    bot.env.fake.invite = async (input) => {
+      await gate;
+      return invite(input);
+    };
+    await bot.execute('bulk.confirm', { jobId });
+    const refused = await bot.execute('bulk.cancel', { jobId }, { as: 'adele' });
+    expect(textOf(refused)).toContain('Only Megan Bowen or an approver can cancel');
+    expect(bot.env.jobs.get(jobId)?.state).toBe('running');
+    await bot.execute('bulk.cancel', { jobId }, { as: 'alex' });
+    release();
+    await bot.feature.runner.whenFinished(jobId);
+    expect(bot.env.jobs.get(jobId)?.state).toBe('cancelled');
+  });
+
+  it('asks which site when the owner has several and the file does not say', async () => {
+    const bot = bulkBot();
+    const card = await summaryOf(bot, 'Name,Email\nAna,ana@example.org\n');
+    expect(JSON.stringify(card)).toContain('Input.ChoiceSet');
+    const jobId = jobIdOf(card);
+    expect(textOf(await bot.execute('bulk.confirm', { jobId }))).toContain('Choose one of your sites first');
+    // A site the requester does not own is not accepted either.
+    expect(textOf(await bot.execute('bulk.confirm', { jobId, siteId: DEMO.groups.research.id }))).toContain('Choose one of your sites first');
+    await bot.execute('bulk.confirm', { jobId, siteId: DEMO.groups.marketing.id });
+    await bot.feature.runner.whenFinished(jobId);
+    const members = bot.env.fake.snapshot().groups.find((g) => g.id === DEMO.groups.marketing.id)?.members ?? [];
+    expect(members).toHaveLength(2);
+  });
+
+  it('reads an attached CSV (Teams file download info) and refuses other file types clearly', async () => {
+    const bot = bulkBot({ files: { 'https://files.example/partners.csv': 'Name,Email\nAna,ana@example.org\n' } });
+    const file = (name: string, fileType: string, downloadUrl: string) => [{ contentType: TEAMS_FILE_DOWNLOAD, name, content: { downloadUrl, fileType, uniqueId: 'x' } }];
+    const xlsx = await bot.say('', { attachments: file('partners.xlsx', 'xlsx', 'https://files.example/partners.xlsx') });
+    expect(textOf(xlsx)).toContain('CSV UTF-8');
+    expect(bot.downloads).toEqual([]);
+    const csv = await bot.say('bulk invite to Marketing', { attachments: file('partners.csv', 'csv', 'https://files.example/partners.csv') });
+    expect(textOf(csv)).toContain('partners.csv');
+    expect(textOf(csv)).toContain('Marketing');
+  });
+
+  it('a bad file gets the reason and no job', async () => {
+    const bot = bulkBot();
+    const replies = await bot.say('Name;Email\nAna;ana@example.org');
+    expect(textOf(replies)).toContain('semicolons');
+    expect(bot.env.jobs.listByRequester(DEMO.tenantId, DEMO.users.megan.id)).toEqual([]);
+  });
+
+  it('someone who owns no site is told so', async () => {
+    const bot = bulkBot();
+    expect(textOf(await bot.say('Name,Email\nAna,ana@example.org', { as: 'adele' }))).toContain("don't own any site");
+  });
+});
+
+describe('results file', () => {
+  async function finishedJob(conversation: 'personal' | 'groupChat' = 'personal', ttlMs?: number): Promise<{ bot: BulkBot; jobId: string }> {
+    const bot = bulkBot({ conversation, ttlMs });
+    const jobId = jobIdOf(await summaryOf(bot, 'bulk invite to Project Falcon\nName,Email\n"=HYPERLINK(""x"")",ana@example.org\nBo,not-an-address\n'));
+    await bot.execute('bulk.confirm', { jobId });
+    await bot.feature.runner.whenFinished(jobId);
+    return { bot, jobId };
+  }
+
+  function urlIn(card: Record<string, unknown>): string {
+    const m = /"url":"(https:[^"]+)"/.exec(JSON.stringify(card));
+    if (!m?.[1]) throw new Error(`no link in ${textOf(card)}`);
+    return m[1];
+  }
+
+  async function serve(bot: BulkBot): Promise<{ base: string; close: () => Promise<void> }> {
+    const server = restify.createServer();
+    bot.feature.registerRoutes(server);
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const port = (server.address() as AddressInfo).port;
+    return { base: `http://127.0.0.1:${port}`, close: () => new Promise((r) => server.close(() => r())) };
+  }
+
+  it('the requester gets a link that downloads a spreadsheet-safe CSV in the script format', async () => {
+    const { bot, jobId } = await finishedJob();
+    const card = await bot.execute('bulk.results', { jobId });
+    const link = urlIn(card);
+    const { base, close } = await serve(bot);
+    try {
+      const res = await fetch(link.replace('https://bot.contoso.example', base));
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toContain('text/csv');
+      const csv = (await res.text()).replace(/^\uFEFF/, '');
+      const lines = csv.trim().split('\r\n');
+      expect(lines[0]).toBe('Name,Email,time,status,userId,redeemUrl,inviteId,error');
+      expect(lines[1]).toMatch(/^"'=HYPERLINK\(""x""\)",ana@example.org,.*,PendingAcceptance,.*,https:\/\/.*,success$/);
+      expect(lines[2]).toMatch(/^Bo,not-an-address,.*email address/);
+    } finally {
+      await close();
+    }
+  });
+
+  it('another user, an expired link and a forged link are refused', async () => {
+    const { bot, jobId } = await finishedJob();
+    expect(textOf(await bot.execute('bulk.results', { jobId }, { as: 'adele' }))).toContain('Only Megan Bowen or an approver');
+    const { base, close } = await serve(bot);
+    try {
+      const forAdele = bot.signer.sign({ jobId, userId: DEMO.users.adele.id, tenantId: DEMO.tenantId, approver: false }, 60_000);
+      expect((await fetch(`${base}/bulk/results?t=${forAdele}`)).status).toBe(403);
+      // Adele is not an approver, so claiming to be one does not help either.
+      const asApprover = bot.signer.sign({ jobId, userId: DEMO.users.adele.id, tenantId: DEMO.tenantId, approver: true }, 60_000);
+      expect((await fetch(`${base}/bulk/results?t=${asApprover}`)).status).toBe(403);
+      const expired = bot.signer.sign({ jobId, userId: DEMO.users.megan.id, tenantId: DEMO.tenantId, approver: false }, -1);
+      const res = await fetch(`${base}/bulk/results?t=${expired}`);
+      expect(res.status).toBe(410);
+      expect(await res.text()).toContain('expired');
+      const forged = new ResultsLinkSigner('another-secret-that-is-long-enough-0123456789').sign(
+        { jobId, userId: DEMO.users.megan.id, tenantId: DEMO.tenantId, approver: false },
+        60_000,
+      );
+      expect((await fetch(`${base}/bulk/results?t=${forged}`)).status).toBe(403);
+      const [body] = forged.split('.');
+      expect((await fetch(`${base}/bulk/results?t=${body}.tampered`)).status).toBe(403);
+      const mine = bot.signer.sign({ jobId, userId: DEMO.users.megan.id, tenantId: DEMO.tenantId, approver: false }, 60_000);
+      expect((await fetch(`${base}/bulk/results?t=${mine}`)).status).toBe(200);
+      const alex = bot.signer.sign({ jobId, userId: DEMO.users.alex.id, tenantId: DEMO.tenantId, approver: true }, 60_000);
+      expect((await fetch(`${base}/bulk/results?t=${alex}`)).status).toBe(200);
+    } finally {
+      await close();
+    }
+  });
+
+  it('in a group chat the link is not shown on the shared card', async () => {
+    const { bot, jobId } = await finishedJob('groupChat');
+    const card = await bot.execute('bulk.results', { jobId });
+    expect(JSON.stringify(card)).not.toContain('/bulk/results');
+    expect(textOf(card)).toContain('personal chat');
+  });
+});

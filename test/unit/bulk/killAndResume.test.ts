@@ -1,0 +1,73 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { bulkMigrations } from '../../../src/bulk/bulkJobs';
+import { openDatabase } from '../../../src/store/database';
+import { invitationMigrations } from '../../../src/store/invitations';
+import { FALCON, bulkTestEnv, invitationsPerAddress, partnersCsv } from '../../support/bulkEnv';
+import { demoDirectory } from '../../support/directory';
+import { startGraphServer, type GraphTestServer } from '../../support/graphServer';
+import { tempDatabaseFile } from '../../support/store';
+
+const root = path.resolve(__dirname, '../../..');
+
+function startChild(env: Record<string, string>): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
+  const child = spawn(process.execPath, ['-r', path.join(root, 'test/support/bulkTsRegister.js'), path.join(root, 'test/support/bulkChild.ts')], {
+    cwd: root,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, output: () => out, exited };
+}
+
+async function until(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const start = Date.now();
+  while (!condition()) {
+    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+describe('kill and resume', () => {
+  let server: GraphTestServer | null = null;
+  afterEach(async () => {
+    await server?.close();
+    server = null;
+  });
+
+  it('a bot process killed mid-job (SIGKILL) is replaced and the job finishes with no duplicate and no lost row', async () => {
+    const fake = demoDirectory();
+    server = await startGraphServer(fake);
+    const file = tempDatabaseFile();
+    const db = openDatabase(file, [...invitationMigrations, ...bulkMigrations]);
+    const env = bulkTestEnv({ fake, db });
+    const ROWS = 120;
+    const job = await env.submit(partnersCsv(ROWS));
+
+    const childEnv = { BULK_DB: file, GRAPH_URL: server.baseUrl, LEASE_MS: '300' };
+    const first = startChild(childEnv);
+    await until(() => fake.state.invitations.length >= 30, 20_000, `the first process to send 30 invitations\n${first.output()}`);
+    first.child.kill('SIGKILL');
+    await first.exited;
+    const sentBeforeKill = fake.state.invitations.length;
+    expect(sentBeforeKill).toBeLessThan(ROWS);
+    expect(env.jobs.get(job.id)?.state).toBe('running');
+
+    const second = startChild(childEnv);
+    const code = await second.exited;
+    expect({ code, output: second.output() }).toEqual({ code: 0, output: expect.stringContaining(`finished ${job.id} completed`) });
+
+    const perAddress = invitationsPerAddress(fake);
+    expect(perAddress.size).toBe(ROWS);
+    expect([...perAddress.entries()].filter(([, n]) => n !== 1)).toEqual([]);
+    expect(env.jobs.counts(job.id)).toMatchObject({ done: ROWS, failed: 0, pending: 0, invited: 0 });
+    const members = fake.snapshot().groups.find((g) => g.id === FALCON.id)?.members ?? [];
+    expect(new Set(members).size).toBe(members.length);
+    const guests = fake.snapshot().users.filter((u) => u.mail?.endsWith('@example.org'));
+    expect(guests.every((g) => members.includes(g.id))).toBe(true);
+    db.close();
+  }, 60_000);
+});
