@@ -5,8 +5,10 @@ import { createAdapter, type AuthOverrides } from './auth';
 import type { AppConfig } from './config';
 import { GuestOnboardingBot } from './bot/GuestOnboardingBot';
 import type { BotFeature } from './bot/feature';
-import { buildFeatures } from './bot/features';
+import { buildFeatures, featureMigrations } from './bot/features';
 import { RootDialog } from './bot/RootDialog';
+import { TenantGuard } from './bot/tenantGuard';
+import { DEMO } from './directory/demoTenant';
 import { type BotServices, type Clock, systemClock } from './bot/services';
 import { createDirectory } from './directory/createDirectory';
 import type { Directory } from './directory/Directory';
@@ -22,7 +24,7 @@ export interface AppOverrides {
   clock?: Clock;
   /** Replaces buildFeatures. */
   features?: BotFeature[] | ((services: BotServices) => BotFeature[]);
-  /** Feature migrations, applied after the store's own. */
+  /** Extra migrations for test-only tables, applied after the store's and the features' own. */
   migrations?: readonly Migration[];
   /** ':memory:' keeps a test off the disk. */
   databaseFile?: string;
@@ -45,12 +47,17 @@ export interface App {
 
 const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
 
+/** The tenant whose users the bot serves: the Graph tenant, or the demo tenant in local mode. */
+function servedTenantId(config: AppConfig): string {
+  return config.directory === 'graph' ? (config.env.GRAPH_TENANT_ID ?? '') : DEMO.tenantId;
+}
+
 export function createApp(config: AppConfig, overrides: AppOverrides = {}): App {
   const logger = overrides.logger ?? createLogger({ level: config.env.LOG_LEVEL });
   const clock = overrides.clock ?? systemClock;
   const store: Store = openStore({
     file: overrides.databaseFile ?? config.databaseFile,
-    extraMigrations: overrides.migrations ?? [],
+    extraMigrations: [...featureMigrations, ...(overrides.migrations ?? [])],
     clock: () => clock.now(),
   });
   try {
@@ -79,8 +86,10 @@ export function createApp(config: AppConfig, overrides: AppOverrides = {}): App 
       rootDialog: new RootDialog(features),
       features,
       logger,
+      conversationReferences: store.conversationReferences,
     });
     adapter.onTurnError = (context, error) => bot.handleTurnError(context, error);
+    adapter.use(new TenantGuard(servedTenantId(config), logger));
 
     const botServer = createBotServer({
       adapter,
@@ -88,10 +97,22 @@ export function createApp(config: AppConfig, overrides: AppOverrides = {}): App 
       logger,
       loopbackOnly: config.auth.kind === 'local',
       isReady: () => store.ping(),
-      registerRoutes: overrides.registerRoutes,
+      registerRoutes: [
+        ...features.flatMap((f) => (f.registerRoutes ? [f.registerRoutes.bind(f)] : [])),
+        ...(overrides.registerRoutes ?? []),
+      ],
     });
     const server = botServer.server;
     let closing: Promise<void> | undefined;
+    const started: BotFeature[] = [];
+    // Background work (job resumption, expiry sweeps) runs only once the bot can be reached.
+    const startFeatures = async (): Promise<void> => {
+      for (const feature of features) {
+        if (!feature.start) continue;
+        await feature.start();
+        started.push(feature);
+      }
+    };
 
     return {
       server,
@@ -108,7 +129,10 @@ export function createApp(config: AppConfig, overrides: AppOverrides = {}): App 
               { host: config.host, port: address.port, auth: config.auth.kind, directory: config.directory },
               `bot listening on http://${config.host}:${address.port}/api/messages`,
             );
-            resolve({ port: address.port, host: config.host });
+            startFeatures().then(
+              () => resolve({ port: address.port, host: config.host }),
+              (error: unknown) => reject(error instanceof Error ? error : new Error(String(error))),
+            );
           });
         }),
       close: () => {
@@ -122,6 +146,13 @@ export function createApp(config: AppConfig, overrides: AppOverrides = {}): App 
             // Keep-alive connections would hold close() open; nothing useful arrives on them now.
             server.server.closeAllConnections();
           });
+          for (const feature of started.reverse()) {
+            try {
+              await feature.stop?.();
+            } catch (error) {
+              logger.warn({ err: error instanceof Error ? error.message : String(error), feature: feature.name }, 'feature did not stop cleanly');
+            }
+          }
           store.close();
           logger.info('bot stopped');
           logger.flush();

@@ -10,9 +10,14 @@ type ActivityIdentity = Pick<Partial<Activity>, 'from' | 'conversation' | 'chann
  */
 export function actorFromActivity(activity: ActivityIdentity): Actor | null {
   const userId = nonEmpty(activity.from?.aadObjectId);
-  const tenantId = nonEmpty(activity.conversation?.tenantId) ?? nonEmpty(channelDataTenantId(activity.channelData));
+  const tenantId = tenantOfActivity(activity);
   if (!userId || !tenantId) return null;
   return { userId, tenantId, name: activity.from?.name?.trim() ?? '' };
+}
+
+/** The Entra tenant an activity comes from (conversation.tenantId, or Teams' channelData.tenant.id). */
+export function tenantOfActivity(activity: Pick<Partial<Activity>, 'conversation' | 'channelData'>): string | undefined {
+  return nonEmpty(activity.conversation?.tenantId) ?? nonEmpty(channelDataTenantId(activity.channelData));
 }
 
 function channelDataTenantId(channelData: unknown): string | undefined {

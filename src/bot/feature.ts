@@ -1,4 +1,5 @@
-import type { TurnContext, InvokeResponse } from 'botbuilder';
+import type { ConversationReference, TurnContext, InvokeResponse } from 'botbuilder';
+import type { Server } from 'restify';
 import type { Dialog, DialogContext } from 'botbuilder-dialogs';
 
 /**
@@ -44,4 +45,15 @@ export interface BotFeature {
   actions?: Record<string, ActionHandler>;
   /** Lines for the welcome/help card: what a user can say. */
   help?: Array<{ title: string; example: string; audience: 'owners' | 'guests' | 'admins' | 'everyone' }>;
+  /**
+   * Every incoming activity's conversation reference, after the bot has stored it (so proactive
+   * messages reach this chat later, even after a restart). Failures are logged, never fatal.
+   */
+  onConversationSeen?(reference: Partial<ConversationReference>): Promise<void>;
+  /** Background work (resuming jobs, expiry sweeps): started once the server listens. */
+  start?(): Promise<void>;
+  /** Stops background work; called before the store closes. */
+  stop?(): Promise<void>;
+  /** HTTP routes the feature serves besides /api/messages (e.g. results downloads). */
+  registerRoutes?(server: Server): void;
 }

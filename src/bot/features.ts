@@ -1,10 +1,62 @@
+import { approvalFeatureMigrations, buildApprovals } from '../approvals/wiring';
+import { bulkMigrations } from '../bulk/bulkJobs';
+import { createBulkFeature } from '../bulk/bulkFeature';
+import type { Migration } from '../store/database';
+import { invitationMigrations, SqliteInvitationRepository } from '../store/invitations';
+import { ResetRequestStore, resetRequestMigrations } from '../store/resetRequests';
+import { InviteGuestService } from '../usecases/inviteGuest';
+import { SignInAdvisor } from '../usecases/signInAdvisor';
 import type { BotFeature } from './feature';
+import { createGuestHelpFeature } from './guestHelpFeature';
+import { createInviteFeature } from './inviteFeature';
+import { Notifier } from './proactive';
 import type { BotServices } from './services';
 
+/** Every feature's tables: known before the store opens, so migrations run once at start-up. */
+export const featureMigrations: readonly Migration[] = [
+  ...invitationMigrations,
+  ...resetRequestMigrations,
+  ...approvalFeatureMigrations,
+  ...bulkMigrations,
+];
+
 /**
- * Every feature the bot offers, in the order their onMessage is tried.
- * The lead wires features in here; the foundation ships none.
+ * Every feature the bot offers, in the order their onMessage is tried. One advisor (and so one
+ * domain-lookup cache), one invitation repository and one notifier are shared by all of them,
+ * so a single invite, an approval and a bulk row all go through the same idempotent records.
  */
-export function buildFeatures(_services: BotServices): BotFeature[] {
-  return [];
+export function buildFeatures(services: BotServices): BotFeature[] {
+  const { directory, store, logger, config } = services;
+  const clock = (): Date => services.clock.now();
+
+  const advisor = new SignInAdvisor(directory, { clock });
+  const invitations = new SqliteInvitationRepository(store.db, { clock });
+  const notifier = new Notifier(services.adapter, services.botAppId, logger);
+  const inviteService = new InviteGuestService({
+    directory,
+    advisor,
+    invitations,
+    audit: store.audit,
+    sendInvitationEmail: config.env.SEND_INVITATION_EMAIL,
+    clock,
+  });
+  const resetRequests = new ResetRequestStore(store.db, clock, store.audit);
+
+  const approvals = buildApprovals({ services, notifier, inviteService, resetRequests, clock });
+  inviteService.setApprovalGateway(approvals.service);
+
+  const bulk = createBulkFeature(services, { advisor, invitations, notifier });
+  const bulkFeature: BotFeature = {
+    ...bulk,
+    // Jobs interrupted by a restart carry on from the store once the bot is reachable again.
+    start: async () => {
+      bulk.runner.resumeAll();
+    },
+    stop: () => bulk.runner.stop(),
+  };
+
+  const guestHelp = createGuestHelpFeature({ directory, advisor, invitations, resetRequests: approvals.resetSink, logger });
+
+  // Guest help goes last: it answers unrecognised questions with its menu.
+  return [createInviteFeature({ service: inviteService, directory, advisor }), approvals.feature, bulkFeature, guestHelp];
 }

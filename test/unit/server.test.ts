@@ -115,3 +115,40 @@ describe('the bot server in local mode', () => {
     expect(isLoopbackAddress(undefined)).toBe(false);
   });
 });
+
+describe('activities from another tenant', () => {
+  let running: RunningApp;
+  afterEach(async () => {
+    await running?.close();
+  });
+
+  it('are dropped before any dialog runs: no reply, while the served tenant still gets answers', async () => {
+    running = await startInProcessApp();
+    const otherTenant = '99999999-8888-4777-8666-555555555555';
+    const foreign = await running.post(
+      messageFrom('help', {
+        conversation: { id: 'conv-foreign', tenantId: otherTenant, isGroup: false, name: '', conversationType: 'personal' },
+        channelData: { tenant: { id: otherTenant } },
+      }),
+    );
+    expect(replyTexts(await foreign.json())).toEqual([]);
+
+    const own = await running.post(messageFrom('help'));
+    expect(replyTexts(await own.json())).toContain(WELCOME_TITLE);
+  });
+
+  it('answer a card action from another tenant with 403 and change nothing', async () => {
+    running = await startInProcessApp();
+    const otherTenant = '99999999-8888-4777-8666-555555555555';
+    const res = await running.post({
+      ...messageFrom(''),
+      type: 'invoke',
+      name: 'adaptiveCard/action',
+      value: { action: { type: 'Action.Execute', verb: 'approval.approve', data: { requestId: 'x' } } },
+      conversation: { id: 'conv-foreign', tenantId: otherTenant, isGroup: false, name: '', conversationType: 'personal' },
+      channelData: { tenant: { id: otherTenant } },
+      deliveryMode: undefined,
+    });
+    expect(res.status).toBe(403);
+  });
+});

@@ -71,7 +71,7 @@ export function messageFrom(text: string, overrides: Partial<Activity> = {}): Pa
   };
 }
 
-/** Texts of every TextBlock in the adaptive cards of an expectReplies body. */
+/** Message texts, and the texts of every TextBlock and TextRun in the cards, of an expectReplies body. */
 export function replyTexts(body: unknown): string[] {
   const activities = (body as { activities?: Array<Partial<Activity>> }).activities ?? [];
   const texts: string[] = [];
@@ -79,7 +79,9 @@ export function replyTexts(body: unknown): string[] {
     if (Array.isArray(node)) node.forEach(walk);
     else if (node && typeof node === 'object') {
       const record = node as Record<string, unknown>;
-      if (record.type === 'TextBlock' && typeof record.text === 'string') texts.push(record.text);
+      if ((record.type === 'TextBlock' || record.type === 'TextRun' || record.type === 'message') && typeof record.text === 'string') {
+        texts.push(record.text);
+      }
       Object.values(record).forEach(walk);
     }
   };

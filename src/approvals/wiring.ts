@@ -1,0 +1,100 @@
+import type { BotFeature } from '../bot/feature';
+import type { Notifier } from '../bot/proactive';
+import type { BotServices } from '../bot/services';
+import type { Migration } from '../store/database';
+import type { ResetRequestStore } from '../store/resetRequests';
+import type { InviteGuestService } from '../usecases/inviteGuest';
+import { createApprovalFeature } from './approvalFeature';
+import { approvalMigrations, ApprovalRequestStore } from './approvalRequests';
+import { ApprovalService } from './approvalService';
+import { approvalSettingsFromConfig } from './approvalSettings';
+import { directoryRoster } from './approverRoster';
+import { approvalResetSink, type ResetApprovalSink } from './resetApprovals';
+
+export const approvalFeatureMigrations: readonly Migration[] = approvalMigrations;
+
+/** How often overdue requests are expired (and their requesters told) while the bot runs. */
+export const EXPIRY_SWEEP_INTERVAL_MS = 15 * 60_000;
+
+/**
+ * On the interval, approved requests are resumed only once they are this old: one approved a
+ * moment ago may still be being carried out by another process sharing the store.
+ */
+export const RESUME_MIN_AGE_MS = 10 * 60_000;
+
+export interface ApprovalsWiring {
+  service: ApprovalService;
+  /** The bot feature; its background work resumes unfinished approvals and expires overdue requests. */
+  feature: BotFeature;
+  /** Guests' reset requests: recorded, then sent for approval. */
+  resetSink: ResetApprovalSink;
+}
+
+/** Builds the approval service and its feature from the bot's services (composition only). */
+export function buildApprovals(deps: {
+  services: BotServices;
+  notifier: Notifier;
+  inviteService: InviteGuestService;
+  resetRequests: ResetRequestStore;
+  clock: () => Date;
+}): ApprovalsWiring {
+  const { services, notifier, inviteService, resetRequests, clock } = deps;
+  const { store, directory, logger } = services;
+  const service = new ApprovalService({
+    requests: new ApprovalRequestStore(store.db),
+    directory,
+    roster: directoryRoster(directory),
+    conversations: store.conversationReferences,
+    notifier,
+    invitations: inviteService,
+    audit: store.audit,
+    settings: approvalSettingsFromConfig(services.config),
+    clock,
+    logger,
+    resetLedger: resetRequests,
+  });
+  const resetSink = approvalResetSink(resetRequests, service, (error) =>
+    logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'reset request recorded but not sent for approval'),
+  );
+
+  let sweep: NodeJS.Timeout | undefined;
+  const resume = async (minAgeMs: number): Promise<void> => {
+    try {
+      const resumed = await service.resumeApproved({ minAgeMs });
+      if (resumed) logger.info({ resumed }, 'carried out approved requests left unfinished');
+    } catch (error) {
+      logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'resuming approved requests failed');
+    }
+  };
+  const expire = async (): Promise<void> => {
+    try {
+      const expired = await service.expireDue();
+      if (expired) logger.info({ expired }, 'expired overdue approval requests');
+    } catch (error) {
+      logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'approval expiry sweep failed');
+    }
+  };
+
+  const feature: BotFeature = {
+    ...createApprovalFeature({ approvals: service, logger }),
+    onConversationSeen: (reference) => service.onConversationSeen(reference),
+    start: async () => {
+      // Approvals recorded before a stop but never carried out come first: they were decided
+      // in time, whatever the expiry sweep then finds.
+      await resume(0);
+      await expire();
+      sweep = setInterval(() => {
+        void (async () => {
+          await resume(RESUME_MIN_AGE_MS);
+          await expire();
+        })();
+      }, EXPIRY_SWEEP_INTERVAL_MS);
+      sweep.unref();
+    },
+    stop: async () => {
+      if (sweep) clearInterval(sweep);
+      await service.whenIdle();
+    },
+  };
+  return { service, feature, resetSink };
+}
