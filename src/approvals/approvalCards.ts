@@ -374,7 +374,9 @@ export function submittedCardData(request: ApprovalRequest, options: SubmittedCa
   const outcome = outcomeOf(request);
   const nextSteps = pending
     ? [
-        'An approver reviews the request in Teams; you get a message here when they decide.',
+        approvers.length > 0
+          ? 'An approver reviews the request in Teams; you get a message here when they decide.'
+          : 'The request is kept and waits for an approver: it reaches them as soon as one opens a chat with the bot or says "pending". If it is urgent, let an approver know. You get a message here when they decide.',
         request.subject.kind === 'invitation'
           ? 'If it is approved, the bot invites the guest and gives you the invitation link to pass on.'
           : 'If it is approved, your sign-in is reset and you get a new invitation link here.',
@@ -385,7 +387,7 @@ export function submittedCardData(request: ApprovalRequest, options: SubmittedCa
   const question = pending && request.infoRequest ? `${request.infoRequest.byName} asks: ${request.infoRequest.question}` : '';
   return {
     requestId: request.id,
-    heading: pending ? 'Sent for approval' : `Your request: ${state.label.toLowerCase()}`,
+    heading: pending ? (approvers.length > 0 ? 'Sent for approval' : 'Recorded, waiting for an approver') : `Your request: ${state.label.toLowerCase()}`,
     statusLabel: `${requestTitle(request)}: ${state.label}`,
     statusColor: state.tone,
     statusDetail: statusDetail(request, options.now),

@@ -402,11 +402,26 @@ export class ApprovalRequestStore {
     return this.mustGet(id);
   }
 
+  /**
+   * Records the outcome unless one is already there: when a restarted process resumes a request
+   * another process is still finishing, exactly one of them records (and so notifies).
+   */
+  recordFirstOutcome(id: string, status: ApprovalOutcomeStatus, message: string, at: string): CasResult {
+    const changes = this.db
+      .prepare(
+        `UPDATE approval_requests SET outcome_status = ?, outcome_message = ?, outcome_at = ?, version = version + 1
+          WHERE id = ? AND state = 'approved' AND outcome_status IS NULL`,
+      )
+      .run(status, message, at, id).changes;
+    return changes === 1 ? { won: true, request: this.mustGet(id) } : { won: false, current: this.get(id) };
+  }
+
   /** Approved requests that were never carried out (the process stopped in between). */
   listApprovedWithoutOutcome(decidedBeforeIso: string): ApprovalRequest[] {
     return this.db
       .prepare<[string], RequestRow>(
-        `SELECT * FROM approval_requests WHERE state = 'approved' AND outcome_status IS NULL AND decided_at <= ?`,
+        `SELECT * FROM approval_requests WHERE state = 'approved' AND outcome_status IS NULL AND decided_at <= ?
+          ORDER BY decided_at, id`,
       )
       .all(decidedBeforeIso)
       .map(toRequest);

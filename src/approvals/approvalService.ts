@@ -169,6 +169,10 @@ export class ApprovalService implements ApprovalGateway {
   private readonly clock: () => Date;
   private readonly logger: ApprovalLogger;
   private readonly inFlight = new Set<Promise<void>>();
+  /** Approved requests this process is carrying out now (a resumption leaves them alone). */
+  private readonly carryingOut = new Set<string>();
+  /** Approvers whose undelivered cards are being sent now (see onConversationSeen). */
+  private readonly redelivering = new Map<string, Promise<void>>();
 
   constructor(private readonly deps: ApprovalServiceDependencies) {
     this.clock = deps.clock ?? (() => new Date());
@@ -678,6 +682,28 @@ export class ApprovalService implements ApprovalGateway {
     return submittedCard(request, { now: this.clock(), approvers, unreachable, notice, redeemUrl });
   }
 
+  // ---------------------------------------------------------------- resumption
+
+  /**
+   * Carries out approved requests that have no outcome: the process stopped between recording
+   * the decision and finishing the invitation (or reset). Safe to repeat: an invitation is
+   * idempotent on tenant + email + group, and only the first outcome recorded is told to the
+   * requester. Cards and the requester are updated as for a normal approval. Run at start-up
+   * (before the expiry sweep) and on the sweep's interval with `minAgeMs` so that requests another
+   * process has just approved are left to it. Returns how many of them now have an outcome.
+   */
+  async resumeApproved(options: { minAgeMs?: number } = {}): Promise<number> {
+    const cutoff = new Date(this.clock().getTime() - Math.max(0, options.minAgeMs ?? 0)).toISOString();
+    let resumed = 0;
+    for (const request of this.deps.requests.listApprovedWithoutOutcome(cutoff)) {
+      if (this.carryingOut.has(request.id)) continue;
+      this.logger.info({ requestId: request.id, kind: request.kind }, 'approvals: resuming an approved request with no outcome');
+      await this.afterDecision(request, 'resumed');
+      if (this.deps.requests.get(request.id)?.outcome) resumed += 1;
+    }
+    return resumed;
+  }
+
   // ---------------------------------------------------------------- expiry
 
   /**
@@ -740,8 +766,20 @@ export class ApprovalService implements ApprovalGateway {
     const isPersonal = conversation.conversationType ? conversation.conversationType === 'personal' : conversation.isGroup !== true;
     const userId = reference.user?.aadObjectId;
     if (!isPersonal || !userId) return;
+    // Opening a chat brings conversationUpdate and installationUpdate at once: both turns would
+    // find the same undelivered request before either records it sent, and post the card twice.
+    const running = this.redelivering.get(userId);
+    if (running) return running;
+    const work = this.redeliverTo(userId, reference).finally(() => this.redelivering.delete(userId));
+    this.redelivering.set(userId, work);
+    return work;
+  }
+
+  /** Sends an approver the pending cards that could not reach them before. */
+  private async redeliverTo(userId: string, reference: Partial<ConversationReference>): Promise<void> {
+    const tenantId = reference.conversation?.tenantId;
     for (const request of this.deps.requests.listUndeliveredFor(userId)) {
-      const who: Actor = { userId, name: reference.user?.name ?? '', tenantId: conversation.tenantId ?? request.tenantId };
+      const who: Actor = { userId, name: reference.user?.name ?? '', tenantId: tenantId ?? request.tenantId };
       const rights = await this.approverRights(who, request);
       if (!rights.ok) continue;
       const recipients = await this.recipientsFor(request);
@@ -807,22 +845,38 @@ export class ApprovalService implements ApprovalGateway {
     return { status: 'alreadyDecided', request: current, mayDecide: false, message: closedMessage(current) };
   }
 
-  /** Carries out an approval (never twice: only the CAS winner gets here), updates copies, tells the requester. */
-  private afterDecision(request: ApprovalRequest): Promise<string | null> {
+  /**
+   * Carries out an approval (the CAS winner of the decision, or a resumption after a restart),
+   * records its outcome once, updates every copy and tells the requester. When two processes
+   * finish the same request, only the one that records the outcome notifies.
+   */
+  private afterDecision(request: ApprovalRequest, mode: 'decided' | 'resumed' = 'decided'): Promise<string | null> {
+    const carrying = request.state === 'approved';
+    if (carrying) this.carryingOut.add(request.id);
     const work = (async (): Promise<string | null> => {
       let current = request;
       let redeemUrl: string | null = null;
-      if (request.state === 'approved') {
-        const result = await this.carryOut(request);
+      if (carrying) {
+        const result = await this.carryOut(request, mode);
+        // Another attempt (e.g. a process still running) holds this invitation: it is not over,
+        // so nothing is recorded and a later sweep looks again.
+        if (result.stillRunning && mode === 'resumed') return null;
+        const recorded = this.deps.requests.recordFirstOutcome(request.id, result.status, result.message, this.clock().toISOString());
+        if (!recorded.won) return null;
+        current = recorded.request;
         redeemUrl = result.redeemUrl;
-        current = this.deps.requests.recordOutcome(request.id, result.status, result.message, this.clock().toISOString());
         this.deps.audit.append({
           actorId: request.decidedBy?.userId ?? 'system',
           actorName: request.decidedBy?.name ?? 'Guest onboarding bot',
           action: 'approval.carriedOut',
           subjectType: 'approval',
           subjectId: request.id,
-          details: { kind: request.kind, outcome: result.status, ...(result.invitationRecordId ? { invitationRecordId: result.invitationRecordId } : {}) },
+          details: {
+            kind: request.kind,
+            outcome: result.status,
+            resumed: mode === 'resumed',
+            ...(result.invitationRecordId ? { invitationRecordId: result.invitationRecordId } : {}),
+          },
         });
       }
       this.closeLedger(current);
@@ -839,15 +893,23 @@ export class ApprovalService implements ApprovalGateway {
       },
     );
     this.inFlight.add(tracked);
-    void tracked.finally(() => this.inFlight.delete(tracked));
+    void tracked.finally(() => {
+      this.inFlight.delete(tracked);
+      if (carrying) this.carryingOut.delete(request.id);
+    });
     return work.catch(() => null);
   }
 
-  private async carryOut(request: ApprovalRequest): Promise<{
+  private async carryOut(
+    request: ApprovalRequest,
+    mode: 'decided' | 'resumed',
+  ): Promise<{
     status: ApprovalOutcomeStatus;
     message: string;
     redeemUrl: string | null;
     invitationRecordId?: string;
+    /** The invitation is being carried out by another attempt right now. */
+    stillRunning?: boolean;
   }> {
     const s = request.subject;
     const approver = { id: request.decidedBy?.userId ?? '', name: request.decidedBy?.name ?? 'an approver' };
@@ -874,15 +936,22 @@ export class ApprovalService implements ApprovalGateway {
       const recordId = outcome.record?.id;
       const extra = recordId ? { invitationRecordId: recordId } : {};
       switch (outcome.status) {
-        case 'completed':
+        case 'completed': {
+          // Resumed after a restart, "already done" is usually this approval's own work from before
+          // the stop: the guest got access after the decision, so say so.
+          const doneForThisApproval =
+            mode === 'resumed' && outcome.alreadyDone && !!outcome.record && !!request.decidedAt && outcome.record.updatedAt >= request.decidedAt;
           return {
             status: 'succeeded',
-            message: outcome.alreadyDone
-              ? `${s.guestName} already had access to ${s.siteName}; nothing more was needed.`
-              : `${s.guestName} (${s.guestEmail}) was invited and added to ${s.siteName}.`,
+            message: outcome.membershipRestored
+              ? `${s.guestName} (${s.guestEmail}) had been removed from ${s.siteName} since an earlier invitation and was added back; no new invitation was needed.`
+              : outcome.alreadyDone && !doneForThisApproval
+                ? `${s.guestName} already had access to ${s.siteName}; nothing more was needed.`
+                : `${s.guestName} (${s.guestEmail}) was invited and added to ${s.siteName}.`,
             redeemUrl: outcome.redeemUrl,
             ...extra,
           };
+        }
         case 'partial':
           return {
             status: 'failed',
@@ -895,6 +964,7 @@ export class ApprovalService implements ApprovalGateway {
             status: 'succeeded',
             message: `An invitation for ${s.guestName} to ${s.siteName} was already being sent; its result goes to whoever started it.`,
             redeemUrl: null,
+            stillRunning: true,
             ...extra,
           };
         case 'failed':

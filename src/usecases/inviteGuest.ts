@@ -2,7 +2,7 @@ import type { Actor } from '../bot/feature';
 import { DirectoryError, isDirectoryError, type Directory, type DirectoryUser, type GroupInfo } from '../directory/Directory';
 import { InvalidEmailError, parseEmail, type EmailAddress } from '../domain/email';
 import type { SignInAdvice, SignInMethod } from '../domain/signInAdvice';
-import { methodFromIdentities } from '../domain/signInRules';
+import { blockingSettings, methodFromIdentities } from '../domain/signInRules';
 import type { AuditEventInput, JsonValue } from '../store/audit';
 import {
   normaliseEmailForKey,
@@ -76,12 +76,35 @@ export interface ApprovalSubmission {
 }
 
 /**
+ * Adaptive Card JSON the approvals feature renders for the requester. Opaque to this use case:
+ * it only passes it on (structurally the bot's AdaptiveCard, without depending on the bot layer).
+ */
+export interface RequesterCard {
+  type: 'AdaptiveCard';
+  version: string;
+  [key: string]: unknown;
+}
+
+/** What became of a request sent for approval. */
+export interface ApprovalReceipt {
+  requestId: string;
+  /** Names the request reached (approvers, "the approvals channel"). */
+  approvers: string[];
+  /** Approvers the bot could not message (they see the request when they next talk to it). */
+  unreachable: string[];
+  /** An identical request was already waiting: nothing new was created. */
+  duplicate: boolean;
+  /** The "sent for approval to …" card for the requester (with a Cancel button). */
+  card: RequesterCard;
+}
+
+/**
  * The approvals feature plugs in here. Without a gateway, a non-owner is refused with
  * "only the site's owners can invite guests to X".
  */
 export interface ApprovalGateway {
   needsApproval(ctx: ApprovalContext): Promise<{ required: boolean; reason: string }>;
-  submit(submission: ApprovalSubmission): Promise<{ approvers: string[] }>;
+  submit(submission: ApprovalSubmission): Promise<ApprovalReceipt>;
 }
 
 /** A request to carry out. The requester is re-checked unless an approval authorises it. */
@@ -110,6 +133,8 @@ export interface InviteOutcome {
   redeemUrl: string | null;
   /** True when an earlier request had already done this (double click, second owner, retry). */
   alreadyDone: boolean;
+  /** True when an earlier request had done this but the guest was removed from the group since: they were added back, with no new invitation. */
+  membershipRestored?: boolean;
   /** Present for 'failed' and 'partial'. */
   refusal: Refusal | null;
   advice: SignInAdvice | null;
@@ -230,8 +255,16 @@ export class InviteGuestService {
     return (await this.evaluate(actor, draft, false)).decision;
   }
 
-  /** Sends a request that needs approval to the approvals feature. */
-  async submitForApproval(request: InvitationRequest, justification?: string): Promise<{ approvers: string[] } | Refusal> {
+  /** True when an approvals feature is plugged in: non-owners can then ask for an approver's decision. */
+  get acceptsApprovalRequests(): boolean {
+    return !!this.deps.approvals;
+  }
+
+  /**
+   * Sends a request that needs approval to the approvals feature. Policy is checked again first
+   * (for whoever asks now); `request.conversationRefKey` is where the requester hears the decision.
+   */
+  async submitForApproval(request: InvitationRequest, justification?: string): Promise<ApprovalReceipt | Refusal> {
     const gateway = this.deps.approvals;
     const { decision } = await this.evaluate(request.requestedBy, request, false);
     if (decision.kind === 'refused') return decision.refusal;
@@ -239,7 +272,10 @@ export class InviteGuestService {
     const submitted = await gateway.submit({ request, target: decision.target, advice: decision.advice, justification });
     this.audit(request.requestedBy, 'invitation.submittedForApproval', normaliseEmailForKey(request.email), {
       groupId: request.groupId,
+      approvalId: submitted.requestId,
       approvers: submitted.approvers,
+      unreachable: submitted.unreachable,
+      duplicate: submitted.duplicate,
     });
     return submitted;
   }
@@ -279,11 +315,26 @@ export class InviteGuestService {
     } catch (e) {
       return { ...failedOutcome(refusalFromError(e, this.maxAttempts)), record, target };
     }
+    let advice: SignInAdvice | null = null;
+    if (record.state === 'failed' || record.state === 'pending' || !record.userId) {
+      // This retry may send an invitation: the tenant's settings may have changed since the first
+      // attempt, so they are checked again (rights were checked just above).
+      const { decision } = await this.evaluate(
+        actor,
+        { email: record.emailDisplay, displayName: record.displayName, groupId: record.groupId },
+        true,
+      );
+      if (decision.kind === 'refused') {
+        this.audit(actor, 'invitation.retryRefused', record.id, { reason: decision.refusal.code, setting: decision.refusal.setting });
+        return { ...failedOutcome(decision.refusal), record, target, advice: decision.advice };
+      }
+      advice = decision.advice;
+    }
     this.audit(actor, 'invitation.retryRequested', record.id, { state: record.state });
     const flightKey = `${record.tenantId}|${record.emailNormalised}|${record.groupId}`;
     const running = this.inFlight.get(flightKey);
     if (running) return running;
-    const attempt = this.advance(record, actor, null, target).finally(() => this.inFlight.delete(flightKey));
+    const attempt = this.advance(record, actor, advice, target).finally(() => this.inFlight.delete(flightKey));
     this.inFlight.set(flightKey, attempt);
     return attempt;
   }
@@ -353,6 +404,12 @@ export class InviteGuestService {
       }
       if (advice.subject === 'blocked' && advice.blockedBy) {
         return refuse(blockedRefusal(advice.blockedBy.setting, advice.blockedBy.explanation, advice.blockedBy.whoCanChange), advice, email);
+      }
+      // The advisor may hold policies for a few minutes; the ones just read decide (e.g. a domain
+      // blocked since a failed attempt, now retried).
+      const freshBlock = advice.subject === 'newGuest' ? blockingSettings(email.domain, policies)[0] : undefined;
+      if (freshBlock) {
+        return refuse(blockedRefusal(freshBlock.setting, freshBlock.explanation, freshBlock.whoCanChange), advice, email);
       }
       const isGuest = advice.subject !== 'internalUser';
       const needsInvitation = advice.subject === 'newGuest' || (advice.subject === 'existingGuest' && advice.existing?.state !== 'Accepted');
@@ -464,8 +521,14 @@ export class InviteGuestService {
   ): Promise<InviteOutcome> {
     const repo = this.deps.invitations;
     let record: InvitationRecord | null = start;
+    let restoring = false;
     for (let round = 0; round < 20 && record; round++) {
-      if (record.state === 'completed') return this.outcomeOf(record, advice, target, true);
+      if (record.state === 'completed') {
+        // "Already done" only while the guest is still in the group: someone may have removed them since.
+        if (!record.userId || (await this.stillMember(record))) return this.outcomeOf(record, advice, target, true);
+        if (!restoring) this.audit(actor, 'invitation.membershipLost', record.id, { userId: record.userId, groupId: record.groupId });
+        restoring = true;
+      }
       const now = this.clock();
       if (record.lockedUntil && Date.parse(record.lockedUntil) > now.getTime()) {
         // Another process is working on this key: give it a moment, then report honestly.
@@ -482,7 +545,9 @@ export class InviteGuestService {
         record = await repo.get(record.id);
         continue;
       }
-      return this.work(locked, actor, advice, target, email);
+      const outcome = await this.work(locked, actor, advice, target, email);
+      if (restoring && outcome.status === 'completed') outcome.membershipRestored = true;
+      return outcome;
     }
     if (!record) return failedOutcome({ code: 'unknownSite', message: 'That invitation no longer exists.', setting: null, whoCanChange: null });
     return { ...this.outcomeOf(record, advice, target, false), status: 'inProgress' };
@@ -588,6 +653,16 @@ export class InviteGuestService {
     const outcome = this.outcomeOf(finished, advice, target, false);
     if (freshRedeemUrl) outcome.redeemUrl = freshRedeemUrl;
     return outcome;
+  }
+
+  /** Whether a completed record's guest is still in its group; a directory fault answers from the record. */
+  private async stillMember(record: InvitationRecord): Promise<boolean> {
+    try {
+      return await this.retrying(() => this.deps.directory.isMember(record.groupId, record.userId as string));
+    } catch (e) {
+      if (!isDirectoryError(e)) throw e;
+      return true;
+    }
   }
 
   /** Someone took the record over (our lock expired): report what the record says now. */

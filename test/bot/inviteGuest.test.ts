@@ -150,6 +150,22 @@ describe('inviting a guest from chat', () => {
     expectDirectoryUnchanged(bot);
   });
 
+  it('asking again for a guest removed from the site since puts them back, without a second invitation', async () => {
+    const bot = inviteBot();
+    await toConfirmCard(bot);
+    await bot.submit({ inviteAction: 'confirm' });
+    const userId = bot.directory.snapshot().invitations[0]?.userId ?? '';
+    const falcon = bot.directory.state.group(FALCON.id);
+    if (falcon) falcon.members = falcon.members.filter((m) => m !== userId);
+
+    await toConfirmCard(bot);
+    const text = visibleText(await bot.submit({ inviteAction: 'confirm' }));
+    expect(text).toContain('had been removed from Project Falcon since an earlier invitation');
+    expect(text).not.toContain('already done by an earlier request');
+    expect(bot.directory.snapshot().groups.find((g) => g.id === FALCON.id)?.members).toContain(userId);
+    expect(bot.directory.callCount('invite')).toBe(1);
+  });
+
   it('a double click on Confirm makes one invitation', async () => {
     const bot = inviteBot();
     await toConfirmCard(bot);

@@ -9,12 +9,21 @@ import {
   type WaterfallStepContext,
 } from 'botbuilder-dialogs';
 import type { Directory, GroupInfo } from '../../directory/Directory';
-import type { InviteGuestService } from '../../usecases/inviteGuest';
+import type { InvitationRequest, InviteGuestService } from '../../usecases/inviteGuest';
 import type { SignInAdvisorPort } from '../../usecases/signInAdvisor';
 import { actorFromActivity } from '../actor';
+import { cardAttachment } from '../cards';
 import type { Actor } from '../feature';
 import { inviteConfirmCard, inviteResultCards } from './inviteCards';
-import { checkEmailForTenant, invitableSites, readEmailAnswer, readNameAnswer, readSiteAnswer } from './inviteValidators';
+import {
+  MAX_JUSTIFICATION,
+  checkEmailForTenant,
+  readEmailAnswer,
+  readJustificationAnswer,
+  readNameAnswer,
+  readSiteAnswer,
+  requestableSites,
+} from './inviteValidators';
 
 export const INVITE_GUEST_DIALOG = 'inviteGuest';
 const WATERFALL = 'inviteGuest.steps';
@@ -22,11 +31,17 @@ const EMAIL_PROMPT = 'inviteGuest.email';
 const NAME_PROMPT = 'inviteGuest.name';
 const SITE_PROMPT = 'inviteGuest.site';
 const CONFIRM_PROMPT = 'inviteGuest.confirm';
+const JUSTIFICATION_PROMPT = 'inviteGuest.justification';
 
 const ASK_EMAIL = "What is the guest's email address?";
 const ASK_NAME = 'What name should they have in your organisation (for example "Jane Doe")?';
 const ASK_SITE = 'Which site should they join?';
 const ASK_CONFIRM = 'Please check the card and choose Confirm, Edit or Cancel.';
+const ASK_JUSTIFICATION_AGAIN = `Type a short reason for the approver (up to ${MAX_JUSTIFICATION} characters), or "skip".`;
+
+function askJustification(guestName: string, siteName: string): string {
+  return `Why does ${guestName} need access to ${siteName}? The approver sees your answer. Type a short reason (up to ${MAX_JUSTIFICATION} characters), or "skip".`;
+}
 
 /** What a one-message request already said; anything missing is asked for. */
 export interface InviteGuestOptions {
@@ -72,6 +87,7 @@ export class InviteGuestDialog extends ComponentDialog {
     this.addDialog(new TextPrompt(NAME_PROMPT, (p) => this.validateName(p)));
     this.addDialog(new TextPrompt(SITE_PROMPT, (p) => this.validateSite(p)));
     this.addDialog(new TextPrompt(CONFIRM_PROMPT, (p) => this.validateConfirm(p)));
+    this.addDialog(new TextPrompt(JUSTIFICATION_PROMPT, (p) => this.validateJustification(p)));
     this.addDialog(
       new WaterfallDialog(WATERFALL, [
         (s) => this.emailStep(s),
@@ -79,6 +95,7 @@ export class InviteGuestDialog extends ComponentDialog {
         (s) => this.siteStep(s),
         (s) => this.confirmStep(s),
         (s) => this.finalStep(s),
+        (s) => this.approvalStep(s),
       ]),
     );
     this.initialDialogId = WATERFALL;
@@ -98,6 +115,8 @@ export class InviteGuestDialog extends ComponentDialog {
         return `${intro}Pick the site (team) the guest should join: type its name or its number from the list. Say cancel to stop.`;
       case CONFIRM_PROMPT:
         return `${intro}Check the card: Confirm sends the invitation, Edit starts the details again, Cancel stops without sending anything.`;
+      case JUSTIFICATION_PROMPT:
+        return `${intro}This invitation needs an approver's decision. Tell them in a sentence why the guest needs access (up to ${MAX_JUSTIFICATION} characters), or say "skip" to send it without a reason. Say cancel to stop; nothing has been sent yet.`;
       default:
         return `${intro}Answer the question below, or say cancel to stop.`;
     }
@@ -159,10 +178,14 @@ export class InviteGuestDialog extends ComponentDialog {
       values.siteName = group.displayName;
       return step.next();
     }
-    const sites = await invitableSites(this.services.directory, actor.userId);
+    // With approvals on, a member may also ask for a guest on a site they belong to (an approver decides).
+    const withApprovals = this.services.service.acceptsApprovalRequests;
+    const sites = await requestableSites(this.services.directory, actor.userId, withApprovals);
     if (sites.length === 0) {
       await step.context.sendActivity(
-        "You don't own any team or SharePoint site, and only a site's owners can invite guests to it. Ask the owner of the site, or ask me from the team's channel.",
+        withApprovals
+          ? "You don't own or belong to any team or SharePoint site I can invite a guest to. Ask the owner of the site you mean."
+          : "You don't own any team or SharePoint site, and only a site's owners can invite guests to it. Ask the owner of the site, or ask me from the team's channel.",
       );
       return step.endDialog();
     }
@@ -227,26 +250,15 @@ export class InviteGuestDialog extends ComponentDialog {
       await step.context.sendActivity("Let's go through the details again.");
       return step.replaceDialog(WATERFALL, {});
     }
-    // Confirm: rights and policy are checked again by the use case, for whoever clicked now.
-    const actor = actorFromActivity(step.context.activity) as Actor;
-    const request = {
-      ...this.draft(values),
-      requestedBy: actor,
-      conversationRefKey: step.context.activity.conversation?.id ?? null,
-      source: 'chat',
-    };
     if (values.needsApproval) {
-      const submitted = await this.services.service.submitForApproval(request);
-      if ('approvers' in submitted) {
-        const who = submitted.approvers.length ? submitted.approvers.join(', ') : 'the approvers';
-        await step.context.sendActivity(
-          plain(`Sent for approval to ${who}. I'll tell you here when they decide; nothing is sent to the guest until then.`),
-        );
-      } else {
-        await step.context.sendActivity(plain(submitted.message));
-      }
-      return step.endDialog();
+      // The approver decides on what the requester tells them: ask for it before anything is recorded.
+      return step.prompt(JUSTIFICATION_PROMPT, {
+        prompt: plain(askJustification(values.displayName ?? 'the guest', values.siteName ?? 'the site')),
+        validations: { starterId: values.starterId },
+      });
     }
+    // Confirm: rights and policy are checked again by the use case, for whoever clicked now.
+    const request = this.request(step);
     await step.context.sendActivity({ type: ActivityTypes.Typing });
     const outcome = await this.services.service.execute(request);
     if (outcome.status === 'failed' && !outcome.record) {
@@ -262,6 +274,25 @@ export class InviteGuestDialog extends ComponentDialog {
     });
     await step.context.sendActivity({ attachments: cards });
     return step.endDialog({ outcome: outcome.status, recordId: outcome.record?.id ?? null });
+  }
+
+  /** Sends an approval-bound request with the requester's reason, and shows them where it went. */
+  private async approvalStep(step: WaterfallStepContext): Promise<DialogTurnResult> {
+    const answer = readJustificationAnswer(typeof step.result === 'string' ? step.result : '');
+    const justification = answer.ok ? answer.value : '';
+    // Policy and rights are checked again by the use case for whoever answers now. The chat's
+    // conversation id is the stored reference the approvals feature tells the requester through.
+    const submitted = await this.services.service.submitForApproval(this.request(step), justification || undefined);
+    if (!('requestId' in submitted)) {
+      await step.context.sendActivity(plain(submitted.message));
+      return step.endDialog({ outcome: 'refused' });
+    }
+    // The card says who has the request, who could not be reached and what happens next.
+    await step.context.sendActivity({ attachments: [cardAttachment(submitted.card)] });
+    return step.endDialog({
+      outcome: submitted.duplicate ? 'alreadyWaitingForApproval' : 'sentForApproval',
+      approvalRequestId: submitted.requestId,
+    });
   }
 
   // ---- validators (they say why, with the question again, and the prompt waits) ----
@@ -302,7 +333,36 @@ export class InviteGuestDialog extends ComponentDialog {
     return false;
   }
 
+  private async validateJustification(prompt: PromptValidatorContext<string>): Promise<boolean> {
+    const starterId = (prompt.options.validations as { starterId?: string } | undefined)?.starterId;
+    const actor = actorFromActivity(prompt.context.activity);
+    if (starterId && actor?.userId !== starterId) {
+      await prompt.context.sendActivity('Only the person who started this invitation can give the reason for it.');
+      return false;
+    }
+    // A second click on the confirmation card (no text) is not an answer.
+    if (typeof prompt.context.activity.text !== 'string' || prompt.context.activity.text.trim() === '') {
+      await prompt.context.sendActivity(plain(ASK_JUSTIFICATION_AGAIN));
+      return false;
+    }
+    const r = readJustificationAnswer(prompt.recognized.value ?? '');
+    if (r.ok) return true;
+    await prompt.context.sendActivity(plain(`${r.reason} ${ASK_JUSTIFICATION_AGAIN}`));
+    return false;
+  }
+
   // ---- helpers ----
+
+  /** The request as it stands, for whoever acts in this turn, reporting back to this chat. */
+  private request(step: WaterfallStepContext): InvitationRequest {
+    const values = step.values as InviteValues;
+    return {
+      ...this.draft(values),
+      requestedBy: actorFromActivity(step.context.activity) as Actor,
+      conversationRefKey: step.context.activity.conversation?.id ?? null,
+      source: 'chat',
+    };
+  }
 
   /** Parses and checks an address; on success stores it in values and returns null, else the reason. */
   private async emailProblem(text: string, values: InviteValues): Promise<string | null> {

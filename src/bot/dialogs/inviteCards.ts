@@ -116,13 +116,15 @@ export function inviteResultCards(outcome: InviteOutcome, ctx: ResultCardContext
         : outcome.kind === 'existingGuest'
           ? `${name} (already a guest) is now in ${siteName}`
           : `${name} is invited to ${siteName}`;
-    detail = outcome.alreadyDone
-      ? 'This was already done by an earlier request: nothing new was sent.'
-      : outcome.kind === 'internalUser'
-        ? 'They are in your organisation, so no invitation was needed.'
-        : outcome.redeemUrl
-          ? "They are in the site's group and can open it as soon as they accept."
-          : 'They accepted an invitation before, so they can open the site now: no new link is needed.';
+    detail = outcome.membershipRestored
+      ? `${name} had been removed from ${siteName} since an earlier invitation: they are back in its group. No new invitation was sent.`
+      : outcome.alreadyDone
+        ? 'This was already done by an earlier request: nothing new was sent.'
+        : outcome.kind === 'internalUser'
+          ? 'They are in your organisation, so no invitation was needed.'
+          : outcome.redeemUrl
+            ? "They are in the site's group and can open it as soon as they accept."
+            : 'They accepted an invitation before, so they can open the site now: no new link is needed.';
   } else if (isPartial) {
     headline = `${name} was invited, but adding them to ${siteName} failed`;
     detail = `${outcome.refusal?.message ?? 'The directory did not add them.'} This is not finished: press Retry.`;

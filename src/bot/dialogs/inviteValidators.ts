@@ -68,13 +68,61 @@ export function readSiteAnswer(text: string, sites: readonly GroupInfo[]): Check
   if (prefix.length === 1 && prefix[0]) return { ok: true, value: prefix[0] };
   const names = sites.map((s) => s.displayName).join(', ');
   if (prefix.length > 1) return { ok: false, reason: `"${shorten(text)}" matches more than one of your sites (${names}). Which one?` };
-  return { ok: false, reason: `I can't find a site called "${shorten(text)}" among the sites you own (${names}).` };
+  return { ok: false, reason: `I can't find a site called "${shorten(text)}" among your sites (${names}).` };
 }
 
 /** The sites a guest can be invited to by this user: groups they own that have a SharePoint site. */
 export async function invitableSites(directory: Directory, userId: string): Promise<GroupInfo[]> {
   const owned = await directory.listOwnedGroups(userId);
   return owned.filter((g) => g.siteUrl !== null).sort((a, b) => a.displayName.localeCompare(b.displayName));
+}
+
+/**
+ * The sites this user can invite to or, where approvals are on, ask an approver to invite to:
+ * the sites they own, then the sites they are a member of (an approver decides those). Member
+ * groups come without their site URL, so each is read once; groups with no site are left out.
+ */
+export async function requestableSites(directory: Directory, userId: string, includeMemberSites: boolean): Promise<GroupInfo[]> {
+  const owned = await invitableSites(directory, userId);
+  if (!includeMemberSites) return owned;
+  const ownedIds = new Set(owned.map((g) => g.id));
+  const memberOf = (await directory.listMemberGroups(userId)).filter((g) => !ownedIds.has(g.id));
+  const withSites: GroupInfo[] = [];
+  for (const group of memberOf) {
+    const full = await directory.getGroup(group.id);
+    if (full?.siteUrl) withSites.push(full);
+  }
+  withSites.sort((a, b) => a.displayName.localeCompare(b.displayName));
+  return [...owned, ...withSites];
+}
+
+/** Longest justification a requester can give an approver from chat. */
+export const MAX_JUSTIFICATION = 500;
+
+const SKIP_WORDS = new Set(['skip', 'none', 'no reason', 'n/a']);
+
+/**
+ * The requester's reason for an invitation that needs approval: trimmed, at most 500 characters,
+ * no control characters (line breaks are fine). "skip" gives an empty reason.
+ */
+export function readJustificationAnswer(text: string): Checked<string> {
+  const trimmed = text.replace(/\r\n?/g, '\n').trim();
+  if (SKIP_WORDS.has(trimmed.toLowerCase().replace(/[.!]+$/, ''))) return { ok: true, value: '' };
+  if (trimmed === '') return { ok: false, reason: 'I need a short reason, or say "skip".' };
+  // eslint-disable-next-line no-control-regex
+  const control = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/.exec(trimmed);
+  if (control) {
+    const cp = control[0].codePointAt(0) ?? 0;
+    return {
+      ok: false,
+      reason: `That reason contains an invisible control character (U+${cp.toString(16).toUpperCase().padStart(4, '0')}); please type it again.`,
+    };
+  }
+  const length = Array.from(trimmed).length;
+  if (length > MAX_JUSTIFICATION) {
+    return { ok: false, reason: `That reason is ${length} characters long; the most is ${MAX_JUSTIFICATION}. Please shorten it.` };
+  }
+  return { ok: true, value: trimmed };
 }
 
 function capitalise(s: string): string {

@@ -103,6 +103,20 @@ describe('approval requests table', () => {
     });
   });
 
+  it('records the first outcome only, and lists approved requests still without one', () => {
+    const store = setup();
+    const { id } = store.create(newRequest());
+    store.decide(id, 1, { state: 'approved', by: alex, note: null, at: '2025-01-16T09:00:00.000Z' });
+    expect(store.listApprovedWithoutOutcome('2025-01-16T08:59:59.000Z')).toEqual([]);
+    expect(store.listApprovedWithoutOutcome('2025-01-16T09:00:00.000Z').map((r) => r.id)).toEqual([id]);
+    const first = store.recordFirstOutcome(id, 'succeeded', 'invited', '2025-01-16T09:00:01.000Z');
+    expect(first.won).toBe(true);
+    const second = store.recordFirstOutcome(id, 'failed', 'late', '2025-01-16T09:00:02.000Z');
+    expect(second.won).toBe(false);
+    expect(store.get(id)?.outcome).toEqual({ status: 'succeeded', message: 'invited', at: '2025-01-16T09:00:01.000Z' });
+    expect(store.listApprovedWithoutOutcome('2025-01-17T00:00:00.000Z')).toEqual([]);
+  });
+
   it('keeps card copies to update and knows which approvers have not received a card yet', () => {
     const store = setup();
     const { id } = store.create(newRequest());

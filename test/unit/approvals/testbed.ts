@@ -193,6 +193,8 @@ export interface ApprovalTestbedOptions {
   reachable?: DemoUser[];
   adapter?: RecordingAdapter;
   inlineBudgetMs?: number;
+  /** Wraps the real invitation service as the approvals' executor (e.g. to make it "crash"). */
+  wrapExecutor?: (inner: InvitationExecutor) => InvitationExecutor;
 }
 
 export interface ApprovalTestbed {
@@ -227,7 +229,7 @@ export function approvalTestbed(options: ApprovalTestbedOptions = {}): ApprovalT
     clock,
     sleep: async () => undefined,
   });
-  const executor = new CountingExecutor(invite);
+  const executor = new CountingExecutor(options.wrapExecutor ? options.wrapExecutor(invite) : invite);
   const adapter = options.adapter ?? new RecordingAdapter();
   const resetLedger = new ResetRequestStore(store.db, clock, store.audit);
   const settings: ApprovalServiceSettings = {

@@ -205,7 +205,7 @@ describe('InviteGuestService.execute', () => {
       needsApproval: async (ctx) => ({ required: !ctx.isOwner, reason: 'requester is not an owner of the site' }),
       submit: async (s) => {
         submitted.push(s);
-        return { approvers: ['Alex Wilber'] };
+        return { requestId: 'apr-1', approvers: ['Alex Wilber'], unreachable: [], duplicate: false, card: { type: 'AdaptiveCard', version: '1.5' } };
       },
     };
     const tb = inviteTestbed({ approvals: gateway });
@@ -217,7 +217,8 @@ describe('InviteGuestService.execute', () => {
     expect(tb.directory.callCount('invite')).toBe(0);
 
     const sent = await tb.service.submitForApproval(request(tb, { as: 'adele' }), 'partner on Falcon');
-    expect(sent).toEqual({ approvers: ['Alex Wilber'] });
+    expect(sent).toMatchObject({ requestId: 'apr-1', approvers: ['Alex Wilber'], unreachable: [] });
+    expect(tb.store.audit.list({ action: 'invitation.submittedForApproval' })[0]?.details).toMatchObject({ approvalId: 'apr-1' });
     expect(submitted).toHaveLength(1);
 
     const approved = await tb.service.execute({
@@ -276,6 +277,79 @@ describe('InviteGuestService.execute', () => {
     const outcome = await tb.service.execute(request(tb));
     expect(outcome.status).toBe('failed');
     expect(outcome.refusal).toMatchObject({ code: 'permissionMissing', setting: 'Microsoft Graph application permission User.Invite.All' });
+    expect(tb.directory.snapshot().invitations).toHaveLength(0);
+  });
+});
+
+describe('InviteGuestService repeats and retries', () => {
+  function removeFromGroup(tb: ReturnType<typeof inviteTestbed>, groupId: string, userId: string): void {
+    const group = tb.directory.state.group(groupId);
+    if (!group) throw new Error(`no group ${groupId}`);
+    group.members = group.members.filter((m) => m !== userId);
+  }
+
+  it('a repeat request for a guest still in the group is "already done" and changes nothing', async () => {
+    const tb = inviteTestbed();
+    const first = await tb.service.execute(request(tb));
+    const again = await tb.service.execute(request(tb));
+    expect(again).toMatchObject({ status: 'completed', alreadyDone: true });
+    expect(again.record?.id).toBe(first.record?.id);
+    expect(tb.directory.callCount('invite')).toBe(1);
+    expect(tb.directory.callCount('addMembers')).toBe(1);
+  });
+
+  it('a guest removed from the group since is added back by a repeat request, without a second invitation', async () => {
+    const tb = inviteTestbed();
+    const first = await tb.service.execute(request(tb));
+    const userId = first.record?.userId ?? '';
+    removeFromGroup(tb, FALCON.id, userId);
+    expect(membersOf(tb, FALCON.id)).not.toContain(userId);
+
+    const again = await tb.service.execute(request(tb));
+
+    expect(again.status).toBe('completed');
+    expect(again.alreadyDone).toBe(false);
+    expect(again.membershipRestored).toBe(true);
+    expect(again.record?.id).toBe(first.record?.id);
+    expect(membersOf(tb, FALCON.id)).toContain(userId);
+    expect(tb.directory.callCount('invite')).toBe(1);
+    expect(tb.directory.snapshot().invitations).toHaveLength(1);
+    expect(tb.store.audit.list({ action: 'invitation.membershipLost' })).toHaveLength(1);
+  });
+
+  it('retrying a failed invitation re-checks the tenant policy, and sends nothing once invitations are restricted', async () => {
+    const tb = inviteTestbed();
+    tb.directory.failNext('invite', new DirectoryError('permissionMissing', 'The bot is missing User.Invite.All.', { permission: 'User.Invite.All' }));
+    const failed = await tb.service.execute(request(tb));
+    expect(failed.status).toBe('failed');
+    const recordId = failed.record?.id ?? '';
+    const invitesBefore = tb.directory.callCount('invite');
+
+    tb.directory.setPolicies({ allowInvitesFrom: 'adminsAndGuestInviters' });
+    const refused = await tb.service.retryMembership(recordId, tb.actor('megan'));
+    expect(refused.status).toBe('failed');
+    expect(refused.refusal?.setting).toBe('authorizationPolicy.allowInvitesFrom');
+    expect(tb.directory.callCount('invite')).toBe(invitesBefore);
+    expect((await tb.invitations.get(recordId))?.state).toBe('failed');
+
+    tb.directory.setPolicies({ allowInvitesFrom: 'adminsGuestInvitersAndAllMembers' });
+    const retried = await tb.service.retryMembership(recordId, tb.actor('megan'));
+    expect(retried.status).toBe('completed');
+    expect(tb.directory.snapshot().invitations).toHaveLength(1);
+  });
+
+  it('retrying a failed invitation to a domain blocked since then is refused by the block list', async () => {
+    const tb = inviteTestbed();
+    tb.directory.failNext('invite', new DirectoryError('permissionMissing', 'The bot is missing User.Invite.All.', { permission: 'User.Invite.All' }));
+    const failed = await tb.service.execute(request(tb));
+    const recordId = failed.record?.id ?? '';
+    const invitesBefore = tb.directory.callCount('invite');
+
+    tb.directory.setPolicies({ b2bDomainPolicy: { mode: 'blockList', domains: ['litware.com', 'fabrikam.com'] } });
+    const refused = await tb.service.retryMembership(recordId, tb.actor('megan'));
+    expect(refused.status).toBe('failed');
+    expect(refused.refusal?.setting).toBe('b2bManagementPolicy.blockList');
+    expect(tb.directory.callCount('invite')).toBe(invitesBefore);
     expect(tb.directory.snapshot().invitations).toHaveLength(0);
   });
 });
