@@ -195,7 +195,7 @@ export function syncInstructionsCard(
   } else if (syncAvailable === 'depends' || method === null) {
     summary = `OneDrive sync works only if ${guestName} signs in with a Microsoft Entra work or school account; with a personal account or one-time codes it will not be available.`;
   } else {
-    summary = `${guestName} will sign in with ${methodLabel(method)}, and OneDrive B2B Sync needs a Microsoft Entra work or school account, so syncing will not be available to them.`;
+    summary = `${guestName} will sign in with ${methodAfterWith(method)}, and OneDrive B2B Sync needs a Microsoft Entra work or school account, so syncing will not be available to them.`;
   }
   return renderCard('syncInstructions', {
     siteName: target.siteName,
@@ -205,6 +205,12 @@ export function syncInstructionsCard(
     cannotSync,
     alternatives: available ? [] : alternatives,
   });
+}
+
+/** The method's label as read after "sign in with": "a Google account", "their organisation's own sign-in …". */
+function methodAfterWith(method: SignInMethod): string {
+  const label = methodLabel(method);
+  return /^(?:a|an|their)\s/.test(label) ? label : `a ${label}`;
 }
 
 const STATE_LABELS: Record<InvitationState, string> = {

@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import type { DemoPersonName } from './playgroundConfig';
 import { startBotProcess, startPlayground, type BotProcess, type PlaygroundProcess } from './processes';
 
@@ -23,6 +23,12 @@ const CHROMIUM_ARGS = [
 ];
 const DEFAULT_WAIT_MS = 15_000;
 
+/** A button on a rendered Adaptive Card; `url` is set for buttons that open a link. */
+export interface CardAction {
+  title: string;
+  url: string | null;
+}
+
 export interface E2eSession {
   bot: BotProcess;
   playground: PlaygroundProcess;
@@ -37,6 +43,13 @@ export interface E2eSession {
   waitForTextCount(text: string, count: number, options?: { timeoutMs?: number; exact?: boolean }): Promise<void>;
   /** Clicks the last button (e.g. an Adaptive Card action) titled `title`. */
   clickButton(title: string, options?: { timeoutMs?: number }): Promise<void>;
+  /** Waits for an Adaptive Card showing `text`; returns all the newest such card shows, as rendered. */
+  cardText(text: string, options?: { timeoutMs?: number }): Promise<string>;
+  /**
+   * The actions (buttons) on the newest Adaptive Card showing `text`: their titles, and for a
+   * button that opens a link, its address (the Playground shows it as the button's tooltip).
+   */
+  cardActions(text: string): Promise<CardAction[]>;
   /**
    * Chats as another demo person. The Playground has no user switcher, so this restarts it with
    * that person as the current user (the bot keeps running, with its state) and reloads the page.
@@ -44,7 +57,72 @@ export interface E2eSession {
   selectUser(name: DemoPersonName): Promise<void>;
   /** Saves a PNG of the page; returns its path. */
   screenshot(file: string): Promise<string>;
+  /**
+   * Saves a PNG of the conversation only, from the newest message showing `fromText` down to the
+   * newest message (or to the one showing `toText`), cropped to the messages: for documentation.
+   * The window is made tall enough to show all of it, then restored. Returns the path.
+   */
+  screenshotConversation(file: string, options: { fromText: string; toText?: string; width?: number }): Promise<string>;
   close(): Promise<void>;
+}
+
+/** The little of the browser's DOM that messageRows uses (the project compiles without the DOM library). */
+interface PaneNode {
+  parentElement: PaneNode | null;
+  children: ArrayLike<PaneNode>;
+  getBoundingClientRect(): { left: number; top: number; right: number; bottom: number; width: number; height: number };
+  querySelectorAll(selector: string): ArrayLike<PaneNode>;
+  scrollTop: number;
+}
+type BrowserWindow = { getComputedStyle(node: PaneNode): { overflowY: string } };
+
+/**
+ * The rows of the chat pane from the one holding `start` to the one holding `end` (or the last
+ * row): the bounding box of their content, in page coordinates. With `scroll`, the first row is
+ * scrolled to the top of the pane first.
+ */
+async function messageRows(
+  start: Locator,
+  end: Locator,
+  toEnd: boolean,
+  scroll = false,
+): Promise<{ x: number; y: number; width: number; height: number; above: number }> {
+  const endHandle = toEnd ? await end.elementHandle() : null;
+  return start.evaluate(
+    (startElement, args) => {
+      const element = startElement as unknown as PaneNode;
+      const endElement = args.endElement as unknown as PaneNode | null;
+      const browser = globalThis as unknown as BrowserWindow;
+      let pane: PaneNode | null = element.parentElement;
+      while (pane && !/(auto|scroll)/.test(browser.getComputedStyle(pane).overflowY)) pane = pane.parentElement;
+      if (!pane) throw new Error('the chat pane was not found');
+      const rowOf = (node: PaneNode): PaneNode => {
+        let row = node;
+        while (row.parentElement && row.parentElement !== pane) row = row.parentElement;
+        return row;
+      };
+      const rows = Array.from(pane.children);
+      const first = rows.indexOf(rowOf(element));
+      const last = endElement ? rows.indexOf(rowOf(endElement)) : rows.length - 1;
+      const firstRow = rows[first];
+      if (!firstRow || last < first) throw new Error('the messages to capture were not found in the chat pane');
+      if (args.scroll) pane.scrollTop += firstRow.getBoundingClientRect().top - pane.getBoundingClientRect().top;
+      // A row spans the pane; its content (the bubble or card) is narrower.
+      const boxes = rows
+        .slice(first, last + 1)
+        .flatMap((row) => Array.from(row.querySelectorAll(':scope > * > *')))
+        .map((node) => node.getBoundingClientRect())
+        .filter((r) => r.width > 0 && r.height > 0);
+      const left = Math.min(...boxes.map((r) => r.left));
+      const top = Math.min(...boxes.map((r) => r.top));
+      const right = Math.max(...boxes.map((r) => r.right));
+      const bottom = Math.max(...boxes.map((r) => r.bottom));
+      // Where the message before ends, so the margin above does not show a sliver of it.
+      const above = rows[first - 1]?.getBoundingClientRect().bottom ?? 0;
+      return { x: left, y: top, width: right - left, height: bottom - top, above };
+    },
+    { endElement: endHandle, scroll },
+  );
 }
 
 export async function startE2eSession(
@@ -119,6 +197,21 @@ export async function startE2eSession(
         await button.waitFor({ state: 'visible', timeout: clickOptions.timeoutMs ?? DEFAULT_WAIT_MS });
         await button.click();
       },
+      cardText: async (text, cardOptions = {}) => {
+        const card = conversation().locator('.ac-adaptiveCard').filter({ hasText: text }).last();
+        await card.waitFor({ state: 'visible', timeout: cardOptions.timeoutMs ?? DEFAULT_WAIT_MS });
+        return card.innerText();
+      },
+      cardActions: async (text) => {
+        const card = conversation().locator('.ac-adaptiveCard').filter({ hasText: text }).last();
+        const actions: CardAction[] = [];
+        for (const button of await card.locator('button').all()) {
+          const title = (await button.getAttribute('aria-label')) ?? (await button.innerText()).trim();
+          const url = (await button.getAttribute('role')) === 'link' ? await button.getAttribute('title') : null;
+          actions.push({ title, url });
+        }
+        return actions;
+      },
       selectUser: async (name) => {
         await playground.stop();
         playground = await startPlayground(bot.url, name);
@@ -127,6 +220,27 @@ export async function startE2eSession(
       },
       screenshot: async (file) => {
         await page.screenshot({ path: file, fullPage: true });
+        return file;
+      },
+      screenshotConversation: async (file, shotOptions) => {
+        const viewport = page.viewportSize() ?? { width: 1400, height: 900 };
+        const start = conversation().getByText(shotOptions.fromText).last();
+        await start.waitFor({ state: 'visible', timeout: DEFAULT_WAIT_MS });
+        const end = shotOptions.toText ? conversation().getByText(shotOptions.toText).last() : start;
+        try {
+          if (shotOptions.width) await page.setViewportSize({ width: shotOptions.width, height: viewport.height });
+          // The chat scrolls inside its own pane: grow the window until the messages fit in it.
+          const needed = await messageRows(start, end, shotOptions.toText !== undefined);
+          await page.setViewportSize({ width: shotOptions.width ?? viewport.width, height: viewport.height + Math.ceil(needed.height) });
+          const box = await messageRows(start, end, shotOptions.toText !== undefined, true);
+          const pad = 12;
+          // Card shadows reach a few pixels past their row.
+          const top = Math.min(box.y, Math.max(0, box.y - pad, box.above + 6));
+          const clip = { x: Math.max(0, box.x - pad), y: top, width: box.width + 2 * pad, height: box.y - top + box.height + pad };
+          await page.screenshot({ path: file, clip });
+        } finally {
+          await page.setViewportSize(viewport);
+        }
         return file;
       },
       close,
