@@ -7,6 +7,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import dotenv from 'dotenv';
+import { writeConfigFor } from './playground-config.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
@@ -76,6 +77,16 @@ if (!(await waitForHealth(30_000))) {
 } else {
   fs.mkdirSync(dataDir, { recursive: true });
   const cli = require.resolve('@microsoft/m365agentsplayground/cli.js');
+  // PLAYGROUND_USER chats as another demo person (default: the committed file's current user).
+  let configPath = process.env.M365_AGENTS_PLAYGROUND_CONFIG_PATH;
+  if (process.env.PLAYGROUND_USER) {
+    try {
+      configPath = writeConfigFor(root, process.env.PLAYGROUND_USER);
+    } catch (error) {
+      console.error(`PLAYGROUND_USER: ${error.message}`);
+      stopAll(2);
+    }
+  }
   playground = spawn(
     process.execPath,
     [cli, '--app-endpoint', `${botUrl}/api/messages`, '--channel-id', 'msteams', '--port', String(playgroundPort), '--disable-telemetry'],
@@ -85,6 +96,7 @@ if (!(await waitForHealth(30_000))) {
         ...process.env,
         // Otherwise the Playground writes ./devTools/m365agentsplayground.log into the project.
         M365_AGENTS_PLAYGROUND_LOGFILE: process.env.M365_AGENTS_PLAYGROUND_LOGFILE || path.join(dataDir, 'playground.log'),
+        ...(configPath ? { M365_AGENTS_PLAYGROUND_CONFIG_PATH: configPath } : {}),
       },
       stdio: ['ignore', 'pipe', 'inherit'],
       detached: true,
