@@ -1,7 +1,8 @@
 /**
  * Approval requests in the embedded store: one row per request, decided at most once by a
  * compare-and-set on (state, version); plus a log of every card and notice delivered for a
- * request, so each posted copy can be updated later and every failed delivery is on record.
+ * request, so each posted copy can be updated later and every failed delivery is on record; and
+ * the notices to requesters that did not arrive, kept until they are sent again.
  */
 import { randomUUID } from 'node:crypto';
 import type { ConversationReference } from 'botbuilder';
@@ -103,6 +104,45 @@ export interface Delivery {
 
 export type NewDelivery = Omit<Delivery, 'id'>;
 
+export type NoticeTone = 'good' | 'warning' | 'attention' | 'accent';
+
+/**
+ * pending     not delivered yet: sent when the requester's chat is next seen, or by the sweep;
+ * delivered   reached the requester on a later attempt;
+ * superseded  the request changed (or a newer notice went out) since: sending it would mislead.
+ */
+export type RequesterNoticeState = 'pending' | 'delivered' | 'superseded';
+
+/** A notice to a requester that did not arrive, kept so it can be sent again. */
+export interface RequesterNotice {
+  id: number;
+  requestId: string;
+  requesterId: string;
+  /** The request's version the notice was written for: any later change makes it stale. */
+  requestVersion: number;
+  /** The banner the card carried (e.g. an approver's question); null for a plain decision notice. */
+  notice: { text: string; tone: NoticeTone } | null;
+  /** The invitation link the decision notice carried (only held here until it is delivered). */
+  redeemUrl: string | null;
+  state: RequesterNoticeState;
+  /** Sends tried so far, the first (failed) one included. */
+  attempts: number;
+  createdAt: string;
+  lastAttemptAt: string;
+  lastError: string | null;
+  deliveredAt: string | null;
+}
+
+export interface NewRequesterNotice {
+  requestId: string;
+  requesterId: string;
+  requestVersion: number;
+  notice: { text: string; tone: NoticeTone } | null;
+  redeemUrl: string | null;
+  error: string | null;
+  at: string;
+}
+
 export const approvalMigrations: Migration[] = [
   {
     id: 'approvals/001-create',
@@ -150,6 +190,31 @@ export const approvalMigrations: Migration[] = [
       CREATE INDEX approval_deliveries_request ON approval_deliveries (request_id, purpose, status);
     `,
   },
+  {
+    // Notices to requesters that failed are kept to be sent again; claimed_until is a short lease
+    // so that two turns (or two processes) never send the same one twice.
+    id: 'approvals/002-requester-notices',
+    up: `
+      CREATE TABLE approval_requester_notices (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        request_id TEXT NOT NULL REFERENCES approval_requests (id),
+        requester_id TEXT NOT NULL,
+        request_version INTEGER NOT NULL,
+        notice TEXT,
+        redeem_url TEXT,
+        state TEXT NOT NULL,
+        attempts INTEGER NOT NULL,
+        created_at TEXT NOT NULL,
+        last_attempt_at TEXT NOT NULL,
+        last_error TEXT,
+        claimed_until TEXT,
+        delivered_at TEXT
+      );
+      CREATE INDEX approval_requester_notices_requester ON approval_requester_notices (requester_id, state);
+      CREATE INDEX approval_requester_notices_due ON approval_requester_notices (state, last_attempt_at);
+      CREATE INDEX approval_requester_notices_request ON approval_requester_notices (request_id, state);
+    `,
+  },
 ];
 
 interface RequestRow {
@@ -190,6 +255,22 @@ interface DeliveryRow {
   activity_id: string | null;
   error: string | null;
   at: string;
+}
+
+interface NoticeRow {
+  id: number;
+  request_id: string;
+  requester_id: string;
+  request_version: number;
+  notice: string | null;
+  redeem_url: string | null;
+  state: string;
+  attempts: number;
+  created_at: string;
+  last_attempt_at: string;
+  last_error: string | null;
+  claimed_until: string | null;
+  delivered_at: string | null;
 }
 
 /** The decision states a pending request can move to. */
@@ -252,6 +333,23 @@ function toDelivery(row: DeliveryRow): Delivery {
     activityId: row.activity_id,
     error: row.error,
     at: row.at,
+  };
+}
+
+function toNotice(row: NoticeRow): RequesterNotice {
+  return {
+    id: row.id,
+    requestId: row.request_id,
+    requesterId: row.requester_id,
+    requestVersion: row.request_version,
+    notice: parseJson<{ text: string; tone: NoticeTone } | null>(row.notice, null),
+    redeemUrl: row.redeem_url,
+    state: row.state as RequesterNoticeState,
+    attempts: row.attempts,
+    createdAt: row.created_at,
+    lastAttemptAt: row.last_attempt_at,
+    lastError: row.last_error,
+    deliveredAt: row.delivered_at,
   };
 }
 
@@ -486,5 +584,114 @@ export class ApprovalRequestStore {
       )
       .all(requestId)
       .map(toDelivery);
+  }
+
+  // ------------------------------------------------------------ requester notices to send again
+
+  /** Keeps a notice that did not reach the requester, to be sent again. */
+  recordPendingNotice(n: NewRequesterNotice): RequesterNotice {
+    const info = this.db
+      .prepare(
+        `INSERT INTO approval_requester_notices (request_id, requester_id, request_version, notice, redeem_url, state,
+           attempts, created_at, last_attempt_at, last_error)
+         VALUES (?, ?, ?, ?, ?, 'pending', 1, ?, ?, ?)`,
+      )
+      .run(n.requestId, n.requesterId, n.requestVersion, n.notice ? JSON.stringify(n.notice) : null, n.redeemUrl, n.at, n.at, n.error);
+    return this.mustGetNotice(Number(info.lastInsertRowid));
+  }
+
+  getNotice(id: number): RequesterNotice | null {
+    const row = this.db.prepare<[number], NoticeRow>('SELECT * FROM approval_requester_notices WHERE id = ?').get(id);
+    return row ? toNotice(row) : null;
+  }
+
+  private mustGetNotice(id: number): RequesterNotice {
+    const n = this.getNotice(id);
+    if (!n) throw new Error(`requester notice ${id} vanished`);
+    return n;
+  }
+
+  /** Every kept notice of a request, oldest first. */
+  listNotices(requestId: string): RequesterNotice[] {
+    return this.db
+      .prepare<[string], NoticeRow>('SELECT * FROM approval_requester_notices WHERE request_id = ? ORDER BY id')
+      .all(requestId)
+      .map(toNotice);
+  }
+
+  /** Pending notices for a requester, oldest first. */
+  listPendingNoticesFor(requesterId: string): RequesterNotice[] {
+    return this.db
+      .prepare<[string], NoticeRow>(
+        `SELECT * FROM approval_requester_notices WHERE requester_id = ? AND state = 'pending' ORDER BY id`,
+      )
+      .all(requesterId)
+      .map(toNotice);
+  }
+
+  /** Pending notices about requests made from this conversation (e.g. a group chat), oldest first. */
+  listPendingNoticesForConversation(conversationId: string): RequesterNotice[] {
+    return this.db
+      .prepare<[string], NoticeRow>(
+        `SELECT n.* FROM approval_requester_notices n JOIN approval_requests r ON r.id = n.request_id
+          WHERE r.requester_conversation_id = ? AND n.state = 'pending' ORDER BY n.id`,
+      )
+      .all(conversationId)
+      .map(toNotice);
+  }
+
+  /** Pending notices last tried at or before `lastAttemptBeforeIso` with fewer than `maxAttempts` tries. */
+  listNoticesDueForRetry(lastAttemptBeforeIso: string, maxAttempts: number): RequesterNotice[] {
+    return this.db
+      .prepare<[string, number], NoticeRow>(
+        `SELECT * FROM approval_requester_notices
+          WHERE state = 'pending' AND last_attempt_at <= ? AND attempts < ? ORDER BY last_attempt_at, id`,
+      )
+      .all(lastAttemptBeforeIso, maxAttempts)
+      .map(toNotice);
+  }
+
+  /**
+   * Takes a pending notice for one send attempt until `leaseUntilIso`. Exactly one of any number
+   * of concurrent callers (in any process) gets it; a lease left by a process that stopped runs out.
+   */
+  claimNotice(id: number, nowIso: string, leaseUntilIso: string): boolean {
+    return (
+      this.db
+        .prepare(
+          `UPDATE approval_requester_notices SET claimed_until = ?, attempts = attempts + 1, last_attempt_at = ?
+            WHERE id = ? AND state = 'pending' AND (claimed_until IS NULL OR claimed_until <= ?)`,
+        )
+        .run(leaseUntilIso, nowIso, id, nowIso).changes === 1
+    );
+  }
+
+  /** The claimed send arrived. */
+  markNoticeDelivered(id: number, at: string): void {
+    this.db
+      .prepare(
+        `UPDATE approval_requester_notices SET state = 'delivered', delivered_at = ?, claimed_until = NULL, last_error = NULL
+          WHERE id = ? AND state = 'pending'`,
+      )
+      .run(at, id);
+  }
+
+  /** The claimed send failed: the notice stays pending for a later attempt. */
+  releaseNotice(id: number, error: string | null): void {
+    this.db
+      .prepare(`UPDATE approval_requester_notices SET claimed_until = NULL, last_error = ? WHERE id = ? AND state = 'pending'`)
+      .run(error, id);
+  }
+
+  /** Drops one pending notice (its request changed since). */
+  supersedeNotice(id: number): void {
+    this.db.prepare(`UPDATE approval_requester_notices SET state = 'superseded', claimed_until = NULL WHERE id = ? AND state = 'pending'`).run(id);
+  }
+
+  /** Drops a request's pending notices: a newer notice shows the requester the request as it is now. */
+  supersedeNotices(requestId: string): void {
+    this.db
+      .prepare(`UPDATE approval_requester_notices SET state = 'superseded', claimed_until = NULL WHERE request_id = ? AND state = 'pending'`)
+      .run(requestId);
   }
 }

@@ -26,6 +26,8 @@ import {
   type ApprovalRequestStore,
   type DeliveryAudience,
   type NewApprovalRequest,
+  type NoticeTone,
+  type RequesterNotice,
 } from './approvalRequests';
 import {
   formatInstant,
@@ -164,6 +166,13 @@ type Rights = { ok: true } | { ok: false; status: 'forbidden' | 'unavailable'; m
 const MAX_NOTE = 1000;
 const MAX_JUSTIFICATION = 4000;
 
+/** The sweep stops retrying a requester notice after this many sends (opening a chat still delivers it). */
+export const REQUESTER_NOTICE_MAX_ATTEMPTS = 5;
+/** How long one attempt holds a notice: far longer than a send, short enough to outlive a crash. */
+const NOTICE_LEASE_MS = 2 * 60_000;
+
+type RequesterNoticeText = { text: string; tone: NoticeTone };
+
 /** The user-facing approvals use case. Implements the invitation flow's ApprovalGateway. */
 export class ApprovalService implements ApprovalGateway {
   private readonly clock: () => Date;
@@ -171,7 +180,7 @@ export class ApprovalService implements ApprovalGateway {
   private readonly inFlight = new Set<Promise<void>>();
   /** Approved requests this process is carrying out now (a resumption leaves them alone). */
   private readonly carryingOut = new Set<string>();
-  /** Approvers whose undelivered cards are being sent now (see onConversationSeen). */
+  /** Users (personal chats) and conversations whose missed cards and notices are being sent now (see onConversationSeen). */
   private readonly redelivering = new Map<string, Promise<void>>();
 
   constructor(private readonly deps: ApprovalServiceDependencies) {
@@ -574,7 +583,7 @@ export class ApprovalService implements ApprovalGateway {
       mayDecide: true,
       message: asked
         ? `Your question was sent to ${updated.requester.name}. Their answer will appear on this card.`
-        : `Your question is recorded, but ${updated.requester.name} could not be messaged in Teams; they see it when they next open the request.`,
+        : `Your question is recorded, but ${updated.requester.name} could not be messaged in Teams just now; it is sent again, and reaches them at the latest when they next open a chat with the bot.`,
     };
   }
 
@@ -750,7 +759,9 @@ export class ApprovalService implements ApprovalGateway {
   /**
    * Call on every activity (and on install) after the conversation reference was stored. An
    * approver who opens a chat with the bot receives the pending cards that could not reach
-   * them before; a message in the approvals channel makes that channel reachable.
+   * them before; a requester receives the notices that could not reach them (in their personal
+   * chat, or in the chat they asked from when that one is seen); a message in the approvals
+   * channel makes that channel reachable.
    */
   async onConversationSeen(reference: Partial<ConversationReference>): Promise<void> {
     const conversation = reference.conversation;
@@ -765,14 +776,32 @@ export class ApprovalService implements ApprovalGateway {
     }
     const isPersonal = conversation.conversationType ? conversation.conversationType === 'personal' : conversation.isGroup !== true;
     const userId = reference.user?.aadObjectId;
-    if (!isPersonal || !userId) return;
+    if (isPersonal && !userId) return;
     // Opening a chat brings conversationUpdate and installationUpdate at once: both turns would
     // find the same undelivered request before either records it sent, and post the card twice.
-    const running = this.redelivering.get(userId);
+    const key = isPersonal && userId ? userId : `conversation:${conversation.id}`;
+    const running = this.redelivering.get(key);
     if (running) return running;
-    const work = this.redeliverTo(userId, reference).finally(() => this.redelivering.delete(userId));
-    this.redelivering.set(userId, work);
+    const work = (async () => {
+      const target = this.deps.conversations.get(conversation.id)?.reference ?? reference;
+      if (isPersonal && userId) {
+        await this.redeliverTo(userId, reference);
+        await this.resendNotices(this.deps.requests.listPendingNoticesFor(userId), target);
+      } else {
+        await this.resendNotices(this.deps.requests.listPendingNoticesForConversation(conversation.id), target);
+      }
+    })().finally(() => this.redelivering.delete(key));
+    this.redelivering.set(key, work);
     return work;
+  }
+
+  /** Sends kept requester notices into a conversation just seen (so known to reach them). */
+  private async resendNotices(pending: readonly RequesterNotice[], target: Partial<ConversationReference>): Promise<void> {
+    for (const notice of pending) {
+      await this.safely(notice.requestId, 'resending a requester notice', async () => {
+        await this.resendNotice(notice, [target]);
+      });
+    }
   }
 
   /** Sends an approver the pending cards that could not reach them before. */
@@ -1024,39 +1053,121 @@ export class ApprovalService implements ApprovalGateway {
     }
   }
 
-  /** Tells the requester, in the chat they asked from (else their personal chat). Returns whether it arrived. */
-  private async notifyRequester(
+  /**
+   * Tells the requester, in the chat they asked from (else, or if that fails, their personal chat).
+   * Returns whether it arrived; one that did not is kept and sent again when the requester's chat is
+   * next seen or by the sweep (see retryNotices).
+   */
+  private async notifyRequester(request: ApprovalRequest, redeemUrl: string | null, notice: RequesterNoticeText | null): Promise<boolean> {
+    // This notice shows the request as it is now: older undelivered ones would only repeat or contradict it.
+    this.deps.requests.supersedeNotices(request.id);
+    const result = await this.sendNotice(request, redeemUrl, notice, this.requesterConversations(request));
+    if (!result.ok) {
+      this.deps.requests.recordPendingNotice({
+        requestId: request.id,
+        requesterId: request.requester.userId,
+        requestVersion: request.version,
+        notice,
+        redeemUrl,
+        error: result.error,
+        at: this.clock().toISOString(),
+      });
+    }
+    return result.ok;
+  }
+
+  /** Where the requester can be told: the chat they asked from, then their personal chat. */
+  private requesterConversations(request: ApprovalRequest): Array<Partial<ConversationReference>> {
+    const asked = request.requesterConversationId ? this.deps.conversations.get(request.requesterConversationId) : undefined;
+    const personal = this.deps.conversations.getPersonal(request.requester.userId);
+    const out: Array<Partial<ConversationReference>> = [];
+    for (const stored of [asked, personal]) {
+      if (stored && !out.some((r) => r.conversation?.id === stored.reference.conversation?.id)) out.push(stored.reference);
+    }
+    return out;
+  }
+
+  /** Sends the requester's card to the first of `targets` that takes it; every attempt is logged. */
+  private async sendNotice(
     request: ApprovalRequest,
     redeemUrl: string | null,
-    notice: { text: string; tone: 'good' | 'warning' | 'attention' | 'accent' } | null,
-  ): Promise<boolean> {
-    const stored =
-      (request.requesterConversationId ? this.deps.conversations.get(request.requesterConversationId) : undefined) ??
-      this.deps.conversations.getPersonal(request.requester.userId);
+    notice: RequesterNoticeText | null,
+    targets: ReadonlyArray<Partial<ConversationReference>>,
+  ): Promise<{ ok: true } | { ok: false; error: string }> {
     const base = {
       requestId: request.id,
       audience: 'requester' as const,
       recipientId: request.requester.userId,
       recipientName: request.requester.name,
       purpose: 'notice' as const,
-      activityId: null,
-      at: this.clock().toISOString(),
     };
-    if (!stored) {
-      this.deps.requests.recordDelivery({ ...base, status: 'unreachable', conversation: null, error: 'No stored conversation with the requester.' });
-      return false;
+    if (targets.length === 0) {
+      const error = 'No stored conversation with the requester.';
+      this.deps.requests.recordDelivery({ ...base, status: 'unreachable', conversation: null, activityId: null, error, at: this.clock().toISOString() });
+      return { ok: false, error };
     }
     const { approvers, unreachable } = this.deliverySummary(request.id);
     const card = submittedCard(request, { now: this.clock(), approvers, unreachable, redeemUrl, notice });
-    const result = await this.deps.notifier.send(stored.reference, { type: 'message', attachments: [cardAttachment(card)] });
-    this.deps.requests.recordDelivery({
-      ...base,
-      status: result.ok ? 'sent' : 'failed',
-      conversation: stored.reference,
-      activityId: result.ok ? (result.activityId ?? null) : null,
-      error: result.ok ? null : `${result.reason}: ${result.message}`,
-    });
-    return result.ok;
+    let error = '';
+    for (const reference of targets) {
+      const result = await this.deps.notifier.send(reference, { type: 'message', attachments: [cardAttachment(card)] });
+      this.deps.requests.recordDelivery({
+        ...base,
+        status: result.ok ? 'sent' : 'failed',
+        conversation: reference,
+        activityId: result.ok ? (result.activityId ?? null) : null,
+        error: result.ok ? null : `${result.reason}: ${result.message}`,
+        at: this.clock().toISOString(),
+      });
+      if (result.ok) return { ok: true };
+      error = `${result.reason}: ${result.message}`;
+    }
+    return { ok: false, error };
+  }
+
+  /**
+   * One more attempt at a kept notice, into `targets`. The claim makes it one attempt however
+   * many turns or processes try at once; a notice whose request changed since is dropped.
+   */
+  private async resendNotice(pending: RequesterNotice, targets: ReadonlyArray<Partial<ConversationReference>>): Promise<boolean> {
+    if (targets.length === 0) return false;
+    const now = this.clock();
+    if (!this.deps.requests.claimNotice(pending.id, now.toISOString(), new Date(now.getTime() + NOTICE_LEASE_MS).toISOString())) return false;
+    const request = this.deps.requests.get(pending.requestId);
+    if (!request || request.version !== pending.requestVersion) {
+      this.deps.requests.supersedeNotice(pending.id);
+      return false;
+    }
+    try {
+      const result = await this.sendNotice(request, pending.redeemUrl, pending.notice, targets);
+      if (result.ok) this.deps.requests.markNoticeDelivered(pending.id, this.clock().toISOString());
+      else this.deps.requests.releaseNotice(pending.id, result.error);
+      return result.ok;
+    } catch (error) {
+      this.deps.requests.releaseNotice(pending.id, describe(error).message);
+      throw error;
+    }
+  }
+
+  /**
+   * Sends again the requester notices that did not arrive (429, 404, network, no chat yet), once
+   * they are `minAgeMs` old and have had fewer than `maxAttempts` sends. Run by the periodic sweep;
+   * a requester who opens a chat gets theirs at once (onConversationSeen). Returns how many arrived.
+   */
+  async retryNotices(options: { minAgeMs?: number; maxAttempts?: number } = {}): Promise<number> {
+    const cutoff = new Date(this.clock().getTime() - Math.max(0, options.minAgeMs ?? 0)).toISOString();
+    let delivered = 0;
+    for (const pending of this.deps.requests.listNoticesDueForRetry(cutoff, options.maxAttempts ?? REQUESTER_NOTICE_MAX_ATTEMPTS)) {
+      const request = this.deps.requests.get(pending.requestId);
+      // Nowhere to send it yet: not an attempt; it goes out when the requester first opens a chat.
+      const targets = request ? this.requesterConversations(request) : [];
+      try {
+        if (await this.resendNotice(pending, targets)) delivered += 1;
+      } catch (error) {
+        this.logger.error({ requestId: pending.requestId, err: describe(error) }, 'approvals: sending a requester notice again failed');
+      }
+    }
+    return delivered;
   }
 
   private async withinBudget(work: Promise<unknown>): Promise<boolean> {

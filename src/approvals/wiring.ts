@@ -13,7 +13,7 @@ import { approvalResetSink, type ResetApprovalSink } from './resetApprovals';
 
 export const approvalFeatureMigrations: readonly Migration[] = approvalMigrations;
 
-/** How often overdue requests are expired (and their requesters told) while the bot runs. */
+/** How often overdue requests are expired (and their requesters told), and failed notices retried, while the bot runs. */
 export const EXPIRY_SWEEP_INTERVAL_MS = 15 * 60_000;
 
 /**
@@ -22,9 +22,18 @@ export const EXPIRY_SWEEP_INTERVAL_MS = 15 * 60_000;
  */
 export const RESUME_MIN_AGE_MS = 10 * 60_000;
 
+/**
+ * Requester notices that failed (throttled, network, chat gone) are sent again by the sweep once
+ * they are this old; the requester opening a chat with the bot gets them at once anyway.
+ */
+export const NOTICE_RETRY_MIN_AGE_MS = 5 * 60_000;
+
 export interface ApprovalsWiring {
   service: ApprovalService;
-  /** The bot feature; its background work resumes unfinished approvals and expires overdue requests. */
+  /**
+   * The bot feature; its background work resumes unfinished approvals, expires overdue requests
+   * and sends again requester notices that failed.
+   */
   feature: BotFeature;
   /** Guests' reset requests: recorded, then sent for approval. */
   resetSink: ResetApprovalSink;
@@ -75,6 +84,15 @@ export function buildApprovals(deps: {
     }
   };
 
+  const retryNotices = async (): Promise<void> => {
+    try {
+      const delivered = await service.retryNotices({ minAgeMs: NOTICE_RETRY_MIN_AGE_MS });
+      if (delivered) logger.info({ delivered }, 'sent requester notices that had failed');
+    } catch (error) {
+      logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'retrying requester notices failed');
+    }
+  };
+
   const feature: BotFeature = {
     ...createApprovalFeature({ approvals: service, logger }),
     onConversationSeen: (reference) => service.onConversationSeen(reference),
@@ -83,10 +101,12 @@ export function buildApprovals(deps: {
       // in time, whatever the expiry sweep then finds.
       await resume(0);
       await expire();
+      await retryNotices();
       sweep = setInterval(() => {
         void (async () => {
           await resume(RESUME_MIN_AGE_MS);
           await expire();
+          await retryNotices();
         })();
       }, EXPIRY_SWEEP_INTERVAL_MS);
       sweep.unref();

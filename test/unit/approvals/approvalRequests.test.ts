@@ -129,4 +129,46 @@ describe('approval requests table', () => {
     store.recordDelivery({ ...base, audience: 'approver', recipientId: 'nestor', recipientName: 'Nestor', status: 'sent', conversation: null, activityId: 'm2' });
     expect(store.listUndeliveredFor('nestor')).toEqual([]);
   });
+
+  it('keeps a failed requester notice until one caller claims and delivers it; a lease left behind runs out', () => {
+    const store = setup();
+    const { id } = store.create(newRequest());
+    const kept = store.recordPendingNotice({
+      requestId: id,
+      requesterId: 'adele',
+      requestVersion: 1,
+      notice: null,
+      redeemUrl: 'https://login.microsoftonline.com/redeem?x=1',
+      error: 'throttled: Too Many Requests',
+      at: '2025-01-15T09:00:00.000Z',
+    });
+    expect(store.listPendingNoticesFor('adele').map((n) => n.id)).toEqual([kept.id]);
+    expect(store.listPendingNoticesForConversation('a:personal-adele').map((n) => n.id)).toEqual([kept.id]);
+    expect(store.listNoticesDueForRetry('2025-01-15T08:59:59.000Z', 5)).toEqual([]);
+    expect(store.listNoticesDueForRetry('2025-01-15T09:05:00.000Z', 5).map((n) => n.id)).toEqual([kept.id]);
+
+    const now = '2025-01-15T09:05:00.000Z';
+    const lease = '2025-01-15T09:07:00.000Z';
+    expect(store.claimNotice(kept.id, now, lease)).toBe(true);
+    expect(store.claimNotice(kept.id, now, lease)).toBe(false);
+    // The claimant stopped: once the lease runs out another may try.
+    expect(store.claimNotice(kept.id, lease, '2025-01-15T09:09:00.000Z')).toBe(true);
+    store.markNoticeDelivered(kept.id, '2025-01-15T09:07:01.000Z');
+    expect(store.getNotice(kept.id)).toMatchObject({ state: 'delivered', attempts: 3 });
+    expect(store.claimNotice(kept.id, '2025-01-15T10:00:00.000Z', '2025-01-15T10:02:00.000Z')).toBe(false);
+    expect(store.listPendingNoticesFor('adele')).toEqual([]);
+  });
+
+  it('stops listing a notice for the sweep after the maximum attempts, and drops it when superseded', () => {
+    const store = setup();
+    const { id } = store.create(newRequest());
+    const kept = store.recordPendingNotice({ requestId: id, requesterId: 'adele', requestVersion: 1, notice: null, redeemUrl: null, error: 'failed', at: '2025-01-15T09:00:00.000Z' });
+    expect(store.claimNotice(kept.id, '2025-01-15T09:10:00.000Z', '2025-01-15T09:12:00.000Z')).toBe(true);
+    store.releaseNotice(kept.id, 'failed again');
+    expect(store.listNoticesDueForRetry('2025-01-15T10:00:00.000Z', 2)).toEqual([]);
+    expect(store.listNoticesDueForRetry('2025-01-15T10:00:00.000Z', 3).map((n) => n.lastError)).toEqual(['failed again']);
+    store.supersedeNotices(id);
+    expect(store.listPendingNoticesFor('adele')).toEqual([]);
+    expect(store.getNotice(kept.id)?.state).toBe('superseded');
+  });
 });

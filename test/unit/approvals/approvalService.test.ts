@@ -7,6 +7,7 @@ import {
   channelReference,
   mriOf,
   personalConversationId,
+  personalReference,
   textOf,
   verbsOn,
 } from './testbed';
@@ -73,6 +74,18 @@ describe('sending a request for approval', () => {
     await bed.service.onConversationSeen(personalReference('alex'));
     expect(bed.adapter.cardsSentTo(personalConversationId('alex'))).toHaveLength(1);
     expect(bed.requests.listCardCopies(request.id)).toHaveLength(1);
+  });
+
+  it('an approver whose chat opens with several install events at once gets the missed card once', async () => {
+    const bed = approvalTestbed({ reachable: ['adele', 'megan'] });
+    const request = await bed.requestInvitation();
+    bed.store.conversationReferences.upsert(personalReference('alex'));
+    // Teams sends conversationUpdate and installationUpdate together when a chat opens.
+    await Promise.all(Array.from({ length: 5 }, () => bed.service.onConversationSeen(personalReference('alex'))));
+    expect(bed.adapter.cardsSentTo(personalConversationId('alex')).length).toBe(1);
+    const cards = bed.requests.listDeliveries(request.id).filter((d) => d.recipientName === 'Alex Wilber' && d.status === 'sent');
+    expect(cards).toHaveLength(1);
+    expect(bed.requests.listUndeliveredFor(DEMO.users.alex.id)).toEqual([]);
   });
 
   it('asking twice for the same guest and site makes no second request', async () => {

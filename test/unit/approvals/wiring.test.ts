@@ -1,19 +1,54 @@
 /** The approvals feature as the composition root builds it: its start-up work resumes unfinished approvals. */
 import { ConversationState, MemoryStorage, UserState } from 'botbuilder';
 import type { InvitationExecutor } from '../../../src/approvals/approvalService';
-import { buildApprovals } from '../../../src/approvals/wiring';
+import { buildApprovals, NOTICE_RETRY_MIN_AGE_MS, type ApprovalsWiring } from '../../../src/approvals/wiring';
 import { Notifier } from '../../../src/bot/proactive';
 import type { BotServices } from '../../../src/bot/services';
 import { loadConfig } from '../../../src/config';
 import { createLogger } from '../../../src/logger';
+import type { FakeDirectory } from '../../../src/directory/FakeDirectory';
 import { SqliteInvitationRepository } from '../../../src/store/invitations';
 import { ResetRequestStore } from '../../../src/store/resetRequests';
-import { openStore } from '../../../src/store/store';
+import { openStore, type Store } from '../../../src/store/store';
 import { InviteGuestService, type InviteOutcome } from '../../../src/usecases/inviteGuest';
 import { SignInAdvisor } from '../../../src/usecases/signInAdvisor';
-import { demoDirectory, fixedClock } from '../../support/directory';
+import { demoDirectory, fixedClock, type TestClock } from '../../support/directory';
 import { tempDatabaseFile } from '../../support/store';
 import { APPROVAL_TEST_MIGRATIONS, RecordingAdapter, actorOf, approvalTestbed, personalConversationId, textOf } from './testbed';
+
+/** The approvals feature as the composition root builds it, over the given store. */
+function wireApprovals(store: Store, directory: FakeDirectory, clock: TestClock, adapter: RecordingAdapter): ApprovalsWiring {
+  const storage = new MemoryStorage();
+  const services: BotServices = {
+    config: loadConfig({}),
+    logger: createLogger({ level: 'silent' }),
+    directory,
+    store,
+    conversationState: new ConversationState(storage),
+    userState: new UserState(storage),
+    adapter,
+    botAppId: '',
+    clock: { now: clock },
+  };
+  const inviteService = new InviteGuestService({
+    directory,
+    advisor: new SignInAdvisor(directory),
+    invitations: new SqliteInvitationRepository(store.db, { clock }),
+    audit: store.audit,
+    sendInvitationEmail: false,
+    clock,
+    sleep: async () => undefined,
+  });
+  const wiring = buildApprovals({
+    services,
+    notifier: new Notifier(adapter, ''),
+    inviteService,
+    resetRequests: new ResetRequestStore(store.db, clock, store.audit),
+    clock,
+  });
+  inviteService.setApprovalGateway(wiring.service);
+  return wiring;
+}
 
 describe('approvals wiring', () => {
   it('start() carries out an approval the previous process recorded but never finished, and stop() waits for it', async () => {
@@ -34,35 +69,7 @@ describe('approvals wiring', () => {
 
     const store = openStore({ file, extraMigrations: APPROVAL_TEST_MIGRATIONS, clock });
     const adapter = new RecordingAdapter();
-    const storage = new MemoryStorage();
-    const services: BotServices = {
-      config: loadConfig({}),
-      logger: createLogger({ level: 'silent' }),
-      directory,
-      store,
-      conversationState: new ConversationState(storage),
-      userState: new UserState(storage),
-      adapter,
-      botAppId: '',
-      clock: { now: clock },
-    };
-    const inviteService = new InviteGuestService({
-      directory,
-      advisor: new SignInAdvisor(directory),
-      invitations: new SqliteInvitationRepository(store.db, { clock }),
-      audit: store.audit,
-      sendInvitationEmail: false,
-      clock,
-      sleep: async () => undefined,
-    });
-    const wiring = buildApprovals({
-      services,
-      notifier: new Notifier(adapter, ''),
-      inviteService,
-      resetRequests: new ResetRequestStore(store.db, clock, store.audit),
-      clock,
-    });
-    inviteService.setApprovalGateway(wiring.service);
+    const wiring = wireApprovals(store, directory, clock, adapter);
 
     await wiring.feature.start?.();
     await wiring.feature.stop?.();
@@ -70,6 +77,30 @@ describe('approvals wiring', () => {
     expect(directory.callCount('invite')).toBe(1);
     expect(textOf(adapter.cardsSentTo(personalConversationId('adele'))[0])).toContain('was invited and added to Project Falcon');
     expect(store.audit.list({ action: 'approval.carriedOut' })[0]?.details).toMatchObject({ resumed: true, outcome: 'succeeded' });
+    store.close();
+  });
+
+  it('start() sends again a requester notice that failed a few minutes before the restart', async () => {
+    const file = tempDatabaseFile();
+    const clock = fixedClock();
+    const directory = demoDirectory({ clock });
+    const before = approvalTestbed({ store: openStore({ file, extraMigrations: APPROVAL_TEST_MIGRATIONS, clock }), directory, clock });
+    const request = await before.requestInvitation();
+    before.adapter.failing.set(personalConversationId('adele'), 429);
+    await before.service.decide(actorOf('alex'), request.id, 'reject', 'Use the supplier portal.');
+    await before.service.whenIdle();
+    before.store.close();
+    clock.advance(NOTICE_RETRY_MIN_AGE_MS);
+
+    const store = openStore({ file, extraMigrations: APPROVAL_TEST_MIGRATIONS, clock });
+    const adapter = new RecordingAdapter();
+    const wiring = wireApprovals(store, directory, clock, adapter);
+    await wiring.feature.start?.();
+    await wiring.feature.stop?.();
+
+    const cards = adapter.cardsSentTo(personalConversationId('adele'));
+    expect(cards.length).toBe(1);
+    expect(textOf(cards[0])).toContain('Use the supplier portal.');
     store.close();
   });
 });
