@@ -10,10 +10,13 @@ import {
 import { extractEmail, type EmailAddress } from '../domain/email';
 import type { SignInAdvice, SignInMethod } from '../domain/signInAdvice';
 import {
+  blockingSettingTitle,
   methodFromIdentities,
   methodLabel,
+  methodWithArticle,
   OTP_CODE_VALID_MINUTES,
   OTP_SESSION_HOURS,
+  refusalWarning,
   RESET_NEEDED_WARNING,
   signInUrlFor,
 } from '../domain/signInRules';
@@ -331,18 +334,18 @@ function otpCardData(asker: Asker): OtpCardData {
     return {
       ...base,
       title: 'Your invitation is not accepted yet',
-      intro: `You haven't accepted your invitation to ${policies.tenantDisplayName} yet. ${advice?.method ? `When you do, you will most likely sign in with a ${methodLabel(advice.method)}${advice.otherwise ? ` (otherwise: ${methodLabel(advice.otherwise)})` : ''}.` : ''}`.trim(),
+      intro: `You haven't accepted your invitation to ${policies.tenantDisplayName} yet. ${advice?.method ? `When you do, you will most likely sign in with ${methodWithArticle(advice.method, 'you')}${advice.otherwise ? ` (otherwise: ${methodWithArticle(advice.otherwise, 'you')})` : ''}.` : ''}`.trim(),
       why: advice?.reasons ?? [],
       facts: advice && (advice.method === 'emailOneTimePasscode' || advice.otherwise === 'emailOneTimePasscode') ? OTP_FACTS(policies) : [],
       hasTenantLink: advice?.tenantSignInUrl !== null && advice?.tenantSignInUrl !== undefined,
     };
   }
   if (asker.method !== 'emailOneTimePasscode') {
-    const label = asker.method ? methodLabel(asker.method) : 'the account you used when you accepted';
+    const label = asker.method ? methodWithArticle(asker.method, 'you') : 'the account you used when you accepted';
     return {
       ...base,
       title: 'You do not sign in with one-time passcodes',
-      intro: `You sign in to ${policies.tenantDisplayName} with your ${label}, not with guest one-time passcodes. A code you received is likely a verification step (multi-factor authentication) of that sign-in.`,
+      intro: `You sign in to ${policies.tenantDisplayName} with ${label}, not with guest one-time passcodes. A code you received is likely a verification step (multi-factor authentication) of that sign-in.`,
       resetAdvice: [
         'If you want to sign in with a different kind of account, an admin can reset your sign-in; you then accept the invitation again.',
       ],
@@ -434,12 +437,12 @@ function syncData(asker: Asker): Record<string, unknown> {
       steps: syncSteps(asker.email, policies.tenantDisplayName),
     };
   }
-  const label = asker.method ? methodLabel(asker.method) : 'an account that is not a work or school account';
+  const label = asker.method ? methodWithArticle(asker.method, 'you') : 'an account that is not a work or school account';
   const otp = asker.method === 'emailOneTimePasscode';
   const nowHasTenant = asker.advice?.warnings.includes(RESET_NEEDED_WARNING) === true;
   return {
     ...common,
-    summary: `Sync is not available to you: you sign in with a ${label}, and OneDrive B2B Sync needs a Microsoft Entra work or school account.`,
+    summary: `Sync is not available to you: you sign in with ${label}, and OneDrive B2B Sync needs a Microsoft Entra work or school account.`,
     alternatives: [
       ...browserAlternatives,
       ...(nowHasTenant
@@ -590,7 +593,7 @@ function adviceData(advice: SignInAdvice, email: EmailAddress, policies: TenantP
   else if (advice.subject === 'internalUser') methodLine = `Internal ${policies.tenantDisplayName} account: no invitation needed`;
   else if (advice.method === null) methodLine = 'Unknown';
   else if (advice.confidence === 'depends' || (advice.otherwise && advice.method === 'microsoftAccount')) {
-    methodLine = `${cap(methodLabel(advice.method))} if they have one; otherwise ${methodLabel(advice.otherwise ?? 'emailOneTimePasscode')}`;
+    methodLine = `${cap(methodLabel(advice.method))} if they have one; otherwise ${methodWithArticle(advice.otherwise ?? 'emailOneTimePasscode')}`;
   } else methodLine = cap(methodLabel(advice.method));
   const confidenceLine =
     advice.confidence === 'certain'
@@ -599,18 +602,24 @@ function adviceData(advice: SignInAdvice, email: EmailAddress, policies: TenantP
         ? 'Likely: something could not be checked just now'
         : 'Depends on whether they have a personal Microsoft account, which cannot be known in advance';
   const syncLine = advice.syncAvailable === true ? 'Available' : advice.syncAvailable === false ? 'Not available' : 'Depends on how they sign in';
+  const blocker = advice.blockedBy;
+  // The red box says why, which setting and who can change it: the lists keep only what it does not.
+  const reasons = blocker ? advice.reasons.filter((r) => r !== blocker.explanation) : advice.reasons;
+  const warnings = blocker ? advice.warnings.filter((w) => w !== refusalWarning(email.display, blocker)) : advice.warnings;
   return {
     title: advice.subject === 'existingGuest' ? 'How this guest signs in' : 'Which sign-in they will get',
     email: email.display,
     methodLine,
     confidenceLine,
     syncLine,
-    isBlocked: advice.blockedBy !== null,
-    blockedExplanation: advice.blockedBy?.explanation ?? '',
-    blockedWhoCanChange: advice.blockedBy?.whoCanChange ?? '',
-    reasons: advice.reasons,
+    isBlocked: blocker !== null,
+    blockedExplanation: blocker?.explanation ?? '',
+    blockedSetting: blocker ? blockingSettingTitle(blocker.setting) : '',
+    blockedWhoCanChange: blocker?.whoCanChange ?? '',
+    reasonsTitle: blocker ? 'Other settings that would also refuse it' : 'Why',
+    reasons,
     nextSteps: advice.guestNextSteps,
-    warnings: advice.warnings,
+    warnings,
     hasTenantLink: advice.tenantSignInUrl !== null,
     tenantSignInUrl: advice.tenantSignInUrl ?? '',
     tenantName: policies.tenantDisplayName,

@@ -66,6 +66,25 @@ export function methodLabel(method: SignInMethod): string {
 }
 
 /**
+ * The method as read after "sign in with" or "otherwise": "a Google account", "their
+ * organisation's own sign-in (…)". `reader: 'you'` when the sentence speaks to the guest.
+ */
+export function methodWithArticle(method: SignInMethod, reader: 'they' | 'you' = 'they'): string {
+  switch (method) {
+    case 'samlWsFedFederation':
+      return `${reader === 'you' ? 'your' : 'their'} organisation's own sign-in (SAML/WS-Fed federation)`;
+    case 'createMicrosoftAccount':
+      // The label already reads "a new personal Microsoft account …".
+      return methodLabel(method);
+    case 'workOrSchoolAccount':
+    case 'googleFederation':
+    case 'microsoftAccount':
+    case 'emailOneTimePasscode':
+      return `a ${methodLabel(method)}`;
+  }
+}
+
+/**
  * How a guest actually redeemed, from their `identities`. Null while pending, for members, and
  * for issuers with no SignInMethod (e.g. facebook.com).
  */
@@ -98,6 +117,27 @@ function domainMatches(domain: string, entries: readonly string[]): boolean {
     if (entry.startsWith('*.')) return domain.endsWith(entry.slice(1));
     return entry === domain;
   });
+}
+
+/** Where an admin finds each blocking setting, in the admin centers' own words. */
+const SETTING_TITLES: Readonly<Record<string, string>> = {
+  'authorizationPolicy.allowInvitesFrom': 'Guest invite restrictions',
+  'b2bManagementPolicy.blockList': 'Collaboration restrictions: "Deny invitations to the specified domains"',
+  'b2bManagementPolicy.allowList': 'Collaboration restrictions: "Allow invitations only to the specified domains"',
+  'sharePoint.sharingCapability': 'SharePoint external sharing level',
+  'sharePoint.sharingBlockedDomainList': 'SharePoint "Limit external sharing by domain" (blocked domains)',
+  'sharePoint.sharingAllowedDomainList': 'SharePoint "Limit external sharing by domain" (allowed domains)',
+};
+
+/** A blocking setting as a card names it: the admin center's name, then the machine name. */
+export function blockingSettingTitle(setting: string): string {
+  const title = SETTING_TITLES[setting];
+  return title ? `${title} (${setting})` : setting;
+}
+
+/** The warning a blocked address gets: the first blocking setting, and who can change it. */
+export function refusalWarning(emailDisplay: string, blocker: BlockingSetting): string {
+  return `An invitation to ${emailDisplay} would be refused. To change this, ask ${blocker.whoCanChange}.`;
 }
 
 /** Settings that refuse an invitation to a new guest from this domain, in the order they are hit. */
@@ -351,7 +391,7 @@ export function decideSignIn(input: SignInDecisionInput): SignInAdvice {
       guestNextSteps: [],
       tenantSignInUrl: null,
       syncAvailable: false,
-      warnings: [`An invitation to ${email.display} would be refused. To change this, ask ${first.whoCanChange}.`],
+      warnings: [refusalWarning(email.display, first)],
       blockedBy: first,
       existing: null,
     };
@@ -435,7 +475,7 @@ function decideExistingGuest(input: SignInDecisionInput, user: DirectoryUser): S
   if (method === null) {
     reasons.push('Entra does not say which kind of account they signed in with.');
   } else {
-    reasons.push(`They signed in with a ${methodLabel(method)}; Entra keeps using the method chosen when they accepted.`);
+    reasons.push(`They signed in with ${methodWithArticle(method)}; Entra keeps using the method chosen when they accepted.`);
   }
   if (method === 'emailOneTimePasscode') {
     if (managedTenant && managedTenant !== 'lookupFailed') {

@@ -140,6 +140,27 @@ describe('guest help through the bot', () => {
     expect(shown).not.toMatch(/select Sync/);
   });
 
+  it('a guest who redeemed through SAML federation is told "your organisation\'s own sign-in", with no stray article', async () => {
+    const { say, directory } = setup();
+    const pat: Person = { id: '6f1c2b3a-0099-4c5d-8e9f-0a1b2c3d4e99', displayName: 'Pat Kim' };
+    directory.addUser({
+      ...pat,
+      mail: 'pat@wingtiptoys.com',
+      userPrincipalName: 'pat_wingtiptoys.com#EXT#@contoso.onmicrosoft.com',
+      otherMails: ['pat@wingtiptoys.com'],
+      proxyAddresses: ['SMTP:pat@wingtiptoys.com'],
+      kind: 'guest',
+      externalUserState: 'Accepted',
+      externalUserStateChangeDateTime: '2024-11-04T16:20:00Z',
+      identities: [{ signInType: 'federated', issuer: DEMO.samlIssuer, issuerAssignedId: 'pat@wingtiptoys.com' }],
+    });
+    const sync = visibleText(await say(pat, 'how do I sync?'));
+    expect(sync).toContain("Sync is not available to you: you sign in with your organisation's own sign-in (SAML/WS-Fed federation)");
+    const code = visibleText(await say(pat, 'why did I get a code?'));
+    expect(code).toContain("with your organisation's own sign-in (SAML/WS-Fed federation), not with guest one-time passcodes");
+    expect(`${sync}\n${code}`).not.toMatch(/\b(a|your) (a|their|your)\b/);
+  });
+
   it('a member asking how to sync is not given the guest story', async () => {
     const { say } = setup();
     expect(visibleText(await say(MEGAN, 'how do I sync this library?'))).toMatch(/You are a member of Contoso \(demo\)/);
@@ -257,6 +278,16 @@ describe('guest help through the bot', () => {
     expect(shown).toMatch(/An invitation would be refused/);
     expect(shown).toMatch(/litware\.com is on the tenant's B2B block list/);
     expect(shown).toMatch(/Global Administrator/);
+    expect(shown).toMatch(/Deny invitations to the specified domains.*b2bManagementPolicy\.blockList/);
+  });
+
+  it('the litware.com card gives the block-list reason once, not again under "Why" and "Good to know"', async () => {
+    const { say } = setup();
+    const shown = visibleText(await say(MEGAN, 'what sign-in will chris@litware.com get?'));
+    expect(shown.match(/on the tenant's B2B block list/g)).toHaveLength(1);
+    expect(shown.match(/Global Administrator/g)).toHaveLength(1);
+    expect(shown).not.toMatch(/Good to know|would be refused\. To change this/);
+    expect(shown).not.toMatch(/\nWhy\n/);
   });
 
   it('asking without an address makes the bot ask for one, and a bad one is explained', async () => {

@@ -1,3 +1,8 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import Ajv from 'ajv';
+import addFormats from 'ajv-formats';
+import draft06 from 'ajv/dist/refs/json-schema-draft-06.json';
 import { DirectoryError } from '../../src/directory/Directory';
 import { CANCELLED_MESSAGE } from '../../src/bot/RootDialog';
 import { recogniseInviteIntent } from '../../src/bot/inviteFeature';
@@ -5,6 +10,18 @@ import { DEMO } from '../support/directory';
 import { cardsIn, inviteBot, visibleText, type BotHarness } from '../support/dialogHarness';
 
 const FALCON = DEMO.groups.projectFalcon;
+
+/** Adaptive Cards 1.5 schema check for cards built in code (cards/ templates have their own test). */
+function isValidCard(card: unknown): boolean {
+  const schema = JSON.parse(
+    fs.readFileSync(path.join(__dirname, '../fixtures/corpora/adaptive-cards/adaptive-card-1.5.schema.json'), 'utf8'),
+  ) as Record<string, unknown>;
+  delete schema.id; // draft-06 "id" clashes with Ajv's own registry.
+  const ajv = new Ajv({ strict: false, allErrors: true });
+  addFormats(ajv);
+  ajv.addMetaSchema(draft06);
+  return ajv.compile(schema)(card);
+}
 
 /** Nothing was sent and nobody was added. */
 function expectDirectoryUnchanged(bot: BotHarness): void {
@@ -37,7 +54,9 @@ describe('inviting a guest from chat', () => {
     expect(confirmText).toContain('Jane Doe');
     expect(confirmText).toContain('jane@fabrikam.com');
     expect(confirmText).toContain('Project Falcon');
-    expect(confirmText).toMatch(/work or school account/);
+    // Capitalised like the advice card's "Sign-in: Work or school account …".
+    expect(confirmText).toContain('Work or school account (Microsoft Entra ID)');
+    expect(confirmText).not.toContain('work or school account (Microsoft Entra ID)');
     expect(bot.directory.snapshot().invitations).toHaveLength(0);
 
     const result = await bot.submit({ inviteAction: 'confirm' });
@@ -45,6 +64,8 @@ describe('inviting a guest from chat', () => {
     expect(cards).toHaveLength(2);
     const text = visibleText(result);
     expect(text).toContain('Jane Doe is invited to Project Falcon');
+    expect(text).toContain('Work or school account (Microsoft Entra ID)');
+    expect(text).not.toContain('work or school account (Microsoft Entra ID)');
     const invitation = bot.directory.snapshot().invitations[0];
     expect(invitation?.redirectUrl).toBe(FALCON.siteUrl);
     expect(text).toContain(invitation?.redeemUrl);
@@ -76,7 +97,68 @@ describe('inviting a guest from chat', () => {
     const text = visibleText(await bot.say('invite Jane Doe <jane,doe@fabrikam.com>'));
     expect(text).toMatch(/','/);
     expect(text).toContain("guest's email address");
-    expect(cardsIn(await bot.say('jane@fabrikam.com'))).toHaveLength(0); // then asks for the site (name came with the message)
+    // Then asks for the site (the name came with the message), not for confirmation yet.
+    const next = await bot.say('jane@fabrikam.com');
+    expect(visibleText(next)).toContain('Which site');
+    expect(cardsIn(next).some((c) => JSON.stringify(c).includes('Invite this guest?'))).toBe(false);
+  });
+
+  it('the site question lists each site on its own row, with a button each, and a button picks the site', async () => {
+    const bot = inviteBot();
+    await bot.say('invite a guest');
+    await bot.say('jane@fabrikam.com');
+    const question = cardsIn(await bot.say('Jane Doe'));
+    expect(question).toHaveLength(1);
+    expect(isValidCard(question[0])).toBe(true);
+    const rows = (question[0]?.body as Array<{ type: string; inlines?: Array<{ text: string }> }>)
+      .filter((b) => b.type === 'RichTextBlock')
+      .map((b) => b.inlines?.map((i) => i.text).join(''));
+    expect(rows).toEqual(['1. Marketing', '2. Project Falcon']);
+    const buttons = question[0]?.actions as Array<{ title: string; data: { inviteSite: string } }>;
+    expect(buttons.map((b) => b.title)).toEqual(['Marketing', 'Project Falcon']);
+
+    const picked = buttons.find((b) => b.title === 'Project Falcon');
+    const confirm = await bot.submit({ ...picked?.data });
+    expect(cardsIn(confirm)).toHaveLength(1);
+    expect(visibleText(confirm)).toContain('Invite this guest?');
+    expect(visibleText(confirm)).toContain('Project Falcon');
+    expectDirectoryUnchanged(bot);
+  });
+
+  it('with many sites the question offers a drop-down instead of a row of buttons, and it picks the site', async () => {
+    const bot = inviteBot();
+    const extra = ['Alpha', 'Beta', 'Gamma', 'Delta'].map((name, i) => ({
+      id: `7a2e9d41-0099-4b6c-9d8e-1f2a3b4c5d9${i}`,
+      displayName: name,
+      mail: null,
+      siteUrl: `https://contoso.sharepoint.com/sites/${name}`,
+      owners: [DEMO.users.megan.id],
+      members: [DEMO.users.megan.id],
+    }));
+    for (const group of extra) bot.directory.addGroup(group);
+    await bot.say('invite a guest');
+    await bot.say('jane@fabrikam.com');
+    const question = cardsIn(await bot.say('Jane Doe'))[0];
+    expect(isValidCard(question)).toBe(true);
+    const body = question?.body as Array<{ type: string; id?: string; choices?: Array<{ title: string; value: string }> }>;
+    const choices = body.find((b) => b.type === 'Input.ChoiceSet');
+    expect(choices?.choices?.map((c) => c.title)).toEqual(['Alpha', 'Beta', 'Delta', 'Gamma', 'Marketing', 'Project Falcon']);
+    expect((question?.actions as Array<{ title: string }>).map((a) => a.title)).toEqual(['Choose']);
+
+    const confirm = await bot.submit({ [choices?.id ?? '']: extra[1]?.id });
+    expect(visibleText(confirm)).toContain('Invite this guest?');
+    expect(visibleText(confirm)).toContain('Beta');
+  });
+
+  it('a site id the person cannot pick (a forged card value) is refused and asked again', async () => {
+    const bot = inviteBot();
+    await bot.say('invite a guest');
+    await bot.say('jane@fabrikam.com');
+    await bot.say('Jane Doe');
+    const reply = await bot.submit({ inviteSite: DEMO.groups.research.id });
+    expect(visibleText(reply)).toContain('Which site');
+    expect(visibleText(reply)).not.toContain('Invite this guest?');
+    expectDirectoryUnchanged(bot);
   });
 
   it.each([

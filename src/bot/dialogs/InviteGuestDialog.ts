@@ -12,11 +12,12 @@ import type { Directory, GroupInfo } from '../../directory/Directory';
 import type { InvitationRequest, InviteGuestService } from '../../usecases/inviteGuest';
 import type { SignInAdvisorPort } from '../../usecases/signInAdvisor';
 import { actorFromActivity } from '../actor';
-import { cardAttachment } from '../cards';
+import { cardAttachment, expandTemplate } from '../cards';
 import type { Actor } from '../feature';
 import { inviteConfirmCard, inviteResultCards } from './inviteCards';
 import {
   MAX_JUSTIFICATION,
+  type Checked,
   checkEmailForTenant,
   readEmailAnswer,
   readJustificationAnswer,
@@ -112,7 +113,7 @@ export class InviteGuestDialog extends ComponentDialog {
       case NAME_PROMPT:
         return `${intro}Type the name the guest should have, e.g. Jane Doe (up to 256 characters). Say cancel to stop.`;
       case SITE_PROMPT:
-        return `${intro}Pick the site (team) the guest should join: type its name or its number from the list. Say cancel to stop.`;
+        return `${intro}Pick the site (team) the guest should join: choose it on the card, or type its name or its number from the list. Say cancel to stop.`;
       case CONFIRM_PROMPT:
         return `${intro}Check the card: Confirm sends the invitation, Edit starts the details again, Cancel stops without sending anything.`;
       case JUSTIFICATION_PROMPT:
@@ -189,7 +190,6 @@ export class InviteGuestDialog extends ComponentDialog {
       );
       return step.endDialog();
     }
-    values.sites = sites;
     if (values.siteName !== undefined) {
       const picked = readSiteAnswer(values.siteName, sites);
       if (picked.ok) {
@@ -198,20 +198,20 @@ export class InviteGuestDialog extends ComponentDialog {
         return step.next();
       }
       await step.context.sendActivity(plain(picked.reason));
-      return step.prompt(SITE_PROMPT, { prompt: siteQuestion(sites), validations: { sites } });
-    }
-    if (sites.length === 1 && sites[0]) {
+    } else if (sites.length === 1 && sites[0]) {
       values.groupId = sites[0].id;
       values.siteName = sites[0].displayName;
       return step.next();
     }
+    // Kept only while the question is open: the next step reads the answer against it.
+    values.sites = sites;
     return step.prompt(SITE_PROMPT, { prompt: siteQuestion(sites), validations: { sites } });
   }
 
   private async confirmStep(step: WaterfallStepContext): Promise<DialogTurnResult> {
     const values = step.values as InviteValues;
-    if (typeof step.result === 'string' && values.sites) {
-      const picked = readSiteAnswer(step.result, values.sites);
+    if (values.sites) {
+      const picked = siteAnswer(step.context, values.sites);
       if (picked.ok) {
         values.groupId = picked.value.id;
         values.siteName = picked.value.displayName;
@@ -314,7 +314,7 @@ export class InviteGuestDialog extends ComponentDialog {
 
   private async validateSite(prompt: PromptValidatorContext<string>): Promise<boolean> {
     const sites = (prompt.options.validations as { sites?: GroupInfo[] } | undefined)?.sites ?? [];
-    const r = readSiteAnswer(prompt.recognized.value ?? '', sites);
+    const r = siteAnswer(prompt.context, sites);
     if (r.ok) return true;
     await prompt.context.sendActivity(plain(r.reason));
     await prompt.context.sendActivity(siteQuestion(sites));
@@ -388,14 +388,58 @@ function teamGroupId(context: TurnContext): string | undefined {
   return context.activity.conversation?.conversationType === 'channel' && typeof id === 'string' && id ? id : undefined;
 }
 
+/** Up to this many sites get a button each; more get a drop-down (Teams shows few buttons per card). */
+const MAX_SITE_BUTTONS = 5;
+
+/**
+ * The site question as a card: plain-text line breaks are lost in some clients, a card's rows
+ * are not. Site names enter only as data (TextRun, button titles, choices: no markdown).
+ */
+const SITE_QUESTION_CARD = {
+  type: 'AdaptiveCard',
+  version: '1.5',
+  fallbackText: `${ASK_SITE} Type its name or its number.`,
+  body: [
+    { type: 'TextBlock', text: ASK_SITE, weight: 'Bolder', wrap: true },
+    {
+      type: 'RichTextBlock',
+      $data: '${sites}',
+      spacing: 'None',
+      inlines: [{ type: 'TextRun', text: '${number}. ${name}' }],
+    },
+    { type: 'TextBlock', text: 'Choose one, or type its name or its number.', isSubtle: true, wrap: true },
+    {
+      type: 'Input.ChoiceSet',
+      $when: '${useList}',
+      id: 'inviteSite',
+      label: 'Site',
+      style: 'compact',
+      isRequired: true,
+      errorMessage: 'Choose a site.',
+      choices: [{ $data: '${sites}', title: '${name}', value: '${id}' }],
+    },
+  ],
+  actions: [
+    { type: 'Action.Submit', $data: '${buttons}', title: '${name}', data: { inviteSite: '${id}' } },
+    { type: 'Action.Submit', $when: '${useList}', title: 'Choose', style: 'positive' },
+  ],
+};
+
 function siteQuestion(sites: readonly GroupInfo[]): Partial<Activity> {
-  const lines = sites.map((s, i) => `${i + 1}. ${s.displayName}`).join('\n');
-  const message = MessageFactory.suggestedActions(
-    sites.map((s) => s.displayName),
-    `${ASK_SITE}\n\n${lines}`,
-  );
-  message.textFormat = 'plain';
-  return message;
+  const rows = sites.map((s, i) => ({ number: String(i + 1), name: s.displayName, id: s.id }));
+  const useList = rows.length > MAX_SITE_BUTTONS;
+  const card = expandTemplate(SITE_QUESTION_CARD, { sites: rows, buttons: useList ? [] : rows, useList }, 'siteQuestion');
+  return { type: ActivityTypes.Message, attachments: [cardAttachment(card)] };
+}
+
+/** The site picked on the card (its group id), or typed by name or number. */
+function siteAnswer(context: TurnContext, sites: readonly GroupInfo[]): Checked<GroupInfo> {
+  const value = context.activity.value as { inviteSite?: unknown } | undefined;
+  if (typeof value?.inviteSite === 'string') {
+    const picked = sites.find((s) => s.id === value.inviteSite);
+    if (picked) return { ok: true, value: picked };
+  }
+  return readSiteAnswer(context.activity.text ?? '', sites);
 }
 
 function confirmChoice(context: TurnContext): 'confirm' | 'edit' | 'cancel' | null {

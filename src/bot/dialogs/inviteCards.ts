@@ -1,6 +1,6 @@
 import type { Attachment } from 'botbuilder';
 import type { SignInAdvice, SignInMethod } from '../../domain/signInAdvice';
-import { OTP_CODE_VALID_MINUTES, OTP_SESSION_HOURS, methodLabel, signInUrlFor } from '../../domain/signInRules';
+import { OTP_CODE_VALID_MINUTES, OTP_SESSION_HOURS, methodLabel, methodWithArticle, signInUrlFor } from '../../domain/signInRules';
 import type { InvitationRecord, InvitationState } from '../../store/invitations';
 import type { InvitationStatusView, InviteOutcome, InviteTarget } from '../../usecases/inviteGuest';
 import { renderCard } from '../cards';
@@ -31,7 +31,7 @@ export function inviteConfirmCard(input: ConfirmCardInput): Attachment {
     guestEmail: input.email,
     siteName: target.siteName,
     plan,
-    methodLabel: describeMethod(advice),
+    methodLabel: capitalise(describeMethod(advice)),
     reasons: advice.reasons,
     warnings: advice.warnings,
   });
@@ -44,9 +44,14 @@ export function describeMethod(advice: SignInAdvice): string {
   if (redeemed) return `${methodLabel(redeemed)} (how they accepted)`;
   if (!advice.method) return 'unknown';
   if (advice.confidence === 'depends' && advice.otherwise) {
-    return `${methodLabel(advice.method)} if they have one, otherwise ${methodLabel(advice.otherwise)}`;
+    return `${methodLabel(advice.method)} if they have one, otherwise ${methodWithArticle(advice.otherwise)}`;
   }
   return advice.confidence === 'likely' ? `${methodLabel(advice.method)} (most likely)` : methodLabel(advice.method);
+}
+
+/** A label that starts a card value reads like the advice card's: "Work or school account …". */
+function capitalise(label: string): string {
+  return label.charAt(0).toUpperCase() + label.slice(1);
 }
 
 function effectiveMethod(advice: SignInAdvice | null, record: InvitationRecord | null): SignInMethod | null {
@@ -150,7 +155,7 @@ export function inviteResultCards(outcome: InviteOutcome, ctx: ResultCardContext
       siteName,
       siteUrl: target?.siteUrl ?? '',
       hasMethod: method !== null,
-      methodLabel: method ? methodLabel(method) : '',
+      methodLabel: method ? capitalise(methodLabel(method)) : '',
       showRedeemLink: redeemUrl !== null,
       redeemUrl: redeemUrl ?? '',
       guestWillSee: redeemUrl ? guestWillSee(method, otherwise, ctx.tenantName, siteName) : [],
@@ -195,7 +200,7 @@ export function syncInstructionsCard(
   } else if (syncAvailable === 'depends' || method === null) {
     summary = `OneDrive sync works only if ${guestName} signs in with a Microsoft Entra work or school account; with a personal account or one-time codes it will not be available.`;
   } else {
-    summary = `${guestName} will sign in with ${methodAfterWith(method)}, and OneDrive B2B Sync needs a Microsoft Entra work or school account, so syncing will not be available to them.`;
+    summary = `${guestName} will sign in with ${methodWithArticle(method)}, and OneDrive B2B Sync needs a Microsoft Entra work or school account, so syncing will not be available to them.`;
   }
   return renderCard('syncInstructions', {
     siteName: target.siteName,
@@ -205,12 +210,6 @@ export function syncInstructionsCard(
     cannotSync,
     alternatives: available ? [] : alternatives,
   });
-}
-
-/** The method's label as read after "sign in with": "a Google account", "their organisation's own sign-in …". */
-function methodAfterWith(method: SignInMethod): string {
-  const label = methodLabel(method);
-  return /^(?:a|an|their)\s/.test(label) ? label : `a ${label}`;
 }
 
 const STATE_LABELS: Record<InvitationState, string> = {

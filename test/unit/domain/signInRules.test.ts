@@ -6,6 +6,7 @@ import {
   decideSignIn,
   methodFromIdentities,
   methodLabel,
+  methodWithArticle,
   signInUrlFor,
   type ManagedTenantFact,
 } from '../../../src/domain/signInRules';
@@ -297,6 +298,36 @@ describe('methodFromIdentities and labels', () => {
   it('every method has a plain-English label', () => {
     expect(methodLabel('emailOneTimePasscode')).toBe('one-time passcode sent by email');
     expect(methodLabel('workOrSchoolAccount')).toMatch(/work or school/);
+  });
+
+  it.each([
+    ['workOrSchoolAccount', 'they', 'a work or school account (Microsoft Entra ID)'],
+    ['samlWsFedFederation', 'they', "their organisation's own sign-in (SAML/WS-Fed federation)"],
+    ['samlWsFedFederation', 'you', "your organisation's own sign-in (SAML/WS-Fed federation)"],
+    ['googleFederation', 'they', 'a Google account'],
+    ['googleFederation', 'you', 'a Google account'],
+    ['microsoftAccount', 'they', 'a personal Microsoft account'],
+    ['emailOneTimePasscode', 'you', 'a one-time passcode sent by email'],
+    ['createMicrosoftAccount', 'they', 'a new personal Microsoft account (created at sign-in)'],
+  ] as const)('after "sign in with", %s reads (to %s) "%s"', (method, reader, expected) => {
+    expect(methodWithArticle(method, reader)).toBe(expected);
+  });
+
+  it.each(['workOrSchoolAccount', 'samlWsFedFederation', 'googleFederation', 'microsoftAccount', 'emailOneTimePasscode', 'createMicrosoftAccount'] as const)(
+    '%s never reads "with a a …" or "with a their …"',
+    (method) => {
+      for (const reader of ['they', 'you'] as const) {
+        expect(`with ${methodWithArticle(method, reader)}`).not.toMatch(/\b(a|an) (a|an|their|your)\b/);
+      }
+      expect(methodWithArticle(method)).toBe(methodWithArticle(method, 'they'));
+    },
+  );
+
+  it('an accepted guest is told how they signed in without a doubled article', () => {
+    const saml = decide('pat@wingtiptoys.com', { user: guest('pat@wingtiptoys.com', 'Accepted', DEMO.samlIssuer) });
+    expect(saml.reasons.join(' ')).toContain("They signed in with their organisation's own sign-in");
+    const google = decide('sam@gmail.com', { user: guest('sam@gmail.com', 'Accepted', 'google.com') });
+    expect(google.reasons.join(' ')).toContain('They signed in with a Google account;');
   });
 
   it('the tenant sign-in link carries the tenant id', () => {
