@@ -12,7 +12,7 @@ import type { Directory, GroupInfo } from '../../directory/Directory';
 import type { InvitationRequest, InviteGuestService } from '../../usecases/inviteGuest';
 import type { SignInAdvisorPort } from '../../usecases/signInAdvisor';
 import { actorFromActivity } from '../actor';
-import { cardAttachment, expandTemplate } from '../cards';
+import { cardAttachment, expandCard } from '../cards';
 import type { Actor } from '../feature';
 import { inviteConfirmCard, inviteResultCards } from './inviteCards';
 import {
@@ -36,7 +36,6 @@ const JUSTIFICATION_PROMPT = 'inviteGuest.justification';
 
 const ASK_EMAIL = "What is the guest's email address?";
 const ASK_NAME = 'What name should they have in your organisation (for example "Jane Doe")?';
-const ASK_SITE = 'Which site should they join?';
 const ASK_CONFIRM = 'Please check the card and choose Confirm, Edit or Cancel.';
 const ASK_JUSTIFICATION_AGAIN = `Type a short reason for the approver (up to ${MAX_JUSTIFICATION} characters), or "skip".`;
 
@@ -391,44 +390,11 @@ function teamGroupId(context: TurnContext): string | undefined {
 /** Up to this many sites get a button each; more get a drop-down (Teams shows few buttons per card). */
 const MAX_SITE_BUTTONS = 5;
 
-/**
- * The site question as a card: plain-text line breaks are lost in some clients, a card's rows
- * are not. Site names enter only as data (TextRun, button titles, choices: no markdown).
- */
-const SITE_QUESTION_CARD = {
-  type: 'AdaptiveCard',
-  version: '1.5',
-  fallbackText: `${ASK_SITE} Type its name or its number.`,
-  body: [
-    { type: 'TextBlock', text: ASK_SITE, weight: 'Bolder', wrap: true },
-    {
-      type: 'RichTextBlock',
-      $data: '${sites}',
-      spacing: 'None',
-      inlines: [{ type: 'TextRun', text: '${number}. ${name}' }],
-    },
-    { type: 'TextBlock', text: 'Choose one, or type its name or its number.', isSubtle: true, wrap: true },
-    {
-      type: 'Input.ChoiceSet',
-      $when: '${useList}',
-      id: 'inviteSite',
-      label: 'Site',
-      style: 'compact',
-      isRequired: true,
-      errorMessage: 'Choose a site.',
-      choices: [{ $data: '${sites}', title: '${name}', value: '${id}' }],
-    },
-  ],
-  actions: [
-    { type: 'Action.Submit', $data: '${buttons}', title: '${name}', data: { inviteSite: '${id}' } },
-    { type: 'Action.Submit', $when: '${useList}', title: 'Choose', style: 'positive' },
-  ],
-};
-
 function siteQuestion(sites: readonly GroupInfo[]): Partial<Activity> {
   const rows = sites.map((s, i) => ({ number: String(i + 1), name: s.displayName, id: s.id }));
   const useList = rows.length > MAX_SITE_BUTTONS;
-  const card = expandTemplate(SITE_QUESTION_CARD, { sites: rows, buttons: useList ? [] : rows, useList }, 'siteQuestion');
+  // A card, not text: plain-text line breaks are lost in some clients. Site names are data only.
+  const card = expandCard('siteQuestion', { sites: rows, buttons: useList ? [] : rows, useList });
   return { type: ActivityTypes.Message, attachments: [cardAttachment(card)] };
 }
 
