@@ -9,10 +9,11 @@
  *
  * Prints a table and writes bench/results/latest.json.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { Readable, Writable } from 'node:stream';
 import type { AccessToken } from '@azure/identity';
 import type { Actor } from '../src/bot/feature';
 import { BulkJobStore, bulkMigrations } from '../src/bulk/bulkJobs';
@@ -26,7 +27,7 @@ import { SqliteInvitationRepository, invitationMigrations } from '../src/store/i
 import type { SignInAdvisorPort } from '../src/usecases/signInAdvisor';
 import { SignInAdvisor } from '../src/usecases/signInAdvisor';
 import { DEMO, demoDirectory } from '../test/support/directory';
-import { startGraphServer, type GraphTestServer, type LoggedRequest } from '../test/support/graphServer';
+import { startGraphServer, type LoggedRequest } from '../test/support/graphServer';
 
 /** 0.2: a 5 s window lasts 1 s. Smaller scales make this 2-core machine, not Graph's limit, the bottleneck. */
 const TIME_SCALE = Number(process.env.BENCH_TIME_SCALE ?? '0.2');
@@ -81,8 +82,18 @@ function csvFile(rows: number): string {
 
 const credential = { getToken: async (): Promise<AccessToken> => ({ token: 'bench-token', expiresOnTimestamp: Date.now() + 3_600_000 }) };
 
-function graphDirectory(server: GraphTestServer): GraphDirectory {
-  return new GraphDirectory({ credential, baseUrl: server.baseUrl, maxRetries: 3, retryDelaySeconds: 1, delayScale: TIME_SCALE });
+function graphDirectory(baseUrl: string): GraphDirectory {
+  return new GraphDirectory({ credential, baseUrl, maxRetries: 3, retryDelaySeconds: 1, delayScale: TIME_SCALE });
+}
+
+/** What the Graph-shaped server saw since `mark`, and what the tenant holds at the end. */
+interface ServerReport {
+  requests: number;
+  operations: number;
+  throttled: number;
+  invitations: number;
+  duplicates: number;
+  lost: number;
 }
 
 function count(log: readonly LoggedRequest[], from: number): { requests: number; operations: number; throttled: number } {
@@ -97,22 +108,123 @@ function count(log: readonly LoggedRequest[], from: number): { requests: number;
 function outcome(fake: ReturnType<typeof demoDirectory>, rows: number): { duplicates: number; lost: number } {
   const perAddress = new Map<string, number>();
   for (const inv of fake.state.invitations) perAddress.set(inv.email.toLowerCase(), (perAddress.get(inv.email.toLowerCase()) ?? 0) + 1);
-  const members = new Set(fake.snapshot().groups.find((g) => g.id === FALCON.id)?.members ?? []);
-  const guests = fake.snapshot().users.filter((u) => u.mail?.endsWith('@example.org'));
+  const members = new Set(fake.state.group(FALCON.id)?.members ?? []);
+  const guests = fake.state.fixture.users.filter((u) => u.mail?.endsWith('@example.org'));
   const lost = rows - guests.filter((g) => members.has(g.id)).length;
   return { duplicates: [...perAddress.values()].filter((n) => n > 1).length, lost };
+}
+
+/**
+ * Child process: the Graph-shaped server over the demo tenant, on loopback. Graph runs on
+ * Microsoft's machines, not in the bot's process, so the stand-in gets its own process too:
+ * otherwise the bot's event loop also pays for the tenant and the measurement is of both.
+ * Protocol on stdin/stdout, one JSON line each: prints {baseUrl}; "mark" starts counting;
+ * "report <rows>" prints a ServerReport and exits.
+ */
+async function serverProcess(): Promise<void> {
+  const fake = demoDirectory();
+  const server = await startGraphServer(fake, { limits: { timeScale: TIME_SCALE }, latencyMs: LATENCY_MS });
+  let from = 0;
+  process.stdout.write(`${JSON.stringify({ baseUrl: server.baseUrl })}\n`);
+  let buffered = '';
+  for await (const chunk of process.stdin) {
+    buffered += String(chunk);
+    let newline: number;
+    while ((newline = buffered.indexOf('\n')) >= 0) {
+      const [command, arg] = buffered.slice(0, newline).trim().split(' ');
+      buffered = buffered.slice(newline + 1);
+      if (command === 'mark') {
+        from = server.requestLog.length;
+        process.stdout.write('{"marked":true}\n');
+      } else if (command === 'report') {
+        const report: ServerReport = { ...count(server.requestLog, from), invitations: fake.state.invitations.length, ...outcome(fake, Number(arg)) };
+        process.stdout.write(`${JSON.stringify(report)}\n`);
+        await server.close();
+        return;
+      }
+    }
+  }
+  await server.close();
+}
+
+/** The bench's handle on a server child. */
+class RemoteGraph {
+  private lines: string[] = [];
+  private waiting: ((line: string) => void) | null = null;
+  private buffered = '';
+
+  private constructor(private readonly proc: ChildProcessByStdio<Writable, Readable, null>) {
+    proc.stdout.on('data', (d: Buffer) => {
+      this.buffered += d.toString();
+      let newline: number;
+      while ((newline = this.buffered.indexOf('\n')) >= 0) {
+        const line = this.buffered.slice(0, newline);
+        this.buffered = this.buffered.slice(newline + 1);
+        const waiter = this.waiting;
+        this.waiting = null;
+        if (waiter) waiter(line);
+        else this.lines.push(line);
+      }
+    });
+  }
+
+  static async start(): Promise<{ graph: RemoteGraph; baseUrl: string }> {
+    const proc = spawn(process.execPath, [...process.execArgv, __filename, '--server'], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const graph = new RemoteGraph(proc);
+    const { baseUrl } = JSON.parse(await graph.next()) as { baseUrl: string };
+    return { graph, baseUrl };
+  }
+
+  async mark(): Promise<void> {
+    this.proc.stdin.write('mark\n');
+    await this.next();
+  }
+
+  async report(rows: number): Promise<ServerReport> {
+    this.proc.stdin.write(`report ${rows}\n`);
+    const report = JSON.parse(await this.next()) as ServerReport;
+    this.proc.stdin.end();
+    return report;
+  }
+
+  kill(): void {
+    if (this.proc.exitCode === null) this.proc.kill();
+  }
+
+  private next(): Promise<string> {
+    const line = this.lines.shift();
+    if (line !== undefined) return Promise.resolve(line);
+    return new Promise((resolve, reject) => {
+      this.waiting = resolve;
+      this.proc.once('exit', (code) => reject(new Error(`graph server exited with ${code}`)));
+    });
+  }
 }
 
 function limitPerSecond(): number {
   return INVITES_PER_5S / (5 * TIME_SCALE);
 }
 
+function runResult(scenario: string, rows: number, seconds: number, report: ServerReport): RunResult {
+  return {
+    scenario,
+    rows,
+    seconds,
+    invitationsPerSecond: report.invitations / seconds,
+    fractionOfLimit: report.invitations / seconds / limitPerSecond(),
+    requestsPerGuest: report.requests / rows,
+    operationsPerGuest: report.operations / rows,
+    throttled429: report.throttled,
+    duplicates: report.duplicates,
+    lost: report.lost,
+  };
+}
+
 /** The bot's job: validated, staged, then run paced and batched. */
 async function pacedRun(rows: number): Promise<RunResult> {
-  const fake = demoDirectory();
-  const server = await startGraphServer(fake, { limits: { timeScale: TIME_SCALE }, latencyMs: LATENCY_MS });
+  const { graph, baseUrl } = await RemoteGraph.start();
   try {
-    const directory = graphDirectory(server);
+    const directory = graphDirectory(baseUrl);
     const db = openDatabase(':memory:', [...invitationMigrations, ...bulkMigrations]);
     const jobs = new BulkJobStore(db);
     const staged = await stageBulkFile(
@@ -138,37 +250,24 @@ async function pacedRun(rows: number): Promise<RunResult> {
       maxBackoffMs: 60_000 * TIME_SCALE,
       maxInFlight: 16,
     });
-    const from = server.requestLog.length;
+    await graph.mark();
     const start = performance.now();
     runner.start(staged.job.id);
     await runner.whenFinished(staged.job.id);
     const seconds = (performance.now() - start) / 1000;
-    const c = count(server.requestLog, from);
-    const invitations = fake.state.invitations.length;
     db.close();
-    return {
-      scenario: 'paced + batched (this bot)',
-      rows,
-      seconds,
-      invitationsPerSecond: invitations / seconds,
-      fractionOfLimit: invitations / seconds / limitPerSecond(),
-      requestsPerGuest: c.requests / rows,
-      operationsPerGuest: c.operations / rows,
-      throttled429: c.throttled,
-      ...outcome(fake, rows),
-    };
+    return runResult('paced + batched (this bot)', rows, seconds, await graph.report(rows));
   } finally {
-    await server.close();
+    graph.kill();
   }
 }
 
 /** What InviteGuests.ps1 does: per row, invite then add to the group; no pacing, no look-up. */
 async function baselineRun(rows: number): Promise<RunResult> {
-  const fake = demoDirectory();
-  const server = await startGraphServer(fake, { limits: { timeScale: TIME_SCALE }, latencyMs: LATENCY_MS });
+  const { graph, baseUrl } = await RemoteGraph.start();
   try {
-    const directory = graphDirectory(server);
-    const from = server.requestLog.length;
+    const directory = graphDirectory(baseUrl);
+    await graph.mark();
     const start = performance.now();
     for (let i = 1; i <= rows; i++) {
       try {
@@ -184,21 +283,9 @@ async function baselineRun(rows: number): Promise<RunResult> {
       }
     }
     const seconds = (performance.now() - start) / 1000;
-    const c = count(server.requestLog, from);
-    const invitations = fake.state.invitations.length;
-    return {
-      scenario: 'sequential script (baseline)',
-      rows,
-      seconds,
-      invitationsPerSecond: invitations / seconds,
-      fractionOfLimit: invitations / seconds / limitPerSecond(),
-      requestsPerGuest: c.requests / rows,
-      operationsPerGuest: c.operations / rows,
-      throttled429: c.throttled,
-      ...outcome(fake, rows),
-    };
+    return runResult('sequential script (baseline)', rows, seconds, await graph.report(rows));
   } finally {
-    await server.close();
+    graph.kill();
   }
 }
 
@@ -301,6 +388,10 @@ const fmt = (n: number, digits = 2): string => n.toFixed(digits);
 
 async function main(): Promise<void> {
   const [flag, scenario, rowsArg] = process.argv.slice(2);
+  if (flag === '--server') {
+    await serverProcess();
+    return;
+  }
   if (flag === '--child') {
     const rows = Number(rowsArg);
     const result = scenario === 'paced' ? await pacedRun(rows) : scenario === 'baseline' ? await baselineRun(rows) : await memoryRun(rows);

@@ -45,7 +45,7 @@ export function buildFeatures(services: BotServices): BotFeature[] {
   const approvals = buildApprovals({ services, notifier, inviteService, resetRequests, clock });
   inviteService.setApprovalGateway(approvals.service);
 
-  const bulk = createBulkFeature(services, { advisor, invitations, notifier });
+  const bulk = createBulkFeature(services, { advisor, invitations, notifier, approvalService: approvals.service });
   const bulkFeature: BotFeature = {
     ...bulk,
     // Jobs interrupted by a restart carry on from the store once the bot is reachable again.

@@ -3,7 +3,7 @@ import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { TurnContext, type Activity, type Attachment, type ConversationReference, type InvokeResponse } from 'botbuilder';
 import type { DialogContext } from 'botbuilder-dialogs';
 import type { Server } from 'restify';
-import { cardAttachment, expandCard, type AdaptiveCard } from '../bot/cards';
+import { cardAttachment, expandCard, isSafeCardUrl, type AdaptiveCard } from '../bot/cards';
 import type { Actor, ActionData, ActionHandler, BotFeature } from '../bot/feature';
 import { cardInvokeResponse } from '../bot/invokeResponse';
 import type { NotifyResult } from '../bot/proactive';
@@ -13,15 +13,16 @@ import type { Directory } from '../directory/Directory';
 import { methodLabel } from '../domain/signInRules';
 import type { SignInMethod } from '../domain/signInAdvice';
 import type { ApprovalSettings } from '../approvals/approvalPolicy';
+import { ApprovalConfigError, approvalSettingsFromConfig } from '../approvals/approvalSettings';
 import { SqliteInvitationRepository, type InvitationRepository } from '../store/invitations';
 import { SignInAdvisor, type SignInAdvisorPort } from '../usecases/signInAdvisor';
 import { BulkJobStore, type BulkJob, type BulkSite, type BulkValidationSummary } from './bulkJobs';
-import { BulkRunner, type BulkProgress, type BulkRunnerLogger, type BulkRunnerOptions } from './bulkRunner';
+import { BulkRunner, type BulkApprovalGateway, type BulkProgress, type BulkRunnerLogger, type BulkRunnerOptions } from './bulkRunner';
 import { BulkRefusedError, matchSite, requesterSites, stageBulkFile } from './bulkValidation';
 import { BulkCsvError, type CsvFormat } from './csvFormats';
 import { SlidingWindowPacer } from './pacer';
 import { tooLargeError, type CsvLimits, type CsvSource } from './parseInvitationCsv';
-import { ResultsLinkSigner, resultsUrl } from './resultsLink';
+import { ResultsLinkSigner, resultsUrl, storedResultsLinkSecret } from './resultsLink';
 import { registerBulkRoutes } from './routes';
 
 /**
@@ -46,6 +47,11 @@ export interface BulkModuleDeps {
   notifier: BulkNotifier;
   approvals: ApprovalSettings;
   approverGroupId: string | null;
+  /**
+   * The approvals feature (ApprovalService): rows that need an approver are sent to it when the
+   * job runs. Without it those rows are listed as not sent.
+   */
+  approvalService?: BulkApprovalGateway | null;
   limits: CsvLimits;
   /** INVITES_PER_5S. */
   invitesPer5s: number;
@@ -86,7 +92,15 @@ function methodText(key: string): string {
   return otherwise ? `${methodLabel(method)} if they have one, otherwise ${methodLabel(otherwise)}` : methodLabel(method);
 }
 
-export function summaryCard(job: BulkJob, siteChoices: readonly BulkSite[], notice: string | null = null): AdaptiveCard {
+/** The first line of the approval box: what happens to those rows. */
+function approvalPlan(count: number, approvalsOn: boolean): string {
+  const rows = count === 1 ? '1 row' : `${count} rows`;
+  return approvalsOn
+    ? `When you confirm, ${rows} ${count === 1 ? 'goes' : 'go'} to the approvers instead: each guest is invited once an approver agrees. Why:`
+    : `${rows} will not be sent: an approver has to invite ${count === 1 ? 'this guest' : 'these guests'}. Why:`;
+}
+
+export function summaryCard(job: BulkJob, siteChoices: readonly BulkSite[], notice: string | null = null, approvalsOn = false): AdaptiveCard {
   const s: BulkValidationSummary = job.summary;
   const methods = Object.entries(s.methods).map(([method, count]) => ({ label: methodText(method), count: count ?? 0 }));
   const shownInvalid = s.invalidRows.length;
@@ -110,8 +124,8 @@ export function summaryCard(job: BulkJob, siteChoices: readonly BulkSite[], noti
     hasInvalidRows: shownInvalid > 0,
     invalidRows: s.invalidRows,
     moreInvalid: Math.max(0, notSent - shownInvalid),
-    hasApproval: s.approvalReasons.length > 0,
-    approvalReasons: s.approvalReasons,
+    hasApproval: s.needsApproval > 0,
+    approvalReasons: s.needsApproval > 0 ? [approvalPlan(s.needsApproval, approvalsOn), ...s.approvalReasons] : [],
     chooseSite: job.state === 'draft' && siteChoices.length > 0,
     siteChoices: siteChoices.map((c) => ({ title: c.siteName, value: c.groupId })),
     canConfirm: job.state === 'draft' && s.toSend > 0,
@@ -162,7 +176,7 @@ export function doneCard(job: BulkJob, progress: BulkProgress, link: string | nu
     failed: progress.failed,
     cancelled: progress.cancelled,
     notSent: progress.counts.invalid + progress.counts.duplicate,
-    needsApproval: progress.counts.needsApproval,
+    needsApproval: progress.counts.needsApproval + progress.counts.sentForApproval,
     alreadyDone: progress.counts.skipped,
     hasResultsUrl: link !== null,
     resultsUrl: link ?? '',
@@ -251,6 +265,9 @@ export function createBulkModule(deps: BulkModuleDeps): BulkFeature {
   const ttlMinutes = Math.round(deps.resultsLinkTtlMs / 60_000);
   const download = deps.download ?? downloadTeamsFile;
   const log = deps.logger;
+  const approvalsOn = !!deps.approvalService;
+  const summary = (job: BulkJob, siteChoices: readonly BulkSite[], notice: string | null = null): AdaptiveCard =>
+    summaryCard(job, siteChoices, notice, approvalsOn);
   // Files shown but never confirmed are kept a week (the card can still be confirmed), then removed.
   jobs.discardDraftsOlderThan(Date.now() - DRAFT_KEEP_MS);
 
@@ -260,6 +277,7 @@ export function createBulkModule(deps: BulkModuleDeps): BulkFeature {
     directory: deps.directory,
     pacer: new SlidingWindowPacer({ limit: deps.invitesPer5s, windowMs: 5000 }),
     sendInvitationEmail: deps.sendInvitationEmail,
+    approvals: deps.approvalService ? { gateway: deps.approvalService, advisor: deps.advisor } : null,
     logger: deps.logger,
     onProgress: (job, progress) => publish(job, progressCard(job, progress, deps.invitesPer5s)),
     onFinished: async (job, progress) => {
@@ -267,7 +285,9 @@ export function createBulkModule(deps: BulkModuleDeps): BulkFeature {
       if (job.conversationRef) {
         await deps.notifier.send(
           job.conversationRef as Partial<ConversationReference>,
-          `Your bulk invitation (${job.summary.sourceName}) has finished: ${progress.done} invited and added, ${progress.failed} failed. Use "Get the results file" on the card.`,
+          `Your bulk invitation (${job.summary.sourceName}) has finished: ${progress.done} invited and added, ${progress.failed} failed${
+            progress.counts.sentForApproval > 0 ? `, ${progress.counts.sentForApproval} sent for approval (you hear from the approvers)` : ''
+          }. Use "Get the results file" on the card.`,
         );
       }
     },
@@ -307,7 +327,7 @@ export function createBulkModule(deps: BulkModuleDeps): BulkFeature {
         { jobs, directory: deps.directory, advisor: deps.advisor, approvals: deps.approvals, approverGroupId: deps.approverGroupId, limits: deps.limits },
         { actor, source: await source(), sourceName, conversationId: context.activity.conversation?.id ?? null, siteHint },
       );
-      await context.sendActivity({ attachments: [cardAttachment(summaryCard(staged.job, staged.siteChoices))] });
+      await context.sendActivity({ attachments: [cardAttachment(summary(staged.job, staged.siteChoices))] });
     } catch (e) {
       if (e instanceof BulkCsvError || e instanceof BulkRefusedError) {
         await context.sendActivity(e.userMessage);
@@ -368,7 +388,9 @@ export function createBulkModule(deps: BulkModuleDeps): BulkFeature {
     if (!progress) return;
     const personal = dc.context.activity.conversation?.conversationType === 'personal' || dc.context.activity.conversation?.conversationType === undefined;
     const card = isFinished(job)
-      ? doneCard(job, progress, personal ? link(job, actor, false) : null, ttlMinutes, personal ? null : PRIVATE_ONLY)
+      ? personal
+        ? resultsCard(job, progress, link(job, actor, false), null)
+        : doneCard(job, progress, null, ttlMinutes, PRIVATE_ONLY)
       : progressCard(job, progress, deps.invitesPer5s);
     await dc.context.sendActivity({ attachments: [cardAttachment(card)] });
   }
@@ -378,10 +400,19 @@ export function createBulkModule(deps: BulkModuleDeps): BulkFeature {
     return resultsUrl(deps.publicBaseUrl, token);
   }
 
+  /**
+   * The done card with the download link. Cards only carry https links; in local mode the bot
+   * is on http://localhost, so the link is given as text to open in the browser instead.
+   */
+  function resultsCard(job: BulkJob, progress: BulkProgress, url: string, notice: string | null): AdaptiveCard {
+    if (isSafeCardUrl(url)) return doneCard(job, progress, url, ttlMinutes, notice);
+    return doneCard(job, progress, null, ttlMinutes, `Open this link in your browser to download the results file (it works only for you and expires in ${ttlMinutes} minutes): ${url}`);
+  }
+
   const loadJob = (data: ActionData): BulkJob | null => (typeof data.jobId === 'string' ? jobs.get(data.jobId) : null);
   const stale = (): InvokeResponse => cardInvokeResponse(messageCard('This card is out of date', 'That bulk invitation no longer exists. Send the file again to start over.'));
   const currentCard = (job: BulkJob, notice: string | null): AdaptiveCard => {
-    if (job.state === 'draft' || job.state === 'discarded') return summaryCard(job, [], notice);
+    if (job.state === 'draft' || job.state === 'discarded') return summary(job, [], notice);
     const progress = runner.progress(job.id);
     if (!progress) return messageCard('Bulk invitation', notice ?? '');
     return isFinished(job) ? doneCard(job, progress, null, ttlMinutes, notice) : progressCard(job, progress, deps.invitesPer5s, notice);
@@ -402,12 +433,12 @@ export function createBulkModule(deps: BulkModuleDeps): BulkFeature {
     let site = job.defaultSite;
     if (!site) {
       const chosen = typeof data.siteId === 'string' ? matchSite(sites, data.siteId) : null;
-      if (!chosen) return cardInvokeResponse(summaryCard(job, sites, 'Choose one of your sites first.'));
+      if (!chosen) return cardInvokeResponse(summary(job, sites, 'Choose one of your sites first.'));
       site = chosen;
     }
     const stillOwner = approver || (await deps.directory.isOwner(site.groupId, actor.userId));
     if (!stillOwner) {
-      return cardInvokeResponse(summaryCard(job, [], `You are no longer an owner of ${site.siteName}, so this bulk invitation cannot be sent.`));
+      return cardInvokeResponse(summary(job, [], `You are no longer an owner of ${site.siteName}, so this bulk invitation cannot be sent.`));
     }
     const reference = TurnContext.getConversationReference(context.activity) as unknown as Record<string, unknown>;
     jobs.assignDefaultSite(job.id, site);
@@ -460,7 +491,7 @@ export function createBulkModule(deps: BulkModuleDeps): BulkFeature {
     }
     const approver = actor.userId !== job.requestedBy.id;
     log?.info({ jobId: job.id, approver }, 'bulk results link issued');
-    return cardInvokeResponse(doneCard(job, progress, link(job, actor, approver), ttlMinutes, 'Here is your results file.'));
+    return cardInvokeResponse(resultsCard(job, progress, link(job, actor, approver), 'Here is your results file.'));
   };
 
   return {
@@ -492,21 +523,39 @@ function isFinished(job: BulkJob): boolean {
 export function createBulkFeature(services: BotServices, overrides: Partial<BulkModuleDeps> = {}): BulkFeature {
   const env = services.config.env;
   const publicBaseUrl = env.PUBLIC_BASE_URL ?? `http://localhost:${services.config.port}`;
+  const approvals = bulkApprovalSettings(services);
   return createBulkModule({
     jobs: new BulkJobStore(services.store.db),
     invitations: new SqliteInvitationRepository(services.store.db),
     directory: services.directory,
     advisor: new SignInAdvisor(services.directory),
     notifier: new Notifier(services.adapter, services.botAppId, services.logger),
-    approvals: { policy: env.APPROVAL_POLICY, partnerDomains: env.PARTNER_DOMAINS },
-    approverGroupId: env.APPROVER_GROUP_ID ?? null,
+    approvals: { policy: approvals.policy, partnerDomains: approvals.partnerDomains },
+    approverGroupId: approvals.approverGroupId,
     limits: { maxBytes: env.BULK_MAX_BYTES, maxRows: env.BULK_MAX_ROWS },
     invitesPer5s: env.INVITES_PER_5S,
     sendInvitationEmail: env.SEND_INVITATION_EMAIL,
     publicBaseUrl,
     resultsLinkTtlMs: env.RESULTS_LINK_TTL_MINUTES * 60_000,
-    signer: new ResultsLinkSigner(),
+    // Kept in the store: links survive a restart and work on every instance sharing it.
+    signer: new ResultsLinkSigner(storedResultsLinkSecret(services.store.db)),
     logger: services.logger,
     ...overrides,
   });
+}
+
+/**
+ * Who approves, and when, exactly as the approvals feature sees it: in local mode the demo
+ * tenant's approver group stands in for APPROVER_GROUP_ID, so the demo admin can manage any job.
+ */
+function bulkApprovalSettings(services: BotServices): ApprovalSettings & { approverGroupId: string | null } {
+  const env = services.config.env;
+  try {
+    const settings = approvalSettingsFromConfig(services.config);
+    return { policy: settings.policy, partnerDomains: settings.partnerDomains, approverGroupId: settings.approverGroupId };
+  } catch (e) {
+    // Graph mode without APPROVER_GROUP_ID: the approvals feature refuses to start; bulk alone works without approvers.
+    if (!(e instanceof ApprovalConfigError)) throw e;
+    return { policy: env.APPROVAL_POLICY, partnerDomains: env.PARTNER_DOMAINS, approverGroupId: env.APPROVER_GROUP_ID ?? null };
+  }
 }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Statement } from 'better-sqlite3';
 import type { Migration, SqliteDatabase } from '../store/database';
 import type { SignInMethod } from '../domain/signInAdvice';
+import { resultsLinkSecretMigration } from './resultsLink';
 
 /**
  * Bulk invitation jobs and their rows, in the embedded store. Every state change of a job is
@@ -29,7 +30,10 @@ export const ACTIVE_JOB_STATES: readonly BulkJobState[] = ['queued', 'running', 
  * invalid       refused at validation (reason in error);
  * duplicate     the same address and site earlier in the file;
  * skipped       already done in an earlier run (results file with error "success");
- * needsApproval not sent: an approver has to decide;
+ * needsApproval an approver has to decide: sent for approval when the job runs (if the approvals
+ *               feature is plugged in; otherwise not sent);
+ * sentForApproval  submitted to the approvals feature (approvalRequestId); an approver's decision
+ *               carries out the invitation, outside this job;
  * cancelled     not sent because the job was cancelled.
  */
 export type BulkRowState =
@@ -41,6 +45,7 @@ export type BulkRowState =
   | 'duplicate'
   | 'skipped'
   | 'needsApproval'
+  | 'sentForApproval'
   | 'cancelled';
 
 export interface BulkSite {
@@ -130,13 +135,18 @@ export interface BulkRow {
   attempts: number;
   /** ms since epoch; 0 = now. */
   nextAttemptAt: number;
+  /** The approval request this row was sent to (state sentForApproval). */
+  approvalRequestId: string | null;
 }
 
 export type NewBulkRow = Pick<BulkRow, 'rowNumber' | 'name' | 'email' | 'emailKey' | 'groupId' | 'siteName' | 'siteUrl' | 'redirectUrl' | 'sendEmail' | 'message' | 'predictedMethod' | 'state'> &
   Partial<Pick<BulkRow, 'userId' | 'redeemUrl' | 'inviteId' | 'status' | 'error' | 'time'>>;
 
 export type BulkRowPatch = Partial<
-  Pick<BulkRow, 'state' | 'invitationRecordId' | 'lockVersion' | 'userId' | 'redeemUrl' | 'inviteId' | 'status' | 'error' | 'time' | 'attempts' | 'nextAttemptAt' | 'predictedMethod'>
+  Pick<
+    BulkRow,
+    'state' | 'invitationRecordId' | 'lockVersion' | 'userId' | 'redeemUrl' | 'inviteId' | 'status' | 'error' | 'time' | 'attempts' | 'nextAttemptAt' | 'predictedMethod' | 'approvalRequestId'
+  >
 >;
 
 export type BulkJobPatch = Partial<
@@ -200,6 +210,11 @@ export const bulkMigrations: Migration[] = [
       CREATE INDEX bulk_rows_dedupe ON bulk_rows (job_id, email_key, group_id);
     `,
   },
+  {
+    id: 'bulk/002-rows-approval-request',
+    up: 'ALTER TABLE bulk_rows ADD COLUMN approval_request_id TEXT;',
+  },
+  resultsLinkSecretMigration,
 ];
 
 interface JobRow {
@@ -246,6 +261,7 @@ interface RowRow {
   time: string | null;
   attempts: number;
   next_attempt_at: number;
+  approval_request_id: string | null;
 }
 
 function jobFromRow(r: JobRow): BulkJob {
@@ -294,6 +310,7 @@ function rowFromRow(r: RowRow): BulkRow {
     time: r.time,
     attempts: r.attempts,
     nextAttemptAt: r.next_attempt_at,
+    approvalRequestId: r.approval_request_id,
   };
 }
 
@@ -324,6 +341,7 @@ const ROW_COLUMNS: Record<keyof BulkRowPatch, string> = {
   attempts: 'attempts',
   nextAttemptAt: 'next_attempt_at',
   predictedMethod: 'predicted_method',
+  approvalRequestId: 'approval_request_id',
 };
 
 function sqlValue(value: unknown): string | number | null {
@@ -333,7 +351,18 @@ function sqlValue(value: unknown): string | number | null {
   return JSON.stringify(value);
 }
 
-const ROW_STATES: readonly BulkRowState[] = ['pending', 'invited', 'done', 'failed', 'invalid', 'duplicate', 'skipped', 'needsApproval', 'cancelled'];
+const ROW_STATES: readonly BulkRowState[] = [
+  'pending',
+  'invited',
+  'done',
+  'failed',
+  'invalid',
+  'duplicate',
+  'skipped',
+  'needsApproval',
+  'sentForApproval',
+  'cancelled',
+];
 
 export function emptyCounts(): RowCounts {
   return Object.fromEntries(ROW_STATES.map((s) => [s, 0])) as RowCounts;
@@ -357,8 +386,10 @@ export class BulkJobStore {
         send_email, message, predicted_method, state, user_id, redeem_url, invite_id, status, error, time)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
+    // Without the hint SQLite walks the job's rows in row order (for ORDER BY ... LIMIT 1): one
+    // full scan per staged row, which made staging a 50,000-row file quadratic.
     this.findDuplicateStmt = db.prepare<[string, string, string], { row_number: number }>(
-      `SELECT row_number FROM bulk_rows WHERE job_id = ? AND email_key = ? AND IFNULL(group_id, '') = ?
+      `SELECT row_number FROM bulk_rows INDEXED BY bulk_rows_dedupe WHERE job_id = ? AND email_key = ? AND IFNULL(group_id, '') = ?
          AND state NOT IN ('invalid', 'duplicate') ORDER BY row_number LIMIT 1`,
     );
     this.getJobStmt = db.prepare<[string], JobRow>('SELECT * FROM bulk_jobs WHERE id = ?');
@@ -511,6 +542,16 @@ export class BulkJobStore {
          ORDER BY row_number LIMIT ?`,
       )
       .all(jobId, afterRow, now, limit)
+      .map(rowFromRow);
+  }
+
+  /** Rows in one state after `afterRow`, in file order (keyset paging). */
+  rowsInState(jobId: string, state: BulkRowState, afterRow: number, limit: number): BulkRow[] {
+    return this.db
+      .prepare<[string, BulkRowState, number, number], RowRow>(
+        'SELECT * FROM bulk_rows WHERE job_id = ? AND state = ? AND row_number > ? ORDER BY row_number LIMIT ?',
+      )
+      .all(jobId, state, afterRow, limit)
       .map(rowFromRow);
   }
 

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { DirectoryError, isDirectoryError, type Directory, type DirectoryUser } from '../directory/Directory';
 import type { InvitationPatch, InvitationRecord, InvitationRepository } from '../store/invitations';
+import type { ApprovalSubmission } from '../usecases/inviteGuest';
+import type { SignInAdvisorPort } from '../usecases/signInAdvisor';
 import { ACTIVE_JOB_STATES, type BulkJob, type BulkJobStore, type BulkRow, type RowCounts } from './bulkJobs';
 import { systemClock, type Clock, type SlidingWindowPacer } from './pacer';
 
@@ -41,6 +43,21 @@ export interface BulkRunnerLogger {
   error(obj: Record<string, unknown>, msg: string): void;
 }
 
+/**
+ * The approvals feature's intake (ApprovalService satisfies it). It de-duplicates: a request
+ * identical to one still waiting returns that one's id, so a resumed job or a re-sent file does
+ * not ask twice.
+ */
+export interface BulkApprovalGateway {
+  submit(submission: ApprovalSubmission): Promise<{ requestId: string; duplicate: boolean }>;
+}
+
+export interface BulkApprovals {
+  gateway: BulkApprovalGateway;
+  /** The approval card shows the predicted sign-in method. */
+  advisor: SignInAdvisorPort;
+}
+
 const silentLogger: BulkRunnerLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
 export interface BulkRunnerOptions {
@@ -51,6 +68,8 @@ export interface BulkRunnerOptions {
   pacer: SlidingWindowPacer;
   /** SEND_INVITATION_EMAIL, unless a row says otherwise (the Entra template's sendEmail column). */
   sendInvitationEmail: boolean;
+  /** Rows that need an approver are submitted here; without it they are not sent. */
+  approvals?: BulkApprovals | null;
   clock?: Clock;
   /** Called at a steady pace while a job runs (and once at the end). Errors are logged, not thrown. */
   onProgress?: (job: BulkJob, progress: BulkProgress) => void | Promise<void>;
@@ -98,6 +117,11 @@ class JobRun {
   private readonly waiters: Array<() => void> = [];
   readonly pending = new Set<Promise<void>>();
   readonly members = new Map<string, BulkRow[]>();
+  /**
+   * Invitation record id → the version this run last wrote. A row's record is changed three or
+   * four times; starting from the known version saves a read each time (a race still re-reads).
+   */
+  readonly recordVersions = new Map<string, number>();
 
   constructor(
     public job: BulkJob,
@@ -229,6 +253,8 @@ export class BulkRunner {
     const { jobs } = this.deps;
     const jobId = run.job.id;
     this.logger.info({ jobId, runner: this.runnerId }, 'bulk job running');
+    const approvals = this.deps.approvals;
+    if (approvals && !(await this.submitForApproval(run, approvals))) return;
     let cursor = 0;
     for (;;) {
       if (!this.refresh(run)) return; // lease lost to another runner
@@ -251,11 +277,88 @@ export class BulkRunner {
       cursor = page[page.length - 1]?.rowNumber ?? cursor;
       await this.processPage(run, page);
       await this.report(run);
+      // With a directory that answers without I/O, a job is nothing but promise callbacks and
+      // would starve the event loop: the bot's turns, timers and the finalisers that free
+      // SQLite statements (memory grew with the file's length) all wait for a turn.
+      await new Promise<void>((resolve) => setImmediate(resolve));
     }
     await run.drain();
     this.flushAllMembers(run);
     await run.drain();
     await this.finish(run);
+  }
+
+  /**
+   * Sends the rows that need an approver to the approvals feature, one request per row (the
+   * approver decides per guest; an approved request is carried out by the single-invitation code,
+   * on the same invitation record). Each row is marked with its request id once submitted; a
+   * resumed job only submits rows not yet marked, and a repeat submission returns the pending
+   * request. False when the lease was lost.
+   */
+  private async submitForApproval(run: JobRun, approvals: BulkApprovals): Promise<boolean> {
+    const { jobs, invitations } = this.deps;
+    let cursor = 0;
+    for (;;) {
+      if (!this.refresh(run)) return false;
+      if (run.cancel || run.job.state === 'cancelling') return true;
+      const page = jobs.rowsInState(run.job.id, 'needsApproval', cursor, this.o.pageSize);
+      if (page.length === 0) return true;
+      cursor = page[page.length - 1]?.rowNumber ?? cursor;
+      const job = run.job;
+      for (const row of page) {
+        if (run.cancel) return true;
+        if (!row.emailKey || !row.groupId) {
+          jobs.updateRow(job.id, row.rowNumber, { state: 'failed', error: 'No site to add this guest to.', time: this.iso() });
+          continue;
+        }
+        // Approved (and carried out) since an earlier run of the same file: nothing to ask.
+        const record = await invitations.findByKey({ tenantId: job.tenantId, emailNormalised: row.emailKey, groupId: row.groupId });
+        if (record?.state === 'completed') {
+          jobs.updateRow(job.id, row.rowNumber, {
+            state: 'done',
+            invitationRecordId: record.id,
+            userId: record.userId,
+            redeemUrl: record.redeemUrl,
+            inviteId: record.invitationId,
+            status: 'PendingAcceptance',
+            error: 'success',
+            time: this.iso(),
+          });
+          continue;
+        }
+        try {
+          const advice = await approvals.advisor.advise(row.email);
+          const receipt = await approvals.gateway.submit({
+            request: {
+              email: row.email,
+              displayName: row.name || row.email,
+              groupId: row.groupId,
+              requestedBy: { userId: job.requestedBy.id, name: job.requestedBy.name, tenantId: job.tenantId },
+              conversationRefKey: job.conversationId,
+              source: `bulk:${job.id}`,
+            },
+            target: { groupId: row.groupId, siteName: row.siteName ?? '', siteUrl: row.siteUrl ?? '' },
+            advice,
+            justification: `Row ${row.rowNumber} of the bulk invitation file ${job.summary.sourceName}.`,
+          });
+          jobs.updateRow(job.id, row.rowNumber, {
+            state: 'sentForApproval',
+            approvalRequestId: receipt.requestId,
+            status: 'PendingApproval',
+            error: `sent for approval (request ${receipt.requestId})`,
+            time: this.iso(),
+          });
+        } catch (e) {
+          this.logger.warn({ jobId: job.id, row: row.rowNumber, err: String(e) }, 'bulk row could not be sent for approval');
+          jobs.updateRow(job.id, row.rowNumber, {
+            state: 'failed',
+            error: `could not be sent for approval: ${isDirectoryError(e) ? e.userMessage : 'unexpected error'}`,
+            time: this.iso(),
+          });
+        }
+      }
+      await this.report(run);
+    }
   }
 
   /** Re-reads the job and renews the lease; false when another runner has taken it over. */
@@ -385,12 +488,13 @@ export class BulkRunner {
       jobs.updateRow(job.id, row.rowNumber, { nextAttemptAt: now + this.o.baseBackoffMs });
       return null;
     }
+    run.recordVersions.set(locked.id, locked.version);
     return { ...row, invitationRecordId: record.id, lockVersion };
   }
 
   private async recordFound(run: JobRun, row: BulkRow, user: DirectoryUser): Promise<void> {
     const status = user.kind === 'member' ? 'member' : (user.externalUserState ?? 'PendingAcceptance');
-    await this.patchRecord(row, {
+    await this.patchRecord(run, row, {
       state: 'invited',
       userId: user.id,
       outcomeKind: user.kind === 'member' ? 'internalUser' : 'existingGuest',
@@ -404,7 +508,7 @@ export class BulkRunner {
   private async invite(run: JobRun, row: BulkRow): Promise<void> {
     await this.deps.pacer.acquire();
     if (run.cancel) {
-      await this.patchRecord(row, { lockedUntil: null });
+      await this.patchRecord(run, row, { lockedUntil: null });
       return;
     }
     try {
@@ -415,7 +519,7 @@ export class BulkRunner {
         sendInvitationMessage: row.sendEmail ?? this.deps.sendInvitationEmail,
         ...(row.message ? { message: row.message } : {}),
       });
-      await this.patchRecord(row, {
+      await this.patchRecord(run, row, {
         state: 'invited',
         outcomeKind: 'newGuest',
         userId: result.userId,
@@ -474,7 +578,7 @@ export class BulkRunner {
   }
 
   private async completeRow(run: JobRun, row: BulkRow): Promise<void> {
-    await this.patchRecord(row, { state: 'completed', lockedUntil: null, lastError: null });
+    await this.patchRecord(run, row, { state: 'completed', lockedUntil: null, lastError: null });
     this.deps.jobs.updateRow(run.job.id, row.rowNumber, {
       state: 'done',
       error: 'success',
@@ -498,12 +602,12 @@ export class BulkRunner {
     if (!isDirectoryError(e)) this.logger.error({ jobId: run.job.id, row: row.rowNumber, err: String(e) }, 'bulk row failed unexpectedly');
     if (canRetry) {
       const deferral = this.deferral(e, attempts);
-      if (!invited) await this.patchRecord(row, { lockedUntil: null });
+      if (!invited) await this.patchRecord(run, row, { lockedUntil: null });
       this.deps.jobs.updateRow(run.job.id, row.rowNumber, { attempts, nextAttemptAt: this.clock.now() + deferral.waitMs });
       return;
     }
     const message = errorMessage(e);
-    await this.patchRecord(row, invited ? { state: 'partial', lastError: message, lockedUntil: null } : { state: 'failed', lastError: message, lockedUntil: null });
+    await this.patchRecord(run, row, invited ? { state: 'partial', lastError: message, lockedUntil: null } : { state: 'failed', lastError: message, lockedUntil: null });
     this.deps.jobs.updateRow(run.job.id, row.rowNumber, { state: 'failed', attempts, error: message, time: this.iso() });
     run.finishedThisRun++;
   }
@@ -516,13 +620,24 @@ export class BulkRunner {
   }
 
   /** Updates the row's invitation record (compare-and-set, re-read on a race). */
-  private async patchRecord(row: BulkRow, patch: InvitationPatch): Promise<InvitationRecord | null> {
-    if (!row.invitationRecordId) return null;
+  private async patchRecord(run: JobRun, row: BulkRow, patch: InvitationPatch): Promise<InvitationRecord | null> {
+    const id = row.invitationRecordId;
+    if (!id) return null;
+    const settle = (updated: InvitationRecord): InvitationRecord => {
+      if (updated.state === 'completed' || updated.state === 'failed') run.recordVersions.delete(id);
+      else run.recordVersions.set(id, updated.version);
+      return updated;
+    };
+    const known = run.recordVersions.get(id);
+    if (known !== undefined) {
+      const updated = await this.deps.invitations.update(id, known, patch);
+      if (updated) return settle(updated);
+    }
     for (let i = 0; i < 5; i++) {
-      const record = await this.deps.invitations.get(row.invitationRecordId);
+      const record = await this.deps.invitations.get(id);
       if (!record) return null;
       const updated = await this.deps.invitations.update(record.id, record.version, patch);
-      if (updated) return updated;
+      if (updated) return settle(updated);
     }
     this.logger.warn({ row: row.rowNumber }, 'invitation record kept changing; update skipped');
     return null;

@@ -1,4 +1,5 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { Migration, SqliteDatabase } from '../store/database';
 
 /**
  * Links to a job's results file. The token is signed (HMAC-SHA256) and carries the job, the
@@ -42,9 +43,9 @@ export class ResultsLinkSigner {
   private readonly secret: Buffer;
 
   /**
-   * @param secret at least 32 bytes. Without one a random secret is made: links then stop
-   *   working when the process restarts (the user asks for a fresh one) and are not valid on
-   *   another instance.
+   * @param secret at least 32 bytes (the bot passes storedResultsLinkSecret). Without one a
+   *   random secret is made: links then stop working when the process restarts and are not valid
+   *   on another instance (fine for tests).
    */
   constructor(
     secret?: Buffer | string,
@@ -90,6 +91,36 @@ export class ResultsLinkSigner {
   private mac(body: string): string {
     return createHmac('sha256', this.secret).update(body).digest('base64url');
   }
+}
+
+/** The bulk module's one-row settings table; today it holds the results-link secret. */
+export const resultsLinkSecretMigration: Migration = {
+  id: 'bulk/003-results-link-secret',
+  up: `CREATE TABLE bulk_secrets (
+    name TEXT PRIMARY KEY,
+    value TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+  )`,
+};
+
+const SECRET_NAME = 'resultsLink';
+
+/**
+ * The results-link signing secret, generated on first use and kept in the embedded store, so links
+ * survive a restart and are valid on every process sharing the store, with nothing to configure.
+ * INSERT OR IGNORE makes two processes starting at once agree on one secret. Anyone who can read
+ * the database file can mint links; the file already holds the redeem links, so it is protected
+ * the same way.
+ */
+export function storedResultsLinkSecret(db: SqliteDatabase): Buffer {
+  db.prepare('INSERT OR IGNORE INTO bulk_secrets (name, value, created_at) VALUES (?, ?, ?)').run(
+    SECRET_NAME,
+    randomBytes(32).toString('base64'),
+    Date.now(),
+  );
+  const row = db.prepare<[string], { value: string }>('SELECT value FROM bulk_secrets WHERE name = ?').get(SECRET_NAME);
+  if (!row) throw new Error('results link secret missing after insert');
+  return Buffer.from(row.value, 'base64');
 }
 
 /** The link the bot shows: `<base>/bulk/results?t=<token>`. */

@@ -9,6 +9,9 @@ import { GuestOnboardingBot } from '../../src/bot/GuestOnboardingBot';
 import { RootDialog } from '../../src/bot/RootDialog';
 import type { NotifyResult } from '../../src/bot/proactive';
 import { createBulkModule, type BulkFeature, type BulkNotifier } from '../../src/bulk/bulkFeature';
+import type { BulkApprovalGateway } from '../../src/bulk/bulkRunner';
+import type { FakeDirectory } from '../../src/directory/FakeDirectory';
+import type { SqliteDatabase } from '../../src/store/database';
 import { SlidingWindowPacer } from '../../src/bulk/pacer';
 import { ResultsLinkSigner } from '../../src/bulk/resultsLink';
 import type { CsvSource } from '../../src/bulk/parseInvitationCsv';
@@ -52,9 +55,20 @@ export interface BulkBot {
 }
 
 export function bulkBot(
-  options: { conversation?: 'personal' | 'groupChat'; files?: Record<string, CsvSource>; approvalPolicy?: 'nonOwners' | 'always'; ttlMs?: number } = {},
+  options: {
+    conversation?: 'personal' | 'groupChat';
+    files?: Record<string, CsvSource>;
+    approvalPolicy?: 'nonOwners' | 'unlistedDomains' | 'always';
+    partnerDomains?: string[];
+    ttlMs?: number;
+    /** The approvals feature's intake (e.g. the ApprovalService of the approvals testbed). */
+    approvalService?: BulkApprovalGateway;
+    /** Share a directory and a database with another component (e.g. the approvals testbed). */
+    fake?: FakeDirectory;
+    db?: SqliteDatabase;
+  } = {},
 ): BulkBot {
-  const env = bulkTestEnv({ approvalPolicy: options.approvalPolicy });
+  const env = bulkTestEnv({ approvalPolicy: options.approvalPolicy, partnerDomains: options.partnerDomains, fake: options.fake, db: options.db });
   const notifier = new RecordingNotifier();
   const signer = new ResultsLinkSigner('a-test-secret-that-is-long-enough-0123456789');
   const downloads: string[] = [];
@@ -64,8 +78,9 @@ export function bulkBot(
     directory: env.directory,
     advisor: new SignInAdvisor(env.fake),
     notifier,
-    approvals: { policy: options.approvalPolicy ?? 'nonOwners', partnerDomains: [] },
+    approvals: { policy: options.approvalPolicy ?? 'nonOwners', partnerDomains: options.partnerDomains ?? [] },
     approverGroupId: DEMO.groups.guestApprovers.id,
+    approvalService: options.approvalService ?? null,
     limits: { maxBytes: 1024 * 1024, maxRows: 1000 },
     invitesPer5s: 150,
     sendInvitationEmail: false,

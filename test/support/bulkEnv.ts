@@ -97,6 +97,7 @@ export function bulkTestEnv(
     db?: SqliteDatabase;
     runner?: Partial<BulkRunnerOptions>;
     approvalPolicy?: 'nonOwners' | 'unlistedDomains' | 'always';
+    partnerDomains?: string[];
   } = {},
 ): BulkTestEnv {
   const db = options.db ?? memoryStore([...invitationMigrations, ...bulkMigrations]).db;
@@ -124,7 +125,7 @@ export function bulkTestEnv(
         jobs,
         directory: fake,
         advisor,
-        approvals: { policy: options.approvalPolicy ?? 'nonOwners', partnerDomains: [] },
+        approvals: { policy: options.approvalPolicy ?? 'nonOwners', partnerDomains: options.partnerDomains ?? [] },
         approverGroupId: DEMO.groups.guestApprovers.id,
         limits: { maxBytes: 20 * 1024 * 1024, maxRows: 50_000 },
       },

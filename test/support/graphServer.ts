@@ -169,16 +169,28 @@ function groupJson(g: FixtureGroup): Record<string, unknown> {
 
 type UserPredicate = (u: FixtureUser) => boolean;
 
+/**
+ * A parsed user $filter: the exact predicate, and the values its clauses compare with, so the
+ * server can fetch candidates from the tenant's index instead of testing every user.
+ */
+export interface UserQuery {
+  matches: UserPredicate;
+  /** Each clause's literal (addresses, ids), as written. */
+  values: string[];
+}
+
 /** Parses the user filters GraphDirectory needs, joined with `or`; null for anything else. */
-export function parseUserFilter(filter: string): UserPredicate | null {
+export function parseUserQuery(filter: string): UserQuery | null {
   const literal = `'((?:[^']|'')*)'`;
   const unquote = (s: string) => s.replace(/''/g, "'").toLowerCase();
+  const values: string[] = [];
   const clauses: Array<{ re: RegExp; build: (m: RegExpExecArray) => UserPredicate }> = [
     {
       re: new RegExp(`^\\s*(mail|userPrincipalName)\\s+eq\\s+${literal}\\s*`, 'i'),
       build: (m) => {
         const field = (m[1] ?? '').toLowerCase();
         const value = unquote(m[2] ?? '');
+        values.push(value);
         return field === 'mail'
           ? (u) => (u.mail ?? '').toLowerCase() === value
           : (u) => u.userPrincipalName.toLowerCase() === value;
@@ -189,6 +201,7 @@ export function parseUserFilter(filter: string): UserPredicate | null {
       build: (m) => {
         if (m[2] !== m[3]) return () => false;
         const value = unquote(m[4] ?? '');
+        values.push(value);
         return (m[1] ?? '').toLowerCase() === 'othermails'
           ? (u) => u.otherMails.some((x) => x.toLowerCase() === value)
           : (u) => u.proxyAddresses.some((x) => x.toLowerCase() === value);
@@ -198,6 +211,7 @@ export function parseUserFilter(filter: string): UserPredicate | null {
       re: /^\s*id\s+in\s+\(([^)]*)\)\s*/i,
       build: (m) => {
         const ids = [...(m[1] ?? '').matchAll(/'((?:[^']|'')*)'/g)].map((x) => unquote(x[1] ?? ''));
+        values.push(...ids);
         return (u) => ids.includes(u.id.toLowerCase());
       },
     },
@@ -221,7 +235,12 @@ export function parseUserFilter(filter: string): UserPredicate | null {
     if (!or) return null;
     rest = rest.slice(or[0].length);
   }
-  return (u) => predicates.some((p) => p(u));
+  return { matches: (u) => predicates.some((p) => p(u)), values };
+}
+
+/** Parses the user filters GraphDirectory needs, joined with `or`; null for anything else. */
+export function parseUserFilter(filter: string): UserPredicate | null {
+  return parseUserQuery(filter)?.matches ?? null;
 }
 
 export class GraphServer {
@@ -462,9 +481,14 @@ export class GraphServer {
       const filter = query.get('$filter');
       let users = s.fixture.users;
       if (filter !== null) {
-        const predicate = parseUserFilter(filter);
-        if (!predicate) return error(400, 'Request_UnsupportedQuery', `Unsupported or invalid query filter clause: ${filter}`);
-        users = users.filter(predicate);
+        const parsed = parseUserQuery(filter);
+        if (!parsed) return error(400, 'Request_UnsupportedQuery', `Unsupported or invalid query filter clause: ${filter}`);
+        // The index narrows to users carrying one of the literals; an empty literal (mail eq '' matches
+        // users without mail) has no key, so that rare filter still tests everyone.
+        const candidates = parsed.values.some((v) => v.trim() === '')
+          ? users
+          : s.inTenantOrder(new Set(parsed.values.flatMap((v) => s.userCandidates(v))));
+        users = candidates.filter(parsed.matches);
       }
       return ok({
         '@odata.context': context('users'),
@@ -473,7 +497,9 @@ export class GraphServer {
     }
     if (seg[0] === 'users' && seg.length === 2 && method === 'GET') {
       const key = (seg[1] ?? '').toLowerCase();
-      const user = s.fixture.users.find((u) => u.id === key || u.userPrincipalName.toLowerCase() === key);
+      const user = (key.trim() === '' ? s.fixture.users : s.userCandidates(key)).find(
+        (u) => u.id === key || u.userPrincipalName.toLowerCase() === key,
+      );
       if (!user) return notFound(seg[1] ?? '');
       return ok({ '@odata.context': context('users/$entity'), ...select(userJson(user), $select, DEFAULT_USER_PROPERTIES) });
     }
