@@ -16,7 +16,8 @@ const credential: TokenCredential = {
   getToken: async (): Promise<AccessToken> => ({ token: 'timeout-test-token', expiresOnTimestamp: Date.now() + 3_600_000 }),
 };
 const SITE = DEMO.groups.projectFalcon.siteUrl;
-const TIMEOUT_MS = 40;
+// Wide enough that an ordinary loopback answer never times out on a busy 2-core machine.
+const TIMEOUT_MS = 150;
 
 let servers: GraphTestServer[] = [];
 afterEach(async () => {
@@ -66,7 +67,7 @@ describe('GraphDirectory request timeout: reads', () => {
   });
 
   it('retries a page that answers too slowly and still lists every member', async () => {
-    const { server, directory } = await harness({ pageSize: 1, faults: { plan: [null, 'slow'], slowMs: 150 } });
+    const { server, directory } = await harness({ pageSize: 1, faults: { plan: [null, 'slow'], slowMs: 600 } });
     const members = await directory.listGroupMembers(DEMO.groups.projectFalcon.id);
 
     expect(members.map((m) => m.displayName).sort()).toEqual(['Adele Vance', 'Jordan Lee', 'Megan Bowen']);
@@ -133,7 +134,7 @@ describe('GraphDirectory request timeout: an invitation with no answer', () => {
   });
 
   it('is sent once more when nobody has the address yet, and the late first attempt creates no second guest', async () => {
-    const { fake, server, directory } = await harness({ faults: { plan: ['slow'], slowMs: 150 } });
+    const { fake, server, directory } = await harness({ faults: { plan: ['slow'], slowMs: 600 } });
     const result = await directory.invite(input);
 
     expect(result.recovered).toBeUndefined();
@@ -152,7 +153,7 @@ describe('GraphDirectory request timeout: an invitation with no answer', () => {
   });
 
   it('fails transient, without a third attempt, when the second attempt gets no answer either', async () => {
-    const { server, directory } = await harness({ faults: { plan: ['slow', null, 'slow'], slowMs: 150 } });
+    const { server, directory } = await harness({ faults: { plan: ['slow', null, 'slow'], slowMs: 600 } });
     const error = await directory.invite(input).catch((e: unknown) => e);
 
     expect(error).toBeInstanceOf(DirectoryError);
