@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { expectRenderedCleanly } from '../support/e2e/chat';
 import { startE2eSession, type E2eSession } from '../support/e2e/session';
 import { DEMO_TENANT_ID } from '../support/e2e/playgroundConfig';
 import { PROJECT_ROOT } from '../support/e2e/processes';
@@ -15,13 +16,6 @@ jest.setTimeout(120_000);
 const TENANT_SIGN_IN_URL = `https://myapps.microsoft.com/?tenantid=${DEMO_TENANT_ID}`;
 // The documentation image is refreshed only when asked (UPDATE_DOC_IMAGES=1), so a test run leaves the tree clean.
 const OTP_HELP_IMAGE = path.join(process.env.UPDATE_DOC_IMAGES === '1' ? path.join(PROJECT_ROOT, 'docs', 'images') : os.tmpdir(), 'guest-otp-help.png');
-
-/** What a person would call a broken card: template syntax or JSON showing instead of text. */
-function expectRenderedCleanly(cardText: string): void {
-  expect(cardText).not.toContain('${');
-  expect(cardText).not.toMatch(/"type"\s*:/);
-  expect(cardText).not.toContain('undefined');
-}
 
 describe('sign-in advice and guest help in the Microsoft 365 Agents Playground', () => {
   let session: E2eSession;

@@ -7,6 +7,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { expectRenderedCleanly } from '../support/e2e/chat';
 import { startE2eSession, type E2eSession } from '../support/e2e/session';
 import { PROJECT_ROOT } from '../support/e2e/processes';
 
@@ -15,13 +16,6 @@ jest.setTimeout(120_000);
 // The documentation image is refreshed only when asked (UPDATE_DOC_IMAGES=1), so a test run leaves the tree clean.
 const INVITE_RESULT_IMAGE = path.join(process.env.UPDATE_DOC_IMAGES === '1' ? path.join(PROJECT_ROOT, 'docs', 'images') : os.tmpdir(), 'invite-result.png');
 const REDEEM_URL = /https:\/\/login\.microsoftonline\.com\/redeem\?\S+/;
-
-/** What a person would call a broken card: template syntax or JSON showing instead of text. */
-function expectRenderedCleanly(cardText: string): void {
-  expect(cardText).not.toContain('${');
-  expect(cardText).not.toMatch(/"type"\s*:/);
-  expect(cardText).not.toContain('undefined');
-}
 
 /** The raw redeem link printed on a result card (it wraps over several lines when rendered). */
 function printedRedeemUrl(cardText: string): string {
@@ -94,14 +88,14 @@ describe('inviting a guest from chat in the Microsoft 365 Agents Playground, as 
     const confirm = await session.cardText('Sam Taylor will be added to Project Falcon');
     expectRenderedCleanly(confirm);
     expect(confirm).toContain('Email: sam.taylor@fabrikam.com');
-    expect(confirm).toContain('How they will sign in: work or school account (Microsoft Entra ID)');
+    expect(confirm).toContain('How they will sign in: Work or school account (Microsoft Entra ID)');
     expect(confirm).toContain('fabrikam.com belongs to the Microsoft Entra tenant "Fabrikam"');
 
     await session.clickButton('Confirm');
     const result = await session.cardText('Sam Taylor is invited to Project Falcon', { timeoutMs: 20_000 });
     expectRenderedCleanly(result);
     expect(result).toContain('Guest: Sam Taylor (sam.taylor@fabrikam.com)');
-    expect(result).toContain('Sign-in: work or school account (Microsoft Entra ID)');
+    expect(result).toContain('Sign-in: Work or school account (Microsoft Entra ID)');
     expect(result).toContain('they sign in with their own work or school account');
     const redeemUrl = printedRedeemUrl(result);
     expect((await session.cardActions('Sam Taylor is invited to Project Falcon'))[0]).toEqual({

@@ -9,69 +9,25 @@
  * and browser tab, running at the same time against the same bot.
  */
 import type { Page } from 'playwright-core';
+import { chatSteps, DEFAULT_WAIT_MS, EDITOR, type ChatSteps } from './chat';
 import type { E2eSession } from './session';
 import { DEMO_PEOPLE, DEMO_TENANT_ID, type DemoPersonName } from './playgroundConfig';
 import { startPlayground, type PlaygroundProcess } from './processes';
 
-const DEFAULT_WAIT_MS = 15_000;
-const EDITOR = '[data-lexical-editor="true"]';
 
 /** What a person can do in their own chat window. */
-export interface ChatClient {
+export interface ChatClient extends ChatSteps {
   readonly who: DemoPersonName;
   readonly page: Page;
-  sendMessage(text: string): Promise<void>;
-  /** Types several lines as one message (Shift+Enter between lines, as a person pasting would get). */
-  sendLines(lines: readonly string[]): Promise<void>;
-  waitForText(text: string, options?: { timeoutMs?: number; exact?: boolean }): Promise<void>;
-  countText(text: string, options?: { exact?: boolean }): Promise<number>;
-  waitForTextCount(text: string, count: number, options?: { timeoutMs?: number; exact?: boolean }): Promise<void>;
-  /** Clicks the last visible button titled `title` (the newest card's). */
-  clickButton(title: string, options?: { timeoutMs?: number }): Promise<void>;
   screenshot(file: string): Promise<string>;
 }
 
-/** Chat steps for a Playground page (the same behaviour as the session's own helpers). */
+/** Chat steps for a Playground page (the same steps as the session's own). */
 export function chatOn(page: Page, who: DemoPersonName): ChatClient {
-  const conversation = (): ReturnType<Page['locator']> => page.locator('body');
   return {
     who,
     page,
-    sendMessage: async (text) => {
-      await page.locator(EDITOR).click();
-      await page.keyboard.type(text);
-      await page.keyboard.press('Enter');
-    },
-    sendLines: async (lines) => {
-      await page.locator(EDITOR).click();
-      // insertText puts a whole line in at once (fast); Shift+Enter is a line break, Enter sends.
-      for (const [i, line] of lines.entries()) {
-        if (i > 0) await page.keyboard.press('Shift+Enter');
-        await page.keyboard.insertText(line);
-      }
-      await page.keyboard.press('Enter');
-    },
-    waitForText: async (text, options = {}) => {
-      await conversation()
-        .getByText(text, { exact: options.exact ?? false })
-        .first()
-        .waitFor({ state: 'visible', timeout: options.timeoutMs ?? DEFAULT_WAIT_MS });
-    },
-    countText: async (text, options = {}) =>
-      conversation()
-        .getByText(text, { exact: options.exact ?? false })
-        .count(),
-    waitForTextCount: async (text, count, options = {}) => {
-      await conversation()
-        .getByText(text, { exact: options.exact ?? false })
-        .nth(count - 1)
-        .waitFor({ state: 'visible', timeout: options.timeoutMs ?? DEFAULT_WAIT_MS });
-    },
-    clickButton: async (title, options = {}) => {
-      const button = page.getByRole('button', { name: title, exact: true }).last();
-      await button.waitFor({ state: 'visible', timeout: options.timeoutMs ?? DEFAULT_WAIT_MS });
-      await button.click();
-    },
+    ...chatSteps(page),
     screenshot: async (file) => {
       await page.screenshot({ path: file, fullPage: true });
       return file;

@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import { chatSteps, DEFAULT_WAIT_MS } from './chat';
 import type { DemoPersonName } from './playgroundConfig';
 import { startBotProcess, startPlayground, type BotProcess, type PlaygroundProcess } from './processes';
 
@@ -21,7 +22,6 @@ const CHROMIUM_ARGS = [
   '--disable-sync',
   '--disable-quic',
 ];
-const DEFAULT_WAIT_MS = 15_000;
 
 /** A button on a rendered Adaptive Card; `url` is set for buttons that open a link. */
 export interface CardAction {
@@ -170,33 +170,7 @@ export async function startE2eSession(
         return playground;
       },
       page,
-      sendMessage: async (text) => {
-        const box = page.locator('[data-lexical-editor="true"]');
-        await box.click();
-        await page.keyboard.type(text);
-        await page.keyboard.press('Enter');
-      },
-      waitForText: async (text, waitOptions = {}) => {
-        await conversation()
-          .getByText(text, { exact: waitOptions.exact ?? false })
-          .first()
-          .waitFor({ state: 'visible', timeout: waitOptions.timeoutMs ?? DEFAULT_WAIT_MS });
-      },
-      countText: async (text, countOptions = {}) =>
-        conversation()
-          .getByText(text, { exact: countOptions.exact ?? false })
-          .count(),
-      waitForTextCount: async (text, count, countOptions = {}) => {
-        await conversation()
-          .getByText(text, { exact: countOptions.exact ?? false })
-          .nth(count - 1)
-          .waitFor({ state: 'visible', timeout: countOptions.timeoutMs ?? DEFAULT_WAIT_MS });
-      },
-      clickButton: async (title, clickOptions = {}) => {
-        const button = page.getByRole('button', { name: title, exact: true }).last();
-        await button.waitFor({ state: 'visible', timeout: clickOptions.timeoutMs ?? DEFAULT_WAIT_MS });
-        await button.click();
-      },
+      ...chatSteps(page),
       cardText: async (text, cardOptions = {}) => {
         const card = conversation().locator('.ac-adaptiveCard').filter({ hasText: text }).last();
         await card.waitFor({ state: 'visible', timeout: cardOptions.timeoutMs ?? DEFAULT_WAIT_MS });
