@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { Statement } from 'better-sqlite3';
 import type { Migration, SqliteDatabase } from './database';
 import type { SignInMethod } from '../domain/signInAdvice';
 
@@ -255,6 +256,14 @@ const DEFAULT_LIMIT = 50;
 export class SqliteInvitationRepository implements InvitationRepository {
   private readonly clock: () => Date;
   private readonly newId: () => string;
+  /**
+   * Prepared statements by SQL text, prepared on first use. Preparing on every call cost a
+   * noticeable share of a bulk job's CPU, and the discarded statements waited for garbage
+   * collection, so memory grew with the file. Lazily, not in the constructor, so that building
+   * the repository does not need the table yet. The SQL varies only with the patched columns
+   * (update) and the number of states (listByState), so the cache stays small.
+   */
+  private readonly statements = new Map<string, Statement>();
 
   constructor(
     private readonly db: SqliteDatabase,
@@ -268,35 +277,42 @@ export class SqliteInvitationRepository implements InvitationRepository {
     return this.clock().toISOString();
   }
 
+  private statement<P extends unknown[], R = unknown>(sql: string): Statement<P, R> {
+    let stmt = this.statements.get(sql);
+    if (!stmt) {
+      stmt = this.db.prepare(sql);
+      this.statements.set(sql, stmt);
+    }
+    return stmt as unknown as Statement<P, R>;
+  }
+
   claim(draft: InvitationDraft): Promise<ClaimResult> {
     const key = { ...draft, emailNormalised: normaliseEmailForKey(draft.emailNormalised) };
     const now = this.now();
     // INSERT OR IGNORE on the unique key is the atomic insert-or-get, across processes too.
-    const info = this.db
-      .prepare(
-        `INSERT OR IGNORE INTO invitations (
-          id, tenant_id, email_normalised, group_id, email_display, display_name, site_name, site_url,
-          requested_by_id, requested_by_name, conversation_ref_key, source, predicted_method,
-          state, attempts, created_at, updated_at, version
-        ) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, 1)`,
-      )
-      .run(
-        this.newId(),
-        key.tenantId,
-        key.emailNormalised,
-        key.groupId,
-        draft.emailDisplay,
-        draft.displayName,
-        draft.siteName,
-        draft.siteUrl,
-        draft.requestedBy.id,
-        draft.requestedBy.name,
-        draft.conversationRefKey ?? null,
-        draft.source ?? 'chat',
-        draft.predictedMethod ?? null,
-        now,
-        now,
-      );
+    const info = this.statement(
+      `INSERT OR IGNORE INTO invitations (
+        id, tenant_id, email_normalised, group_id, email_display, display_name, site_name, site_url,
+        requested_by_id, requested_by_name, conversation_ref_key, source, predicted_method,
+        state, attempts, created_at, updated_at, version
+      ) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, 1)`,
+    ).run(
+      this.newId(),
+      key.tenantId,
+      key.emailNormalised,
+      key.groupId,
+      draft.emailDisplay,
+      draft.displayName,
+      draft.siteName,
+      draft.siteUrl,
+      draft.requestedBy.id,
+      draft.requestedBy.name,
+      draft.conversationRefKey ?? null,
+      draft.source ?? 'chat',
+      draft.predictedMethod ?? null,
+      now,
+      now,
+    );
     const record = this.findByKeySync(key);
     if (!record) throw new Error('invitation claim: record vanished after insert');
     return Promise.resolve({ record, created: info.changes === 1 });
@@ -313,15 +329,17 @@ export class SqliteInvitationRepository implements InvitationRepository {
     }
     sets.push('updated_at = ?', 'version = version + 1');
     values.push(this.now());
-    const info = this.db
-      .prepare(`UPDATE invitations SET ${sets.join(', ')} WHERE id = ? AND version = ?`)
-      .run(...values, id, expectedVersion);
+    const info = this.statement(`UPDATE invitations SET ${sets.join(', ')} WHERE id = ? AND version = ?`).run(
+      ...values,
+      id,
+      expectedVersion,
+    );
     if (info.changes !== 1) return Promise.resolve(null);
     return this.get(id);
   }
 
   get(id: string): Promise<InvitationRecord | null> {
-    const row = this.db.prepare<[string], InvitationRow>('SELECT * FROM invitations WHERE id = ?').get(id);
+    const row = this.statement<[string], InvitationRow>('SELECT * FROM invitations WHERE id = ?').get(id);
     return Promise.resolve(row ? fromRow(row) : null);
   }
 
@@ -330,43 +348,35 @@ export class SqliteInvitationRepository implements InvitationRepository {
   }
 
   private findByKeySync(key: InvitationKey): InvitationRecord | null {
-    const row = this.db
-      .prepare<[string, string, string], InvitationRow>(
-        'SELECT * FROM invitations WHERE tenant_id = ? AND email_normalised = ? AND group_id = ?',
-      )
-      .get(key.tenantId, normaliseEmailForKey(key.emailNormalised), key.groupId);
+    const row = this.statement<[string, string, string], InvitationRow>(
+      'SELECT * FROM invitations WHERE tenant_id = ? AND email_normalised = ? AND group_id = ?',
+    ).get(key.tenantId, normaliseEmailForKey(key.emailNormalised), key.groupId);
     return row ? fromRow(row) : null;
   }
 
   listByRequester(tenantId: string, requesterId: string, options: InvitationListOptions = {}): Promise<InvitationRecord[]> {
-    const rows = this.db
-      .prepare<[string, string, string, number], InvitationRow>(
-        `SELECT * FROM invitations WHERE tenant_id = ? AND requested_by_id = ? AND created_at >= ?
-         ORDER BY created_at DESC, rowid DESC LIMIT ?`,
-      )
-      .all(tenantId, requesterId, options.since ?? '', options.limit ?? DEFAULT_LIMIT);
+    const rows = this.statement<[string, string, string, number], InvitationRow>(
+      `SELECT * FROM invitations WHERE tenant_id = ? AND requested_by_id = ? AND created_at >= ?
+       ORDER BY created_at DESC, rowid DESC LIMIT ?`,
+    ).all(tenantId, requesterId, options.since ?? '', options.limit ?? DEFAULT_LIMIT);
     return Promise.resolve(rows.map(fromRow));
   }
 
   listByState(state: InvitationState | readonly InvitationState[], options: InvitationListOptions = {}): Promise<InvitationRecord[]> {
     const states: readonly string[] = typeof state === 'string' ? [state] : state;
     if (states.length === 0) return Promise.resolve([]);
-    const rows = this.db
-      .prepare<Array<string | number>, InvitationRow>(
-        `SELECT * FROM invitations WHERE state IN (${states.map(() => '?').join(', ')}) AND created_at >= ?
-         ORDER BY created_at DESC, rowid DESC LIMIT ?`,
-      )
-      .all(...states, options.since ?? '', options.limit ?? DEFAULT_LIMIT);
+    const rows = this.statement<Array<string | number>, InvitationRow>(
+      `SELECT * FROM invitations WHERE state IN (${states.map(() => '?').join(', ')}) AND created_at >= ?
+       ORDER BY created_at DESC, rowid DESC LIMIT ?`,
+    ).all(...states, options.since ?? '', options.limit ?? DEFAULT_LIMIT);
     return Promise.resolve(rows.map(fromRow));
   }
 
   listByEmail(tenantId: string, emailNormalised: string, options: InvitationListOptions = {}): Promise<InvitationRecord[]> {
-    const rows = this.db
-      .prepare<[string, string, string, number], InvitationRow>(
-        `SELECT * FROM invitations WHERE tenant_id = ? AND email_normalised = ? AND created_at >= ?
-         ORDER BY created_at DESC, rowid DESC LIMIT ?`,
-      )
-      .all(tenantId, normaliseEmailForKey(emailNormalised), options.since ?? '', options.limit ?? DEFAULT_LIMIT);
+    const rows = this.statement<[string, string, string, number], InvitationRow>(
+      `SELECT * FROM invitations WHERE tenant_id = ? AND email_normalised = ? AND created_at >= ?
+       ORDER BY created_at DESC, rowid DESC LIMIT ?`,
+    ).all(tenantId, normaliseEmailForKey(emailNormalised), options.since ?? '', options.limit ?? DEFAULT_LIMIT);
     return Promise.resolve(rows.map(fromRow));
   }
 }
