@@ -20,11 +20,6 @@ export function assertInvitableEmail(email: string): EmailAddress {
   return refuse(reason);
 }
 
-/** Lower-case key of a valid address (what Directory maps are keyed by), or throws like assertInvitableEmail. */
-export function lookupKey(email: string): string {
-  return assertInvitableEmail(email).key;
-}
-
 function refuse(reason: string): never {
   const userMessage = reason.charAt(0).toUpperCase() + reason.slice(1) + '.';
   throw new DirectoryError('invalidInput', userMessage, { detail: 'refused before calling Graph' });
