@@ -26,6 +26,7 @@ import {
   type ApprovalRequestStore,
   type DeliveryAudience,
   type NewApprovalRequest,
+  type NewDelivery,
   type NoticeTone,
   type RequesterNotice,
 } from './approvalRequests';
@@ -387,15 +388,7 @@ export class ApprovalService implements ApprovalGateway {
       return false;
     }
     const card = this.cardForCopy(request, person.audience, refreshUserIds);
-    const result = await this.deps.notifier.send(stored.reference, { type: 'message', attachments: [cardAttachment(card)] });
-    this.deps.requests.recordDelivery({
-      ...base,
-      status: result.ok ? 'sent' : 'failed',
-      conversation: stored.reference,
-      activityId: result.ok ? (result.activityId ?? null) : null,
-      error: result.ok ? null : `${result.reason}: ${result.message}`,
-    });
-    return result.ok;
+    return (await this.postAndRecord(stored.reference, card, base)).ok;
   }
 
   private async sendCardToChannel(request: ApprovalRequest, refreshUserIds: string[]): Promise<boolean> {
@@ -423,15 +416,7 @@ export class ApprovalService implements ApprovalGateway {
       return false;
     }
     const card = this.cardForCopy(request, 'channel', refreshUserIds);
-    const result = await this.deps.notifier.send(stored.reference, { type: 'message', attachments: [cardAttachment(card)] });
-    this.deps.requests.recordDelivery({
-      ...base,
-      status: result.ok ? 'sent' : 'failed',
-      conversation: stored.reference,
-      activityId: result.ok ? (result.activityId ?? null) : null,
-      error: result.ok ? null : `${result.reason}: ${result.message}`,
-    });
-    return result.ok;
+    return (await this.postAndRecord(stored.reference, card, base)).ok;
   }
 
   /**
@@ -1087,6 +1072,24 @@ export class ApprovalService implements ApprovalGateway {
     return out;
   }
 
+  /** Posts `card` to one chat and records the attempt, sent or failed, against the request. */
+  private async postAndRecord(
+    reference: Partial<ConversationReference>,
+    card: AdaptiveCard,
+    delivery: Omit<NewDelivery, 'status' | 'conversation' | 'activityId' | 'error' | 'at'>,
+  ): Promise<NotifyResult> {
+    const result = await this.deps.notifier.send(reference, { type: 'message', attachments: [cardAttachment(card)] });
+    this.deps.requests.recordDelivery({
+      ...delivery,
+      status: result.ok ? 'sent' : 'failed',
+      conversation: reference,
+      activityId: result.ok ? (result.activityId ?? null) : null,
+      error: result.ok ? null : `${result.reason}: ${result.message}`,
+      at: this.clock().toISOString(),
+    });
+    return result;
+  }
+
   /** Sends the requester's card to the first of `targets` that takes it; every attempt is logged. */
   private async sendNotice(
     request: ApprovalRequest,
@@ -1110,15 +1113,7 @@ export class ApprovalService implements ApprovalGateway {
     const card = submittedCard(request, { now: this.clock(), approvers, unreachable, redeemUrl, notice });
     let error = '';
     for (const reference of targets) {
-      const result = await this.deps.notifier.send(reference, { type: 'message', attachments: [cardAttachment(card)] });
-      this.deps.requests.recordDelivery({
-        ...base,
-        status: result.ok ? 'sent' : 'failed',
-        conversation: reference,
-        activityId: result.ok ? (result.activityId ?? null) : null,
-        error: result.ok ? null : `${result.reason}: ${result.message}`,
-        at: this.clock().toISOString(),
-      });
+      const result = await this.postAndRecord(reference, card, base);
       if (result.ok) return { ok: true };
       error = `${result.reason}: ${result.message}`;
     }
