@@ -3,7 +3,7 @@ import { DirectoryError, isDirectoryError, type Directory, type DirectoryUser } 
 import type { InvitationPatch, InvitationRecord, InvitationRepository } from '../store/invitations';
 import type { ApprovalSubmission } from '../usecases/inviteGuest';
 import type { SignInAdvisorPort } from '../usecases/signInAdvisor';
-import { ACTIVE_JOB_STATES, type BulkJob, type BulkJobStore, type BulkRow, type RowCounts } from './bulkJobs';
+import { ACTIVE_JOB_STATES, type BulkJob, type BulkJobStore, type BulkRow, type BulkRowPatch, type RowCounts } from './bulkJobs';
 import { systemClock, type Clock, type SlidingWindowPacer } from './pacer';
 
 /**
@@ -288,6 +288,20 @@ export class BulkRunner {
     await this.finish(run);
   }
 
+  /** The row update for a row whose invitation record is already completed: the guest is in. */
+  private doneFrom(record: InvitationRecord): BulkRowPatch {
+    return {
+      state: 'done',
+      invitationRecordId: record.id,
+      userId: record.userId,
+      redeemUrl: record.redeemUrl,
+      inviteId: record.invitationId,
+      status: 'PendingAcceptance',
+      error: 'success',
+      time: this.iso(),
+    };
+  }
+
   /**
    * Sends the rows that need an approver to the approvals feature, one request per row (the
    * approver decides per guest; an approved request is carried out by the single-invitation code,
@@ -314,16 +328,7 @@ export class BulkRunner {
         // Approved (and carried out) since an earlier run of the same file: nothing to ask.
         const record = await invitations.findByKey({ tenantId: job.tenantId, emailNormalised: row.emailKey, groupId: row.groupId });
         if (record?.state === 'completed') {
-          jobs.updateRow(job.id, row.rowNumber, {
-            state: 'done',
-            invitationRecordId: record.id,
-            userId: record.userId,
-            redeemUrl: record.redeemUrl,
-            inviteId: record.invitationId,
-            status: 'PendingAcceptance',
-            error: 'success',
-            time: this.iso(),
-          });
+          jobs.updateRow(job.id, row.rowNumber, this.doneFrom(record));
           continue;
         }
         try {
@@ -442,16 +447,7 @@ export class BulkRunner {
     });
     const base = { invitationRecordId: record.id };
     if (record.state === 'completed') {
-      jobs.updateRow(job.id, row.rowNumber, {
-        ...base,
-        state: 'done',
-        userId: record.userId,
-        redeemUrl: record.redeemUrl,
-        inviteId: record.invitationId,
-        status: 'PendingAcceptance',
-        error: 'success',
-        time: this.iso(),
-      });
+      jobs.updateRow(job.id, row.rowNumber, this.doneFrom(record));
       run.finishedThisRun++;
       return null;
     }

@@ -107,23 +107,7 @@ export async function stageBulkFile(deps: BulkValidationDeps, request: StageRequ
   }
   const defaultSite = hinted ?? (sites.length === 1 ? (sites[0] ?? null) : null);
 
-  const summary: BulkValidationSummary = {
-    sourceName: request.sourceName,
-    format: 'script',
-    rows: 0,
-    valid: 0,
-    invalid: 0,
-    invalidRows: [],
-    duplicates: 0,
-    internal: 0,
-    blocked: 0,
-    alreadyDone: 0,
-    needsApproval: 0,
-    approvalReasons: [],
-    methods: {},
-    sites: [],
-    toSend: 0,
-  };
+  const summary = emptyValidationSummary(request.sourceName);
   const job = deps.jobs.createDraft({
     tenantId: actor.tenantId,
     requestedBy: { id: actor.userId, name: actor.name },
@@ -279,5 +263,26 @@ function emptyRow(rowNumber: number, name: string, email: string): NewBulkRow {
     message: null,
     predictedMethod: null,
     state: 'invalid',
+  };
+}
+
+/** A summary of a file with nothing counted yet. */
+export function emptyValidationSummary(sourceName: string): BulkValidationSummary {
+  return {
+    sourceName,
+    format: 'script',
+    rows: 0,
+    valid: 0,
+    invalid: 0,
+    invalidRows: [],
+    duplicates: 0,
+    internal: 0,
+    blocked: 0,
+    alreadyDone: 0,
+    needsApproval: 0,
+    approvalReasons: [],
+    methods: {},
+    sites: [],
+    toSend: 0,
   };
 }

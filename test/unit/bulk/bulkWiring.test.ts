@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import restify from 'restify';
 import { createBulkFeature, type BulkFeature } from '../../../src/bulk/bulkFeature';
 import type { BulkJob } from '../../../src/bulk/bulkJobs';
+import { emptyValidationSummary } from '../../../src/bulk/bulkValidation';
 import { openStore, type Store } from '../../../src/store/store';
 import { BULK_STORE_MIGRATIONS, bulkServices, invokeContext } from '../../support/bulkServices';
 import { DEMO, demoDirectory } from '../../support/directory';
@@ -38,23 +39,7 @@ function finishedJob(bulk: BulkFeature, state: 'completed' | 'draft' = 'complete
     requestedBy: { id: DEMO.users.megan.id, name: DEMO.users.megan.displayName },
     conversationId: 'a:personal-megan',
     defaultSite: { groupId: falcon.id, siteName: falcon.displayName, siteUrl: falcon.siteUrl },
-    summary: {
-      sourceName: 'partners.csv',
-      format: 'script',
-      rows: 1,
-      valid: 1,
-      invalid: 0,
-      invalidRows: [],
-      duplicates: 0,
-      internal: 0,
-      blocked: 0,
-      alreadyDone: 0,
-      needsApproval: 0,
-      approvalReasons: [],
-      methods: {},
-      sites: [],
-      toSend: 1,
-    },
+    summary: { ...emptyValidationSummary('partners.csv'), rows: 1, valid: 1, toSend: 1 },
   });
   bulk.jobs.insertRows(draft.id, [
     {
