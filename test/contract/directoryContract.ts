@@ -8,8 +8,8 @@
 import type { Directory } from '../../src/directory/Directory';
 import { DirectoryError } from '../../src/directory/Directory';
 import type { FakeDirectory } from '../../src/directory/FakeDirectory';
-import type { FixtureUser } from '../../src/directory/fixture';
 import { DEMO } from '../../src/directory/demoTenant';
+import { labGroup, partnerGuest } from '../support/directory';
 
 export interface DirectoryUnderTest {
   directory: Directory;
@@ -20,23 +20,6 @@ export interface DirectoryUnderTest {
 const { megan, adele, alex, jordan, leeGu } = DEMO.users;
 const { projectFalcon, marketing, research, guestApprovers } = DEMO.groups;
 const SITE = projectFalcon.siteUrl;
-
-function extraGuest(n: number, overrides: Partial<FixtureUser> = {}): FixtureUser {
-  const mail = `partner${n}@northwind.example`;
-  return {
-    id: `c0ffee00-0000-4000-8000-${n.toString().padStart(12, '0')}`,
-    displayName: `Partner ${n}`,
-    mail,
-    userPrincipalName: `partner${n}_northwind.example#EXT#@contoso.onmicrosoft.com`,
-    otherMails: [mail],
-    proxyAddresses: [`SMTP:${mail}`],
-    kind: 'guest',
-    externalUserState: 'PendingAcceptance',
-    externalUserStateChangeDateTime: '2025-01-01T00:00:00Z',
-    identities: [],
-    ...overrides,
-  };
-}
 
 async function rejection(promise: Promise<unknown>): Promise<DirectoryError> {
   try {
@@ -80,13 +63,13 @@ export function describeDirectoryContract(name: string, makeDirectory: () => Pro
       });
 
       it('finds a user by an address held only in otherMails', async () => {
-        fake.addUser(extraGuest(1, { otherMails: ['pat.personal@outlook.com'] }));
+        fake.addUser(partnerGuest(1, { otherMails: ['pat.personal@outlook.com'] }));
         const user = await directory.findUserByEmail('Pat.Personal@outlook.com');
         expect(user?.displayName).toBe('Partner 1');
       });
 
       it('finds a user by a secondary proxy address (smtp: alias)', async () => {
-        fake.addUser(extraGuest(2, { proxyAddresses: ['SMTP:partner2@northwind.example', 'smtp:p2@northwind.example'] }));
+        fake.addUser(partnerGuest(2, { proxyAddresses: ['SMTP:partner2@northwind.example', 'smtp:p2@northwind.example'] }));
         const user = await directory.findUserByEmail('P2@NORTHWIND.example');
         expect(user?.displayName).toBe('Partner 2');
       });
@@ -103,7 +86,7 @@ export function describeDirectoryContract(name: string, makeDirectory: () => Pro
       });
 
       it('finds more addresses than one Graph batch holds', async () => {
-        for (let n = 1; n <= 25; n++) fake.addUser(extraGuest(n));
+        for (let n = 1; n <= 25; n++) fake.addUser(partnerGuest(n));
         const emails = Array.from({ length: 25 }, (_, i) => `partner${i + 1}@northwind.example`);
         const found = await directory.findUsersByEmail([...emails, 'ghost@example.org']);
         expect(found.size).toBe(25);
@@ -253,7 +236,7 @@ export function describeDirectoryContract(name: string, makeDirectory: () => Pro
       it('adds more users than one Graph request holds (over 20)', async () => {
         const ids: string[] = [];
         for (let n = 1; n <= 25; n++) {
-          const guest = extraGuest(n);
+          const guest = partnerGuest(n);
           fake.addUser(guest);
           ids.push(guest.id);
         }
@@ -292,14 +275,15 @@ export function describeDirectoryContract(name: string, makeDirectory: () => Pro
 
       it('lists every owned group even when Graph pages the answer', async () => {
         for (let n = 1; n <= 12; n++) {
-          fake.addGroup({
-            id: `d0d0d0d0-0000-4000-8000-${n.toString().padStart(12, '0')}`,
-            displayName: `Lab ${n.toString().padStart(2, '0')}`,
-            mail: `lab${n}@contoso.com`,
-            siteUrl: `https://contoso.sharepoint.com/sites/Lab${n}`,
-            owners: [alex.id],
-            members: [alex.id],
-          });
+          fake.addGroup(
+            labGroup(n, {
+              displayName: `Lab ${n.toString().padStart(2, '0')}`,
+              mail: `lab${n}@contoso.com`,
+              siteUrl: `https://contoso.sharepoint.com/sites/Lab${n}`,
+              owners: [alex.id],
+              members: [alex.id],
+            }),
+          );
         }
         const groups = await directory.listOwnedGroups(alex.id);
         expect(groups).toHaveLength(13);
@@ -346,7 +330,7 @@ export function describeDirectoryContract(name: string, makeDirectory: () => Pro
       it('lists every member even when Graph pages the answer', async () => {
         const ids: string[] = [];
         for (let n = 1; n <= 12; n++) {
-          const guest = extraGuest(n);
+          const guest = partnerGuest(n);
           fake.addUser(guest);
           ids.push(guest.id);
         }
@@ -373,14 +357,7 @@ export function describeDirectoryContract(name: string, makeDirectory: () => Pro
 
       it('lists every group someone belongs to, site or no site, even when Graph pages the answer', async () => {
         for (let n = 1; n <= 11; n++) {
-          fake.addGroup({
-            id: `d0d0d0d0-0000-4000-8000-${n.toString().padStart(12, '0')}`,
-            displayName: `Lab ${n.toString().padStart(2, '0')}`,
-            mail: null,
-            siteUrl: null,
-            owners: [],
-            members: [alex.id],
-          });
+          fake.addGroup(labGroup(n, { displayName: `Lab ${n.toString().padStart(2, '0')}`, members: [alex.id] }));
         }
         const groups = await directory.listMemberGroups(alex.id);
         expect(groups).toHaveLength(13);

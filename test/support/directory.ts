@@ -4,7 +4,7 @@
  */
 import { FakeDirectory } from '../../src/directory/FakeDirectory';
 import { demoTenantFixture, DEMO } from '../../src/directory/demoTenant';
-import type { TenantFixture } from '../../src/directory/fixture';
+import type { FixtureGroup, FixtureUser, TenantFixture } from '../../src/directory/fixture';
 
 export { DEMO };
 
@@ -40,4 +40,35 @@ export function demoDirectory(
   const fixture = demoTenantFixture();
   options.tweak?.(fixture);
   return new FakeDirectory(fixture, { clock: options.clock ?? fixedClock(), idSeed: options.idSeed ?? 1 });
+}
+
+/** The nth extra partner guest (partner<n>@northwind.example), invited and not yet accepted. */
+export function partnerGuest(n: number, overrides: Partial<FixtureUser> = {}): FixtureUser {
+  const mail = `partner${n}@northwind.example`;
+  return {
+    id: `c0ffee00-0000-4000-8000-${n.toString().padStart(12, '0')}`,
+    displayName: `Partner ${n}`,
+    mail,
+    userPrincipalName: `partner${n}_northwind.example#EXT#@contoso.onmicrosoft.com`,
+    otherMails: [mail],
+    proxyAddresses: [`SMTP:${mail}`],
+    kind: 'guest',
+    externalUserState: 'PendingAcceptance',
+    externalUserStateChangeDateTime: '2025-01-01T00:00:00Z',
+    identities: [],
+    ...overrides,
+  };
+}
+
+/** The nth extra group ("Lab <n>"): no mail, no site and nobody in it unless given. */
+export function labGroup(n: number, overrides: Partial<FixtureGroup> = {}): FixtureGroup {
+  return {
+    id: `d0d0d0d0-0000-4000-8000-${n.toString().padStart(12, '0')}`,
+    displayName: `Lab ${n}`,
+    mail: null,
+    siteUrl: null,
+    owners: [],
+    members: [],
+    ...overrides,
+  };
 }

@@ -6,8 +6,7 @@ import type { AccessToken, TokenCredential } from '@azure/identity';
 import { GraphDirectory } from '../../../src/directory/GraphDirectory';
 import { DirectoryError } from '../../../src/directory/Directory';
 import type { FakeDirectory } from '../../../src/directory/FakeDirectory';
-import type { FixtureUser } from '../../../src/directory/fixture';
-import { DEMO, demoDirectory } from '../../support/directory';
+import { DEMO, demoDirectory, labGroup, partnerGuest } from '../../support/directory';
 import { startGraphServer, type GraphServerOptions, type GraphTestServer, type LoggedRequest } from '../../support/graphServer';
 
 const credential: TokenCredential = {
@@ -48,22 +47,6 @@ async function harness(options: GraphServerOptions = {}, maxRetries = 4): Promis
   return { fake, server, directory, waits };
 }
 
-function guest(n: number): FixtureUser {
-  const mail = `partner${n}@northwind.example`;
-  return {
-    id: `c0ffee00-0000-4000-8000-${n.toString().padStart(12, '0')}`,
-    displayName: `Partner ${n}`,
-    mail,
-    userPrincipalName: `partner${n}_northwind.example#EXT#@contoso.onmicrosoft.com`,
-    otherMails: [mail],
-    proxyAddresses: [`SMTP:${mail}`],
-    kind: 'guest',
-    externalUserState: 'PendingAcceptance',
-    externalUserStateChangeDateTime: null,
-    identities: [],
-  };
-}
-
 type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 async function settle(promise: Promise<unknown>): Promise<Outcome> {
   try {
@@ -90,16 +73,9 @@ describe('GraphDirectory under injected faults', () => {
     'with 20%% 429/503/504/resets (seed %i) every call succeeds or fails typed, and no answered invitation is re-sent',
     async (seed) => {
       const { fake, server, directory } = await harness({ faults: { rate: 0.2, kinds: ['429', '503', '504', 'reset'], seed } });
-      for (let n = 1; n <= 25; n++) fake.addUser(guest(n));
+      for (let n = 1; n <= 25; n++) fake.addUser(partnerGuest(n, { externalUserStateChangeDateTime: null }));
       for (let n = 1; n <= 7; n++) {
-        fake.addGroup({
-          id: `d0d0d0d0-0000-4000-8000-${n.toString().padStart(12, '0')}`,
-          displayName: `Lab ${n}`,
-          mail: null,
-          siteUrl: `https://contoso.sharepoint.com/sites/Lab${n}`,
-          owners: [DEMO.users.alex.id],
-          members: [],
-        });
+        fake.addGroup(labGroup(n, { siteUrl: `https://contoso.sharepoint.com/sites/Lab${n}`, owners: [DEMO.users.alex.id] }));
       }
       const invited = Array.from({ length: 8 }, (_, i) => `new.person${i}@outlook.com`);
 
@@ -112,7 +88,7 @@ describe('GraphDirectory under injected faults', () => {
       await run('findUserByEmail', directory.findUserByEmail(DEMO.users.leeGu.mail));
       await run('readPolicies', directory.readPolicies());
       await run('listOwnedGroups', directory.listOwnedGroups(DEMO.users.alex.id));
-      await run('addMembers', directory.addMembers(DEMO.groups.research.id, Array.from({ length: 25 }, (_, i) => guest(i + 1).id)));
+      await run('addMembers', directory.addMembers(DEMO.groups.research.id, Array.from({ length: 25 }, (_, i) => partnerGuest(i + 1).id)));
       await run('isOwner', directory.isOwner(DEMO.groups.projectFalcon.id, DEMO.users.megan.id));
       await run('isMember', directory.isMember(DEMO.groups.projectFalcon.id, DEMO.users.jordan.id));
       await run('lookupExternalDomain', directory.lookupExternalDomain('fabrikam.com'));
@@ -176,7 +152,7 @@ describe('GraphDirectory under injected faults', () => {
 
   it('retries only the throttled parts of a $batch', async () => {
     const { fake, server, directory } = await harness({ faults: { rate: 0.3, kinds: ['429'], seed: 5 } });
-    for (let n = 1; n <= 20; n++) fake.addUser(guest(n));
+    for (let n = 1; n <= 20; n++) fake.addUser(partnerGuest(n, { externalUserStateChangeDateTime: null }));
     const found = await directory.findUsersByEmail(Array.from({ length: 20 }, (_, i) => `partner${i + 1}@northwind.example`));
     expect(found.size).toBe(20);
 
@@ -192,8 +168,8 @@ describe('GraphDirectory under injected faults', () => {
 
   it('adds 45 members in 3 PATCH requests', async () => {
     const { fake, server, directory } = await harness();
-    const ids = Array.from({ length: 45 }, (_, i) => guest(i + 1).id);
-    for (let n = 1; n <= 45; n++) fake.addUser(guest(n));
+    const ids = Array.from({ length: 45 }, (_, i) => partnerGuest(i + 1).id);
+    for (let n = 1; n <= 45; n++) fake.addUser(partnerGuest(n, { externalUserStateChangeDateTime: null }));
     const result = await directory.addMembers(DEMO.groups.research.id, ids);
     expect(result.added).toHaveLength(45);
     expect(server.requestLog.filter((r) => r.method === 'PATCH')).toHaveLength(3);
@@ -202,14 +178,7 @@ describe('GraphDirectory under injected faults', () => {
   it('follows paging to the end while pages are throttled and reset', async () => {
     const { fake, directory } = await harness({ faults: { rate: 0.25, kinds: ['429', 'reset'], seed: 3 }, pageSize: 2 });
     for (let n = 1; n <= 9; n++) {
-      fake.addGroup({
-        id: `d0d0d0d0-0000-4000-8000-${n.toString().padStart(12, '0')}`,
-        displayName: `Lab ${n}`,
-        mail: null,
-        siteUrl: null,
-        owners: [DEMO.users.alex.id],
-        members: [],
-      });
+      fake.addGroup(labGroup(n, { owners: [DEMO.users.alex.id] }));
     }
     const groups = await directory.listOwnedGroups(DEMO.users.alex.id);
     expect(groups.map((g) => g.displayName).sort()).toEqual(['Lab 1', 'Lab 2', 'Lab 3', 'Lab 4', 'Lab 5', 'Lab 6', 'Lab 7', 'Lab 8', 'Lab 9', 'Research']);

@@ -5,7 +5,7 @@
 import type { AccessToken, TokenCredential } from '@azure/identity';
 import { GraphDirectory } from '../../../src/directory/GraphDirectory';
 import { DirectoryError } from '../../../src/directory/Directory';
-import { DEMO, demoDirectory } from '../../support/directory';
+import { DEMO, demoDirectory, labGroup } from '../../support/directory';
 import { startGraphServer, type GraphTestServer, type LoggedRequest } from '../../support/graphServer';
 import type { FakeDirectory } from '../../../src/directory/FakeDirectory';
 
@@ -185,14 +185,7 @@ describe('GraphDirectory request shapes', () => {
 
   it('follows @odata.nextLink to the end of a paged collection', async () => {
     for (let n = 1; n <= 12; n++) {
-      fake.addGroup({
-        id: `d0d0d0d0-0000-4000-8000-${n.toString().padStart(12, '0')}`,
-        displayName: `Lab ${n}`,
-        mail: null,
-        siteUrl: null,
-        owners: [DEMO.users.alex.id],
-        members: [],
-      });
+      fake.addGroup(labGroup(n, { owners: [DEMO.users.alex.id] }));
     }
     const groups = await directory.listOwnedGroups(DEMO.users.alex.id);
     expect(groups).toHaveLength(13);
