@@ -23,10 +23,8 @@ export interface Fact {
 
 type Tone = 'default' | 'good' | 'attention' | 'warning' | 'accent';
 
-export interface ApprovalRequestCardData extends Record<string, unknown> {
-  requestId: string;
-  version: number;
-  heading: string;
+/** The status line, notice and outcome that the approver's and the requester's cards share. */
+export interface RequestStatusFields extends Record<string, unknown> {
   statusLabel: string;
   statusColor: Tone;
   statusDetail: string;
@@ -34,6 +32,15 @@ export interface ApprovalRequestCardData extends Record<string, unknown> {
   notice: string;
   noticeStyle: Tone;
   hasNotice: boolean;
+  outcome: string;
+  outcomeStyle: Tone;
+  hasOutcome: boolean;
+}
+
+export interface ApprovalRequestCardData extends RequestStatusFields {
+  requestId: string;
+  version: number;
+  heading: string;
   facts: Fact[];
   hasFacts: boolean;
   warnings: string[];
@@ -43,9 +50,6 @@ export interface ApprovalRequestCardData extends Record<string, unknown> {
   hasJustification: boolean;
   infoQuestion: string;
   hasInfoQuestion: boolean;
-  outcome: string;
-  outcomeStyle: Tone;
-  hasOutcome: boolean;
   showActions: boolean;
   reasonInputId: string;
   questionInputId: string;
@@ -81,16 +85,9 @@ export interface PendingListCardData extends Record<string, unknown> {
   requests: PendingListItem[];
 }
 
-export interface SubmittedCardData extends Record<string, unknown> {
+export interface SubmittedCardData extends RequestStatusFields {
   requestId: string;
   heading: string;
-  statusLabel: string;
-  statusColor: Tone;
-  statusDetail: string;
-  hasStatusDetail: boolean;
-  notice: string;
-  noticeStyle: Tone;
-  hasNotice: boolean;
   facts: Fact[];
   approversText: string;
   hasApprovers: boolean;
@@ -101,9 +98,6 @@ export interface SubmittedCardData extends Record<string, unknown> {
   infoQuestion: string;
   hasInfoQuestion: boolean;
   answerInputId: string;
-  outcome: string;
-  outcomeStyle: Tone;
-  hasOutcome: boolean;
   redeemUrl: string;
   hasRedeemUrl: boolean;
   showCancel: boolean;
@@ -220,6 +214,27 @@ function outcomeOf(request: ApprovalRequest): { text: string; tone: Tone } {
   return { text: request.outcome.message, tone };
 }
 
+function statusFields(
+  request: ApprovalRequest,
+  detail: string,
+  notice: { text: string; tone?: Tone } | null | undefined,
+): RequestStatusFields {
+  const state = STATE_LABELS[request.state];
+  const outcome = outcomeOf(request);
+  return {
+    statusLabel: `${requestTitle(request)}: ${state.label}`,
+    statusColor: state.tone,
+    statusDetail: detail,
+    hasStatusDetail: detail !== '',
+    notice: notice?.text ?? '',
+    noticeStyle: notice?.tone ?? 'accent',
+    hasNotice: Boolean(notice?.text),
+    outcome: outcome.text,
+    outcomeStyle: outcome.tone,
+    hasOutcome: outcome.text !== '',
+  };
+}
+
 export interface RequestCardOptions {
   now: Date;
   /** Show Approve / Reject / Ask buttons (the viewer may decide and the request is pending). */
@@ -231,13 +246,11 @@ export interface RequestCardOptions {
 }
 
 export function requestCardData(request: ApprovalRequest, options: RequestCardOptions): ApprovalRequestCardData {
-  const state = STATE_LABELS[request.state];
   const detail = statusDetail(request, options.now);
   const warnings = [
     ...(request.subject.kind === 'invitation' ? request.subject.warnings : []),
     ...(options.approverWarnings ?? []),
   ];
-  const outcome = outcomeOf(request);
   const question = request.state === 'pending' && request.infoRequest
     ? `${request.infoRequest.byName} asked the requester: ${request.infoRequest.question}`
     : '';
@@ -245,13 +258,7 @@ export function requestCardData(request: ApprovalRequest, options: RequestCardOp
     requestId: request.id,
     version: request.version,
     heading: request.subject.kind === 'invitation' ? 'Guest invitation request' : 'Redemption reset request',
-    statusLabel: `${requestTitle(request)}: ${state.label}`,
-    statusColor: state.tone,
-    statusDetail: detail,
-    hasStatusDetail: detail !== '',
-    notice: options.notice?.text ?? '',
-    noticeStyle: options.notice?.tone ?? 'accent',
-    hasNotice: Boolean(options.notice?.text),
+    ...statusFields(request, detail, options.notice),
     facts: requestFacts(request),
     hasFacts: true,
     warnings,
@@ -260,9 +267,6 @@ export function requestCardData(request: ApprovalRequest, options: RequestCardOp
     hasJustification: paragraphs(request.justification).length > 0,
     infoQuestion: question,
     hasInfoQuestion: question !== '',
-    outcome: outcome.text,
-    outcomeStyle: outcome.tone,
-    hasOutcome: outcome.text !== '',
     showActions: options.showActions && request.state === 'pending',
     reasonInputId: reasonInputId(request.id),
     questionInputId: questionInputId(request.id),
@@ -371,7 +375,6 @@ export function submittedCardData(request: ApprovalRequest, options: SubmittedCa
   const approvers = options.approvers ?? [];
   const unreachable = options.unreachable ?? [];
   const pending = request.state === 'pending';
-  const outcome = outcomeOf(request);
   const nextSteps = pending
     ? [
         approvers.length > 0
@@ -388,13 +391,7 @@ export function submittedCardData(request: ApprovalRequest, options: SubmittedCa
   return {
     requestId: request.id,
     heading: pending ? (approvers.length > 0 ? 'Sent for approval' : 'Recorded, waiting for an approver') : `Your request: ${state.label.toLowerCase()}`,
-    statusLabel: `${requestTitle(request)}: ${state.label}`,
-    statusColor: state.tone,
-    statusDetail: statusDetail(request, options.now),
-    hasStatusDetail: true,
-    notice: options.notice?.text ?? '',
-    noticeStyle: options.notice?.tone ?? 'accent',
-    hasNotice: Boolean(options.notice?.text),
+    ...statusFields(request, statusDetail(request, options.now), options.notice),
     facts: requestFacts(request),
     approversText: approvers.length > 0 ? `Sent for approval to ${joinNames(approvers)}.` : '',
     hasApprovers: approvers.length > 0,
@@ -410,9 +407,6 @@ export function submittedCardData(request: ApprovalRequest, options: SubmittedCa
     infoQuestion: question,
     hasInfoQuestion: question !== '',
     answerInputId: answerInputId(request.id),
-    outcome: outcome.text,
-    outcomeStyle: outcome.tone,
-    hasOutcome: outcome.text !== '',
     redeemUrl: options.redeemUrl ?? '',
     hasRedeemUrl: Boolean(options.redeemUrl),
     showCancel: pending,
