@@ -102,6 +102,8 @@ export const envSchema = z.object({
   GRAPH_CERTIFICATE_PATH: optionalString,
   GRAPH_MANAGED_IDENTITY_CLIENT_ID: guid,
   GRAPH_BASE_URL: url('https://graph.microsoft.com'),
+  // How long one read of the tenant's policies is used (DIRECTORY=graph); 0 reads them every time.
+  POLICY_CACHE_SECONDS: int(300, 0, 24 * 60 * 60),
 
   // Invitations.
   ALLOW_REDEMPTION_RESET: bool(false),

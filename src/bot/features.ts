@@ -29,7 +29,8 @@ export function buildFeatures(services: BotServices): BotFeature[] {
   const { directory, store, logger, config } = services;
   const clock = (): Date => services.clock.now();
 
-  const advisor = new SignInAdvisor(directory, { clock });
+  // Policies are kept once, by the directory (POLICY_CACHE_SECONDS), not a second time here.
+  const advisor = new SignInAdvisor(directory, { clock, policyTtlMs: 0 });
   const invitations = new SqliteInvitationRepository(store.db, { clock });
   const notifier = new Notifier(services.adapter, services.botAppId, logger);
   const inviteService = new InviteGuestService({

@@ -124,7 +124,7 @@ export class GuestHelpAnswers implements GuestHelpResponder {
     let advice: SignInAdvice | null = null;
     if (email && options.withAdvice !== false) {
       try {
-        advice = await this.services.advisor.advise(email);
+        advice = await this.services.advisor.advise(email, { user });
       } catch (e) {
         if (!(e instanceof InvalidEmailError)) throw e;
       }

@@ -528,7 +528,7 @@ export function createBulkFeature(services: BotServices, overrides: Partial<Bulk
     jobs: new BulkJobStore(services.store.db),
     invitations: new SqliteInvitationRepository(services.store.db),
     directory: services.directory,
-    advisor: new SignInAdvisor(services.directory),
+    advisor: new SignInAdvisor(services.directory, { policyTtlMs: 0 }),
     notifier: new Notifier(services.adapter, services.botAppId, services.logger),
     approvals: { policy: approvals.policy, partnerDomains: approvals.partnerDomains },
     approverGroupId: approvals.approverGroupId,

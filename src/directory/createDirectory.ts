@@ -5,6 +5,7 @@
 import type { TokenCredential } from '@azure/identity';
 import type { Logger } from 'pino';
 import type { AppConfig } from '../config';
+import { CachingDirectory } from './CachingDirectory';
 import type { Directory } from './Directory';
 import { FakeDirectory } from './FakeDirectory';
 import { demoTenantFixture } from './demoTenant';
@@ -26,11 +27,13 @@ export function createDirectory(config: AppConfig, logger?: Logger, options: Cre
   const credential = options.credential ?? createGraphCredential(config.env);
   const baseUrl = config.env.GRAPH_BASE_URL;
   logger?.info({ baseUrl, credential: options.credential ? 'injected' : config.env.GRAPH_CREDENTIAL }, 'directory: Microsoft Graph');
-  return new GraphDirectory({
+  const graph = new GraphDirectory({
     credential,
     baseUrl,
     tenantId: config.env.GRAPH_TENANT_ID,
     logger,
     ...options.graph,
   });
+  // Turns read the same policies, people and sites again and again: see CachingDirectory.
+  return new CachingDirectory(graph, { policyTtlMs: config.env.POLICY_CACHE_SECONDS * 1000, logger });
 }

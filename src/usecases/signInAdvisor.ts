@@ -13,9 +13,17 @@ export interface SignInAdvisorPort {
    * confidence 'likely' with a reason. Throws `InvalidEmailError` when the address itself is
    * unusable, and a DirectoryError only when the tenant's policies have never been readable.
    */
-  advise(email: string): Promise<SignInAdvice>;
+  advise(email: string, known?: KnownUser): Promise<SignInAdvice>;
   /** Advice per input address, in input order; an unusable address yields an `InvalidEmailAdvice`. */
   adviseMany(emails: readonly string[]): Promise<Array<SignInAdvice | InvalidEmailAdvice>>;
+}
+
+/**
+ * The directory record of the person the address belongs to, when the caller has just read it
+ * (a guest asking about themselves): the advisor then does not look the address up again.
+ */
+export interface KnownUser {
+  user: DirectoryUser;
 }
 
 /** Result entry of adviseMany for an address that could not be parsed. */
@@ -72,18 +80,22 @@ export class SignInAdvisor implements SignInAdvisorPort {
     this.lookupConcurrency = Math.max(1, opts.lookupConcurrency ?? 8);
   }
 
-  async advise(email: string): Promise<SignInAdvice> {
+  async advise(email: string, known?: KnownUser): Promise<SignInAdvice> {
     const parsed = parseEmail(email);
     if (!parsed.ok) throw new InvalidEmailError(email, parsed.reason);
     const address = parsed.email;
     const { policies, stale } = await this.readPolicies();
     let existingUser: DirectoryUser | null = null;
     let userLookupFailed = false;
-    try {
-      existingUser = await this.directory.findUserByEmail(address.address);
-    } catch (e) {
-      if (!isRecoverable(e)) throw e;
-      userLookupFailed = true;
+    if (known && carriesAddress(known.user, address.key)) {
+      existingUser = known.user;
+    } else {
+      try {
+        existingUser = await this.directory.findUserByEmail(address.address);
+      } catch (e) {
+        if (!isRecoverable(e)) throw e;
+        userLookupFailed = true;
+      }
     }
     const managedTenant = this.needsDomainLookup(address, policies, existingUser)
       ? await this.managedTenantOf(address.domain)
@@ -206,6 +218,11 @@ export class SignInAdvisor implements SignInAdvisorPort {
     this.policiesInFlight = read;
     return read;
   }
+}
+
+/** Whether a directory record is the one a look-up of `key` (a lower-cased address) would find. */
+function carriesAddress(user: DirectoryUser, key: string): boolean {
+  return [user.mail, user.userPrincipalName, ...user.otherMails].some((a) => typeof a === 'string' && a.toLowerCase() === key);
 }
 
 /** Directory faults we can advise around; programming errors still surface. */

@@ -83,15 +83,16 @@ export async function invitableSites(directory: Directory, userId: string): Prom
  * groups come without their site URL, so each is read once; groups with no site are left out.
  */
 export async function requestableSites(directory: Directory, userId: string, includeMemberSites: boolean): Promise<GroupInfo[]> {
-  const owned = await invitableSites(directory, userId);
+  const [owned, memberGroups] = await Promise.all([
+    invitableSites(directory, userId),
+    includeMemberSites ? directory.listMemberGroups(userId) : Promise.resolve([]),
+  ]);
   if (!includeMemberSites) return owned;
   const ownedIds = new Set(owned.map((g) => g.id));
-  const memberOf = (await directory.listMemberGroups(userId)).filter((g) => !ownedIds.has(g.id));
-  const withSites: GroupInfo[] = [];
-  for (const group of memberOf) {
-    const full = await directory.getGroup(group.id);
-    if (full?.siteUrl) withSites.push(full);
-  }
+  const memberOf = memberGroups.filter((g) => !ownedIds.has(g.id));
+  // Independent reads: all at once, never one group after another.
+  const full = await Promise.all(memberOf.map((group) => directory.getGroup(group.id)));
+  const withSites = full.filter((g): g is GroupInfo => g?.siteUrl != null);
   withSites.sort((a, b) => a.displayName.localeCompare(b.displayName));
   return [...owned, ...withSites];
 }
