@@ -60,6 +60,7 @@ import {
 } from './Directory';
 import { directoryErrorFromGraph, directoryErrorFromNetwork, parseRetryAfter, USER_MESSAGES } from './errors';
 import { assertInvitableEmail, lookupAddress } from './emailSafety';
+import { SharedTokenCredential } from './sharedTokenCredential';
 import { normaliseDomain } from '../domain/email';
 
 export const GRAPH_SCOPES = ['https://graph.microsoft.com/.default'];
@@ -517,7 +518,8 @@ export class GraphDirectory implements Directory {
     this.sleepMs = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
     const requestTimeoutMs = Math.max(1, options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS);
 
-    const provider = new TokenCredentialAuthenticationProvider(options.credential, { scopes: GRAPH_SCOPES });
+    // One token request at a time for this credential, however many Graph requests start at once.
+    const provider = new TokenCredentialAuthenticationProvider(new SharedTokenCredential(options.credential), { scopes: GRAPH_SCOPES });
     const retryOptions = new RetryHandlerOptions(this.retryDelaySeconds, this.maxRetries, (_delay, attempt, request, fetchOptions, response) => {
       const method = (fetchOptions?.method ?? 'GET').toUpperCase();
       const url = typeof request === 'string' ? request : request.url;
