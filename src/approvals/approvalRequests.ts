@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { ConversationReference } from 'botbuilder';
-import type { Migration, SqliteDatabase } from '../store/database';
+import { prepared, type Migration, type SqliteDatabase } from '../store/database';
 import type { SignInMethod } from '../domain/signInAdvice';
 
 export type ApprovalKind = 'invitation' | 'redemptionReset';
@@ -215,6 +215,11 @@ export const approvalMigrations: Migration[] = [
       CREATE INDEX approval_requester_notices_request ON approval_requester_notices (request_id, state);
     `,
   },
+  {
+    // Every activity asks "does this person have approval cards that never reached them?".
+    id: 'approvals/003-deliveries-by-recipient',
+    up: `CREATE INDEX approval_deliveries_recipient ON approval_deliveries (recipient_id, purpose, status);`,
+  },
 ];
 
 interface RequestRow {
@@ -362,8 +367,8 @@ export class ApprovalRequestStore {
   constructor(private readonly db: SqliteDatabase) {}
 
   create(input: NewApprovalRequest, id: string = randomUUID()): ApprovalRequest {
-    this.db
-      .prepare(
+    prepared(
+        this.db,
         `INSERT INTO approval_requests (id, kind, tenant_id, state, version, requester_id, requester_name,
            requester_conversation_id, subject, justification, reasons, created_at, expires_at)
          VALUES (?, ?, ?, 'pending', 1, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -385,7 +390,7 @@ export class ApprovalRequestStore {
   }
 
   get(id: string): ApprovalRequest | null {
-    const row = this.db.prepare<[string], RequestRow>('SELECT * FROM approval_requests WHERE id = ?').get(id);
+    const row = prepared<[string], RequestRow>(this.db, 'SELECT * FROM approval_requests WHERE id = ?').get(id);
     return row ? toRequest(row) : null;
   }
 
@@ -397,8 +402,8 @@ export class ApprovalRequestStore {
 
   /** Open requests of a tenant, oldest first. */
   listPending(tenantId: string): ApprovalRequest[] {
-    return this.db
-      .prepare<[string], RequestRow>(
+    return prepared<[string], RequestRow>(
+        this.db,
         `SELECT * FROM approval_requests WHERE tenant_id = ? AND state = 'pending' ORDER BY created_at, id`,
       )
       .all(tenantId)
@@ -407,8 +412,8 @@ export class ApprovalRequestStore {
 
   /** Pending requests whose expiry time is at or before `nowIso`, across tenants. */
   listDueForExpiry(nowIso: string): ApprovalRequest[] {
-    return this.db
-      .prepare<[string], RequestRow>(
+    return prepared<[string], RequestRow>(
+        this.db,
         `SELECT * FROM approval_requests WHERE state = 'pending' AND expires_at <= ? ORDER BY expires_at, id`,
       )
       .all(nowIso)
@@ -417,8 +422,8 @@ export class ApprovalRequestStore {
 
   /** A pending invitation request for the same guest and site (to refuse duplicates). */
   findPendingInvitation(tenantId: string, guestEmail: string, groupId: string): ApprovalRequest | null {
-    const row = this.db
-      .prepare<[string, string, string], RequestRow>(
+    const row = prepared<[string, string, string], RequestRow>(
+        this.db,
         `SELECT * FROM approval_requests
           WHERE tenant_id = ? AND state = 'pending' AND kind = 'invitation'
             AND lower(json_extract(subject, '$.guestEmail')) = lower(?) AND json_extract(subject, '$.groupId') = ?
@@ -430,8 +435,8 @@ export class ApprovalRequestStore {
 
   /** A pending reset request for the same guest. */
   findPendingReset(tenantId: string, guestUserId: string): ApprovalRequest | null {
-    const row = this.db
-      .prepare<[string, string], RequestRow>(
+    const row = prepared<[string, string], RequestRow>(
+        this.db,
         `SELECT * FROM approval_requests
           WHERE tenant_id = ? AND state = 'pending' AND kind = 'redemptionReset'
             AND json_extract(subject, '$.guestUserId') = ?
@@ -446,8 +451,8 @@ export class ApprovalRequestStore {
    * concurrent callers (in any process) wins; the others get the request as it now stands.
    */
   decide(id: string, expectedVersion: number, decision: Decision): CasResult {
-    const changes = this.db
-      .prepare(
+    const changes = prepared(
+        this.db,
         `UPDATE approval_requests
             SET state = ?, version = version + 1, decided_at = ?, decided_by_id = ?, decided_by_name = ?, decision_note = ?
           WHERE id = ? AND state = 'pending' AND version = ?`,
@@ -466,8 +471,8 @@ export class ApprovalRequestStore {
 
   /** Records an approver's question on a pending request (it stays pending). */
   requestInfo(id: string, expectedVersion: number, by: { name: string }, question: string, at: string): CasResult {
-    const changes = this.db
-      .prepare(
+    const changes = prepared(
+        this.db,
         `UPDATE approval_requests
             SET version = version + 1, info_requested_by_name = ?, info_question = ?, info_requested_at = ?
           WHERE id = ? AND state = 'pending' AND version = ?`,
@@ -478,8 +483,8 @@ export class ApprovalRequestStore {
 
   /** Appends the requester's answer to the justification and clears the open question. */
   appendJustification(id: string, expectedVersion: number, justification: string): CasResult {
-    const changes = this.db
-      .prepare(
+    const changes = prepared(
+        this.db,
         `UPDATE approval_requests
             SET version = version + 1, justification = ?,
                 info_requested_by_name = NULL, info_question = NULL, info_requested_at = NULL
@@ -491,8 +496,8 @@ export class ApprovalRequestStore {
 
   /** Records how carrying out an approved request went. Only the winner of `decide` calls this. */
   recordOutcome(id: string, status: ApprovalOutcomeStatus, message: string, at: string): ApprovalRequest {
-    this.db
-      .prepare(
+    prepared(
+        this.db,
         `UPDATE approval_requests SET outcome_status = ?, outcome_message = ?, outcome_at = ?, version = version + 1
           WHERE id = ? AND state = 'approved'`,
       )
@@ -505,8 +510,8 @@ export class ApprovalRequestStore {
    * another process is still finishing, exactly one of them records (and so notifies).
    */
   recordFirstOutcome(id: string, status: ApprovalOutcomeStatus, message: string, at: string): CasResult {
-    const changes = this.db
-      .prepare(
+    const changes = prepared(
+        this.db,
         `UPDATE approval_requests SET outcome_status = ?, outcome_message = ?, outcome_at = ?, version = version + 1
           WHERE id = ? AND state = 'approved' AND outcome_status IS NULL`,
       )
@@ -516,8 +521,8 @@ export class ApprovalRequestStore {
 
   /** Approved requests that were never carried out (the process stopped in between). */
   listApprovedWithoutOutcome(decidedBeforeIso: string): ApprovalRequest[] {
-    return this.db
-      .prepare<[string], RequestRow>(
+    return prepared<[string], RequestRow>(
+        this.db,
         `SELECT * FROM approval_requests WHERE state = 'approved' AND outcome_status IS NULL AND decided_at <= ?
           ORDER BY decided_at, id`,
       )
@@ -530,13 +535,13 @@ export class ApprovalRequestStore {
    * bot, or the send failed) and has not reached them since.
    */
   listUndeliveredFor(recipientId: string): ApprovalRequest[] {
-    return this.db
-      .prepare<[string, string], RequestRow>(
-        `SELECT r.* FROM approval_requests r
-          WHERE r.state = 'pending'
-            AND EXISTS (SELECT 1 FROM approval_deliveries d
-                         WHERE d.request_id = r.id AND d.recipient_id = ? AND d.purpose = 'card'
-                           AND d.status IN ('unreachable', 'failed'))
+    return prepared<[string, string], RequestRow>(
+        this.db,
+        // Runs on every activity: it starts from this person's failed deliveries (an index; CROSS
+        // JOIN keeps that order in SQLite), not from every pending request.
+        `SELECT DISTINCT r.* FROM approval_deliveries d CROSS JOIN approval_requests r ON r.id = d.request_id
+          WHERE d.recipient_id = ? AND d.purpose = 'card' AND d.status IN ('unreachable', 'failed')
+            AND r.state = 'pending'
             AND NOT EXISTS (SELECT 1 FROM approval_deliveries s
                              WHERE s.request_id = r.id AND s.recipient_id = ? AND s.purpose = 'card' AND s.status = 'sent')
           ORDER BY r.created_at, r.id`,
@@ -546,8 +551,8 @@ export class ApprovalRequestStore {
   }
 
   recordDelivery(d: NewDelivery): Delivery {
-    const info = this.db
-      .prepare(
+    const info = prepared(
+        this.db,
         `INSERT INTO approval_deliveries (request_id, audience, recipient_id, recipient_name, purpose, status,
            conversation, activity_id, error, at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -569,16 +574,15 @@ export class ApprovalRequestStore {
 
   /** Every delivery attempt for a request, in order. */
   listDeliveries(requestId: string): Delivery[] {
-    return this.db
-      .prepare<[string], DeliveryRow>('SELECT * FROM approval_deliveries WHERE request_id = ? ORDER BY id')
+    return prepared<[string], DeliveryRow>(this.db, 'SELECT * FROM approval_deliveries WHERE request_id = ? ORDER BY id')
       .all(requestId)
       .map(toDelivery);
   }
 
   /** The posted copies of a request's card (each can be updated in place). */
   listCardCopies(requestId: string): Delivery[] {
-    return this.db
-      .prepare<[string], DeliveryRow>(
+    return prepared<[string], DeliveryRow>(
+        this.db,
         `SELECT * FROM approval_deliveries
           WHERE request_id = ? AND purpose = 'card' AND status = 'sent' AND activity_id IS NOT NULL ORDER BY id`,
       )
@@ -590,8 +594,8 @@ export class ApprovalRequestStore {
 
   /** Keeps a notice that did not reach the requester, to be sent again. */
   recordPendingNotice(n: NewRequesterNotice): RequesterNotice {
-    const info = this.db
-      .prepare(
+    const info = prepared(
+        this.db,
         `INSERT INTO approval_requester_notices (request_id, requester_id, request_version, notice, redeem_url, state,
            attempts, created_at, last_attempt_at, last_error)
          VALUES (?, ?, ?, ?, ?, 'pending', 1, ?, ?, ?)`,
@@ -601,7 +605,7 @@ export class ApprovalRequestStore {
   }
 
   getNotice(id: number): RequesterNotice | null {
-    const row = this.db.prepare<[number], NoticeRow>('SELECT * FROM approval_requester_notices WHERE id = ?').get(id);
+    const row = prepared<[number], NoticeRow>(this.db, 'SELECT * FROM approval_requester_notices WHERE id = ?').get(id);
     return row ? toNotice(row) : null;
   }
 
@@ -613,16 +617,15 @@ export class ApprovalRequestStore {
 
   /** Every kept notice of a request, oldest first. */
   listNotices(requestId: string): RequesterNotice[] {
-    return this.db
-      .prepare<[string], NoticeRow>('SELECT * FROM approval_requester_notices WHERE request_id = ? ORDER BY id')
+    return prepared<[string], NoticeRow>(this.db, 'SELECT * FROM approval_requester_notices WHERE request_id = ? ORDER BY id')
       .all(requestId)
       .map(toNotice);
   }
 
   /** Pending notices for a requester, oldest first. */
   listPendingNoticesFor(requesterId: string): RequesterNotice[] {
-    return this.db
-      .prepare<[string], NoticeRow>(
+    return prepared<[string], NoticeRow>(
+        this.db,
         `SELECT * FROM approval_requester_notices WHERE requester_id = ? AND state = 'pending' ORDER BY id`,
       )
       .all(requesterId)
@@ -631,8 +634,8 @@ export class ApprovalRequestStore {
 
   /** Pending notices about requests made from this conversation (e.g. a group chat), oldest first. */
   listPendingNoticesForConversation(conversationId: string): RequesterNotice[] {
-    return this.db
-      .prepare<[string], NoticeRow>(
+    return prepared<[string], NoticeRow>(
+        this.db,
         `SELECT n.* FROM approval_requester_notices n JOIN approval_requests r ON r.id = n.request_id
           WHERE r.requester_conversation_id = ? AND n.state = 'pending' ORDER BY n.id`,
       )
@@ -642,8 +645,8 @@ export class ApprovalRequestStore {
 
   /** Pending notices last tried at or before `lastAttemptBeforeIso` with fewer than `maxAttempts` tries. */
   listNoticesDueForRetry(lastAttemptBeforeIso: string, maxAttempts: number): RequesterNotice[] {
-    return this.db
-      .prepare<[string, number], NoticeRow>(
+    return prepared<[string, number], NoticeRow>(
+        this.db,
         `SELECT * FROM approval_requester_notices
           WHERE state = 'pending' AND last_attempt_at <= ? AND attempts < ? ORDER BY last_attempt_at, id`,
       )
@@ -657,8 +660,8 @@ export class ApprovalRequestStore {
    */
   claimNotice(id: number, nowIso: string, leaseUntilIso: string): boolean {
     return (
-      this.db
-        .prepare(
+      prepared(
+          this.db,
           `UPDATE approval_requester_notices SET claimed_until = ?, attempts = attempts + 1, last_attempt_at = ?
             WHERE id = ? AND state = 'pending' AND (claimed_until IS NULL OR claimed_until <= ?)`,
         )
@@ -668,8 +671,8 @@ export class ApprovalRequestStore {
 
   /** The claimed send arrived. */
   markNoticeDelivered(id: number, at: string): void {
-    this.db
-      .prepare(
+    prepared(
+        this.db,
         `UPDATE approval_requester_notices SET state = 'delivered', delivered_at = ?, claimed_until = NULL, last_error = NULL
           WHERE id = ? AND state = 'pending'`,
       )
@@ -678,20 +681,18 @@ export class ApprovalRequestStore {
 
   /** The claimed send failed: the notice stays pending for a later attempt. */
   releaseNotice(id: number, error: string | null): void {
-    this.db
-      .prepare(`UPDATE approval_requester_notices SET claimed_until = NULL, last_error = ? WHERE id = ? AND state = 'pending'`)
+    prepared(this.db, `UPDATE approval_requester_notices SET claimed_until = NULL, last_error = ? WHERE id = ? AND state = 'pending'`)
       .run(error, id);
   }
 
   /** Drops one pending notice (its request changed since). */
   supersedeNotice(id: number): void {
-    this.db.prepare(`UPDATE approval_requester_notices SET state = 'superseded', claimed_until = NULL WHERE id = ? AND state = 'pending'`).run(id);
+    prepared(this.db, `UPDATE approval_requester_notices SET state = 'superseded', claimed_until = NULL WHERE id = ? AND state = 'pending'`).run(id);
   }
 
   /** Drops a request's pending notices: a newer notice shows the requester the request as it is now. */
   supersedeNotices(requestId: string): void {
-    this.db
-      .prepare(`UPDATE approval_requester_notices SET state = 'superseded', claimed_until = NULL WHERE request_id = ? AND state = 'pending'`)
+    prepared(this.db, `UPDATE approval_requester_notices SET state = 'superseded', claimed_until = NULL WHERE request_id = ? AND state = 'pending'`)
       .run(requestId);
   }
 }

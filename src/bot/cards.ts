@@ -72,9 +72,26 @@ export function expandCard(name: string, data: Record<string, unknown>): Adaptiv
   return expandTemplate(loadTemplate(name), data, name);
 }
 
+/**
+ * Compiled templates, one per template object: `new Template()` parses every `${...}` expression
+ * of the card, which is most of the cost of a card. A Template expands any number of times (each
+ * expand starts from a fresh context and builds new objects), so it is compiled once.
+ */
+const compiled = new WeakMap<object, ACData.Template>();
+
+function compiledTemplate(templateJson: unknown): ACData.Template {
+  if (typeof templateJson !== 'object' || templateJson === null) return new ACData.Template(templateJson);
+  let template = compiled.get(templateJson);
+  if (!template) {
+    template = new ACData.Template(templateJson);
+    compiled.set(templateJson, template);
+  }
+  return template;
+}
+
 /** expandCard for a template object already in hand (tests, composed cards). */
 export function expandTemplate(templateJson: unknown, data: Record<string, unknown>, name = 'inline'): AdaptiveCard {
-  const template = new ACData.Template(templateJson);
+  const template = compiledTemplate(templateJson);
   let expanded: unknown;
   try {
     expanded = template.expand({ $root: walk(sanitizeCardData(data), encodeDollar) });

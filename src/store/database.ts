@@ -4,6 +4,27 @@ import path from 'node:path';
 
 export type SqliteDatabase = Database.Database;
 
+const statementCaches = new WeakMap<SqliteDatabase, Map<string, Database.Statement>>();
+
+/**
+ * The statement for `sql` on `db`, prepared on first use and reused after: preparing parses and
+ * plans the SQL, which on a per-activity path cost more than running it. Only for statements used
+ * plainly (run/get/all): a statement switched to pluck/raw/expand mode would stay switched.
+ */
+export function prepared<P extends unknown[] = unknown[], R = unknown>(db: SqliteDatabase, sql: string): Database.Statement<P, R> {
+  let cache = statementCaches.get(db);
+  if (!cache) {
+    cache = new Map();
+    statementCaches.set(db, cache);
+  }
+  let statement = cache.get(sql);
+  if (!statement) {
+    statement = db.prepare(sql);
+    cache.set(sql, statement);
+  }
+  return statement as unknown as Database.Statement<P, R>;
+}
+
 /**
  * A schema change owned by one module. Ids are unique across the app and never reused:
  * "<module>/<NNN>-<what>", e.g. "invitations/001-create". They run once, in the order given.

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { SignInMethod } from '../domain/signInAdvice';
 import { AuditLog, type Clock } from './audit';
-import type { Migration, SqliteDatabase } from './database';
+import { prepared, type Migration, type SqliteDatabase } from './database';
 
 /**
  * Guests asking an admin to reset their redemption (e.g. they redeemed with a one-time passcode
@@ -106,8 +106,8 @@ export class ResetRequestStore implements ResetRequestSink {
 
   /** The guest's open request, if any. */
   findOpen(tenantId: string, userId: string): ResetRequest | null {
-    const row = this.db
-      .prepare<[string, string], ResetRequestRow>(
+    const row = prepared<[string, string], ResetRequestRow>(
+        this.db,
         `SELECT * FROM reset_requests WHERE tenant_id = ? AND user_id = ? AND status = 'open'`,
       )
       .get(tenantId, userId);
@@ -115,8 +115,8 @@ export class ResetRequestStore implements ResetRequestSink {
   }
 
   listOpen(tenantId: string): ResetRequest[] {
-    return this.db
-      .prepare<[string], ResetRequestRow>(
+    return prepared<[string], ResetRequestRow>(
+        this.db,
         `SELECT * FROM reset_requests WHERE tenant_id = ? AND status = 'open' ORDER BY requested_at, id`,
       )
       .all(tenantId)
@@ -127,8 +127,7 @@ export class ResetRequestStore implements ResetRequestSink {
   close(id: string, status: 'done' | 'declined', by: { userId: string; name: string }): boolean {
     const now = this.clock().toISOString();
     return this.db.transaction(() => {
-      const changed = this.db
-        .prepare(`UPDATE reset_requests SET status = ?, updated_at = ? WHERE id = ? AND status = 'open'`)
+      const changed = prepared(this.db, `UPDATE reset_requests SET status = ?, updated_at = ? WHERE id = ? AND status = 'open'`)
         .run(status, now, id).changes;
       if (changed === 0) return false;
       this.audit.append({
@@ -148,8 +147,8 @@ export class ResetRequestStore implements ResetRequestSink {
       if (existing) return { request: existing, alreadyOpen: true };
       const now = this.clock().toISOString();
       const request: ResetRequest = { ...input, id: randomUUID(), status: 'open', requestedAt: now, updatedAt: now };
-      this.db
-        .prepare(
+      prepared(
+          this.db,
           `INSERT INTO reset_requests
              (id, tenant_id, user_id, user_name, email, redeemed_with, reason, status, requested_at, updated_at)
            VALUES (?, ?, ?, ?, ?, ?, ?, 'open', ?, ?)`,

@@ -61,3 +61,18 @@ describe('FakeDirectory test hooks', () => {
     expect(fake.snapshot().users).toHaveLength(5);
   });
 });
+
+describe('FakeDirectory reads that grow with the tenant', () => {
+  it('reading the policies copies the policies only, not the tenant with its users and invitations', async () => {
+    const fake = demoDirectory();
+    for (let i = 0; i < 50; i++) await fake.invite({ ...invitation, email: `guest${i}@fabrikam.com` });
+    const clone = jest.spyOn(globalThis, 'structuredClone');
+    const policies = await fake.readPolicies();
+    const copied = clone.mock.calls.map(([value]) => value as Record<string, unknown>);
+    clone.mockRestore();
+    expect(copied.some((value) => value && typeof value === 'object' && ('users' in value || 'invitations' in value))).toBe(false);
+    expect(policies.b2bDomainPolicy).toEqual({ mode: 'blockList', domains: ['litware.com'] });
+    (policies.b2bDomainPolicy as { domains: string[] }).domains.push('changed.example');
+    expect((await fake.readPolicies()).b2bDomainPolicy).toEqual({ mode: 'blockList', domains: ['litware.com'] });
+  });
+});
