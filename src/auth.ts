@@ -9,6 +9,9 @@ import {
   AuthenticationConstants,
   AuthenticationError,
   CertificateServiceClientCredentialsFactory,
+  type ClaimsIdentity,
+  type ConnectorClient,
+  ConnectorFactory,
   JwtTokenProviderFactory,
   ManagedIdentityServiceClientCredentialsFactory,
   PasswordServiceClientCredentialFactory,
@@ -27,13 +30,56 @@ const UNAUTHORIZED = 401;
  * CloudAdapter reports as 500; a forged token is the caller's fault, not ours.
  */
 class StrictBotFrameworkAuthentication extends ConfigurationBotFrameworkAuthentication {
+  private readonly connectorClients = new ConnectorClientPool();
+
   override async authenticateRequest(activity: Activity, authHeader: string): Promise<AuthenticateRequestResult> {
+    let result: AuthenticateRequestResult;
     try {
-      return await super.authenticateRequest(activity, authHeader);
+      result = await super.authenticateRequest(activity, authHeader);
     } catch (error) {
       if (error instanceof AuthenticationError) throw error;
       throw new AuthenticationError('Unauthorized: the Bot Framework token could not be validated.', UNAUTHORIZED);
     }
+    if (!result.connectorFactory) return result;
+    return { ...result, connectorFactory: this.connectorClients.factory(result.connectorFactory, result.claimsIdentity) };
+  }
+
+  override createConnectorFactory(claimsIdentity: ClaimsIdentity): ConnectorFactory {
+    return this.connectorClients.factory(super.createConnectorFactory(claimsIdentity), claimsIdentity);
+  }
+}
+
+/** Connector clients kept per app id, service URL and audience; the oldest go beyond this. */
+const MAX_CONNECTOR_CLIENTS = 200;
+
+/**
+ * The SDK builds a new ConnectorClient (with its credentials and HTTP pipeline) for every turn
+ * and every proactive message. A client holds no per-conversation state and its credentials
+ * refresh their own token, so one per (bot app id, service URL, audience) is reused.
+ */
+class ConnectorClientPool {
+  private readonly clients = new Map<string, Promise<ConnectorClient>>();
+
+  factory(inner: ConnectorFactory, claimsIdentity: ClaimsIdentity): ConnectorFactory {
+    // The SDK's own rule for whose client this is (audience claim from a channel, appid from the emulator).
+    const appId =
+      claimsIdentity.getClaimValue(AuthenticationConstants.AudienceClaim) ?? claimsIdentity.getClaimValue(AuthenticationConstants.AppIdClaim) ?? '';
+    const clients = this.clients;
+    return new (class extends ConnectorFactory {
+      create(serviceUrl: string, audience?: string): Promise<ConnectorClient> {
+        const key = `${appId}|${serviceUrl}|${audience ?? ''}`;
+        const cached = clients.get(key);
+        if (cached) return cached;
+        const created = inner.create(serviceUrl, audience);
+        clients.set(key, created);
+        created.catch(() => clients.delete(key));
+        if (clients.size > MAX_CONNECTOR_CLIENTS) {
+          const oldest = clients.keys().next().value;
+          if (oldest !== undefined) clients.delete(oldest);
+        }
+        return created;
+      }
+    })();
   }
 }
 

@@ -1,0 +1,20 @@
+import { ClaimsIdentity, type BotFrameworkAuthentication } from 'botframework-connector';
+import { createAdapter } from '../../src/auth';
+import { testConfig } from '../support/e2e/inProcessApp';
+
+/** The adapter's authentication (a protected field of CloudAdapter). */
+function authenticationOf(adapter: ReturnType<typeof createAdapter>): BotFrameworkAuthentication {
+  return (adapter as unknown as { botFrameworkAuthentication: BotFrameworkAuthentication }).botFrameworkAuthentication;
+}
+
+describe('connector clients', () => {
+  it('one client per service URL is reused from turn to turn instead of being built for each', async () => {
+    const auth = authenticationOf(createAdapter(testConfig()));
+    const anonymous = new ClaimsIdentity([], 'anonymous');
+    const first = await auth.createConnectorFactory(anonymous).create('http://127.0.0.1:9/', 'https://api.botframework.com');
+    const again = await auth.createConnectorFactory(anonymous).create('http://127.0.0.1:9/', 'https://api.botframework.com');
+    const elsewhere = await auth.createConnectorFactory(anonymous).create('http://127.0.0.1:10/', 'https://api.botframework.com');
+    expect(again).toBe(first);
+    expect(elsewhere).not.toBe(first);
+  });
+});
