@@ -1,13 +1,6 @@
 import { ActivityTypes, type Attachment, type StatePropertyAccessor, TurnContext } from 'botbuilder';
-import {
-  ComponentDialog,
-  Dialog,
-  type DialogContext,
-  DialogSet,
-  type DialogState,
-  type DialogTurnResult,
-  DialogTurnStatus,
-} from 'botbuilder-dialogs';
+import type { DialogContext, DialogState, DialogTurnResult } from 'botbuilder-dialogs';
+import { ComponentDialog, Dialog, DialogSet, DialogTurnStatus } from './dialogs/dialogParts';
 import { actorFromActivity } from './actor';
 import { renderCard } from './cards';
 import type { BotFeature } from './feature';

@@ -1,12 +1,6 @@
 import type { Attachment, TurnContext } from 'botbuilder';
-import {
-  ComponentDialog,
-  type DialogTurnResult,
-  type PromptValidatorContext,
-  TextPrompt,
-  WaterfallDialog,
-  type WaterfallStepContext,
-} from 'botbuilder-dialogs';
+import type { DialogTurnResult, PromptValidatorContext, WaterfallStepContext } from 'botbuilder-dialogs';
+import { ComponentDialog, TextPrompt, WaterfallDialog } from './dialogParts';
 import { actorFromActivity } from '../actor';
 import type { Actor } from '../feature';
 import { extractEmail, parseEmail, type EmailAddress } from '../../domain/email';

@@ -1,13 +1,6 @@
 import { type Activity, ActivityTypes, MessageFactory, type TurnContext } from 'botbuilder';
-import {
-  ComponentDialog,
-  type DialogContext,
-  type DialogTurnResult,
-  type PromptValidatorContext,
-  TextPrompt,
-  WaterfallDialog,
-  type WaterfallStepContext,
-} from 'botbuilder-dialogs';
+import type { DialogContext, DialogTurnResult, PromptValidatorContext, WaterfallStepContext } from 'botbuilder-dialogs';
+import { ComponentDialog, TextPrompt, WaterfallDialog } from './dialogParts';
 import type { Directory, GroupInfo } from '../../directory/Directory';
 import type { InvitationRequest, InviteGuestService } from '../../usecases/inviteGuest';
 import type { SignInAdvisorPort } from '../../usecases/signInAdvisor';
