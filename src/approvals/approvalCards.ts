@@ -119,10 +119,13 @@ export function signInMethodLabel(method: SignInMethod | null): string {
 /** "15 Jan 2025, 09:00 UTC": one fixed zone, so every copy of a card says the same. */
 export function formatInstant(iso: string): string {
   const d = new Date(iso);
-  const date = d.toLocaleDateString('en-GB', { day: 'numeric', month: 'short', year: 'numeric', timeZone: 'UTC' });
-  const time = d.toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit', hour12: false, timeZone: 'UTC' });
-  return `${date}, ${time} UTC`;
+  return `${DATE_FORMAT.format(d)}, ${TIME_FORMAT.format(d)} UTC`;
 }
+
+// Built once: toLocale*String with options builds a new formatter on every call, which showed in
+// the CPU profile of every approval card.
+const DATE_FORMAT = new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'short', year: 'numeric', timeZone: 'UTC' });
+const TIME_FORMAT = new Intl.DateTimeFormat('en-GB', { hour: '2-digit', minute: '2-digit', hour12: false, timeZone: 'UTC' });
 
 /** A rough duration in words: "just now", "5 minutes", "3 hours", "2 days". */
 export function formatDuration(ms: number): string {
