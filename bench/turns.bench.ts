@@ -412,6 +412,17 @@ async function runLoad(label: string, bot: BotChild, connector: ConnectorStandIn
   };
 }
 
+interface AttributionRow {
+  persona: string;
+  kind: TurnKind;
+  round: number;
+  requests: number;
+  /** What the Graph-shaped server received, e.g. "GET /v1.0/users". */
+  paths: string[];
+  ms: number;
+  ok: boolean;
+}
+
 /**
  * One conversation per persona, one turn at a time, counting the Graph requests between marks.
  * Each script runs twice: the second round (new addresses, warm caches) is the steady state.
@@ -421,8 +432,8 @@ async function attributeGraphRequests(
   connector: ConnectorStandIn,
   serviceUrl: string,
   graph: GraphServerChild,
-): Promise<Array<{ persona: string; kind: TurnKind; round: number; requests: number; ms: number; ok: boolean }>> {
-  const rows: Array<{ persona: string; kind: TurnKind; round: number; requests: number; ms: number; ok: boolean }> = [];
+): Promise<AttributionRow[]> {
+  const rows: AttributionRow[] = [];
   for (const persona of Object.values(PERSONAS)) {
     const conversationId = `a:attribution-${persona.name}-${Date.now().toString(36)}`;
     for (let round = 1; round <= 2; round++) {
@@ -431,8 +442,8 @@ async function attributeGraphRequests(
         const result = await sendTurn(bot.url, connector, activity(persona, conversationId, step.text(`attr${round}${Date.now().toString(36)}`), serviceUrl), step.expect);
         // Work the turn started in the background (approval cards) lands here too.
         await sleep(250);
-        const { requests } = await graph.count();
-        rows.push({ persona: persona.name, kind: step.kind, round, requests, ms: result.ms, ok: result.ok });
+        const { requests, paths } = await graph.count();
+        rows.push({ persona: persona.name, kind: step.kind, round, requests, paths, ms: result.ms, ok: result.ok });
       }
     }
   }
