@@ -275,6 +275,7 @@ interface LoadResult {
   turnsPerSecond: number;
   errors: number;
   errorKinds: Record<string, number>;
+  errorSamples: Record<string, string>;
   samples: TurnSample[];
   cpuMsPerTurn: number;
   peakRssMb: number;
@@ -304,6 +305,14 @@ interface TurnResult {
   ok: boolean;
   ms: number;
   error?: string;
+  /** The start of what the bot said, for an unexpected reply. */
+  sample?: string;
+}
+
+/** The texts of a reply (message text, TextBlock and TextRun texts), shortened. */
+function replyWords(raw: string): string {
+  const words = [...raw.matchAll(/"text":"((?:[^"\\]|\\.)*)"/g)].map((m) => m[1]).join(' | ');
+  return words.slice(0, 200);
 }
 
 async function sendTurn(
@@ -333,7 +342,7 @@ async function sendTurn(
   const ms = replies.lastAt - started;
   const text = replies.bodies.join('\n');
   if (text.toLowerCase().includes(TURN_ERROR_TEXT)) return { ok: false, ms, error: 'turn error' };
-  if (expect && !expect.test(text)) return { ok: false, ms, error: 'unexpected reply' };
+  if (expect && !expect.test(text)) return { ok: false, ms, error: 'unexpected reply', sample: replyWords(text) };
   return { ok: true, ms };
 }
 
@@ -358,6 +367,7 @@ async function runLoad(label: string, bot: BotChild, connector: ConnectorStandIn
   const end = measureFrom + SECONDS * 1000;
   const samples: TurnSample[] = [];
   const errorKinds: Record<string, number> = {};
+  const errorSamples: Record<string, string> = {};
   let errors = 0;
   let turns = 0;
   let cpuAtStart = 0;
@@ -385,6 +395,7 @@ async function runLoad(label: string, bot: BotChild, connector: ConnectorStandIn
             errors++;
             const key = `${step.kind}: ${result.error ?? 'error'}`;
             errorKinds[key] = (errorKinds[key] ?? 0) + 1;
+            if (result.sample && !errorSamples[key]) errorSamples[key] = result.sample;
           }
         }
         if (!result.ok) {
@@ -405,6 +416,7 @@ async function runLoad(label: string, bot: BotChild, connector: ConnectorStandIn
     turnsPerSecond: turns / SECONDS,
     errors,
     errorKinds,
+    errorSamples,
     samples,
     cpuMsPerTurn: (usage.cpuMs - cpuAtStart) / Math.max(1, turns),
     peakRssMb: usage.peakRssMb,
@@ -595,7 +607,10 @@ async function main(): Promise<void> {
   const errors = [minimalBefore, demo, held, graphLoad, minimalAfter].filter((r) => r.errors > 0);
   if (errors.length) {
     out.push('');
-    for (const r of errors) out.push(`errors in "${r.label}": ${JSON.stringify(r.errorKinds)}`);
+    for (const r of errors) {
+      out.push(`errors in "${r.label}": ${JSON.stringify(r.errorKinds)}`);
+      for (const [key, sample] of Object.entries(r.errorSamples)) out.push(`  ${key}: "${sample}"`);
+    }
   }
   const failedAttribution = attribution.filter((a) => !a.ok);
   if (failedAttribution.length) out.push(`attribution turns that failed: ${failedAttribution.map((a) => `${a.persona}/${a.kind}#${a.round}`).join(', ')}`);
