@@ -378,7 +378,7 @@ async function runLoad(label: string, bot: BotChild, connector: ConnectorStandIn
 
   const conversation = async (i: number): Promise<void> => {
     const persona = personaOf(i);
-    const conversationId = `a:${runTag}-${i}`;
+    let conversationId = `a:${runTag}-${i}`;
     await sleep(Math.random() * THINK_MS);
     for (let round = 0; performance.now() < end; round++) {
       const tag = `${runTag}-${i}-${round}`.replace(/[^a-z0-9-]/gi, '');
@@ -399,8 +399,9 @@ async function runLoad(label: string, bot: BotChild, connector: ConnectorStandIn
           }
         }
         if (!result.ok) {
-          // Start the script again from a clean conversation state.
-          await sendTurn(bot.url, connector, activity(persona, conversationId, 'cancel', serviceUrl), null);
+          // Start the script again in a new chat: a turn that timed out here may still be running
+          // and would leave this conversation's state wherever it ends.
+          conversationId = `a:${runTag}-${i}-after-${round}`;
           break;
         }
       }
