@@ -843,7 +843,18 @@ export class ApprovalService implements ApprovalGateway {
         },
       };
     }
-    return { request, actor, who: { userId: actor.userId, name: actor.name || 'An approver' } };
+    // The name recorded as the decider is the directory's, not the activity's from.name.
+    return { request, actor, who: { userId: actor.userId, name: await this.directoryName(actor) } };
+  }
+
+  private async directoryName(actor: Actor): Promise<string> {
+    try {
+      const user = await this.deps.directory.getUser(actor.userId);
+      if (user?.displayName) return user.displayName;
+    } catch (error) {
+      this.logger.warn({ actorId: actor.userId, err: describe(error) }, 'approvals: could not read the approver\'s name');
+    }
+    return actor.name || 'An approver';
   }
 
   private lostRace(current: ApprovalRequest | null): ActionOutcome {

@@ -70,6 +70,20 @@ function botFor(bed: ApprovalTestbed) {
       await bed.service.whenIdle();
       return response.body;
     },
+    /** A click whose from fields are given as is (e.g. one person's name and id with another's object id). */
+    async invoke(claimed: { id: string; name: string; aadObjectId: string }, verb: string, data: Record<string, unknown>): Promise<InvokeBody> {
+      const replies = await turn({
+        ...from('alex'),
+        from: claimed,
+        type: ActivityTypes.Invoke,
+        name: 'adaptiveCard/action',
+        value: { action: { type: 'Action.Execute', verb, data } },
+      });
+      const response = replies.find((r) => r.type === 'invokeResponse')?.value as { status: number; body: InvokeBody } | undefined;
+      if (!response) throw new Error('no invoke response');
+      await bed.service.whenIdle();
+      return response.body;
+    },
     say: (text: string, as: DemoUser) => turn({ ...from(as), type: ActivityTypes.Message, text }),
   };
 }
@@ -91,6 +105,22 @@ describe('approval card actions through the bot', () => {
     expect(verbsOn(card)).toEqual([]);
     expect(bed.directory.callCount('invite')).toBe(1);
     expect(textOf(bed.adapter.cardsSentTo(personalConversationId('adele'))[0])).toContain('Approved by Alex Wilber');
+  });
+
+  it('the card names the approver as the directory knows them, not the name the activity claims', async () => {
+    const bed = approvalTestbed();
+    const bot = botFor(bed);
+    const request = await bed.requestInvitation();
+    const forged = await bot.invoke(
+      { id: `29:${DEMO.users.megan.id}`, name: DEMO.users.megan.displayName, aadObjectId: DEMO.users.alex.id },
+      'approval.approve',
+      { requestId: request.id, version: request.version },
+    );
+    const card = expectFullCard(forged);
+    expect(textOf(card)).toContain('Alex Wilber');
+    expect(textOf(card)).not.toContain('Megan Bowen');
+    expect(textOf(bed.adapter.cardsSentTo(personalConversationId('adele'))[0])).toContain('Approved by Alex Wilber');
+    expect(bed.requests.get(request.id)?.decidedBy?.name).toBe('Alex Wilber');
   });
 
   it('Reject with a reason: the reason reaches the requester; without one the card asks for it and nothing changes', async () => {
