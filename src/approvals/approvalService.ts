@@ -629,15 +629,14 @@ export class ApprovalService implements ApprovalGateway {
   /** The card a viewer should see now (Action.Execute refresh). */
   async view(actor: Actor | null, requestId: string): Promise<ActionOutcome> {
     const request = this.deps.requests.get(requestId);
-    if (!request) return notFound();
+    if (!request) return (await this.isApprover(actor)) ? notFound() : { ...notFound(), message: NOT_AVAILABLE };
     if (actor && actor.userId === request.requester.userId && actor.tenantId === request.tenantId) {
       return { status: 'applied', request, mayDecide: false, message: '' };
     }
     const rights = await this.approverRights(actor, request);
     if (!rights.ok) {
-      // Colleagues in the approvals channel see the status the posted copy already shows, without buttons.
-      const sameTenant = actor !== null && actor.tenantId === request.tenantId;
-      return { status: rights.status, request: sameTenant ? request : null, mayDecide: false, message: sameTenant ? '' : rights.message };
+      // Neither an approver nor the requester: nothing of the request, not even that it exists.
+      return { status: rights.status, request: null, mayDecide: false, message: rights.status === 'unavailable' ? rights.message : NOT_AVAILABLE };
     }
     return { status: 'applied', request, mayDecide: request.state === 'pending', message: '' };
   }
@@ -1268,6 +1267,10 @@ function userMessageOf(error: unknown): string {
   if (refusal && typeof refusal.message === 'string') return refusal.message;
   return 'an unexpected error (see the bot log).';
 }
+
+/** What anyone who is neither an approver nor the requester is told about a request. */
+export const NOT_AVAILABLE =
+  'This approval request is not available to you. Only the guest approvers and the person who asked for it can open it.';
 
 /** For logs: name and message only (never a request object, which could carry tokens). */
 function describe(error: unknown): { name: string; message: string } {

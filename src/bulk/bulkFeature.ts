@@ -418,11 +418,15 @@ export function createBulkModule(deps: BulkModuleDeps): BulkFeature {
     return isFinished(job) ? doneCard(job, progress, null, ttlMinutes, notice) : progressCard(job, progress, deps.invitesPer5s, notice);
   };
 
+  /** Someone else's card: nothing of the job (file, rows, counts), only who may act. */
+  const notYours = (whoMayAct: string): InvokeResponse =>
+    cardInvokeResponse(messageCard('This bulk invitation is not yours', `${whoMayAct} Nothing was changed.`));
+
   const confirm: ActionHandler = async (context, actor, data) => {
     const job = loadJob(data);
     if (!job || (actor && actor.tenantId !== job.tenantId)) return stale();
     if (!actor || actor.userId !== job.requestedBy.id) {
-      return cardInvokeResponse(currentCard(job, `Only ${job.requestedBy.name} can confirm this bulk invitation.`));
+      return notYours(`Only ${job.requestedBy.name} can confirm this bulk invitation.`);
     }
     if (job.state !== 'draft') {
       // A second click, or a click on an old copy of the card: show where the job is.
@@ -463,7 +467,7 @@ export function createBulkModule(deps: BulkModuleDeps): BulkFeature {
     const job = loadJob(data);
     if (!job || (actor && actor.tenantId !== job.tenantId)) return stale();
     if (!(await mayManage(job, actor))) {
-      return cardInvokeResponse(currentCard(job, `Only ${job.requestedBy.name} or an approver can cancel this bulk invitation.`));
+      return notYours(`Only ${job.requestedBy.name} or an approver can cancel this bulk invitation.`);
     }
     if (job.state === 'draft') {
       const discarded = jobs.transition(job.id, ['draft'], { state: 'discarded' });
@@ -480,7 +484,7 @@ export function createBulkModule(deps: BulkModuleDeps): BulkFeature {
     const job = loadJob(data);
     if (!job || (actor && actor.tenantId !== job.tenantId)) return stale();
     if (!actor || !(await mayManage(job, actor))) {
-      return cardInvokeResponse(currentCard(job, `Only ${job.requestedBy.name} or an approver can get these results.`));
+      return notYours(`Only ${job.requestedBy.name} or an approver can get these results.`);
     }
     const progress = runner.progress(job.id);
     if (!progress || !isFinished(job)) return cardInvokeResponse(currentCard(job, 'The results file is ready when the job has finished.'));

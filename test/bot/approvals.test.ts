@@ -230,10 +230,31 @@ describe('approval card actions through the bot', () => {
       'approval.reject',
       'approval.moreInfo',
     ]);
-    const other = expectFullCard(await bot.click('approval.refresh', { requestId: request.id }, 'megan'));
-    expect(textOf(other)).toContain('Waiting for a decision');
-    expect(verbsOn(other)).toEqual([]);
+    const requester = expectFullCard(await bot.click('approval.refresh', { requestId: request.id }, 'adele'));
+    expect(textOf(requester)).toContain('Jane Doe');
   });
+
+  it.each(['megan', 'jordan', 'stranger'] as const)(
+    'refresh by %s, neither an approver nor the requester, gets a neutral card with nothing of the request',
+    async (who) => {
+      const bed = approvalTestbed();
+      const bot = botFor(bed);
+      const request = await bed.requestInvitation({ justification: 'Supplier audit in March' });
+      const cards = [
+        expectFullCard(await bot.click('approval.refresh', { requestId: request.id }, who)),
+        expectFullCard(await bot.click('approval.refresh', { requestId: 'apr-does-not-exist' }, who)),
+      ];
+      for (const card of cards) {
+        const text = textOf(card);
+        expect(text).toContain('This approval request is not available to you');
+        expect(text).toContain('Only the guest approvers and the person who asked for it can open it');
+        for (const secret of ['Jane Doe', 'jane.doe@outlook.com', 'Supplier audit', 'Adele', 'Project Falcon', 'Waiting']) {
+          expect(JSON.stringify(card)).not.toContain(secret);
+        }
+        expect(verbsOn(card)).toEqual([]);
+      }
+    },
+  );
 
   it('the requester cancels from their card; a cancel by anyone else changes nothing', async () => {
     const bed = approvalTestbed();

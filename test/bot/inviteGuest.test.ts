@@ -327,8 +327,13 @@ describe('inviting a guest from chat', () => {
     expect(retry?.type).toBe('Action.Execute');
     const recordId = retry?.data?.recordId ?? '';
 
-    const refused = JSON.stringify(await bot.execute('invite.retry', { recordId }, { as: 'adele' }));
-    expect(refused).toContain("Only the site's owners");
+    // Someone else's card: nothing of the invitation comes back, only who may act.
+    for (const who of ['adele', 'jordan'] as const) {
+      const refused = JSON.stringify(await bot.execute('invite.retry', { recordId }, { as: who }));
+      expect(refused).toContain('Only the person who asked for this invitation or an owner of its site can retry it');
+      expect(refused).toContain('Nothing was changed');
+      for (const secret of ['Jane Doe', 'jane', 'Project Falcon', 'was not invited', 'was invited']) expect(refused).not.toContain(secret);
+    }
     expect((await bot.invitations.get(recordId))?.state).toBe('partial');
 
     const done = (await bot.execute('invite.retry', { recordId })) as { statusCode: number; type: string; value: unknown };

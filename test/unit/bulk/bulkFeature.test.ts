@@ -75,6 +75,13 @@ describe('bulk invitations through the bot', () => {
     const response = await bot.execute('bulk.confirm', { jobId }, { as: 'adele' });
     expect(textOf(response)).toContain('Only Megan Bowen can confirm');
     expect(bot.env.jobs.get(jobId)?.state).toBe('draft');
+    // Nothing of the file comes back to them: no rows, counts, addresses or buttons.
+    for (const verb of ['bulk.confirm', 'bulk.cancel', 'bulk.results']) {
+      const card = JSON.stringify(await bot.execute(verb, { jobId }, { as: 'adele' }));
+      expect(card).toContain('Nothing was changed');
+      for (const secret of ['ana@example.org', 'pasted text', 'Will be sent', 'Action.Execute']) expect(card).not.toContain(secret);
+    }
+    expect(bot.env.jobs.get(jobId)?.state).toBe('draft');
   });
 
   it('Cancel on the summary discards the draft; nothing is sent', async () => {
