@@ -120,7 +120,8 @@ export const envSchema = z.object({
   BULK_MAX_BYTES: int(20 * 1024 * 1024, 1024, 512 * 1024 * 1024),
   INVITES_PER_5S: int(150, 1, 150),
   PUBLIC_BASE_URL: url(),
-  RESULTS_LINK_TTL_MINUTES: int(60, 1, 7 * 24 * 60),
+  // Short by default: the link is a bearer link to a file of invitation links (see README, Bulk invitations).
+  RESULTS_LINK_TTL_MINUTES: int(15, 1, 7 * 24 * 60),
 });
 
 export type Env = z.infer<typeof envSchema>;

@@ -28,8 +28,9 @@ import { registerBulkRoutes } from './routes';
 /**
  * Bulk invitations in chat: an attached or pasted CSV is validated into a draft job and shown
  * on a summary card (Confirm / Cancel); Confirm starts the background job and turns the card
- * into a progress card updated in place; the end result is a summary with a results file that
- * only the requester (or an approver) can download. Every card action re-checks who clicked.
+ * into a progress card updated in place; the end result is a summary with a results link handed
+ * only to the requester (or an approver), in a personal chat; the link itself is a short-lived
+ * bearer link (secretLinkNotice). Every card action re-checks who clicked.
  */
 
 export const TEAMS_FILE_DOWNLOAD = 'application/vnd.microsoft.teams.file.download.info';
@@ -181,9 +182,18 @@ export function doneCard(job: BulkJob, progress: BulkProgress, link: string | nu
     hasResultsUrl: link !== null,
     resultsUrl: link ?? '',
     ttlMinutes,
+    secretLinkNotice: secretLinkNotice(ttlMinutes),
     hasNotice: notice !== null,
     notice: notice ?? '',
   });
+}
+
+/**
+ * The results link is a bearer link: the route cannot tell who opens it (a browser carries no
+ * Teams identity), so whoever holds it can download the file until it expires. Said plainly.
+ */
+export function secretLinkNotice(ttlMinutes: number): string {
+  return `Keep this link to yourself: anyone who has it can download the results file until it expires in ${ttlMinutes} minutes. The file holds each guest's invitation link, so do not forward it or post it in a shared chat.`;
 }
 
 function messageCard(title: string, message: string): AdaptiveCard {
@@ -406,7 +416,7 @@ export function createBulkModule(deps: BulkModuleDeps): BulkFeature {
    */
   function resultsCard(job: BulkJob, progress: BulkProgress, url: string, notice: string | null): AdaptiveCard {
     if (isSafeCardUrl(url)) return doneCard(job, progress, url, ttlMinutes, notice);
-    return doneCard(job, progress, null, ttlMinutes, `Open this link in your browser to download the results file (it works only for you and expires in ${ttlMinutes} minutes): ${url}`);
+    return doneCard(job, progress, null, ttlMinutes, `Open this link in your browser to download the results file. ${secretLinkNotice(ttlMinutes)} ${url}`);
   }
 
   const loadJob = (data: ActionData): BulkJob | null => (typeof data.jobId === 'string' ? jobs.get(data.jobId) : null);

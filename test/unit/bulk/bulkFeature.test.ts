@@ -1,4 +1,6 @@
 import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import { loadConfig } from '../../../src/config';
 import restify from 'restify';
 import { ResultsLinkSigner } from '../../../src/bulk/resultsLink';
 import { TEAMS_FILE_DOWNLOAD } from '../../../src/bulk/bulkFeature';
@@ -188,6 +190,24 @@ describe('results file', () => {
       expect(lines[0]).toBe('Name,Email,time,status,userId,redeemUrl,inviteId,error');
       expect(lines[1]).toMatch(/^"'=HYPERLINK\(""x""\)",ana@example.org,.*,PendingAcceptance,.*,https:\/\/.*,success$/);
       expect(lines[2]).toMatch(/^Bo,not-an-address,.*email address/);
+    } finally {
+      await close();
+    }
+  });
+
+  it('the card says plainly that the link is a short-lived secret that anyone holding it can use', async () => {
+    const { bot, jobId } = await finishedJob();
+    const text = textOf(await bot.execute('bulk.results', { jobId }));
+    expect(text).toContain('anyone who has it can download the results file until it expires');
+    expect(text).toContain("holds each guest's invitation link, so do not forward it");
+    expect(text).not.toMatch(/only for you/);
+    expect(loadConfig({}, os.tmpdir()).env.RESULTS_LINK_TTL_MINUTES).toBe(15);
+    const { base, close } = await serve(bot);
+    try {
+      const res = await fetch(urlIn(await bot.execute('bulk.results', { jobId })).replace('https://bot.contoso.example', base));
+      expect(res.status).toBe(200);
+      expect(res.headers.get('referrer-policy')).toBe('no-referrer');
+      expect(res.headers.get('cache-control')).toBe('no-store');
     } finally {
       await close();
     }
