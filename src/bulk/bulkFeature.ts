@@ -130,9 +130,19 @@ export function summaryCard(job: BulkJob, siteChoices: readonly BulkSite[], noti
     chooseSite: job.state === 'draft' && siteChoices.length > 0,
     siteChoices: siteChoices.map((c) => ({ title: c.siteName, value: c.groupId })),
     canConfirm: job.state === 'draft' && s.toSend > 0,
+    hasLookAlikes: (s.lookAlikes ?? 0) > 0,
+    lookAlikeHeading: lookAlikeHeading(s.lookAlikes ?? 0),
+    lookAlikeRows: s.lookAlikeRows ?? [],
+    moreLookAlikes: Math.max(0, (s.lookAlikes ?? 0) - (s.lookAlikeRows?.length ?? 0)),
     hasNotice: notice !== null,
     notice: notice ?? '',
   });
+}
+
+function lookAlikeHeading(count: number): string {
+  return count === 1
+    ? '1 address has an internationalised domain that may imitate another one: check its ASCII form'
+    : `${count} addresses have internationalised domains that may imitate others: check their ASCII forms`;
 }
 
 function timeLeftText(seconds: number | null): string {
@@ -416,7 +426,14 @@ export function createBulkModule(deps: BulkModuleDeps): BulkFeature {
    */
   function resultsCard(job: BulkJob, progress: BulkProgress, url: string, notice: string | null): AdaptiveCard {
     if (isSafeCardUrl(url)) return doneCard(job, progress, url, ttlMinutes, notice);
-    return doneCard(job, progress, null, ttlMinutes, `Open this link in your browser to download the results file. ${secretLinkNotice(ttlMinutes)} ${url}`);
+    // The link comes first: the notice is cut at the card's text limit, and a cut link is useless.
+    return doneCard(
+      job,
+      progress,
+      null,
+      ttlMinutes,
+      `Open this link in your browser to download the results file: ${url} Anyone who has this link can download the file, with the guests' invitation links, until it expires in ${ttlMinutes} minutes: keep it to yourself.`,
+    );
   }
 
   const loadJob = (data: ActionData): BulkJob | null => (typeof data.jobId === 'string' ? jobs.get(data.jobId) : null);
@@ -449,6 +466,11 @@ export function createBulkModule(deps: BulkModuleDeps): BulkFeature {
       const chosen = typeof data.siteId === 'string' ? matchSite(sites, data.siteId) : null;
       if (!chosen) return cardInvokeResponse(summary(job, sites, 'Choose one of your sites first.'));
       site = chosen;
+    }
+    if ((job.summary.lookAlikes ?? 0) > 0 && data.lookAlikeConfirmed !== 'true' && data.lookAlikeConfirmed !== true) {
+      return cardInvokeResponse(
+        summary(job, job.defaultSite ? [] : sites, 'Some addresses may imitate other domains: check their ASCII forms, tick "I checked these addresses", then Confirm again. Nothing was sent.'),
+      );
     }
     const stillOwner = approver || (await deps.directory.isOwner(site.groupId, actor.userId));
     if (!stillOwner) {

@@ -86,6 +86,46 @@ describe('bulk invitations through the bot', () => {
     expect(bot.env.jobs.get(jobId)?.state).toBe('draft');
   });
 
+  it('look-alike addresses are listed with their ASCII form and sent only once the owner ticks that they checked them', async () => {
+    const bot = bulkBot();
+    const card = await summaryOf(
+      bot,
+      ['bulk invite to Project Falcon', 'Name,Email', 'Ana Silva,ana@example.org', 'Jane Fake,jane@gmаil.com', 'Anna Genuine,anna@münchen.de', 'Jane Punycode,jane2@xn--gmil-63d.com'].join('\n'),
+    );
+    const text = textOf(card);
+    expect(text).toContain('3 addresses have internationalised domains that may imitate others');
+    for (const [display, ascii] of [
+      ['jane@gmаil.com', 'jane@xn--gmil-63d.com'],
+      ['anna@münchen.de', 'anna@xn--mnchen-3ya.de'],
+      ['jane2@gmаil.com', 'jane2@xn--gmil-63d.com'],
+    ]) {
+      expect(text).toContain(display);
+      expect(text).toContain(ascii);
+    }
+    expect(text).toContain('mixes Latin and Cyrillic letters');
+    expect(text).not.toMatch(/Row 3:[^\n]*ana@example\.org/);
+    expect(JSON.stringify(card)).toContain('"id":"lookAlikeConfirmed"');
+    const jobId = jobIdOf(card);
+
+    for (const data of [{ jobId }, { jobId, lookAlikeConfirmed: 'false' }]) {
+      const refused = textOf(await bot.execute('bulk.confirm', data));
+      expect(refused).toContain('tick "I checked these addresses"');
+      expect(bot.env.jobs.get(jobId)?.state).toBe('draft');
+    }
+    expect(textOf(await bot.execute('bulk.confirm', { jobId, lookAlikeConfirmed: 'true' }))).toContain('Bulk invitation in progress');
+    await bot.feature.runner.whenFinished(jobId);
+    expect([...invitationsPerAddress(bot.env.fake).keys()].sort()).toEqual(
+      ['ana@example.org', 'anna@xn--mnchen-3ya.de', 'jane2@xn--gmil-63d.com', 'jane@xn--gmil-63d.com'].sort(),
+    );
+  });
+
+  it('a file of plain ASCII addresses has no look-alike box and confirms without the tick', async () => {
+    const bot = bulkBot();
+    const card = await summaryOf(bot, 'bulk invite to Project Falcon\nName,Email\nAna Silva,ana@example.org\n');
+    expect(JSON.stringify(card)).not.toContain('lookAlikeConfirmed');
+    expect(textOf(await bot.execute('bulk.confirm', { jobId: jobIdOf(card) }))).toContain('Bulk invitation in progress');
+  });
+
   it('Cancel on the summary discards the draft; nothing is sent', async () => {
     const bot = bulkBot();
     const jobId = jobIdOf(await summaryOf(bot));
