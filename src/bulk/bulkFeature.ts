@@ -1,5 +1,3 @@
-import { Readable } from 'node:stream';
-import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { TurnContext, type Activity, type Attachment, type ConversationReference, type InvokeResponse } from 'botbuilder';
 import type { DialogContext } from 'botbuilder-dialogs';
 import type { Server } from 'restify';
@@ -10,6 +8,7 @@ import type { NotifyResult } from '../bot/proactive';
 import { Notifier } from '../bot/proactive';
 import type { BotServices } from '../bot/services';
 import type { Directory } from '../directory/Directory';
+import { DEFAULT_FILE_DOWNLOAD_HOSTS } from '../config';
 import { methodLabel } from '../domain/signInRules';
 import type { SignInMethod } from '../domain/signInAdvice';
 import type { ApprovalSettings } from '../approvals/approvalPolicy';
@@ -21,7 +20,8 @@ import { BulkRunner, type BulkApprovalGateway, type BulkProgress, type BulkRunne
 import { BulkRefusedError, matchSite, requesterSites, stageBulkFile } from './bulkValidation';
 import { BulkCsvError, type CsvFormat } from './csvFormats';
 import { SlidingWindowPacer } from './pacer';
-import { tooLargeError, type CsvLimits, type CsvSource } from './parseInvitationCsv';
+import type { CsvLimits, CsvSource } from './parseInvitationCsv';
+import { downloadTeamsFile, type FileDownloadOptions } from './teamsFileDownload';
 import { ResultsLinkSigner, resultsUrl, storedResultsLinkSecret } from './resultsLink';
 import { registerBulkRoutes } from './routes';
 
@@ -61,7 +61,9 @@ export interface BulkModuleDeps {
   publicBaseUrl: string;
   resultsLinkTtlMs: number;
   signer: ResultsLinkSigner;
-  /** Fetches a Teams file attachment; replaced in tests. */
+  /** Where attached files may come from, and the download's limits (FILE_DOWNLOAD_HOSTS). */
+  fileDownload?: FileDownloadOptions;
+  /** Fetches a Teams file attachment; replaced in tests. Defaults to downloadTeamsFile with `fileDownload`. */
   download?: (downloadUrl: string, maxBytes: number) => Promise<CsvSource>;
   logger?: BulkRunnerLogger;
   /** Runner settings (tests: clock, backoff; benchmarks: pacer window). */
@@ -262,28 +264,16 @@ export function pastedCsv(text: string): { csv: string; siteHint: string | null 
   return { csv: `${lines.join('\n')}\n`, siteHint };
 }
 
-async function downloadTeamsFile(downloadUrl: string, maxBytes: number): Promise<CsvSource> {
-  // Teams hands out a pre-authenticated https link; refuse anything else (no requests to arbitrary schemes).
-  if (!/^https:\/\//i.test(downloadUrl)) throw new BulkCsvError('unreadable', 'I could not download that file from Teams. Send it again.');
-  const response = await fetch(downloadUrl, { redirect: 'follow' });
-  if (!response.ok || !response.body) {
-    throw new BulkCsvError('unreadable', 'I could not download that file from Teams. Send it again.');
-  }
-  const length = Number(response.headers.get('content-length'));
-  if (Number.isFinite(length) && length > maxBytes) {
-    await response.body.cancel();
-    throw tooLargeError(maxBytes);
-  }
-  return Readable.fromWeb(response.body as unknown as WebReadableStream<Uint8Array>);
-}
-
 // ---------------------------------------------------------------------------------------------
 // The module
 
 export function createBulkModule(deps: BulkModuleDeps): BulkFeature {
   const { jobs } = deps;
   const ttlMinutes = Math.round(deps.resultsLinkTtlMs / 60_000);
-  const download = deps.download ?? downloadTeamsFile;
+  const download =
+    deps.download ??
+    ((url: string, maxBytes: number): Promise<CsvSource> =>
+      downloadTeamsFile(url, maxBytes, deps.fileDownload ?? { allowedHosts: DEFAULT_FILE_DOWNLOAD_HOSTS }));
   const log = deps.logger;
   const approvalsOn = !!deps.approvalService;
   const summary = (job: BulkJob, siteChoices: readonly BulkSite[], notice: string | null = null): AdaptiveCard =>
@@ -569,6 +559,7 @@ export function createBulkFeature(services: BotServices, overrides: Partial<Bulk
     approvals: { policy: approvals.policy, partnerDomains: approvals.partnerDomains },
     approverGroupId: approvals.approverGroupId,
     limits: { maxBytes: env.BULK_MAX_BYTES, maxRows: env.BULK_MAX_ROWS },
+    fileDownload: { allowedHosts: env.FILE_DOWNLOAD_HOSTS },
     invitesPer5s: env.INVITES_PER_5S,
     sendInvitationEmail: env.SEND_INVITATION_EMAIL,
     publicBaseUrl,
