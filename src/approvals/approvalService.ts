@@ -10,6 +10,8 @@ import type { AdaptiveCard } from '../bot/cards';
 import { cardAttachment } from '../bot/cards';
 import type { NotifyResult } from '../bot/proactive';
 import { isDirectoryError, type Directory } from '../directory/Directory';
+import { parseEmail } from '../domain/email';
+import { lookAlikeWarning } from '../domain/lookAlike';
 import type { SignInAdvice, SignInMethod } from '../domain/signInAdvice';
 import type { StoredConversationReference } from '../store/conversationReferences';
 import type {
@@ -434,7 +436,13 @@ export class ApprovalService implements ApprovalGateway {
   }
 
   private approverWarnings(request: ApprovalRequest): string[] {
-    if (request.subject.kind !== 'redemptionReset' || this.deps.settings.allowRedemptionReset) return [];
+    if (request.subject.kind === 'invitation') {
+      // The approver sees what the requester was warned about: the address's real (ASCII) form.
+      const parsed = parseEmail(request.subject.guestEmail);
+      const lookAlike = parsed.ok ? lookAlikeWarning(parsed.email) : null;
+      return lookAlike ? [`Check the address: ${lookAlike.display} is really ${lookAlike.ascii}. ${lookAlike.message}`] : [];
+    }
+    if (this.deps.settings.allowRedemptionReset) return [];
     return [
       'Redemption resets are disabled in this deployment (ALLOW_REDEMPTION_RESET=false): approving records the decision, and an admin then resets the redemption by hand in the Microsoft Entra admin center.',
     ];

@@ -123,6 +123,15 @@ describe('approval card actions through the bot', () => {
     expect(bed.requests.get(request.id)?.decidedBy?.name).toBe('Alex Wilber');
   });
 
+  it("the approver's card shows a look-alike address with its ASCII form", async () => {
+    const bed = approvalTestbed();
+    const bot = botFor(bed);
+    const request = await bed.requestInvitation({ email: 'jane@gmаil.com' });
+    const card = expectFullCard(await bot.click('approval.refresh', { requestId: request.id }, 'alex'));
+    expect(textOf(card)).toContain('jane@gmаil.com is really jane@xn--gmil-63d.com');
+    expect(textOf(card)).toContain('mixes Latin and Cyrillic letters');
+  });
+
   it('Reject with a reason: the reason reaches the requester; without one the card asks for it and nothing changes', async () => {
     const bed = approvalTestbed();
     const bot = botFor(bed);
