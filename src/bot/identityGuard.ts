@@ -12,10 +12,11 @@ import type { ChannelIdentityStore } from '../store/channelIdentities';
  * In local mode the server asks `problem()` before the turn and answers 400 with the reason; with
  * Bot Framework authentication the activity is dropped here and logged (ids only, no names or text).
  */
-export type IdentityProblem = 'tenantMismatch' | 'channelAccountBelongsToAnother' | 'objectIdBelongsToAnother';
+export type IdentityProblem = 'tenantMismatch' | 'missingChannelAccount' | 'channelAccountBelongsToAnother' | 'objectIdBelongsToAnother';
 
 const REASONS: Record<IdentityProblem, string> = {
   tenantMismatch: 'conversation.tenantId and channelData.tenant.id name different tenants.',
+  missingChannelAccount: 'from.aadObjectId comes without from.id.',
   channelAccountBelongsToAnother: 'from.id belongs to a different user than from.aadObjectId.',
   objectIdBelongsToAnother: 'from.aadObjectId belongs to a different channel account than from.id.',
 };
@@ -42,8 +43,10 @@ export class IdentityGuard implements Middleware {
     const tenantId = conversationTenant ?? channelDataTenant;
     const channelUserId = text(activity.from?.id);
     const aadObjectId = text(activity.from?.aadObjectId);
-    // Without both halves there is no pair to check: no object id means no rights anywhere.
-    if (!tenantId || !channelUserId || !aadObjectId) return null;
+    // No object id means no rights anywhere; an object id without the account it belongs to cannot be checked.
+    if (!aadObjectId) return null;
+    if (!channelUserId) return 'missingChannelAccount';
+    if (!tenantId) return null;
     const check = this.accounts.checkAndRemember({ channelId: text(activity.channelId) ?? '', tenantId, channelUserId, aadObjectId });
     return check.ok ? null : check.reason;
   }

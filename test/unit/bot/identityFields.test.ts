@@ -49,6 +49,10 @@ describe('identity fields through the app in local mode', () => {
     expect(forgedAccount.status).toBe(400);
     expect(JSON.stringify(await forgedAccount.json())).toMatch(/from\.aadObjectId belongs to a different channel account/);
 
+    const noAccount = await running.post(messageFrom('pending', { from: { id: '', name: 'Alex Wilber', aadObjectId: ALEX.aadObjectId } }));
+    expect(noAccount.status).toBe(400);
+    expect(JSON.stringify(await noAccount.json())).toMatch(/from\.aadObjectId comes without from\.id/);
+
     // The genuine pairs keep working.
     const genuine = await running.post(messageFrom('pending', { from: ALEX }));
     expect(genuine.status).toBe(200);
