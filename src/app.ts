@@ -126,7 +126,13 @@ export function createApp(config: AppConfig, overrides: AppOverrides = {}): App 
             server.removeListener('error', reject);
             const address = server.address() as AddressInfo;
             logger.info(
-              { host: config.host, port: address.port, auth: config.auth.kind, directory: config.directory },
+              {
+                host: config.host,
+                port: address.port,
+                auth: config.auth.kind,
+                directory: config.directory,
+                telemetry: config.env.APPLICATIONINSIGHTS_CONNECTION_STRING ? 'azureMonitor' : 'off',
+              },
               `bot listening on http://${config.host}:${address.port}/api/messages`,
             );
             startFeatures().then(

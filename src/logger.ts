@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import pino, { type Logger } from 'pino';
+import { activeTraceIds } from './telemetry/telemetry';
 
 export type { Logger } from 'pino';
 
@@ -32,7 +33,11 @@ export const REDACTED_PATHS: readonly string[] = [
   '*.GRAPH_CLIENT_SECRET',
   'redeemUrl',
   '*.redeemUrl',
+  'APPLICATIONINSIGHTS_CONNECTION_STRING',
+  '*.APPLICATIONINSIGHTS_CONNECTION_STRING',
 ];
+
+const NO_TRACE = Object.freeze({});
 
 export interface LoggerOptions {
   level: string;
@@ -47,6 +52,9 @@ export function createLogger(options: LoggerOptions): Logger {
       base: { service: 'guest-onboarding-bot' },
       redact: { paths: [...REDACTED_PATHS], censor: '[redacted]' },
       timestamp: pino.stdTimeFunctions.isoTime,
+      // Inside a span (a turn, a Graph request, a bulk batch) each line carries trace_id and
+      // span_id, so a log line leads to its trace in Application Insights and back.
+      mixin: () => activeTraceIds() ?? NO_TRACE,
     },
     options.destination ?? pino.destination({ sync: false }),
   );
