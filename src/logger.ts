@@ -37,8 +37,6 @@ export const REDACTED_PATHS: readonly string[] = [
   '*.APPLICATIONINSIGHTS_CONNECTION_STRING',
 ];
 
-const NO_TRACE = Object.freeze({});
-
 export interface LoggerOptions {
   level: string;
   /** Where JSON lines go; defaults to stdout. Tests pass a stream to read what was logged. */
@@ -54,7 +52,8 @@ export function createLogger(options: LoggerOptions): Logger {
       timestamp: pino.stdTimeFunctions.isoTime,
       // Inside a span (a turn, a Graph request, a bulk batch) each line carries trace_id and
       // span_id, so a log line leads to its trace in Application Insights and back.
-      mixin: () => activeTraceIds() ?? NO_TRACE,
+      // (A fresh object each time: pino merges the line's fields into what the mixin returns.)
+      mixin: () => activeTraceIds() ?? {},
     },
     options.destination ?? pino.destination({ sync: false }),
   );
