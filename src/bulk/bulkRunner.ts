@@ -5,7 +5,7 @@ import type { ApprovalSubmission } from '../usecases/inviteGuest';
 import type { SignInAdvisorPort } from '../usecases/signInAdvisor';
 import { ACTIVE_JOB_STATES, type BulkJob, type BulkJobStore, type BulkRow, type BulkRowPatch, type RowCounts } from './bulkJobs';
 import { systemClock, type Clock, type SlidingWindowPacer } from './pacer';
-import { countInvitationSent, startBulkBatch, type BulkBatchCounts, type BulkQueueDepth } from '../telemetry/telemetry';
+import { countInvitationSent, detached, startBulkBatch, type BulkBatchCounts, type BulkQueueDepth } from '../telemetry/telemetry';
 
 /**
  * The background bulk invitation job.
@@ -197,7 +197,7 @@ export class BulkRunner {
     });
     if (!leased) return false;
     const run = new JobRun(leased, now);
-    const done = this.execute(run)
+    const done = detached(() => this.execute(run))
       .catch((e: unknown) => this.fail(run, e))
       .finally(() => {
         this.runs.delete(jobId);

@@ -12,6 +12,7 @@
 import {
   context as otelContext,
   metrics,
+  ROOT_CONTEXT,
   SpanKind,
   SpanStatusCode,
   trace,
@@ -67,13 +68,17 @@ export type TurnOutcome = 'ok' | 'error';
 export type InvitationSource = 'chat' | 'approval' | 'bulk';
 
 /** Values that become attributes must be short identifiers, never free text. */
-const SAFE_LABEL = /^[A-Za-z][A-Za-z0-9._:/-]{0,79}$/;
+const SAFE_LABEL = /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,79}$/;
 export function safeLabel(value: string | undefined, fallback = 'other'): string {
   return value !== undefined && SAFE_LABEL.test(value) ? value : fallback;
 }
 
 function errorType(error: unknown): string {
-  return error instanceof Error ? safeLabel(error.name, 'Error') : 'Error';
+  if (!(error instanceof Error)) return 'Error';
+  // botbuilder-dialogs wraps what a dialog threw in a DialogContextError: name the original.
+  const wrapped = (error as { error?: unknown }).error;
+  if (error.name === 'DialogContextError' && wrapped instanceof Error) return errorType(wrapped);
+  return safeLabel(error.name, 'Error');
 }
 
 // ---- instruments, created once per meter provider ----
@@ -147,10 +152,40 @@ interface TurnRecord {
 
 const TURN_KEY = Symbol('turnTelemetry');
 
+// What an activity says about itself is only used when it is one of the protocol's own words.
+const ACTIVITY_TYPES = new Set([
+  'message',
+  'messageUpdate',
+  'messageDelete',
+  'messageReaction',
+  'conversationUpdate',
+  'installationUpdate',
+  'contactRelationUpdate',
+  'typing',
+  'endOfConversation',
+  'event',
+  'invoke',
+  'deleteUserData',
+  'suggestion',
+  'trace',
+  'handoff',
+  'command',
+  'commandResult',
+]);
+const CHANNELS = new Set(['msteams', 'emulator', 'webchat', 'directline', 'test']);
+const CONVERSATION_TYPES = new Set(['personal', 'groupChat', 'channel']);
+/** Invoke names are protocol paths such as "adaptiveCard/action" or "task/fetch". */
+const INVOKE_NAME = /^[A-Za-z]{1,40}(?:\/[A-Za-z]{1,40})?$/;
+
+function known(values: Set<string>, value: string | undefined): string {
+  if (value === undefined || value === '') return 'unknown';
+  return values.has(value) ? value : 'other';
+}
+
 /** The kind a turn starts with, from the activity alone; features refine it (labelTurn). */
 export function initialTurnKind(activity: TurnActivity): string {
-  if (activity.type === 'invoke') return `invoke:${safeLabel(activity.name)}`;
-  return safeLabel(activity.type, 'unknown');
+  if (activity.type === 'invoke') return `invoke:${activity.name !== undefined && INVOKE_NAME.test(activity.name) ? activity.name : 'other'}`;
+  return known(ACTIVITY_TYPES, activity.type);
 }
 
 /**
@@ -165,9 +200,9 @@ export function traceTurn<T>(turnState: TurnStateBag, activity: TurnActivity, ru
     {
       kind: SpanKind.SERVER,
       attributes: {
-        [ATTRIBUTES.activityType]: safeLabel(activity.type, 'unknown'),
-        [ATTRIBUTES.channel]: safeLabel(activity.channelId, 'unknown'),
-        [ATTRIBUTES.conversationType]: safeLabel(activity.conversation?.conversationType, 'unknown'),
+        [ATTRIBUTES.activityType]: known(ACTIVITY_TYPES, activity.type),
+        [ATTRIBUTES.channel]: known(CHANNELS, activity.channelId),
+        [ATTRIBUTES.conversationType]: known(CONVERSATION_TYPES, activity.conversation?.conversationType),
       },
     },
     async (span) => {
@@ -342,6 +377,14 @@ export function startBulkBatch(jobId: string, rows: number): BulkBatchTelemetry 
       span.end();
     },
   };
+}
+
+/**
+ * Runs `fn` outside any span: background work started from a turn (a bulk job) must not join the
+ * turn's trace, which would then last as long as the job.
+ */
+export function detached<T>(fn: () => T): T {
+  return otelContext.with(ROOT_CONTEXT, fn);
 }
 
 export interface BulkQueueDepth {
