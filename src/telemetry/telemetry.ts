@@ -29,6 +29,7 @@ import { graphOperation } from './graphOperation';
 export const INSTRUMENTATION_SCOPE = 'guest-onboarding-bot';
 
 export const SPAN_NAMES = {
+  /** Followed by the turn's kind: "bot.turn message:invite". */
   turn: 'bot.turn',
   bulkBatch: 'bulk.batch',
   // Graph request spans are named by their operation, e.g. "GET /users/{id}".
@@ -189,7 +190,7 @@ export function initialTurnKind(activity: TurnActivity): string {
 }
 
 /**
- * Runs one incoming turn inside a `bot.turn` span (kind SERVER) and records its duration in
+ * Runs one incoming turn inside a `bot.turn <kind>` span (kind SERVER) and records its duration in
  * `bot.turn.duration`. The kind starts from the activity and can be refined during the turn;
  * the outcome is "error" when the turn throws or a feature reports a failure (failTurn).
  */
@@ -216,6 +217,8 @@ export function traceTurn<T>(turnState: TurnStateBag, activity: TurnActivity, ru
         throw error;
       } finally {
         const attributes: Attributes = { [ATTRIBUTES.turnKind]: record.kind, [ATTRIBUTES.turnOutcome]: record.outcome };
+        // Named by kind too: Application Insights groups requests (its Performance view) by name.
+        span.updateName(`${SPAN_NAMES.turn} ${record.kind}`);
         span.setAttributes(attributes);
         if (record.outcome === 'error') {
           span.setAttribute(ATTRIBUTES.errorType, record.errorType ?? 'Error');
@@ -352,13 +355,14 @@ export interface BulkBatchTelemetry {
 }
 
 /**
- * One page of a bulk job's rows (look-up, then invitations): a `bulk.batch` span. Batches are
+ * One page of a bulk job's rows (look-up, then invitations): a `bulk.batch` span (kind CONSUMER). Batches are
  * the roots of their own traces (a job outlives the turn that started it), labelled by job id.
  */
 export function startBulkBatch(jobId: string, rows: number): BulkBatchTelemetry {
   const span = tracer().startSpan(SPAN_NAMES.bulkBatch, {
     root: true,
-    kind: SpanKind.INTERNAL,
+    // Work taken from the job queue: CONSUMER (Application Insights shows it as a request).
+    kind: SpanKind.CONSUMER,
     attributes: { [ATTRIBUTES.bulkJobId]: safeLabel(jobId, 'unknown'), [ATTRIBUTES.bulkRows]: rows },
   });
   const spanContext = trace.setSpan(otelContext.active(), span);
