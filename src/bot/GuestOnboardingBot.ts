@@ -9,7 +9,7 @@ import {
 import type { DialogState } from 'botbuilder-dialogs';
 import { turnLogger, type Logger } from '../logger';
 import type { ConversationReferenceStore } from '../store/conversationReferences';
-import { failTurn, inTurnContext, labelTurn, traceTurn } from '../telemetry/telemetry';
+import { failTurn, inTurnContext, labelTurn, turnReachedBot } from '../telemetry/telemetry';
 import { actorFromActivity } from './actor';
 import { expandCard } from './cards';
 import type { ActionData, ActionHandler, BotFeature } from './feature';
@@ -79,16 +79,15 @@ export class GuestOnboardingBot extends TeamsActivityHandler {
   }
 
   override async run(context: TurnContext): Promise<void> {
-    // One `bot.turn` span per incoming activity; the turn's log lines carry its trace id.
-    await traceTurn(context.turnState, context.activity, async () => {
-      const log = turnLogger(this.logger, context.activity);
-      context.turnState.set(TURN_LOGGER_KEY, log);
-      log.debug('turn started');
-      await this.rememberConversation(context, log);
-      await super.run(context);
-      await this.conversationState.saveChanges(context, false);
-      await this.userState.saveChanges(context, false);
-    });
+    // Inside the turn's span (TurnTelemetry middleware, in app.ts): this turn got past the guards.
+    turnReachedBot(context.turnState);
+    const log = turnLogger(this.logger, context.activity);
+    context.turnState.set(TURN_LOGGER_KEY, log);
+    log.debug('turn started');
+    await this.rememberConversation(context, log);
+    await super.run(context);
+    await this.conversationState.saveChanges(context, false);
+    await this.userState.saveChanges(context, false);
   }
 
   /**

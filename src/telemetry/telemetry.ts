@@ -65,7 +65,8 @@ export const ATTRIBUTES = {
   invitationSource: 'invitation.source',
 } as const;
 
-export type TurnOutcome = 'ok' | 'error';
+/** ok; error (it threw, or answered with an error); refused (a guard stopped it before the bot ran). */
+export type TurnOutcome = 'ok' | 'error' | 'refused';
 export type InvitationSource = 'chat' | 'approval' | 'bulk';
 
 /** Values that become attributes must be short identifiers, never free text. */
@@ -147,6 +148,7 @@ export interface TurnStateBag {
 interface TurnRecord {
   kind: string;
   outcome: TurnOutcome;
+  reachedBot: boolean;
   errorType?: string;
   span: Span;
 }
@@ -192,7 +194,8 @@ export function initialTurnKind(activity: TurnActivity): string {
 /**
  * Runs one incoming turn inside a `bot.turn <kind>` span (kind SERVER) and records its duration in
  * `bot.turn.duration`. The kind starts from the activity and can be refined during the turn;
- * the outcome is "error" when the turn throws or a feature reports a failure (failTurn).
+ * the outcome is "error" when the turn throws or a feature reports a failure (failTurn), and
+ * "refused" when the bot never ran (a guard answered or dropped it).
  */
 export function traceTurn<T>(turnState: TurnStateBag, activity: TurnActivity, run: () => Promise<T>): Promise<T> {
   const started = performance.now();
@@ -207,7 +210,7 @@ export function traceTurn<T>(turnState: TurnStateBag, activity: TurnActivity, ru
       },
     },
     async (span) => {
-      const record: TurnRecord = { kind: initialTurnKind(activity), outcome: 'ok', span };
+      const record: TurnRecord = { kind: initialTurnKind(activity), outcome: 'ok', reachedBot: false, span };
       turnState.set(TURN_KEY, record);
       try {
         return await run();
@@ -216,6 +219,7 @@ export function traceTurn<T>(turnState: TurnStateBag, activity: TurnActivity, ru
         record.errorType = errorType(error);
         throw error;
       } finally {
+        if (record.outcome === 'ok' && !record.reachedBot) record.outcome = 'refused';
         const attributes: Attributes = { [ATTRIBUTES.turnKind]: record.kind, [ATTRIBUTES.turnOutcome]: record.outcome };
         // Named by kind too: Application Insights groups requests (its Performance view) by name.
         span.updateName(`${SPAN_NAMES.turn} ${record.kind}`);
@@ -229,6 +233,12 @@ export function traceTurn<T>(turnState: TurnStateBag, activity: TurnActivity, ru
       }
     },
   );
+}
+
+/** The bot's own handling of this turn began (the guards let it through). */
+export function turnReachedBot(turnState: TurnStateBag): void {
+  const record = turnState.get(TURN_KEY) as TurnRecord | undefined;
+  if (record) record.reachedBot = true;
 }
 
 /** Names what this turn turned out to be ("message:invite", "dialog:inviteGuest.confirm", "action:approval.approve"). */

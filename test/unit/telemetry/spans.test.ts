@@ -74,6 +74,19 @@ describe('telemetry of failures and background work', () => {
     expect(await telemetry.exportedText()).not.toContain(SECRET_WORDS);
   });
 
+  it('an activity a guard stops before the bot runs (another tenant) is a turn with outcome "refused"', async () => {
+    running = await startInProcessApp();
+    const otherTenant = '99999999-8888-4777-8666-555555555555';
+    const res = await running.post(
+      messageFrom('help', { conversation: { id: 'conv-elsewhere', tenantId: otherTenant, isGroup: false, name: '', conversationType: 'personal' }, channelData: { tenant: { id: otherTenant } } }),
+    );
+    expect(res.status).toBeLessThan(300);
+
+    const turns = telemetry.spans().filter((s) => s.attributes[ATTRIBUTES.turnKind] !== undefined);
+    expect(turns.map((t) => [t.attributes[ATTRIBUTES.turnKind], t.attributes[ATTRIBUTES.turnOutcome]])).toEqual([['message', 'refused']]);
+    expect(turns[0]?.status.code).not.toBe(SpanStatusCode.ERROR);
+  });
+
   it('card actions: labelled by their registered verb, an error answer counts as an error; a verb nobody registered is "unknown"', async () => {
     const cards: BotFeature = {
       name: 'cards',
