@@ -1,4 +1,5 @@
 import {
+  ActivityTypes,
   type ConversationState,
   type InvokeResponse,
   type StatePropertyAccessor,
@@ -13,6 +14,7 @@ import { actorFromActivity } from './actor';
 import { expandCard } from './cards';
 import type { ActionData, ActionHandler, BotFeature } from './feature';
 import { cardInvokeResponse } from './invokeResponse';
+import { cutLongMessage, MAX_MESSAGE_CHARS, MESSAGE_CUT_NOTICE } from './messageLimits';
 import { type RootDialog, welcomeCard } from './RootDialog';
 
 export const TURN_ERROR_MESSAGE = 'Sorry, something went wrong on my side. Your request was not completed; please try again.';
@@ -82,6 +84,10 @@ export class GuestOnboardingBot extends TeamsActivityHandler {
     context.turnState.set(TURN_LOGGER_KEY, log);
     log.debug('turn started');
     await this.rememberConversation(context, log);
+    if (context.activity.type === ActivityTypes.Message && cutLongMessage(context)) {
+      log.info({ maxChars: MAX_MESSAGE_CHARS }, 'message text cut to the limit');
+      await context.sendActivity(MESSAGE_CUT_NOTICE);
+    }
     await super.run(context);
     await this.conversationState.saveChanges(context, false);
     await this.userState.saveChanges(context, false);

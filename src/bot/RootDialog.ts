@@ -8,6 +8,7 @@ import {
   type DialogTurnResult,
   DialogTurnStatus,
 } from 'botbuilder-dialogs';
+import { trimEndChars } from '../domain/text';
 import { actorFromActivity } from './actor';
 import { renderCard } from './cards';
 import type { BotFeature } from './feature';
@@ -73,14 +74,31 @@ export function welcomeCard(features: readonly BotFeature[], reason: 'welcome' |
 export function messageText(context: TurnContext): string {
   const activity = context.activity;
   if (activity.type !== ActivityTypes.Message || typeof activity.text !== 'string') return '';
-  const withoutMention = activity.entities?.some((e) => e.type === 'mention')
-    ? TurnContext.removeRecipientMention(activity)
-    : activity.text;
-  return (withoutMention ?? '').replace(/<at>[^<]*<\/at>/g, ' ').replace(/\s+/g, ' ').trim();
+  return removeRecipientMentions(activity.text, activity.entities, activity.recipient?.id)
+    .replace(/<at>[^<]*<\/at>/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
+}
+
+/**
+ * Removes the text of every mention of the bot. Not TurnContext.removeRecipientMention: its
+ * pattern (`(?<=<at.*>)(.*?)(?=<\/at>)`) is quadratic in the mention's text, which the sender
+ * controls, and it throws on a null entity. Plain string search is linear.
+ */
+function removeRecipientMentions(text: string, entities: unknown, recipientId: string | undefined): string {
+  if (!Array.isArray(entities) || !recipientId) return text;
+  let result = text;
+  for (const entity of entities as unknown[]) {
+    if (!entity || typeof entity !== 'object') continue;
+    const { type, mentioned, text: mentionText } = entity as { type?: unknown; mentioned?: { id?: unknown } | null; text?: unknown };
+    if (type !== 'mention' || mentioned?.id !== recipientId || typeof mentionText !== 'string' || mentionText === '') continue;
+    result = result.split(mentionText).join(' ');
+  }
+  return result;
 }
 
 function keyword(text: string): string {
-  return text.toLowerCase().replace(/[.!?]+$/, '');
+  return trimEndChars(text.toLowerCase(), '.!?');
 }
 
 /**

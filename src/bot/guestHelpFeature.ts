@@ -8,6 +8,7 @@ import {
   type UserSummary,
 } from '../directory/Directory';
 import { extractEmail, type EmailAddress } from '../domain/email';
+import { trimEndChars } from '../domain/text';
 import type { SignInAdvice, SignInMethod } from '../domain/signInAdvice';
 import {
   blockingSettingTitle,
@@ -49,10 +50,19 @@ export interface GuestHelpServices {
 // ---------------------------------------------------------------------------------------------
 // Understanding the question
 
-const SIGN_IN_WORDS = /\b(sign[- ]?in|log[- ]?in|signin|login|get|method|account)\b/i;
+const SIGN_IN_WORDS = /\b(sign[- ]?in|log[- ]?in|get|method|account)\b/i;
 const OTHER_FEATURES = /^\s*(invite|add|remove|approve|reject|bulk|import|upload)\b|\b(csv|approv\w*)\b/i;
 const QUESTION = /\?\s*$|^\s*(why|how|what|where|when|who|which|can|could|do|does|did|is|are|will|should)\b/i;
 const GUEST_WORDS = /\b(guest|sign\w*|log\w*|access|account|password|code|site|files?|library|teams)\b/i;
+
+/**
+ * Whether `second` occurs after the first occurrence of `first`: what `first.*second` tests,
+ * without its backtracking (which retried from every match of `first`: quadratic).
+ */
+function laterInText(text: string, first: RegExp, second: RegExp): boolean {
+  const found = first.exec(text);
+  return found !== null && second.test(text.slice(found.index + found[0].length));
+}
 
 /** What a message asks, or null when it is none of guest help's business. */
 export function classifyGuestQuestion(text: string): GuestHelpTopic | null {
@@ -62,17 +72,19 @@ export function classifyGuestQuestion(text: string): GuestHelpTopic | null {
   if (mentionsAddress) {
     return SIGN_IN_WORDS.test(t) && !OTHER_FEATURES.test(t) ? 'advice' : null;
   }
-  if (/\bwhat\s+(sign[- ]?in|login)\b.*\b(get|use|have)\b|\bwhat will (they|he|she|the guest) (get|use)\b/i.test(t)) {
+  if (laterInText(t, /\bwhat\s+(sign[- ]?in|login)\b/i, /\b(get|use|have)\b/i) || /\bwhat will (they|he|she|the guest) (get|use)\b/i.test(t)) {
     return 'advice';
   }
   if (/\b(codes?|passcodes?|otp|one[- ]time)\b/i.test(t)) return 'otp';
   if (/\b(sync\w*|onedrive)\b/i.test(t)) return 'sync';
   if (
-    /\b(lost|lose|losing|removed|revoked|no longer|can'?t|cannot|denied)\b.*\baccess\b|\baccess\b.*\b(lost|removed|revoked|denied|gone)\b|\blocked out\b/i.test(t)
+    laterInText(t, /\b(lost|lose|losing|removed|revoked|no longer|can'?t|cannot|denied)\b/i, /\baccess\b/i) ||
+    laterInText(t, /\baccess\b/i, /\b(lost|removed|revoked|denied|gone)\b/i) ||
+    /\blocked out\b/i.test(t)
   ) {
     return 'lostAccess';
   }
-  if (/^\s*(guest help|help me sign in|sign-?in help)\s*[.!?]*\s*$/i.test(t)) return 'menu';
+  if (/^(?:guest help|help me sign in|sign-?in help)$/i.test(trimEndChars(t, '.!? \t').trim())) return 'menu';
   return null;
 }
 

@@ -11,6 +11,7 @@ import { Notifier } from '../bot/proactive';
 import type { BotServices } from '../bot/services';
 import type { Directory } from '../directory/Directory';
 import { methodLabel } from '../domain/signInRules';
+import { trimEndChars } from '../domain/text';
 import type { SignInMethod } from '../domain/signInAdvice';
 import type { ApprovalSettings } from '../approvals/approvalPolicy';
 import { ApprovalConfigError, approvalSettingsFromConfig } from '../approvals/approvalSettings';
@@ -80,7 +81,18 @@ const FORMAT_LABELS: Record<CsvFormat, string> = {
   entraTemplate: 'Entra bulk-invite template',
 };
 
-const BULK_COMMAND = /^(?:please\s+)?(?:bulk[\s-]+invite|invite\s+(?:in\s+bulk|many|several|multiple|(?:people\s+)?from\s+(?:a\s+)?(?:csv|file|spreadsheet)|(?:a\s+)?csv|bulk))(?:\s+(?:to|into)\s+(?:the\s+)?(.+?))?(?:\s+site)?[.!]*$/i;
+// Anchored, and the site named after "to" is tidied in code: `(.+?)(?:\s+site)?[.!]*$` was quadratic.
+const BULK_COMMAND = /^(?:please\s+)?(?:bulk[\s-]+invite|invite\s+(?:in\s+bulk|many|several|multiple|(?:people\s+)?from\s+(?:a\s+)?(?:csv|file|spreadsheet)|(?:a\s+)?csv|bulk))(?:\s(?:to|into)\s(.+))?$/i;
+
+/** "bulk invite to the Marketing site." → { siteHint: 'Marketing' }; null when it is not the command. */
+export function parseBulkCommand(text: string): { siteHint: string | null } | null {
+  const m = BULK_COMMAND.exec(trimEndChars(text.trim(), '.!').trim());
+  if (!m) return null;
+  const words = (m[1] ?? '').trim().split(/\s+/).filter(Boolean);
+  if (words.length > 1 && /^the$/i.test(words[0] ?? '')) words.shift();
+  if (words.length > 1 && /^site$/i.test(words[words.length - 1] ?? '')) words.pop();
+  return { siteHint: words.length > 0 ? words.join(' ') : null };
+}
 const BULK_RESULTS = /^(?:show\s+|get\s+)?(?:my\s+)?bulk\s+(?:results|status|progress|job)[?.!]*$/i;
 
 // ---------------------------------------------------------------------------------------------
@@ -224,13 +236,13 @@ function decodeEntities(s: string): string {
 
 /** CSV pasted into a message (optionally after a "bulk invite to <site>" line), or null. */
 export function pastedCsv(text: string): { csv: string; siteHint: string | null } | null {
-  const normalised = decodeEntities(text.replace(/<br\s*\/?>/gi, '\n').replace(/<\/?(?:p|div|span)[^>]*>/gi, '\n')).replace(/\r\n?/g, '\n');
+  const normalised = decodeEntities(text.replace(/<br\s*\/?>/gi, '\n').replace(/<\/?(?:p|div|span)\b[^<>]*>/gi, '\n')).replace(/\r\n?/g, '\n');
   const lines = normalised.split('\n');
   let siteHint: string | null = null;
   const first = lines[0]?.trim() ?? '';
-  const command = BULK_COMMAND.exec(first);
+  const command = parseBulkCommand(first);
   if (command) {
-    siteHint = command[1]?.trim() || null;
+    siteHint = command.siteHint;
     lines.shift();
   }
   while (lines.length > 0 && (lines[0] ?? '').trim() === '') lines.shift();
@@ -356,7 +368,7 @@ export function createBulkModule(deps: BulkModuleDeps): BulkFeature {
         );
         return true;
       }
-      const hint = BULK_COMMAND.exec(text.trim())?.[1]?.trim() ?? null;
+      const hint = parseBulkCommand(text)?.siteHint ?? null;
       await stage(dc, actor, () => download(file.downloadUrl, deps.limits.maxBytes), file.name, hint);
       return true;
     }
@@ -371,7 +383,7 @@ export function createBulkModule(deps: BulkModuleDeps): BulkFeature {
       await showLatest(dc, actor);
       return true;
     }
-    if (BULK_COMMAND.test(text.trim())) {
+    if (parseBulkCommand(text)) {
       await dc.context.sendActivity(instructions(deps.limits));
       return true;
     }

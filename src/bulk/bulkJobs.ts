@@ -371,7 +371,6 @@ export function emptyCounts(): RowCounts {
 /** SQLite-backed jobs and rows. Synchronous underneath (better-sqlite3); cheap enough to call per row. */
 export class BulkJobStore {
   private readonly insertRowStmt;
-  private readonly findDuplicateStmt;
   private readonly getJobStmt;
   /** Prepared row updates by column set: a job makes several per row, so preparing each time shows. */
   private readonly rowUpdates = new Map<string, Statement<Array<string | number | null>>>();
@@ -385,12 +384,6 @@ export class BulkJobStore {
       `INSERT INTO bulk_rows (job_id, row_number, name, email, email_key, group_id, site_name, site_url, redirect_url,
         send_email, message, predicted_method, state, user_id, redeem_url, invite_id, status, error, time)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    );
-    // Without the hint SQLite walks the job's rows in row order (for ORDER BY ... LIMIT 1): one
-    // full scan per staged row, which made staging a 50,000-row file quadratic.
-    this.findDuplicateStmt = db.prepare<[string, string, string], { row_number: number }>(
-      `SELECT row_number FROM bulk_rows INDEXED BY bulk_rows_dedupe WHERE job_id = ? AND email_key = ? AND IFNULL(group_id, '') = ?
-         AND state NOT IN ('invalid', 'duplicate') ORDER BY row_number LIMIT 1`,
     );
     this.getJobStmt = db.prepare<[string], JobRow>('SELECT * FROM bulk_jobs WHERE id = ?');
   }
@@ -468,11 +461,6 @@ export class BulkJobStore {
       )
       .all(tenantId, requesterId, limit)
       .map(jobFromRow);
-  }
-
-  /** The earlier row with the same address and site, if any (for "duplicate of row N"). */
-  findDuplicate(jobId: string, emailKey: string, groupId: string | null): number | null {
-    return this.findDuplicateStmt.get(jobId, emailKey, groupId ?? '')?.row_number ?? null;
   }
 
   insertRows(jobId: string, rows: readonly NewBulkRow[]): void {

@@ -61,6 +61,7 @@ import {
 import { directoryErrorFromGraph, directoryErrorFromNetwork, parseRetryAfter, USER_MESSAGES } from './errors';
 import { assertInvitableEmail, lookupAddress } from './emailSafety';
 import { normaliseDomain } from '../domain/email';
+import { trimEndChars } from '../domain/text';
 
 export const GRAPH_SCOPES = ['https://graph.microsoft.com/.default'];
 export const DEFAULT_GRAPH_BASE_URL = 'https://graph.microsoft.com';
@@ -507,7 +508,7 @@ export class GraphDirectory implements Directory {
   constructor(options: GraphDirectoryOptions) {
     const base = new URL(options.baseUrl ?? DEFAULT_GRAPH_BASE_URL);
     this.origin = base.origin;
-    this.basePath = base.pathname.replace(/\/+$/, '');
+    this.basePath = trimEndChars(base.pathname, '/');
     this.baseUrl = `${this.origin}${this.basePath}`;
     this.tenantId = options.tenantId;
     this.log = options.logger?.child({ component: 'GraphDirectory' });
