@@ -6,6 +6,7 @@ import type { Server } from 'restify';
 import { cardAttachment, expandCard, isSafeCardUrl, type AdaptiveCard } from '../bot/cards';
 import type { Actor, ActionData, ActionHandler, BotFeature } from '../bot/feature';
 import { cardInvokeResponse } from '../bot/invokeResponse';
+import { cutMessageLength, MAX_MESSAGE_CHARS } from '../bot/messageLimits';
 import type { NotifyResult } from '../bot/proactive';
 import { Notifier } from '../bot/proactive';
 import type { BotServices } from '../bot/services';
@@ -93,6 +94,8 @@ export function parseBulkCommand(text: string): { siteHint: string | null } | nu
   if (words.length > 1 && /^site$/i.test(words[words.length - 1] ?? '')) words.pop();
   return { siteHint: words.length > 0 ? words.join(' ') : null };
 }
+export const PASTE_TOO_LONG = `That pasted CSV is longer than ${MAX_MESSAGE_CHARS.toLocaleString('en-US')} characters, so I did not read any of it. Attach it as a .csv file instead.`;
+
 const BULK_RESULTS = /^(?:show\s+|get\s+)?(?:my\s+)?bulk\s+(?:results|status|progress|job)[?.!]*$/i;
 
 // ---------------------------------------------------------------------------------------------
@@ -375,6 +378,11 @@ export function createBulkModule(deps: BulkModuleDeps): BulkFeature {
     // The shell collapses whitespace in `text`; a pasted CSV needs its line breaks.
     const raw = typeof activity.text === 'string' ? activity.text.replace(/<at>[^<]*<\/at>/g, ' ').trim() : '';
     const pasted = raw ? pastedCsv(raw) : null;
+    if (pasted && cutMessageLength(dc.context) !== null) {
+      // Half a file would stage half the people without saying so.
+      await dc.context.sendActivity(PASTE_TOO_LONG);
+      return true;
+    }
     if (pasted) {
       await stage(dc, actor, () => Promise.resolve(pasted.csv), 'pasted text', pasted.siteHint);
       return true;
