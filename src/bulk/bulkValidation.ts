@@ -57,6 +57,8 @@ export interface StagedBulkJob {
 
 /** Rows written per transaction; the turn yields to the event loop after each batch. */
 const STAGE_BATCH = 250;
+/** Also yield when this much time passed since the last yield (a loaded machine runs fewer rows per millisecond). */
+const YIELD_AFTER_MS = 20;
 
 /** Lets timers, other turns and /healthz run between batches of a long file. */
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
@@ -141,10 +143,12 @@ export async function stageBulkFile(deps: BulkValidationDeps, request: StageRequ
   // for the whole file (a 50,000-row file is a few MB): asking the store per row cost a scan of
   // every earlier copy of the address, quadratic for a file that repeats one address.
   const firstRowOf = new Map<string, number>();
+  let lastYield = performance.now();
   const flush = async (): Promise<void> => {
     if (batch.length > 0) deps.jobs.insertRows(job.id, batch);
     batch = [];
     await yieldToEventLoop();
+    lastYield = performance.now();
   };
   const invalid = (rowNumber: number, name: string, email: string, reason: string): void => {
     summary.invalid++;
@@ -175,7 +179,7 @@ export async function stageBulkFile(deps: BulkValidationDeps, request: StageRequ
       } else {
         await stageRow(record.row);
       }
-      if (batch.length >= STAGE_BATCH) await flush();
+      if (batch.length >= STAGE_BATCH || performance.now() - lastYield >= YIELD_AFTER_MS) await flush();
     }
     await flush();
   } catch (e) {

@@ -58,7 +58,7 @@ function toChunks(source: CsvSource): AsyncIterable<Buffer> {
   if (Buffer.isBuffer(source)) return Readable.from(inPieces(source));
   return (async function* () {
     for await (const chunk of source as AsyncIterable<Buffer | string>) {
-      yield typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
+      yield* inPieces(typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk);
     }
   })();
 }
