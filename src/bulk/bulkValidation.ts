@@ -1,7 +1,7 @@
 import type { Actor } from '../bot/feature';
 import type { Directory, GroupInfo } from '../directory/Directory';
 import { parseEmail } from '../domain/email';
-import { trimEndChars } from '../domain/text';
+import { quoteForChat, trimEndChars } from '../domain/text';
 import type { SignInAdvice, SignInMethod } from '../domain/signInAdvice';
 import { approvalVerdict, type ApprovalSettings } from '../approvals/approvalPolicy';
 import type { SignInAdvisorPort } from '../usecases/signInAdvisor';
@@ -110,7 +110,9 @@ export async function stageBulkFile(deps: BulkValidationDeps, request: StageRequ
   }
   const hinted = request.siteHint ? matchSite(sites, request.siteHint) : null;
   if (request.siteHint && !hinted) {
-    throw new BulkRefusedError(`You don't own a site called "${request.siteHint}". Your sites: ${sites.map((s) => s.siteName).join(', ')}.`);
+    throw new BulkRefusedError(
+      `You don't own a site called "${quoteForChat(request.siteHint)}". Your sites: ${sites.map((s) => quoteForChat(s.siteName)).join(', ')}.`,
+    );
   }
   const defaultSite = hinted ?? (sites.length === 1 ? (sites[0] ?? null) : null);
 

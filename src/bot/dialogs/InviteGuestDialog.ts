@@ -9,6 +9,7 @@ import {
   type WaterfallStepContext,
 } from 'botbuilder-dialogs';
 import type { Directory, GroupInfo } from '../../directory/Directory';
+import { quoteForChat } from '../../domain/text';
 import type { InvitationRequest, InviteGuestService } from '../../usecases/inviteGuest';
 import type { SignInAdvisorPort } from '../../usecases/signInAdvisor';
 import { actorFromActivity } from '../actor';
@@ -40,7 +41,7 @@ const ASK_CONFIRM = 'Please check the card and choose Confirm, Edit or Cancel.';
 const ASK_JUSTIFICATION_AGAIN = `Type a short reason for the approver (up to ${MAX_JUSTIFICATION} characters), or "skip".`;
 
 function askJustification(guestName: string, siteName: string): string {
-  return `Why does ${guestName} need access to ${siteName}? The approver sees your answer. Type a short reason (up to ${MAX_JUSTIFICATION} characters), or "skip".`;
+  return `Why does ${quoteForChat(guestName)} need access to ${quoteForChat(siteName)}? The approver sees your answer. Type a short reason (up to ${MAX_JUSTIFICATION} characters), or "skip".`;
 }
 
 /** What a one-message request already said; anything missing is asked for. */

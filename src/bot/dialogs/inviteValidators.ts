@@ -2,7 +2,7 @@ import type { Directory, GroupInfo } from '../../directory/Directory';
 import { findAddressMentions, parseEmail, type EmailAddress } from '../../domain/email';
 import { validateDisplayName } from '../../usecases/inviteGuest';
 import type { SignInAdvisorPort } from '../../usecases/signInAdvisor';
-import { trimEndChars } from '../../domain/text';
+import { quoteForChat, trimEndChars } from '../../domain/text';
 
 /**
  * Checks for the invitation prompts. Each returns the accepted value or the reason to show
@@ -67,7 +67,7 @@ export function readSiteAnswer(text: string, sites: readonly GroupInfo[]): Check
   const exact = sites.filter((s) => s.displayName.toLowerCase() === answer);
   const prefix = exact.length ? exact : sites.filter((s) => s.displayName.toLowerCase().startsWith(answer));
   if (prefix.length === 1 && prefix[0]) return { ok: true, value: prefix[0] };
-  const names = sites.map((s) => s.displayName).join(', ');
+  const names = sites.map((s) => quoteForChat(s.displayName)).join(', ');
   if (prefix.length > 1) return { ok: false, reason: `"${shorten(text)}" matches more than one of your sites (${names}). Which one?` };
   return { ok: false, reason: `I can't find a site called "${shorten(text)}" among your sites (${names}).` };
 }
@@ -130,9 +130,9 @@ function capitalise(s: string): string {
   return s.charAt(0).toUpperCase() + s.slice(1);
 }
 
+/** What the person typed, short and inert, to repeat in a plain message. */
 function shorten(s: string): string {
-  const t = s.trim();
-  return t.length > 60 ? `${t.slice(0, 59)}…` : t;
+  return quoteForChat(s, 60);
 }
 
 /** Whether `<…@…>` occurs in the text (one pass: the earliest '<' since the last '>' opens it). */
