@@ -127,6 +127,7 @@ export async function startPlayground(botUrl: string, user: DemoPersonName = 'Me
         PATH: process.env.PATH ?? '',
         HOME: process.env.HOME ?? os.tmpdir(),
         M365_AGENTS_PLAYGROUND_CONFIG_PATH: configFile,
+        TEAMSAPPTESTER_BROWSER: 'none',
         M365_AGENTS_PLAYGROUND_LOGFILE: path.join(workDir, 'playground.log'),
       },
       stdio: ['ignore', 'pipe', 'pipe'],
