@@ -278,3 +278,14 @@ describe('a member asks for a guest, an approver approves, through the bot', () 
     expect(bot.bed.requests.listPending(DEMO.tenantId)).toHaveLength(1);
   });
 });
+
+describe('the reason question repeats the guest name typed by the member', () => {
+  it.each(['[x](https://evil.example)', '**x**', '<at>x</at>', '# x'])('shows %s inert, never as markdown or a mention', async (payload) => {
+    const bot = approvalBot();
+    await bot.say(`invite ${payload} Park <zoe@example.org> to Project Falcon`);
+    const replies = await bot.submit({ inviteAction: 'confirm' });
+    const question = replies.map((r) => r.text ?? '').find((t) => t.startsWith('Why does')) ?? '';
+    expect(question).toMatch(/need access to Project Falcon\?/);
+    expect(question).not.toMatch(/\]\(|\*\*|<\/?at\b|^\s*#|https:\/\/evil/m);
+  });
+});
