@@ -286,6 +286,6 @@ describe('the reason question repeats the guest name typed by the member', () =>
     const replies = await bot.submit({ inviteAction: 'confirm' });
     const question = replies.map((r) => r.text ?? '').find((t) => t.startsWith('Why does')) ?? '';
     expect(question).toMatch(/need access to Project Falcon\?/);
-    expect(question).not.toMatch(/\]\(|\*\*|<\/?at\b|^\s*#|https:\/\/evil/m);
+    expect(question).not.toMatch(/\]\(|\*\*|<\/?at\b|^[ \t]*#|https:\/\/evil/m);
   });
 });

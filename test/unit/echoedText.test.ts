@@ -14,7 +14,7 @@ function activeMarkup(text: string): string[] {
   if (/\]\(/.test(text)) found.push('a markdown link');
   if (/\*\*|__/.test(text)) found.push('bold');
   if (/<\/?at\b/i.test(text)) found.push('a mention');
-  if (/^\s*#/m.test(text)) found.push('a heading');
+  if (/^[ \t]*#/m.test(text)) found.push('a heading');
   if (/https:\/\/evil/.test(text)) found.push('a live link');
   return found;
 }
