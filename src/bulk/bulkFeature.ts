@@ -11,7 +11,7 @@ import type { BotServices } from '../bot/services';
 import type { Directory } from '../directory/Directory';
 import { DEFAULT_FILE_DOWNLOAD_HOSTS } from '../config';
 import { methodLabel } from '../domain/signInRules';
-import { trimEndChars } from '../domain/text';
+import { quoteForChat, trimEndChars } from '../domain/text';
 import type { SignInMethod } from '../domain/signInAdvice';
 import type { ApprovalSettings } from '../approvals/approvalPolicy';
 import { ApprovalConfigError, approvalSettingsFromConfig } from '../approvals/approvalSettings';
@@ -310,7 +310,7 @@ export function createBulkModule(deps: BulkModuleDeps): BulkFeature {
       if (job.conversationRef) {
         await deps.notifier.send(
           job.conversationRef as Partial<ConversationReference>,
-          `Your bulk invitation (${job.summary.sourceName}) has finished: ${progress.done} invited and added, ${progress.failed} failed${
+          `Your bulk invitation (${quoteForChat(job.summary.sourceName)}) has finished: ${progress.done} invited and added, ${progress.failed} failed${
             progress.counts.sentForApproval > 0 ? `, ${progress.counts.sentForApproval} sent for approval (you hear from the approvers)` : ''
           }. Use "Get the results file" on the card.`,
         );

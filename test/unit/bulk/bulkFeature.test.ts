@@ -180,6 +180,18 @@ describe('bulk invitations through the bot', () => {
     expect(textOf(csv)).toContain('Marketing');
   });
 
+  it('the "has finished" message shows an attached file name inert, never as a markdown link', async () => {
+    const name = '[Approve here](https://evil.example) **now** <at>x</at> # x.csv';
+    const bot = bulkBot({ files: { 'https://files.example/partners.csv': 'Name,Email\nAna,ana@example.org\n' } });
+    const attachments = [{ contentType: TEAMS_FILE_DOWNLOAD, name, content: { downloadUrl: 'https://files.example/partners.csv', fileType: 'csv', uniqueId: 'x' } }];
+    const jobId = jobIdOf((await bot.say('bulk invite to Marketing', { attachments }))[0]?.attachments?.[0]?.content as Record<string, unknown>);
+    await bot.execute('bulk.confirm', { jobId });
+    await bot.feature.runner.whenFinished(jobId);
+    const finished = bot.notifier.notices.find((n) => n.kind === 'send' && n.text?.includes('has finished'))?.text ?? '';
+    expect(finished).toContain('Approve here');
+    expect(finished).not.toMatch(/\]\(|\*\*|<\/?at\b|https:\/\/evil/);
+  });
+
   it('a bad file gets the reason and no job', async () => {
     const bot = bulkBot();
     const replies = await bot.say('Name;Email\nAna;ana@example.org');
