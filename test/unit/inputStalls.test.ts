@@ -23,7 +23,7 @@ const CPU_BUDGET_MS = 200;
 const HEALTHZ_BUDGET_MS = 100;
 /** Longest wall-clock wait of one /healthz request, load included. */
 const HEALTHZ_WALL_LIMIT_MS = 1_000;
-const ATTEMPTS = 3;
+const ATTEMPTS = 5;
 
 function fill(unit: string, size: number, prefix = '', suffix = ''): string {
   const body = unit.repeat(Math.ceil((size - prefix.length - suffix.length) / unit.length));
