@@ -16,6 +16,7 @@ import { createLogger, type Logger } from './logger';
 import { createBotServer, type RouteRegistrar } from './server';
 import type { Migration } from './store/database';
 import { openStore, type Store } from './store/store';
+import { SharedPacer } from './bulk/pacer';
 
 /** What tests (and only tests) swap out when they start the app in-process. */
 export interface AppOverrides {
@@ -59,9 +60,16 @@ export function createApp(config: AppConfig, overrides: AppOverrides = {}): App 
     file: overrides.databaseFile ?? config.databaseFile,
     extraMigrations: [...featureMigrations, ...(overrides.migrations ?? [])],
     clock: () => clock.now(),
+    holderTtlMs: config.env.HOLDER_TTL_MS,
   });
   try {
-    const directory = overrides.directory ?? createDirectory(config, logger);
+    // This process as the holder of locks and leases: registered now, so that a process that died
+    // is told apart from this one from the first turn on.
+    store.holders.start();
+    // One pacer for every invitation this process sends, its window in the store (see pacer.ts).
+    const invitationPacer = new SharedPacer(store.pacerWindow, { limit: config.env.INVITES_PER_5S, windowMs: 5000 });
+    const directoryPaces = !overrides.directory && config.directory === 'graph';
+    const directory = overrides.directory ?? createDirectory(config, logger, { invitationPacer });
     const conversationState = new ConversationState(store.botStorage);
     const userState = new UserState(store.botStorage);
     const adapter = createAdapter(config, overrides.auth);
@@ -75,6 +83,7 @@ export function createApp(config: AppConfig, overrides: AppOverrides = {}): App 
       adapter,
       botAppId: config.auth.kind === 'botFramework' ? config.auth.appId : '',
       clock,
+      invitationPacer: directoryPaces ? null : invitationPacer,
     };
     const features =
       typeof overrides.features === 'function'
@@ -87,6 +96,7 @@ export function createApp(config: AppConfig, overrides: AppOverrides = {}): App 
       features,
       logger,
       conversationReferences: store.conversationReferences,
+      onceClaims: { leases: store.leases, holderId: store.holders.holderId },
     });
     adapter.onTurnError = (context, error) => bot.handleTurnError(context, error);
     adapter.use(new TenantGuard(servedTenantId(config), logger));

@@ -121,6 +121,9 @@ export const envSchema = z.object({
   INVITES_PER_5S: int(150, 1, 150),
   PUBLIC_BASE_URL: url(),
   RESULTS_LINK_TTL_MINUTES: int(60, 1, 7 * 24 * 60),
+  // Recovery after a crash.
+  RECOVERY_INTERVAL_MS: int(5000, 100, 600_000),
+  HOLDER_TTL_MS: int(10_000, 500, 600_000),
 });
 
 export type Env = z.infer<typeof envSchema>;

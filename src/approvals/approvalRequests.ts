@@ -441,6 +441,11 @@ export class ApprovalRequestStore {
     return row ? toRequest(row) : null;
   }
 
+  /** Runs `work` in one transaction (with the audit log, which shares this database). */
+  atomically<T>(work: () => T): T {
+    return this.db.transaction(work).immediate();
+  }
+
   /**
    * Decides a pending request if it is still at `expectedVersion`. Exactly one of any number of
    * concurrent callers (in any process) wins; the others get the request as it now stands.

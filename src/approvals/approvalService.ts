@@ -12,6 +12,7 @@ import type { NotifyResult } from '../bot/proactive';
 import { isDirectoryError, type Directory } from '../directory/Directory';
 import type { SignInAdvice, SignInMethod } from '../domain/signInAdvice';
 import type { StoredConversationReference } from '../store/conversationReferences';
+import type { HolderRegistry, LeaseStore } from '../store/leases';
 import type {
   ApprovalContext,
   ApprovalGateway,
@@ -110,6 +111,46 @@ export interface ApprovalServiceDependencies {
   inlineBudgetMs?: number;
   /** The guest-help feature's record of reset requests, closed when their approval ends. */
   resetLedger?: ResetLedger;
+  /**
+   * Owned leases (carrying out an approval, re-delivering a card) and who this process is. Without
+   * them (unit tests of one process) an in-memory lease table stands in.
+   */
+  leases?: LeaseStore;
+  holders?: HolderRegistry;
+}
+
+/** How long one process may hold an approval it carries out before another may (its death frees it at once). */
+const CARRY_LEASE_MS = 10 * 60_000;
+/** How long a card re-delivery is held: far longer than one send. */
+const REDELIVERY_LEASE_MS = 60_000;
+/** Approvals carried out at once by one recovery pass. */
+const RESUME_PARALLELISM = 4;
+
+/** A lease table for one process on its own (tests): the same rules, in memory. */
+class InMemoryLeases implements LeaseStore {
+  private readonly rows = new Map<string, { holderId: string; until: number; done: boolean }>();
+  acquire(key: string, holderId: string, ttlMs: number): boolean {
+    const row = this.rows.get(key);
+    if (row && (row.done || row.until > Date.now())) return false;
+    this.rows.set(key, { holderId, until: Date.now() + ttlMs, done: false });
+    return true;
+  }
+  renew(key: string, holderId: string, ttlMs: number): boolean {
+    const row = this.rows.get(key);
+    if (!row || row.done || row.holderId !== holderId) return false;
+    row.until = Date.now() + ttlMs;
+    return true;
+  }
+  release(key: string, holderId: string): void {
+    const row = this.rows.get(key);
+    if (row && !row.done && row.holderId === holderId) this.rows.delete(key);
+  }
+  complete(key: string, holderId: string): void {
+    this.rows.set(key, { holderId, until: 0, done: true });
+  }
+  isComplete(key: string): boolean {
+    return this.rows.get(key)?.done === true;
+  }
 }
 
 /** A guest asking an admin to reset their redemption (from the guest-help feature). */
@@ -184,9 +225,14 @@ export class ApprovalService implements ApprovalGateway {
   /** Users (personal chats) and conversations whose missed cards and notices are being sent now (see onConversationSeen). */
   private readonly redelivering = new Map<string, Promise<void>>();
 
+  private readonly leases: LeaseStore;
+  private readonly holderId: string;
+
   constructor(private readonly deps: ApprovalServiceDependencies) {
     this.clock = deps.clock ?? (() => new Date());
     this.logger = deps.logger ?? silentLogger;
+    this.leases = deps.leases ?? new InMemoryLeases();
+    this.holderId = deps.holders?.holderId ?? 'solo';
   }
 
   get settings(): ApprovalServiceSettings {
@@ -516,18 +562,25 @@ export class ApprovalService implements ApprovalGateway {
       return { status: 'invalid', request, mayDecide: true, message: 'Give a reason for rejecting, so the requester knows why. Nothing was changed.' };
     }
     const at = this.clock().toISOString();
-    const cas = this.deps.requests.decide(request.id, request.version, {
-      state: verdict === 'approve' ? 'approved' : 'rejected',
-      by: who,
-      note: verdict === 'reject' ? reason : null,
-      at,
+    // The decision, its audit row and (for an approval) this process's lease on carrying it out
+    // commit together: a crash leaves either nothing or all three.
+    const cas = this.deps.requests.atomically(() => {
+      const result = this.deps.requests.decide(request.id, request.version, {
+        state: verdict === 'approve' ? 'approved' : 'rejected',
+        by: who,
+        note: verdict === 'reject' ? reason : null,
+        at,
+      });
+      if (!result.won) return result;
+      this.audit(gate.actor, verdict === 'approve' ? 'approval.approved' : 'approval.rejected', result.request, {
+        kind: result.request.kind,
+        ...(verdict === 'reject' ? { reason } : {}),
+      });
+      if (verdict === 'approve') this.leases.acquire(carryKey(request.id), this.holderId, CARRY_LEASE_MS);
+      return result;
     });
     if (!cas.won) return this.lostRace(cas.current);
     const decided = cas.request;
-    this.audit(gate.actor, verdict === 'approve' ? 'approval.approved' : 'approval.rejected', decided, {
-      kind: decided.kind,
-      ...(verdict === 'reject' ? { reason } : {}),
-    });
     let redeemUrl: string | null = null;
     const followUp = this.afterDecision(decided).then((url) => {
       redeemUrl = url;
@@ -688,13 +741,22 @@ export class ApprovalService implements ApprovalGateway {
    */
   async resumeApproved(options: { minAgeMs?: number } = {}): Promise<number> {
     const cutoff = new Date(this.clock().getTime() - Math.max(0, options.minAgeMs ?? 0)).toISOString();
+    // Only requests nobody alive is carrying out: the lease is taken before anything is done, and
+    // a process that died holding one frees it at once (see leases.ts).
+    const mine = this.deps.requests
+      .listApprovedWithoutOutcome(cutoff)
+      .filter((request) => !this.carryingOut.has(request.id) && this.leases.acquire(carryKey(request.id), this.holderId, CARRY_LEASE_MS));
     let resumed = 0;
-    for (const request of this.deps.requests.listApprovedWithoutOutcome(cutoff)) {
-      if (this.carryingOut.has(request.id)) continue;
-      this.logger.info({ requestId: request.id, kind: request.kind }, 'approvals: resuming an approved request with no outcome');
-      await this.afterDecision(request, 'resumed');
-      if (this.deps.requests.get(request.id)?.outcome) resumed += 1;
-    }
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < mine.length) {
+        const request = mine[next++] as ApprovalRequest;
+        this.logger.info({ requestId: request.id, kind: request.kind }, 'approvals: resuming an approved request with no outcome');
+        await this.afterDecision(request, 'resumed');
+        if (this.deps.requests.get(request.id)?.outcome) resumed += 1;
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(RESUME_PARALLELISM, mine.length) }, worker));
     return resumed;
   }
 
@@ -796,9 +858,19 @@ export class ApprovalService implements ApprovalGateway {
       const who: Actor = { userId, name: reference.user?.name ?? '', tenantId: tenantId ?? request.tenantId };
       const rights = await this.approverRights(who, request);
       if (!rights.ok) continue;
-      const recipients = await this.recipientsFor(request);
-      const person = recipients.find((r) => r.id === userId) ?? { id: userId, displayName: who.name, audience: 'approver' as const };
-      await this.sendCardTo(request, person, this.refreshUserIds(recipients));
+      // Claimed in the store before sending: two turns (conversationUpdate and installationUpdate
+      // arrive together) or two processes find the same undelivered card, and only one posts it.
+      const key = `redeliver:${request.id}:${userId}`;
+      if (!this.leases.acquire(key, this.holderId, REDELIVERY_LEASE_MS)) continue;
+      try {
+        // Re-read under the claim: the winner of an earlier claim may have delivered it already.
+        if (!this.deps.requests.listUndeliveredFor(userId).some((r) => r.id === request.id)) continue;
+        const recipients = await this.recipientsFor(request);
+        const person = recipients.find((r) => r.id === userId) ?? { id: userId, displayName: who.name, audience: 'approver' as const };
+        await this.sendCardTo(request, person, this.refreshUserIds(recipients));
+      } finally {
+        this.leases.release(key, this.holderId);
+      }
     }
   }
 
@@ -875,23 +947,28 @@ export class ApprovalService implements ApprovalGateway {
         // Another attempt (e.g. a process still running) holds this invitation: it is not over,
         // so nothing is recorded and a later sweep looks again.
         if (result.stillRunning && mode === 'resumed') return null;
-        const recorded = this.deps.requests.recordFirstOutcome(request.id, result.status, result.message, this.clock().toISOString());
+        // The outcome and its audit row commit together.
+        const recorded = this.deps.requests.atomically(() => {
+          const first = this.deps.requests.recordFirstOutcome(request.id, result.status, result.message, this.clock().toISOString());
+          if (!first.won) return first;
+          this.deps.audit.append({
+            actorId: request.decidedBy?.userId ?? 'system',
+            actorName: request.decidedBy?.name ?? 'Guest onboarding bot',
+            action: 'approval.carriedOut',
+            subjectType: 'approval',
+            subjectId: request.id,
+            details: {
+              kind: request.kind,
+              outcome: result.status,
+              resumed: mode === 'resumed',
+              ...(result.invitationRecordId ? { invitationRecordId: result.invitationRecordId } : {}),
+            },
+          });
+          return first;
+        });
         if (!recorded.won) return null;
         current = recorded.request;
         redeemUrl = result.redeemUrl;
-        this.deps.audit.append({
-          actorId: request.decidedBy?.userId ?? 'system',
-          actorName: request.decidedBy?.name ?? 'Guest onboarding bot',
-          action: 'approval.carriedOut',
-          subjectType: 'approval',
-          subjectId: request.id,
-          details: {
-            kind: request.kind,
-            outcome: result.status,
-            resumed: mode === 'resumed',
-            ...(result.invitationRecordId ? { invitationRecordId: result.invitationRecordId } : {}),
-          },
-        });
       }
       this.closeLedger(current);
       await this.safely(request.id, 'card updates', () => this.updateCopies(current));
@@ -909,7 +986,11 @@ export class ApprovalService implements ApprovalGateway {
     this.inFlight.add(tracked);
     void tracked.finally(() => {
       this.inFlight.delete(tracked);
-      if (carrying) this.carryingOut.delete(request.id);
+      if (carrying) {
+        this.carryingOut.delete(request.id);
+        // Done (or left for the next pass when another attempt still runs): either way not ours now.
+        this.leases.release(carryKey(request.id), this.holderId);
+      }
     });
     return work.catch(() => null);
   }
@@ -1211,6 +1292,11 @@ export class ApprovalService implements ApprovalGateway {
       details: { ...details, version: request.version, state: request.state },
     });
   }
+}
+
+/** The lease on carrying out one approved request. */
+function carryKey(requestId: string): string {
+  return `approval:${requestId}`;
 }
 
 function notFound(): ActionOutcome {

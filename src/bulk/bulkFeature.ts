@@ -20,7 +20,8 @@ import { BulkJobStore, type BulkJob, type BulkSite, type BulkValidationSummary }
 import { BulkRunner, type BulkApprovalGateway, type BulkProgress, type BulkRunnerLogger, type BulkRunnerOptions } from './bulkRunner';
 import { BulkRefusedError, matchSite, requesterSites, stageBulkFile } from './bulkValidation';
 import { BulkCsvError, type CsvFormat } from './csvFormats';
-import { SlidingWindowPacer } from './pacer';
+import { SlidingWindowPacer, type InvitationPacer } from './pacer';
+import type { HolderRegistry } from '../store/leases';
 import { tooLargeError, type CsvLimits, type CsvSource } from './parseInvitationCsv';
 import { ResultsLinkSigner, resultsUrl, storedResultsLinkSecret } from './resultsLink';
 import { registerBulkRoutes } from './routes';
@@ -55,6 +56,13 @@ export interface BulkModuleDeps {
   limits: CsvLimits;
   /** INVITES_PER_5S. */
   invitesPer5s: number;
+  /**
+   * The process's shared invitation pacer; null when the directory paces every invitation itself
+   * (then the runner must not take a second slot). Default: a pacer of its own (tests).
+   */
+  pacer?: InvitationPacer | null;
+  /** Lock and lease holders' liveness (a dead runner's job is taken over at once). */
+  holders?: HolderRegistry;
   sendInvitationEmail: boolean;
   /** Where the results route is reachable (PUBLIC_BASE_URL, or the local address). */
   publicBaseUrl: string;
@@ -275,7 +283,8 @@ export function createBulkModule(deps: BulkModuleDeps): BulkFeature {
     jobs,
     invitations: deps.invitations,
     directory: deps.directory,
-    pacer: new SlidingWindowPacer({ limit: deps.invitesPer5s, windowMs: 5000 }),
+    pacer: deps.pacer === undefined ? new SlidingWindowPacer({ limit: deps.invitesPer5s, windowMs: 5000 }) : deps.pacer,
+    holders: deps.holders,
     sendInvitationEmail: deps.sendInvitationEmail,
     approvals: deps.approvalService ? { gateway: deps.approvalService, advisor: deps.advisor } : null,
     logger: deps.logger,
@@ -534,6 +543,8 @@ export function createBulkFeature(services: BotServices, overrides: Partial<Bulk
     approverGroupId: approvals.approverGroupId,
     limits: { maxBytes: env.BULK_MAX_BYTES, maxRows: env.BULK_MAX_ROWS },
     invitesPer5s: env.INVITES_PER_5S,
+    pacer: services.invitationPacer,
+    holders: services.store.holders,
     sendInvitationEmail: env.SEND_INVITATION_EMAIL,
     publicBaseUrl,
     resultsLinkTtlMs: env.RESULTS_LINK_TTL_MINUTES * 60_000,
