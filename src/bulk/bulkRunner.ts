@@ -506,7 +506,9 @@ export class BulkRunner {
       attempts: record.attempts + 1,
     });
     if (!locked) {
-      jobs.updateRow(job.id, row.rowNumber, { nextAttemptAt: now + this.o.baseBackoffMs });
+      // Someone else changed the record first: the version noted above may be exactly that of
+      // their lock, which must never be taken for ours.
+      jobs.updateRow(job.id, row.rowNumber, { lockVersion: null, nextAttemptAt: now + Math.min(this.o.baseBackoffMs, this.o.lockRecheckMs) });
       return null;
     }
     run.recordVersions.set(locked.id, locked.version);

@@ -61,6 +61,7 @@ describe('approvals after a SIGKILL', () => {
     const env = { APPROVAL_DB: file, GRAPH_URL: server.baseUrl, APPROVALS: String(APPROVALS), HOLDER_TTL_MS: '3000', RECOVERY_INTERVAL_MS: '500' };
     if (point === 'afterPost') server.holdInvitationAnswers(true);
 
+    const startedAt = Date.now();
     const first = startTsChild('test/support/approvalChild.ts', { ...env, MODE: 'decide', PAUSE_AT: point });
     children.push(first);
     const live = server;
@@ -93,8 +94,9 @@ describe('approvals after a SIGKILL', () => {
       () => `every approval carried out and told\n${second.output()}`,
     );
     const elapsed = Date.now() - restartedAt;
+    process.stderr.write(`[figures] ${point}: first process reached the point in ${restartedAt - startedAt} ms; recovered ${elapsed} ms after the restart\n`);
     // Let a duplicate (if any) show up before counting.
-    await new Promise((r) => setTimeout(r, 1200));
+    await new Promise((r) => setTimeout(r, 700));
 
     for (const r of approved) expect(requests.get(r.id)?.outcome?.status).toBe('succeeded');
     const members = fake.snapshot().groups.find((g) => g.id === DEMO.groups.projectFalcon.id)?.members ?? [];
