@@ -947,10 +947,24 @@ export class ApprovalService implements ApprovalGateway {
         // Another attempt (e.g. a process still running) holds this invitation: it is not over,
         // so nothing is recorded and a later sweep looks again.
         if (result.stillRunning && mode === 'resumed') return null;
-        // The outcome and its audit row commit together.
+        // The outcome, its audit row and the requester's notice (kept before it is sent, so that
+        // a crash in between leaves it for the sweep) commit together.
+        let outbox: RequesterNotice | null = null;
         const recorded = this.deps.requests.atomically(() => {
-          const first = this.deps.requests.recordFirstOutcome(request.id, result.status, result.message, this.clock().toISOString());
+          const at = this.clock();
+          const first = this.deps.requests.recordFirstOutcome(request.id, result.status, result.message, at.toISOString());
           if (!first.won) return first;
+          this.deps.requests.supersedeNotices(request.id);
+          outbox = this.deps.requests.recordPendingNotice({
+            requestId: request.id,
+            requesterId: request.requester.userId,
+            requestVersion: first.request.version,
+            notice: null,
+            redeemUrl: result.redeemUrl,
+            error: 'not sent yet',
+            at: at.toISOString(),
+            claimedUntil: new Date(at.getTime() + NOTICE_LEASE_MS).toISOString(),
+          });
           this.deps.audit.append({
             actorId: request.decidedBy?.userId ?? 'system',
             actorName: request.decidedBy?.name ?? 'Guest onboarding bot',
@@ -969,6 +983,13 @@ export class ApprovalService implements ApprovalGateway {
         if (!recorded.won) return null;
         current = recorded.request;
         redeemUrl = result.redeemUrl;
+        const kept = outbox as RequesterNotice | null;
+        this.closeLedger(current);
+        await this.safely(request.id, 'card updates', () => this.updateCopies(current));
+        await this.safely(request.id, 'requester notice', async () => {
+          if (kept) await this.sendKeptNotice(kept, current);
+        });
+        return redeemUrl;
       }
       this.closeLedger(current);
       await this.safely(request.id, 'card updates', () => this.updateCopies(current));
@@ -1140,6 +1161,18 @@ export class ApprovalService implements ApprovalGateway {
       });
     }
     return result.ok;
+  }
+
+  /** Sends a notice kept (and held) before its first send; it stays pending for the sweep if it does not arrive. */
+  private async sendKeptNotice(kept: RequesterNotice, request: ApprovalRequest): Promise<void> {
+    try {
+      const result = await this.sendNotice(request, kept.redeemUrl, kept.notice, this.requesterConversations(request));
+      if (result.ok) this.deps.requests.markNoticeDelivered(kept.id, this.clock().toISOString());
+      else this.deps.requests.releaseNotice(kept.id, result.error);
+    } catch (error) {
+      this.deps.requests.releaseNotice(kept.id, describe(error).message);
+      throw error;
+    }
   }
 
   /** Where the requester can be told: the chat they asked from, then their personal chat. */
