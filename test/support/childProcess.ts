@@ -14,6 +14,8 @@ export interface TsChild {
   /** Lines printed on stdout so far. */
   lines(): string[];
   exited: Promise<number | null>;
+  /** When `line` was first printed on stdout (ms since the epoch), or null. */
+  readyAt(line: string): number | null;
   /** SIGKILL, and wait for the exit. */
   kill(): Promise<void>;
 }
@@ -26,9 +28,11 @@ export function startTsChild(script: string, env: Record<string, string>): TsChi
   });
   let out = '';
   let stdout = '';
+  const firstSeen = new Map<string, number>();
   child.stdout?.on('data', (d: Buffer) => {
     out += d.toString();
     stdout += d.toString();
+    for (const line of d.toString().split('\n')) if (line && !firstSeen.has(line)) firstSeen.set(line, Date.now());
   });
   child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
@@ -36,6 +40,7 @@ export function startTsChild(script: string, env: Record<string, string>): TsChi
     child,
     output: () => out,
     lines: () => stdout.split('\n').filter((l) => l !== ''),
+    readyAt: (line) => firstSeen.get(line) ?? null,
     exited,
     kill: async () => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');

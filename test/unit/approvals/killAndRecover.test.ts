@@ -93,8 +93,14 @@ describe('approvals after a SIGKILL', () => {
       RESTART_BUDGET_MS + 5_000,
       () => `every approval carried out and told\n${second.output()}`,
     );
-    const elapsed = Date.now() - restartedAt;
-    process.stderr.write(`[figures] ${point}: first process reached the point in ${restartedAt - startedAt} ms; recovered ${elapsed} ms after the restart\n`);
+    const doneAt = Date.now();
+    // The restart is done when the new process is up (it printed "recovering", as the bot answers
+    // /healthz): loading Node and the SDKs on a loaded machine is not the bot's recovery time.
+    const upAt = second.readyAt('recovering') ?? restartedAt;
+    const elapsed = doneAt - upAt;
+    process.stderr.write(
+      `[figures] ${point}: first process reached the point in ${restartedAt - startedAt} ms; restarted process up after ${upAt - restartedAt} ms, all carried out and told ${elapsed} ms later\n`,
+    );
     // Let a duplicate (if any) show up before counting.
     await new Promise((r) => setTimeout(r, 700));
 

@@ -91,11 +91,11 @@ describe('first contact: conversationUpdate and installationUpdate at the same m
     connector = await startConnector();
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'gob-first-contact-'));
     // One after the other, so that the second finds the schema in place.
-    bots.push(await startBotProcess({ dataDir }));
-    bots.push(await startBotProcess({ dataDir }));
+    bots.push(await startBotProcess({ dataDir, readyTimeoutMs: 60_000 }));
+    bots.push(await startBotProcess({ dataDir, readyTimeoutMs: 60_000 }));
     db = openDatabase(path.join(dataDir, 'bot.sqlite'), []);
     requests = new ApprovalRequestStore(db);
-  }, 60_000);
+  }, 150_000);
 
   afterAll(async () => {
     db?.close();
