@@ -8,6 +8,9 @@ import type { BotFeature } from './bot/feature';
 import { buildFeatures, featureMigrations } from './bot/features';
 import { RootDialog } from './bot/RootDialog';
 import { TenantGuard } from './bot/tenantGuard';
+import { IdentityGuard, identityProblemMessage } from './bot/identityGuard';
+import { KnownPersonGuard } from './bot/knownPersonGuard';
+import { ChannelIdentityStore } from './store/channelIdentities';
 import { DEMO } from './directory/demoTenant';
 import { type BotServices, type Clock, systemClock } from './bot/services';
 import { createDirectory } from './directory/createDirectory';
@@ -100,12 +103,24 @@ export function createApp(config: AppConfig, overrides: AppOverrides = {}): App 
     });
     adapter.onTurnError = (context, error) => bot.handleTurnError(context, error);
     adapter.use(new TenantGuard(servedTenantId(config), logger));
+    const identityGuard = new IdentityGuard(new ChannelIdentityStore(store.db, store.conversationReferences, () => clock.now()), logger);
+    adapter.use(identityGuard);
+    adapter.use(new KnownPersonGuard(directory, logger));
 
     const botServer = createBotServer({
       adapter,
       runTurn: (context) => bot.run(context),
       logger,
       loopbackOnly: config.auth.kind === 'local',
+      // Local mode has no token to vouch for the activity: disagreeing identity fields get a 400.
+      screenActivity:
+        config.auth.kind === 'local'
+          ? (body) => {
+              if (!body || typeof body !== 'object' || Array.isArray(body)) return null;
+              const problem = identityGuard.problem(body);
+              return problem ? identityProblemMessage(problem) : null;
+            }
+          : undefined,
       isReady: () => store.ping(),
       registerRoutes: [
         ...features.flatMap((f) => (f.registerRoutes ? [f.registerRoutes.bind(f)] : [])),

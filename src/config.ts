@@ -68,6 +68,38 @@ const url = (dflt?: string) =>
       : z.url({ message: 'expected an absolute http(s) URL', protocol: /^https?$/ }).default(dflt),
   );
 
+/** Microsoft's SharePoint Online / OneDrive host names, per cloud (the Microsoft 365 endpoint lists). */
+// Worldwide and GCC: https://learn.microsoft.com/microsoft-365/enterprise/urls-and-ip-address-ranges
+// GCC High: https://learn.microsoft.com/microsoft-365/enterprise/microsoft-365-u-s-government-gcc-high-endpoints
+// DoD: https://learn.microsoft.com/microsoft-365/enterprise/microsoft-365-u-s-government-dod-endpoints
+// 21Vianet: https://learn.microsoft.com/microsoft-365/enterprise/urls-and-ip-address-ranges-21vianet
+export const DEFAULT_FILE_DOWNLOAD_HOSTS: readonly string[] = [
+  '*.sharepoint.com',
+  '*.sharepoint.us',
+  '*.sharepoint-mil.us',
+  '*.dps.mil',
+  '*.sharepoint.cn',
+];
+
+/** Host names or `*.`-wildcards, comma-separated; empty means the default list (Microsoft's SharePoint domains). */
+const hostPatternList = z.preprocess(
+  emptyToUndefined,
+  z
+    .string()
+    .default(DEFAULT_FILE_DOWNLOAD_HOSTS.join(','))
+    .transform((s) =>
+      s
+        .split(/[,;\s]+/)
+        .map((d) => d.trim().toLowerCase())
+        .filter(Boolean),
+    )
+    .pipe(
+      z
+        .array(z.string().regex(/^(?:\*\.)?[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z][a-z0-9-]*$/, { message: 'expected host names or *.domain wildcards separated by commas' }))
+        .min(1),
+    ),
+);
+
 /** Every environment variable the bot reads. Keep .env.sample and the README in step with this. */
 export const envSchema = z.object({
   PORT: int(3978, 1, 65535),
@@ -120,7 +152,10 @@ export const envSchema = z.object({
   BULK_MAX_BYTES: int(20 * 1024 * 1024, 1024, 512 * 1024 * 1024),
   INVITES_PER_5S: int(150, 1, 150),
   PUBLIC_BASE_URL: url(),
-  RESULTS_LINK_TTL_MINUTES: int(60, 1, 7 * 24 * 60),
+  // Where attached CSV files may be downloaded from (https only; checked on every redirect).
+  FILE_DOWNLOAD_HOSTS: hostPatternList,
+  // Short by default: the link is a bearer link to a file of invitation links (see README, Bulk invitations).
+  RESULTS_LINK_TTL_MINUTES: int(15, 1, 7 * 24 * 60),
   // Recovery after a crash.
   RECOVERY_INTERVAL_MS: int(5000, 100, 600_000),
   HOLDER_TTL_MS: int(10_000, 500, 600_000),

@@ -1,6 +1,7 @@
 import { approvalFeatureMigrations, buildApprovals } from '../approvals/wiring';
 import { bulkMigrations } from '../bulk/bulkJobs';
 import { createBulkFeature } from '../bulk/bulkFeature';
+import { channelIdentityMigrations } from '../store/channelIdentities';
 import type { Migration } from '../store/database';
 import { invitationMigrations, SqliteInvitationRepository } from '../store/invitations';
 import { ResetRequestStore, resetRequestMigrations } from '../store/resetRequests';
@@ -14,6 +15,7 @@ import type { BotServices } from './services';
 
 /** Every feature's tables: known before the store opens, so migrations run once at start-up. */
 export const featureMigrations: readonly Migration[] = [
+  ...channelIdentityMigrations,
   ...invitationMigrations,
   ...resetRequestMigrations,
   ...approvalFeatureMigrations,

@@ -335,7 +335,13 @@ export class InviteGuestService {
       const approvedRequester = record.source === 'approval' && record.requestedBy.id === actor.userId;
       if (!owner && !approvedRequester) {
         this.audit(actor, 'invitation.retryRefused', record.id, { reason: 'notOwner' });
-        return { ...failedOutcome(notOwnerRefusal(record.siteName)), record, target };
+        // Someone else's card: nothing of the invitation (guest, site) goes back, only who may act.
+        return failedOutcome({
+          code: 'notOwner',
+          message: 'Only the person who asked for this invitation or an owner of its site can retry it. Nothing was changed.',
+          setting: 'site ownership',
+          whoCanChange: 'an owner of the site',
+        });
       }
     } catch (e) {
       return { ...failedOutcome(refusalFromError(e, this.maxAttempts)), record, target };
