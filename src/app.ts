@@ -69,6 +69,8 @@ export function createApp(config: AppConfig, overrides: AppOverrides = {}): App 
     // This process as the holder of locks and leases: registered now, so that a process that died
     // is told apart from this one from the first turn on.
     store.holders.start();
+    // Registrations of processes dead for an hour or more are only history.
+    store.holders.prune();
     // One pacer for every invitation this process sends, its window in the store (see pacer.ts).
     const invitationPacer = new SharedPacer(store.pacerWindow, { limit: config.env.INVITES_PER_5S, windowMs: 5000 });
     const directoryPaces = !overrides.directory && config.directory === 'graph';
