@@ -92,7 +92,7 @@ export interface GraphDirectoryOptions {
   /**
    * Paces every POST /invitations HTTP attempt, the Graph client's own retries included (the
    * process's one shared pacer: Graph allows 150 per 5 s per tenant, all apps together, see
-   * https://learn.microsoft.com/graph/throttling-limits#identity-and-access-service-limits).
+   * https://learn.microsoft.com/graph/throttling-limits#invitation-manager-service-limits).
    * A 429 on an invitation holds every caller off for its Retry-After.
    */
   invitationPacer?: { acquire(): Promise<void>; holdOff(ms: number): void };
