@@ -8,6 +8,7 @@ import type { BotFeature } from './bot/feature';
 import { buildFeatures, featureMigrations } from './bot/features';
 import { RootDialog } from './bot/RootDialog';
 import { TenantGuard } from './bot/tenantGuard';
+import { TurnTelemetry } from './bot/turnTelemetry';
 import { IdentityGuard, identityProblemMessage } from './bot/identityGuard';
 import { KnownPersonGuard } from './bot/knownPersonGuard';
 import { ChannelIdentityStore } from './store/channelIdentities';
@@ -104,6 +105,7 @@ export function createApp(config: AppConfig, overrides: AppOverrides = {}): App 
       onceClaims: { leases: store.leases, holderId: store.holders.holderId },
     });
     adapter.onTurnError = (context, error) => bot.handleTurnError(context, error);
+    adapter.use(new TurnTelemetry());
     adapter.use(new TenantGuard(servedTenantId(config), logger));
     const identityGuard = new IdentityGuard(new ChannelIdentityStore(store.db, store.conversationReferences, () => clock.now()), logger);
     adapter.use(identityGuard);
@@ -153,7 +155,13 @@ export function createApp(config: AppConfig, overrides: AppOverrides = {}): App 
             server.removeListener('error', reject);
             const address = server.address() as AddressInfo;
             logger.info(
-              { host: config.host, port: address.port, auth: config.auth.kind, directory: config.directory },
+              {
+                host: config.host,
+                port: address.port,
+                auth: config.auth.kind,
+                directory: config.directory,
+                telemetry: config.env.APPLICATIONINSIGHTS_CONNECTION_STRING ? 'azureMonitor' : 'off',
+              },
               `bot listening on http://${config.host}:${address.port}/api/messages`,
             );
             startFeatures().then(

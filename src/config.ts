@@ -100,6 +100,18 @@ const hostPatternList = z.preprocess(
     ),
 );
 
+/** The samplers the Azure Monitor distro accepts in OTEL_TRACES_SAMPLER. */
+export const TRACE_SAMPLERS = [
+  'microsoft.rate_limited',
+  'microsoft.fixed_percentage',
+  'always_on',
+  'always_off',
+  'trace_id_ratio',
+  'parentbased_always_on',
+  'parentbased_always_off',
+  'parentbased_trace_id_ratio',
+] as const;
+
 /** Every environment variable the bot reads. Keep .env.sample and the README in step with this. */
 export const envSchema = z.object({
   PORT: int(3978, 1, 65535),
@@ -159,6 +171,35 @@ export const envSchema = z.object({
   // Recovery after a crash.
   RECOVERY_INTERVAL_MS: int(5000, 100, 600_000),
   HOLDER_TTL_MS: int(10_000, 500, 600_000),
+
+  // Telemetry (OpenTelemetry → Azure Monitor). No connection string = no telemetry exported.
+  APPLICATIONINSIGHTS_CONNECTION_STRING: z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .trim()
+      .regex(/(^|;)\s*InstrumentationKey\s*=\s*[0-9a-fA-F-]{36}\s*(;|$)/, {
+        message: 'expected the connection string of an Application Insights resource ("InstrumentationKey=…;IngestionEndpoint=…")',
+      })
+      .optional(),
+  ),
+  OTEL_SERVICE_NAME: z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .trim()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, { message: 'expected a short name: letters, digits, ".", "_" or "-"' })
+      .optional(),
+  ),
+  // Read by the Azure Monitor distro itself; checked here so that a typo stops start-up.
+  OTEL_TRACES_SAMPLER: z.preprocess(
+    (v) => (typeof v === 'string' ? emptyToUndefined(v.trim().toLowerCase()) : v),
+    z.enum(TRACE_SAMPLERS, { message: `expected one of ${TRACE_SAMPLERS.join(', ')}` }).optional(),
+  ),
+  OTEL_TRACES_SAMPLER_ARG: z.preprocess(
+    emptyToUndefined,
+    z.coerce.number({ message: 'expected a number' }).min(0, { message: 'expected a number of at least 0' }).optional(),
+  ),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -288,6 +329,12 @@ function crossCheck(env: Env): { problems: string[]; auth: AuthMode; directory: 
   }
   if (env.APPROVER_GROUP_ID === undefined && directory === 'graph') {
     problems.push('APPROVER_GROUP_ID: required when DIRECTORY=graph (the group whose members approve invitations)');
+  }
+
+  if (env.OTEL_TRACES_SAMPLER_ARG !== undefined && env.OTEL_TRACES_SAMPLER_ARG > 1 && env.OTEL_TRACES_SAMPLER !== 'microsoft.rate_limited') {
+    problems.push(
+      'OTEL_TRACES_SAMPLER_ARG: expected a ratio between 0 and 1 (it is a number of traces per second only with OTEL_TRACES_SAMPLER=microsoft.rate_limited)',
+    );
   }
 
   return { problems, auth, directory };

@@ -5,6 +5,7 @@ import { channelIdentityMigrations } from '../store/channelIdentities';
 import type { Migration } from '../store/database';
 import { invitationMigrations, SqliteInvitationRepository } from '../store/invitations';
 import { ResetRequestStore, resetRequestMigrations } from '../store/resetRequests';
+import { observeBulkQueue } from '../telemetry/telemetry';
 import { InviteGuestService } from '../usecases/inviteGuest';
 import { SignInAdvisor } from '../usecases/signInAdvisor';
 import type { BotFeature } from './feature';
@@ -50,11 +51,13 @@ export function buildFeatures(services: BotServices): BotFeature[] {
 
   const bulk = createBulkFeature(services, { advisor, invitations, notifier, approvalService: approvals.service });
   let recovery: NodeJS.Timeout | undefined;
+  let stopQueueGauges: (() => void) | undefined;
   const bulkFeature: BotFeature = {
     ...bulk,
     // Jobs interrupted by a restart carry on from the store once the bot is reachable again, and
     // every RECOVERY_INTERVAL_MS a job whose runner died (here or in another process) is taken over.
     start: async () => {
+      stopQueueGauges = observeBulkQueue(() => bulk.runner.depth());
       bulk.runner.resumeAll();
       recovery = setInterval(() => {
         try {
@@ -65,9 +68,10 @@ export function buildFeatures(services: BotServices): BotFeature[] {
       }, config.env.RECOVERY_INTERVAL_MS);
       recovery.unref();
     },
-    stop: () => {
+    stop: async () => {
       if (recovery) clearInterval(recovery);
-      return bulk.runner.stop();
+      stopQueueGauges?.();
+      await bulk.runner.stop();
     },
   };
 

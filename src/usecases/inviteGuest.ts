@@ -13,6 +13,7 @@ import {
   type InvitationRecord,
   type InvitationRepository,
 } from '../store/invitations';
+import { countInvitationSent, type InvitationSource } from '../telemetry/telemetry';
 import type { SignInAdvisorPort } from './signInAdvisor';
 
 /** What someone asks for: invite this person to this site. */
@@ -630,6 +631,7 @@ export class InviteGuestService {
             }),
           );
           freshRedeemUrl = invitation.redeemUrl;
+          countInvitationSent(invitationSource(record.source));
           patch = {
             state: 'invited',
             outcomeKind: existing ? 'existingGuest' : 'newGuest',
@@ -865,4 +867,10 @@ export function refusalFromError(e: unknown, attempts: number): Refusal {
     default:
       return { code: 'directoryUnavailable', message: e.userMessage, setting: null, whoCanChange: null };
   }
+}
+
+/** The telemetry label of an invitation record's source ("chat", "approval" or "bulk:<job>"). */
+function invitationSource(source: string): InvitationSource {
+  if (source === 'approval') return 'approval';
+  return source.startsWith('bulk:') ? 'bulk' : 'chat';
 }
