@@ -230,7 +230,8 @@ export function syncInstructionsCard(
     'Anything shared with an "Anyone" link (those links create no guest account).',
   ];
   const steps = [
-    `Open the ${target.siteName} link and sign in with their work or school (organisational) account.`,
+    'Accept the invitation first: open the invitation link once and sign in with their work or school account.',
+    `Open the ${target.siteName} link and sign in with the same work or school (organisational) account.`,
     'Go to the library or folder they want and select Sync.',
     'When the browser asks to open Microsoft OneDrive, allow it.',
     'If OneDrive asks them to sign in, use the same work address (it is filled in for them).',
