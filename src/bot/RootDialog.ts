@@ -106,8 +106,9 @@ const INTROS: Record<HelpAudience, string> = {
 export function welcomeCard(
   features: readonly BotFeature[],
   reason: 'welcome' | 'notUnderstood' = 'welcome',
-  readers: readonly HelpAudience[] = ['unknown'],
+  readers?: readonly HelpAudience[],
 ): Attachment {
+  if (!readers) return firstWelcome(features, reason);
   const all = features.flatMap((f) => f.help ?? []);
   const seen = new Set<string>();
   const take = (lines: readonly HelpLine[]) =>
@@ -130,6 +131,35 @@ export function welcomeCard(
     intro: `${reason === 'notUnderstood' ? "Sorry, I didn't understand that. " : ''}${INTROS[first]}${readers.includes('approver') && first !== 'approver' ? ` ${INTROS.approver}` : ''}`,
     sections,
     buttons,
+    footer: 'In a channel, @mention me first.',
+  });
+}
+
+/**
+ * The welcome posted on install, before anyone has asked anything: it does not know its reader
+ * yet, so it says briefly what the bot does for each kind of person; "help" then gives the
+ * reader's own card.
+ */
+function firstWelcome(features: readonly BotFeature[], reason: 'welcome' | 'notUnderstood'): Attachment {
+  const all = [...features.flatMap((f) => f.help ?? []), ...BUILT_IN_HELP];
+  const groups: ReadonlyArray<[HelpLine['audience'], string]> = [
+    ['owners', 'For site and team owners'],
+    ['guests', 'For guests'],
+    ['admins', 'For approvers'],
+    ['everyone', 'Any time'],
+  ];
+  const sections = groups
+    .map(([audience, heading]) => ({
+      heading,
+      lines: all
+        .filter((l) => l.audience === audience)
+        .map(({ title, example }) => ({ title, example: example.toLowerCase() === title.toLowerCase() ? '' : example })),
+    }))
+    .filter((g) => g.lines.length > 0);
+  return renderCard('welcome', {
+    intro: `${reason === 'notUnderstood' ? "Sorry, I didn't understand that. " : ''}I help you bring outside partners into your team or SharePoint site as guests, and help guests get in. Here is what you can say (say help for the part that is yours):`,
+    sections,
+    buttons: [{ title: 'Help for me', say: 'help' }],
     footer: 'In a channel, @mention me first.',
   });
 }
