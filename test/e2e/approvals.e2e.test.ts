@@ -106,6 +106,6 @@ describe('an invitation approved by an admin, in the Playground (Adele Vance ask
     for (let i = 0; i < 50 && (await adele.countText('Waiting for a decision')) > 0; i++) await adele.page.waitForTimeout(200);
     expect(await adele.countText('Waiting for a decision')).toBe(0);
     expect(await adele.page.getByRole('button', { name: 'Cancel request', exact: true }).count()).toBe(0);
-    await screenshotCard(adele, 'Your request: approved', docImage('approval-result.png'));
+    await session.screenshotConversation(docImage('approval-result.png'), { fromText: 'Your request: approved', width: 1000 });
   });
 });

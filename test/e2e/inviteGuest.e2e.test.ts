@@ -70,8 +70,10 @@ describe('inviting a guest from chat in the Microsoft 365 Agents Playground, as 
   });
 
   it('follows Jane\'s result with sync instructions saying OneDrive sync is not available with a Google account', async () => {
-    const sync = await session.cardText('Syncing Project Falcon with OneDrive');
-    expect(sync).not.toContain('Accept the invitation first'); // no sync steps for a Google guest
+    // Nothing can be synced with a Google account: no "Syncing … with OneDrive" title, no list of sync limits.
+    const sync = await session.cardText('Project Falcon without OneDrive sync');
+    expect(sync).not.toContain('What cannot be synced');
+    expect(sync).not.toContain('Accept the invitation first');
     expectRenderedCleanly(sync);
     expect(sync).toContain('Jane Doe will sign in with a Google account');
     expect(sync).toContain('syncing will not be available to them');

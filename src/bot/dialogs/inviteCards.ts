@@ -242,12 +242,15 @@ export function syncInstructionsCard(
     'Use the Files tab of the team in Microsoft Teams.',
   ];
   const summary = syncSummary(guestName, method, syncAvailable, target.siteName);
+  const canMaybeSync = available || syncAvailable === 'depends' || method === null;
   return renderCard('syncInstructions', {
+    // With a sign-in that can never sync, the card is about working with the files, and lists no sync limits.
+    title: canMaybeSync ? `Syncing ${target.siteName} with OneDrive` : `${target.siteName} without OneDrive sync`,
     siteName: target.siteName,
     siteUrl: target.siteUrl,
     summary,
     steps: available || syncAvailable === 'depends' || method === null ? steps : [],
-    cannotSync,
+    cannotSync: canMaybeSync ? cannotSync : [],
     alternatives: available ? [] : alternatives,
   });
 }
