@@ -10,6 +10,10 @@ import { RootDialog } from './bot/RootDialog';
 import { helpReaderLookup } from './bot/helpAudience';
 import { ApprovalConfigError, approvalSettingsFromConfig } from './approvals/approvalSettings';
 import { TenantGuard } from './bot/tenantGuard';
+import { TurnTelemetry } from './bot/turnTelemetry';
+import { IdentityGuard, identityProblemMessage } from './bot/identityGuard';
+import { KnownPersonGuard } from './bot/knownPersonGuard';
+import { ChannelIdentityStore } from './store/channelIdentities';
 import { DEMO } from './directory/demoTenant';
 import { type BotServices, type Clock, systemClock } from './bot/services';
 import { createDirectory } from './directory/createDirectory';
@@ -101,13 +105,26 @@ export function createApp(config: AppConfig, overrides: AppOverrides = {}): App 
       conversationReferences: store.conversationReferences,
     });
     adapter.onTurnError = (context, error) => bot.handleTurnError(context, error);
+    adapter.use(new TurnTelemetry());
     adapter.use(new TenantGuard(servedTenantId(config), logger));
+    const identityGuard = new IdentityGuard(new ChannelIdentityStore(store.db, store.conversationReferences, () => clock.now()), logger);
+    adapter.use(identityGuard);
+    adapter.use(new KnownPersonGuard(directory, logger));
 
     const botServer = createBotServer({
       adapter,
       runTurn: (context) => bot.run(context),
       logger,
       loopbackOnly: config.auth.kind === 'local',
+      // Local mode has no token to vouch for the activity: disagreeing identity fields get a 400.
+      screenActivity:
+        config.auth.kind === 'local'
+          ? (body) => {
+              if (!body || typeof body !== 'object' || Array.isArray(body)) return null;
+              const problem = identityGuard.problem(body);
+              return problem ? identityProblemMessage(problem) : null;
+            }
+          : undefined,
       isReady: () => store.ping(),
       registerRoutes: [
         ...features.flatMap((f) => (f.registerRoutes ? [f.registerRoutes.bind(f)] : [])),
@@ -138,7 +155,13 @@ export function createApp(config: AppConfig, overrides: AppOverrides = {}): App 
             server.removeListener('error', reject);
             const address = server.address() as AddressInfo;
             logger.info(
-              { host: config.host, port: address.port, auth: config.auth.kind, directory: config.directory },
+              {
+                host: config.host,
+                port: address.port,
+                auth: config.auth.kind,
+                directory: config.directory,
+                telemetry: config.env.APPLICATIONINSIGHTS_CONNECTION_STRING ? 'azureMonitor' : 'off',
+              },
               `bot listening on http://${config.host}:${address.port}/api/messages`,
             );
             startFeatures().then(

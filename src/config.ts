@@ -68,6 +68,50 @@ const url = (dflt?: string) =>
       : z.url({ message: 'expected an absolute http(s) URL', protocol: /^https?$/ }).default(dflt),
   );
 
+/** Microsoft's SharePoint Online / OneDrive host names, per cloud (the Microsoft 365 endpoint lists). */
+// Worldwide and GCC: https://learn.microsoft.com/microsoft-365/enterprise/urls-and-ip-address-ranges
+// GCC High: https://learn.microsoft.com/microsoft-365/enterprise/microsoft-365-u-s-government-gcc-high-endpoints
+// DoD: https://learn.microsoft.com/microsoft-365/enterprise/microsoft-365-u-s-government-dod-endpoints
+// 21Vianet: https://learn.microsoft.com/microsoft-365/enterprise/urls-and-ip-address-ranges-21vianet
+export const DEFAULT_FILE_DOWNLOAD_HOSTS: readonly string[] = [
+  '*.sharepoint.com',
+  '*.sharepoint.us',
+  '*.sharepoint-mil.us',
+  '*.dps.mil',
+  '*.sharepoint.cn',
+];
+
+/** Host names or `*.`-wildcards, comma-separated; empty means the default list (Microsoft's SharePoint domains). */
+const hostPatternList = z.preprocess(
+  emptyToUndefined,
+  z
+    .string()
+    .default(DEFAULT_FILE_DOWNLOAD_HOSTS.join(','))
+    .transform((s) =>
+      s
+        .split(/[,;\s]+/)
+        .map((d) => d.trim().toLowerCase())
+        .filter(Boolean),
+    )
+    .pipe(
+      z
+        .array(z.string().regex(/^(?:\*\.)?[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z][a-z0-9-]*$/, { message: 'expected host names or *.domain wildcards separated by commas' }))
+        .min(1),
+    ),
+);
+
+/** The samplers the Azure Monitor distro accepts in OTEL_TRACES_SAMPLER. */
+export const TRACE_SAMPLERS = [
+  'microsoft.rate_limited',
+  'microsoft.fixed_percentage',
+  'always_on',
+  'always_off',
+  'trace_id_ratio',
+  'parentbased_always_on',
+  'parentbased_always_off',
+  'parentbased_trace_id_ratio',
+] as const;
+
 /** Every environment variable the bot reads. Keep .env.sample and the README in step with this. */
 export const envSchema = z.object({
   PORT: int(3978, 1, 65535),
@@ -120,7 +164,39 @@ export const envSchema = z.object({
   BULK_MAX_BYTES: int(20 * 1024 * 1024, 1024, 512 * 1024 * 1024),
   INVITES_PER_5S: int(150, 1, 150),
   PUBLIC_BASE_URL: url(),
-  RESULTS_LINK_TTL_MINUTES: int(60, 1, 7 * 24 * 60),
+  // Where attached CSV files may be downloaded from (https only; checked on every redirect).
+  FILE_DOWNLOAD_HOSTS: hostPatternList,
+  // Short by default: the link is a bearer link to a file of invitation links (see README, Bulk invitations).
+  RESULTS_LINK_TTL_MINUTES: int(15, 1, 7 * 24 * 60),
+
+  // Telemetry (OpenTelemetry → Azure Monitor). No connection string = no telemetry exported.
+  APPLICATIONINSIGHTS_CONNECTION_STRING: z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .trim()
+      .regex(/(^|;)\s*InstrumentationKey\s*=\s*[0-9a-fA-F-]{36}\s*(;|$)/, {
+        message: 'expected the connection string of an Application Insights resource ("InstrumentationKey=…;IngestionEndpoint=…")',
+      })
+      .optional(),
+  ),
+  OTEL_SERVICE_NAME: z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .trim()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, { message: 'expected a short name: letters, digits, ".", "_" or "-"' })
+      .optional(),
+  ),
+  // Read by the Azure Monitor distro itself; checked here so that a typo stops start-up.
+  OTEL_TRACES_SAMPLER: z.preprocess(
+    (v) => (typeof v === 'string' ? emptyToUndefined(v.trim().toLowerCase()) : v),
+    z.enum(TRACE_SAMPLERS, { message: `expected one of ${TRACE_SAMPLERS.join(', ')}` }).optional(),
+  ),
+  OTEL_TRACES_SAMPLER_ARG: z.preprocess(
+    emptyToUndefined,
+    z.coerce.number({ message: 'expected a number' }).min(0, { message: 'expected a number of at least 0' }).optional(),
+  ),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -250,6 +326,12 @@ function crossCheck(env: Env): { problems: string[]; auth: AuthMode; directory: 
   }
   if (env.APPROVER_GROUP_ID === undefined && directory === 'graph') {
     problems.push('APPROVER_GROUP_ID: required when DIRECTORY=graph (the group whose members approve invitations)');
+  }
+
+  if (env.OTEL_TRACES_SAMPLER_ARG !== undefined && env.OTEL_TRACES_SAMPLER_ARG > 1 && env.OTEL_TRACES_SAMPLER !== 'microsoft.rate_limited') {
+    problems.push(
+      'OTEL_TRACES_SAMPLER_ARG: expected a ratio between 0 and 1 (it is a number of traces per second only with OTEL_TRACES_SAMPLER=microsoft.rate_limited)',
+    );
   }
 
   return { problems, auth, directory };

@@ -1,5 +1,6 @@
 import { createApp } from './app';
 import { ConfigError, loadConfig, loadDotEnv } from './config';
+import { startTelemetry, TELEMETRY_OFF } from './telemetry/setup';
 
 /** Composition root: configuration, the app, and a clean shutdown. No logic lives here. */
 async function main(): Promise<void> {
@@ -15,6 +16,11 @@ async function main(): Promise<void> {
     throw error;
   }
 
+  // Before anything else is built, so the SDK (when configured) is registered for every span.
+  const telemetry = await startTelemetry(config).catch((error: unknown) => {
+    process.stderr.write(`Telemetry is off: the Azure Monitor exporter could not start: ${error instanceof Error ? error.message : String(error)}\n`);
+    return TELEMETRY_OFF;
+  });
   const app = createApp(config);
   await app.listen();
 
@@ -25,13 +31,17 @@ async function main(): Promise<void> {
       process.exit(1);
     }
     stopping = true;
-    app.close().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        process.stderr.write(`Shutdown failed: ${error instanceof Error ? error.message : String(error)}\n`);
-        process.exit(1);
-      },
-    );
+    app
+      .close()
+      // What telemetry still holds is sent once the last turn has ended.
+      .then(() => telemetry.shutdown())
+      .then(
+        () => process.exit(0),
+        (error: unknown) => {
+          process.stderr.write(`Shutdown failed: ${error instanceof Error ? error.message : String(error)}\n`);
+          process.exit(1);
+        },
+      );
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);

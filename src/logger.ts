@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import pino, { type Logger } from 'pino';
+import { activeTraceIds } from './telemetry/telemetry';
 
 export type { Logger } from 'pino';
 
@@ -32,6 +33,8 @@ export const REDACTED_PATHS: readonly string[] = [
   '*.GRAPH_CLIENT_SECRET',
   'redeemUrl',
   '*.redeemUrl',
+  'APPLICATIONINSIGHTS_CONNECTION_STRING',
+  '*.APPLICATIONINSIGHTS_CONNECTION_STRING',
 ];
 
 export interface LoggerOptions {
@@ -47,6 +50,10 @@ export function createLogger(options: LoggerOptions): Logger {
       base: { service: 'guest-onboarding-bot' },
       redact: { paths: [...REDACTED_PATHS], censor: '[redacted]' },
       timestamp: pino.stdTimeFunctions.isoTime,
+      // Inside a span (a turn, a Graph request, a bulk batch) each line carries trace_id and
+      // span_id, so a log line leads to its trace in Application Insights and back.
+      // (A fresh object each time: pino merges the line's fields into what the mixin returns.)
+      mixin: () => activeTraceIds() ?? {},
     },
     options.destination ?? pino.destination({ sync: false }),
   );

@@ -21,6 +21,11 @@ export interface BotServerOptions {
   registerRoutes?: readonly RouteRegistrar[];
   /** Largest request body accepted, in bytes. */
   maxBodyBytes?: number;
+  /**
+   * Checks an activity before its turn runs; a returned reason is answered 400 and no turn runs.
+   * Local mode uses it for disagreeing identity fields (IdentityGuard.problem).
+   */
+  screenActivity?: (activity: unknown) => string | null;
 }
 
 export interface BotServer {
@@ -60,6 +65,12 @@ export function createBotServer(options: BotServerOptions): BotServer {
     if (!accepting) {
       res.header('Retry-After', '5');
       res.send(503, { error: 'The bot is shutting down.' });
+      return;
+    }
+    const refusal = options.screenActivity?.(req.body) ?? null;
+    if (refusal) {
+      logger.warn({ reason: refusal }, 'activity refused before its turn');
+      res.send(400, { error: refusal });
       return;
     }
     inFlight += 1;

@@ -11,6 +11,8 @@ import { cardAttachment } from '../bot/cards';
 import { guestWillSee, invitationLinkTexts, syncSummary } from '../bot/dialogs/inviteCards';
 import type { NotifyResult } from '../bot/proactive';
 import { isDirectoryError, type Directory } from '../directory/Directory';
+import { parseEmail } from '../domain/email';
+import { lookAlikeWarning } from '../domain/lookAlike';
 import type { SignInAdvice, SignInMethod } from '../domain/signInAdvice';
 import type { StoredConversationReference } from '../store/conversationReferences';
 import type {
@@ -462,7 +464,13 @@ export class ApprovalService implements ApprovalGateway {
   }
 
   private approverWarnings(request: ApprovalRequest): string[] {
-    if (request.subject.kind !== 'redemptionReset' || this.deps.settings.allowRedemptionReset) return [];
+    if (request.subject.kind === 'invitation') {
+      // The approver sees what the requester was warned about: the address's real (ASCII) form.
+      const parsed = parseEmail(request.subject.guestEmail);
+      const lookAlike = parsed.ok ? lookAlikeWarning(parsed.email) : null;
+      return lookAlike ? [`Check the address: ${lookAlike.display} is really ${lookAlike.ascii}. ${lookAlike.message}`] : [];
+    }
+    if (this.deps.settings.allowRedemptionReset) return [];
     return [
       'Redemption resets are disabled in this deployment (ALLOW_REDEMPTION_RESET=false): approving records the decision, and an admin then resets the redemption by hand in the Microsoft Entra admin center.',
     ];
@@ -657,15 +665,14 @@ export class ApprovalService implements ApprovalGateway {
   /** The card a viewer should see now (Action.Execute refresh). */
   async view(actor: Actor | null, requestId: string): Promise<ActionOutcome> {
     const request = this.deps.requests.get(requestId);
-    if (!request) return notFound();
+    if (!request) return (await this.isApprover(actor)) ? notFound() : { ...notFound(), message: NOT_AVAILABLE };
     if (actor && actor.userId === request.requester.userId && actor.tenantId === request.tenantId) {
       return { status: 'applied', request, mayDecide: false, message: '' };
     }
     const rights = await this.approverRights(actor, request);
     if (!rights.ok) {
-      // Colleagues in the approvals channel see the status the posted copy already shows, without buttons.
-      const sameTenant = actor !== null && actor.tenantId === request.tenantId;
-      return { status: rights.status, request: sameTenant ? request : null, mayDecide: false, message: sameTenant ? '' : rights.message };
+      // Neither an approver nor the requester: nothing of the request, not even that it exists.
+      return { status: rights.status, request: null, mayDecide: false, message: rights.status === 'unavailable' ? rights.message : NOT_AVAILABLE };
     }
     return { status: 'applied', request, mayDecide: request.state === 'pending', message: '' };
   }
@@ -907,7 +914,18 @@ export class ApprovalService implements ApprovalGateway {
         },
       };
     }
-    return { request, actor, who: { userId: actor.userId, name: actor.name || 'An approver' } };
+    // The name recorded as the decider is the directory's, not the activity's from.name.
+    return { request, actor, who: { userId: actor.userId, name: await this.directoryName(actor) } };
+  }
+
+  private async directoryName(actor: Actor): Promise<string> {
+    try {
+      const user = await this.deps.directory.getUser(actor.userId);
+      if (user?.displayName) return user.displayName;
+    } catch (error) {
+      this.logger.warn({ actorId: actor.userId, err: describe(error) }, 'approvals: could not read the approver\'s name');
+    }
+    return actor.name || 'An approver';
   }
 
   private lostRace(current: ApprovalRequest | null): ActionOutcome {
@@ -1322,6 +1340,10 @@ function userMessageOf(error: unknown): string {
   if (refusal && typeof refusal.message === 'string') return refusal.message;
   return 'an unexpected error (see the bot log).';
 }
+
+/** What anyone who is neither an approver nor the requester is told about a request. */
+export const NOT_AVAILABLE =
+  'This approval request is not available to you. Only the guest approvers and the person who asked for it can open it.';
 
 /** For logs: name and message only (never a request object, which could carry tokens). */
 function describe(error: unknown): { name: string; message: string } {

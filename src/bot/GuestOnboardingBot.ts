@@ -9,6 +9,7 @@ import {
 import type { DialogState } from 'botbuilder-dialogs';
 import { turnLogger, type Logger } from '../logger';
 import type { ConversationReferenceStore } from '../store/conversationReferences';
+import { failTurn, inTurnContext, labelTurn, turnReachedBot } from '../telemetry/telemetry';
 import { actorFromActivity } from './actor';
 import { expandCard } from './cards';
 import type { ActionData, ActionHandler, BotFeature } from './feature';
@@ -78,6 +79,8 @@ export class GuestOnboardingBot extends TeamsActivityHandler {
   }
 
   override async run(context: TurnContext): Promise<void> {
+    // Inside the turn's span (TurnTelemetry middleware, in app.ts): this turn got past the guards.
+    turnReachedBot(context.turnState);
     const log = turnLogger(this.logger, context.activity);
     context.turnState.set(TURN_LOGGER_KEY, log);
     log.debug('turn started');
@@ -115,6 +118,10 @@ export class GuestOnboardingBot extends TeamsActivityHandler {
    * and clear only this conversation's dialog stack so the next message starts cleanly.
    */
   async handleTurnError(context: TurnContext, error: Error): Promise<void> {
+    return inTurnContext(context.turnState, () => this.answerTurnError(context, error));
+  }
+
+  private async answerTurnError(context: TurnContext, error: Error): Promise<void> {
     const log = loggerFor(context, turnLogger(this.logger, context.activity));
     log.error({ err: { name: error.name, message: error.message, stack: error.stack } }, 'unhandled error in turn');
     try {
@@ -147,12 +154,16 @@ export class GuestOnboardingBot extends TeamsActivityHandler {
     const action = parseExecuteAction(context.activity.value);
     const handler = action ? this.actions.get(action.verb) : undefined;
     if (!action || !handler) {
+      labelTurn(context.turnState, 'action:unknown');
       log.info({ verb: action?.verb }, 'card action with an unknown verb');
       return cardInvokeResponse(expandCard('staleCard', { message: STALE_CARD_MESSAGE }));
     }
+    // Only registered verbs become labels: a card's data is never trusted, not even as a name.
+    labelTurn(context.turnState, `action:${action.verb}`);
     try {
       return await handler(context, actorFromActivity(context.activity), action.data);
     } catch (error) {
+      failTurn(context.turnState, error);
       log.error({ err: describe(error), verb: action.verb }, 'card action failed');
       return cardInvokeResponse(expandCard('error', { title: 'That did not work', message: ACTION_FAILED_MESSAGE }));
     }

@@ -8,6 +8,7 @@ import {
   type DialogTurnResult,
   DialogTurnStatus,
 } from 'botbuilder-dialogs';
+import { labelTurn } from '../telemetry/telemetry';
 import { actorFromActivity } from './actor';
 import { renderCard } from './cards';
 import type { BotFeature } from './feature';
@@ -164,6 +165,13 @@ function firstWelcome(features: readonly BotFeature[], reason: 'welcome' | 'notU
   });
 }
 
+/** The id of the innermost active dialog (the prompt being answered), for the turn's telemetry label. */
+function activeStep(dc: DialogContext): string {
+  let current = dc;
+  while (current.child) current = current.child;
+  return current.activeDialog?.id ?? 'none';
+}
+
 /** The user's words: recipient @mention removed, whitespace collapsed. */
 export function messageText(context: TurnContext): string {
   const activity = context.activity;
@@ -222,11 +230,13 @@ export class RootDialog extends ComponentDialog {
     if (text) {
       const word = keyword(text);
       if (CANCEL_WORDS.has(word)) {
+        labelTurn(innerDc.context.turnState, 'dialog:cancel');
         await innerDc.cancelAllDialogs();
         await innerDc.context.sendActivity(CANCELLED_MESSAGE);
         return { status: DialogTurnStatus.complete };
       }
       if (word === 'help') {
+        labelTurn(innerDc.context.turnState, 'dialog:help');
         const active = innerDc.findDialog(innerDc.activeDialog.id);
         const help = (explainsStep(active) ? active.stepHelp(innerDc) : undefined) ?? DEFAULT_STEP_HELP;
         await innerDc.context.sendActivity(help);
@@ -236,11 +246,14 @@ export class RootDialog extends ComponentDialog {
       const actor = actorFromActivity(innerDc.context.activity);
       for (const feature of this.features) {
         if (feature.interrupt && (await feature.interrupt(innerDc, text, actor))) {
+          labelTurn(innerDc.context.turnState, `interrupt:${feature.name}`);
           if (innerDc.activeDialog) await innerDc.repromptDialog();
           return this.stillRunning(innerDc);
         }
       }
     }
+    // Labelled by the step being answered, e.g. "dialog:inviteGuest.confirm".
+    labelTurn(innerDc.context.turnState, `dialog:${activeStep(innerDc)}`);
     await innerDc.continueDialog();
     return this.stillRunning(innerDc);
   }
@@ -253,20 +266,26 @@ export class RootDialog extends ComponentDialog {
     const word = keyword(text);
     const actor = actorFromActivity(context.activity);
     if (WELCOME_WORDS.has(word)) {
+      labelTurn(context.turnState, 'message:help');
       await context.sendActivity({ attachments: [welcomeCard(this.features, 'welcome', await this.helpReader(actor))] });
       return;
     }
     if (CANCEL_WORDS.has(word)) {
+      labelTurn(context.turnState, 'message:cancel');
       await context.sendActivity(NOTHING_TO_CANCEL_MESSAGE);
       return;
     }
     for (const feature of this.features) {
+      // Labelled before the feature runs, so a turn that fails inside it is still attributed to it.
+      labelTurn(context.turnState, `message:${feature.name}`);
       if (feature.onMessage && (await feature.onMessage(dc, text, actor))) return;
     }
     if (!text && context.activity.value !== undefined) {
+      labelTurn(context.turnState, 'message:staleSubmit');
       await context.sendActivity(STALE_SUBMIT_MESSAGE);
       return;
     }
+    labelTurn(context.turnState, text ? 'message:notUnderstood' : 'message:welcome');
     await context.sendActivity({ attachments: [welcomeCard(this.features, text ? 'notUnderstood' : 'welcome', await this.helpReader(actor))] });
   }
 

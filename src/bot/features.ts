@@ -1,9 +1,11 @@
 import { approvalFeatureMigrations, buildApprovals } from '../approvals/wiring';
 import { bulkMigrations } from '../bulk/bulkJobs';
 import { createBulkFeature } from '../bulk/bulkFeature';
+import { channelIdentityMigrations } from '../store/channelIdentities';
 import type { Migration } from '../store/database';
 import { invitationMigrations, SqliteInvitationRepository } from '../store/invitations';
 import { ResetRequestStore, resetRequestMigrations } from '../store/resetRequests';
+import { observeBulkQueue } from '../telemetry/telemetry';
 import { InviteGuestService } from '../usecases/inviteGuest';
 import { SignInAdvisor } from '../usecases/signInAdvisor';
 import type { BotFeature } from './feature';
@@ -14,6 +16,7 @@ import type { BotServices } from './services';
 
 /** Every feature's tables: known before the store opens, so migrations run once at start-up. */
 export const featureMigrations: readonly Migration[] = [
+  ...channelIdentityMigrations,
   ...invitationMigrations,
   ...resetRequestMigrations,
   ...approvalFeatureMigrations,
@@ -46,13 +49,18 @@ export function buildFeatures(services: BotServices): BotFeature[] {
   inviteService.setApprovalGateway(approvals.service);
 
   const bulk = createBulkFeature(services, { advisor, invitations, notifier, approvalService: approvals.service });
+  let stopQueueGauges: (() => void) | undefined;
   const bulkFeature: BotFeature = {
     ...bulk,
     // Jobs interrupted by a restart carry on from the store once the bot is reachable again.
     start: async () => {
+      stopQueueGauges = observeBulkQueue(() => bulk.runner.depth());
       bulk.runner.resumeAll();
     },
-    stop: () => bulk.runner.stop(),
+    stop: async () => {
+      stopQueueGauges?.();
+      await bulk.runner.stop();
+    },
   };
 
   const guestHelp = createGuestHelpFeature({ directory, advisor, invitations, resetRequests: approvals.resetSink, logger });

@@ -107,6 +107,10 @@ export function createInviteFeature(services: InviteFeatureServices): BotFeature
       return cardInvokeResponse(expandCard('inviteResult', refusedCardData("I can't tell who you are, so nothing was changed.")));
     }
     const outcome = await services.service.retryMembership(recordId, actor);
+    // A refusal that carries no invitation (not theirs, or gone) says only that and who may act.
+    if (!outcome.record && outcome.status === 'failed') {
+      return cardInvokeResponse(expandCard('inviteResult', refusedCardData(outcome.refusal?.message ?? 'Nothing was changed.')));
+    }
     const policies = await services.directory.readPolicies();
     const [card] = inviteResultCards(outcome, {
       guestName: outcome.record?.displayName ?? 'The guest',

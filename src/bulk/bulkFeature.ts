@@ -1,5 +1,3 @@
-import { Readable } from 'node:stream';
-import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { TurnContext, type Activity, type Attachment, type ConversationReference, type InvokeResponse } from 'botbuilder';
 import type { DialogContext } from 'botbuilder-dialogs';
 import type { Server } from 'restify';
@@ -10,6 +8,7 @@ import type { NotifyResult } from '../bot/proactive';
 import { Notifier } from '../bot/proactive';
 import type { BotServices } from '../bot/services';
 import type { Directory } from '../directory/Directory';
+import { DEFAULT_FILE_DOWNLOAD_HOSTS } from '../config';
 import { methodLabel } from '../domain/signInRules';
 import type { SignInMethod } from '../domain/signInAdvice';
 import type { ApprovalSettings } from '../approvals/approvalPolicy';
@@ -21,15 +20,17 @@ import { BulkRunner, type BulkApprovalGateway, type BulkProgress, type BulkRunne
 import { BulkRefusedError, matchSite, requesterSites, stageBulkFile } from './bulkValidation';
 import { BulkCsvError, type CsvFormat } from './csvFormats';
 import { SlidingWindowPacer } from './pacer';
-import { tooLargeError, type CsvLimits, type CsvSource } from './parseInvitationCsv';
+import type { CsvLimits, CsvSource } from './parseInvitationCsv';
+import { downloadTeamsFile, type FileDownloadOptions } from './teamsFileDownload';
 import { ResultsLinkSigner, resultsUrl, storedResultsLinkSecret } from './resultsLink';
 import { registerBulkRoutes } from './routes';
 
 /**
  * Bulk invitations in chat: an attached or pasted CSV is validated into a draft job and shown
  * on a summary card (Confirm / Cancel); Confirm starts the background job and turns the card
- * into a progress card updated in place; the end result is a summary with a results file that
- * only the requester (or an approver) can download. Every card action re-checks who clicked.
+ * into a progress card updated in place; the end result is a summary with a results link handed
+ * only to the requester (or an approver), in a personal chat; the link itself is a short-lived
+ * bearer link (secretLinkNotice). Every card action re-checks who clicked.
  */
 
 export const TEAMS_FILE_DOWNLOAD = 'application/vnd.microsoft.teams.file.download.info';
@@ -60,7 +61,9 @@ export interface BulkModuleDeps {
   publicBaseUrl: string;
   resultsLinkTtlMs: number;
   signer: ResultsLinkSigner;
-  /** Fetches a Teams file attachment; replaced in tests. */
+  /** Where attached files may come from, and the download's limits (FILE_DOWNLOAD_HOSTS). */
+  fileDownload?: FileDownloadOptions;
+  /** Fetches a Teams file attachment; replaced in tests. Defaults to downloadTeamsFile with `fileDownload`. */
   download?: (downloadUrl: string, maxBytes: number) => Promise<CsvSource>;
   logger?: BulkRunnerLogger;
   /** Runner settings (tests: clock, backoff; benchmarks: pacer window). */
@@ -133,9 +136,19 @@ export function summaryCard(job: BulkJob, siteChoices: readonly BulkSite[], noti
     // One site: it is the choice. Several: a placeholder asks for one (never a silent default).
     defaultSiteChoice: siteChoices.length === 1 ? (siteChoices[0]?.groupId ?? '') : '',
     canConfirm: job.state === 'draft' && s.toSend > 0,
+    hasLookAlikes: (s.lookAlikes ?? 0) > 0,
+    lookAlikeHeading: lookAlikeHeading(s.lookAlikes ?? 0),
+    lookAlikeRows: s.lookAlikeRows ?? [],
+    moreLookAlikes: Math.max(0, (s.lookAlikes ?? 0) - (s.lookAlikeRows?.length ?? 0)),
     hasNotice: notice !== null,
     notice: notice ?? '',
   });
+}
+
+function lookAlikeHeading(count: number): string {
+  return count === 1
+    ? '1 address has an internationalised domain that may imitate another one: check its ASCII form'
+    : `${count} addresses have internationalised domains that may imitate others: check their ASCII forms`;
 }
 
 function timeLeftText(seconds: number | null): string {
@@ -237,9 +250,18 @@ export function doneCard(
     hasResultsUrl: link !== null,
     resultsUrl: link ?? '',
     ttlMinutes,
+    secretLinkNotice: secretLinkNotice(ttlMinutes),
     hasNotice: notice !== null,
     notice: notice ?? '',
   });
+}
+
+/**
+ * The results link is a bearer link: the route cannot tell who opens it (a browser carries no
+ * Teams identity), so whoever holds it can download the file until it expires. Said plainly.
+ */
+export function secretLinkNotice(ttlMinutes: number): string {
+  return `Keep this link to yourself: anyone who has it can download the results file until it expires in ${ttlMinutes} minutes. The file holds each guest's invitation link, so do not forward it or post it in a shared chat.`;
 }
 
 function messageCard(title: string, message: string): AdaptiveCard {
@@ -298,28 +320,16 @@ export function pastedCsv(text: string): { csv: string; siteHint: string | null 
   return { csv: `${lines.join('\n')}\n`, siteHint };
 }
 
-async function downloadTeamsFile(downloadUrl: string, maxBytes: number): Promise<CsvSource> {
-  // Teams hands out a pre-authenticated https link; refuse anything else (no requests to arbitrary schemes).
-  if (!/^https:\/\//i.test(downloadUrl)) throw new BulkCsvError('unreadable', 'I could not download that file from Teams. Send it again.');
-  const response = await fetch(downloadUrl, { redirect: 'follow' });
-  if (!response.ok || !response.body) {
-    throw new BulkCsvError('unreadable', 'I could not download that file from Teams. Send it again.');
-  }
-  const length = Number(response.headers.get('content-length'));
-  if (Number.isFinite(length) && length > maxBytes) {
-    await response.body.cancel();
-    throw tooLargeError(maxBytes);
-  }
-  return Readable.fromWeb(response.body as unknown as WebReadableStream<Uint8Array>);
-}
-
 // ---------------------------------------------------------------------------------------------
 // The module
 
 export function createBulkModule(deps: BulkModuleDeps): BulkFeature {
   const { jobs } = deps;
   const ttlMinutes = Math.round(deps.resultsLinkTtlMs / 60_000);
-  const download = deps.download ?? downloadTeamsFile;
+  const download =
+    deps.download ??
+    ((url: string, maxBytes: number): Promise<CsvSource> =>
+      downloadTeamsFile(url, maxBytes, deps.fileDownload ?? { allowedHosts: DEFAULT_FILE_DOWNLOAD_HOSTS }));
   const log = deps.logger;
   const approvalsOn = !!deps.approvalService;
   const summary = (job: BulkJob, siteChoices: readonly BulkSite[], notice: string | null = null): AdaptiveCard =>
@@ -474,7 +484,13 @@ export function createBulkModule(deps: BulkModuleDeps): BulkFeature {
    */
   function resultsCard(job: BulkJob, progress: BulkProgress, url: string, notice: string | null): AdaptiveCard {
     if (isSafeCardUrl(url)) return done(job, progress, url, notice);
-    return done(job, progress, null, `Open this link in your browser to download the results file (it works only for you and expires in ${ttlMinutes} minutes): ${url}`);
+    // The link comes first: the notice is cut at the card's text limit, and a cut link is useless.
+    return done(
+      job,
+      progress,
+      null,
+      `Open this link in your browser to download the results file: ${url} Anyone who has this link can download the file, with the guests' invitation links, until it expires in ${ttlMinutes} minutes: keep it to yourself.`,
+    );
   }
 
   const loadJob = (data: ActionData): BulkJob | null => (typeof data.jobId === 'string' ? jobs.get(data.jobId) : null);
@@ -486,11 +502,15 @@ export function createBulkModule(deps: BulkModuleDeps): BulkFeature {
     return isFinished(job) ? done(job, progress, null, notice) : progressCard(job, progress, deps.invitesPer5s, notice);
   };
 
+  /** Someone else's card: nothing of the job (file, rows, counts), only who may act. */
+  const notYours = (whoMayAct: string): InvokeResponse =>
+    cardInvokeResponse(messageCard('This bulk invitation is not yours', `${whoMayAct} Nothing was changed.`));
+
   const confirm: ActionHandler = async (context, actor, data) => {
     const job = loadJob(data);
     if (!job || (actor && actor.tenantId !== job.tenantId)) return stale();
     if (!actor || actor.userId !== job.requestedBy.id) {
-      return cardInvokeResponse(currentCard(job, `Only ${job.requestedBy.name} can confirm this bulk invitation.`));
+      return notYours(`Only ${job.requestedBy.name} can confirm this bulk invitation.`);
     }
     if (job.state !== 'draft') {
       // A second click, or a click on an old copy of the card: show where the job is.
@@ -503,6 +523,11 @@ export function createBulkModule(deps: BulkModuleDeps): BulkFeature {
       const chosen = typeof data.siteId === 'string' ? matchSite(sites, data.siteId) : null;
       if (!chosen) return cardInvokeResponse(summary(job, sites, 'Choose one of your sites first.'));
       site = chosen;
+    }
+    if ((job.summary.lookAlikes ?? 0) > 0 && data.lookAlikeConfirmed !== 'true' && data.lookAlikeConfirmed !== true) {
+      return cardInvokeResponse(
+        summary(job, job.defaultSite ? [] : sites, 'Some addresses may imitate other domains: check their ASCII forms, tick "I checked these addresses", then Confirm again. Nothing was sent.'),
+      );
     }
     const stillOwner = approver || (await deps.directory.isOwner(site.groupId, actor.userId));
     if (!stillOwner) {
@@ -531,7 +556,7 @@ export function createBulkModule(deps: BulkModuleDeps): BulkFeature {
     const job = loadJob(data);
     if (!job || (actor && actor.tenantId !== job.tenantId)) return stale();
     if (!(await mayManage(job, actor))) {
-      return cardInvokeResponse(currentCard(job, `Only ${job.requestedBy.name} or an approver can cancel this bulk invitation.`));
+      return notYours(`Only ${job.requestedBy.name} or an approver can cancel this bulk invitation.`);
     }
     if (job.state === 'draft') {
       const discarded = jobs.transition(job.id, ['draft'], { state: 'discarded' });
@@ -548,7 +573,7 @@ export function createBulkModule(deps: BulkModuleDeps): BulkFeature {
     const job = loadJob(data);
     if (!job || (actor && actor.tenantId !== job.tenantId)) return stale();
     if (!actor || !(await mayManage(job, actor))) {
-      return cardInvokeResponse(currentCard(job, `Only ${job.requestedBy.name} or an approver can get these results.`));
+      return notYours(`Only ${job.requestedBy.name} or an approver can get these results.`);
     }
     const progress = runner.progress(job.id);
     if (!progress || !isFinished(job)) return cardInvokeResponse(currentCard(job, 'The results file is ready when the job has finished.'));
@@ -601,7 +626,7 @@ export function createBulkModule(deps: BulkModuleDeps): BulkFeature {
     const job = loadJob(data);
     if (!job || (actor && actor.tenantId !== job.tenantId)) return stale();
     if (!actor || !(await mayManage(job, actor))) {
-      return cardInvokeResponse(currentCard(job, `Only ${job.requestedBy.name} or an approver can have Microsoft email these guests.`));
+      return notYours(`Only ${job.requestedBy.name} or an approver can have Microsoft email these guests.`);
     }
     if (!isFinished(job)) return cardInvokeResponse(currentCard(job, 'Microsoft can email the guests once the job has finished.'));
     const waiting = emailsOf(job).notEmailed;
@@ -665,6 +690,7 @@ export function createBulkFeature(services: BotServices, overrides: Partial<Bulk
     approvals: { policy: approvals.policy, partnerDomains: approvals.partnerDomains },
     approverGroupId: approvals.approverGroupId,
     limits: { maxBytes: env.BULK_MAX_BYTES, maxRows: env.BULK_MAX_ROWS },
+    fileDownload: { allowedHosts: env.FILE_DOWNLOAD_HOSTS },
     invitesPer5s: env.INVITES_PER_5S,
     sendInvitationEmail: env.SEND_INVITATION_EMAIL,
     publicBaseUrl,

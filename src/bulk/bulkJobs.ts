@@ -78,6 +78,13 @@ export interface BulkValidationSummary {
   sites: Array<{ siteName: string; rows: number }>;
   /** Rows to be sent when confirmed. */
   toSend: number;
+  /**
+   * Rows whose domain is internationalised or mixes scripts (they may imitate another domain):
+   * the owner must tick that they checked them before Confirm. Absent in drafts staged before.
+   */
+  lookAlikes?: number;
+  /** The first of them, with the Unicode and ASCII forms. */
+  lookAlikeRows?: Array<{ rowNumber: number; display: string; ascii: string; reason: string }>;
 }
 
 export interface BulkJob {

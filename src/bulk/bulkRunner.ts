@@ -5,6 +5,7 @@ import type { ApprovalSubmission } from '../usecases/inviteGuest';
 import type { SignInAdvisorPort } from '../usecases/signInAdvisor';
 import { ACTIVE_JOB_STATES, type BulkJob, type BulkJobStore, type BulkRow, type BulkRowPatch, type RowCounts } from './bulkJobs';
 import { systemClock, type Clock, type SlidingWindowPacer } from './pacer';
+import { countInvitationSent, detached, startBulkBatch, type BulkBatchCounts, type BulkQueueDepth } from '../telemetry/telemetry';
 
 /**
  * The background bulk invitation job.
@@ -199,7 +200,7 @@ export class BulkRunner {
     });
     if (!leased) return false;
     const run = new JobRun(leased, now);
-    const done = this.execute(run)
+    const done = detached(() => this.execute(run))
       .catch((e: unknown) => this.fail(run, e))
       .finally(() => {
         this.runs.delete(jobId);
@@ -241,6 +242,17 @@ export class BulkRunner {
     this.stopping = true;
     for (const { run } of this.runs.values()) run.cancel = true;
     await Promise.all([...this.runs.values()].map((r) => r.done));
+  }
+
+  /** Jobs confirmed and not finished, and their rows still to do: the bulk queue gauges (telemetry). */
+  depth(): BulkQueueDepth {
+    const active = this.deps.jobs.listActive();
+    let rowsWaiting = 0;
+    for (const job of active) {
+      const counts = this.deps.jobs.counts(job.id);
+      rowsWaiting += counts.pending + counts.invited;
+    }
+    return { jobs: active.length, rowsWaiting };
   }
 
   progress(jobId: string): BulkProgress | null {
@@ -387,7 +399,24 @@ export class BulkRunner {
     return true;
   }
 
+  /**
+   * One page of rows is one `bulk.batch` span (telemetry): it ends once the page's invitations
+   * have landed, while the job already goes on with the next page.
+   */
   private async processPage(run: JobRun, page: BulkRow[]): Promise<void> {
+    const batch = startBulkBatch(run.job.id, page.length);
+    const counts: BulkBatchCounts = { lookups: 0, invitations: 0, existing: 0 };
+    const invitations: Array<Promise<void>> = [];
+    try {
+      await batch.within(() => this.dispatchPage(run, page, counts, invitations));
+    } catch (e) {
+      batch.end(counts, e);
+      throw e;
+    }
+    void Promise.allSettled(invitations).then(() => batch.end(counts));
+  }
+
+  private async dispatchPage(run: JobRun, page: BulkRow[], counts: BulkBatchCounts, invitations: Array<Promise<void>>): Promise<void> {
     const toLookUp: BulkRow[] = [];
     for (const row of page) {
       if (row.state === 'invited' && row.userId) {
@@ -398,6 +427,7 @@ export class BulkRunner {
       if (ready) toLookUp.push(ready);
     }
     if (toLookUp.length === 0) return;
+    counts.lookups = toLookUp.length;
 
     let found: Map<string, DirectoryUser>;
     try {
@@ -410,16 +440,18 @@ export class BulkRunner {
     for (const row of toLookUp) {
       const user = found.get(row.email.trim().toLowerCase()) ?? (row.emailKey ? found.get(row.emailKey) : undefined);
       if (user) {
+        counts.existing++;
         await this.recordFound(run, row, user);
         continue;
       }
       if (run.cancel) break;
       await run.slot(this.o.maxInFlight);
-      run.track(
-        this.invite(run, row).finally(() => {
-          run.release();
-        }),
-      );
+      const invitation = this.invite(run, row).finally(() => {
+        run.release();
+      });
+      counts.invitations++;
+      invitations.push(invitation);
+      run.track(invitation);
     }
   }
 
@@ -518,6 +550,7 @@ export class BulkRunner {
         sendInvitationMessage: row.sendEmail ?? this.deps.sendInvitationEmail,
         ...(row.message ? { message: row.message } : {}),
       });
+      countInvitationSent('bulk');
       await this.patchRecord(run, row, {
         state: 'invited',
         outcomeKind: 'newGuest',

@@ -1,6 +1,7 @@
 import type { Actor } from '../bot/feature';
 import type { Directory, GroupInfo } from '../directory/Directory';
 import { parseEmail } from '../domain/email';
+import { lookAlikeWarning } from '../domain/lookAlike';
 import type { SignInAdvice, SignInMethod } from '../domain/signInAdvice';
 import { approvalVerdict, type ApprovalSettings } from '../approvals/approvalPolicy';
 import type { SignInAdvisorPort } from '../usecases/signInAdvisor';
@@ -222,6 +223,12 @@ export async function stageBulkFile(deps: BulkValidationDeps, request: StageRequ
       return;
     }
     if (advice.subject === 'internalUser') summary.internal++;
+    const lookAlike = lookAlikeWarning(email);
+    if (lookAlike) {
+      summary.lookAlikes = (summary.lookAlikes ?? 0) + 1;
+      const shown = (summary.lookAlikeRows ??= []);
+      if (shown.length < maxShown) shown.push({ rowNumber: row.rowNumber, display: lookAlike.display, ascii: lookAlike.ascii, reason: lookAlike.message });
+    }
     if (!isApprover) {
       const verdict = approvalVerdict(deps.approvals, { requesterIsSiteOwner: true, guestDomain: email.domain });
       if (verdict.required) {
@@ -284,5 +291,7 @@ export function emptyValidationSummary(sourceName: string): BulkValidationSummar
     methods: {},
     sites: [],
     toSend: 0,
+    lookAlikes: 0,
+    lookAlikeRows: [],
   };
 }

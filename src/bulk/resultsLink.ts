@@ -5,7 +5,8 @@ import type { Migration, SqliteDatabase } from '../store/database';
  * Links to a job's results file. The token is signed (HMAC-SHA256) and carries the job, the
  * user it was issued to and an expiry; the route re-checks that this user may still see the
  * job. Tokens are only minted after the bot has checked who clicked, and are delivered to that
- * person in chat; they expire (RESULTS_LINK_TTL_MINUTES).
+ * person in a personal chat; they expire (RESULTS_LINK_TTL_MINUTES, 15 minutes by default).
+ * Whoever holds a link can use it until then: it is a secret, and the card says so.
  */
 
 export interface ResultsLinkClaims {

@@ -20,14 +20,18 @@ function refuse(res: Response, status: number, message: string): void {
     'content-type': 'text/plain; charset=utf-8',
     'cache-control': 'no-store',
     'x-content-type-options': 'nosniff',
+    'referrer-policy': 'no-referrer',
   });
   res.end(message);
 }
 
 /**
- * GET /bulk/results?t=<token>: the results CSV of one job, for the person the signed link was
- * issued to. Forged, malformed or expired tokens, another person's job, and a job that does
- * not exist any more are refused without saying which job it was.
+ * GET /bulk/results?t=<token>: the results CSV of one job. The token is signed for the person it
+ * was issued to and the route re-checks that this person may still see the job; it cannot check
+ * who is holding the link (a browser carries no Teams identity), so the link is a bearer secret
+ * with a short lifetime and the card says so. Forged, malformed or expired tokens, a token for
+ * someone who may no longer see the job, and a job that does not exist any more are refused
+ * without saying which job it was.
  */
 export function registerBulkRoutes(server: Server, deps: BulkRouteDeps): void {
   server.get(RESULTS_ROUTE, async (req: Request, res: Response) => {
@@ -58,6 +62,8 @@ export function registerBulkRoutes(server: Server, deps: BulkRouteDeps): void {
       'content-disposition': `attachment; filename="bulk-invite-results-${day}.csv"`,
       'cache-control': 'no-store',
       'x-content-type-options': 'nosniff',
+      // The token is in the query: never pass it on to another site.
+      'referrer-policy': 'no-referrer',
     });
     await new Promise<void>((resolve) => {
       pipeline(resultsCsvStream(deps.jobs, job.id), res, (err) => {

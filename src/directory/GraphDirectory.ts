@@ -2,8 +2,8 @@
  * The Directory port over Microsoft Graph (v1.0; beta only for b2bManagementPolicies).
  *
  * HTTP goes through @microsoft/microsoft-graph-client with a middleware chain of our own:
- *   BaseUrlAuthenticationHandler → RetryHandler (SDK) → ConnectionResetHandler → RequestTimeoutHandler
- *   → HTTPMessageHandler
+ *   telemetry (request span) → BaseUrlAuthenticationHandler → RetryHandler (SDK) → ConnectionResetHandler
+ *   → RequestTimeoutHandler → telemetry (each attempt) → HTTPMessageHandler
  * - The SDK's AuthenticationHandler only attaches the token to the public Graph hosts, or to
  *   `customHosts` — and then only for https URLs. A configured GRAPH_BASE_URL (national cloud,
  *   the http test server) would silently get no Authorization header, so our handler attaches
@@ -59,6 +59,8 @@ import {
   type UserSummary,
 } from './Directory';
 import { directoryErrorFromGraph, directoryErrorFromNetwork, parseRetryAfter, USER_MESSAGES } from './errors';
+import { graphTelemetryHandlers } from './graphTelemetry';
+import { countThrottledBatchPart } from '../telemetry/telemetry';
 import { assertInvitableEmail, lookupAddress } from './emailSafety';
 import { normaliseDomain } from '../domain/email';
 
@@ -550,14 +552,18 @@ export class GraphDirectory implements Directory {
       this.log?.warn({ method: context.options?.method ?? 'GET', path: new URL(requestUrl(context)).pathname, timeoutMs }, 'Graph did not answer in time'),
     );
 
+    // Telemetry: a span per request around the whole chain, and a look at every attempt (./graphTelemetry.ts).
+    const telemetry = graphTelemetryHandlers(this.basePath);
     this.client = Client.initWithMiddleware({
       baseUrl: this.baseUrl,
       defaultVersion: 'v1.0',
       middleware: [
+        telemetry.request,
         new BaseUrlAuthenticationHandler(provider, this.origin),
         retryHandler,
         resetHandler,
         timeoutHandler,
+        telemetry.attempt,
         new HTTPMessageHandler(),
       ],
     });
@@ -1144,6 +1150,7 @@ export class GraphDirectory implements Directory {
           answers.set(req.id, part.body);
           continue;
         }
+        if (part.status === 429) countThrottledBatchPart(req.method, req.url);
         const headers = lowerKeys(part.headers);
         const retryAfterMs = parseRetryAfter(headers['retry-after'], headers['x-ms-retry-after-ms']);
         const error = directoryErrorFromGraph({ status: part.status, body: part.body, retryAfterMs, method: req.method, path: `/v1.0${pathOnly(req.url)}` });

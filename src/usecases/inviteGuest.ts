@@ -12,6 +12,7 @@ import {
   type InvitationRecord,
   type InvitationRepository,
 } from '../store/invitations';
+import { countInvitationSent, type InvitationSource } from '../telemetry/telemetry';
 import type { SignInAdvisorPort } from './signInAdvisor';
 
 /** What someone asks for: invite this person to this site. */
@@ -317,7 +318,13 @@ export class InviteGuestService {
       const approvedRequester = record.source === 'approval' && record.requestedBy.id === actor.userId;
       if (!owner && !approvedRequester) {
         this.audit(actor, 'invitation.retryRefused', record.id, { reason: 'notOwner' });
-        return { ...failedOutcome(notOwnerRefusal(record.siteName)), record, target };
+        // Someone else's card: nothing of the invitation (guest, site) goes back, only who may act.
+        return failedOutcome({
+          code: 'notOwner',
+          message: 'Only the person who asked for this invitation or an owner of its site can retry it. Nothing was changed.',
+          setting: 'site ownership',
+          whoCanChange: 'an owner of the site',
+        });
       }
     } catch (e) {
       return { ...failedOutcome(refusalFromError(e, this.maxAttempts)), record, target };
@@ -635,6 +642,7 @@ export class InviteGuestService {
             }),
           );
           freshRedeemUrl = invitation.redeemUrl;
+          countInvitationSent(invitationSource(record.source));
           patch = {
             state: 'invited',
             outcomeKind: existing ? 'existingGuest' : 'newGuest',
@@ -862,4 +870,10 @@ export function refusalFromError(e: unknown, attempts: number): Refusal {
     default:
       return { code: 'directoryUnavailable', message: e.userMessage, setting: null, whoCanChange: null };
   }
+}
+
+/** The telemetry label of an invitation record's source ("chat", "approval" or "bulk:<job>"). */
+function invitationSource(source: string): InvitationSource {
+  if (source === 'approval') return 'approval';
+  return source.startsWith('bulk:') ? 'bulk' : 'chat';
 }

@@ -70,6 +70,20 @@ function botFor(bed: ApprovalTestbed) {
       await bed.service.whenIdle();
       return response.body;
     },
+    /** A click whose from fields are given as is (e.g. one person's name and id with another's object id). */
+    async invoke(claimed: { id: string; name: string; aadObjectId: string }, verb: string, data: Record<string, unknown>): Promise<InvokeBody> {
+      const replies = await turn({
+        ...from('alex'),
+        from: claimed,
+        type: ActivityTypes.Invoke,
+        name: 'adaptiveCard/action',
+        value: { action: { type: 'Action.Execute', verb, data } },
+      });
+      const response = replies.find((r) => r.type === 'invokeResponse')?.value as { status: number; body: InvokeBody } | undefined;
+      if (!response) throw new Error('no invoke response');
+      await bed.service.whenIdle();
+      return response.body;
+    },
     say: (text: string, as: DemoUser) => turn({ ...from(as), type: ActivityTypes.Message, text }),
   };
 }
@@ -91,6 +105,31 @@ describe('approval card actions through the bot', () => {
     expect(verbsOn(card)).toEqual([]);
     expect(bed.directory.callCount('invite')).toBe(1);
     expect(textOf(bed.adapter.cardsSentTo(personalConversationId('adele'))[0])).toContain('Approved by Alex Wilber');
+  });
+
+  it('the card names the approver as the directory knows them, not the name the activity claims', async () => {
+    const bed = approvalTestbed();
+    const bot = botFor(bed);
+    const request = await bed.requestInvitation();
+    const forged = await bot.invoke(
+      { id: `29:${DEMO.users.megan.id}`, name: DEMO.users.megan.displayName, aadObjectId: DEMO.users.alex.id },
+      'approval.approve',
+      { requestId: request.id, version: request.version },
+    );
+    const card = expectFullCard(forged);
+    expect(textOf(card)).toContain('Alex Wilber');
+    expect(textOf(card)).not.toContain('Megan Bowen');
+    expect(textOf(bed.adapter.cardsSentTo(personalConversationId('adele'))[0])).toContain('Approved by Alex Wilber');
+    expect(bed.requests.get(request.id)?.decidedBy?.name).toBe('Alex Wilber');
+  });
+
+  it("the approver's card shows a look-alike address with its ASCII form", async () => {
+    const bed = approvalTestbed();
+    const bot = botFor(bed);
+    const request = await bed.requestInvitation({ email: 'jane@gmаil.com' });
+    const card = expectFullCard(await bot.click('approval.refresh', { requestId: request.id }, 'alex'));
+    expect(textOf(card)).toContain('jane@gmаil.com is really jane@xn--gmil-63d.com');
+    expect(textOf(card)).toContain('mixes Latin and Cyrillic letters');
   });
 
   it('Reject with a reason: the reason reaches the requester; without one the card asks for it and nothing changes', async () => {
@@ -200,10 +239,31 @@ describe('approval card actions through the bot', () => {
       'approval.reject',
       'approval.moreInfo',
     ]);
-    const other = expectFullCard(await bot.click('approval.refresh', { requestId: request.id }, 'megan'));
-    expect(textOf(other)).toContain('Waiting for a decision');
-    expect(verbsOn(other)).toEqual([]);
+    const requester = expectFullCard(await bot.click('approval.refresh', { requestId: request.id }, 'adele'));
+    expect(textOf(requester)).toContain('Jane Doe');
   });
+
+  it.each(['megan', 'jordan', 'stranger'] as const)(
+    'refresh by %s, neither an approver nor the requester, gets a neutral card with nothing of the request',
+    async (who) => {
+      const bed = approvalTestbed();
+      const bot = botFor(bed);
+      const request = await bed.requestInvitation({ justification: 'Supplier audit in March' });
+      const cards = [
+        expectFullCard(await bot.click('approval.refresh', { requestId: request.id }, who)),
+        expectFullCard(await bot.click('approval.refresh', { requestId: 'apr-does-not-exist' }, who)),
+      ];
+      for (const card of cards) {
+        const text = textOf(card);
+        expect(text).toContain('This approval request is not available to you');
+        expect(text).toContain('Only the guest approvers and the person who asked for it can open it');
+        for (const secret of ['Jane Doe', 'jane.doe@outlook.com', 'Supplier audit', 'Adele', 'Project Falcon', 'Waiting']) {
+          expect(JSON.stringify(card)).not.toContain(secret);
+        }
+        expect(verbsOn(card)).toEqual([]);
+      }
+    },
+  );
 
   it('the requester cancels from their card; a cancel by anyone else changes nothing', async () => {
     const bed = approvalTestbed();

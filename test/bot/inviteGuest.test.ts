@@ -334,8 +334,13 @@ describe('inviting a guest from chat', () => {
     expect(retry?.type).toBe('Action.Execute');
     const recordId = retry?.data?.recordId ?? '';
 
-    const refused = JSON.stringify(await bot.execute('invite.retry', { recordId }, { as: 'adele' }));
-    expect(refused).toContain("Only the site's owners");
+    // Someone else's card: nothing of the invitation comes back, only who may act.
+    for (const who of ['adele', 'jordan'] as const) {
+      const refused = JSON.stringify(await bot.execute('invite.retry', { recordId }, { as: who }));
+      expect(refused).toContain('Only the person who asked for this invitation or an owner of its site can retry it');
+      expect(refused).toContain('Nothing was changed');
+      for (const secret of ['Jane Doe', 'jane', 'Project Falcon', 'was not invited', 'was invited']) expect(refused).not.toContain(secret);
+    }
     expect((await bot.invitations.get(recordId))?.state).toBe('partial');
 
     const done = (await bot.execute('invite.retry', { recordId })) as { statusCode: number; type: string; value: unknown };
@@ -410,5 +415,57 @@ describe('recogniseInviteIntent', () => {
     ['why did I get a code?', null],
   ])('%s', (text, expected) => {
     expect(recogniseInviteIntent(text)).toEqual(expected);
+  });
+});
+
+describe('look-alike addresses on the confirmation card', () => {
+  function toggleIn(card: Record<string, unknown> | undefined): unknown {
+    let found: unknown = null;
+    const walk = (node: unknown): void => {
+      if (Array.isArray(node)) node.forEach(walk);
+      else if (node && typeof node === 'object') {
+        const record = node as Record<string, unknown>;
+        if (record.type === 'Input.Toggle' && record.id === 'lookAlikeConfirmed') found = record;
+        Object.values(record).forEach(walk);
+      }
+    };
+    walk(card);
+    return found;
+  }
+
+  it.each([
+    ['jane@gmаil.com', 'This address may imitate another one', 'jane@xn--gmil-63d.com', /mixes Latin and Cyrillic letters/],
+    ['jane@xn--gmil-63d.com', 'This address may imitate another one', 'jane@xn--gmil-63d.com', /mixes Latin and Cyrillic letters/],
+    ['anna@münchen.de', 'its domain is internationalised', 'anna@xn--mnchen-3ya.de', /letters of other scripts can look like Latin ones/],
+  ])('%s: flagged with its ASCII form; sent only once the owner ticks that they checked it', async (address, heading, ascii, why) => {
+    const bot = inviteBot();
+    const confirm = await bot.say(`invite Jane Doe <${address}> to Project Falcon`);
+    const text = visibleText(confirm);
+    expect(text).toContain(heading);
+    expect(text).toMatch(why);
+    expect(text).toContain('ASCII form (what Entra uses)');
+    expect(text).toContain(ascii);
+    expect(text).toContain('Shown as:');
+    expect(toggleIn(cardsIn(confirm)[0])).toMatchObject({ type: 'Input.Toggle', valueOn: 'true', value: 'false' });
+
+    for (const value of [{ inviteAction: 'confirm' }, { inviteAction: 'confirm', lookAlikeConfirmed: 'false' }]) {
+      const refused = visibleText(await bot.submit(value));
+      expect(refused).toContain(`Entra will invite ${ascii}`);
+      expect(refused).toContain('tick "I checked the address"');
+    }
+    expect(visibleText(await bot.say('yes'))).toContain('tick "I checked the address"');
+    expect(bot.directory.snapshot().invitations).toHaveLength(0);
+
+    const result = visibleText(await bot.submit({ inviteAction: 'confirm', lookAlikeConfirmed: 'true' }));
+    expect(result).toContain('Jane Doe is invited to Project Falcon');
+    expect(bot.directory.snapshot().invitations.map((i) => i.email.toLowerCase())).toEqual([ascii]);
+  });
+
+  it('a plain ASCII address has no look-alike box and confirms as before', async () => {
+    const bot = inviteBot();
+    const confirm = await bot.say('invite Jane Doe <jane@gmail.com> to Project Falcon');
+    expect(visibleText(confirm)).not.toMatch(/ASCII form|imitate|internationalised/);
+    expect(toggleIn(cardsIn(confirm)[0])).toBeNull();
+    expect(visibleText(await bot.submit({ inviteAction: 'confirm' }))).toContain('Jane Doe is invited to Project Falcon');
   });
 });

@@ -8,6 +8,7 @@ import type { AdaptiveCard } from '../../src/bot/cards';
 import { GuestOnboardingBot } from '../../src/bot/GuestOnboardingBot';
 import { RootDialog } from '../../src/bot/RootDialog';
 import type { NotifyResult } from '../../src/bot/proactive';
+import type { FileDownloadOptions } from '../../src/bulk/teamsFileDownload';
 import { createBulkModule, type BulkFeature, type BulkNotifier } from '../../src/bulk/bulkFeature';
 import type { BulkApprovalGateway } from '../../src/bulk/bulkRunner';
 import type { FakeDirectory } from '../../src/directory/FakeDirectory';
@@ -66,6 +67,8 @@ export function bulkBot(
     /** Share a directory and a database with another component (e.g. the approvals testbed). */
     fake?: FakeDirectory;
     db?: SqliteDatabase;
+    /** Use the real download (downloadTeamsFile) with these options instead of `files`. */
+    fileDownload?: FileDownloadOptions;
   } = {},
 ): BulkBot {
   const env = bulkTestEnv({ approvalPolicy: options.approvalPolicy, partnerDomains: options.partnerDomains, fake: options.fake, db: options.db });
@@ -87,12 +90,16 @@ export function bulkBot(
     publicBaseUrl: 'https://bot.contoso.example',
     resultsLinkTtlMs: options.ttlMs ?? 60 * 60_000,
     signer,
-    download: async (url) => {
-      downloads.push(url);
-      const file = options.files?.[url];
-      if (file === undefined) throw new Error(`no test file at ${url}`);
-      return file;
-    },
+    ...(options.fileDownload
+      ? { fileDownload: options.fileDownload }
+      : {
+          download: async (url: string) => {
+            downloads.push(url);
+            const file = options.files?.[url];
+            if (file === undefined) throw new Error(`no test file at ${url}`);
+            return file;
+          },
+        }),
     runner: { pacer: new SlidingWindowPacer({ limit: 1000, windowMs: 50 }), baseBackoffMs: 1, maxBackoffMs: 5, progressIntervalMs: 0 },
   });
   const logger = pino({ level: 'silent' });

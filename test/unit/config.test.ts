@@ -25,6 +25,17 @@ describe('configuration', () => {
     expect(config.databaseFile).toBe(path.join(ROOT, 'data', 'bot.sqlite'));
   });
 
+  it('FILE_DOWNLOAD_HOSTS defaults to the SharePoint Online domains of every cloud, and takes hosts and *.wildcards', () => {
+    expect(loadConfig({}, ROOT).env.FILE_DOWNLOAD_HOSTS).toEqual(['*.sharepoint.com', '*.sharepoint.us', '*.sharepoint-mil.us', '*.dps.mil', '*.sharepoint.cn']);
+    expect(loadConfig({ FILE_DOWNLOAD_HOSTS: 'Contoso.sharepoint.com, contoso-my.sharepoint.com' }, ROOT).env.FILE_DOWNLOAD_HOSTS).toEqual([
+      'contoso.sharepoint.com',
+      'contoso-my.sharepoint.com',
+    ]);
+    for (const bad of ['https://contoso.sharepoint.com', '*', '10.0.0.1', 'contoso.sharepoint.com/path']) {
+      expect(problemsOf({ FILE_DOWNLOAD_HOSTS: bad }).some((p) => p.startsWith('FILE_DOWNLOAD_HOSTS: '))).toBe(true);
+    }
+  });
+
   it('names MicrosoftAppPassword when an app id comes without a credential', () => {
     const problems = problemsOf({ MicrosoftAppId: APP_ID, MicrosoftAppTenantId: TENANT, DIRECTORY: 'demo' });
     expect(problems).toEqual([expect.stringMatching(/^MicrosoftAppPassword: required when MicrosoftAppId is set/)]);

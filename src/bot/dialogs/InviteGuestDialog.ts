@@ -8,6 +8,8 @@ import {
   WaterfallDialog,
   type WaterfallStepContext,
 } from 'botbuilder-dialogs';
+import { parseEmail } from '../../domain/email';
+import { lookAlikeWarning } from '../../domain/lookAlike';
 import type { Directory, GroupInfo } from '../../directory/Directory';
 import type { InvitationRequest, InviteGuestService } from '../../usecases/inviteGuest';
 import type { SignInAdvisorPort } from '../../usecases/signInAdvisor';
@@ -224,6 +226,8 @@ export class InviteGuestDialog extends ComponentDialog {
       return step.endDialog();
     }
     values.needsApproval = decision.kind === 'needsApproval' ? decision.reason : null;
+    const parsed = parseEmail(values.email ?? '');
+    const lookAlike = parsed.ok ? lookAlikeWarning(parsed.email) : null;
     await step.context.sendActivity({
       attachments: [
         inviteConfirmCard({
@@ -232,10 +236,11 @@ export class InviteGuestDialog extends ComponentDialog {
           target: decision.target,
           advice: decision.advice,
           needsApproval: values.needsApproval,
+          lookAlike,
         }),
       ],
     });
-    return step.prompt(CONFIRM_PROMPT, { validations: { starterId: values.starterId } });
+    return step.prompt(CONFIRM_PROMPT, { validations: { starterId: values.starterId, lookAlikeAscii: lookAlike?.ascii ?? null } });
   }
 
   private async finalStep(step: WaterfallStepContext): Promise<DialogTurnResult> {
@@ -333,7 +338,16 @@ export class InviteGuestDialog extends ComponentDialog {
       await prompt.context.sendActivity('Only the person who started this invitation can confirm it.');
       return false;
     }
-    if (confirmChoice(prompt.context) !== null) return true;
+    const choice = confirmChoice(prompt.context);
+    const lookAlikeAscii = (prompt.options.validations as { lookAlikeAscii?: string | null } | undefined)?.lookAlikeAscii;
+    if (choice === 'confirm' && lookAlikeAscii && !lookAlikeConfirmed(prompt.context)) {
+      // A look-alike address is only sent once the owner has ticked that they checked its ASCII form.
+      await prompt.context.sendActivity(
+        plain(`Before I send this, check the address: Entra will invite ${lookAlikeAscii}. If that is the address you mean, tick "I checked the address" on the card and press Confirm again; otherwise press Edit.`),
+      );
+      return false;
+    }
+    if (choice !== null) return true;
     await prompt.context.sendActivity(ASK_CONFIRM);
     return false;
   }
@@ -412,6 +426,12 @@ function siteAnswer(context: TurnContext, sites: readonly GroupInfo[]): Checked<
     if (picked) return { ok: true, value: picked };
   }
   return readSiteAnswer(context.activity.text ?? '', sites);
+}
+
+/** The confirmation card's "I checked the address" toggle (Input.Toggle sends "true"/"false"). */
+function lookAlikeConfirmed(context: TurnContext): boolean {
+  const value = context.activity.value as { lookAlikeConfirmed?: unknown } | undefined;
+  return value?.lookAlikeConfirmed === 'true' || value?.lookAlikeConfirmed === true;
 }
 
 function confirmChoice(context: TurnContext): 'confirm' | 'edit' | 'cancel' | null {

@@ -1,4 +1,5 @@
 import type { Attachment } from 'botbuilder';
+import type { LookAlikeWarning } from '../../domain/lookAlike';
 import type { SignInAdvice, SignInMethod } from '../../domain/signInAdvice';
 import { OTP_CODE_VALID_MINUTES, OTP_SESSION_HOURS, methodLabel, methodWithArticle, signInUrlFor } from '../../domain/signInRules';
 import type { InvitationRecord, InvitationState } from '../../store/invitations';
@@ -13,6 +14,8 @@ export interface ConfirmCardInput {
   target: InviteTarget;
   advice: SignInAdvice;
   needsApproval: string | null;
+  /** An internationalised or mixed-script domain: shown with its ASCII form, to be confirmed knowingly. */
+  lookAlike?: LookAlikeWarning | null;
 }
 
 export function inviteConfirmCard(input: ConfirmCardInput): Attachment {
@@ -35,7 +38,19 @@ export function inviteConfirmCard(input: ConfirmCardInput): Attachment {
     methodLabel: capitalise(describeMethod(advice)),
     reasons: advice.reasons,
     warnings: advice.warnings,
+    ...lookAlikeCardData(input.lookAlike ?? null),
   });
+}
+
+/** The look-alike box's fields (cards inviteConfirm and bulkSummary). */
+export function lookAlikeCardData(warning: LookAlikeWarning | null): Record<string, unknown> {
+  return {
+    hasLookAlike: warning !== null,
+    lookAlikeHeading: warning?.kind === 'mixedScripts' ? 'This address may imitate another one' : 'Check this address: its domain is internationalised',
+    lookAlikeMessage: warning?.message ?? '',
+    lookAlikeDisplay: warning?.display ?? '',
+    lookAlikeAscii: warning?.ascii ?? '',
+  };
 }
 
 /** "work or school account", or "personal Microsoft account if they have one, otherwise …". */

@@ -1,4 +1,6 @@
 import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import { loadConfig } from '../../../src/config';
 import restify from 'restify';
 import { ResultsLinkSigner } from '../../../src/bulk/resultsLink';
 import { TEAMS_FILE_DOWNLOAD, paceText } from '../../../src/bulk/bulkFeature';
@@ -75,6 +77,53 @@ describe('bulk invitations through the bot', () => {
     const response = await bot.execute('bulk.confirm', { jobId }, { as: 'adele' });
     expect(textOf(response)).toContain('Only Megan Bowen can confirm');
     expect(bot.env.jobs.get(jobId)?.state).toBe('draft');
+    // Nothing of the file comes back to them: no rows, counts, addresses or buttons.
+    for (const verb of ['bulk.confirm', 'bulk.cancel', 'bulk.results']) {
+      const card = JSON.stringify(await bot.execute(verb, { jobId }, { as: 'adele' }));
+      expect(card).toContain('Nothing was changed');
+      for (const secret of ['ana@example.org', 'pasted text', 'Will be sent', 'Action.Execute']) expect(card).not.toContain(secret);
+    }
+    expect(bot.env.jobs.get(jobId)?.state).toBe('draft');
+  });
+
+  it('look-alike addresses are listed with their ASCII form and sent only once the owner ticks that they checked them', async () => {
+    const bot = bulkBot();
+    const card = await summaryOf(
+      bot,
+      ['bulk invite to Project Falcon', 'Name,Email', 'Ana Silva,ana@example.org', 'Jane Fake,jane@gmаil.com', 'Anna Genuine,anna@münchen.de', 'Jane Punycode,jane2@xn--gmil-63d.com'].join('\n'),
+    );
+    const text = textOf(card);
+    expect(text).toContain('3 addresses have internationalised domains that may imitate others');
+    for (const [display, ascii] of [
+      ['jane@gmаil.com', 'jane@xn--gmil-63d.com'],
+      ['anna@münchen.de', 'anna@xn--mnchen-3ya.de'],
+      ['jane2@gmаil.com', 'jane2@xn--gmil-63d.com'],
+    ]) {
+      expect(text).toContain(display);
+      expect(text).toContain(ascii);
+    }
+    expect(text).toContain('mixes Latin and Cyrillic letters');
+    expect(text).not.toMatch(/Row 3:[^\n]*ana@example\.org/);
+    expect(JSON.stringify(card)).toContain('"id":"lookAlikeConfirmed"');
+    const jobId = jobIdOf(card);
+
+    for (const data of [{ jobId }, { jobId, lookAlikeConfirmed: 'false' }]) {
+      const refused = textOf(await bot.execute('bulk.confirm', data));
+      expect(refused).toContain('tick "I checked these addresses"');
+      expect(bot.env.jobs.get(jobId)?.state).toBe('draft');
+    }
+    expect(textOf(await bot.execute('bulk.confirm', { jobId, lookAlikeConfirmed: 'true' }))).toContain('Bulk invitation in progress');
+    await bot.feature.runner.whenFinished(jobId);
+    expect([...invitationsPerAddress(bot.env.fake).keys()].sort()).toEqual(
+      ['ana@example.org', 'anna@xn--mnchen-3ya.de', 'jane2@xn--gmil-63d.com', 'jane@xn--gmil-63d.com'].sort(),
+    );
+  });
+
+  it('a file of plain ASCII addresses has no look-alike box and confirms without the tick', async () => {
+    const bot = bulkBot();
+    const card = await summaryOf(bot, 'bulk invite to Project Falcon\nName,Email\nAna Silva,ana@example.org\n');
+    expect(JSON.stringify(card)).not.toContain('lookAlikeConfirmed');
+    expect(textOf(await bot.execute('bulk.confirm', { jobId: jobIdOf(card) }))).toContain('Bulk invitation in progress');
   });
 
   it('Cancel on the summary discards the draft; nothing is sent', async () => {
@@ -181,6 +230,24 @@ describe('results file', () => {
       expect(lines[0]).toBe('Name,Email,time,status,userId,redeemUrl,inviteId,error');
       expect(lines[1]).toMatch(/^"'=HYPERLINK\(""x""\)",ana@example.org,.*,PendingAcceptance,.*,https:\/\/.*,success$/);
       expect(lines[2]).toMatch(/^Bo,not-an-address,.*email address/);
+    } finally {
+      await close();
+    }
+  });
+
+  it('the card says plainly that the link is a short-lived secret that anyone holding it can use', async () => {
+    const { bot, jobId } = await finishedJob();
+    const text = textOf(await bot.execute('bulk.results', { jobId }));
+    expect(text).toContain('anyone who has it can download the results file until it expires');
+    expect(text).toContain("holds each guest's invitation link, so do not forward it");
+    expect(text).not.toMatch(/only for you/);
+    expect(loadConfig({}, os.tmpdir()).env.RESULTS_LINK_TTL_MINUTES).toBe(15);
+    const { base, close } = await serve(bot);
+    try {
+      const res = await fetch(urlIn(await bot.execute('bulk.results', { jobId })).replace('https://bot.contoso.example', base));
+      expect(res.status).toBe(200);
+      expect(res.headers.get('referrer-policy')).toBe('no-referrer');
+      expect(res.headers.get('cache-control')).toBe('no-store');
     } finally {
       await close();
     }

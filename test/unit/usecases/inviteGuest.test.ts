@@ -122,7 +122,10 @@ describe('InviteGuestService.execute', () => {
 
     const refused = await tb.service.retryMembership(outcome.record?.id ?? '', tb.actor('adele'));
     expect(refused.status).toBe('failed');
-    expect(refused.refusal?.message).toMatch(/only the site's owners/i);
+    expect(refused.refusal?.message).toMatch(/Only the person who asked for this invitation or an owner of its site can retry it/);
+    // Someone else's invitation: nothing of it comes back.
+    expect(refused.record).toBeNull();
+    expect(refused.target).toBeNull();
     expect((await tb.invitations.get(outcome.record?.id ?? ''))?.state).toBe('partial');
   });
 
