@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { syncInstructionsCard } from '../../../src/bot/dialogs/inviteCards';
 import type { SignInMethod } from '../../../src/domain/signInAdvice';
 
@@ -28,5 +30,16 @@ describe("the sync card after an invitation fits the guest's sign-in", () => {
     expect(text).toContain(title);
     expect(text.includes('What cannot be synced')).toBe(limits);
     expect(text.includes('Accept the invitation first: open the invitation link once')).toBe(steps);
+  });
+});
+
+describe('one name for the guest\'s link', () => {
+  it('no card template calls it a "redeem link"; the cards that show it say "invitation link"', () => {
+    const dir = path.resolve(__dirname, '../../../cards');
+    const offenders = fs.readdirSync(dir).filter((f) => /redeem link/i.test(fs.readFileSync(path.join(dir, f), 'utf8')));
+    expect(offenders).toEqual([]);
+    for (const f of ['inviteResult.json', 'invitationStatus.json']) {
+      expect(fs.readFileSync(path.join(dir, f), 'utf8')).toMatch(/[Ii]nvitation link/);
+    }
   });
 });
