@@ -7,6 +7,8 @@ import { GuestOnboardingBot } from './bot/GuestOnboardingBot';
 import type { BotFeature } from './bot/feature';
 import { buildFeatures, featureMigrations } from './bot/features';
 import { RootDialog } from './bot/RootDialog';
+import { helpReaderLookup } from './bot/helpAudience';
+import { ApprovalConfigError, approvalSettingsFromConfig } from './approvals/approvalSettings';
 import { TenantGuard } from './bot/tenantGuard';
 import { TurnTelemetry } from './bot/turnTelemetry';
 import { IdentityGuard, identityProblemMessage } from './bot/identityGuard';
@@ -53,6 +55,16 @@ export interface App {
 const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
 
 /** The tenant whose users the bot serves: the Graph tenant, or the demo tenant in local mode. */
+/** The approver group the help card asks about (none when approvals are not configured). */
+function helpApproverGroup(config: AppConfig): string | null {
+  try {
+    return approvalSettingsFromConfig(config).approverGroupId;
+  } catch (e) {
+    if (e instanceof ApprovalConfigError) return null;
+    throw e;
+  }
+}
+
 function servedTenantId(config: AppConfig): string {
   return config.directory === 'graph' ? (config.env.GRAPH_TENANT_ID ?? '') : DEMO.tenantId;
 }
@@ -98,7 +110,7 @@ export function createApp(config: AppConfig, overrides: AppOverrides = {}): App 
     const bot = new GuestOnboardingBot({
       conversationState,
       userState,
-      rootDialog: new RootDialog(features),
+      rootDialog: new RootDialog(features, helpReaderLookup(directory, helpApproverGroup(config))),
       features,
       logger,
       conversationReferences: store.conversationReferences,

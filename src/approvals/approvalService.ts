@@ -8,6 +8,7 @@ import type { Activity, ConversationReference } from 'botbuilder';
 import type { Actor } from '../bot/feature';
 import type { AdaptiveCard } from '../bot/cards';
 import { cardAttachment } from '../bot/cards';
+import { guestWillSee, invitationLinkTexts, syncSummary } from '../bot/dialogs/inviteCards';
 import type { NotifyResult } from '../bot/proactive';
 import { isDirectoryError, type Directory } from '../directory/Directory';
 import { parseEmail } from '../domain/email';
@@ -20,6 +21,7 @@ import type {
   ApprovalGateway,
   ApprovalSubmission,
   InvitationRequest,
+  InvitationStatusView,
   InviteOutcome,
 } from '../usecases/inviteGuest';
 import { approvalVerdict } from './approvalPolicy';
@@ -34,6 +36,7 @@ import {
   type RequesterNotice,
 } from './approvalRequests';
 import {
+  type ApprovedInvitationView,
   formatInstant,
   pendingListCard,
   requestCard,
@@ -60,6 +63,10 @@ export interface ConversationLookup {
 /** Carries out an approved invitation: InviteGuestService satisfies it (same code as the direct flow). */
 export interface InvitationExecutor {
   execute(request: InvitationRequest): Promise<InviteOutcome>;
+  /** The invitations an actor may see for an address (InviteGuestService): the approved one's link and state. */
+  statusOf?(actor: Actor, email: string): Promise<InvitationStatusView[]>;
+  /** SEND_INVITATION_EMAIL. */
+  readonly emailsInvitations?: boolean;
 }
 
 export interface RosterEntry {
@@ -356,9 +363,30 @@ export class ApprovalService implements ApprovalGateway {
     };
   }
 
+  /**
+   * The requester's own "Sent for approval" card, posted by the chat they asked from: kept as a
+   * copy so it is updated with every other copy (decision, cancellation, expiry).
+   */
+  requesterCardPosted(requestId: string, conversation: Partial<ConversationReference>, activityId: string): void {
+    const request = this.deps.requests.get(requestId);
+    if (!request) return;
+    this.deps.requests.recordDelivery({
+      requestId,
+      audience: 'requester',
+      recipientId: request.requester.userId,
+      recipientName: request.requester.name,
+      purpose: 'card',
+      status: 'sent',
+      conversation,
+      activityId,
+      error: null,
+      at: this.clock().toISOString(),
+    });
+  }
+
   /** Names the card reached / did not reach, from the delivery log. */
   private deliverySummary(requestId: string): { approvers: string[]; unreachable: string[] } {
-    const deliveries = this.deps.requests.listDeliveries(requestId).filter((d) => d.purpose === 'card');
+    const deliveries = this.deps.requests.listDeliveries(requestId).filter((d) => d.purpose === 'card' && d.audience !== 'requester');
     const reached = new Set<string>();
     const approvers: string[] = [];
     for (const d of deliveries) {
@@ -730,10 +758,46 @@ export class ApprovalService implements ApprovalGateway {
     });
   }
 
-  /** The requester's card (their own view of the request), e.g. after they cancel or answer. */
-  requesterCardFor(request: ApprovalRequest, notice: { text: string; tone?: 'good' | 'warning' | 'attention' | 'accent' } | null, redeemUrl: string | null = null): AdaptiveCard {
+  /**
+   * The requester's card (their own view of the request), e.g. after they cancel or answer. Once
+   * an invitation is approved it carries what a direct invitation's result does: the link (while
+   * the guest has not accepted), what the guest will see, and the sync note.
+   */
+  async requesterCardFor(
+    request: ApprovalRequest,
+    notice: { text: string; tone?: 'good' | 'warning' | 'attention' | 'accent' } | null,
+    redeemUrl: string | null = null,
+  ): Promise<AdaptiveCard> {
     const { approvers, unreachable } = this.deliverySummary(request.id);
-    return submittedCard(request, { now: this.clock(), approvers, unreachable, notice, redeemUrl });
+    const invitation = await this.approvedInvitationView(request, redeemUrl);
+    return submittedCard(request, { now: this.clock(), approvers, unreachable, notice, redeemUrl, invitation });
+  }
+
+  /** An approved, carried-out invitation as the requester sees it; null for anything else. */
+  private async approvedInvitationView(request: ApprovalRequest, knownRedeemUrl: string | null): Promise<ApprovedInvitationView | null> {
+    const s = request.subject;
+    if (s.kind !== 'invitation' || request.state !== 'approved' || !request.outcome) return null;
+    try {
+      const requester: Actor = { userId: request.requester.userId, name: request.requester.name, tenantId: request.tenantId };
+      const views = this.deps.invitations.statusOf ? await this.deps.invitations.statusOf(requester, s.guestEmail) : [];
+      const view = views.find((v) => v.record.groupId === s.groupId) ?? null;
+      const accepted = view?.externalUserState === 'Accepted';
+      const redeemUrl = accepted ? null : (knownRedeemUrl ?? view?.record.redeemUrl ?? null);
+      const method = view?.actualMethod ?? view?.record.predictedMethod ?? s.signInMethod;
+      const policies = await this.deps.directory.readPolicies();
+      const emailsInvitations = this.deps.invitations.emailsInvitations ?? false;
+      return {
+        redeemUrl,
+        recordId: view?.record.id ?? null,
+        ...invitationLinkTexts(s.guestName, s.guestEmail, emailsInvitations ? 'created' : 'no'),
+        canSendEmail: redeemUrl !== null && !emailsInvitations && view !== null,
+        guestWillSee: redeemUrl ? guestWillSee(method, null, policies.tenantDisplayName, s.siteName) : [],
+        syncNote: request.outcome.status === 'succeeded' ? syncSummary(s.guestName, method, method === 'workOrSchoolAccount', s.siteName) : '',
+      };
+    } catch (error) {
+      this.logger.warn({ requestId: request.id, err: describe(error) }, 'approvals: could not read the approved invitation for the requester card');
+      return null;
+    }
   }
 
   // ---------------------------------------------------------------- resumption
@@ -1136,11 +1200,13 @@ export class ApprovalService implements ApprovalGateway {
     if (copies.length === 0) return;
     const recipients = request.state === 'pending' ? await this.recipientsFor(request) : [];
     const refreshUserIds = this.refreshUserIds(recipients);
+    const requesterCard = copies.some((c) => c.audience === 'requester') ? await this.requesterCardFor(request, null) : null;
     for (const copy of copies) {
       if (!copy.activityId || !copy.conversation) continue;
       const fresh = copy.conversation.conversation?.id ? this.deps.conversations.get(copy.conversation.conversation.id) : undefined;
       const reference = fresh?.reference ?? copy.conversation;
-      const result = await this.deps.notifier.update(reference, copy.activityId, this.cardForCopy(request, copy.audience, refreshUserIds));
+      const card = copy.audience === 'requester' && requesterCard ? requesterCard : this.cardForCopy(request, copy.audience, refreshUserIds);
+      const result = await this.deps.notifier.update(reference, copy.activityId, card);
       if (!result.ok) {
         this.deps.requests.recordDelivery({
           requestId: request.id,
@@ -1241,8 +1307,7 @@ export class ApprovalService implements ApprovalGateway {
       this.deps.requests.recordDelivery({ ...base, status: 'unreachable', conversation: null, activityId: null, error, at: this.clock().toISOString() });
       return { ok: false, error };
     }
-    const { approvers, unreachable } = this.deliverySummary(request.id);
-    const card = submittedCard(request, { now: this.clock(), approvers, unreachable, redeemUrl, notice });
+    const card = await this.requesterCardFor(request, notice, redeemUrl);
     let error = '';
     for (const reference of targets) {
       const result = await this.postAndRecord(reference, card, base);

@@ -34,6 +34,9 @@ export interface BulkProgress {
   remaining: number;
   /** Rows finished per minute in this run. */
   ratePerMinute: number;
+  /** Rows finished in this run, and over how long (ms): the honest pace for short jobs. */
+  finishedThisRun: number;
+  elapsedMs: number;
   /** Estimated seconds left; null until a rate is known. */
   secondsLeft: number | null;
   counts: RowCounts;
@@ -717,6 +720,8 @@ export class BulkRunner {
       cancelled: counts.cancelled,
       remaining,
       ratePerMinute: Math.round(ratePerMinute * 10) / 10,
+      finishedThisRun: run?.finishedThisRun ?? 0,
+      elapsedMs,
       secondsLeft: remaining === 0 ? 0 : secondsLeft,
       counts,
     };

@@ -107,6 +107,8 @@ export interface ApprovalReceipt {
 export interface ApprovalGateway {
   needsApproval(ctx: ApprovalContext): Promise<{ required: boolean; reason: string }>;
   submit(submission: ApprovalSubmission): Promise<ApprovalReceipt>;
+  /** The requester's receipt card was posted (conversation reference, activity id): it is then updated with every decision. */
+  requesterCardPosted?(requestId: string, conversation: Record<string, unknown>, activityId: string): void;
 }
 
 /** A request to carry out. The requester is re-checked unless an approval authorises it. */
@@ -306,6 +308,11 @@ export class InviteGuestService {
     return submitted;
   }
 
+  /** Tells the approvals feature where the requester's receipt card is, so it is kept current. */
+  requesterCardPosted(requestId: string, conversation: Record<string, unknown>, activityId: string): void {
+    this.deps.approvals?.requesterCardPosted?.(requestId, conversation, activityId);
+  }
+
   /** Idempotent on tenant + email + group; N identical concurrent calls → one invitation, one membership. */
   execute(request: InvitationRequest): Promise<InviteOutcome> {
     const parsed = parseEmail(request.email);
@@ -369,6 +376,48 @@ export class InviteGuestService {
     const attempt = this.advance(record, actor, advice, target).finally(() => this.inFlight.delete(flightKey));
     this.inFlight.set(flightKey, attempt);
     return attempt;
+  }
+
+  /** SEND_INVITATION_EMAIL: whether Microsoft already emails each new invitation. */
+  get emailsInvitations(): boolean {
+    return this.deps.sendInvitationEmail;
+  }
+
+  /**
+   * Has Microsoft email the invitation to a guest who has not accepted yet: POST /invitations
+   * again with sendInvitationMessage true. Graph invites the existing guest again (no second
+   * user) and the email carries a fresh invitation link, stored on the record. Only the site's
+   * owners, or whoever asked for the invitation, may do it; a guest who already accepted is not
+   * emailed. https://learn.microsoft.com/en-us/graph/api/invitation-post
+   */
+  async sendInvitationEmail(recordId: string, actor: Actor): Promise<InviteOutcome & { emailed: boolean }> {
+    const record = await this.deps.invitations.get(recordId);
+    const none = { ...failedOutcome({ code: 'unknownSite', message: 'I could not find that invitation any more.', setting: null, whoCanChange: null }), emailed: false };
+    if (!record || record.tenantId !== actor.tenantId) return none;
+    const target: InviteTarget = { groupId: record.groupId, siteName: record.siteName, siteUrl: record.siteUrl };
+    const base = { status: record.state === 'completed' ? ('completed' as const) : ('partial' as const), kind: record.outcomeKind, record, redeemUrl: record.redeemUrl, alreadyDone: false, refusal: null, advice: null, target };
+    try {
+      const owner = await this.retrying(() => this.deps.directory.isOwner(record.groupId, actor.userId));
+      if (!owner && record.requestedBy.id !== actor.userId) {
+        this.audit(actor, 'invitation.emailRefused', record.id, { reason: 'notOwner' });
+        return { ...failedOutcome(notOwnerRefusal(record.siteName)), record, target, emailed: false };
+      }
+      if (!record.userId || !record.redeemUrl || (record.state !== 'completed' && record.state !== 'partial')) {
+        return { ...failedOutcome({ code: 'unknownSite', message: 'This invitation has no link to email yet.', setting: null, whoCanChange: null }), record, target, emailed: false };
+      }
+      const user = await this.retrying(() => this.deps.directory.getUser(record.userId as string));
+      if (user?.externalUserState === 'Accepted') {
+        return { ...base, redeemUrl: null, emailed: false, refusal: { code: 'unknownSite', message: `${record.displayName} has already accepted: no email is needed.`, setting: null, whoCanChange: null } };
+      }
+      const invitation = await this.retrying(() =>
+        this.deps.directory.invite({ email: record.emailDisplay, displayName: record.displayName, redirectUrl: record.siteUrl, sendInvitationMessage: true }),
+      );
+      const updated = (await this.deps.invitations.update(record.id, record.version, { redeemUrl: invitation.redeemUrl, invitationId: invitation.invitationId })) ?? record;
+      this.audit(actor, 'invitation.emailed', record.id, { userId: invitation.userId, invitationId: invitation.invitationId, sendInvitationMessage: true });
+      return { ...base, record: updated, redeemUrl: invitation.redeemUrl, emailed: true };
+    } catch (e) {
+      return { ...failedOutcome(refusalFromError(e, this.maxAttempts)), record, target, emailed: false };
+    }
   }
 
   /** Records for one address the actor may see (their own requests, or sites they own), state read from the directory. */
