@@ -10,6 +10,7 @@ import {
 import type { DialogState } from 'botbuilder-dialogs';
 import { turnLogger, type Logger } from '../logger';
 import type { ConversationReferenceStore } from '../store/conversationReferences';
+import type { LeaseStore } from '../store/leases';
 import { failTurn, inTurnContext, labelTurn, turnReachedBot } from '../telemetry/telemetry';
 import { actorFromActivity } from './actor';
 import { expandCard } from './cards';
@@ -38,7 +39,16 @@ export interface GuestOnboardingBotOptions {
   logger: Logger;
   /** Where conversation references are kept for proactive messages; absent in some tests. */
   conversationReferences?: Pick<ConversationReferenceStore, 'upsert'>;
+  /**
+   * Where "welcomed" is claimed by compare-and-set before the welcome is sent, so two turns or two
+   * processes never both send it (Teams sends conversationUpdate and installationUpdate together).
+   * Absent in some tests: then an in-memory guard stands in.
+   */
+  onceClaims?: { leases: Pick<LeaseStore, 'acquire' | 'release' | 'complete'>; holderId: string };
 }
+
+/** How long a welcome being sent is held by its turn (a crash frees it at once; see leases.ts). */
+const WELCOME_CLAIM_MS = 60_000;
 
 export class GuestOnboardingBot extends TeamsActivityHandler {
   private readonly conversationState: ConversationState;
@@ -52,6 +62,7 @@ export class GuestOnboardingBot extends TeamsActivityHandler {
   private readonly actions = new Map<string, ActionHandler>();
   /** Conversations being welcomed right now: Teams sends conversationUpdate and installationUpdate together. */
   private readonly welcoming = new Set<string>();
+  private readonly onceClaims: GuestOnboardingBotOptions['onceClaims'];
 
   constructor(options: GuestOnboardingBotOptions) {
     super();
@@ -61,6 +72,7 @@ export class GuestOnboardingBot extends TeamsActivityHandler {
     this.features = options.features;
     this.logger = options.logger;
     this.conversationReferences = options.conversationReferences;
+    this.onceClaims = options.onceClaims;
     this.dialogState = this.conversationState.createProperty<DialogState>('DialogState');
     this.welcomeSent = this.conversationState.createProperty<boolean>('welcomeSent');
     for (const feature of this.features) {
@@ -177,12 +189,25 @@ export class GuestOnboardingBot extends TeamsActivityHandler {
 
   private async welcomeOnce(context: TurnContext): Promise<void> {
     const conversationId = context.activity.conversation?.id ?? '';
-    if (this.welcoming.has(conversationId) || (await this.welcomeSent.get(context, false))) return;
+    // The in-memory set is only a shortcut: the claim in the store decides, across turns and processes.
+    if (this.welcoming.has(conversationId)) return;
     this.welcoming.add(conversationId);
+    const claims = this.onceClaims;
+    const key = `welcome:${conversationId}`;
     try {
+      // Chats welcomed before the claim existed carry the flag in their conversation state.
+      if (await this.welcomeSent.get(context, false)) return;
+      if (claims && !claims.leases.acquire(key, claims.holderId, WELCOME_CLAIM_MS)) return;
+      try {
+        await context.sendActivity({ attachments: [welcomeCard(this.features)] });
+      } catch (error) {
+        // Not sent: the next first-contact event may try again.
+        claims?.leases.release(key, claims.holderId);
+        throw error;
+      }
+      claims?.leases.complete(key, claims.holderId);
       await this.welcomeSent.set(context, true);
       await this.conversationState.saveChanges(context, false);
-      await context.sendActivity({ attachments: [welcomeCard(this.features)] });
     } finally {
       this.welcoming.delete(conversationId);
     }

@@ -157,7 +157,38 @@ export function createInviteFeature(services: InviteFeatureServices): BotFeature
       guestEmail: outcome.record?.emailDisplay ?? '',
       tenantName: policies.tenantDisplayName,
       tenantId: policies.tenantId,
+      emailsInvitations: services.service.emailsInvitations,
     });
+    return cardInvokeResponse(card?.content as Parameters<typeof cardInvokeResponse>[0]);
+  };
+
+  /** "Send the invitation email": Microsoft emails the guest their invitation; rights re-checked by the use case. */
+  const sendEmail: ActionHandler = async (_context, actor, data) => {
+    const recordId = typeof data.recordId === 'string' ? data.recordId : '';
+    if (!actor) {
+      return cardInvokeResponse(expandCard('inviteResult', refusedCardData("I can't tell who you are, so nothing was sent.")));
+    }
+    const outcome = await services.service.sendInvitationEmail(recordId, actor);
+    const policies = await services.directory.readPolicies();
+    const name = outcome.record?.displayName ?? 'The guest';
+    const emailDisplay = outcome.record?.emailDisplay ?? '';
+    // Someone who may not act on this invitation sees only why: never the guest's link.
+    if (!outcome.emailed && (!outcome.record || outcome.refusal?.code === 'notOwner' || outcome.status === 'failed')) {
+      const reason = outcome.refusal?.message ?? 'Nothing was sent.';
+      if (!outcome.record || outcome.refusal?.code !== 'unknownSite') return cardInvokeResponse(expandCard('inviteResult', refusedCardData(reason)));
+    }
+    const [card] = inviteResultCards(
+      outcome.status === 'failed' ? { ...outcome, status: outcome.record?.state === 'partial' ? 'partial' : 'completed', refusal: null, redeemUrl: outcome.record?.redeemUrl ?? null, kind: outcome.record?.outcomeKind ?? null } : outcome,
+      {
+        guestName: name,
+        guestEmail: emailDisplay,
+        tenantName: policies.tenantDisplayName,
+        tenantId: policies.tenantId,
+        emailsInvitations: services.service.emailsInvitations,
+        justEmailed: outcome.emailed,
+        notice: outcome.emailed ? `Microsoft emailed the invitation to ${emailDisplay}.` : `Nothing was sent: ${outcome.refusal?.message ?? 'the email could not be sent.'}`,
+      },
+    );
     return cardInvokeResponse(card?.content as Parameters<typeof cardInvokeResponse>[0]);
   };
 
@@ -187,7 +218,7 @@ export function createInviteFeature(services: InviteFeatureServices): BotFeature
       }
       return true;
     },
-    actions: { 'invite.retry': retry },
+    actions: { 'invite.retry': retry, 'invite.sendEmail': sendEmail },
     help: [
       { title: 'Invite a guest (I ask for the details)', example: 'invite a guest', audience: 'owners' },
       { title: 'Invite a guest in one message', example: 'invite Jane Doe <jane@fabrikam.com> to Project Falcon', audience: 'owners' },
@@ -212,6 +243,12 @@ function refusedCardData(message: string): Record<string, unknown> {
     methodLabel: '',
     showRedeemLink: false,
     redeemUrl: '',
+    linkHeading: '',
+    emailStatus: '',
+    dontOpen: '',
+    canSendEmail: false,
+    hasNotice: false,
+    notice: '',
     guestWillSee: [],
     showTenantLink: false,
     tenantSignInUrl: '',

@@ -23,8 +23,10 @@ describe('the bot in the Microsoft 365 Agents Playground, as Megan Bowen', () =>
 
   it('shows the welcome card again, rendered, when Megan says "help"', async () => {
     await session.sendMessage('help');
-    await session.waitForTextCount('Here is what you can say', 2);
+    // "help" answers Megan as the site owner she is, with buttons for her main actions.
+    await session.waitForText('For you, as a site owner');
     await session.waitForTextCount('Stop what we are doing', 2);
+    await session.waitForText('Invite many (CSV)', { exact: true });
     expect(await session.countText('Guest onboarding', { exact: true })).toBeGreaterThanOrEqual(2);
     await session.screenshot(path.join('/tmp', 'playground-welcome.png'));
   });

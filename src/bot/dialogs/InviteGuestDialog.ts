@@ -1,4 +1,4 @@
-import { type Activity, ActivityTypes, MessageFactory, type TurnContext } from 'botbuilder';
+import { type Activity, ActivityTypes, MessageFactory, TurnContext } from 'botbuilder';
 import {
   ComponentDialog,
   type DialogContext,
@@ -276,6 +276,7 @@ export class InviteGuestDialog extends ComponentDialog {
       guestEmail: values.emailDisplay ?? '',
       tenantName: policies.tenantDisplayName,
       tenantId: policies.tenantId,
+      emailsInvitations: this.services.service.emailsInvitations,
     });
     await step.context.sendActivity({ attachments: cards });
     return step.endDialog({ outcome: outcome.status, recordId: outcome.record?.id ?? null });
@@ -293,7 +294,12 @@ export class InviteGuestDialog extends ComponentDialog {
       return step.endDialog({ outcome: 'refused' });
     }
     // The card says who has the request, who could not be reached and what happens next.
-    await step.context.sendActivity({ attachments: [cardAttachment(submitted.card)] });
+    const posted = await step.context.sendActivity({ attachments: [cardAttachment(submitted.card)] });
+    if (posted?.id) {
+      // Kept with the request's other copies: a decision, cancellation or expiry updates it too.
+      const reference = TurnContext.getConversationReference(step.context.activity) as unknown as Record<string, unknown>;
+      this.services.service.requesterCardPosted(submitted.requestId, reference, posted.id);
+    }
     return step.endDialog({
       outcome: submitted.duplicate ? 'alreadyWaitingForApproval' : 'sentForApproval',
       approvalRequestId: submitted.requestId,
