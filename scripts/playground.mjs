@@ -53,6 +53,8 @@ const playground = spawn(
     env: {
       ...process.env,
       M365_AGENTS_PLAYGROUND_CONFIG_PATH: configFile,
+      // Never let the Playground launch a browser itself (it dies where there is no xdg-open).
+      TEAMSAPPTESTER_BROWSER: 'none',
       M365_AGENTS_PLAYGROUND_LOGFILE: path.join(path.dirname(configFile), 'playground.log'),
     },
     stdio: ['ignore', 'ignore', 'inherit'],

@@ -69,6 +69,40 @@ async function waitForHealth(deadlineMs) {
   return false;
 }
 
+/** The command that opens a URL on this desktop, or null where there is no desktop to open it on. */
+function browserCommand(url) {
+  if (process.env.BROWSER === 'none') return null;
+  if (process.platform === 'darwin') return ['open', [url]];
+  if (process.platform === 'win32') return ['cmd', ['/c', 'start', '""', url]];
+  if (!process.env.DISPLAY && !process.env.WAYLAND_DISPLAY) return null;
+  const found = (process.env.PATH ?? '')
+    .split(path.delimiter)
+    .filter(Boolean)
+    .map((dir) => path.join(dir, 'xdg-open'))
+    .find((file) => {
+      try {
+        fs.accessSync(file, fs.constants.X_OK);
+        return true;
+      } catch {
+        return false;
+      }
+    });
+  return found ? [found, [url]] : null;
+}
+
+/** Opens the Playground in a browser when this machine has a desktop; a failure changes nothing. */
+function openBrowser(url) {
+  const command = browserCommand(url);
+  if (!command) return;
+  try {
+    const opener = spawn(command[0], command[1], { stdio: 'ignore', detached: true });
+    opener.on('error', () => {});
+    opener.unref();
+  } catch {
+    // No browser: the address printed above is enough.
+  }
+}
+
 if (!(await waitForHealth(30_000))) {
   if (!stopping) {
     console.error(`The bot did not answer ${botUrl}/healthz within 30 s.`);
@@ -94,6 +128,9 @@ if (!(await waitForHealth(30_000))) {
       cwd: root,
       env: {
         ...process.env,
+        // The Playground never opens a browser itself: where there is no xdg-open (a server, a
+        // container, WSL) its attempt kills it. This script opens one when it can (below).
+        TEAMSAPPTESTER_BROWSER: 'none',
         // Otherwise the Playground writes ./devTools/m365agentsplayground.log into the project.
         M365_AGENTS_PLAYGROUND_LOGFILE: process.env.M365_AGENTS_PLAYGROUND_LOGFILE || path.join(dataDir, 'playground.log'),
         ...(configPath ? { M365_AGENTS_PLAYGROUND_CONFIG_PATH: configPath } : {}),
@@ -112,7 +149,9 @@ if (!(await waitForHealth(30_000))) {
     const listening = /Listening on (\d+)/.exec(text);
     if (listening && !announced) {
       announced = true;
-      console.log(`\nOpen http://localhost:${listening[1]} to chat with the bot (bot: ${botUrl}/api/messages). Ctrl-C stops both.\n`);
+      const url = `http://localhost:${listening[1]}`;
+      console.log(`\nOpen ${url} to chat with the bot (bot: ${botUrl}/api/messages). Ctrl-C stops both.\n`);
+      openBrowser(url);
     }
   });
 }

@@ -7,6 +7,8 @@ import { GuestOnboardingBot } from './bot/GuestOnboardingBot';
 import type { BotFeature } from './bot/feature';
 import { buildFeatures, featureMigrations } from './bot/features';
 import { RootDialog } from './bot/RootDialog';
+import { helpReaderLookup } from './bot/helpAudience';
+import { ApprovalConfigError, approvalSettingsFromConfig } from './approvals/approvalSettings';
 import { TenantGuard } from './bot/tenantGuard';
 import { TurnTelemetry } from './bot/turnTelemetry';
 import { IdentityGuard, identityProblemMessage } from './bot/identityGuard';
@@ -20,6 +22,7 @@ import { createLogger, type Logger } from './logger';
 import { createBotServer, type RouteRegistrar } from './server';
 import type { Migration } from './store/database';
 import { openStore, type Store } from './store/store';
+import { SharedPacer } from './bulk/pacer';
 
 /** What tests (and only tests) swap out when they start the app in-process. */
 export interface AppOverrides {
@@ -52,6 +55,16 @@ export interface App {
 const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
 
 /** The tenant whose users the bot serves: the Graph tenant, or the demo tenant in local mode. */
+/** The approver group the help card asks about (none when approvals are not configured). */
+function helpApproverGroup(config: AppConfig): string | null {
+  try {
+    return approvalSettingsFromConfig(config).approverGroupId;
+  } catch (e) {
+    if (e instanceof ApprovalConfigError) return null;
+    throw e;
+  }
+}
+
 function servedTenantId(config: AppConfig): string {
   return config.directory === 'graph' ? (config.env.GRAPH_TENANT_ID ?? '') : DEMO.tenantId;
 }
@@ -63,9 +76,18 @@ export function createApp(config: AppConfig, overrides: AppOverrides = {}): App 
     file: overrides.databaseFile ?? config.databaseFile,
     extraMigrations: [...featureMigrations, ...(overrides.migrations ?? [])],
     clock: () => clock.now(),
+    holderTtlMs: config.env.HOLDER_TTL_MS,
   });
   try {
-    const directory = overrides.directory ?? createDirectory(config, logger);
+    // This process as the holder of locks and leases: registered now, so that a process that died
+    // is told apart from this one from the first turn on.
+    store.holders.start();
+    // Registrations of processes dead for an hour or more are only history.
+    store.holders.prune();
+    // One pacer for every invitation this process sends, its window in the store (see pacer.ts).
+    const invitationPacer = new SharedPacer(store.pacerWindow, { limit: config.env.INVITES_PER_5S, windowMs: 5000 });
+    const directoryPaces = !overrides.directory && config.directory === 'graph';
+    const directory = overrides.directory ?? createDirectory(config, logger, { invitationPacer });
     const conversationState = new ConversationState(store.botStorage);
     const userState = new UserState(store.botStorage);
     const adapter = createAdapter(config, overrides.auth);
@@ -79,6 +101,7 @@ export function createApp(config: AppConfig, overrides: AppOverrides = {}): App 
       adapter,
       botAppId: config.auth.kind === 'botFramework' ? config.auth.appId : '',
       clock,
+      invitationPacer: directoryPaces ? null : invitationPacer,
     };
     const features =
       typeof overrides.features === 'function'
@@ -87,10 +110,11 @@ export function createApp(config: AppConfig, overrides: AppOverrides = {}): App 
     const bot = new GuestOnboardingBot({
       conversationState,
       userState,
-      rootDialog: new RootDialog(features),
+      rootDialog: new RootDialog(features, helpReaderLookup(directory, helpApproverGroup(config))),
       features,
       logger,
       conversationReferences: store.conversationReferences,
+      onceClaims: { leases: store.leases, holderId: store.holders.holderId },
     });
     adapter.onTurnError = (context, error) => bot.handleTurnError(context, error);
     adapter.use(new TurnTelemetry());

@@ -170,6 +170,9 @@ export const envSchema = z.object({
   FILE_DOWNLOAD_HOSTS: hostPatternList,
   // Short by default: the link is a bearer link to a file of invitation links (see README, Bulk invitations).
   RESULTS_LINK_TTL_MINUTES: int(15, 1, 7 * 24 * 60),
+  // Recovery after a crash.
+  RECOVERY_INTERVAL_MS: int(5000, 100, 600_000),
+  HOLDER_TTL_MS: int(10_000, 500, 600_000),
 
   // Telemetry (OpenTelemetry → Azure Monitor). No connection string = no telemetry exported.
   APPLICATIONINSIGHTS_CONNECTION_STRING: z.preprocess(

@@ -1,5 +1,6 @@
 import restify, { type Request, type Response, type Server } from 'restify';
 import type { CloudAdapter, TurnContext } from 'botbuilder';
+import { checkActivityEnvelope, isJsonContentType } from './activityEnvelope';
 import type { Logger } from './logger';
 
 /** Lets other modules add routes (e.g. a results-CSV download) without touching this file. */
@@ -57,6 +58,11 @@ export function createBotServer(options: BotServerOptions): BotServer {
       res.send(403, { error: 'Local mode only accepts requests from this machine (loopback).' });
       return next(false);
     }
+    // Before the body parser: it would otherwise read a form or XML body as something else.
+    if (req.method === 'POST' && req.getPath() === '/api/messages' && !isJsonContentType(req.header('content-type'))) {
+      res.send(415, { error: 'Activities must be sent as application/json.' });
+      return next(false);
+    }
     return next();
   });
   server.use(restify.plugins.bodyParser({ mapParams: false, maxBodySize: options.maxBodyBytes ?? 4 * 1024 * 1024 }));
@@ -65,6 +71,12 @@ export function createBotServer(options: BotServerOptions): BotServer {
     if (!accepting) {
       res.header('Retry-After', '5');
       res.send(503, { error: 'The bot is shutting down.' });
+      return;
+    }
+    const envelope = checkActivityEnvelope(req.body);
+    if (!envelope.ok) {
+      logger.info({ status: envelope.status, reason: envelope.reason }, 'refused a request that is not a valid activity');
+      res.send(envelope.status, { error: envelope.reason });
       return;
     }
     const refusal = options.screenActivity?.(req.body) ?? null;

@@ -5,6 +5,7 @@
  */
 import { expandCard, type AdaptiveCard } from '../bot/cards';
 import type { SignInMethod } from '../domain/signInAdvice';
+import { reasonForApprover } from './approvalPolicy';
 import type { ApprovalRequest, ApprovalState } from './approvalRequests';
 
 export const REQUEST_CARD = 'approvalRequest';
@@ -85,6 +86,23 @@ export interface PendingListCardData extends Record<string, unknown> {
   requests: PendingListItem[];
 }
 
+/**
+ * The approved invitation as the requester sees it, the same as after a direct invitation: the
+ * invitation link (while the guest has not accepted) with how to hand it over, what the guest will
+ * see, and whether they can sync.
+ */
+export interface ApprovedInvitationView {
+  redeemUrl: string | null;
+  /** The invitation record, for "Send the invitation email". */
+  recordId: string | null;
+  linkHeading: string;
+  emailStatus: string;
+  dontOpen: string;
+  canSendEmail: boolean;
+  guestWillSee: string[];
+  syncNote: string;
+}
+
 export interface SubmittedCardData extends RequestStatusFields {
   requestId: string;
   heading: string;
@@ -100,6 +118,15 @@ export interface SubmittedCardData extends RequestStatusFields {
   answerInputId: string;
   redeemUrl: string;
   hasRedeemUrl: boolean;
+  linkHeading: string;
+  emailStatus: string;
+  dontOpen: string;
+  canSendEmail: boolean;
+  recordId: string;
+  guestWillSee: string[];
+  hasGuestWillSee: boolean;
+  syncNote: string;
+  hasSyncNote: boolean;
   showCancel: boolean;
 }
 
@@ -126,6 +153,19 @@ export function formatInstant(iso: string): string {
 // the CPU profile of every approval card.
 const DATE_FORMAT = new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'short', year: 'numeric', timeZone: 'UTC' });
 const TIME_FORMAT = new Intl.DateTimeFormat('en-GB', { hour: '2-digit', minute: '2-digit', hour12: false, timeZone: 'UTC' });
+
+/**
+ * Time left until a deadline, rounded to the nearest unit: a 14-day request asked a moment ago
+ * "expires in 14 days", not 13 (formatDuration floors, which suits "asked … ago").
+ */
+export function formatTimeLeft(ms: number): string {
+  const minutes = Math.round(Math.max(0, ms) / 60_000);
+  if (minutes < 1) return 'less than a minute';
+  if (minutes < 60) return plural(minutes, 'minute');
+  const hours = Math.round(minutes / 60);
+  if (hours < 48) return plural(hours, 'hour');
+  return plural(Math.round(hours / 24), 'day');
+}
 
 /** A rough duration in words: "just now", "5 minutes", "3 hours", "2 days". */
 export function formatDuration(ms: number): string {
@@ -173,7 +213,7 @@ function statusDetail(request: ApprovalRequest, now: Date): string {
   switch (request.state) {
     case 'pending': {
       const left = Date.parse(request.expiresAt) - now.getTime();
-      return `Asked ${formatInstant(request.createdAt)}; expires in ${formatDuration(left)} (${formatInstant(request.expiresAt)}).`;
+      return `Asked ${formatInstant(request.createdAt)}; expires in ${formatTimeLeft(left)} (${formatInstant(request.expiresAt)}).`;
     }
     case 'approved':
     case 'rejected':
@@ -185,7 +225,8 @@ function statusDetail(request: ApprovalRequest, now: Date): string {
   }
 }
 
-export function requestFacts(request: ApprovalRequest): Fact[] {
+/** The request's facts for its reader: "Why approval" speaks to the requester, and about them to approvers. */
+export function requestFacts(request: ApprovalRequest, reader: 'approver' | 'requester' = 'approver'): Fact[] {
   const s = request.subject;
   const facts: Fact[] = [{ title: 'Requested by', value: request.requester.name }];
   if (s.kind === 'invitation') {
@@ -202,7 +243,9 @@ export function requestFacts(request: ApprovalRequest): Fact[] {
       { title: 'Signs in today with', value: signInMethodLabel(s.currentMethod) },
     );
   }
-  if (request.reasons.length > 0) facts.push({ title: 'Why approval', value: request.reasons.join(' ') });
+  const siteName = s.kind === 'invitation' ? s.siteName : null;
+  const reasons = reader === 'approver' ? request.reasons.map((r) => reasonForApprover(r, request.requester.name, siteName)) : request.reasons;
+  if (reasons.length > 0) facts.push({ title: 'Why approval', value: reasons.join(' ') });
   return facts;
 }
 
@@ -265,7 +308,8 @@ export function requestCardData(request: ApprovalRequest, options: RequestCardOp
     facts: requestFacts(request),
     hasFacts: true,
     warnings,
-    hasWarnings: warnings.length > 0,
+    // "Before you decide" is for a decision still to make.
+    hasWarnings: warnings.length > 0 && request.state === 'pending',
     justification: paragraphs(request.justification),
     hasJustification: paragraphs(request.justification).length > 0,
     infoQuestion: question,
@@ -339,7 +383,7 @@ export function pendingListCardData(
         requestId: r.id,
         version: r.version,
         heading: requestTitle(r),
-        summary: `Asked by ${r.requester.name} ${formatDuration(now.getTime() - Date.parse(r.createdAt))} ago; expires in ${formatDuration(Date.parse(r.expiresAt) - now.getTime())}.`,
+        summary: `Asked by ${r.requester.name} ${formatDuration(now.getTime() - Date.parse(r.createdAt))} ago; expires in ${formatTimeLeft(Date.parse(r.expiresAt) - now.getTime())}.`,
         facts: requestFacts(r),
         warnings,
         hasWarnings: warnings.length > 0,
@@ -371,6 +415,8 @@ export interface SubmittedCardOptions {
   notice?: { text: string; tone?: Tone } | null;
   /** Shown to the requester once an approved invitation or reset produced one. */
   redeemUrl?: string | null;
+  /** An approved invitation as a direct invitation's result shows it (link, what the guest sees, sync). */
+  invitation?: ApprovedInvitationView | null;
 }
 
 export function submittedCardData(request: ApprovalRequest, options: SubmittedCardOptions): SubmittedCardData {
@@ -395,7 +441,7 @@ export function submittedCardData(request: ApprovalRequest, options: SubmittedCa
     requestId: request.id,
     heading: pending ? (approvers.length > 0 ? 'Sent for approval' : 'Recorded, waiting for an approver') : `Your request: ${state.label.toLowerCase()}`,
     ...statusFields(request, statusDetail(request, options.now), options.notice),
-    facts: requestFacts(request),
+    facts: requestFacts(request, 'requester'),
     approversText: approvers.length > 0 ? `Sent for approval to ${joinNames(approvers)}.` : '',
     hasApprovers: approvers.length > 0,
     unreachableText:
@@ -410,9 +456,28 @@ export function submittedCardData(request: ApprovalRequest, options: SubmittedCa
     infoQuestion: question,
     hasInfoQuestion: question !== '',
     answerInputId: answerInputId(request.id),
-    redeemUrl: options.redeemUrl ?? '',
-    hasRedeemUrl: Boolean(options.redeemUrl),
+    ...invitationFields(request, options),
     showCancel: pending,
+  };
+}
+
+function invitationFields(request: ApprovalRequest, options: SubmittedCardOptions) {
+  const view = options.invitation ?? null;
+  const redeemUrl = view?.redeemUrl ?? options.redeemUrl ?? null;
+  const guestName = request.subject.guestName;
+  const guestEmail = request.subject.guestEmail;
+  return {
+    redeemUrl: redeemUrl ?? '',
+    hasRedeemUrl: Boolean(redeemUrl),
+    linkHeading: view?.linkHeading ?? `Invitation link for ${guestName}`,
+    emailStatus: view?.emailStatus ?? `Send ${guestName} this link (a Teams chat or an email): they open it once to accept.`,
+    dontOpen: view?.dontOpen ?? `Don't open this link yourself: it is for ${guestName} (${guestEmail}), who accepts it with their own account.`,
+    canSendEmail: Boolean(redeemUrl) && (view?.canSendEmail ?? false),
+    recordId: view?.recordId ?? '',
+    guestWillSee: view?.guestWillSee ?? [],
+    hasGuestWillSee: (view?.guestWillSee.length ?? 0) > 0,
+    syncNote: view?.syncNote ?? '',
+    hasSyncNote: Boolean(view?.syncNote),
   };
 }
 

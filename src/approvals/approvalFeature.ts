@@ -85,7 +85,7 @@ export function createApprovalFeature(services: ApprovalFeatureServices): BotFea
     return approvals.requestCardFor(outcome.request, { mayDecide: outcome.mayDecide, notice });
   };
 
-  const requesterResponse = (outcome: ActionOutcome): AdaptiveCard => {
+  const requesterResponse = async (outcome: ActionOutcome): Promise<AdaptiveCard> => {
     const notice = outcome.message ? { text: outcome.message, tone: TONES[outcome.status] } : null;
     if (!outcome.request) return noticeOnlyCard(outcome.message, notice?.tone ?? 'attention');
     return approvals.requesterCardFor(outcome.request, notice);

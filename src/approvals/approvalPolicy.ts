@@ -37,6 +37,18 @@ export function isPartnerDomain(domain: string, partnerDomains: readonly string[
   return partnerDomains.some((p) => p.toLowerCase() === d);
 }
 
+/** Said to the requester; approvers read it about the requester (see reasonForApprover). */
+export const REQUESTER_NOT_OWNER = 'You are not an owner of this site, so an approver decides.';
+
+/**
+ * A stored reason as the approver should read it: reasons are written to the requester ("You are
+ * not an owner…"); on an approver's card they are about the requester.
+ */
+export function reasonForApprover(reason: string, requesterName: string, siteName: string | null): string {
+  if (reason === REQUESTER_NOT_OWNER) return `${requesterName} is not an owner of ${siteName ?? 'the site'}.`;
+  return reason;
+}
+
 export function approvalVerdict(settings: ApprovalSettings, facts: InvitationCircumstances): ApprovalVerdict {
   const codes: ApprovalReason[] = [];
   const reasons: string[] = [];
@@ -46,7 +58,7 @@ export function approvalVerdict(settings: ApprovalSettings, facts: InvitationCir
   }
   if (!facts.requesterIsSiteOwner) {
     codes.push('requesterNotOwner');
-    reasons.push('You are not an owner of this site, so an approver decides.');
+    reasons.push(REQUESTER_NOT_OWNER);
   }
   if (settings.policy === 'unlistedDomains' && !isPartnerDomain(facts.guestDomain, settings.partnerDomains)) {
     codes.push('domainNotListed');

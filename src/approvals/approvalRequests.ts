@@ -141,6 +141,11 @@ export interface NewRequesterNotice {
   redeemUrl: string | null;
   error: string | null;
   at: string;
+  /**
+   * Kept before the first send (an outbox entry): no attempt yet, and held by the sender until
+   * this time, so that a crash before it is sent leaves it for the sweep instead of losing it.
+   */
+  claimedUntil?: string;
 }
 
 export const approvalMigrations: Migration[] = [
@@ -446,6 +451,11 @@ export class ApprovalRequestStore {
     return row ? toRequest(row) : null;
   }
 
+  /** Runs `work` in one transaction (with the audit log, which shares this database). */
+  atomically<T>(work: () => T): T {
+    return this.db.transaction(work).immediate();
+  }
+
   /**
    * Decides a pending request if it is still at `expectedVersion`. Exactly one of any number of
    * concurrent callers (in any process) wins; the others get the request as it now stands.
@@ -597,10 +607,20 @@ export class ApprovalRequestStore {
     const info = prepared(
         this.db,
         `INSERT INTO approval_requester_notices (request_id, requester_id, request_version, notice, redeem_url, state,
-           attempts, created_at, last_attempt_at, last_error)
-         VALUES (?, ?, ?, ?, ?, 'pending', 1, ?, ?, ?)`,
+           attempts, created_at, last_attempt_at, last_error, claimed_until)
+         VALUES (?, ?, ?, ?, ?, 'pending', 1, ?, ?, ?, ?)`,
       )
-      .run(n.requestId, n.requesterId, n.requestVersion, n.notice ? JSON.stringify(n.notice) : null, n.redeemUrl, n.at, n.at, n.error);
+      .run(
+        n.requestId,
+        n.requesterId,
+        n.requestVersion,
+        n.notice ? JSON.stringify(n.notice) : null,
+        n.redeemUrl,
+        n.at,
+        n.at,
+        n.error,
+        n.claimedUntil ?? null,
+      );
     return this.mustGetNotice(Number(info.lastInsertRowid));
   }
 

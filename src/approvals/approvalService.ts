@@ -8,17 +8,20 @@ import type { Activity, ConversationReference } from 'botbuilder';
 import type { Actor } from '../bot/feature';
 import type { AdaptiveCard } from '../bot/cards';
 import { cardAttachment } from '../bot/cards';
+import { guestWillSee, invitationLinkTexts, syncSummary } from '../bot/dialogs/inviteCards';
 import type { NotifyResult } from '../bot/proactive';
 import { isDirectoryError, type Directory } from '../directory/Directory';
 import { parseEmail } from '../domain/email';
 import { lookAlikeWarning } from '../domain/lookAlike';
 import type { SignInAdvice, SignInMethod } from '../domain/signInAdvice';
 import type { StoredConversationReference } from '../store/conversationReferences';
+import type { HolderRegistry, LeaseStore } from '../store/leases';
 import type {
   ApprovalContext,
   ApprovalGateway,
   ApprovalSubmission,
   InvitationRequest,
+  InvitationStatusView,
   InviteOutcome,
 } from '../usecases/inviteGuest';
 import { approvalVerdict } from './approvalPolicy';
@@ -33,6 +36,7 @@ import {
   type RequesterNotice,
 } from './approvalRequests';
 import {
+  type ApprovedInvitationView,
   formatInstant,
   pendingListCard,
   requestCard,
@@ -59,6 +63,10 @@ export interface ConversationLookup {
 /** Carries out an approved invitation: InviteGuestService satisfies it (same code as the direct flow). */
 export interface InvitationExecutor {
   execute(request: InvitationRequest): Promise<InviteOutcome>;
+  /** The invitations an actor may see for an address (InviteGuestService): the approved one's link and state. */
+  statusOf?(actor: Actor, email: string): Promise<InvitationStatusView[]>;
+  /** SEND_INVITATION_EMAIL. */
+  readonly emailsInvitations?: boolean;
 }
 
 export interface RosterEntry {
@@ -112,6 +120,46 @@ export interface ApprovalServiceDependencies {
   inlineBudgetMs?: number;
   /** The guest-help feature's record of reset requests, closed when their approval ends. */
   resetLedger?: ResetLedger;
+  /**
+   * Owned leases (carrying out an approval, re-delivering a card) and who this process is. Without
+   * them (unit tests of one process) an in-memory lease table stands in.
+   */
+  leases?: LeaseStore;
+  holders?: HolderRegistry;
+}
+
+/** How long one process may hold an approval it carries out before another may (its death frees it at once). */
+const CARRY_LEASE_MS = 10 * 60_000;
+/** How long a card re-delivery is held: far longer than one send. */
+const REDELIVERY_LEASE_MS = 60_000;
+/** Approvals carried out at once by one recovery pass. */
+const RESUME_PARALLELISM = 4;
+
+/** A lease table for one process on its own (tests): the same rules, in memory. */
+class InMemoryLeases implements LeaseStore {
+  private readonly rows = new Map<string, { holderId: string; until: number; done: boolean }>();
+  acquire(key: string, holderId: string, ttlMs: number): boolean {
+    const row = this.rows.get(key);
+    if (row && (row.done || row.until > Date.now())) return false;
+    this.rows.set(key, { holderId, until: Date.now() + ttlMs, done: false });
+    return true;
+  }
+  renew(key: string, holderId: string, ttlMs: number): boolean {
+    const row = this.rows.get(key);
+    if (!row || row.done || row.holderId !== holderId) return false;
+    row.until = Date.now() + ttlMs;
+    return true;
+  }
+  release(key: string, holderId: string): void {
+    const row = this.rows.get(key);
+    if (row && !row.done && row.holderId === holderId) this.rows.delete(key);
+  }
+  complete(key: string, holderId: string): void {
+    this.rows.set(key, { holderId, until: 0, done: true });
+  }
+  isComplete(key: string): boolean {
+    return this.rows.get(key)?.done === true;
+  }
 }
 
 /** A guest asking an admin to reset their redemption (from the guest-help feature). */
@@ -186,9 +234,14 @@ export class ApprovalService implements ApprovalGateway {
   /** Users (personal chats) and conversations whose missed cards and notices are being sent now (see onConversationSeen). */
   private readonly redelivering = new Map<string, Promise<void>>();
 
+  private readonly leases: LeaseStore;
+  private readonly holderId: string;
+
   constructor(private readonly deps: ApprovalServiceDependencies) {
     this.clock = deps.clock ?? (() => new Date());
     this.logger = deps.logger ?? silentLogger;
+    this.leases = deps.leases ?? new InMemoryLeases();
+    this.holderId = deps.holders?.holderId ?? 'solo';
   }
 
   get settings(): ApprovalServiceSettings {
@@ -310,9 +363,30 @@ export class ApprovalService implements ApprovalGateway {
     };
   }
 
+  /**
+   * The requester's own "Sent for approval" card, posted by the chat they asked from: kept as a
+   * copy so it is updated with every other copy (decision, cancellation, expiry).
+   */
+  requesterCardPosted(requestId: string, conversation: Partial<ConversationReference>, activityId: string): void {
+    const request = this.deps.requests.get(requestId);
+    if (!request) return;
+    this.deps.requests.recordDelivery({
+      requestId,
+      audience: 'requester',
+      recipientId: request.requester.userId,
+      recipientName: request.requester.name,
+      purpose: 'card',
+      status: 'sent',
+      conversation,
+      activityId,
+      error: null,
+      at: this.clock().toISOString(),
+    });
+  }
+
   /** Names the card reached / did not reach, from the delivery log. */
   private deliverySummary(requestId: string): { approvers: string[]; unreachable: string[] } {
-    const deliveries = this.deps.requests.listDeliveries(requestId).filter((d) => d.purpose === 'card');
+    const deliveries = this.deps.requests.listDeliveries(requestId).filter((d) => d.purpose === 'card' && d.audience !== 'requester');
     const reached = new Set<string>();
     const approvers: string[] = [];
     for (const d of deliveries) {
@@ -524,18 +598,25 @@ export class ApprovalService implements ApprovalGateway {
       return { status: 'invalid', request, mayDecide: true, message: 'Give a reason for rejecting, so the requester knows why. Nothing was changed.' };
     }
     const at = this.clock().toISOString();
-    const cas = this.deps.requests.decide(request.id, request.version, {
-      state: verdict === 'approve' ? 'approved' : 'rejected',
-      by: who,
-      note: verdict === 'reject' ? reason : null,
-      at,
+    // The decision, its audit row and (for an approval) this process's lease on carrying it out
+    // commit together: a crash leaves either nothing or all three.
+    const cas = this.deps.requests.atomically(() => {
+      const result = this.deps.requests.decide(request.id, request.version, {
+        state: verdict === 'approve' ? 'approved' : 'rejected',
+        by: who,
+        note: verdict === 'reject' ? reason : null,
+        at,
+      });
+      if (!result.won) return result;
+      this.audit(gate.actor, verdict === 'approve' ? 'approval.approved' : 'approval.rejected', result.request, {
+        kind: result.request.kind,
+        ...(verdict === 'reject' ? { reason } : {}),
+      });
+      if (verdict === 'approve') this.leases.acquire(carryKey(request.id), this.holderId, CARRY_LEASE_MS);
+      return result;
     });
     if (!cas.won) return this.lostRace(cas.current);
     const decided = cas.request;
-    this.audit(gate.actor, verdict === 'approve' ? 'approval.approved' : 'approval.rejected', decided, {
-      kind: decided.kind,
-      ...(verdict === 'reject' ? { reason } : {}),
-    });
     let redeemUrl: string | null = null;
     const followUp = this.afterDecision(decided).then((url) => {
       redeemUrl = url;
@@ -677,10 +758,46 @@ export class ApprovalService implements ApprovalGateway {
     });
   }
 
-  /** The requester's card (their own view of the request), e.g. after they cancel or answer. */
-  requesterCardFor(request: ApprovalRequest, notice: { text: string; tone?: 'good' | 'warning' | 'attention' | 'accent' } | null, redeemUrl: string | null = null): AdaptiveCard {
+  /**
+   * The requester's card (their own view of the request), e.g. after they cancel or answer. Once
+   * an invitation is approved it carries what a direct invitation's result does: the link (while
+   * the guest has not accepted), what the guest will see, and the sync note.
+   */
+  async requesterCardFor(
+    request: ApprovalRequest,
+    notice: { text: string; tone?: 'good' | 'warning' | 'attention' | 'accent' } | null,
+    redeemUrl: string | null = null,
+  ): Promise<AdaptiveCard> {
     const { approvers, unreachable } = this.deliverySummary(request.id);
-    return submittedCard(request, { now: this.clock(), approvers, unreachable, notice, redeemUrl });
+    const invitation = await this.approvedInvitationView(request, redeemUrl);
+    return submittedCard(request, { now: this.clock(), approvers, unreachable, notice, redeemUrl, invitation });
+  }
+
+  /** An approved, carried-out invitation as the requester sees it; null for anything else. */
+  private async approvedInvitationView(request: ApprovalRequest, knownRedeemUrl: string | null): Promise<ApprovedInvitationView | null> {
+    const s = request.subject;
+    if (s.kind !== 'invitation' || request.state !== 'approved' || !request.outcome) return null;
+    try {
+      const requester: Actor = { userId: request.requester.userId, name: request.requester.name, tenantId: request.tenantId };
+      const views = this.deps.invitations.statusOf ? await this.deps.invitations.statusOf(requester, s.guestEmail) : [];
+      const view = views.find((v) => v.record.groupId === s.groupId) ?? null;
+      const accepted = view?.externalUserState === 'Accepted';
+      const redeemUrl = accepted ? null : (knownRedeemUrl ?? view?.record.redeemUrl ?? null);
+      const method = view?.actualMethod ?? view?.record.predictedMethod ?? s.signInMethod;
+      const policies = await this.deps.directory.readPolicies();
+      const emailsInvitations = this.deps.invitations.emailsInvitations ?? false;
+      return {
+        redeemUrl,
+        recordId: view?.record.id ?? null,
+        ...invitationLinkTexts(s.guestName, s.guestEmail, emailsInvitations ? 'created' : 'no'),
+        canSendEmail: redeemUrl !== null && !emailsInvitations && view !== null,
+        guestWillSee: redeemUrl ? guestWillSee(method, null, policies.tenantDisplayName, s.siteName) : [],
+        syncNote: request.outcome.status === 'succeeded' ? syncSummary(s.guestName, method, method === 'workOrSchoolAccount', s.siteName) : '',
+      };
+    } catch (error) {
+      this.logger.warn({ requestId: request.id, err: describe(error) }, 'approvals: could not read the approved invitation for the requester card');
+      return null;
+    }
   }
 
   // ---------------------------------------------------------------- resumption
@@ -695,13 +812,22 @@ export class ApprovalService implements ApprovalGateway {
    */
   async resumeApproved(options: { minAgeMs?: number } = {}): Promise<number> {
     const cutoff = new Date(this.clock().getTime() - Math.max(0, options.minAgeMs ?? 0)).toISOString();
+    // Only requests nobody alive is carrying out: the lease is taken before anything is done, and
+    // a process that died holding one frees it at once (see leases.ts).
+    const mine = this.deps.requests
+      .listApprovedWithoutOutcome(cutoff)
+      .filter((request) => !this.carryingOut.has(request.id) && this.leases.acquire(carryKey(request.id), this.holderId, CARRY_LEASE_MS));
     let resumed = 0;
-    for (const request of this.deps.requests.listApprovedWithoutOutcome(cutoff)) {
-      if (this.carryingOut.has(request.id)) continue;
-      this.logger.info({ requestId: request.id, kind: request.kind }, 'approvals: resuming an approved request with no outcome');
-      await this.afterDecision(request, 'resumed');
-      if (this.deps.requests.get(request.id)?.outcome) resumed += 1;
-    }
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < mine.length) {
+        const request = mine[next++] as ApprovalRequest;
+        this.logger.info({ requestId: request.id, kind: request.kind }, 'approvals: resuming an approved request with no outcome');
+        await this.afterDecision(request, 'resumed');
+        if (this.deps.requests.get(request.id)?.outcome) resumed += 1;
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(RESUME_PARALLELISM, mine.length) }, worker));
     return resumed;
   }
 
@@ -803,9 +929,19 @@ export class ApprovalService implements ApprovalGateway {
       const who: Actor = { userId, name: reference.user?.name ?? '', tenantId: tenantId ?? request.tenantId };
       const rights = await this.approverRights(who, request);
       if (!rights.ok) continue;
-      const recipients = await this.recipientsFor(request);
-      const person = recipients.find((r) => r.id === userId) ?? { id: userId, displayName: who.name, audience: 'approver' as const };
-      await this.sendCardTo(request, person, this.refreshUserIds(recipients));
+      // Claimed in the store before sending: two turns (conversationUpdate and installationUpdate
+      // arrive together) or two processes find the same undelivered card, and only one posts it.
+      const key = `redeliver:${request.id}:${userId}`;
+      if (!this.leases.acquire(key, this.holderId, REDELIVERY_LEASE_MS)) continue;
+      try {
+        // Re-read under the claim: the winner of an earlier claim may have delivered it already.
+        if (!this.deps.requests.listUndeliveredFor(userId).some((r) => r.id === request.id)) continue;
+        const recipients = await this.recipientsFor(request);
+        const person = recipients.find((r) => r.id === userId) ?? { id: userId, displayName: who.name, audience: 'approver' as const };
+        await this.sendCardTo(request, person, this.refreshUserIds(recipients));
+      } finally {
+        this.leases.release(key, this.holderId);
+      }
     }
   }
 
@@ -893,23 +1029,49 @@ export class ApprovalService implements ApprovalGateway {
         // Another attempt (e.g. a process still running) holds this invitation: it is not over,
         // so nothing is recorded and a later sweep looks again.
         if (result.stillRunning && mode === 'resumed') return null;
-        const recorded = this.deps.requests.recordFirstOutcome(request.id, result.status, result.message, this.clock().toISOString());
+        // The outcome, its audit row and the requester's notice (kept before it is sent, so that
+        // a crash in between leaves it for the sweep) commit together.
+        let outbox: RequesterNotice | null = null;
+        const recorded = this.deps.requests.atomically(() => {
+          const at = this.clock();
+          const first = this.deps.requests.recordFirstOutcome(request.id, result.status, result.message, at.toISOString());
+          if (!first.won) return first;
+          this.deps.requests.supersedeNotices(request.id);
+          outbox = this.deps.requests.recordPendingNotice({
+            requestId: request.id,
+            requesterId: request.requester.userId,
+            requestVersion: first.request.version,
+            notice: null,
+            redeemUrl: result.redeemUrl,
+            error: 'not sent yet',
+            at: at.toISOString(),
+            claimedUntil: new Date(at.getTime() + NOTICE_LEASE_MS).toISOString(),
+          });
+          this.deps.audit.append({
+            actorId: request.decidedBy?.userId ?? 'system',
+            actorName: request.decidedBy?.name ?? 'Guest onboarding bot',
+            action: 'approval.carriedOut',
+            subjectType: 'approval',
+            subjectId: request.id,
+            details: {
+              kind: request.kind,
+              outcome: result.status,
+              resumed: mode === 'resumed',
+              ...(result.invitationRecordId ? { invitationRecordId: result.invitationRecordId } : {}),
+            },
+          });
+          return first;
+        });
         if (!recorded.won) return null;
         current = recorded.request;
         redeemUrl = result.redeemUrl;
-        this.deps.audit.append({
-          actorId: request.decidedBy?.userId ?? 'system',
-          actorName: request.decidedBy?.name ?? 'Guest onboarding bot',
-          action: 'approval.carriedOut',
-          subjectType: 'approval',
-          subjectId: request.id,
-          details: {
-            kind: request.kind,
-            outcome: result.status,
-            resumed: mode === 'resumed',
-            ...(result.invitationRecordId ? { invitationRecordId: result.invitationRecordId } : {}),
-          },
+        const kept = outbox as RequesterNotice | null;
+        this.closeLedger(current);
+        await this.safely(request.id, 'card updates', () => this.updateCopies(current));
+        await this.safely(request.id, 'requester notice', async () => {
+          if (kept) await this.sendKeptNotice(kept, current);
         });
+        return redeemUrl;
       }
       this.closeLedger(current);
       await this.safely(request.id, 'card updates', () => this.updateCopies(current));
@@ -927,7 +1089,11 @@ export class ApprovalService implements ApprovalGateway {
     this.inFlight.add(tracked);
     void tracked.finally(() => {
       this.inFlight.delete(tracked);
-      if (carrying) this.carryingOut.delete(request.id);
+      if (carrying) {
+        this.carryingOut.delete(request.id);
+        // Done (or left for the next pass when another attempt still runs): either way not ours now.
+        this.leases.release(carryKey(request.id), this.holderId);
+      }
     });
     return work.catch(() => null);
   }
@@ -1034,11 +1200,13 @@ export class ApprovalService implements ApprovalGateway {
     if (copies.length === 0) return;
     const recipients = request.state === 'pending' ? await this.recipientsFor(request) : [];
     const refreshUserIds = this.refreshUserIds(recipients);
+    const requesterCard = copies.some((c) => c.audience === 'requester') ? await this.requesterCardFor(request, null) : null;
     for (const copy of copies) {
       if (!copy.activityId || !copy.conversation) continue;
       const fresh = copy.conversation.conversation?.id ? this.deps.conversations.get(copy.conversation.conversation.id) : undefined;
       const reference = fresh?.reference ?? copy.conversation;
-      const result = await this.deps.notifier.update(reference, copy.activityId, this.cardForCopy(request, copy.audience, refreshUserIds));
+      const card = copy.audience === 'requester' && requesterCard ? requesterCard : this.cardForCopy(request, copy.audience, refreshUserIds);
+      const result = await this.deps.notifier.update(reference, copy.activityId, card);
       if (!result.ok) {
         this.deps.requests.recordDelivery({
           requestId: request.id,
@@ -1077,6 +1245,18 @@ export class ApprovalService implements ApprovalGateway {
       });
     }
     return result.ok;
+  }
+
+  /** Sends a notice kept (and held) before its first send; it stays pending for the sweep if it does not arrive. */
+  private async sendKeptNotice(kept: RequesterNotice, request: ApprovalRequest): Promise<void> {
+    try {
+      const result = await this.sendNotice(request, kept.redeemUrl, kept.notice, this.requesterConversations(request));
+      if (result.ok) this.deps.requests.markNoticeDelivered(kept.id, this.clock().toISOString());
+      else this.deps.requests.releaseNotice(kept.id, result.error);
+    } catch (error) {
+      this.deps.requests.releaseNotice(kept.id, describe(error).message);
+      throw error;
+    }
   }
 
   /** Where the requester can be told: the chat they asked from, then their personal chat. */
@@ -1127,8 +1307,7 @@ export class ApprovalService implements ApprovalGateway {
       this.deps.requests.recordDelivery({ ...base, status: 'unreachable', conversation: null, activityId: null, error, at: this.clock().toISOString() });
       return { ok: false, error };
     }
-    const { approvers, unreachable } = this.deliverySummary(request.id);
-    const card = submittedCard(request, { now: this.clock(), approvers, unreachable, redeemUrl, notice });
+    const card = await this.requesterCardFor(request, notice, redeemUrl);
     let error = '';
     for (const reference of targets) {
       const result = await this.postAndRecord(reference, card, base);
@@ -1229,6 +1408,11 @@ export class ApprovalService implements ApprovalGateway {
       details: { ...details, version: request.version, state: request.state },
     });
   }
+}
+
+/** The lease on carrying out one approved request. */
+function carryKey(requestId: string): string {
+  return `approval:${requestId}`;
 }
 
 function notFound(): ActionOutcome {

@@ -10,17 +10,13 @@ import { ApprovalService } from './approvalService';
 import { approvalSettingsFromConfig } from './approvalSettings';
 import { directoryRoster } from './approverRoster';
 import { approvalResetSink, type ResetApprovalSink } from './resetApprovals';
+import { RecoveryLoop } from './recoveryLoop';
 
 export const approvalFeatureMigrations: readonly Migration[] = approvalMigrations;
 
 /** How often overdue requests are expired (and their requesters told), and failed notices retried, while the bot runs. */
 export const EXPIRY_SWEEP_INTERVAL_MS = 15 * 60_000;
 
-/**
- * On the interval, approved requests are resumed only once they are this old: one approved a
- * moment ago may still be being carried out by another process sharing the store.
- */
-export const RESUME_MIN_AGE_MS = 10 * 60_000;
 
 /**
  * Requester notices that failed (throttled, network, chat gone) are sent again by the sweep once
@@ -61,15 +57,19 @@ export function buildApprovals(deps: {
     clock,
     logger,
     resetLedger: resetRequests,
+    leases: store.leases,
+    holders: store.holders,
   });
   const resetSink = approvalResetSink(resetRequests, service, (error) =>
     logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'reset request recorded but not sent for approval'),
   );
 
   let sweep: NodeJS.Timeout | undefined;
-  const resume = async (minAgeMs: number): Promise<void> => {
+  const resume = async (): Promise<void> => {
     try {
-      const resumed = await service.resumeApproved({ minAgeMs });
+      // Every approved request without an outcome whose carrying-out lease is free: one another
+      // live process is carrying out holds its lease and is left to it.
+      const resumed = await service.resumeApproved();
       if (resumed) logger.info({ resumed }, 'carried out approved requests left unfinished');
     } catch (error) {
       logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'resuming approved requests failed');
@@ -93,18 +93,24 @@ export function buildApprovals(deps: {
     }
   };
 
+  const recovery = new RecoveryLoop(services.config.env.RECOVERY_INTERVAL_MS);
   const feature: BotFeature = {
     ...createApprovalFeature({ approvals: service, logger }),
     onConversationSeen: (reference) => service.onConversationSeen(reference),
     start: async () => {
-      // Approvals recorded before a stop but never carried out come first: they were decided
-      // in time, whatever the expiry sweep then finds.
-      await resume(0);
-      await expire();
-      await retryNotices();
+      // Nothing here is awaited: the bot answers turns at once while recovery runs beside it.
+      // Approvals recorded before a stop but never carried out come first (they were decided in
+      // time, whatever the expiry sweep then finds), then every RECOVERY_INTERVAL_MS.
+      recovery.start(async () => {
+        await resume();
+      });
+      void (async () => {
+        await recovery.idle();
+        await expire();
+        await retryNotices();
+      })();
       sweep = setInterval(() => {
         void (async () => {
-          await resume(RESUME_MIN_AGE_MS);
           await expire();
           await retryNotices();
         })();
@@ -113,6 +119,7 @@ export function buildApprovals(deps: {
     },
     stop: async () => {
       if (sweep) clearInterval(sweep);
+      await recovery.stop();
       await service.whenIdle();
     },
   };

@@ -1,4 +1,5 @@
 import {
+  ActivityTypes,
   type ConversationState,
   type InvokeResponse,
   type StatePropertyAccessor,
@@ -9,11 +10,13 @@ import {
 import type { DialogState } from 'botbuilder-dialogs';
 import { turnLogger, type Logger } from '../logger';
 import type { ConversationReferenceStore } from '../store/conversationReferences';
+import type { LeaseStore } from '../store/leases';
 import { failTurn, inTurnContext, labelTurn, turnReachedBot } from '../telemetry/telemetry';
 import { actorFromActivity } from './actor';
 import { expandCard } from './cards';
 import type { ActionData, ActionHandler, BotFeature } from './feature';
 import { cardInvokeResponse } from './invokeResponse';
+import { cutLongMessage, MAX_MESSAGE_CHARS, MESSAGE_CUT_NOTICE } from './messageLimits';
 import { type RootDialog, welcomeCard } from './RootDialog';
 
 export const TURN_ERROR_MESSAGE = 'Sorry, something went wrong on my side. Your request was not completed; please try again.';
@@ -36,7 +39,16 @@ export interface GuestOnboardingBotOptions {
   logger: Logger;
   /** Where conversation references are kept for proactive messages; absent in some tests. */
   conversationReferences?: Pick<ConversationReferenceStore, 'upsert'>;
+  /**
+   * Where "welcomed" is claimed by compare-and-set before the welcome is sent, so two turns or two
+   * processes never both send it (Teams sends conversationUpdate and installationUpdate together).
+   * Absent in some tests: then an in-memory guard stands in.
+   */
+  onceClaims?: { leases: Pick<LeaseStore, 'acquire' | 'release' | 'complete'>; holderId: string };
 }
+
+/** How long a welcome being sent is held by its turn (a crash frees it at once; see leases.ts). */
+const WELCOME_CLAIM_MS = 60_000;
 
 export class GuestOnboardingBot extends TeamsActivityHandler {
   private readonly conversationState: ConversationState;
@@ -50,6 +62,7 @@ export class GuestOnboardingBot extends TeamsActivityHandler {
   private readonly actions = new Map<string, ActionHandler>();
   /** Conversations being welcomed right now: Teams sends conversationUpdate and installationUpdate together. */
   private readonly welcoming = new Set<string>();
+  private readonly onceClaims: GuestOnboardingBotOptions['onceClaims'];
 
   constructor(options: GuestOnboardingBotOptions) {
     super();
@@ -59,6 +72,7 @@ export class GuestOnboardingBot extends TeamsActivityHandler {
     this.features = options.features;
     this.logger = options.logger;
     this.conversationReferences = options.conversationReferences;
+    this.onceClaims = options.onceClaims;
     this.dialogState = this.conversationState.createProperty<DialogState>('DialogState');
     this.welcomeSent = this.conversationState.createProperty<boolean>('welcomeSent');
     for (const feature of this.features) {
@@ -85,6 +99,10 @@ export class GuestOnboardingBot extends TeamsActivityHandler {
     context.turnState.set(TURN_LOGGER_KEY, log);
     log.debug('turn started');
     await this.rememberConversation(context, log);
+    if (context.activity.type === ActivityTypes.Message && cutLongMessage(context)) {
+      log.info({ maxChars: MAX_MESSAGE_CHARS }, 'message text cut to the limit');
+      await context.sendActivity(MESSAGE_CUT_NOTICE);
+    }
     await super.run(context);
     await this.conversationState.saveChanges(context, false);
     await this.userState.saveChanges(context, false);
@@ -171,12 +189,25 @@ export class GuestOnboardingBot extends TeamsActivityHandler {
 
   private async welcomeOnce(context: TurnContext): Promise<void> {
     const conversationId = context.activity.conversation?.id ?? '';
-    if (this.welcoming.has(conversationId) || (await this.welcomeSent.get(context, false))) return;
+    // The in-memory set is only a shortcut: the claim in the store decides, across turns and processes.
+    if (this.welcoming.has(conversationId)) return;
     this.welcoming.add(conversationId);
+    const claims = this.onceClaims;
+    const key = `welcome:${conversationId}`;
     try {
+      // Chats welcomed before the claim existed carry the flag in their conversation state.
+      if (await this.welcomeSent.get(context, false)) return;
+      if (claims && !claims.leases.acquire(key, claims.holderId, WELCOME_CLAIM_MS)) return;
+      try {
+        await context.sendActivity({ attachments: [welcomeCard(this.features)] });
+      } catch (error) {
+        // Not sent: the next first-contact event may try again.
+        claims?.leases.release(key, claims.holderId);
+        throw error;
+      }
+      claims?.leases.complete(key, claims.holderId);
       await this.welcomeSent.set(context, true);
       await this.conversationState.saveChanges(context, false);
-      await context.sendActivity({ attachments: [welcomeCard(this.features)] });
     } finally {
       this.welcoming.delete(conversationId);
     }

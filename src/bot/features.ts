@@ -43,6 +43,7 @@ export function buildFeatures(services: BotServices): BotFeature[] {
     audit: store.audit,
     sendInvitationEmail: config.env.SEND_INVITATION_EMAIL,
     clock,
+    holders: store.holders,
   });
   const resetRequests = new ResetRequestStore(store.db, clock, store.audit);
 
@@ -50,15 +51,26 @@ export function buildFeatures(services: BotServices): BotFeature[] {
   inviteService.setApprovalGateway(approvals.service);
 
   const bulk = createBulkFeature(services, { advisor, invitations, notifier, approvalService: approvals.service });
+  let recovery: NodeJS.Timeout | undefined;
   let stopQueueGauges: (() => void) | undefined;
   const bulkFeature: BotFeature = {
     ...bulk,
-    // Jobs interrupted by a restart carry on from the store once the bot is reachable again.
+    // Jobs interrupted by a restart carry on from the store once the bot is reachable again, and
+    // every RECOVERY_INTERVAL_MS a job whose runner died (here or in another process) is taken over.
     start: async () => {
       stopQueueGauges = observeBulkQueue(() => bulk.runner.depth());
       bulk.runner.resumeAll();
+      recovery = setInterval(() => {
+        try {
+          bulk.runner.resumeAll();
+        } catch (error) {
+          logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'resuming bulk jobs failed');
+        }
+      }, config.env.RECOVERY_INTERVAL_MS);
+      recovery.unref();
     },
     stop: async () => {
+      if (recovery) clearInterval(recovery);
       stopQueueGauges?.();
       await bulk.runner.stop();
     },

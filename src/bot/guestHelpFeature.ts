@@ -8,6 +8,7 @@ import {
   type UserSummary,
 } from '../directory/Directory';
 import { extractEmail, type EmailAddress } from '../domain/email';
+import { trimEndChars } from '../domain/text';
 import type { SignInAdvice, SignInMethod } from '../domain/signInAdvice';
 import {
   blockingSettingTitle,
@@ -16,6 +17,8 @@ import {
   methodWithArticle,
   OTP_CODE_VALID_MINUTES,
   OTP_SESSION_HOURS,
+  otpSignInAdvice,
+  providerTurnedOff,
   refusalWarning,
   RESET_NEEDED_WARNING,
   signInUrlFor,
@@ -49,10 +52,19 @@ export interface GuestHelpServices {
 // ---------------------------------------------------------------------------------------------
 // Understanding the question
 
-const SIGN_IN_WORDS = /\b(sign[- ]?in|log[- ]?in|signin|login|get|method|account)\b/i;
+const SIGN_IN_WORDS = /\b(sign[- ]?in|log[- ]?in|get|method|account)\b/i;
 const OTHER_FEATURES = /^\s*(invite|add|remove|approve|reject|bulk|import|upload)\b|\b(csv|approv\w*)\b/i;
 const QUESTION = /\?\s*$|^\s*(why|how|what|where|when|who|which|can|could|do|does|did|is|are|will|should)\b/i;
 const GUEST_WORDS = /\b(guest|sign\w*|log\w*|access|account|password|code|site|files?|library|teams)\b/i;
+
+/**
+ * Whether `second` occurs after the first occurrence of `first`: what `first.*second` tests,
+ * without its backtracking (which retried from every match of `first`: quadratic).
+ */
+function laterInText(text: string, first: RegExp, second: RegExp): boolean {
+  const found = first.exec(text);
+  return found !== null && second.test(text.slice(found.index + found[0].length));
+}
 
 /** What a message asks, or null when it is none of guest help's business. */
 export function classifyGuestQuestion(text: string): GuestHelpTopic | null {
@@ -62,17 +74,19 @@ export function classifyGuestQuestion(text: string): GuestHelpTopic | null {
   if (mentionsAddress) {
     return SIGN_IN_WORDS.test(t) && !OTHER_FEATURES.test(t) ? 'advice' : null;
   }
-  if (/\bwhat\s+(sign[- ]?in|login)\b.*\b(get|use|have)\b|\bwhat will (they|he|she|the guest) (get|use)\b/i.test(t)) {
+  if (laterInText(t, /\bwhat\s+(sign[- ]?in|login)\b/i, /\b(get|use|have)\b/i) || /\bwhat will (they|he|she|the guest) (get|use)\b/i.test(t)) {
     return 'advice';
   }
   if (/\b(codes?|passcodes?|otp|one[- ]time)\b/i.test(t)) return 'otp';
   if (/\b(sync\w*|onedrive)\b/i.test(t)) return 'sync';
   if (
-    /\b(lost|lose|losing|removed|revoked|no longer|can'?t|cannot|denied)\b.*\baccess\b|\baccess\b.*\b(lost|removed|revoked|denied|gone)\b|\blocked out\b/i.test(t)
+    laterInText(t, /\b(lost|lose|losing|removed|revoked|no longer|can'?t|cannot|denied)\b/i, /\baccess\b/i) ||
+    laterInText(t, /\baccess\b/i, /\b(lost|removed|revoked|denied|gone)\b/i) ||
+    /\blocked out\b/i.test(t)
   ) {
     return 'lostAccess';
   }
-  if (/^\s*(guest help|help me sign in|sign-?in help)\s*[.!?]*\s*$/i.test(t)) return 'menu';
+  if (/^(?:guest help|help me sign in|sign-?in help)$/i.test(trimEndChars(t, '.!? \t').trim())) return 'menu';
   return null;
 }
 
@@ -220,7 +234,7 @@ export class GuestHelpAnswers implements GuestHelpResponder {
     // Guests may ask about anyone, but only members learn who else is in the directory.
     const askingAboutSelf = asker.kind === 'guest' && asker.user.id === advice.existing?.userId;
     const redact = asker.kind !== 'member' && advice.existing !== null && !askingAboutSelf;
-    return renderCard('signInAdvice', adviceData(redact ? redacted(advice) : advice, email, asker.policies));
+    return renderCard('signInAdvice', adviceData(redact ? redacted(advice) : advice, email, asker.policies, askingAboutSelf));
   }
 
   async requestReset(actor: Actor | null): Promise<InvokeResponse> {
@@ -277,7 +291,9 @@ function menuCard(): Attachment {
 const OTP_FACTS = (policies: TenantPolicies): string[] => [
   `A code is valid for ${OTP_CODE_VALID_MINUTES} minutes. If it expired, choose "Send code" again on the sign-in page to get a new one.`,
   `After you sign in, your session lasts ${OTP_SESSION_HOURS} hours; after that you get a new code.`,
-  `Always sign in through a link that names ${policies.tenantDisplayName}: ${signInUrlFor(policies.tenantId)}. Links without it (the plain Teams or My Apps address) fail for passcode guests.`,
+  // Current guidance (the link itself is the card's button, shown once):
+  // https://learn.microsoft.com/en-us/entra/external-id/one-time-passcode#sign-in-endpoints
+  otpSignInAdvice(policies.tenantDisplayName),
 ];
 
 interface OtpCardData extends Record<string, unknown> {
@@ -340,6 +356,16 @@ function otpCardData(asker: Asker): OtpCardData {
       hasTenantLink: advice?.tenantSignInUrl !== null && advice?.tenantSignInUrl !== undefined,
     };
   }
+  const stranded = providerTurnedOff(asker.method, user, policies);
+  if (stranded) {
+    return {
+      ...base,
+      title: 'You cannot sign in until an admin resets your sign-in',
+      intro: `${stranded.replace(/^They /, 'You ')} Until an admin resets your sign-in (redemption), you cannot sign in to ${policies.tenantDisplayName}. After the reset you accept the invitation again and sign in with whatever applies to you now.`,
+      resetAdvice: ['Choose "Ask an admin to reset my sign-in" below: the request goes to the approvers.'],
+      showReset: true,
+    };
+  }
   if (asker.method !== 'emailOneTimePasscode') {
     const label = asker.method ? methodWithArticle(asker.method, 'you') : 'the account you used when you accepted';
     return {
@@ -384,8 +410,11 @@ const SYNC_REQUIREMENTS = [
   'A real guest account: content reached through an "Anyone" link cannot be synced.',
 ];
 
-function syncSteps(email: string | null, tenantName: string): string[] {
+function syncSteps(email: string | null, tenantName: string, accepted: boolean): string[] {
   return [
+    ...(accepted
+      ? []
+      : ['Accept the invitation first: open the invitation link (from the invitation email or the person who invited you) and sign in with your work or school account.']),
     'Open the site, library or folder from the link you were given, and sign in with your work or school account.',
     'Browse to the library or folder you want, then select Sync.',
     'When the browser asks to open "Microsoft OneDrive", allow it.',
@@ -393,6 +422,22 @@ function syncSteps(email: string | null, tenantName: string): string[] {
     `Confirm where to put the files: they go in a folder named after ${tenantName}.`,
     'Close the wizard; the files start syncing (the OneDrive cloud icon shows progress).',
   ];
+}
+
+/** Why sync is not for this guest, in their method's own terms. */
+function noSyncReason(method: SignInMethod | null): string {
+  switch (method) {
+    case 'samlWsFedFederation':
+      return "You sign in through your organisation's own sign-in (SAML/WS-Fed federation), not with a Microsoft Entra work or school account, and OneDrive B2B Sync needs one.";
+    case 'googleFederation':
+      return 'You sign in with a Google account, and OneDrive B2B Sync needs a Microsoft Entra work or school account.';
+    case 'microsoftAccount':
+      return 'You sign in with a personal Microsoft account, and OneDrive B2B Sync needs a Microsoft Entra work or school account.';
+    case 'emailOneTimePasscode':
+      return 'You sign in with one-time passcodes, and OneDrive B2B Sync needs a Microsoft Entra work or school account.';
+    default:
+      return 'You do not sign in with a Microsoft Entra work or school account, and OneDrive B2B Sync needs one.';
+  }
 }
 
 function syncData(asker: Asker): Record<string, unknown> {
@@ -408,12 +453,14 @@ function syncData(asker: Asker): Record<string, unknown> {
     hasTenantLink: false,
     showReset: false,
   };
-  const browserAlternatives = [
-    `Open the files in your browser, signing in through ${link}.`,
+  const browserAlternatives = (otp: boolean): string[] => [
+    otp
+      ? `Open the files in your browser, signing in with the "Sign in to ${policies.tenantDisplayName}" button below.`
+      : `Open the files in your browser from the ${policies.tenantDisplayName} site you were given.`,
     'Use the Files tab of the team (or channel) in Teams.',
   ];
   if (asker.kind === 'unknown') {
-    return { ...common, summary: "I can't look up your account from this chat; here is what sync needs and how to set it up.", steps: syncSteps(null, policies.tenantDisplayName) };
+    return { ...common, summary: "I can't look up your account from this chat; here is what sync needs and how to set it up.", steps: syncSteps(null, policies.tenantDisplayName, false) };
   }
   if (asker.kind === 'member') {
     return {
@@ -424,27 +471,45 @@ function syncData(asker: Asker): Record<string, unknown> {
   }
   if (asker.user.externalUserState !== 'Accepted') {
     const method = asker.advice?.method ?? null;
+    const work = method === 'workOrSchoolAccount';
     return {
       ...common,
-      summary: `Accept your invitation first. ${method === 'workOrSchoolAccount' ? 'You will sign in with your work or school account, so sync will be available.' : 'With the sign-in you are likely to get, sync will not be available; the browser and Teams will work.'}`,
-      alternatives: method === 'workOrSchoolAccount' ? [] : browserAlternatives,
+      title: work ? common.title : 'Working with the shared files',
+      summary: work
+        ? 'You have not accepted your invitation yet. You will most likely sign in with your work or school account, so sync will be available once you have accepted.'
+        : 'You have not accepted your invitation yet. With the sign-in you are likely to get, sync will not be available; the browser and Teams will work.',
+      requirements: work ? SYNC_REQUIREMENTS : [],
+      steps: work ? syncSteps(asker.email, policies.tenantDisplayName, false) : [],
+      alternatives: work ? [] : browserAlternatives(false),
+    };
+  }
+  const stranded = providerTurnedOff(asker.method, asker.user, policies);
+  if (stranded) {
+    return {
+      ...common,
+      title: 'You cannot sign in right now',
+      summary: `${stranded.replace(/^They /, 'You ')} Until an admin resets your sign-in (redemption), you cannot open or sync the files.`,
+      requirements: [],
+      showReset: true,
     };
   }
   if (asker.method === 'workOrSchoolAccount') {
     return {
       ...common,
       summary: 'You sign in with your work or school account, so you can sync libraries and folders shared with you.',
-      steps: syncSteps(asker.email, policies.tenantDisplayName),
+      steps: syncSteps(asker.email, policies.tenantDisplayName, true),
     };
   }
-  const label = asker.method ? methodWithArticle(asker.method, 'you') : 'an account that is not a work or school account';
   const otp = asker.method === 'emailOneTimePasscode';
   const nowHasTenant = asker.advice?.warnings.includes(RESET_NEEDED_WARNING) === true;
+  // Nothing can be synced with this sign-in: no "what sync needs" list, no steps, only what works.
   return {
     ...common,
-    summary: `Sync is not available to you: you sign in with ${label}, and OneDrive B2B Sync needs a Microsoft Entra work or school account.`,
+    title: 'Working with the shared files',
+    summary: `Sync is not available to you. ${noSyncReason(asker.method)}`,
+    requirements: [],
     alternatives: [
-      ...browserAlternatives,
+      ...browserAlternatives(otp),
       ...(nowHasTenant
         ? ['Your organisation now has Microsoft Entra ID: ask an admin to reset your sign-in; after you accept again with your work account, sync works.']
         : []),
@@ -515,14 +580,26 @@ function inviterNames(invitations: readonly InvitationRecord[]): string[] {
  */
 function lostAccessData(asker: Asker | null, access: GuestAccess | null): LostAccessData {
   const tenantName = asker?.policies.tenantDisplayName ?? 'this organisation';
+  const guest = asker?.kind === 'guest' ? asker : null;
+  // Only work-or-school guests can sync: OneDrive errors and synced copies are theirs alone
+  // (and the unknown/members, who may sync). Pending guests never got in at all.
+  const pending = guest !== null && guest.user.externalUserState !== 'Accepted';
+  const canSync = !guest || guest.method === 'workOrSchoolAccount';
+  const stranded = guest && !pending ? providerTurnedOff(guest.method, guest.user, guest.policies) : null;
   const keepInMind = [
-    'Files you synced stay on your device after access is removed; they simply stop updating.',
+    ...(canSync ? ['Files you synced stay on your device after access is removed; they simply stop updating.'] : []),
     'If access was removed by mistake, a site owner can add you back; a new invitation is only needed if your guest account was deleted.',
   ];
-  if (asker?.kind === 'guest' && asker.method === 'emailOneTimePasscode') {
+  if (guest?.method === 'emailOneTimePasscode' && !stranded) {
+    keepInMind.unshift(`If you only cannot sign in: ${otpSignInAdvice(guest.policies.tenantDisplayName)}`);
+  }
+  if (stranded) {
     keepInMind.unshift(
-      `If you only cannot sign in: one-time passcode guests must use a link that names ${asker.policies.tenantDisplayName}, such as ${signInUrlFor(asker.policies.tenantId)}.`,
+      `${stranded.replace(/^They /, 'You ')} That alone stops you signing in: ask an admin to reset your sign-in (redemption) (say "why did I get a code?" for the button).`,
     );
+  }
+  if (pending) {
+    keepInMind.unshift("You have not accepted your invitation yet: open the invitation link first (from the invitation email or the person who invited you).");
   }
   const generic: LostAccessData = {
     title: 'If you lost access',
@@ -533,7 +610,7 @@ function lostAccessData(asker: Asker | null, access: GuestAccess | null): LostAc
       asker?.kind === 'member'
         ? ['Your IT help desk, or an owner of the site.']
         : ['The person who invited you, or an owner of the team or site you were using.'],
-    whatYouSee: [...WHAT_YOU_SEE],
+    whatYouSee: canSync ? [...WHAT_YOU_SEE] : [WHAT_YOU_SEE[WHAT_YOU_SEE.length - 1] ?? ''],
     keepInMind,
   };
   if (asker?.kind !== 'guest' || !access) return generic;
@@ -587,7 +664,7 @@ function redacted(advice: SignInAdvice): SignInAdvice {
   };
 }
 
-function adviceData(advice: SignInAdvice, email: EmailAddress, policies: TenantPolicies): Record<string, unknown> {
+function adviceData(advice: SignInAdvice, email: EmailAddress, policies: TenantPolicies, readerIsTheGuest: boolean): Record<string, unknown> {
   let methodLine: string;
   if (advice.subject === 'blocked') methodLine = 'None: an invitation would be refused';
   else if (advice.subject === 'internalUser') methodLine = `Internal ${policies.tenantDisplayName} account: no invitation needed`;
@@ -599,7 +676,9 @@ function adviceData(advice: SignInAdvice, email: EmailAddress, policies: TenantP
     advice.confidence === 'certain'
       ? "Certain: decided by the tenant's settings and the domain"
       : advice.confidence === 'likely'
-        ? 'Likely: something could not be checked just now'
+        ? advice.method === 'workOrSchoolAccount' && !advice.reasons.some((r) => /could not check/.test(r))
+          ? 'Likely: Microsoft checks the person, not only the domain (see why)'
+          : 'Likely: something could not be checked just now'
         : 'Depends on whether they have a personal Microsoft account, which cannot be known in advance';
   const syncLine = advice.syncAvailable === true ? 'Available' : advice.syncAvailable === false ? 'Not available' : 'Depends on how they sign in';
   const blocker = advice.blockedBy;
@@ -621,6 +700,9 @@ function adviceData(advice: SignInAdvice, email: EmailAddress, policies: TenantP
     nextSteps: advice.guestNextSteps,
     warnings,
     hasTenantLink: advice.tenantSignInUrl !== null,
+    // "Your sign-in link" and its button are for the guest; anyone else is given the link to pass on.
+    isGuestReader: readerIsTheGuest,
+    tenantLinkTitle: readerIsTheGuest ? 'Your sign-in link' : `The ${policies.tenantDisplayName} sign-in link, to give them`,
     tenantSignInUrl: advice.tenantSignInUrl ?? '',
     tenantName: policies.tenantDisplayName,
   };

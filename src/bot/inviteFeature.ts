@@ -4,6 +4,7 @@ import type { Directory } from '../directory/Directory';
 import type { InvitationRepository } from '../store/invitations';
 import { InviteRefusedError, type InviteGuestService } from '../usecases/inviteGuest';
 import type { SignInAdvisorPort } from '../usecases/signInAdvisor';
+import { trimEndChars } from '../domain/text';
 import { expandCard } from './cards';
 import { INVITE_GUEST_DIALOG, InviteGuestDialog, type InviteGuestOptions } from './dialogs/InviteGuestDialog';
 import { invitationStatusCard, inviteResultCards, myInvitationsCard } from './dialogs/inviteCards';
@@ -27,8 +28,10 @@ export type InviteIntent =
 
 const GUIDED = /^(?:please\s+)?(?:invite|add)\s+(?:a\s+|an\s+|one\s+)?(?:new\s+)?(?:guest|partner|external(?:\s+user)?)(?:\s+please)?$/i;
 const NOT_SINGLE = /^(?:please\s+)?invite\s+(?:many|several|multiple|people\s+from|from|a\s+csv|csv|in\s+bulk|bulk)\b/i;
-const ONE_MESSAGE = /^(?:please\s+)?invite\s+(.+)$/i;
-const STATUS = /^(?:what(?:'s|\s+is)\s+the\s+)?(?:invitation\s+)?status\s+(?:of|for)\s+(.+?)[?.!]*$/i;
+// Patterns that see user text are anchored and never let two quantifiers compete for the same
+// characters: the captured rest is trimmed in code (the former `(.+?)[?.!]*$` was quadratic).
+const ONE_MESSAGE = /^(?:please\s+)?invite\s(.+)$/i;
+const STATUS = /^(?:what(?:'s|\s+is)\s+the\s+)?(?:invitation\s+)?status\s+(?:of|for)\s(.+)$/i;
 const MINE = /^(?:show\s+)?(?:me\s+)?my\s+(?:invitations|invites|guests)[?.!]*$/i;
 
 /** Recognises "invite a guest", "invite Jane Doe <jane@x.com>", "invite jane@x.com as Jane Doe to Project X", "status of …", "my invitations". */
@@ -38,11 +41,13 @@ export function recogniseInviteIntent(text: string): InviteIntent | null {
   const mine = MINE.exec(t);
   if (mine) return { kind: 'mine' };
   const status = STATUS.exec(t);
-  if (status?.[1]) return { kind: 'status', email: status[1].trim() };
+  const statusOf = status?.[1] ? trimEndChars(status[1], '?.!').trim() : '';
+  if (statusOf) return { kind: 'status', email: statusOf };
   if (NOT_SINGLE.test(t)) return null;
   const one = ONE_MESSAGE.exec(t);
-  if (!one?.[1] || !one[1].includes('@')) return null;
-  return { kind: 'invite', options: parseOneMessage(one[1]) };
+  const rest = one?.[1]?.trim() ?? '';
+  if (!rest.includes('@')) return null;
+  return { kind: 'invite', options: parseOneMessage(rest) };
 }
 
 /**
@@ -50,28 +55,37 @@ export function recogniseInviteIntent(text: string): InviteIntent | null {
  * The address part is handed to the dialog as typed, so its prompt explains what is wrong with it.
  */
 function parseOneMessage(rest: string): InviteGuestOptions {
-  let body = rest.trim();
+  // Word by word rather than with patterns: every step is one pass over the message.
+  let words = rest.trim().split(/\s+/);
   const options: InviteGuestOptions = {};
-  // " to <site>" after the address (a site name cannot contain '@').
-  const to = /\s+(?:to|into|on)\s+(?:the\s+)?([^@<>]+?)(?:\s+(?:site|team))?$/i.exec(body);
-  if (to?.[1] && body.lastIndexOf('@') < (to.index ?? 0)) {
-    options.siteName = to[1].trim();
-    body = body.slice(0, to.index).trim();
+  // " to <site>" after the address (a site name cannot contain '@', '<' or '>').
+  const cleanFrom = cleanSuffixStart(words);
+  const to = words.findIndex((w, i) => i > 0 && i < words.length - 1 && i + 1 >= cleanFrom && /^(?:to|into|on)$/i.test(w));
+  if (to !== -1) {
+    let site = words.slice(to + 1);
+    if (site.length > 1 && /^the$/i.test(site[0] ?? '')) site = site.slice(1);
+    if (site.length > 1 && /^(?:site|team)$/i.test(site[site.length - 1] ?? '')) site = site.slice(0, -1);
+    const atBefore = words.slice(0, to).some((w) => w.includes('@'));
+    if (atBefore) {
+      options.siteName = site.join(' ');
+      words = words.slice(0, to);
+    }
   }
-  const as = /\s+as\s+([^@<>]+)$/i.exec(body);
-  if (as?.[1]) {
-    options.displayName = as[1].trim().replace(/^"(.*)"$/, '$1');
-    body = body.slice(0, as.index).trim();
+  const asCleanFrom = cleanSuffixStart(words);
+  const as = words.findIndex((w, i) => i > 0 && i < words.length - 1 && i + 1 >= asCleanFrom && /^as$/i.test(w));
+  if (as !== -1) {
+    options.displayName = unquote(words.slice(as + 1).join(' '));
+    words = words.slice(0, as);
   }
-  const angled = /^(.*?)\s*<\s*(?:mailto:)?([^<>]+)>\s*$/.exec(body);
+  const body = words.join(' ');
+  const angled = angledAtEnd(body);
   if (angled) {
-    const name = (angled[1] ?? '').trim().replace(/^"(.*)"$/, '$1');
+    const name = unquote(angled.name);
     if (name && options.displayName === undefined) options.displayName = name;
-    options.email = `${name ? `${name} ` : ''}<${(angled[2] ?? '').trim()}>`;
+    options.email = `${name ? `${name} ` : ''}<${angled.address}>`;
     return options;
   }
   // "Jane Doe jane@x.com": the words before the first token with an '@' are the name.
-  const words = body.split(/\s+/);
   const at = words.findIndex((w) => w.includes('@'));
   if (at > 0 && options.displayName === undefined) {
     const emailPart = words.slice(at).join(' ');
@@ -84,6 +98,32 @@ function parseOneMessage(rest: string): InviteGuestOptions {
   }
   options.email = body;
   return options;
+}
+
+/** The first index from which no word holds '@', '<' or '>' (words.length when the last one does). */
+function cleanSuffixStart(words: readonly string[]): number {
+  let i = words.length;
+  while (i > 0 && !/[@<>]/.test(words[i - 1] ?? '')) i--;
+  return i;
+}
+
+function unquote(s: string): string {
+  const t = s.trim();
+  return t.length >= 2 && t.startsWith('"') && t.endsWith('"') ? t.slice(1, -1) : t;
+}
+
+/** "Jane Doe <mailto:jane@x.com>" at the very end: the name before the last '<' and the address inside. */
+function angledAtEnd(body: string): { name: string; address: string } | null {
+  const t = body.trimEnd();
+  if (!t.endsWith('>')) return null;
+  const open = t.lastIndexOf('<', t.length - 2);
+  if (open === -1) return null;
+  let inner = t.slice(open + 1, -1);
+  if (inner.includes('>')) return null;
+  inner = inner.trimStart();
+  if (inner.startsWith('mailto:')) inner = inner.slice('mailto:'.length);
+  if (inner === '') return null;
+  return { name: t.slice(0, open).trim(), address: inner.trim() };
 }
 
 function plain(text: string) {
@@ -117,7 +157,38 @@ export function createInviteFeature(services: InviteFeatureServices): BotFeature
       guestEmail: outcome.record?.emailDisplay ?? '',
       tenantName: policies.tenantDisplayName,
       tenantId: policies.tenantId,
+      emailsInvitations: services.service.emailsInvitations,
     });
+    return cardInvokeResponse(card?.content as Parameters<typeof cardInvokeResponse>[0]);
+  };
+
+  /** "Send the invitation email": Microsoft emails the guest their invitation; rights re-checked by the use case. */
+  const sendEmail: ActionHandler = async (_context, actor, data) => {
+    const recordId = typeof data.recordId === 'string' ? data.recordId : '';
+    if (!actor) {
+      return cardInvokeResponse(expandCard('inviteResult', refusedCardData("I can't tell who you are, so nothing was sent.")));
+    }
+    const outcome = await services.service.sendInvitationEmail(recordId, actor);
+    const policies = await services.directory.readPolicies();
+    const name = outcome.record?.displayName ?? 'The guest';
+    const emailDisplay = outcome.record?.emailDisplay ?? '';
+    // Someone who may not act on this invitation sees only why: never the guest's link.
+    if (!outcome.emailed && (!outcome.record || outcome.refusal?.code === 'notOwner' || outcome.status === 'failed')) {
+      const reason = outcome.refusal?.message ?? 'Nothing was sent.';
+      if (!outcome.record || outcome.refusal?.code !== 'unknownSite') return cardInvokeResponse(expandCard('inviteResult', refusedCardData(reason)));
+    }
+    const [card] = inviteResultCards(
+      outcome.status === 'failed' ? { ...outcome, status: outcome.record?.state === 'partial' ? 'partial' : 'completed', refusal: null, redeemUrl: outcome.record?.redeemUrl ?? null, kind: outcome.record?.outcomeKind ?? null } : outcome,
+      {
+        guestName: name,
+        guestEmail: emailDisplay,
+        tenantName: policies.tenantDisplayName,
+        tenantId: policies.tenantId,
+        emailsInvitations: services.service.emailsInvitations,
+        justEmailed: outcome.emailed,
+        notice: outcome.emailed ? `Microsoft emailed the invitation to ${emailDisplay}.` : `Nothing was sent: ${outcome.refusal?.message ?? 'the email could not be sent.'}`,
+      },
+    );
     return cardInvokeResponse(card?.content as Parameters<typeof cardInvokeResponse>[0]);
   };
 
@@ -147,7 +218,7 @@ export function createInviteFeature(services: InviteFeatureServices): BotFeature
       }
       return true;
     },
-    actions: { 'invite.retry': retry },
+    actions: { 'invite.retry': retry, 'invite.sendEmail': sendEmail },
     help: [
       { title: 'Invite a guest (I ask for the details)', example: 'invite a guest', audience: 'owners' },
       { title: 'Invite a guest in one message', example: 'invite Jane Doe <jane@fabrikam.com> to Project Falcon', audience: 'owners' },
@@ -172,6 +243,12 @@ function refusedCardData(message: string): Record<string, unknown> {
     methodLabel: '',
     showRedeemLink: false,
     redeemUrl: '',
+    linkHeading: '',
+    emailStatus: '',
+    dontOpen: '',
+    canSendEmail: false,
+    hasNotice: false,
+    notice: '',
     guestWillSee: [],
     showTenantLink: false,
     tenantSignInUrl: '',

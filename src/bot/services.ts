@@ -3,6 +3,7 @@ import type { AppConfig } from '../config';
 import type { Directory } from '../directory/Directory';
 import type { Logger } from '../logger';
 import type { Store } from '../store/store';
+import type { InvitationPacer } from '../bulk/pacer';
 import type { ProactiveAdapter } from './proactive';
 
 /** Time source, injectable so tests control expiry and timing without sleeping. */
@@ -29,4 +30,10 @@ export interface BotServices {
   /** The bot's app id for continueConversationAsync ('' in local mode). */
   botAppId: string;
   clock: Clock;
+  /**
+   * The process's one invitation pacer, for features that send invitations through a directory
+   * that does not pace them itself; null when the directory paces every POST /invitations
+   * (GraphDirectory, retries included). Absent in tests that build services by hand.
+   */
+  invitationPacer?: InvitationPacer | null;
 }

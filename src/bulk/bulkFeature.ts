@@ -4,22 +4,25 @@ import type { Server } from 'restify';
 import { cardAttachment, expandCard, isSafeCardUrl, type AdaptiveCard } from '../bot/cards';
 import type { Actor, ActionData, ActionHandler, BotFeature } from '../bot/feature';
 import { cardInvokeResponse } from '../bot/invokeResponse';
+import { cutMessageLength, MAX_MESSAGE_CHARS } from '../bot/messageLimits';
 import type { NotifyResult } from '../bot/proactive';
 import { Notifier } from '../bot/proactive';
 import type { BotServices } from '../bot/services';
 import type { Directory } from '../directory/Directory';
 import { DEFAULT_FILE_DOWNLOAD_HOSTS } from '../config';
 import { methodLabel } from '../domain/signInRules';
+import { quoteForChat, trimEndChars } from '../domain/text';
 import type { SignInMethod } from '../domain/signInAdvice';
 import type { ApprovalSettings } from '../approvals/approvalPolicy';
 import { ApprovalConfigError, approvalSettingsFromConfig } from '../approvals/approvalSettings';
 import { SqliteInvitationRepository, type InvitationRepository } from '../store/invitations';
 import { SignInAdvisor, type SignInAdvisorPort } from '../usecases/signInAdvisor';
-import { BulkJobStore, type BulkJob, type BulkSite, type BulkValidationSummary } from './bulkJobs';
+import { BulkJobStore, type BulkJob, type BulkSite, type BulkValidationSummary, type InvitationEmails } from './bulkJobs';
 import { BulkRunner, type BulkApprovalGateway, type BulkProgress, type BulkRunnerLogger, type BulkRunnerOptions } from './bulkRunner';
 import { BulkRefusedError, matchSite, requesterSites, stageBulkFile } from './bulkValidation';
 import { BulkCsvError, type CsvFormat } from './csvFormats';
-import { SlidingWindowPacer } from './pacer';
+import { SlidingWindowPacer, type InvitationPacer } from './pacer';
+import type { HolderRegistry } from '../store/leases';
 import type { CsvLimits, CsvSource } from './parseInvitationCsv';
 import { downloadTeamsFile, type FileDownloadOptions } from './teamsFileDownload';
 import { ResultsLinkSigner, resultsUrl, storedResultsLinkSecret } from './resultsLink';
@@ -56,6 +59,13 @@ export interface BulkModuleDeps {
   limits: CsvLimits;
   /** INVITES_PER_5S. */
   invitesPer5s: number;
+  /**
+   * The process's shared invitation pacer; null when the directory paces every invitation itself
+   * (then the runner must not take a second slot). Default: a pacer of its own (tests).
+   */
+  pacer?: InvitationPacer | null;
+  /** Lock and lease holders' liveness (a dead runner's job is taken over at once). */
+  holders?: HolderRegistry;
   sendInvitationEmail: boolean;
   /** Where the results route is reachable (PUBLIC_BASE_URL, or the local address). */
   publicBaseUrl: string;
@@ -72,6 +82,8 @@ export interface BulkModuleDeps {
 
 export type BulkFeature = BotFeature & {
   runner: BulkRunner;
+  /** Resolves when the invitation emails asked for from a job's card have gone out (tests). */
+  whenEmailed(jobId: string): Promise<void>;
   jobs: BulkJobStore;
   /** Adds GET /bulk/results?t=<token> to the bot's server. */
   registerRoutes(server: Server): void;
@@ -83,7 +95,20 @@ const FORMAT_LABELS: Record<CsvFormat, string> = {
   entraTemplate: 'Entra bulk-invite template',
 };
 
-const BULK_COMMAND = /^(?:please\s+)?(?:bulk[\s-]+invite|invite\s+(?:in\s+bulk|many|several|multiple|(?:people\s+)?from\s+(?:a\s+)?(?:csv|file|spreadsheet)|(?:a\s+)?csv|bulk))(?:\s+(?:to|into)\s+(?:the\s+)?(.+?))?(?:\s+site)?[.!]*$/i;
+// Anchored, and the site named after "to" is tidied in code: `(.+?)(?:\s+site)?[.!]*$` was quadratic.
+const BULK_COMMAND = /^(?:please\s+)?(?:bulk[\s-]+invite|invite\s+(?:in\s+bulk|many|several|multiple|(?:people\s+)?from\s+(?:a\s+)?(?:csv|file|spreadsheet)|(?:a\s+)?csv|bulk))(?:\s(?:to|into)\s(.+))?$/i;
+
+/** "bulk invite to the Marketing site." → { siteHint: 'Marketing' }; null when it is not the command. */
+export function parseBulkCommand(text: string): { siteHint: string | null } | null {
+  const m = BULK_COMMAND.exec(trimEndChars(text.trim(), '.!').trim());
+  if (!m) return null;
+  const words = (m[1] ?? '').trim().split(/\s+/).filter(Boolean);
+  if (words.length > 1 && /^the$/i.test(words[0] ?? '')) words.shift();
+  if (words.length > 1 && /^site$/i.test(words[words.length - 1] ?? '')) words.pop();
+  return { siteHint: words.length > 0 ? words.join(' ') : null };
+}
+export const PASTE_TOO_LONG = `That pasted CSV is longer than ${MAX_MESSAGE_CHARS.toLocaleString('en-US')} characters, so I did not read any of it. Attach it as a .csv file instead.`;
+
 const BULK_RESULTS = /^(?:show\s+|get\s+)?(?:my\s+)?bulk\s+(?:results|status|progress|job)[?.!]*$/i;
 
 // ---------------------------------------------------------------------------------------------
@@ -131,6 +156,8 @@ export function summaryCard(job: BulkJob, siteChoices: readonly BulkSite[], noti
     approvalReasons: s.needsApproval > 0 ? [approvalPlan(s.needsApproval, approvalsOn), ...s.approvalReasons] : [],
     chooseSite: job.state === 'draft' && siteChoices.length > 0,
     siteChoices: siteChoices.map((c) => ({ title: c.siteName, value: c.groupId })),
+    // One site: it is the choice. Several: a placeholder asks for one (never a silent default).
+    defaultSiteChoice: siteChoices.length === 1 ? (siteChoices[0]?.groupId ?? '') : '',
     canConfirm: job.state === 'draft' && s.toSend > 0,
     hasLookAlikes: (s.lookAlikes ?? 0) > 0,
     lookAlikeHeading: lookAlikeHeading(s.lookAlikes ?? 0),
@@ -154,6 +181,19 @@ function timeLeftText(seconds: number | null): string {
   return `about ${Math.round(seconds / 60)} minutes`;
 }
 
+/**
+ * The pace as measured, never extrapolated from a burst: a few rows finished in a few
+ * milliseconds are not "7,059 per minute". Under a minute it says how many in how long; from a
+ * minute on, rows per minute over the whole run so far.
+ */
+export function paceText(progress: Pick<BulkProgress, 'finishedThisRun' | 'elapsedMs'>): string {
+  const n = progress.finishedThisRun;
+  if (n === 0) return 'none finished yet';
+  const seconds = Math.max(1, Math.round(progress.elapsedMs / 1000));
+  if (progress.elapsedMs < 60_000) return `${n.toLocaleString('en-US')} in ${seconds === 1 ? '1 second' : `${seconds} seconds`}`;
+  return `${Math.round((n * 60_000) / progress.elapsedMs).toLocaleString('en-US')} per minute`;
+}
+
 export function progressCard(job: BulkJob, progress: BulkProgress, invitesPer5s: number, notice: string | null = null): AdaptiveCard {
   const finished = progress.done + progress.failed + progress.cancelled;
   const stateText =
@@ -170,7 +210,7 @@ export function progressCard(job: BulkJob, progress: BulkProgress, invitesPer5s:
     total: progress.total,
     percent: progress.total > 0 ? Math.floor((finished * 100) / progress.total) : 100,
     failed: progress.failed,
-    ratePerMinute: Math.round(progress.ratePerMinute),
+    pace: paceText(progress),
     timeLeft: timeLeftText(progress.secondsLeft),
     stateText,
     canCancel: job.state === 'queued' || job.state === 'running',
@@ -179,9 +219,48 @@ export function progressCard(job: BulkJob, progress: BulkProgress, invitesPer5s:
   });
 }
 
-export function doneCard(job: BulkJob, progress: BulkProgress, link: string | null, ttlMinutes: number, notice: string | null = null): AdaptiveCard {
+const NO_EMAILS: InvitationEmails = { invited: 0, emailed: 0, notEmailed: 0 };
+
+/**
+ * Whether Microsoft emailed the new guests, and where their invitation links are when it did not.
+ * With sendInvitationMessage false (the default) Microsoft sends nothing: the link in the results
+ * file is then the guest's only way in, until someone hands it over or has Microsoft email it.
+ * https://learn.microsoft.com/en-us/graph/api/invitation-post (sendInvitationMessage)
+ */
+export function invitationEmailText(emails: InvitationEmails): { line: string; tone: 'good' | 'warning' | 'default'; canSend: boolean } {
+  const { invited, emailed, notEmailed } = emails;
+  if (invited === 0) return { line: '', tone: 'default', canSend: false };
+  const guests = (n: number): string => (n === 1 ? '1 new guest' : `${n.toLocaleString('en-US')} new guests`);
+  if (notEmailed === 0) {
+    return { line: `Microsoft emailed the invitation to ${invited === 1 ? 'the new guest' : `all ${guests(invited)}`} (from invites@microsoft.com): they accept from that email.`, tone: 'good', canSend: false };
+  }
+  const who = notEmailed === invited ? (invited === 1 ? 'the new guest' : `any of the ${guests(invited)}`) : `${guests(notEmailed)} of ${invited}`;
+  return {
+    line:
+      `Microsoft did not email ${who}: they have not been told about their invitation yet. ` +
+      `Each guest's own invitation link is in the results file (column inviteRedeemUrl). Send each guest their link, or have Microsoft email them with the button below.` +
+      (emailed > 0 ? ` (${emailed.toLocaleString('en-US')} were emailed because the file asked for it.)` : ''),
+    tone: 'warning',
+    canSend: true,
+  };
+}
+
+export function doneCard(
+  job: BulkJob,
+  progress: BulkProgress,
+  link: string | null,
+  ttlMinutes: number,
+  notice: string | null = null,
+  emails: InvitationEmails = NO_EMAILS,
+): AdaptiveCard {
   const stateText = job.state === 'completed' ? 'Completed' : job.state === 'cancelled' ? 'Cancelled' : `Stopped: ${job.error ?? 'unexpected error'}`;
+  const email = invitationEmailText(emails);
   return expandCard('bulkDone', {
+    hasEmailLine: email.line !== '',
+    emailLine: email.line,
+    emailStyle: email.tone,
+    canSendEmails: email.canSend,
+    notEmailed: emails.notEmailed,
     jobId: job.id,
     sourceName: job.summary.sourceName,
     stateText,
@@ -246,13 +325,13 @@ function decodeEntities(s: string): string {
 
 /** CSV pasted into a message (optionally after a "bulk invite to <site>" line), or null. */
 export function pastedCsv(text: string): { csv: string; siteHint: string | null } | null {
-  const normalised = decodeEntities(text.replace(/<br\s*\/?>/gi, '\n').replace(/<\/?(?:p|div|span)[^>]*>/gi, '\n')).replace(/\r\n?/g, '\n');
+  const normalised = decodeEntities(text.replace(/<br\s*\/?>/gi, '\n').replace(/<\/?(?:p|div|span)\b[^<>]*>/gi, '\n')).replace(/\r\n?/g, '\n');
   const lines = normalised.split('\n');
   let siteHint: string | null = null;
   const first = lines[0]?.trim() ?? '';
-  const command = BULK_COMMAND.exec(first);
+  const command = parseBulkCommand(first);
   if (command) {
-    siteHint = command[1]?.trim() || null;
+    siteHint = command.siteHint;
     lines.shift();
   }
   while (lines.length > 0 && (lines[0] ?? '').trim() === '') lines.shift();
@@ -281,23 +360,37 @@ export function createBulkModule(deps: BulkModuleDeps): BulkFeature {
   // Files shown but never confirmed are kept a week (the card can still be confirmed), then removed.
   jobs.discardDraftsOlderThan(Date.now() - DRAFT_KEEP_MS);
 
+  // One pacer for the job's invitations and for re-sent invitation emails: both are POST /invitations.
+  // Null when the directory paces every invitation itself (then no second slot is taken here).
+  const pacer = deps.pacer === undefined ? new SlidingWindowPacer({ limit: deps.invitesPer5s, windowMs: 5000 }) : deps.pacer;
+  const emailsOf = (job: BulkJob): InvitationEmails => jobs.invitationEmails(job.id, deps.sendInvitationEmail);
+  const done = (job: BulkJob, progress: BulkProgress, url: string | null, notice: string | null = null): AdaptiveCard =>
+    doneCard(job, progress, url, ttlMinutes, notice, emailsOf(job));
+  const emailing = new Map<string, Promise<void>>();
+
   const runner = new BulkRunner({
     jobs,
     invitations: deps.invitations,
     directory: deps.directory,
-    pacer: new SlidingWindowPacer({ limit: deps.invitesPer5s, windowMs: 5000 }),
+    pacer,
+    holders: deps.holders,
     sendInvitationEmail: deps.sendInvitationEmail,
     approvals: deps.approvalService ? { gateway: deps.approvalService, advisor: deps.advisor } : null,
     logger: deps.logger,
     onProgress: (job, progress) => publish(job, progressCard(job, progress, deps.invitesPer5s)),
     onFinished: async (job, progress) => {
-      await publish(job, doneCard(job, progress, null, ttlMinutes));
+      await publish(job, done(job, progress, null));
       if (job.conversationRef) {
+        const emails = emailsOf(job);
         await deps.notifier.send(
           job.conversationRef as Partial<ConversationReference>,
-          `Your bulk invitation (${job.summary.sourceName}) has finished: ${progress.done} invited and added, ${progress.failed} failed${
+          `Your bulk invitation (${quoteForChat(job.summary.sourceName)}) has finished: ${progress.done} invited and added, ${progress.failed} failed${
             progress.counts.sentForApproval > 0 ? `, ${progress.counts.sentForApproval} sent for approval (you hear from the approvers)` : ''
-          }. Use "Get the results file" on the card.`,
+          }.${
+            emails.notEmailed > 0
+              ? ` Microsoft did not email ${emails.notEmailed === 1 ? 'the new guest' : `${emails.notEmailed} new guests`}: their invitation links are in the results file, or use "Send Microsoft's invitation email to these guests" on the card.`
+              : ''
+          } Use "Get the results file" on the card.`,
         );
       }
     },
@@ -366,13 +459,18 @@ export function createBulkModule(deps: BulkModuleDeps): BulkFeature {
         );
         return true;
       }
-      const hint = BULK_COMMAND.exec(text.trim())?.[1]?.trim() ?? null;
+      const hint = parseBulkCommand(text)?.siteHint ?? null;
       await stage(dc, actor, () => download(file.downloadUrl, deps.limits.maxBytes), file.name, hint);
       return true;
     }
     // The shell collapses whitespace in `text`; a pasted CSV needs its line breaks.
     const raw = typeof activity.text === 'string' ? activity.text.replace(/<at>[^<]*<\/at>/g, ' ').trim() : '';
     const pasted = raw ? pastedCsv(raw) : null;
+    if (pasted && cutMessageLength(dc.context) !== null) {
+      // Half a file would stage half the people without saying so.
+      await dc.context.sendActivity(PASTE_TOO_LONG);
+      return true;
+    }
     if (pasted) {
       await stage(dc, actor, () => Promise.resolve(pasted.csv), 'pasted text', pasted.siteHint);
       return true;
@@ -381,7 +479,7 @@ export function createBulkModule(deps: BulkModuleDeps): BulkFeature {
       await showLatest(dc, actor);
       return true;
     }
-    if (BULK_COMMAND.test(text.trim())) {
+    if (parseBulkCommand(text)) {
       await dc.context.sendActivity(instructions(deps.limits));
       return true;
     }
@@ -400,7 +498,7 @@ export function createBulkModule(deps: BulkModuleDeps): BulkFeature {
     const card = isFinished(job)
       ? personal
         ? resultsCard(job, progress, link(job, actor, false), null)
-        : doneCard(job, progress, null, ttlMinutes, PRIVATE_ONLY)
+        : done(job, progress, null, PRIVATE_ONLY)
       : progressCard(job, progress, deps.invitesPer5s);
     await dc.context.sendActivity({ attachments: [cardAttachment(card)] });
   }
@@ -415,13 +513,12 @@ export function createBulkModule(deps: BulkModuleDeps): BulkFeature {
    * is on http://localhost, so the link is given as text to open in the browser instead.
    */
   function resultsCard(job: BulkJob, progress: BulkProgress, url: string, notice: string | null): AdaptiveCard {
-    if (isSafeCardUrl(url)) return doneCard(job, progress, url, ttlMinutes, notice);
+    if (isSafeCardUrl(url)) return done(job, progress, url, notice);
     // The link comes first: the notice is cut at the card's text limit, and a cut link is useless.
-    return doneCard(
+    return done(
       job,
       progress,
       null,
-      ttlMinutes,
       `Open this link in your browser to download the results file: ${url} Anyone who has this link can download the file, with the guests' invitation links, until it expires in ${ttlMinutes} minutes: keep it to yourself.`,
     );
   }
@@ -432,7 +529,7 @@ export function createBulkModule(deps: BulkModuleDeps): BulkFeature {
     if (job.state === 'draft' || job.state === 'discarded') return summary(job, [], notice);
     const progress = runner.progress(job.id);
     if (!progress) return messageCard('Bulk invitation', notice ?? '');
-    return isFinished(job) ? doneCard(job, progress, null, ttlMinutes, notice) : progressCard(job, progress, deps.invitesPer5s, notice);
+    return isFinished(job) ? done(job, progress, null, notice) : progressCard(job, progress, deps.invitesPer5s, notice);
   };
 
   /** Someone else's card: nothing of the job (file, rows, counts), only who may act. */
@@ -513,17 +610,81 @@ export function createBulkModule(deps: BulkModuleDeps): BulkFeature {
     // In a group chat the answer card is seen by everyone: the link goes out only in a personal chat.
     const conversationType = context.activity.conversation?.conversationType;
     if (conversationType !== undefined && conversationType !== 'personal') {
-      return cardInvokeResponse(doneCard(job, progress, null, ttlMinutes, PRIVATE_ONLY));
+      return cardInvokeResponse(done(job, progress, null, PRIVATE_ONLY));
     }
     const approver = actor.userId !== job.requestedBy.id;
     log?.info({ jobId: job.id, approver }, 'bulk results link issued');
     return cardInvokeResponse(resultsCard(job, progress, link(job, actor, approver), 'Here is your results file.'));
   };
 
+  /**
+   * Has Microsoft email the invitation to every new guest of the job it did not email: POST
+   * /invitations again for each with sendInvitationMessage true (an existing guest is invited
+   * again, not created twice; Graph answers with a fresh link, kept in the results file).
+   * Paced with the job's invitations; runs in the background and updates the card when done.
+   * https://learn.microsoft.com/en-us/graph/api/invitation-post
+   */
+  async function emailGuests(job: BulkJob): Promise<{ sent: number; failed: number }> {
+    let sent = 0;
+    let failed = 0;
+    let after = 0;
+    for (;;) {
+      const rows = jobs.rowsNotEmailed(job.id, deps.sendInvitationEmail, after, 100);
+      if (rows.length === 0) break;
+      for (const row of rows) {
+        after = row.rowNumber;
+        await pacer?.acquire();
+        try {
+          const result = await deps.directory.invite({
+            email: row.email,
+            displayName: row.name,
+            redirectUrl: row.redirectUrl ?? row.siteUrl ?? '',
+            sendInvitationMessage: true,
+          });
+          jobs.updateRow(job.id, row.rowNumber, { sendEmail: true, redeemUrl: result.redeemUrl, inviteId: result.invitationId });
+          sent++;
+        } catch (e) {
+          failed++;
+          log?.warn({ jobId: job.id, row: row.rowNumber, err: e instanceof Error ? e.name : 'unknown' }, 'bulk invitation email not sent');
+        }
+      }
+    }
+    return { sent, failed };
+  }
+
+  const sendEmails: ActionHandler = async (_context, actor, data) => {
+    const job = loadJob(data);
+    if (!job || (actor && actor.tenantId !== job.tenantId)) return stale();
+    if (!actor || !(await mayManage(job, actor))) {
+      return notYours(`Only ${job.requestedBy.name} or an approver can have Microsoft email these guests.`);
+    }
+    if (!isFinished(job)) return cardInvokeResponse(currentCard(job, 'Microsoft can email the guests once the job has finished.'));
+    const waiting = emailsOf(job).notEmailed;
+    if (emailing.has(job.id) || waiting === 0) {
+      return cardInvokeResponse(currentCard(job, emailing.has(job.id) ? 'Already asking Microsoft to email these guests.' : 'Every new guest of this job has been emailed.'));
+    }
+    log?.info({ jobId: job.id, guests: waiting }, 'bulk invitation emails requested');
+    const work = emailGuests(job)
+      .then(async ({ sent, failed }) => {
+        const now = jobs.get(job.id) ?? job;
+        const progress = runner.progress(job.id);
+        if (!progress) return;
+        const notice = `Microsoft emailed the invitation to ${sent === 1 ? '1 guest' : `${sent} guests`}${failed > 0 ? `; ${failed} could not be emailed (their links are in the results file)` : ''}.`;
+        await publish(now, done(now, progress, null, notice));
+      })
+      .catch((e: unknown) => log?.error({ jobId: job.id, err: e instanceof Error ? e.name : 'unknown' }, 'bulk invitation emails stopped'))
+      .finally(() => emailing.delete(job.id));
+    emailing.set(job.id, work);
+    return cardInvokeResponse(currentCard(job, `Asking Microsoft to email the invitation to ${waiting === 1 ? '1 guest' : `${waiting} guests`}; this card is updated when it is done.`));
+  };
+
   return {
     name: 'bulk',
     onMessage,
-    actions: { 'bulk.confirm': confirm, 'bulk.cancel': cancel, 'bulk.results': results },
+    actions: { 'bulk.confirm': confirm, 'bulk.cancel': cancel, 'bulk.results': results, 'bulk.sendEmails': sendEmails },
+    whenEmailed: async (jobId: string) => {
+      await emailing.get(jobId);
+    },
     help: [
       { title: 'Invite many guests from a CSV', example: 'bulk invite (then attach or paste a Name,Email CSV)', audience: 'owners' },
       { title: 'See your last bulk invitation', example: 'bulk results', audience: 'owners' },
@@ -561,6 +722,8 @@ export function createBulkFeature(services: BotServices, overrides: Partial<Bulk
     limits: { maxBytes: env.BULK_MAX_BYTES, maxRows: env.BULK_MAX_ROWS },
     fileDownload: { allowedHosts: env.FILE_DOWNLOAD_HOSTS },
     invitesPer5s: env.INVITES_PER_5S,
+    pacer: services.invitationPacer,
+    holders: services.store.holders,
     sendInvitationEmail: env.SEND_INVITATION_EMAIL,
     publicBaseUrl,
     resultsLinkTtlMs: env.RESULTS_LINK_TTL_MINUTES * 60_000,

@@ -152,7 +152,7 @@ export type NewBulkRow = Pick<BulkRow, 'rowNumber' | 'name' | 'email' | 'emailKe
 export type BulkRowPatch = Partial<
   Pick<
     BulkRow,
-    'state' | 'invitationRecordId' | 'lockVersion' | 'userId' | 'redeemUrl' | 'inviteId' | 'status' | 'error' | 'time' | 'attempts' | 'nextAttemptAt' | 'predictedMethod' | 'approvalRequestId'
+    'state' | 'invitationRecordId' | 'lockVersion' | 'userId' | 'redeemUrl' | 'inviteId' | 'status' | 'error' | 'time' | 'attempts' | 'nextAttemptAt' | 'predictedMethod' | 'approvalRequestId' | 'sendEmail'
   >
 >;
 
@@ -161,6 +161,13 @@ export type BulkJobPatch = Partial<
 >;
 
 export type RowCounts = Record<BulkRowState, number>;
+
+/** New guests of a job and whether Microsoft emailed them their invitation. */
+export interface InvitationEmails {
+  invited: number;
+  emailed: number;
+  notEmailed: number;
+}
 
 export const bulkMigrations: Migration[] = [
   {
@@ -349,6 +356,7 @@ const ROW_COLUMNS: Record<keyof BulkRowPatch, string> = {
   nextAttemptAt: 'next_attempt_at',
   predictedMethod: 'predicted_method',
   approvalRequestId: 'approval_request_id',
+  sendEmail: 'send_email',
 };
 
 function sqlValue(value: unknown): string | number | null {
@@ -378,7 +386,6 @@ export function emptyCounts(): RowCounts {
 /** SQLite-backed jobs and rows. Synchronous underneath (better-sqlite3); cheap enough to call per row. */
 export class BulkJobStore {
   private readonly insertRowStmt;
-  private readonly findDuplicateStmt;
   private readonly getJobStmt;
   /** Prepared row updates by column set: a job makes several per row, so preparing each time shows. */
   private readonly rowUpdates = new Map<string, Statement<Array<string | number | null>>>();
@@ -392,12 +399,6 @@ export class BulkJobStore {
       `INSERT INTO bulk_rows (job_id, row_number, name, email, email_key, group_id, site_name, site_url, redirect_url,
         send_email, message, predicted_method, state, user_id, redeem_url, invite_id, status, error, time)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    );
-    // Without the hint SQLite walks the job's rows in row order (for ORDER BY ... LIMIT 1): one
-    // full scan per staged row, which made staging a 50,000-row file quadratic.
-    this.findDuplicateStmt = db.prepare<[string, string, string], { row_number: number }>(
-      `SELECT row_number FROM bulk_rows INDEXED BY bulk_rows_dedupe WHERE job_id = ? AND email_key = ? AND IFNULL(group_id, '') = ?
-         AND state NOT IN ('invalid', 'duplicate') ORDER BY row_number LIMIT 1`,
     );
     this.getJobStmt = db.prepare<[string], JobRow>('SELECT * FROM bulk_jobs WHERE id = ?');
   }
@@ -475,11 +476,6 @@ export class BulkJobStore {
       )
       .all(tenantId, requesterId, limit)
       .map(jobFromRow);
-  }
-
-  /** The earlier row with the same address and site, if any (for "duplicate of row N"). */
-  findDuplicate(jobId: string, emailKey: string, groupId: string | null): number | null {
-    return this.findDuplicateStmt.get(jobId, emailKey, groupId ?? '')?.row_number ?? null;
   }
 
   insertRows(jobId: string, rows: readonly NewBulkRow[]): void {
@@ -585,6 +581,33 @@ export class BulkJobStore {
       if (!last || rows.length < pageSize) return;
       after = last.row_number;
     }
+  }
+
+  /**
+   * The guests this job newly invited (rows done with an invitation link), and how many of them
+   * Microsoft emailed: a row's own sendEmail, else `defaultSend` (SEND_INVITATION_EMAIL).
+   */
+  invitationEmails(jobId: string, defaultSend: boolean): InvitationEmails {
+    const r = this.db
+      .prepare<[number, string], { invited: number; emailed: number | null }>(
+        `SELECT COUNT(*) AS invited, SUM(CASE WHEN COALESCE(send_email, ?) = 1 THEN 1 ELSE 0 END) AS emailed
+           FROM bulk_rows WHERE job_id = ? AND state = 'done' AND redeem_url IS NOT NULL`,
+      )
+      .get(defaultSend ? 1 : 0, jobId);
+    const invited = r?.invited ?? 0;
+    const emailed = r?.emailed ?? 0;
+    return { invited, emailed, notEmailed: invited - emailed };
+  }
+
+  /** Done rows with an invitation link that Microsoft did not email, in file order (keyset paging). */
+  rowsNotEmailed(jobId: string, defaultSend: boolean, afterRow: number, limit: number): BulkRow[] {
+    return this.db
+      .prepare<[string, number, number, number], RowRow>(
+        `SELECT * FROM bulk_rows WHERE job_id = ? AND state = 'done' AND redeem_url IS NOT NULL AND COALESCE(send_email, ?) = 0
+           AND row_number > ? ORDER BY row_number LIMIT ?`,
+      )
+      .all(jobId, defaultSend ? 1 : 0, afterRow, limit)
+      .map(rowFromRow);
   }
 
   counts(jobId: string): RowCounts {

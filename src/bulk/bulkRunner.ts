@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { DirectoryError, isDirectoryError, type Directory, type DirectoryUser } from '../directory/Directory';
 import type { InvitationPatch, InvitationRecord, InvitationRepository } from '../store/invitations';
+import type { HolderRegistry } from '../store/leases';
 import type { ApprovalSubmission } from '../usecases/inviteGuest';
 import type { SignInAdvisorPort } from '../usecases/signInAdvisor';
 import { ACTIVE_JOB_STATES, type BulkJob, type BulkJobStore, type BulkRow, type BulkRowPatch, type RowCounts } from './bulkJobs';
-import { systemClock, type Clock, type SlidingWindowPacer } from './pacer';
+import { systemClock, type Clock, type InvitationPacer } from './pacer';
 import { countInvitationSent, detached, startBulkBatch, type BulkBatchCounts, type BulkQueueDepth } from '../telemetry/telemetry';
 
 /**
@@ -33,6 +34,9 @@ export interface BulkProgress {
   remaining: number;
   /** Rows finished per minute in this run. */
   ratePerMinute: number;
+  /** Rows finished in this run, and over how long (ms): the honest pace for short jobs. */
+  finishedThisRun: number;
+  elapsedMs: number;
   /** Estimated seconds left; null until a rate is known. */
   secondsLeft: number | null;
   counts: RowCounts;
@@ -65,8 +69,11 @@ export interface BulkRunnerOptions {
   jobs: BulkJobStore;
   invitations: InvitationRepository;
   directory: Directory;
-  /** Paces POST /invitations (INVITES_PER_5S per 5 s). */
-  pacer: SlidingWindowPacer;
+  /**
+   * Paces POST /invitations (INVITES_PER_5S per 5 s); null when the directory paces every
+   * invitation itself (GraphDirectory with the process's shared pacer).
+   */
+  pacer: InvitationPacer | null;
   /** SEND_INVITATION_EMAIL, unless a row says otherwise (the Entra template's sendEmail column). */
   sendInvitationEmail: boolean;
   /** Rows that need an approver are submitted here; without it they are not sent. */
@@ -92,8 +99,15 @@ export interface BulkRunnerOptions {
   leaseMs?: number;
   /** Rows read from the store at a time (default 100). */
   pageSize?: number;
-  /** Identifies this process in job leases. */
+  /** Identifies this process in job leases (default: the holder id, else a random one). */
   runnerId?: string;
+  /**
+   * Whether the runner holding a job's lease, or the attempt holding an invitation's lock, is
+   * still alive: a dead one's job is taken over at once instead of when its lease runs out.
+   */
+  holders?: HolderRegistry;
+  /** How soon a row whose invitation another live attempt holds is looked at again (default 250 ms). */
+  lockRecheckMs?: number;
 }
 
 const MEMBERS_PER_REQUEST = 20;
@@ -160,13 +174,13 @@ export class BulkRunner {
   private readonly runnerId: string;
   private stopping = false;
   private readonly o: Required<
-    Pick<BulkRunnerOptions, 'progressIntervalMs' | 'maxInFlight' | 'maxAttempts' | 'baseBackoffMs' | 'maxBackoffMs' | 'lockMs' | 'leaseMs' | 'pageSize'>
+    Pick<BulkRunnerOptions, 'progressIntervalMs' | 'maxInFlight' | 'maxAttempts' | 'baseBackoffMs' | 'maxBackoffMs' | 'lockMs' | 'leaseMs' | 'pageSize' | 'lockRecheckMs'>
   >;
 
   constructor(private readonly deps: BulkRunnerOptions) {
     this.clock = deps.clock ?? systemClock;
     this.logger = deps.logger ?? silentLogger;
-    this.runnerId = deps.runnerId ?? `runner-${randomUUID()}`;
+    this.runnerId = deps.runnerId ?? deps.holders?.holderId ?? `runner-${randomUUID()}`;
     this.o = {
       progressIntervalMs: deps.progressIntervalMs ?? 3000,
       maxInFlight: deps.maxInFlight ?? 16,
@@ -176,7 +190,14 @@ export class BulkRunner {
       lockMs: deps.lockMs ?? 120_000,
       leaseMs: deps.leaseMs ?? 30_000,
       pageSize: deps.pageSize ?? 100,
+      lockRecheckMs: deps.lockRecheckMs ?? 250,
     };
+  }
+
+  /** Whether `holderId` still runs (without a registry: until its lease or lock runs out). */
+  private alive(holderId: string | null): boolean {
+    if (!holderId || holderId === this.runnerId) return true;
+    return this.deps.holders ? this.deps.holders.isAlive(holderId) : true;
   }
 
   /**
@@ -188,7 +209,8 @@ export class BulkRunner {
     const now = this.clock.now();
     const job = this.deps.jobs.get(jobId);
     if (!job || !ACTIVE_JOB_STATES.includes(job.state)) return false;
-    if (job.leaseOwner && job.leaseOwner !== this.runnerId && (job.leaseUntil ?? 0) > now) return false;
+    // Another runner holds the job while its lease runs and it is alive; a dead runner's job is taken at once.
+    if (job.leaseOwner && job.leaseOwner !== this.runnerId && (job.leaseUntil ?? 0) > now && this.alive(job.leaseOwner)) return false;
     const leased = this.deps.jobs.update(job.id, job.version, {
       state: job.state === 'queued' ? 'running' : job.state,
       leaseOwner: this.runnerId,
@@ -206,7 +228,10 @@ export class BulkRunner {
     return true;
   }
 
-  /** At start-up: picks up every unfinished job (confirmed, running when the process died, or cancelling). */
+  /**
+   * Picks up every unfinished job (confirmed, running when its runner died, or cancelling) that
+   * no live runner holds. Run at start-up and then every RECOVERY_INTERVAL_MS.
+   */
   resumeAll(): string[] {
     const started: string[] = [];
     for (const job of this.deps.jobs.listActive()) {
@@ -499,10 +524,12 @@ export class BulkRunner {
 
     const now = this.clock.now();
     const lockedByOther =
-      record.lockedUntil !== null && Date.parse(record.lockedUntil) > now && record.version !== row.lockVersion;
+      record.lockedUntil !== null && Date.parse(record.lockedUntil) > now && record.version !== row.lockVersion && this.alive(record.lockedBy);
     if (lockedByOther) {
-      // Someone else (a single invitation, another job) is sending this one right now.
-      jobs.updateRow(job.id, row.rowNumber, { ...base, nextAttemptAt: Date.parse(record.lockedUntil ?? '') || now + this.o.baseBackoffMs });
+      // Someone else alive (a single invitation, another job) is sending this one right now: look
+      // again shortly, so the row goes on as soon as they release it, not when their lock runs out.
+      const until = Date.parse(record.lockedUntil ?? '') || now + this.o.baseBackoffMs;
+      jobs.updateRow(job.id, row.rowNumber, { ...base, nextAttemptAt: Math.min(until, now + this.o.lockRecheckMs) });
       return null;
     }
     // Written before the lock itself so that a crash in between still recognises the lock as ours.
@@ -510,10 +537,13 @@ export class BulkRunner {
     jobs.updateRow(job.id, row.rowNumber, { ...base, lockVersion });
     const locked = await invitations.update(record.id, record.version, {
       lockedUntil: new Date(now + this.o.lockMs).toISOString(),
+      lockedBy: this.runnerId,
       attempts: record.attempts + 1,
     });
     if (!locked) {
-      jobs.updateRow(job.id, row.rowNumber, { nextAttemptAt: now + this.o.baseBackoffMs });
+      // Someone else changed the record first: the version noted above may be exactly that of
+      // their lock, which must never be taken for ours.
+      jobs.updateRow(job.id, row.rowNumber, { lockVersion: null, nextAttemptAt: now + Math.min(this.o.baseBackoffMs, this.o.lockRecheckMs) });
       return null;
     }
     run.recordVersions.set(locked.id, locked.version);
@@ -534,7 +564,7 @@ export class BulkRunner {
   }
 
   private async invite(run: JobRun, row: BulkRow): Promise<void> {
-    await this.deps.pacer.acquire();
+    await this.deps.pacer?.acquire();
     if (run.cancel) {
       await this.patchRecord(run, row, { lockedUntil: null });
       return;
@@ -561,7 +591,7 @@ export class BulkRunner {
       this.deps.jobs.updateRow(run.job.id, row.rowNumber, patch);
       this.queueMember(run, { ...row, ...patch });
     } catch (e) {
-      if (isDirectoryError(e) && e.code === 'throttled') this.deps.pacer.holdOff(e.retryAfterMs ?? this.o.baseBackoffMs);
+      if (isDirectoryError(e) && e.code === 'throttled') this.deps.pacer?.holdOff(e.retryAfterMs ?? this.o.baseBackoffMs);
       await this.defer(run, row, e);
     }
   }
@@ -690,6 +720,8 @@ export class BulkRunner {
       cancelled: counts.cancelled,
       remaining,
       ratePerMinute: Math.round(ratePerMinute * 10) / 10,
+      finishedThisRun: run?.finishedThisRun ?? 0,
+      elapsedMs,
       secondsLeft: remaining === 0 ? 0 : secondsLeft,
       counts,
     };

@@ -2,6 +2,7 @@ import type { Actor } from '../bot/feature';
 import type { Directory, GroupInfo } from '../directory/Directory';
 import { parseEmail } from '../domain/email';
 import { lookAlikeWarning } from '../domain/lookAlike';
+import { quoteForChat, trimEndChars } from '../domain/text';
 import type { SignInAdvice, SignInMethod } from '../domain/signInAdvice';
 import { approvalVerdict, type ApprovalSettings } from '../approvals/approvalPolicy';
 import type { SignInAdvisorPort } from '../usecases/signInAdvisor';
@@ -55,14 +56,20 @@ export interface StagedBulkJob {
   siteChoices: BulkSite[];
 }
 
-const STAGE_BATCH = 500;
+/** Rows written per transaction; the turn yields to the event loop after each batch. */
+const STAGE_BATCH = 250;
+/** Also yield when this much time passed since the last yield (a loaded machine runs fewer rows per millisecond). */
+const YIELD_AFTER_MS = 20;
+
+/** Lets timers, other turns and /healthz run between batches of a long file. */
+const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 function siteOf(group: GroupInfo): BulkSite {
   return { groupId: group.id, siteName: group.displayName, siteUrl: group.siteUrl ?? '' };
 }
 
 function normaliseUrl(url: string): string {
-  return url.trim().replace(/\/+$/, '').toLowerCase();
+  return trimEndChars(url.trim(), '/').toLowerCase();
 }
 
 /** Finds one of the requester's sites by name, URL or group id. */
@@ -104,7 +111,9 @@ export async function stageBulkFile(deps: BulkValidationDeps, request: StageRequ
   }
   const hinted = request.siteHint ? matchSite(sites, request.siteHint) : null;
   if (request.siteHint && !hinted) {
-    throw new BulkRefusedError(`You don't own a site called "${request.siteHint}". Your sites: ${sites.map((s) => s.siteName).join(', ')}.`);
+    throw new BulkRefusedError(
+      `You don't own a site called "${quoteForChat(request.siteHint)}". Your sites: ${sites.map((s) => quoteForChat(s.siteName)).join(', ')}.`,
+    );
   }
   const defaultSite = hinted ?? (sites.length === 1 ? (sites[0] ?? null) : null);
 
@@ -133,11 +142,16 @@ export async function stageBulkFile(deps: BulkValidationDeps, request: StageRequ
   const siteCounts = new Map<string, number>();
   const approvalReasons = new Set<string>();
   let batch: NewBulkRow[] = [];
-  const inBatch = new Map<string, number>();
-  const flush = (): void => {
-    deps.jobs.insertRows(job.id, batch);
+  // First row of each address and site in this file, for "duplicate of row N". Kept in memory
+  // for the whole file (a 50,000-row file is a few MB): asking the store per row cost a scan of
+  // every earlier copy of the address, quadratic for a file that repeats one address.
+  const firstRowOf = new Map<string, number>();
+  let lastYield = performance.now();
+  const flush = async (): Promise<void> => {
+    if (batch.length > 0) deps.jobs.insertRows(job.id, batch);
     batch = [];
-    inBatch.clear();
+    await yieldToEventLoop();
+    lastYield = performance.now();
   };
   const invalid = (rowNumber: number, name: string, email: string, reason: string): void => {
     summary.invalid++;
@@ -168,9 +182,9 @@ export async function stageBulkFile(deps: BulkValidationDeps, request: StageRequ
       } else {
         await stageRow(record.row);
       }
-      if (batch.length >= STAGE_BATCH) flush();
+      if (batch.length >= STAGE_BATCH || performance.now() - lastYield >= YIELD_AFTER_MS) await flush();
     }
-    flush();
+    await flush();
   } catch (e) {
     deps.jobs.delete(job.id);
     throw e;
@@ -192,13 +206,13 @@ export async function stageBulkFile(deps: BulkValidationDeps, request: StageRequ
     }
 
     const dedupeKey = `${email.key}|${site?.groupId ?? ''}`;
-    const earlier = inBatch.get(dedupeKey) ?? deps.jobs.findDuplicate(job.id, email.key, site?.groupId ?? null);
-    if (earlier !== null && earlier !== undefined) {
+    const earlier = firstRowOf.get(dedupeKey);
+    if (earlier !== undefined) {
       summary.duplicates++;
       batch.push({ ...emptyRow(row.rowNumber, row.name, email.address), emailKey: email.key, state: 'duplicate', error: `duplicate of row ${earlier}` });
       return;
     }
-    inBatch.set(dedupeKey, row.rowNumber);
+    firstRowOf.set(dedupeKey, row.rowNumber);
 
     const advice = await adviceFor(email.domain, email.address);
     const base: NewBulkRow = {

@@ -12,6 +12,7 @@
  *   `Example:` row that the portal asks people to delete (we ignore it if they did not).
  * Optional columns in every layout: site, message.
  */
+import { quoteForChat } from '../domain/text';
 
 export type CsvFormat = 'script' | 'scriptResults' | 'entraTemplate';
 
@@ -136,7 +137,7 @@ export function detectLayout(headerCells: readonly string[], afterVersionRow: bo
         'The first row looks like data, not column names. Add a header row: Name,Email (one person per row below it).',
       );
     }
-    const shown = header.filter(Boolean).slice(0, 8).join(', ') || '(empty)';
+    const shown = header.filter(Boolean).slice(0, 8).map((cell) => `"${quoteForChat(cell, 40)}"`).join(', ') || '(empty)';
     throw new BulkCsvError(
       'missingEmailColumn',
       `I couldn't find an Email column. The header row has: ${shown}. Use Name,Email (or the Entra bulk-invite template).`,

@@ -84,3 +84,67 @@ export class SlidingWindowPacer {
     }
   }
 }
+
+/** What every sender of invitations needs from a pacer. SlidingWindowPacer and SharedPacer both fit. */
+export interface InvitationPacer {
+  acquire(): Promise<void>;
+  holdOff(ms: number): void;
+}
+
+/** The part of the store's window (src/store/pacerWindow.ts) a SharedPacer uses. */
+export interface PacerWindow {
+  tryStart(name: string, limit: number, windowMs: number, now: number): number;
+  holdOff(name: string, until: number): void;
+  countSince(name: string, since: number): number;
+}
+
+/**
+ * The one pacer for every POST /invitations a process sends (single, approval, bulk, resets, and
+ * the Graph client's own retries): its window lives in the store, so it is the same after a
+ * restart and shared by every process using that store. Callers in this process keep their order.
+ */
+export class SharedPacer implements InvitationPacer {
+  readonly limit: number;
+  readonly windowMs: number;
+  private readonly safetyMs: number;
+  private readonly clock: Clock;
+  private queue: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly window: PacerWindow,
+    options: PacerOptions & { name?: string },
+  ) {
+    if (!(options.limit >= 1) || !(options.windowMs > 0)) throw new RangeError('pacer: limit must be >= 1 and windowMs > 0');
+    this.limit = Math.floor(options.limit);
+    this.windowMs = options.windowMs;
+    this.safetyMs = options.safetyMs ?? options.windowMs * 0.02;
+    this.clock = options.clock ?? systemClock;
+    this.name = options.name ?? 'invitations';
+  }
+
+  private readonly name: string;
+
+  acquire(): Promise<void> {
+    const turn = this.queue.then(() => this.waitForSlot());
+    this.queue = turn.catch(() => undefined);
+    return turn;
+  }
+
+  holdOff(ms: number): void {
+    this.window.holdOff(this.name, this.clock.now() + Math.max(0, ms));
+  }
+
+  inWindow(): number {
+    return this.window.countSince(this.name, this.clock.now() - this.windowMs);
+  }
+
+  private async waitForSlot(): Promise<void> {
+    for (;;) {
+      // The window counts a little longer than Graph's, as SlidingWindowPacer's safety margin does.
+      const wait = this.window.tryStart(this.name, this.limit, this.windowMs + this.safetyMs, this.clock.now());
+      if (wait <= 0) return;
+      // Another process may free a slot sooner than computed only by a hold-off ending: no earlier wake is needed.
+      await this.clock.sleep(wait);
+    }
+  }
+}

@@ -41,12 +41,24 @@ export function tooLargeError(maxBytes: number): BulkCsvError {
   );
 }
 
+/**
+ * Text or bytes in hand are fed to the parser in pieces of this size: the parser handles a
+ * chunk in one synchronous go, so a whole multi-megabyte paste would hold the event loop.
+ */
+const CHUNK_BYTES = 16 * 1024;
+
+function inPieces(bytes: Buffer): Buffer[] {
+  const pieces: Buffer[] = [];
+  for (let at = 0; at < bytes.length; at += CHUNK_BYTES) pieces.push(bytes.subarray(at, at + CHUNK_BYTES));
+  return pieces;
+}
+
 function toChunks(source: CsvSource): AsyncIterable<Buffer> {
-  if (typeof source === 'string') return Readable.from([Buffer.from(source, 'utf8')]);
-  if (Buffer.isBuffer(source)) return Readable.from([source]);
+  if (typeof source === 'string') return Readable.from(inPieces(Buffer.from(source, 'utf8')));
+  if (Buffer.isBuffer(source)) return Readable.from(inPieces(source));
   return (async function* () {
     for await (const chunk of source as AsyncIterable<Buffer | string>) {
-      yield typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
+      yield* inPieces(typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk);
     }
   })();
 }

@@ -1,5 +1,6 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Migration, SqliteDatabase } from '../store/database';
+import { trimEndChars } from '../domain/text';
 
 /**
  * Links to a job's results file. The token is signed (HMAC-SHA256) and carries the job, the
@@ -126,5 +127,5 @@ export function storedResultsLinkSecret(db: SqliteDatabase): Buffer {
 
 /** The link the bot shows: `<base>/bulk/results?t=<token>`. */
 export function resultsUrl(publicBaseUrl: string, token: string): string {
-  return `${publicBaseUrl.replace(/\/+$/, '')}/bulk/results?t=${encodeURIComponent(token)}`;
+  return `${trimEndChars(publicBaseUrl, '/')}/bulk/results?t=${encodeURIComponent(token)}`;
 }

@@ -64,6 +64,7 @@ import { countThrottledBatchPart } from '../telemetry/telemetry';
 import { assertInvitableEmail, lookupAddress } from './emailSafety';
 import { SharedTokenCredential } from './sharedTokenCredential';
 import { normaliseDomain } from '../domain/email';
+import { trimEndChars } from '../domain/text';
 
 export const GRAPH_SCOPES = ['https://graph.microsoft.com/.default'];
 export const DEFAULT_GRAPH_BASE_URL = 'https://graph.microsoft.com';
@@ -92,6 +93,13 @@ export interface GraphDirectoryOptions {
    * given up on after about (maxRetries + 1) × this, plus back-off.
    */
   requestTimeoutMs?: number;
+  /**
+   * Paces every POST /invitations HTTP attempt, the Graph client's own retries included (the
+   * process's one shared pacer: Graph allows 150 per 5 s per tenant, all apps together, see
+   * https://learn.microsoft.com/graph/throttling-limits#invitation-manager-service-limits).
+   * A 429 on an invitation holds every caller off for its Retry-After.
+   */
+  invitationPacer?: { acquire(): Promise<void>; holdOff(ms: number): void };
 }
 
 export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
@@ -294,6 +302,30 @@ class ConnectionResetHandler implements Middleware {
         this.onRetry(context, attempt + 1);
         await this.wait(attempt + 1);
       }
+    }
+  }
+
+  setNext(next: Middleware): void {
+    this.next = next;
+  }
+}
+
+/**
+ * Sits under the RetryHandler, so the first attempt and every retry of a POST /invitations wait
+ * for the shared pacer, and a 429 answer makes every caller hold off for its Retry-After.
+ */
+class InvitationPacingHandler implements Middleware {
+  private next: Middleware | undefined;
+  constructor(private readonly pacer: { acquire(): Promise<void>; holdOff(ms: number): void }) {}
+
+  async execute(context: Context): Promise<void> {
+    const method = (context.options?.method ?? 'GET').toUpperCase();
+    const paced = method === 'POST' && /\/invitations$/.test(new URL(requestUrl(context)).pathname);
+    if (paced) await this.pacer.acquire();
+    await this.next?.execute(context);
+    const response = context.response;
+    if (paced && response?.status === 429) {
+      this.pacer.holdOff(parseRetryAfter(response.headers.get('Retry-After'), response.headers.get('x-ms-retry-after-ms')) ?? 1000);
     }
   }
 
@@ -510,7 +542,7 @@ export class GraphDirectory implements Directory {
   constructor(options: GraphDirectoryOptions) {
     const base = new URL(options.baseUrl ?? DEFAULT_GRAPH_BASE_URL);
     this.origin = base.origin;
-    this.basePath = base.pathname.replace(/\/+$/, '');
+    this.basePath = trimEndChars(base.pathname, '/');
     this.baseUrl = `${this.origin}${this.basePath}`;
     this.tenantId = options.tenantId;
     this.log = options.logger?.child({ component: 'GraphDirectory' });
@@ -564,6 +596,7 @@ export class GraphDirectory implements Directory {
         new BaseUrlAuthenticationHandler(provider, this.origin),
         retryHandler,
         resetHandler,
+        ...(options.invitationPacer ? [new InvitationPacingHandler(options.invitationPacer)] : []),
         timeoutHandler,
         telemetry.attempt,
         new HTTPMessageHandler(),

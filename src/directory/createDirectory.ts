@@ -17,6 +17,8 @@ export interface CreateDirectoryOptions {
   credential?: TokenCredential;
   /** Retry tuning for GraphDirectory (tests: small delay scale). */
   graph?: Pick<GraphDirectoryOptions, 'maxRetries' | 'retryDelaySeconds' | 'delayScale' | 'sleep'>;
+  /** The process's shared invitation pacer: GraphDirectory paces every POST /invitations attempt with it. */
+  invitationPacer?: GraphDirectoryOptions['invitationPacer'];
 }
 
 export function createDirectory(config: AppConfig, logger?: Logger, options: CreateDirectoryOptions = {}): Directory {
@@ -32,6 +34,7 @@ export function createDirectory(config: AppConfig, logger?: Logger, options: Cre
     baseUrl,
     tenantId: config.env.GRAPH_TENANT_ID,
     logger,
+    invitationPacer: options.invitationPacer,
     ...options.graph,
   });
   // Turns read the same policies, people and sites again and again: see CachingDirectory.

@@ -1,4 +1,5 @@
 import { domainToASCII, domainToUnicode } from 'node:url';
+import { trimEndChars, trimStartChars, trimWhere } from './text';
 
 /**
  * Email addresses as the Entra B2B invitation API accepts them.
@@ -114,8 +115,10 @@ function describeChar(ch: string): string {
  * white space, and is_email refuses it; chat text reaches us already trimmed by the bot shell.
  */
 function trimSpaces(s: string): string {
-  return s.replace(/^\p{Zs}+|\p{Zs}+$/gu, '');
+  return trimWhere(s, (ch) => SPACE_SEPARATOR.test(ch));
 }
+
+const SPACE_SEPARATOR = /^\p{Zs}$/u;
 
 function problemWith(s: string): string | EmailAddress {
   if (s === '') return 'please give an email address';
@@ -201,30 +204,147 @@ export type ExtractedEmail =
 /**
  * Finds the addresses a message mentions: "Jane Doe <jane@x.com>", bare addresses, and the
  * mailto links Teams may wrap them in. Surrounding punctuation is not part of an address.
+ *
+ * Any guest's message goes through here, so it is written as single passes over the text:
+ * the patterns it replaces (`…*?\s*<`, `<a\b[^>]*…`) retried from every position and took
+ * seconds on a long message of '<', '@' or spaces.
  */
 export function findAddressMentions(text: string): AddressMention[] {
-  const plain = text
-    .replace(/<a\b[^>]*href="mailto:([^"]*)"[^>]*>.*?<\/a>/gi, ' $1 ')
-    .replace(/<\/?[a-z][a-z0-9]*(?:\s[^<>@]*)?\/?>/gi, ' ') // HTML tags, but not <jane@x.com>
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&quot;/g, '"')
-    .replace(/&amp;/g, '&');
+  const plain = decodeEntities(removeTags(replaceMailtoAnchors(text)));
   const mentions: AddressMention[] = [];
-  const angled = /(?:"([^"]*)"|([^<>,;"]*?))\s*<\s*(?:mailto:)?([^<>\s]*@[^<>\s]*)\s*>/gi;
-  let rest = plain;
-  let m: RegExpExecArray | null;
-  while ((m = angled.exec(plain)) !== null) {
-    const name = (m[1] ?? m[2] ?? '').trim();
-    mentions.push({ raw: m[3] ?? '', displayName: name === '' ? null : name });
-    rest = rest.replace(m[0], ' ');
+  let rest = '';
+  let copied = 0;
+  let from = 0;
+  for (let k = plain.indexOf('<'); k !== -1; k = plain.indexOf('<', k + 1)) {
+    if (k < from) continue;
+    const address = angledAddressAt(plain, k);
+    if (!address) continue;
+    const { start, name } = nameBefore(plain, from, k);
+    mentions.push({ raw: address.raw, displayName: name === '' ? null : name });
+    rest += `${plain.slice(copied, start)} `;
+    copied = address.end;
+    from = address.end;
+    k = address.end - 1;
   }
+  rest += plain.slice(copied);
   for (const token of rest.split(/[\s,;]+/)) {
     if (!token.includes('@')) continue;
-    const raw = token.replace(/^(?:mailto:)?[("'[{<]+|^mailto:/i, '').replace(/[)"'\]}>.?!:]+$/, '');
+    const raw = trimEndChars(stripLeadingWrapper(token), ')"\']}>.?!:');
     if (raw.includes('@')) mentions.push({ raw, displayName: null });
   }
   return mentions;
+}
+
+const OPENERS = '("\'[{<';
+const MAILTO = /^mailto:/i;
+
+/** "mailto:(<jane@x.com" → "jane@x.com": a mailto: prefix and opening brackets or quotes. */
+function stripLeadingWrapper(token: string): string {
+  if (MAILTO.test(token)) {
+    const afterMailto = token.slice('mailto:'.length);
+    const stripped = trimStartChars(afterMailto, OPENERS);
+    return stripped;
+  }
+  return trimStartChars(token, OPENERS);
+}
+
+function isSpace(ch: string): boolean {
+  return ch !== '' && /^\s$/.test(ch);
+}
+
+/** `<  mailto:jane@x.com >` at `k`: the address and where the match ends, or null. */
+function angledAddressAt(s: string, k: number): { raw: string; end: number } | null {
+  let i = k + 1;
+  while (isSpace(s.charAt(i))) i++;
+  if (MAILTO.test(s.slice(i, i + 'mailto:'.length))) i += 'mailto:'.length;
+  const runStart = i;
+  while (i < s.length && !'<>'.includes(s.charAt(i)) && !isSpace(s.charAt(i))) i++;
+  const raw = s.slice(runStart, i);
+  while (isSpace(s.charAt(i))) i++;
+  if (s.charAt(i) !== '>' || !raw.includes('@')) return null;
+  return { raw, end: i + 1 };
+}
+
+/**
+ * The name written before the `<` at `k` (not before `from`): a quoted "Doe, Jane", or the words
+ * back to the previous `<`, `>`, `,`, `;` or `"`. `start` is where the name (with its quotes) begins.
+ */
+function nameBefore(s: string, from: number, k: number): { start: number; name: string } {
+  let j = k;
+  while (j > from && isSpace(s.charAt(j - 1))) j--;
+  if (j - 1 > from && s.charAt(j - 1) === '"') {
+    const open = s.lastIndexOf('"', j - 2);
+    if (open >= from) return { start: open, name: s.slice(open + 1, j - 1).trim() };
+  }
+  let b = k;
+  while (b > from && !'<>,;"'.includes(s.charAt(b - 1))) b--;
+  return { start: b, name: s.slice(b, k).trim() };
+}
+
+/** `<a … href="mailto:X" …>…</a>` → ` X `. Each search resumes where the last one stopped. */
+function replaceMailtoAnchors(text: string): string {
+  const anchor = /<a(?![\w])/gi;
+  const href = /href="mailto:/gi;
+  const close = /<\/a>/gi;
+  let out = '';
+  let copied = 0;
+  let tagEnd = -1;
+  let hrefAt = -1;
+  let closeAt = -1;
+  for (let m = anchor.exec(text); m !== null; m = anchor.exec(text)) {
+    const a = m.index;
+    if (tagEnd < a) tagEnd = text.indexOf('>', a);
+    if (tagEnd === -1) break;
+    if (hrefAt < a) {
+      href.lastIndex = a;
+      hrefAt = href.exec(text)?.index ?? Number.MAX_SAFE_INTEGER;
+    }
+    if (hrefAt > tagEnd) continue;
+    const valueStart = hrefAt + 'href="mailto:'.length;
+    const valueEnd = text.indexOf('"', valueStart);
+    if (valueEnd === -1 || valueEnd > tagEnd) continue;
+    if (closeAt <= tagEnd) {
+      close.lastIndex = tagEnd + 1;
+      closeAt = close.exec(text)?.index ?? Number.MAX_SAFE_INTEGER;
+    }
+    if (closeAt === Number.MAX_SAFE_INTEGER) break;
+    out += `${text.slice(copied, a)} ${text.slice(valueStart, valueEnd)} `;
+    copied = closeAt + '</a>'.length;
+    anchor.lastIndex = copied;
+  }
+  return copied === 0 ? text : out + text.slice(copied);
+}
+
+const TAG_NAME_START = /^[a-z]$/i;
+const TAG_NAME_CHAR = /^[a-z0-9]$/i;
+
+/** Removes HTML tags (`<b>`, `</p>`, `<span class="x">`) but not `<jane@x.com>`. */
+function removeTags(text: string): string {
+  let out = '';
+  let copied = 0;
+  for (let k = text.indexOf('<'); k !== -1; k = text.indexOf('<', k + 1)) {
+    let i = k + 1;
+    if (text.charAt(i) === '/') i++;
+    if (!TAG_NAME_START.test(text.charAt(i))) continue;
+    while (TAG_NAME_CHAR.test(text.charAt(i))) i++;
+    if (isSpace(text.charAt(i))) {
+      while (i < text.length && !'<>@'.includes(text.charAt(i))) i++;
+    } else if (text.charAt(i) === '/') {
+      i++;
+    }
+    if (text.charAt(i) !== '>') {
+      k = Math.max(k, i - 1);
+      continue;
+    }
+    out += `${text.slice(copied, k)} `;
+    copied = i + 1;
+    k = i;
+  }
+  return copied === 0 ? text : out + text.slice(copied);
+}
+
+function decodeEntities(text: string): string {
+  return text.replaceAll('&lt;', '<').replaceAll('&gt;', '>').replaceAll('&quot;', '"').replaceAll('&amp;', '&');
 }
 
 /** The single address a message is about, or why there isn't one. */

@@ -45,6 +45,12 @@ export interface SignInAdvice {
   warnings: string[];
   /** Present when subject is 'blocked'. */
   blockedBy: BlockingSetting | null;
+  /**
+   * An accepted guest whose sign-in provider this tenant has since turned off (Google federation
+   * removed, one-time passcode disabled, federation gone): why they cannot sign in until an admin
+   * resets their redemption. Absent or null otherwise.
+   */
+  redemptionResetNeeded?: string | null;
   /** Present when subject is 'existingGuest' (or an internal user found in the directory). */
   existing: {
     userId: string;

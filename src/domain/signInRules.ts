@@ -35,14 +35,45 @@ export const DEFAULT_FALLBACK: FallbackIdentityProvider = 'defaultConfiguredIdp'
 
 const GOOGLE_DOMAINS = new Set(['gmail.com', 'googlemail.com']);
 
+/**
+ * Microsoft's consumer mail domains: every address there IS a personal Microsoft account, so the
+ * "existing Microsoft account" step always applies to them (no "if they have one").
+ * https://learn.microsoft.com/en-us/entra/external-id/redemption-experience#invitation-redemption-flow
+ * (the personal Microsoft account step) and https://support.microsoft.com/account-billing (outlook.com,
+ * hotmail.com, live.com and msn.com addresses are Microsoft accounts). Country variants such as
+ * hotmail.co.uk, outlook.fr, live.com.au, hotmail.de are included.
+ */
+const CONSUMER_MICROSOFT_DOMAIN = /^(?:outlook|hotmail|live|msn|windowslive|passport)\.(?:com|[a-z]{2}|co\.[a-z]{2}|com\.[a-z]{2})$/;
+
+/** True for outlook.com, hotmail.com, live.com, msn.com and their country variants. */
+export function isMicrosoftConsumerDomain(domain: string): boolean {
+  return CONSUMER_MICROSOFT_DOMAIN.test(domain.trim().toLowerCase());
+}
+
 /** OTP facts from the one-time passcode documentation. */
 export const OTP_CODE_VALID_MINUTES = 30;
 export const OTP_SESSION_HOURS = 24;
 
+/**
+ * How a one-time passcode guest signs in after the first time, as the current doc puts it: a link
+ * that carries the tenant is the surest; on a general sign-in page (one with no tenant in it) they
+ * choose "Sign-in options" → "Sign in to an organization" and type the organisation's name.
+ * https://learn.microsoft.com/en-us/entra/external-id/one-time-passcode#sign-in-endpoints
+ */
+export function otpSignInAdvice(tenantName: string, reader: 'you' | 'they' = 'you'): string {
+  const subject = reader === 'you' ? 'you' : 'they';
+  return `The surest way in is the ${tenantName} sign-in link (it names ${tenantName}). On a general Microsoft sign-in page, ${subject} can also choose "Sign-in options", then "Sign in to an organization", and type ${tenantName}.`;
+}
+
 const ENTRA_ADMIN = 'a Global Administrator (Microsoft Entra admin center → External Identities → External collaboration settings)';
 const SHAREPOINT_ADMIN = 'a SharePoint Administrator (SharePoint admin center → Policies → Sharing)';
 
-/** Tenant-context sign-in link: one-time passcode guests cannot sign in through links without the tenant. */
+/**
+ * Tenant-context sign-in link: the surest way in for one-time passcode guests. The current doc
+ * also lets them use a common endpoint through "Sign-in options" → "Sign in to an organization"
+ * (see OTP_SIGN_IN_ADVICE), so this is the recommended link, not the only one that works.
+ * https://learn.microsoft.com/en-us/entra/external-id/one-time-passcode#sign-in-endpoints
+ */
 export function signInUrlFor(tenantId: string): string {
   return `https://myapps.microsoft.com/?tenantid=${encodeURIComponent(tenantId)}`;
 }
@@ -212,8 +243,10 @@ interface Prediction {
   warnings: string[];
 }
 
-function predict(email: EmailAddress, policies: TenantPolicies, managedTenant: ManagedTenantFact): Prediction {
+function predict(email: EmailAddress, policies: TenantPolicies, tenantFact: ManagedTenantFact): Prediction {
   const domain = email.domain;
+  // Consumer domains resolve to Microsoft's own consumer directory, never to a work or school tenant.
+  const managedTenant = isMicrosoftConsumerDomain(domain) ? null : tenantFact;
   const shown = email.displayDomain;
   const precedence = policies.redemptionPrecedence;
   const order = precedence?.primaryIdentityProviderPrecedenceOrder ?? DEFAULT_PRIMARY_ORDER;
@@ -237,8 +270,15 @@ function predict(email: EmailAddress, policies: TenantPolicies, managedTenant: M
           `We could not check whether ${shown} belongs to a Microsoft Entra tenant (the lookup failed); if it does, they will sign in with their work or school account.`,
         );
       } else if (managedTenant) {
-        reasons.push(`${shown} belongs to the Microsoft Entra tenant "${managedTenant.displayName}".`);
-        return { method: 'workOrSchoolAccount', otherwise: null, confidence: 'certain', reasons, warnings };
+        // Discovery is per user, not per domain: a user missing from the partner's tenant (a
+        // partly synced directory) falls through to the next step, so this is "likely".
+        // https://learn.microsoft.com/en-us/entra/external-id/redemption-experience#invitation-redemption-flow
+        const rest = predict(email, withoutEntraStep(policies), null);
+        reasons.push(
+          `${shown} belongs to the Microsoft Entra tenant "${managedTenant.displayName}", so they will most likely sign in with their work or school account there.`,
+          `Likely, not certain: Microsoft checks the person, not only the domain. If ${email.display} has no account in that tenant (for example a partly synced directory), they get ${methodWithArticle(rest.method)}${rest.otherwise ? ` or ${methodWithArticle(rest.otherwise)}` : ''} instead.`,
+        );
+        return { method: 'workOrSchoolAccount', otherwise: null, confidence: 'likely', reasons, warnings };
       } else {
         reasons.push(`${shown} does not belong to any Microsoft Entra tenant.`);
       }
@@ -268,6 +308,11 @@ function predict(email: EmailAddress, policies: TenantPolicies, managedTenant: M
     if (!otp) warnings.push('Email one-time passcode is turned off, yet the redemption order names it as the fallback: an admin should check these settings.');
     return done('emailOneTimePasscode', null, otp ? undefined : 'likely');
   }
+  if (isMicrosoftConsumerDomain(domain)) {
+    // An outlook.com / hotmail.com / live.com / msn.com address is a personal Microsoft account.
+    reasons.push(`${shown} is one of Microsoft's consumer domains: every address there is a personal Microsoft account, so that is what they sign in with.`);
+    return done('microsoftAccount', null);
+  }
   const msaUnknowable = 'Whether they have a personal Microsoft account for this address cannot be known in advance.';
   if (fallback === 'microsoftAccount') {
     reasons.push('The tenant uses a personal Microsoft account when no primary provider applies: their existing one, or a new one they create.');
@@ -289,8 +334,18 @@ function predict(email: EmailAddress, policies: TenantPolicies, managedTenant: M
   }
 }
 
+/** The same policies without the Entra step: what a user missing from their organisation's tenant gets. */
+function withoutEntraStep(policies: TenantPolicies): TenantPolicies {
+  const precedence = policies.redemptionPrecedence;
+  const order = (precedence?.primaryIdentityProviderPrecedenceOrder ?? DEFAULT_PRIMARY_ORDER).filter((p) => p !== 'azureActiveDirectory');
+  return {
+    ...policies,
+    tenantDisplayName: policies.tenantDisplayName,
+    redemptionPrecedence: { primaryIdentityProviderPrecedenceOrder: order, fallbackIdentityProvider: precedence?.fallbackIdentityProvider ?? DEFAULT_FALLBACK },
+  };
+}
+
 function nextStepsFor(method: SignInMethod | null, otherwise: SignInMethod | null, policies: TenantPolicies, orgName: string | null): string[] {
-  const link = signInUrlFor(policies.tenantId);
   const steps: string[] = [];
   switch (method) {
     case 'workOrSchoolAccount':
@@ -317,7 +372,7 @@ function nextStepsFor(method: SignInMethod | null, otherwise: SignInMethod | nul
     const prefix = method === 'emailOneTimePasscode' ? '' : 'Otherwise: ';
     steps.push(
       `${prefix}Open the invitation link and choose "Send code"; a code arrives by email and is valid for ${OTP_CODE_VALID_MINUTES} minutes.`,
-      `A session lasts ${OTP_SESSION_HOURS} hours; after that you get a new code. Always sign in through ${link} (a link that names this organisation).`,
+      `A session lasts ${OTP_SESSION_HOURS} hours; after that you get a new code. ${otpSignInAdvice(policies.tenantDisplayName)}`,
     );
   }
   if (otherwise === 'createMicrosoftAccount') {
@@ -467,6 +522,7 @@ function decideExistingGuest(input: SignInDecisionInput, user: DirectoryUser): S
 
   const method = methodFromIdentities(user.identities, policies);
   existing.redeemedWith = method;
+  const stranded = providerTurnedOff(method, user, policies);
   const reasons = [
     `${user.displayName} is already a guest of ${policies.tenantDisplayName} and accepted the invitation${since}.`,
   ];
@@ -487,10 +543,16 @@ function decideExistingGuest(input: SignInDecisionInput, user: DirectoryUser): S
     }
     nextSteps.unshift(
       `Each code is valid for ${OTP_CODE_VALID_MINUTES} minutes; a session lasts ${OTP_SESSION_HOURS} hours, then a new code is sent.`,
-      `Always sign in through ${signInUrlFor(policies.tenantId)} (a link that names this organisation).`,
+      otpSignInAdvice(policies.tenantDisplayName),
     );
   } else if (method !== null) {
     nextSteps.push(...nextStepsFor(method, null, policies, null).map((s) => s.replace(/^Open the invitation link and s/, 'S')));
+  }
+  if (stranded) {
+    reasons.push(stranded);
+    warnings.unshift(`${user.displayName} cannot sign in any more: ${stranded} An admin must reset their redemption; they then accept the invitation again with whatever sign-in applies now.`);
+    nextSteps.length = 0;
+    nextSteps.push('Ask an admin to reset your sign-in (redemption): until then you cannot sign in here. After the reset you accept the invitation again.');
   }
   if (method !== 'workOrSchoolAccount') warnings.push(SYNC_UNAVAILABLE);
   for (const b of blockers) {
@@ -510,7 +572,36 @@ function decideExistingGuest(input: SignInDecisionInput, user: DirectoryUser): S
     warnings: dedupe(warnings),
     blockedBy: null,
     existing,
+    redemptionResetNeeded: stranded,
   };
+}
+
+/**
+ * A guest keeps the provider they redeemed with; when this tenant has since turned that provider
+ * off, they can no longer sign in until an admin resets their redemption. Null when nothing was
+ * turned off.
+ * - Google: https://learn.microsoft.com/en-us/entra/external-id/google-federation (removing the
+ *   federation stops guests who redeemed with Google from signing in; reset their redemption).
+ * - One-time passcode: https://learn.microsoft.com/en-us/entra/external-id/one-time-passcode
+ *   (disabling it does not change existing passcode guests' method: they need a redemption reset).
+ * - SAML/WS-Fed: https://learn.microsoft.com/en-us/entra/external-id/direct-federation (guests of a
+ *   removed federation cannot sign in until their redemption is reset).
+ * - Reset: https://learn.microsoft.com/en-us/entra/external-id/reset-redemption-status
+ */
+export function providerTurnedOff(method: SignInMethod | null, user: DirectoryUser, policies: TenantPolicies): string | null {
+  const org = policies.tenantDisplayName;
+  if (method === 'googleFederation' && !policies.googleFederation) {
+    return `They accepted with a Google account, and ${org} has since removed Google federation.`;
+  }
+  if (method === 'emailOneTimePasscode' && !isOtpEnabled(policies)) {
+    return `They accepted with one-time passcodes, and ${org} has since turned email one-time passcode off.`;
+  }
+  if (method === 'samlWsFedFederation') {
+    const issuers = new Set(policies.federatedDomains.map((f) => f.issuerUri?.toLowerCase()).filter((u): u is string => !!u));
+    const listed = user.identities.some((i) => issuers.has(i.issuer.trim().toLowerCase()));
+    if (!listed) return `They accepted through their organisation's SAML/WS-Fed federation, and ${org} no longer has that federation.`;
+  }
+  return null;
 }
 
 function dedupe(items: string[]): string[] {

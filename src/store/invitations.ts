@@ -62,6 +62,17 @@ export interface InvitationRecord extends InvitationKey {
   attempts: number;
   /** ISO time until which an attempt in flight owns the record; null when none. */
   lockedUntil: string | null;
+  /**
+   * The holder (process) whose attempt owns the lock. A lock whose holder is dead is free at once,
+   * whatever lockedUntil says. Null for locks taken before holders were recorded.
+   */
+  lockedBy: string | null;
+  /**
+   * Set (ISO time) just before this record's POST /invitations is sent, cleared when Graph answers
+   * with a definite refusal. While it is set, a later attempt looks the address up first and takes
+   * the guest it finds as this record's own invitation instead of inviting a second time.
+   */
+  inviteAttemptedAt: string | null;
   createdAt: string;
   updatedAt: string;
   /** Bumped on every update: compare-and-set. */
@@ -99,6 +110,8 @@ export type InvitationPatch = Partial<
     | 'lastError'
     | 'attempts'
     | 'lockedUntil'
+    | 'lockedBy'
+    | 'inviteAttemptedAt'
   >
 >;
 
@@ -173,6 +186,13 @@ export const invitationMigrations: Migration[] = [
       CREATE INDEX invitations_state ON invitations (state, updated_at);
     `,
   },
+  {
+    id: 'invitations/002-lock-holder-and-attempt',
+    up: `
+      ALTER TABLE invitations ADD COLUMN locked_by TEXT;
+      ALTER TABLE invitations ADD COLUMN invite_attempted_at TEXT;
+    `,
+  },
 ];
 
 interface InvitationRow {
@@ -198,6 +218,8 @@ interface InvitationRow {
   last_error: string | null;
   attempts: number;
   locked_until: string | null;
+  locked_by: string | null;
+  invite_attempted_at: string | null;
   created_at: string;
   updated_at: string;
   version: number;
@@ -219,6 +241,8 @@ const PATCH_COLUMNS: Record<keyof InvitationPatch, keyof InvitationRow> = {
   lastError: 'last_error',
   attempts: 'attempts',
   lockedUntil: 'locked_until',
+  lockedBy: 'locked_by',
+  inviteAttemptedAt: 'invite_attempted_at',
 };
 
 function fromRow(r: InvitationRow): InvitationRecord {
@@ -244,6 +268,8 @@ function fromRow(r: InvitationRow): InvitationRecord {
     lastError: r.last_error,
     attempts: r.attempts,
     lockedUntil: r.locked_until,
+    lockedBy: r.locked_by ?? null,
+    inviteAttemptedAt: r.invite_attempted_at ?? null,
     createdAt: r.created_at,
     updatedAt: r.updated_at,
     version: r.version,

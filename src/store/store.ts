@@ -2,6 +2,8 @@ import { AuditLog, type Clock } from './audit';
 import { ConversationReferenceStore } from './conversationReferences';
 import { coreMigrations } from './coreMigrations';
 import { applyMigrations, openDatabase, type Migration, type SqliteDatabase } from './database';
+import { pacerWindowMigrations, SqlitePacerWindowStore } from './pacerWindow';
+import { leaseMigrations, SqliteHolderRegistry, SqliteLeaseStore } from './leases';
 import { SqliteBotStorage } from './SqliteBotStorage';
 
 export interface StoreOptions {
@@ -11,6 +13,8 @@ export interface StoreOptions {
   extraMigrations?: readonly Migration[];
   /** Clock for timestamps written by the store (audit events, updated_at). */
   clock?: Clock;
+  /** A process whose heartbeat is older than this is dead and its leases are free (HOLDER_TTL_MS; default 10 s). */
+  holderTtlMs?: number;
 }
 
 /** The embedded store: one SQLite database shared by every module. */
@@ -21,6 +25,14 @@ export interface Store {
   readonly botStorage: SqliteBotStorage;
   readonly conversationReferences: ConversationReferenceStore;
   readonly audit: AuditLog;
+  /** This process as a lease holder (call holders.start() once the app runs; close() stops it). */
+  readonly holders: SqliteHolderRegistry;
+  /** Owned leases and once-claims (see leases.ts). */
+  readonly leases: SqliteLeaseStore;
+  /** The shared window of invitation starts (see pacerWindow.ts). */
+  readonly pacerWindow: SqlitePacerWindowStore;
+  /** Runs `work` in one transaction: every store write inside commits together or not at all. */
+  atomically<T>(work: () => T): T;
   /** Migration ids applied by this open (empty when the schema was already current). */
   readonly appliedMigrations: readonly string[];
   /** True when the database answers a query (for /readyz). Never throws. */
@@ -38,18 +50,23 @@ export function openStore(options: StoreOptions): Store {
   const db = openDatabase(options.file, []);
   let appliedMigrations: string[];
   try {
-    appliedMigrations = applyMigrations(db, [...coreMigrations, ...(options.extraMigrations ?? [])]);
+    appliedMigrations = applyMigrations(db, [...coreMigrations, ...leaseMigrations, ...pacerWindowMigrations, ...(options.extraMigrations ?? [])]);
   } catch (error) {
     db.close();
     throw error;
   }
   // Reads the file itself (not just `SELECT 1`), so a missing or unreadable database shows.
   const probe = db.prepare('SELECT count(*) AS n FROM schema_migrations');
+  const holders = new SqliteHolderRegistry(db, { ttlMs: options.holderTtlMs });
   return {
     db,
     botStorage: new SqliteBotStorage(db, clock),
     conversationReferences: new ConversationReferenceStore(db, clock),
     audit: new AuditLog(db, clock),
+    holders,
+    leases: new SqliteLeaseStore(db, holders),
+    pacerWindow: new SqlitePacerWindowStore(db),
+    atomically: <T>(work: () => T): T => db.transaction(work).immediate(),
     appliedMigrations,
     ping(): boolean {
       if (!db.open) return false;
@@ -61,6 +78,11 @@ export function openStore(options: StoreOptions): Store {
       }
     },
     close(): void {
+      try {
+        holders.stop();
+      } catch {
+        // Closing anyway.
+      }
       if (db.open) db.close();
     },
   };

@@ -4,6 +4,7 @@ import { InvalidEmailError, parseEmail, type EmailAddress } from '../domain/emai
 import type { SignInAdvice, SignInMethod } from '../domain/signInAdvice';
 import { blockingSettings, methodFromIdentities } from '../domain/signInRules';
 import type { AuditEventInput, JsonValue } from '../store/audit';
+import type { HolderRegistry } from '../store/leases';
 import {
   normaliseEmailForKey,
   type InvitationDraft,
@@ -106,6 +107,8 @@ export interface ApprovalReceipt {
 export interface ApprovalGateway {
   needsApproval(ctx: ApprovalContext): Promise<{ required: boolean; reason: string }>;
   submit(submission: ApprovalSubmission): Promise<ApprovalReceipt>;
+  /** The requester's receipt card was posted (conversation reference, activity id): it is then updated with every decision. */
+  requesterCardPosted?(requestId: string, conversation: Record<string, unknown>, activityId: string): void;
 }
 
 /** A request to carry out. The requester is re-checked unless an approval authorises it. */
@@ -172,8 +175,30 @@ export interface InviteGuestDependencies {
   maxAttempts?: number;
   /** Upper bound for one wait between attempts (default 30 s). */
   maxBackoffMs?: number;
-  /** How long an attempt owns a record before another may take over (default 2 min). */
+  /**
+   * How long an attempt owns a record before another may take over (default 2 min). The limit
+   * for a holder that is alive but stuck: a lock whose holder died is free at once.
+   */
   lockMs?: number;
+  /** Who this process is, and whether another lock holder still runs (default: this process only, always alive). */
+  holders?: HolderRegistry;
+}
+
+/** A process on its own (tests, tools): every lock holder counts as alive, as before holders existed. */
+const SOLO_HOLDERS: HolderRegistry = { holderId: 'solo', isAlive: () => true };
+
+/** How often a waiter looks whether another attempt's lock was released. */
+const LOCK_RECHECK_MS = 100;
+
+/** True when another live attempt owns `record` now. */
+export function lockedByLiveHolder(record: Pick<InvitationRecord, 'lockedUntil' | 'lockedBy'>, holders: HolderRegistry, now: number): boolean {
+  if (!record.lockedUntil || Date.parse(record.lockedUntil) <= now) return false;
+  return record.lockedBy === null || holders.isAlive(record.lockedBy);
+}
+
+/** Directory errors after which the POST surely did not create an invitation (the attempt mark is cleared). */
+function definiteRefusal(e: unknown): boolean {
+  return isDirectoryError(e) && !e.retryable;
 }
 
 /** A request the use case refuses before anything changes. `refusal.message` is safe to show. */
@@ -230,6 +255,7 @@ export class InviteGuestService {
   private readonly maxAttempts: number;
   private readonly maxBackoffMs: number;
   private readonly lockMs: number;
+  private readonly holders: HolderRegistry;
   /** Identical requests in this process join the attempt already running. */
   private readonly inFlight = new Map<string, Promise<InviteOutcome>>();
 
@@ -239,6 +265,7 @@ export class InviteGuestService {
     this.maxAttempts = Math.max(1, deps.maxAttempts ?? 4);
     this.maxBackoffMs = deps.maxBackoffMs ?? 30_000;
     this.lockMs = deps.lockMs ?? 120_000;
+    this.holders = deps.holders ?? SOLO_HOLDERS;
   }
 
   /** The advisor this service checks addresses with (the dialog's prompts reuse it and its caches). */
@@ -279,6 +306,11 @@ export class InviteGuestService {
       duplicate: submitted.duplicate,
     });
     return submitted;
+  }
+
+  /** Tells the approvals feature where the requester's receipt card is, so it is kept current. */
+  requesterCardPosted(requestId: string, conversation: Record<string, unknown>, activityId: string): void {
+    this.deps.approvals?.requesterCardPosted?.(requestId, conversation, activityId);
   }
 
   /** Idempotent on tenant + email + group; N identical concurrent calls → one invitation, one membership. */
@@ -344,6 +376,48 @@ export class InviteGuestService {
     const attempt = this.advance(record, actor, advice, target).finally(() => this.inFlight.delete(flightKey));
     this.inFlight.set(flightKey, attempt);
     return attempt;
+  }
+
+  /** SEND_INVITATION_EMAIL: whether Microsoft already emails each new invitation. */
+  get emailsInvitations(): boolean {
+    return this.deps.sendInvitationEmail;
+  }
+
+  /**
+   * Has Microsoft email the invitation to a guest who has not accepted yet: POST /invitations
+   * again with sendInvitationMessage true. Graph invites the existing guest again (no second
+   * user) and the email carries a fresh invitation link, stored on the record. Only the site's
+   * owners, or whoever asked for the invitation, may do it; a guest who already accepted is not
+   * emailed. https://learn.microsoft.com/en-us/graph/api/invitation-post
+   */
+  async sendInvitationEmail(recordId: string, actor: Actor): Promise<InviteOutcome & { emailed: boolean }> {
+    const record = await this.deps.invitations.get(recordId);
+    const none = { ...failedOutcome({ code: 'unknownSite', message: 'I could not find that invitation any more.', setting: null, whoCanChange: null }), emailed: false };
+    if (!record || record.tenantId !== actor.tenantId) return none;
+    const target: InviteTarget = { groupId: record.groupId, siteName: record.siteName, siteUrl: record.siteUrl };
+    const base = { status: record.state === 'completed' ? ('completed' as const) : ('partial' as const), kind: record.outcomeKind, record, redeemUrl: record.redeemUrl, alreadyDone: false, refusal: null, advice: null, target };
+    try {
+      const owner = await this.retrying(() => this.deps.directory.isOwner(record.groupId, actor.userId));
+      if (!owner && record.requestedBy.id !== actor.userId) {
+        this.audit(actor, 'invitation.emailRefused', record.id, { reason: 'notOwner' });
+        return { ...failedOutcome(notOwnerRefusal(record.siteName)), record, target, emailed: false };
+      }
+      if (!record.userId || !record.redeemUrl || (record.state !== 'completed' && record.state !== 'partial')) {
+        return { ...failedOutcome({ code: 'unknownSite', message: 'This invitation has no link to email yet.', setting: null, whoCanChange: null }), record, target, emailed: false };
+      }
+      const user = await this.retrying(() => this.deps.directory.getUser(record.userId as string));
+      if (user?.externalUserState === 'Accepted') {
+        return { ...base, redeemUrl: null, emailed: false, refusal: { code: 'unknownSite', message: `${record.displayName} has already accepted: no email is needed.`, setting: null, whoCanChange: null } };
+      }
+      const invitation = await this.retrying(() =>
+        this.deps.directory.invite({ email: record.emailDisplay, displayName: record.displayName, redirectUrl: record.siteUrl, sendInvitationMessage: true }),
+      );
+      const updated = (await this.deps.invitations.update(record.id, record.version, { redeemUrl: invitation.redeemUrl, invitationId: invitation.invitationId })) ?? record;
+      this.audit(actor, 'invitation.emailed', record.id, { userId: invitation.userId, invitationId: invitation.invitationId, sendInvitationMessage: true });
+      return { ...base, record: updated, redeemUrl: invitation.redeemUrl, emailed: true };
+    } catch (e) {
+      return { ...failedOutcome(refusalFromError(e, this.maxAttempts)), record, target, emailed: false };
+    }
   }
 
   /** Records for one address the actor may see (their own requests, or sites they own), state read from the directory. */
@@ -537,15 +611,17 @@ export class InviteGuestService {
         restoring = true;
       }
       const now = this.clock();
-      if (record.lockedUntil && Date.parse(record.lockedUntil) > now.getTime()) {
-        // Another process is working on this key: give it a moment, then report honestly.
+      if (lockedByLiveHolder(record, this.holders, now.getTime())) {
+        // Another live attempt is working on this key: look again shortly (it may release the lock
+        // any moment), then report honestly. A lock whose holder died is taken over at once.
         if (round >= 10) return { ...this.outcomeOf(record, advice, target, false), status: 'inProgress' };
-        await this.sleep(100);
+        await this.sleep(LOCK_RECHECK_MS);
         record = await repo.get(record.id);
         continue;
       }
       const locked = await repo.update(record.id, record.version, {
         lockedUntil: new Date(now.getTime() + this.lockMs).toISOString(),
+        lockedBy: this.holders.holderId,
         attempts: record.attempts + 1,
       });
       if (!locked) {
@@ -581,9 +657,20 @@ export class InviteGuestService {
           patch = { state: 'invited', outcomeKind: 'internalUser', userId: existing.id, lastError: null };
         } else if (existing && existing.externalUserState === 'Accepted') {
           patch = { state: 'invited', outcomeKind: 'existingGuest', userId: existing.id, lastError: null };
+        } else if (existing && record.inviteAttemptedAt) {
+          // This record's own POST went out before (the process stopped, or Graph's answer was
+          // lost) and the guest exists: that invitation is ours. No second one; the redeem link
+          // of the first is kept if it was recorded.
+          patch = { state: 'invited', outcomeKind: record.outcomeKind ?? 'newGuest', userId: existing.id, lastError: null };
+          this.audit(actor, 'invitation.foundAfterEarlierAttempt', record.id, { userId: existing.id, attemptedAt: record.inviteAttemptedAt });
         } else {
-          // New guest, or an existing guest who never redeemed: Graph re-invites an existing
-          // guest without creating a second user, which gives a fresh redeem link.
+          // Written before the POST: whatever happens to this process or to Graph's answer, the
+          // next attempt knows an invitation may already exist and looks it up first.
+          const marked = await repo.update(record.id, record.version, { inviteAttemptedAt: this.clock().toISOString() });
+          if (!marked) return this.lostLock(record, advice, target);
+          record = marked;
+          // New guest, or an existing guest who never redeemed (and was not invited by this record):
+          // Graph re-invites an existing guest without creating a second user, which gives a fresh redeem link.
           const invitation = await this.retrying(() =>
             directory.invite({
               email: address,
@@ -614,11 +701,18 @@ export class InviteGuestService {
         });
       } catch (e) {
         if (!isDirectoryError(e)) {
-          await repo.update(record.id, record.version, { lockedUntil: null, lastError: 'Unexpected error' });
+          await repo.update(record.id, record.version, { lockedUntil: null, lockedBy: null, lastError: 'Unexpected error' });
           throw e;
         }
         const refusal = refusalFromError(e, this.maxAttempts);
-        const failed = await repo.update(record.id, record.version, { state: 'failed', lastError: refusal.message, lockedUntil: null });
+        const failed = await repo.update(record.id, record.version, {
+          state: 'failed',
+          lastError: refusal.message,
+          lockedUntil: null,
+          lockedBy: null,
+          // A definite refusal created nothing: the next attempt (a person asking again) invites.
+          ...(definiteRefusal(e) ? { inviteAttemptedAt: null } : {}),
+        });
         this.audit(actor, 'invitation.failed', record.id, { code: refusal.code, graphCode: e.graphCode ?? null });
         return { ...failedOutcome(refusal), record: failed ?? record, advice, target };
       }
@@ -642,7 +736,7 @@ export class InviteGuestService {
       if (failure) membershipError = failure.error.userMessage;
     } catch (e) {
       if (!isDirectoryError(e)) {
-        await repo.update(record.id, record.version, { state: 'partial', lockedUntil: null, lastError: 'Unexpected error' });
+        await repo.update(record.id, record.version, { state: 'partial', lockedUntil: null, lockedBy: null, lastError: 'Unexpected error' });
         throw e;
       }
       membershipError = refusalFromError(e, this.maxAttempts).message;
@@ -652,6 +746,7 @@ export class InviteGuestService {
       state: membershipError === null ? 'completed' : 'partial',
       lastError: membershipError,
       lockedUntil: null,
+      lockedBy: null,
     });
     if (!finished) return this.lostLock(record, advice, target);
     this.audit(actor, membershipError === null ? 'invitation.completed' : 'invitation.partial', finished.id, {

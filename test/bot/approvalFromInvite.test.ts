@@ -131,7 +131,12 @@ async function askAndConfirm(bot: ReturnType<typeof approvalBot>): Promise<strin
   const confirmText = visibleText(confirm);
   expect(cardsIn(confirm)).toHaveLength(1);
   expect(confirmText).toContain('Zoe Park');
-  expect(confirmText).toMatch(/needs an approver's decision/);
+  // Written for the member: it asks to send a request, not to invite, and says why in a sentence of its own.
+  expect(confirmText).toContain('Send this request for approval?');
+  expect(confirmText).not.toContain('Invite this guest?');
+  expect(confirmText).toContain('Send for approval');
+  expect(confirmText).toContain('You are not an owner of this site, so an approver decides. Confirm sends the request to the approvers');
+  expect(confirmText).not.toMatch(/\(You are not an owner|decides\.\)/);
   return visibleText(await bot.submit({ inviteAction: 'confirm' }));
 }
 
@@ -194,6 +199,87 @@ describe('a member asks for a guest, an approver approves, through the bot', () 
     const replay = await bot.click('approval.approve', approve?.data ?? {}, 'alex');
     expect(textOf(replay.value)).toMatch(/Alex Wilber already approved this request/);
     expect(bed.directory.callCount('invite')).toBe(1);
+  });
+
+  it("each party's card is written to them; expiry counts whole days", async () => {
+    const bot = approvalBot();
+    await askAndConfirm(bot);
+    const [receipt] = cardsIn(await bot.say('Supplier audit.'));
+    const alexCard = bot.bed.adapter.cardsSentTo(personalConversationId('alex'))[0];
+    // The approver reads about the requester, not "You are not an owner…".
+    expect(textOf(alexCard)).toContain('Adele Vance is not an owner of Project Falcon.');
+    expect(textOf(alexCard)).not.toContain('You are not an owner');
+    expect(textOf(alexCard)).toContain('Before you decide');
+    // The requester reads it addressed to her.
+    expect(textOf(receipt)).toContain('You are not an owner of this site');
+    // A 14-day policy says 14 days, on both cards.
+    expect(textOf(alexCard)).toMatch(/expires in 14 days/);
+    expect(textOf(receipt)).toMatch(/expires in 14 days/);
+
+    const approve = executeActions(alexCard).find((a) => a.verb === 'approval.approve');
+    const approved = await bot.click('approval.approve', approve?.data ?? {}, 'alex');
+    // After the decision there is nothing left to decide.
+    expect(textOf(approved.value)).not.toContain('Before you decide');
+  });
+
+  it("the requester's own \"Sent for approval\" card is updated on approval with what a direct invitation shows; a late Cancel keeps the link", async () => {
+    const bot = approvalBot();
+    const { bed } = bot;
+    await askAndConfirm(bot);
+    const [receipt] = cardsIn(await bot.say('Supplier audit.'));
+    const requestId = requestIdOnCancel(receipt);
+    const alexCard = bed.adapter.cardsSentTo(personalConversationId('alex'))[0];
+    const approve = executeActions(alexCard).find((a) => a.verb === 'approval.approve');
+    await bot.click('approval.approve', approve?.data ?? {}, 'alex');
+    const invitation = bed.directory.snapshot().invitations[0];
+    const redeemUrl = invitation?.redeemUrl ?? 'no redeem url';
+
+    // Adele's receipt in the chat she asked from was updated in place: approved, no Cancel, the link as a direct invitation gives it.
+    const updated = bed.adapter.updatesIn(FALCON_CHAT).at(-1);
+    expect(updated).toBeDefined();
+    const text = textOf(updated);
+    expect(text).toContain('Approved by Alex Wilber');
+    expect(text).not.toContain('Waiting for a decision');
+    expect(executeActions(updated).map((a) => a.verb)).not.toContain('approval.cancel');
+    expect(JSON.stringify(updated)).toContain(`"id":"invitationLink","label":"Select the link, then copy it","value":${JSON.stringify(redeemUrl)}`);
+    expect(text).toContain("Don't open this link yourself: it is for Zoe Park (zoe@example.org)");
+    expect(text).toContain('What the guest will see');
+    expect(text).toContain('OneDrive sync');
+    expect(text).toMatch(/syncing will not be available to them/);
+    expect(executeActions(updated).map((a) => a.verb)).toContain('invite.sendEmail');
+    // The notice Adele got says the same.
+    const notice = bed.adapter.cardsSentTo(FALCON_CHAT).at(-1);
+    expect(textOf(notice)).toContain('What the guest will see');
+
+    // Cancel from the old card after approval: nothing changes, and the answer still carries the link.
+    const late = await bot.click('approval.cancel', { requestId }, 'adele');
+    expect(textOf(late.value)).toMatch(/already approved|was approved|Approved/);
+    expect(JSON.stringify(late.value)).toContain(JSON.stringify(redeemUrl));
+    expect(bed.requests.get(requestId)?.state).toBe('approved');
+  });
+
+  it("the requester's receipt is updated when they cancel elsewhere, and when the request expires", async () => {
+    const bot = approvalBot();
+    const { bed } = bot;
+    await askAndConfirm(bot);
+    const [receipt] = cardsIn(await bot.say('Supplier audit.'));
+    const requestId = requestIdOnCancel(receipt);
+    // Cancelled (e.g. from another copy): the receipt in the chat follows.
+    await bot.click('approval.cancel', { requestId }, 'adele');
+    const afterCancel = bed.adapter.updatesIn(FALCON_CHAT).at(-1);
+    expect(textOf(afterCancel)).toContain('Cancelled by the requester');
+    expect(executeActions(afterCancel).map((a) => a.verb)).not.toContain('approval.cancel');
+
+    await askAndConfirm(bot);
+    const [second] = cardsIn(await bot.say('Supplier audit, again.'));
+    const secondId = requestIdOnCancel(second);
+    bed.clock.advance(15 * 86_400_000);
+    await bed.service.expireDue();
+    await bed.service.whenIdle();
+    const afterExpiry = bed.adapter.updatesIn(FALCON_CHAT).at(-1);
+    expect(textOf(afterExpiry)).toContain('Expired without a decision');
+    expect(executeActions(afterExpiry).map((a) => a.verb)).not.toContain('approval.cancel');
+    expect(bed.requests.get(secondId)?.state).toBe('expired');
   });
 
   it('"skip" sends the request without a reason', async () => {
@@ -261,7 +347,7 @@ describe('a member asks for a guest, an approver approves, through the bot', () 
     expect(question).toContain('Project Falcon');
     expect(question).toContain('Research');
     expect(question).not.toContain('Marketing');
-    expect(visibleText(await bot.say('Project Falcon', 'adele', 'personal'))).toMatch(/needs an approver's decision/);
+    expect(visibleText(await bot.say('Project Falcon', 'adele', 'personal'))).toMatch(/Send this request for approval\?/);
     expect(visibleText(await bot.submit({ inviteAction: 'confirm' }, 'adele', 'personal'))).toMatch(/Why does Zoe Park need access/);
     const [card] = cardsIn(await bot.say('skip', 'adele', 'personal'));
     expect(bot.bed.requests.get(requestIdOnCancel(card))?.requesterConversationId).toBe(personalConversationId('adele'));
@@ -276,5 +362,16 @@ describe('a member asks for a guest, an approver approves, through the bot', () 
     expect(requestIdOnCancel(second)).toBe(requestIdOnCancel(first));
     expect(textOf(second)).toMatch(/already asked for this/);
     expect(bot.bed.requests.listPending(DEMO.tenantId)).toHaveLength(1);
+  });
+});
+
+describe('the reason question repeats the guest name typed by the member', () => {
+  it.each(['[x](https://evil.example)', '**x**', '<at>x</at>', '# x'])('shows %s inert, never as markdown or a mention', async (payload) => {
+    const bot = approvalBot();
+    await bot.say(`invite ${payload} Park <zoe@example.org> to Project Falcon`);
+    const replies = await bot.submit({ inviteAction: 'confirm' });
+    const question = replies.map((r) => r.text ?? '').find((t) => t.startsWith('Why does')) ?? '';
+    expect(question).toMatch(/need access to Project Falcon\?/);
+    expect(question).not.toMatch(/\]\(|\*\*|<\/?at\b|^[ \t]*#|https:\/\/evil/m);
   });
 });

@@ -118,6 +118,10 @@ describe('guest help through the bot', () => {
     expect(shown).toContain('30 minutes');
     expect(shown).toContain('24 hours');
     expect(shown).toContain(LINK);
+    // The link is given once (the button), not again in the text.
+    expect(shown.split(LINK)).toHaveLength(2);
+    expect(shown).toMatch(/Sign-in options\W+, then \W+Sign in to an organization/);
+    expect(shown).not.toMatch(/fail for passcode guests/);
     expect(shown).toMatch(/tailspintoys\.com now has Microsoft Entra ID/);
     expect(shown).toMatch(/until an admin resets your sign-in/);
     const card = cardOf(replies);
@@ -134,7 +138,7 @@ describe('guest help through the bot', () => {
   it('Jordan asks "how do I sync?" and is told plainly sync is unavailable with OTP, and what works instead', async () => {
     const { say } = setup();
     const shown = visibleText(await say(JORDAN, 'how do I sync?'));
-    expect(shown).toMatch(/Sync is not available to you: you sign in with a one-time passcode sent by email/);
+    expect(shown).toMatch(/Sync is not available to you\. You sign in with one-time passcodes/);
     expect(shown).toMatch(/browser/);
     expect(shown).toMatch(/Files tab of the team/);
     expect(shown).not.toMatch(/select Sync/);
@@ -155,7 +159,7 @@ describe('guest help through the bot', () => {
       identities: [{ signInType: 'federated', issuer: DEMO.samlIssuer, issuerAssignedId: 'pat@wingtiptoys.com' }],
     });
     const sync = visibleText(await say(pat, 'how do I sync?'));
-    expect(sync).toContain("Sync is not available to you: you sign in with your organisation's own sign-in (SAML/WS-Fed federation)");
+    expect(sync).toContain("Sync is not available to you. You sign in through your organisation's own sign-in (SAML/WS-Fed federation)");
     const code = visibleText(await say(pat, 'why did I get a code?'));
     expect(code).toContain("with your organisation's own sign-in (SAML/WS-Fed federation), not with guest one-time passcodes");
     expect(`${sync}\n${code}`).not.toMatch(/\b(a|your) (a|their|your)\b/);
@@ -166,11 +170,12 @@ describe('guest help through the bot', () => {
     expect(visibleText(await say(MEGAN, 'how do I sync this library?'))).toMatch(/You are a member of Contoso \(demo\)/);
   });
 
-  it('"I lost access" explains what the guest sees and that synced copies stay', async () => {
+  it('"I lost access" from a passcode guest speaks of the browser and Teams, not of OneDrive sync they never had', async () => {
     const { say } = setup();
     const shown = visibleText(await say(JORDAN, 'I lost access to the site'));
-    expect(shown).toMatch(/One or more libraries could not be synced/);
-    expect(shown).toMatch(/stay on your device/);
+    expect(shown).not.toMatch(/could not be synced|OneDrive|stay on your device/);
+    expect(shown).toMatch(/the site or files say you do not have access/);
+    expect(shown).toMatch(/Sign in to an organization/);
     expect(shown).toMatch(/owner/);
   });
 
@@ -185,7 +190,61 @@ describe('guest help through the bot', () => {
     expect(body).toContain('"text":"Megan Bowen"');
     // Groups he is not in are not offered.
     expect(shown).not.toMatch(/Marketing|Research/);
-    expect(shown).toMatch(/stay on your device/);
+  });
+
+  describe('sync and lost-access answers fit how the guest signs in', () => {
+    const PAT = { id: '6f1c2b3a-0099-4c5d-8e9f-0a1b2c3d4e99', displayName: 'Pat Kim' };
+    function addGuest(directory: ReturnType<typeof demoDirectory>, mail: string, issuer: string | null) {
+      directory.addUser({
+        ...PAT,
+        mail,
+        userPrincipalName: `${mail.replace('@', '_')}#EXT#@contoso.onmicrosoft.com`,
+        otherMails: [mail],
+        proxyAddresses: [`SMTP:${mail}`],
+        kind: 'guest',
+        externalUserState: issuer ? 'Accepted' : 'PendingAcceptance',
+        externalUserStateChangeDateTime: '2024-11-04T16:20:00Z',
+        identities: issuer ? [{ signInType: 'federated', issuer, issuerAssignedId: mail }] : [],
+      });
+    }
+    it.each([
+      // [how they sign in, address, issuer, sync title, sync says, sync never says, lost access says, lost access never says]
+      ['work account', 'pat@fabrikam.com', 'ExternalAzureAD', 'Syncing shared files with OneDrive', /select Sync/, /Accept the invitation first/, /One or more libraries could not be synced[\s\S]*stay on your device/, /Sign in to an organization/],
+      ['Microsoft account', 'pat@outlook.com', 'MicrosoftAccount', 'Working with the shared files', /You sign in with a personal Microsoft account, and OneDrive B2B Sync needs/, /What sync needs|select Sync/, /do not have access/, /OneDrive|stay on your device/],
+      ['Google', 'pat@gmail.com', 'google.com', 'Working with the shared files', /You sign in with a Google account, and OneDrive B2B Sync needs/, /What sync needs|select Sync|Syncing shared files/, /do not have access/, /OneDrive|stay on your device/],
+      ['SAML/WS-Fed', 'pat@wingtiptoys.com', DEMO.samlIssuer, 'Working with the shared files', /your organisation's own sign-in \(SAML\/WS-Fed federation\), not with a Microsoft Entra/, /What sync needs|select Sync/, /do not have access/, /OneDrive|stay on your device/],
+      ['one-time passcode', 'pat@example.org', 'mail', 'Working with the shared files', /You sign in with one-time passcodes/, /What sync needs|select Sync/, /Sign in to an organization/, /OneDrive|stay on your device/],
+      ['not yet redeemed (work account likely)', 'pat@fabrikam.com', null, 'Syncing shared files with OneDrive', /Accept the invitation first/, /Sync is not available/, /You have not accepted your invitation yet/, /stay on your device on/],
+      ['not yet redeemed (code likely)', 'pat@example.org', null, 'Working with the shared files', /You have not accepted your invitation yet/, /select Sync|What sync needs/, /You have not accepted your invitation yet/, /OneDrive|stay on your device/],
+    ])('%s', async (_how, mail, issuer, title, syncSays, syncNever, lostSays, lostNever) => {
+      const { say, directory } = setup();
+      addGuest(directory, mail, issuer);
+      const sync = visibleText(await say(PAT, 'how do I sync?'));
+      expect(sync).toContain(title);
+      expect(sync).toMatch(syncSays);
+      expect(sync).not.toMatch(syncNever);
+      const lost = visibleText(await say(PAT, 'I lost access'));
+      expect(lost).toMatch(lostSays);
+      expect(lost).not.toMatch(lostNever);
+    });
+
+    it.each([
+      ['Google federation removed', 'pat@gmail.com', 'google.com', (d: ReturnType<typeof demoDirectory>) => d.setPolicies({ googleFederation: false }), /removed Google federation/],
+      ['one-time passcode turned off', 'pat@example.org', 'mail', (d: ReturnType<typeof demoDirectory>) => d.setPolicies({ emailOtp: 'disabled' }), /turned email one-time passcode off/],
+    ])('%s: the guest is told they cannot sign in until an admin resets their redemption, with the button', async (_name, mail, issuer, change, why) => {
+      const { say, directory } = setup();
+      addGuest(directory, mail, issuer);
+      change(directory);
+      const code = await say(PAT, 'why did I get a code?');
+      expect(visibleText(code)).toContain('You cannot sign in until an admin resets your sign-in');
+      expect(visibleText(code)).toMatch(why);
+      expect(JSON.stringify(cardOf(code).actions)).toContain('guestHelp.requestReset');
+      const sync = await say(PAT, 'how do I sync?');
+      expect(visibleText(sync)).toContain('You cannot sign in right now');
+      expect(JSON.stringify(cardOf(sync).actions)).toContain('guestHelp.requestReset');
+      expect(visibleText(await say(PAT, 'I lost access'))).toMatch(/ask an admin to reset your sign-in \(redemption\)/);
+      expect(visibleText(await say(PAT, `what sign-in will ${mail} get?`))).toMatch(/cannot sign in any more[\s\S]*An admin must reset their redemption|Ask an admin to reset your sign-in \(redemption\)/);
+    });
   });
 
   it('names who invited Jordan and to which site, from the invitation records of his address only', async () => {
@@ -213,7 +272,8 @@ describe('guest help through the bot', () => {
     expect(shown).not.toContain('Where you are still a member');
     expect(shown).toContain('Megan Bowen invited you to Project Falcon on 2025-01-10. You are not a member there now.');
     expect(shown).toContain('Megan Bowen, who invited you: ask them to add you back.');
-    expect(shown).toMatch(/stay on your device/);
+    // A passcode guest never synced: nothing about synced copies.
+    expect(shown).not.toMatch(/stay on your device/);
   });
 
   it('removed from every group and with no invitation on record, Jordan is told to ask the person who invited him', async () => {
@@ -236,7 +296,9 @@ describe('guest help through the bot', () => {
     expect(shown).toMatch(/When a site owner removes your permission/);
     expect(shown).toContain('The person who invited you, or an owner of the team or site you were using.');
     expect(shown).not.toMatch(/Project Falcon|Megan Bowen|Something went wrong/);
-    expect(shown).toMatch(/stay on your device/);
+    // Synced copies are mentioned only when the account could not be read (it may be a work account).
+    if (method === 'getUser') expect(shown).toMatch(/stay on your device/);
+    else expect(shown).not.toMatch(/stay on your device/);
     expect(logged).toHaveLength(1);
     const line = JSON.stringify(logged);
     expect(line).toMatch(/lost-access answer/);
@@ -295,6 +357,19 @@ describe('guest help through the bot', () => {
     expect(visibleText(await say(MEGAN, 'what sign-in will they get?'))).toMatch(/Which email address should I check/);
     expect(visibleText(await say(MEGAN, 'jane doe@fabrikam.com'))).toMatch(/that address has a space in it/);
     expect(visibleText(await say(MEGAN, 'jane@fabrikam.com'))).toMatch(/Work or school account/);
+  });
+
+  it("an owner's advice card gives the sign-in link to pass on, without the guest-only heading or button", async () => {
+    const { say } = setup();
+    const owner = cardOf(await say(MEGAN, 'what sign-in will kim@example.org get?'));
+    const text = JSON.stringify(owner);
+    expect(text).not.toContain('Your sign-in link');
+    expect(text).not.toContain('Sign in to Contoso');
+    expect(text).toContain('The Contoso (demo) sign-in link, to give them');
+    expect(text.split(LINK)).toHaveLength(3); // the text and its own click target, no button
+    const guest = cardOf(await say(JORDAN, 'what sign-in will jordan.lee@tailspintoys.com get?'));
+    expect(JSON.stringify(guest)).toContain('Your sign-in link');
+    expect(JSON.stringify(guest.actions)).toContain('Sign in to Contoso (demo)');
   });
 
   it('a guest asking about someone else does not learn who is in the directory', async () => {

@@ -69,8 +69,15 @@ describe('inviting a guest from chat', () => {
     const invitation = bot.directory.snapshot().invitations[0];
     expect(invitation?.redirectUrl).toBe(FALCON.siteUrl);
     expect(text).toContain(invitation?.redeemUrl);
-    const actions = (cards[0]?.actions ?? []) as Array<{ type: string; url?: string; title: string }>;
-    expect(actions.find((a) => a.title === 'Open the redeem link')?.url).toBe(invitation?.redeemUrl);
+    const actions = (cards[0]?.actions ?? []) as Array<{ type: string; url?: string; title: string; verb?: string }>;
+    // The owner is not invited to open the guest's link: it is in a field to copy, with a warning, and Microsoft can email it.
+    expect(actions.some((a) => a.type === 'Action.OpenUrl' && a.url === invitation?.redeemUrl)).toBe(false);
+    expect(JSON.stringify(cards[0])).toContain(`"type":"Input.Text","id":"invitationLink","label":"Select the link, then copy it","value":${JSON.stringify(invitation?.redeemUrl)}`);
+    expect(text).toContain('Invitation link for Jane Doe');
+    expect(text).toContain("Don't open this link yourself: it is for Jane Doe");
+    expect(text).toContain('Microsoft has not emailed Jane Doe');
+    expect(actions.find((a) => a.title === 'Send the invitation email')?.verb).toBe('invite.sendEmail');
+    expect(text).not.toMatch(/redeem link/i);
     expect(text).toMatch(/Sync/);
     expect(text).toContain('Contoso (demo)');
     expect(bot.directory.snapshot().groups.find((g) => g.id === FALCON.id)?.members).toContain(invitation?.userId);
@@ -342,6 +349,34 @@ describe('inviting a guest from chat', () => {
     expect(JSON.stringify(done.value)).toContain('Jane Doe is invited to Project Falcon');
     expect((await bot.invitations.get(recordId))?.state).toBe('completed');
     expect(bot.directory.callCount('invite')).toBe(1);
+  });
+
+  it('"Send the invitation email" has Microsoft email the guest (sendInvitationMessage), keeps one guest, and re-checks rights', async () => {
+    const bot = inviteBot();
+    await toConfirmCard(bot);
+    const result = await bot.submit({ inviteAction: 'confirm' });
+    const send = ((cardsIn(result)[0]?.actions ?? []) as Array<{ verb?: string; data?: { recordId: string } }>).find((a) => a.verb === 'invite.sendEmail');
+    const recordId = send?.data?.recordId ?? '';
+    expect(recordId).not.toBe('');
+    expect(bot.directory.snapshot().invitations.map((i) => i.sendInvitationMessage)).toEqual([false]);
+
+    const refused = JSON.stringify(await bot.execute('invite.sendEmail', { recordId }, { as: 'adele' }));
+    expect(refused).toContain("Only the site's owners");
+    expect(refused).not.toContain('login.microsoftonline.com/redeem');
+    expect(bot.directory.callCount('invite')).toBe(1);
+
+    const done = (await bot.execute('invite.sendEmail', { recordId })) as { statusCode: number; value: unknown };
+    expect(done.statusCode).toBe(200);
+    const card = JSON.stringify(done.value);
+    expect(card).toContain('Microsoft emailed the invitation to jane@fabrikam.com.');
+    expect(card).toContain('Microsoft has just emailed the invitation to jane@fabrikam.com');
+    expect(card).not.toContain('invite.sendEmail');
+    const invitations = bot.directory.snapshot().invitations;
+    expect(invitations.map((i) => i.sendInvitationMessage)).toEqual([false, true]);
+    expect(new Set(invitations.map((i) => i.userId)).size).toBe(1);
+    // The record and the card carry the link of the email just sent.
+    expect((await bot.invitations.get(recordId))?.redeemUrl).toBe(invitations[1]?.redeemUrl);
+    expect(card).toContain(JSON.stringify(invitations[1]?.redeemUrl).slice(1, -1));
   });
 
   it('"status of" and "my invitations" show what the directory says', async () => {

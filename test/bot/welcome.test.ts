@@ -4,6 +4,9 @@ import { GuestOnboardingBot, STALE_CARD_MESSAGE, TURN_ERROR_MESSAGE } from '../.
 import type { BotFeature } from '../../src/bot/feature';
 import { CANCELLED_MESSAGE, NOTHING_TO_CANCEL_MESSAGE, RootDialog, WELCOME_TITLE } from '../../src/bot/RootDialog';
 import { createLogger } from '../../src/logger';
+import { DEMO_APPROVER_GROUP_ID } from '../../src/approvals/approvalSettings';
+import { helpReaderLookup } from '../../src/bot/helpAudience';
+import { DEMO, demoDirectory } from '../support/directory';
 
 /** Every TextBlock / fact text of the cards in an activity, plus its plain text. */
 function shownText(activity: Partial<Activity>): string {
@@ -68,12 +71,12 @@ const boom: BotFeature = {
   },
 };
 
-function testBot(features: BotFeature[] = [inviteHelp, asker, boom]) {
+function testBot(features: BotFeature[] = [inviteHelp, asker, boom], rootDialog = new RootDialog(features)) {
   const storage = new MemoryStorage();
   const bot = new GuestOnboardingBot({
     conversationState: new ConversationState(storage),
     userState: new UserState(storage),
-    rootDialog: new RootDialog(features),
+    rootDialog,
     features,
     logger: createLogger({ level: 'silent' }),
   });
@@ -87,15 +90,63 @@ function installEvent(adapter: TestAdapter): Partial<Activity> {
   return { type: ActivityTypes.ConversationUpdate, membersAdded: [{ id: bot.id, name: bot.name }] };
 }
 
+/** Help lines as the real features tag them. */
+const helpLines: BotFeature = {
+  name: 'lines',
+  help: [
+    { title: 'Invite a guest', example: 'invite a guest', audience: 'owners' },
+    { title: 'Invite many guests from a CSV', example: 'bulk invite', audience: 'owners' },
+    { title: 'See invitations waiting for your approval', example: 'pending', audience: 'admins' },
+    { title: 'Why do I get a sign-in code?', example: 'why did I get a code?', audience: 'guests' },
+    { title: 'I lost access', example: 'I lost access', audience: 'guests' },
+    { title: 'Which sign-in will a guest get?', example: 'what sign-in will jane@fabrikam.com get?', audience: 'everyone' },
+  ],
+};
+
+describe('help is written for whoever asks', () => {
+  const who = DEMO.users;
+  it.each([
+    // [reader, aadObjectId, tenant, heading, shows, never shows, buttons]
+    ['owner (Megan)', who.megan.id, DEMO.tenantId, 'For you, as a site owner', ['Invite many guests from a CSV', 'Which sign-in will a guest get?'], ['pending', 'I lost access', 'Why do I get a sign-in code?'], ['invite a guest', 'bulk invite', 'my invitations']],
+    ['member (Adele)', who.adele.id, DEMO.tenantId, 'For you', ['Ask for a guest on a site you belong to (an approver decides)'], ['bulk invite', 'pending', 'I lost access'], ['invite a guest', 'my invitations']],
+    ['approver who owns a site (Alex)', who.alex.id, DEMO.tenantId, 'For you, as an approver', ['See invitations waiting for your approval', 'Invite a guest'], ['I lost access'], ['invite a guest', 'bulk invite', 'my invitations', 'pending']],
+    ['guest (Jordan)', who.jordan.id, DEMO.tenantId, 'For you, as a guest', ['Why do I get a sign-in code?', 'I lost access'], ['bulk invite', 'pending', 'Invite a guest'], ['why did I get a code?', 'how do I sync?', 'I lost access']],
+    ['unknown (another tenant)', who.megan.id, '11111111-2222-3333-4444-555555555555', 'Guest questions', ["I can't tell who you are in this chat"], ['bulk invite', 'pending'], ['why did I get a code?', 'how do I sync?']],
+  ])('%s', async (_reader, aadObjectId, tenantId, heading, shows, never, buttons) => {
+    const features = [helpLines];
+    const { adapter } = testBot(features, new RootDialog(features, helpReaderLookup(demoDirectory(), DEMO_APPROVER_GROUP_ID)));
+    await adapter
+      .send({ type: ActivityTypes.Message, text: 'help', from: { id: `29:${aadObjectId}`, name: 'Reader', aadObjectId }, conversation: { id: 'c1', tenantId, isGroup: false, conversationType: 'personal', name: '' } })
+      .assertReply((reply) => {
+        const card = reply.attachments?.[0]?.content as { actions?: Array<{ type: string; data?: { msteams?: { value?: string }; helpCommand?: string } }> };
+        const text = shownText(reply);
+        expect(text).toContain(heading);
+        for (const s of shows) expect(text).toContain(s);
+        for (const s of never) expect(text).not.toContain(s);
+        // No command shown in quotes; every main action is a button that sends its words.
+        expect(text).not.toMatch(/"(invite|bulk|pending|why|how|help|cancel)/);
+        expect((card.actions ?? []).map((a) => a.data?.msteams?.value)).toEqual(buttons);
+        expect((card.actions ?? []).every((a) => a.type === 'Action.Submit' && a.data?.helpCommand === a.data?.msteams?.value)).toBe(true);
+        // Each line of the card's body once.
+        const lines = shownText({ attachments: [{ contentType: 'x', content: { body: (card as { body?: unknown }).body } }] }).split('\n').filter((l) => l.length > 12);
+        expect(new Set(lines).size).toBe(lines.length);
+      });
+  });
+
+  it('a help button pressed where imBack is not supported (value only) is taken as the words', async () => {
+    const features = [helpLines];
+    const { adapter } = testBot(features);
+    await adapter.send({ type: ActivityTypes.Message, value: { helpCommand: 'help' } }).assertReply((reply) => expect(shownText(reply)).toContain(WELCOME_TITLE));
+  });
+});
+
 describe('welcome and the bot shell', () => {
   it('answers "help" with the welcome card listing what the features offer', async () => {
     const { adapter } = testBot();
     await adapter.send('help').assertReply((reply) => {
       const text = shownText(reply);
       expect(text).toContain(WELCOME_TITLE);
-      expect(text).toContain('For site and team owners');
-      expect(text).toContain('Invite a guest');
-      expect(text).toContain('"invite Jane Doe jane@fabrikam.com"');
+      expect(text).toContain('Any time');
     });
   });
 

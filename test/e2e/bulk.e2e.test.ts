@@ -6,7 +6,10 @@
  * The CSV goes in through the Playground's "Custom activity" (see sendMultilineMessage): its
  * compose box drops line breaks, so a pasted CSV cannot be sent from there.
  */
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import { PROJECT_ROOT } from '../support/e2e/processes';
 import { startE2eSession, type E2eSession } from '../support/e2e/session';
 import { cardFacts, cardText, screenshotCard, sendMultilineMessage, sessionClient, type ChatClient } from '../support/e2e/flows';
 
@@ -29,6 +32,13 @@ function partnerCsv(): string[] {
     'Partner 01 again,partner01@example.org',
   );
   return rows;
+}
+
+/** Documentation images go to docs/images when UPDATE_DOC_IMAGES=1, else to the temp folder. */
+function docImage(name: string): string {
+  const dir = process.env.UPDATE_DOC_IMAGES === '1' ? path.join(PROJECT_ROOT, 'docs', 'images') : os.tmpdir();
+  fs.mkdirSync(dir, { recursive: true });
+  return path.join(dir, name);
 }
 
 describe('bulk invitations from a pasted CSV, in the Playground as Megan Bowen', () => {
@@ -61,7 +71,12 @@ describe('bulk invitations from a pasted CSV, in the Playground as Megan Bowen',
   it('runs after Confirm, the progress card updating in place until it shows 48 invited and 0 failed', async () => {
     await megan.clickButton('Confirm');
     await megan.waitForText('Bulk invitation in progress');
-    await screenshotCard(megan, 'Bulk invitation in progress', path.join('/tmp', 'bulk-progress.png'));
+    await megan.waitForText('Pace so far:');
+    const progress = await cardText(megan, 'Bulk invitation in progress');
+    // The pace is measured, never a burst extrapolated to thousands per minute.
+    expect(progress).not.toMatch(/per minute/);
+    expect(progress).toMatch(/Pace so far:\s*(none finished yet|\d+ in \d+ seconds?)/);
+    await screenshotCard(megan, 'Bulk invitation in progress', docImage('bulk-progress.png'));
     await megan.waitForText('Bulk invitation finished', { timeoutMs: 30_000 });
     const facts = await cardFacts(megan, 'Bulk invitation finished');
     expect(facts).toMatchObject({ 'Invited and added': '48', Failed: '0', 'Not sent (invalid, duplicate, blocked)': '2' });
@@ -69,7 +84,22 @@ describe('bulk invitations from a pasted CSV, in the Playground as Megan Bowen',
     expect(await megan.countText('Bulk invitation in progress')).toBe(0);
     expect(await megan.countText('Bulk invitation finished')).toBe(1);
     await megan.waitForText('has finished: 48 invited and added, 0 failed');
-    await screenshotCard(megan, 'Bulk invitation finished', path.join('/tmp', 'bulk-finished.png'));
+    // Microsoft emailed nobody (SEND_INVITATION_EMAIL=false): the card says so, where the links are, and offers the email.
+    const finished = await cardText(megan, 'Bulk invitation finished');
+    expect(finished).toContain('Did the guests get an email?');
+    expect(finished).toContain('Microsoft did not email any of the 48 new guests');
+    expect(finished).toContain('results file (column inviteRedeemUrl)');
+    await megan.waitForText("Send Microsoft's invitation email to these guests", { exact: true });
+    await screenshotCard(megan, 'Bulk invitation finished', docImage('bulk-finished.png'));
+  });
+
+  it("has Microsoft email the 48 guests from the finished card, and the card then says they were emailed", async () => {
+    await megan.clickButton("Send Microsoft's invitation email to these guests");
+    await megan.waitForText('Microsoft emailed the invitation to 48 guests.', { timeoutMs: 40_000 });
+    const after = await cardText(megan, 'Bulk invitation finished');
+    expect(after).toContain('Microsoft emailed the invitation to all 48 new guests');
+    expect(await megan.countText("Send Microsoft's invitation email to these guests", { exact: true })).toBe(0);
+    await screenshotCard(megan, 'Bulk invitation finished', docImage('bulk-emailed.png'));
   });
 
   it('gives Megan a results link in her personal chat that downloads the results CSV', async () => {

@@ -17,13 +17,10 @@ jest.setTimeout(120_000);
 const INVITE_RESULT_IMAGE = path.join(process.env.UPDATE_DOC_IMAGES === '1' ? path.join(PROJECT_ROOT, 'docs', 'images') : os.tmpdir(), 'invite-result.png');
 const REDEEM_URL = /https:\/\/login\.microsoftonline\.com\/redeem\?\S+/;
 
-/** The raw redeem link printed on a result card (it wraps over several lines when rendered). */
-function printedRedeemUrl(cardText: string): string {
-  const after = cardText.split('Send the guest this link (they must open it once to accept):')[1] ?? '';
-  const block = after.split('What the guest will see')[0] ?? '';
-  const url = block.replace(/\s+/g, '');
-  expect(url).toMatch(REDEEM_URL);
-  return url;
+/** The invitation links shown in copyable fields, newest card last. */
+async function linkFieldValues(session: E2eSession): Promise<string[]> {
+  const values = await session.page.locator('input').evaluateAll((inputs) => inputs.map((i) => (i as unknown as { value: string }).value));
+  return values.filter((v) => REDEEM_URL.test(v));
 }
 
 describe('inviting a guest from chat in the Microsoft 365 Agents Playground, as the site owner Megan Bowen', () => {
@@ -54,16 +51,29 @@ describe('inviting a guest from chat in the Microsoft 365 Agents Playground, as 
     expect(result).toContain('Guest: Jane Doe (jane.doe@gmail.com)');
     expect(result).toContain('Sign-in: Google account');
     expect(result).toContain('A "Sign in with Google" page: they use their Google account.');
-    const redeemUrl = printedRedeemUrl(result);
-    // The button opens the very link printed on the card.
-    expect(await session.cardActions('Jane Doe is invited to Project Falcon')).toEqual([
-      { title: 'Open the redeem link', url: redeemUrl },
-      { title: 'Open the site', url: 'https://contoso.sharepoint.com/sites/ProjectFalcon' },
-    ]);
+    // One name for it, who it is for, and whether Microsoft emailed it.
+    expect(result).toContain('Invitation link for Jane Doe');
+    expect(result).toContain("Don't open this link yourself: it is for Jane Doe (jane.doe@gmail.com)");
+    expect(result).toContain('Microsoft has not emailed Jane Doe');
+    expect(result).not.toMatch(/redeem link/i);
+    // The link sits whole in one field, to select and copy; no button asks Megan to open it.
+    const [redeemUrl] = await linkFieldValues(session);
+    expect(redeemUrl).toMatch(REDEEM_URL);
+    expect((await session.cardActions('Jane Doe is invited to Project Falcon')).map((a) => a.title)).toEqual(['Send the invitation email', 'Open the site']);
+    fs.mkdirSync(path.dirname(INVITE_RESULT_IMAGE), { recursive: true });
+    await session.screenshotConversation(INVITE_RESULT_IMAGE.replace('invite-result.png', 'invite-link.png'), { fromText: 'Jane Doe is invited to Project Falcon', toText: 'Open the site', width: 1000 });
+
+    // Microsoft emails it on request; the card says so and shows the new link.
+    await session.clickButton('Send the invitation email');
+    await session.waitForText('Microsoft emailed the invitation to jane.doe@gmail.com.', { timeoutMs: 20_000 });
+    await session.waitForText('Microsoft has just emailed the invitation to jane.doe@gmail.com');
   });
 
   it('follows Jane\'s result with sync instructions saying OneDrive sync is not available with a Google account', async () => {
-    const sync = await session.cardText('Syncing Project Falcon with OneDrive');
+    // Nothing can be synced with a Google account: no "Syncing … with OneDrive" title, no list of sync limits.
+    const sync = await session.cardText('Project Falcon without OneDrive sync');
+    expect(sync).not.toContain('What cannot be synced');
+    expect(sync).not.toContain('Accept the invitation first');
     expectRenderedCleanly(sync);
     expect(sync).toContain('Jane Doe will sign in with a Google account');
     expect(sync).toContain('syncing will not be available to them');
@@ -90,6 +100,9 @@ describe('inviting a guest from chat in the Microsoft 365 Agents Playground, as 
     expect(confirm).toContain('Email: sam.taylor@fabrikam.com');
     expect(confirm).toContain('How they will sign in: Work or school account (Microsoft Entra ID)');
     expect(confirm).toContain('fabrikam.com belongs to the Microsoft Entra tenant "Fabrikam"');
+    // Work-or-school discovery is per user: "most likely", and why.
+    expect(confirm).toContain('(most likely)');
+    expect(confirm).toContain('Microsoft checks the person, not only the domain');
 
     await session.clickButton('Confirm');
     const result = await session.cardText('Sam Taylor is invited to Project Falcon', { timeoutMs: 20_000 });
@@ -97,17 +110,16 @@ describe('inviting a guest from chat in the Microsoft 365 Agents Playground, as 
     expect(result).toContain('Guest: Sam Taylor (sam.taylor@fabrikam.com)');
     expect(result).toContain('Sign-in: Work or school account (Microsoft Entra ID)');
     expect(result).toContain('they sign in with their own work or school account');
-    const redeemUrl = printedRedeemUrl(result);
-    expect((await session.cardActions('Sam Taylor is invited to Project Falcon'))[0]).toEqual({
-      title: 'Open the redeem link',
-      url: redeemUrl,
-    });
+    expect(result).toContain('Invitation link for Sam Taylor');
+    expect((await linkFieldValues(session)).length).toBeGreaterThanOrEqual(2);
+    expect((await session.cardActions('Sam Taylor is invited to Project Falcon'))[0]?.title).toBe('Send the invitation email');
 
     const sync = await session.cardText('Sam Taylor signs in with a work or school account');
     expectRenderedCleanly(sync);
     expect(sync).toContain('so they can sync Project Falcon with the OneDrive app');
     expect(sync).toContain('Steps for the guest');
     expect(sync).toContain('Go to the library or folder they want and select Sync.');
+    expect(sync).toContain('Accept the invitation first: open the invitation link once');
   });
 
   it('sends nothing more when Confirm is pressed a second time on the same card', async () => {

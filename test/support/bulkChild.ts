@@ -5,31 +5,42 @@
  * SIGKILL mid-job and starts another one.
  *
  * Environment: BULK_DB (database file), GRAPH_URL (test server base URL), LEASE_MS.
+ * With HOLDER_TTL_MS set, it runs as the bot does: registered as a lock holder (a dead runner's
+ * job is taken over at once, whatever its lease says), the shared store pacer (PACE_LIMIT per
+ * PACE_WINDOW_MS) in GraphDirectory, and resumeAll every RECOVERY_INTERVAL_MS.
  * Prints "resumed <jobId>" when it takes a job over and "finished <jobId> <state>" at the end.
  */
 import type { AccessToken } from '@azure/identity';
 import { BulkJobStore, bulkMigrations } from '../../src/bulk/bulkJobs';
 import { BulkRunner } from '../../src/bulk/bulkRunner';
-import { SlidingWindowPacer } from '../../src/bulk/pacer';
+import { SharedPacer, SlidingWindowPacer } from '../../src/bulk/pacer';
 import { GraphDirectory } from '../../src/directory/GraphDirectory';
 import { openDatabase } from '../../src/store/database';
 import { SqliteInvitationRepository, invitationMigrations } from '../../src/store/invitations';
+import { leaseMigrations, SqliteHolderRegistry } from '../../src/store/leases';
+import { pacerWindowMigrations, SqlitePacerWindowStore } from '../../src/store/pacerWindow';
 
 async function main(): Promise<void> {
   const file = process.env.BULK_DB;
   const baseUrl = process.env.GRAPH_URL;
   if (!file || !baseUrl) throw new Error('BULK_DB and GRAPH_URL are required');
   const leaseMs = Number(process.env.LEASE_MS ?? '300');
-  const db = openDatabase(file, [...invitationMigrations, ...bulkMigrations]);
+  const db = openDatabase(file, [...invitationMigrations, ...bulkMigrations, ...leaseMigrations, ...pacerWindowMigrations]);
   const jobs = new BulkJobStore(db);
+  const asBot = process.env.HOLDER_TTL_MS !== undefined;
+  const holders = asBot ? new SqliteHolderRegistry(db, { ttlMs: Number(process.env.HOLDER_TTL_MS) }) : undefined;
+  holders?.start();
+  // Slow enough that the parent can kill the process mid-job.
+  const pace = { limit: Number(process.env.PACE_LIMIT ?? '10'), windowMs: Number(process.env.PACE_WINDOW_MS ?? '100') };
+  const shared = asBot ? new SharedPacer(new SqlitePacerWindowStore(db), pace) : undefined;
   const credential = { getToken: async (): Promise<AccessToken> => ({ token: 'child-test-token', expiresOnTimestamp: Date.now() + 3_600_000 }) };
-  const directory = new GraphDirectory({ credential, baseUrl, maxRetries: 1, retryDelaySeconds: 0.001 });
+  const directory = new GraphDirectory({ credential, baseUrl, maxRetries: 1, retryDelaySeconds: 0.001, invitationPacer: shared });
   const runner = new BulkRunner({
     jobs,
     invitations: new SqliteInvitationRepository(db),
     directory,
-    // Slow enough that the parent can kill the process mid-job.
-    pacer: new SlidingWindowPacer({ limit: 10, windowMs: 100 }),
+    pacer: shared ? null : new SlidingWindowPacer(pace),
+    holders,
     sendInvitationEmail: false,
     baseBackoffMs: 5,
     maxBackoffMs: 50,
@@ -37,6 +48,23 @@ async function main(): Promise<void> {
     leaseMs,
     maxInFlight: 4,
   });
+  if (asBot) {
+    // As the bot: resumeAll at start-up, then every RECOVERY_INTERVAL_MS, until nothing is left.
+    const interval = Number(process.env.RECOVERY_INTERVAL_MS ?? '1000');
+    const runs: Array<Promise<void>> = [];
+    for (;;) {
+      for (const id of runner.resumeAll()) {
+        process.stdout.write(`resumed ${id}\n`);
+        runs.push(runner.whenFinished(id).then(() => void process.stdout.write(`finished ${id} ${jobs.get(id)?.state ?? 'missing'}\n`)));
+      }
+      if (jobs.listActive().length === 0) break;
+      await new Promise((resolve) => setTimeout(resolve, interval));
+    }
+    await Promise.all(runs);
+    holders?.stop();
+    db.close();
+    return;
+  }
   // The dead process's lease has to run out before another runner may take the job.
   for (;;) {
     const active = jobs.listActive();

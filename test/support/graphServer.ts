@@ -42,6 +42,11 @@ export interface GraphTestServer {
   baseUrl: string;
   requestLog: LoggedRequest[];
   close(): Promise<void>;
+  /**
+   * While on, POST /invitations takes effect but is never answered (as a process killed after its
+   * POST reached Graph and before the answer came back sees it).
+   */
+  holdInvitationAnswers(on: boolean): void;
 }
 
 interface GraphResponse {
@@ -254,6 +259,7 @@ export class GraphServer {
   private readonly pageSize: number;
   private server: http.Server | null = null;
   private baseUrl = '';
+  private holdingInvitations = false;
 
   constructor(
     fake: FakeDirectory,
@@ -281,7 +287,14 @@ export class GraphServer {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
     this.baseUrl = `http://127.0.0.1:${port}`;
-    return { baseUrl: this.baseUrl, requestLog: this.requestLog, close: () => this.close() };
+    return {
+      baseUrl: this.baseUrl,
+      requestLog: this.requestLog,
+      close: () => this.close(),
+      holdInvitationAnswers: (on) => {
+        this.holdingInvitations = on;
+      },
+    };
   }
 
   async close(): Promise<void> {
@@ -362,6 +375,7 @@ export class GraphServer {
     // 'hang': the request took effect, but no answer ever comes (no reset either) until the
     // client gives up or the server closes.
     if (fault === 'hang') return;
+    if (this.holdingInvitations && method === 'POST' && path === '/invitations' && response.status < 300) return;
     send(response);
   }
 

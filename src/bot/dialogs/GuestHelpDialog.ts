@@ -4,6 +4,7 @@ import { ComponentDialog, TextPrompt, WaterfallDialog } from './dialogParts';
 import { actorFromActivity } from '../actor';
 import type { Actor } from '../feature';
 import { extractEmail, parseEmail, type EmailAddress } from '../../domain/email';
+import { quoteForChat } from '../../domain/text';
 
 export const GUEST_HELP_DIALOG_ID = 'guestHelp';
 const WATERFALL_ID = 'guestHelp.waterfall';
@@ -55,7 +56,7 @@ export class GuestHelpDialog extends ComponentDialog {
         await step.context.sendActivity('Please ask about one address at a time.');
         return step.endDialog();
       case 'invalid':
-        await step.context.sendActivity(`I can't check "${found.raw}": ${found.reason}.`);
+        await step.context.sendActivity(`I can't check "${quoteForChat(found.raw)}": ${found.reason}.`);
         return step.endDialog();
       case 'none':
         return step.prompt(ADDRESS_PROMPT_ID, {

@@ -1,9 +1,10 @@
-import { type Activity, ActivityTypes, MessageFactory, type TurnContext } from 'botbuilder';
+import { type Activity, ActivityTypes, MessageFactory, TurnContext } from 'botbuilder';
 import type { DialogContext, DialogTurnResult, PromptValidatorContext, WaterfallStepContext } from 'botbuilder-dialogs';
 import { ComponentDialog, TextPrompt, WaterfallDialog } from './dialogParts';
 import { parseEmail } from '../../domain/email';
 import { lookAlikeWarning } from '../../domain/lookAlike';
 import type { Directory, GroupInfo } from '../../directory/Directory';
+import { quoteForChat } from '../../domain/text';
 import type { InvitationRequest, InviteGuestService } from '../../usecases/inviteGuest';
 import type { SignInAdvisorPort } from '../../usecases/signInAdvisor';
 import { actorFromActivity } from '../actor';
@@ -35,7 +36,7 @@ const ASK_CONFIRM = 'Please check the card and choose Confirm, Edit or Cancel.';
 const ASK_JUSTIFICATION_AGAIN = `Type a short reason for the approver (up to ${MAX_JUSTIFICATION} characters), or "skip".`;
 
 function askJustification(guestName: string, siteName: string): string {
-  return `Why does ${guestName} need access to ${siteName}? The approver sees your answer. Type a short reason (up to ${MAX_JUSTIFICATION} characters), or "skip".`;
+  return `Why does ${quoteForChat(guestName)} need access to ${quoteForChat(siteName)}? The approver sees your answer. Type a short reason (up to ${MAX_JUSTIFICATION} characters), or "skip".`;
 }
 
 /** What a one-message request already said; anything missing is asked for. */
@@ -268,6 +269,7 @@ export class InviteGuestDialog extends ComponentDialog {
       guestEmail: values.emailDisplay ?? '',
       tenantName: policies.tenantDisplayName,
       tenantId: policies.tenantId,
+      emailsInvitations: this.services.service.emailsInvitations,
     });
     await step.context.sendActivity({ attachments: cards });
     return step.endDialog({ outcome: outcome.status, recordId: outcome.record?.id ?? null });
@@ -285,7 +287,12 @@ export class InviteGuestDialog extends ComponentDialog {
       return step.endDialog({ outcome: 'refused' });
     }
     // The card says who has the request, who could not be reached and what happens next.
-    await step.context.sendActivity({ attachments: [cardAttachment(submitted.card)] });
+    const posted = await step.context.sendActivity({ attachments: [cardAttachment(submitted.card)] });
+    if (posted?.id) {
+      // Kept with the request's other copies: a decision, cancellation or expiry updates it too.
+      const reference = TurnContext.getConversationReference(step.context.activity) as unknown as Record<string, unknown>;
+      this.services.service.requesterCardPosted(submitted.requestId, reference, posted.id);
+    }
     return step.endDialog({
       outcome: submitted.duplicate ? 'alreadyWaitingForApproval' : 'sentForApproval',
       approvalRequestId: submitted.requestId,

@@ -21,15 +21,16 @@ export interface ConfirmCardInput {
 export function inviteConfirmCard(input: ConfirmCardInput): Attachment {
   const { advice, target, displayName } = input;
   const plan = input.needsApproval
-    ? `This needs an approver's decision first (${input.needsApproval}). Confirm to send it for approval.`
+    ? `${input.needsApproval} Confirm sends the request to the approvers; nothing reaches ${displayName} until one of them agrees, and then you get the invitation link here.`
     : advice.subject === 'internalUser'
       ? `${displayName} is in your organisation: they will simply be added to ${target.siteName}, no invitation needed.`
       : advice.subject === 'existingGuest'
         ? advice.existing?.state === 'Accepted'
           ? `${displayName} is already a guest here (they accepted earlier): they will be added to ${target.siteName}, no new invitation.`
-          : `${displayName} is already a guest but has not accepted yet: they will get a fresh redeem link and be added to ${target.siteName}.`
+          : `${displayName} is already a guest but has not accepted yet: they will get a fresh invitation link and be added to ${target.siteName}.`
         : `An invitation will be created and ${displayName} will be added to ${target.siteName}.`;
   return renderCard('inviteConfirm', {
+    forApproval: input.needsApproval !== null,
     guestName: displayName,
     guestEmail: input.email,
     siteName: target.siteName,
@@ -73,7 +74,7 @@ function effectiveMethod(advice: SignInAdvice | null, record: InvitationRecord |
   return advice?.existing?.redeemedWith ?? record?.actualMethod ?? advice?.method ?? record?.predictedMethod ?? null;
 }
 
-/** What the guest sees when they open the redeem link, for their sign-in method. */
+/** What the guest sees when they open the invitation link, for their sign-in method. */
 export function guestWillSee(method: SignInMethod | null, otherwise: SignInMethod | null, tenantName: string, siteName: string): string[] {
   const consent = `A permissions page for ${tenantName}: they review it and choose Accept.`;
   const end = `Then ${siteName} opens.`;
@@ -114,6 +115,34 @@ export interface ResultCardContext {
   guestEmail: string;
   tenantName: string;
   tenantId: string;
+  /** SEND_INVITATION_EMAIL: Microsoft emailed the invitation when it was created. */
+  emailsInvitations?: boolean;
+  /** Microsoft has just emailed it on request ("Send the invitation email"). */
+  justEmailed?: boolean;
+  /** A line about what just happened (e.g. the email was sent, or why not). */
+  notice?: string | null;
+}
+
+/**
+ * How the invitation link reaches the guest, said once on every card that shows it: the link
+ * itself (in a field that selects and copies as one line), whether Microsoft emailed it, and that
+ * the person reading is not the one who should open it.
+ */
+export function invitationLinkTexts(guestName: string, guestEmail: string, emailed: 'created' | 'justNow' | 'no'): {
+  linkHeading: string;
+  emailStatus: string;
+  dontOpen: string;
+} {
+  return {
+    linkHeading: `Invitation link for ${guestName}`,
+    emailStatus:
+      emailed === 'justNow'
+        ? `Microsoft has just emailed the invitation to ${guestEmail} (from invites@microsoft.com). The link below is the new one.`
+        : emailed === 'created'
+          ? `Microsoft has also emailed it to ${guestEmail} (from invites@microsoft.com).`
+          : `Microsoft has not emailed ${guestName}. Send them this link yourself (a Teams chat or an email), or choose "Send the invitation email" to have Microsoft email it.`,
+    dontOpen: `Don't open this link yourself: it is for ${guestName} (${guestEmail}), who accepts it with their own account.`,
+  };
 }
 
 export function inviteResultCards(outcome: InviteOutcome, ctx: ResultCardContext): Attachment[] {
@@ -158,8 +187,13 @@ export function inviteResultCards(outcome: InviteOutcome, ctx: ResultCardContext
 
   const showTenantLink = method === 'emailOneTimePasscode' || (method === 'microsoftAccount' && otherwise === 'emailOneTimePasscode');
   const redeemUrl = isCompleted || isPartial ? outcome.redeemUrl : null;
+  const emailed = ctx.justEmailed ? 'justNow' : ctx.emailsInvitations ? 'created' : 'no';
   const cards = [
     renderCard('inviteResult', {
+      ...invitationLinkTexts(name, email, emailed),
+      canSendEmail: redeemUrl !== null && emailed === 'no' && record !== null,
+      hasNotice: Boolean(ctx.notice),
+      notice: ctx.notice ?? '',
       headline,
       hasDetail: detail !== '',
       detail,
@@ -185,6 +219,18 @@ export function inviteResultCards(outcome: InviteOutcome, ctx: ResultCardContext
   return cards;
 }
 
+/** The one-line answer to "can they sync?", the same after a direct invitation and an approved one. */
+export function syncSummary(guestName: string, method: SignInMethod | null, syncAvailable: boolean | 'depends', siteName: string): string {
+  const available = method === 'workOrSchoolAccount' || (method === null && syncAvailable === true);
+  if (available) {
+    return `${guestName} signs in with a work or school account, so they can sync ${siteName} with the OneDrive app. Synced copies stay on their device if access is later removed.`;
+  }
+  if (syncAvailable === 'depends' || method === null) {
+    return `OneDrive sync works only if ${guestName} signs in with a Microsoft Entra work or school account; with a personal account or one-time codes it will not be available.`;
+  }
+  return `${guestName} will sign in with ${methodWithArticle(method)}, and OneDrive B2B Sync needs a Microsoft Entra work or school account, so syncing will not be available to them. They can use the files in the browser or in Teams.`;
+}
+
 /** OneDrive B2B Sync instructions fitted to the guest's sign-in method. */
 export function syncInstructionsCard(
   guestName: string,
@@ -199,7 +245,8 @@ export function syncInstructionsCard(
     'Anything shared with an "Anyone" link (those links create no guest account).',
   ];
   const steps = [
-    `Open the ${target.siteName} link and sign in with their work or school (organisational) account.`,
+    'Accept the invitation first: open the invitation link once and sign in with their work or school account.',
+    `Open the ${target.siteName} link and sign in with the same work or school (organisational) account.`,
     'Go to the library or folder they want and select Sync.',
     'When the browser asks to open Microsoft OneDrive, allow it.',
     'If OneDrive asks them to sign in, use the same work address (it is filled in for them).',
@@ -209,20 +256,16 @@ export function syncInstructionsCard(
     `Open the files in the browser from the ${target.siteName} site.`,
     'Use the Files tab of the team in Microsoft Teams.',
   ];
-  let summary: string;
-  if (available) {
-    summary = `${guestName} signs in with a work or school account, so they can sync ${target.siteName} with the OneDrive app. Synced copies stay on their device if access is later removed.`;
-  } else if (syncAvailable === 'depends' || method === null) {
-    summary = `OneDrive sync works only if ${guestName} signs in with a Microsoft Entra work or school account; with a personal account or one-time codes it will not be available.`;
-  } else {
-    summary = `${guestName} will sign in with ${methodWithArticle(method)}, and OneDrive B2B Sync needs a Microsoft Entra work or school account, so syncing will not be available to them.`;
-  }
+  const summary = syncSummary(guestName, method, syncAvailable, target.siteName);
+  const canMaybeSync = available || syncAvailable === 'depends' || method === null;
   return renderCard('syncInstructions', {
+    // With a sign-in that can never sync, the card is about working with the files, and lists no sync limits.
+    title: canMaybeSync ? `Syncing ${target.siteName} with OneDrive` : `${target.siteName} without OneDrive sync`,
     siteName: target.siteName,
     siteUrl: target.siteUrl,
     summary,
     steps: available || syncAvailable === 'depends' || method === null ? steps : [],
-    cannotSync,
+    cannotSync: canMaybeSync ? cannotSync : [],
     alternatives: available ? [] : alternatives,
   });
 }

@@ -2,6 +2,7 @@ import type { Directory, GroupInfo } from '../../directory/Directory';
 import { findAddressMentions, parseEmail, type EmailAddress } from '../../domain/email';
 import { validateDisplayName } from '../../usecases/inviteGuest';
 import type { SignInAdvisorPort } from '../../usecases/signInAdvisor';
+import { quoteForChat, trimEndChars } from '../../domain/text';
 
 /**
  * Checks for the invitation prompts. Each returns the accepted value or the reason to show
@@ -22,7 +23,7 @@ export function readEmailAnswer(text: string): Checked<{ email: EmailAddress; di
   const mention = mentions[0];
   // "Jane Doe <jane@x.com>" gives the address; anything else is taken whole so that
   // "jane doe@x.com" is refused for its space rather than shortened to "doe@x.com".
-  const candidate = mention && /<[^>]*@[^>]*>/.test(trimmed) ? mention.raw : trimmed.replace(/^mailto:/i, '');
+  const candidate = mention && hasAngledAddress(trimmed) ? mention.raw : trimmed.replace(/^mailto:/i, '');
   if (!candidate.includes('@')) return { ok: false, reason: `"${shorten(trimmed)}" doesn't look like an email address (it has no @).` };
   const parsed = parseEmail(candidate);
   if (!parsed.ok) return { ok: false, reason: `${capitalise(parsed.reason)}.` };
@@ -59,14 +60,14 @@ export function readNameAnswer(text: string): Checked<string> {
 
 /** Picks one of the user's sites by number or (case-insensitive, unique prefix) name. */
 export function readSiteAnswer(text: string, sites: readonly GroupInfo[]): Checked<GroupInfo> {
-  const answer = text.trim().replace(/^(the\s+)?/i, '').replace(/\s+(site|team)$/i, '').toLowerCase();
+  const answer = withoutSiteWord(text.trim().replace(/^(the\s+)?/i, '')).toLowerCase();
   if (answer === '') return { ok: false, reason: 'Which site? Pick one from the list.' };
   const byNumber = /^\d+$/.test(answer) ? sites[Number(answer) - 1] : undefined;
   if (byNumber) return { ok: true, value: byNumber };
   const exact = sites.filter((s) => s.displayName.toLowerCase() === answer);
   const prefix = exact.length ? exact : sites.filter((s) => s.displayName.toLowerCase().startsWith(answer));
   if (prefix.length === 1 && prefix[0]) return { ok: true, value: prefix[0] };
-  const names = sites.map((s) => s.displayName).join(', ');
+  const names = sites.map((s) => quoteForChat(s.displayName)).join(', ');
   if (prefix.length > 1) return { ok: false, reason: `"${shorten(text)}" matches more than one of your sites (${names}). Which one?` };
   return { ok: false, reason: `I can't find a site called "${shorten(text)}" among your sites (${names}).` };
 }
@@ -108,7 +109,7 @@ const SKIP_WORDS = new Set(['skip', 'none', 'no reason', 'n/a']);
  */
 export function readJustificationAnswer(text: string): Checked<string> {
   const trimmed = text.replace(/\r\n?/g, '\n').trim();
-  if (SKIP_WORDS.has(trimmed.toLowerCase().replace(/[.!]+$/, ''))) return { ok: true, value: '' };
+  if (SKIP_WORDS.has(trimEndChars(trimmed.toLowerCase(), '.!'))) return { ok: true, value: '' };
   if (trimmed === '') return { ok: false, reason: 'I need a short reason, or say "skip".' };
   // eslint-disable-next-line no-control-regex
   const control = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/.exec(trimmed);
@@ -130,7 +131,30 @@ function capitalise(s: string): string {
   return s.charAt(0).toUpperCase() + s.slice(1);
 }
 
+/** What the person typed, short and inert, to repeat in a plain message. */
 function shorten(s: string): string {
-  const t = s.trim();
-  return t.length > 60 ? `${t.slice(0, 59)}…` : t;
+  return quoteForChat(s, 60);
+}
+
+/** Whether `<…@…>` occurs in the text (one pass: the earliest '<' since the last '>' opens it). */
+function hasAngledAddress(text: string): boolean {
+  let open = false;
+  let sawAt = false;
+  for (const ch of text) {
+    if (ch === '<') open = true;
+    else if (ch === '@' && open) sawAt = true;
+    else if (ch === '>') {
+      if (open && sawAt) return true;
+      open = false;
+      sawAt = false;
+    }
+  }
+  return false;
+}
+
+/** "Project Falcon site" → "Project Falcon": a trailing "site" or "team" word. */
+function withoutSiteWord(answer: string): string {
+  const words = answer.split(/\s+/);
+  const last = words[words.length - 1] ?? '';
+  return words.length > 1 && /^(?:site|team)$/i.test(last) ? words.slice(0, -1).join(' ') : answer;
 }

@@ -74,7 +74,9 @@ export interface BotProcess extends ChildHandle {
 }
 
 /** Starts `node dist/src/index.js` on a free loopback port with a fresh DATA_DIR and waits for /healthz. */
-export async function startBotProcess(options: { env?: Record<string, string>; dataDir?: string } = {}): Promise<BotProcess> {
+export async function startBotProcess(
+  options: { env?: Record<string, string>; dataDir?: string; readyTimeoutMs?: number } = {},
+): Promise<BotProcess> {
   const port = await freePort();
   const dataDir = options.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'gob-e2e-data-'));
   const child = spawn(process.execPath, [path.join(PROJECT_ROOT, 'dist', 'src', 'index.js')], {
@@ -98,7 +100,7 @@ export async function startBotProcess(options: { env?: Record<string, string>; d
     return code;
   };
   try {
-    await waitFor('bot /healthz', async () => (await fetch(`${url}/healthz`)).ok, 20_000, handle);
+    await waitFor('bot /healthz', async () => (await fetch(`${url}/healthz`)).ok, options.readyTimeoutMs ?? 20_000, handle);
   } catch (error) {
     await stop();
     throw error;
@@ -127,6 +129,7 @@ export async function startPlayground(botUrl: string, user: DemoPersonName = 'Me
         PATH: process.env.PATH ?? '',
         HOME: process.env.HOME ?? os.tmpdir(),
         M365_AGENTS_PLAYGROUND_CONFIG_PATH: configFile,
+        TEAMSAPPTESTER_BROWSER: 'none',
         M365_AGENTS_PLAYGROUND_LOGFILE: path.join(workDir, 'playground.log'),
       },
       stdio: ['ignore', 'pipe', 'pipe'],

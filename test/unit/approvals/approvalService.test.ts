@@ -55,7 +55,7 @@ describe('sending a request for approval', () => {
   it('an approver who never chatted with the bot is recorded as unreachable and the requester is told', async () => {
     const bed = approvalTestbed({ reachable: ['adele', 'megan'] });
     const request = await bed.requestInvitation();
-    const result = bed.service.requesterCardFor(request, null);
+    const result = await bed.service.requesterCardFor(request, null);
     expect(textOf(result)).toMatch(/Could not reach Alex Wilber in Teams/);
     expect(bed.requests.listDeliveries(request.id)).toEqual([
       expect.objectContaining({ audience: 'approver', recipientName: 'Alex Wilber', status: 'unreachable' }),

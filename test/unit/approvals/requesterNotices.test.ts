@@ -114,7 +114,8 @@ describe('a requester notice that did not arrive', () => {
     await bed.service.decide(actorOf('alex'), requestId, 'approve', null);
     await bed.service.whenIdle();
     expect(textOf(adeleCards(bed)[0])).toContain('was invited and added to Project Falcon');
-    expect(bed.requests.listNotices(requestId)).toEqual([]);
+    // Kept before it was sent (so that a crash could not lose it), and marked delivered.
+    expect(bed.requests.listNotices(requestId)).toEqual([expect.objectContaining({ state: 'delivered', attempts: 1 })]);
   });
 
   it('is retried by the sweep once a few minutes old, a bounded number of times; opening the chat still delivers it', async () => {
@@ -162,7 +163,7 @@ describe('a requester notice that did not arrive', () => {
     bed.clock.advance(60 * MINUTE);
     expect(await bed.service.retryNotices({ minAgeMs: 0 })).toBe(0);
     expect(adeleCards(bed).length).toBe(1);
-    expect(bed.requests.listNotices(request.id)).toEqual([]);
+    expect(bed.requests.listNotices(request.id)).toEqual([expect.objectContaining({ state: 'delivered', attempts: 1 })]);
   });
 
   it('only the latest is sent: a question that failed is dropped once the request is decided', async () => {

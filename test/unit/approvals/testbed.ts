@@ -20,7 +20,7 @@ import type { FakeDirectory } from '../../../src/directory/FakeDirectory';
 import { SqliteInvitationRepository, invitationMigrations } from '../../../src/store/invitations';
 import { resetRequestMigrations, ResetRequestStore } from '../../../src/store/resetRequests';
 import type { Store } from '../../../src/store/store';
-import type { InvitationRequest, InviteOutcome } from '../../../src/usecases/inviteGuest';
+import type { InvitationRequest, InvitationStatusView, InviteOutcome } from '../../../src/usecases/inviteGuest';
 import { InviteGuestService } from '../../../src/usecases/inviteGuest';
 import { SignInAdvisor } from '../../../src/usecases/signInAdvisor';
 import { DEMO, demoDirectory, fixedClock, type TestClock } from '../../support/directory';
@@ -178,6 +178,12 @@ export class CountingExecutor implements InvitationExecutor {
   execute(request: InvitationRequest): Promise<InviteOutcome> {
     this.calls.push(request);
     return this.inner.execute(request);
+  }
+  get emailsInvitations(): boolean {
+    return this.inner.emailsInvitations ?? false;
+  }
+  statusOf(actor: Actor, email: string): Promise<InvitationStatusView[]> {
+    return this.inner.statusOf ? this.inner.statusOf(actor, email) : Promise.resolve([]);
   }
 }
 

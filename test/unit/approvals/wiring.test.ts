@@ -1,5 +1,6 @@
 /** The approvals feature as the composition root builds it: its start-up work resumes unfinished approvals. */
 import { ConversationState, MemoryStorage, UserState } from 'botbuilder';
+import { ApprovalRequestStore } from '../../../src/approvals/approvalRequests';
 import type { InvitationExecutor } from '../../../src/approvals/approvalService';
 import { buildApprovals, NOTICE_RETRY_MIN_AGE_MS, type ApprovalsWiring } from '../../../src/approvals/wiring';
 import { Notifier } from '../../../src/bot/proactive';
@@ -77,6 +78,44 @@ describe('approvals wiring', () => {
     expect(directory.callCount('invite')).toBe(1);
     expect(textOf(adapter.cardsSentTo(personalConversationId('adele'))[0])).toContain('was invited and added to Project Falcon');
     expect(store.audit.list({ action: 'approval.carriedOut' })[0]?.details).toMatchObject({ resumed: true, outcome: 'succeeded' });
+    store.close();
+  });
+
+  it('start() does not wait for the approvals it resumes: the bot answers turns while they are carried out', async () => {
+    const file = tempDatabaseFile();
+    const clock = fixedClock();
+    const directory = demoDirectory({ clock });
+    const before = approvalTestbed({
+      store: openStore({ file, extraMigrations: APPROVAL_TEST_MIGRATIONS, clock }),
+      directory,
+      clock,
+      inlineBudgetMs: 20,
+      wrapExecutor: () => ({ execute: () => new Promise<InviteOutcome>(() => undefined) }),
+    });
+    const request = await before.requestInvitation();
+    await before.service.decide(actorOf('alex'), request.id, 'approve', null, request.version);
+    before.store.close();
+
+    // Graph is slow to answer the invitation the restarted process sends.
+    let answer: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (answer = resolve));
+    const invite = directory.invite.bind(directory);
+    directory.invite = async (input) => {
+      await gate;
+      return invite(input);
+    };
+    const store = openStore({ file, extraMigrations: APPROVAL_TEST_MIGRATIONS, clock });
+    const wiring = wireApprovals(store, directory, clock, new RecordingAdapter());
+
+    await wiring.feature.start?.();
+    // start() has returned; the invitation is still waiting for Graph.
+    const requests = new ApprovalRequestStore(store.db);
+    expect(requests.get(request.id)?.outcome).toBeNull();
+
+    answer();
+    await wiring.feature.stop?.();
+    expect(requests.get(request.id)?.outcome?.status).toBe('succeeded');
+    expect(directory.callCount('invite')).toBe(1);
     store.close();
   });
 

@@ -3,7 +3,7 @@ import os from 'node:os';
 import { loadConfig } from '../../../src/config';
 import restify from 'restify';
 import { ResultsLinkSigner } from '../../../src/bulk/resultsLink';
-import { TEAMS_FILE_DOWNLOAD } from '../../../src/bulk/bulkFeature';
+import { TEAMS_FILE_DOWNLOAD, paceText } from '../../../src/bulk/bulkFeature';
 import { bulkBot, jobIdOf, textOf, type BulkBot } from '../../support/bulkBot';
 import { DEMO } from '../../support/directory';
 import { invitationsPerAddress } from '../../support/bulkEnv';
@@ -180,6 +180,18 @@ describe('bulk invitations through the bot', () => {
     expect(textOf(csv)).toContain('Marketing');
   });
 
+  it('the "has finished" message shows an attached file name inert, never as a markdown link', async () => {
+    const name = '[Approve here](https://evil.example) **now** <at>x</at> # x.csv';
+    const bot = bulkBot({ files: { 'https://files.example/partners.csv': 'Name,Email\nAna,ana@example.org\n' } });
+    const attachments = [{ contentType: TEAMS_FILE_DOWNLOAD, name, content: { downloadUrl: 'https://files.example/partners.csv', fileType: 'csv', uniqueId: 'x' } }];
+    const jobId = jobIdOf((await bot.say('bulk invite to Marketing', { attachments }))[0]?.attachments?.[0]?.content as Record<string, unknown>);
+    await bot.execute('bulk.confirm', { jobId });
+    await bot.feature.runner.whenFinished(jobId);
+    const finished = bot.notifier.notices.find((n) => n.kind === 'send' && n.text?.includes('has finished'))?.text ?? '';
+    expect(finished).toContain('Approve here');
+    expect(finished).not.toMatch(/\]\(|\*\*|<\/?at\b|https:\/\/evil/);
+  });
+
   it('a bad file gets the reason and no job', async () => {
     const bot = bulkBot();
     const replies = await bot.say('Name;Email\nAna;ana@example.org');
@@ -288,5 +300,92 @@ describe('results file', () => {
     const card = await bot.execute('bulk.results', { jobId });
     expect(JSON.stringify(card)).not.toContain('/bulk/results');
     expect(textOf(card)).toContain('personal chat');
+  });
+});
+
+describe('the finished card tells how the guests get their invitation', () => {
+  it('with SEND_INVITATION_EMAIL off it says Microsoft emailed nobody, where the links are, and re-sends with sendInvitationMessage on request', async () => {
+    const bot = bulkBot();
+    const jobId = jobIdOf(await summaryOf(bot));
+    await bot.execute('bulk.confirm', { jobId });
+    await bot.feature.runner.whenFinished(jobId);
+    const finished = bot.notifier.notices.filter((n) => n.kind === 'update' || n.kind === 'send').at(-2)?.card ?? null;
+    const text = textOf(finished);
+    expect(text).toContain('Did the guests get an email?');
+    expect(text).toContain('Microsoft did not email any of the 2 new guests');
+    expect(text).toContain('invitation link is in the results file (column inviteRedeemUrl)');
+    expect(JSON.stringify(finished)).toContain("Send Microsoft's invitation email to these guests");
+    expect(bot.env.fake.snapshot().invitations.every((i) => !i.sendInvitationMessage)).toBe(true);
+    // The chat message says it too.
+    expect(bot.notifier.notices.find((n) => n.kind === 'send' && n.text?.includes('has finished'))?.text).toMatch(/Microsoft did not email 2 new guests/);
+
+    // Someone else may not do it.
+    const refused = await bot.execute('bulk.sendEmails', { jobId }, { as: 'adele' });
+    expect(textOf(refused)).toContain('Only Megan Bowen or an approver can have Microsoft email these guests');
+    expect(bot.env.fake.callCount('invite')).toBe(2);
+
+    const response = await bot.execute('bulk.sendEmails', { jobId });
+    expect(textOf(response)).toContain('Asking Microsoft to email the invitation to 2 guests');
+    await bot.feature.whenEmailed(jobId);
+    const emailed = bot.env.fake.snapshot().invitations.filter((i) => i.sendInvitationMessage);
+    expect(emailed.map((i) => i.email).sort()).toEqual(['ana@example.org', 'bo@fabrikam.com']);
+    // One guest each: the existing guests were invited again, not created twice.
+    expect(new Set(emailed.map((i) => i.userId)).size).toBe(2);
+    const after = textOf(bot.notifier.notices.at(-1)?.card);
+    expect(after).toContain('Microsoft emailed the invitation to 2 guests.');
+    expect(after).toContain('Microsoft emailed the invitation to all 2 new guests');
+    expect(JSON.stringify(bot.notifier.notices.at(-1)?.card)).not.toContain('bulk.sendEmails');
+    // A second click sends nothing more.
+    expect(textOf(await bot.execute('bulk.sendEmails', { jobId }))).toContain('Every new guest of this job has been emailed');
+    expect(bot.env.fake.snapshot().invitations.filter((i) => i.sendInvitationMessage)).toHaveLength(2);
+  });
+
+  it('rows the file asked Microsoft to email (Entra template sendEmail) are counted as emailed', async () => {
+    const bot = bulkBot();
+    const csv = [
+      'version:v1.0',
+      'Email address to invite [inviteeEmail] Required,Redirection url [inviteRedirectURL] Required,Send invitation message (true or false) [sendEmail],Customized invitation message [customizedMessageBody]',
+      `ana@example.org,${DEMO.groups.projectFalcon.siteUrl},true,`,
+      `bo@fabrikam.com,${DEMO.groups.projectFalcon.siteUrl},false,`,
+    ].join('\n');
+    const jobId = jobIdOf(await summaryOf(bot, `bulk invite to Project Falcon\n${csv}`));
+    await bot.execute('bulk.confirm', { jobId });
+    await bot.feature.runner.whenFinished(jobId);
+    expect(bot.env.jobs.invitationEmails(jobId, false)).toEqual({ invited: 2, emailed: 1, notEmailed: 1 });
+    const text = textOf(bot.notifier.notices.filter((n) => n.kind === 'update').at(-1)?.card);
+    expect(text).toContain('Microsoft did not email 1 new guest of 2');
+    expect(text).toContain('1 were emailed because the file asked for it');
+  });
+});
+
+describe('progress and site choice', () => {
+  it.each([
+    [{ finishedThisRun: 4, elapsedMs: 34 }, '4 in 1 second'],
+    [{ finishedThisRun: 150, elapsedMs: 5_200 }, '150 in 5 seconds'],
+    [{ finishedThisRun: 0, elapsedMs: 2_000 }, 'none finished yet'],
+    [{ finishedThisRun: 1_800, elapsedMs: 60_000 }, '1,800 per minute'],
+    [{ finishedThisRun: 3_000, elapsedMs: 120_000 }, '1,500 per minute'],
+  ])('the pace is what happened, never a burst extrapolated to a minute (%o → %s)', (progress, expected) => {
+    expect(paceText(progress)).toBe(expected);
+  });
+
+  it('the progress card of a 4-row job shows the measured pace, not thousands per minute', async () => {
+    const bot = bulkBot();
+    const jobId = jobIdOf(await summaryOf(bot));
+    await bot.execute('bulk.confirm', { jobId });
+    await bot.feature.runner.whenFinished(jobId);
+    const progressCards = bot.notifier.notices.map((n) => textOf(n.card)).filter((t) => t.includes('Bulk invitation in progress'));
+    for (const t of progressCards) {
+      expect(t).toMatch(/Pace so far: \nBolder\nTextRun\n(none finished yet|\d+ in \d+ seconds?)\n/);
+      expect(t).not.toMatch(/per minute/);
+    }
+  });
+
+  it('the site picker shows a placeholder, or the only site already chosen', async () => {
+    const bot = bulkBot();
+    const card = await summaryOf(bot, 'Name,Email\nAna,ana@example.org\n');
+    const picker = JSON.stringify(card).match(/\{[^{}]*"type":"Input\.ChoiceSet"[^{}]*/)?.[0] ?? '';
+    expect(picker).toContain('"placeholder":"Choose one of your sites"');
+    expect(picker).toContain('"value":""');
   });
 });

@@ -70,4 +70,38 @@ describe('kill and resume', () => {
     expect(guests.every((g) => members.includes(g.id))).toBe(true);
     db.close();
   }, 60_000);
+
+  it('restarted 1 s after a SIGKILL, the bot takes the job over within 5 s (the dead runner\'s 30 s lease does not hold it) and finishes it exactly once', async () => {
+    const fake = demoDirectory();
+    server = await startGraphServer(fake);
+    const file = tempDatabaseFile();
+    const db = openDatabase(file, [...invitationMigrations, ...bulkMigrations]);
+    const env = bulkTestEnv({ fake, db });
+    const ROWS = 80;
+    const job = await env.submit(partnersCsv(ROWS));
+
+    // As the bot runs: a holder with a heartbeat, a 30 s job lease, recovery every second.
+    const childEnv = { BULK_DB: file, GRAPH_URL: server.baseUrl, LEASE_MS: '30000', HOLDER_TTL_MS: '10000', RECOVERY_INTERVAL_MS: '1000' };
+    const first = startChild(childEnv);
+    await until(() => fake.state.invitations.length >= 20, 20_000, `the first process to send 20 invitations\n${first.output()}`);
+    first.child.kill('SIGKILL');
+    await first.exited;
+    expect(env.jobs.get(job.id)?.leaseUntil ?? 0).toBeGreaterThan(Date.now() + 20_000);
+    await new Promise((r) => setTimeout(r, 1000));
+
+    const restartedAt = Date.now();
+    const second = startChild(childEnv);
+    await until(() => second.output().includes(`resumed ${job.id}`), 10_000, `the second process to resume the job\n${second.output()}`);
+    const resumedAfterMs = Date.now() - restartedAt;
+    const code = await second.exited;
+    process.stderr.write(`[figures] bulk job resumed ${resumedAfterMs} ms after the restart (1 s after the kill)\n`);
+    expect({ code, output: second.output() }).toEqual({ code: 0, output: expect.stringContaining(`finished ${job.id} completed`) });
+    expect(resumedAfterMs).toBeLessThan(5_000);
+
+    const perAddress = invitationsPerAddress(fake);
+    expect(perAddress.size).toBe(ROWS);
+    expect([...perAddress.entries()].filter(([, n]) => n !== 1)).toEqual([]);
+    expect(env.jobs.counts(job.id)).toMatchObject({ done: ROWS, failed: 0, pending: 0, invited: 0 });
+    db.close();
+  }, 60_000);
 });

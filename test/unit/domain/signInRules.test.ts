@@ -4,7 +4,9 @@ import { normaliseEmail } from '../../../src/domain/email';
 import type { SignInAdvice } from '../../../src/domain/signInAdvice';
 import {
   decideSignIn,
+  isMicrosoftConsumerDomain,
   methodFromIdentities,
+  otpSignInAdvice,
   methodLabel,
   methodWithArticle,
   signInUrlFor,
@@ -127,16 +129,16 @@ const LINK = signInUrlFor(DEMO.tenantId);
 describe('decideSignIn: someone not yet invited', () => {
   const cases: Array<[string, string, Parameters<typeof decide>[1], Expect]> = [
     // Default documented order.
-    ['managed Entra tenant', 'jane@fabrikam.com', { tenant: FABRIKAM }, { subject: 'newGuest', method: 'workOrSchoolAccount', confidence: 'certain', syncAvailable: true, reason: /Fabrikam/ }],
+    ['managed Entra tenant: likely (discovery is per user)', 'jane@fabrikam.com', { tenant: FABRIKAM }, { subject: 'newGuest', method: 'workOrSchoolAccount', confidence: 'likely', syncAvailable: true, reason: /Fabrikam/ }],
     ['SAML federation', 'pat@wingtiptoys.com', {}, { method: 'samlWsFedFederation', confidence: 'certain', syncAvailable: false, reason: /sts\.wingtiptoys\.com/, warning: /sync will not be available/i }],
-    ['federated domain that is also an Entra tenant: Entra wins', 'pat@wingtiptoys.com', { tenant: WINGTIP_AS_TENANT }, { method: 'workOrSchoolAccount', confidence: 'certain' }],
+    ['federated domain that is also an Entra tenant: Entra wins', 'pat@wingtiptoys.com', { tenant: WINGTIP_AS_TENANT }, { method: 'workOrSchoolAccount', confidence: 'likely' }],
     ['gmail.com with Google federation', 'sam@gmail.com', {}, { method: 'googleFederation', confidence: 'certain', syncAvailable: false }],
     ['googlemail.com with Google federation', 'sam@googlemail.com', {}, { method: 'googleFederation' }],
     ['Gmail with Google federation off: MSA or OTP', 'sam@gmail.com', { policies: GOOGLE_OFF }, { method: 'microsoftAccount', otherwise: 'emailOneTimePasscode', confidence: 'depends', tenantLink: true, reason: /Google federation is not set up/ }],
     ['Google Workspace domain is not Google federation', 'sam@example.org', {}, { method: 'microsoftAccount', otherwise: 'emailOneTimePasscode' }],
-    ['no tenant, no federation: MSA if they have one, else OTP', 'kim@outlook.com', {}, { method: 'microsoftAccount', otherwise: 'emailOneTimePasscode', confidence: 'depends', syncAvailable: false, tenantLink: true, reason: /cannot be known in advance/ }],
-    ['OTP "default" counts as on', 'kim@outlook.com', { policies: OTP_DEFAULT }, { otherwise: 'emailOneTimePasscode' }],
-    ['OTP off: MSA if they have one, else create one', 'kim@outlook.com', { policies: OTP_OFF }, { method: 'microsoftAccount', otherwise: 'createMicrosoftAccount', confidence: 'depends', tenantLink: false }],
+    ['no tenant, no federation: MSA if they have one, else OTP', 'kim@example.org', {}, { method: 'microsoftAccount', otherwise: 'emailOneTimePasscode', confidence: 'depends', syncAvailable: false, tenantLink: true, reason: /cannot be known in advance/ }],
+    ['OTP "default" counts as on', 'kim@example.org', { policies: OTP_DEFAULT }, { otherwise: 'emailOneTimePasscode' }],
+    ['OTP off: MSA if they have one, else create one', 'kim@example.org', { policies: OTP_OFF }, { method: 'microsoftAccount', otherwise: 'createMicrosoftAccount', confidence: 'depends', tenantLink: false }],
     ['OTP off does not change a managed tenant', 'jane@fabrikam.com', { policies: OTP_OFF, tenant: FABRIKAM }, { method: 'workOrSchoolAccount' }],
     ['OTP off and Google off for Gmail', 'sam@gmail.com', { policies: policies((p) => { p.emailOtp = 'disabled'; p.googleFederation = false; }) }, { method: 'microsoftAccount', otherwise: 'createMicrosoftAccount' }],
     // Changed precedence.
@@ -144,8 +146,8 @@ describe('decideSignIn: someone not yet invited', () => {
     ['federation before Entra, no federation: Entra', 'jane@fabrikam.com', { policies: FEDERATION_FIRST, tenant: FABRIKAM }, { method: 'workOrSchoolAccount' }],
     ['fallback emailOneTimePasscode: always OTP', 'kim@outlook.com', { policies: FALLBACK_OTP }, { method: 'emailOneTimePasscode', otherwise: null, confidence: 'certain', tenantLink: true, syncAvailable: false }],
     ['fallback emailOneTimePasscode with OTP off: flagged', 'kim@outlook.com', { policies: policies((p) => { p.emailOtp = 'disabled'; p.redemptionPrecedence = { primaryIdentityProviderPrecedenceOrder: ['azureActiveDirectory'], fallbackIdentityProvider: 'emailOneTimePasscode' }; }) }, { method: 'emailOneTimePasscode', confidence: 'likely', warning: /turned off/ }],
-    ['fallback microsoftAccount: existing or new MSA', 'kim@outlook.com', { policies: FALLBACK_MSA }, { method: 'microsoftAccount', otherwise: 'createMicrosoftAccount', confidence: 'depends', tenantLink: false }],
-    ['fallback microsoftAccount ignores OTP setting', 'kim@outlook.com', { policies: FALLBACK_MSA_OTP_OFF }, { method: 'microsoftAccount', otherwise: 'createMicrosoftAccount' }],
+    ['fallback microsoftAccount: existing or new MSA', 'kim@example.org', { policies: FALLBACK_MSA }, { method: 'microsoftAccount', otherwise: 'createMicrosoftAccount', confidence: 'depends', tenantLink: false }],
+    ['fallback microsoftAccount ignores OTP setting', 'kim@example.org', { policies: FALLBACK_MSA_OTP_OFF }, { method: 'microsoftAccount', otherwise: 'createMicrosoftAccount' }],
     ['social providers left out of the order: Gmail falls back', 'sam@gmail.com', { policies: NO_SOCIAL }, { method: 'emailOneTimePasscode' }],
     ['fallback OTP still loses to a managed tenant', 'jane@fabrikam.com', { policies: FALLBACK_OTP, tenant: FABRIKAM }, { method: 'workOrSchoolAccount' }],
     // Lookup failed.
@@ -199,17 +201,127 @@ describe('decideSignIn: someone not yet invited', () => {
     expect(decide('jane@fabrikam.com', { policies: SP_DISABLED }).blockedBy?.whoCanChange).toMatch(/SharePoint Administrator/);
   });
 
-  it('one-time passcode next steps give the 30-minute code, the 24-hour session and the tenant link', () => {
-    const steps = decide('kim@outlook.com', { policies: FALLBACK_OTP }).guestNextSteps.join('\n');
+  it('one-time passcode next steps give the 30-minute code, the 24-hour session and the current sign-in guidance, without repeating the link', () => {
+    const advice = decide('kim@outlook.com', { policies: FALLBACK_OTP });
+    const steps = advice.guestNextSteps.join('\n');
     expect(steps).toMatch(/30 minutes/);
     expect(steps).toMatch(/24 hours/);
-    expect(steps).toContain(`https://myapps.microsoft.com/?tenantid=${DEMO.tenantId}`);
+    expect(steps).toMatch(/surest way in is the Contoso \(demo\) sign-in link/);
+    expect(steps).toContain('"Sign-in options", then "Sign in to an organization"');
+    // The link itself is on the card once (tenantSignInUrl), not again inside the steps.
+    expect(steps).not.toContain('https://');
+    expect(advice.tenantSignInUrl).toBe(LINK);
   });
 
   it('warns that invitations may be refused when only admins and Guest Inviters may invite', () => {
     const advice = decide('jane@fabrikam.com', { policies: policies((p) => { p.allowInvitesFrom = 'adminsAndGuestInviters'; }), tenant: FABRIKAM });
     expect(advice.subject).toBe('newGuest');
     expect(advice.warnings.join(' ')).toMatch(/Guest Inviters/);
+  });
+});
+
+/**
+ * The four documented rules the advice follows (sources cited in src/domain/signInRules.ts):
+ * consumer Microsoft domains, per-user work-or-school discovery, providers turned off since the
+ * guest redeemed, and the current one-time passcode sign-in guidance.
+ */
+describe('rule 1: Microsoft consumer domains are personal Microsoft accounts', () => {
+  it.each([
+    ['kim@outlook.com', OTP_DEFAULT],
+    ['kim@hotmail.com', OTP_DEFAULT],
+    ['kim@live.com', OTP_DEFAULT],
+    ['kim@msn.com', OTP_DEFAULT],
+    ['kim@hotmail.co.uk', OTP_DEFAULT],
+    ['kim@outlook.fr', OTP_DEFAULT],
+    ['kim@live.com.au', OTP_DEFAULT],
+    ['Kim@Hotmail.DE', OTP_DEFAULT],
+    ['kim@outlook.com', OTP_OFF],
+    ['kim@outlook.com', FALLBACK_MSA],
+  ])('%s signs in with a personal Microsoft account, no "if they have one"', (email, p) => {
+    const advice = decide(email, { policies: p });
+    expect(advice).toMatchObject({ method: 'microsoftAccount', otherwise: null, confidence: 'certain', syncAvailable: false, tenantSignInUrl: null });
+    expect(advice.reasons.join(' ')).toMatch(/consumer domains: every address there is a personal Microsoft account/);
+    expect(advice.reasons.join(' ')).not.toMatch(/cannot be known in advance/);
+  });
+
+  it.each([
+    ['kim@outlook.example.org'],
+    ['kim@myoutlook.com'],
+    ['kim@livestock.com'],
+    ['kim@example.org'],
+  ])('%s is not a consumer domain: "if they have one" stays', (email) => {
+    expect(decide(email)).toMatchObject({ method: 'microsoftAccount', otherwise: 'emailOneTimePasscode', confidence: 'depends' });
+  });
+
+  it('a tenant that always falls back to a passcode still sends consumer addresses a code', () => {
+    expect(decide('kim@outlook.com', { policies: FALLBACK_OTP })).toMatchObject({ method: 'emailOneTimePasscode' });
+  });
+
+  it.each([['outlook.com', true], ['hotmail.it', true], ['msn.com', true], ['gmail.com', false], ['outlook.office.com', false]])(
+    'isMicrosoftConsumerDomain(%s) is %s',
+    (domain, expected) => expect(isMicrosoftConsumerDomain(domain)).toBe(expected),
+  );
+});
+
+describe('rule 2: work-or-school discovery is per user, so an Entra domain is "likely", with why', () => {
+  it.each([
+    ['default order: a user missing from the tenant gets a personal account or a code', policies(), /a personal Microsoft account or a one-time passcode sent by email instead/],
+    ['OTP off: a personal account or a new one', OTP_OFF, /a personal Microsoft account or a new personal Microsoft account \(created at sign-in\) instead/],
+    ['fallback OTP: a code', FALLBACK_OTP, /they get a one-time passcode sent by email instead/],
+  ])('%s', (_name, p, fallbackText) => {
+    const advice = decide('jane@fabrikam.com', { policies: p, tenant: FABRIKAM });
+    expect(advice).toMatchObject({ method: 'workOrSchoolAccount', confidence: 'likely' });
+    const why = advice.reasons.join(' ');
+    expect(why).toMatch(/most likely sign in with their work or school account/);
+    expect(why).toMatch(/Microsoft checks the person, not only the domain/);
+    expect(why).toMatch(fallbackText);
+  });
+});
+
+describe('rule 3: a guest whose sign-in provider was turned off needs a redemption reset', () => {
+  const OTP_DISABLED = OTP_OFF;
+  const FEDERATION_REMOVED = policies((p) => {
+    p.federatedDomains = [];
+  });
+  it.each([
+    ['Google guest, Google federation removed', 'sam@gmail.com', 'google.com', GOOGLE_OFF, /removed Google federation/],
+    ['passcode guest, one-time passcode turned off', 'kim@example.org', 'mail', OTP_DISABLED, /turned email one-time passcode off/],
+    ['SAML guest, federation removed', 'pat@wingtiptoys.com', DEMO.samlIssuer, FEDERATION_REMOVED, /no longer has that federation/],
+  ])('%s: cannot sign in until an admin resets their redemption', (_name, email, issuer, p, why) => {
+    const advice = decide(email, { policies: p, user: guest(email, 'Accepted', issuer) });
+    expect(advice.redemptionResetNeeded).toMatch(why);
+    expect(advice.warnings[0]).toMatch(/cannot sign in any more/);
+    expect(advice.warnings[0]).toMatch(/An admin must reset their redemption/);
+    expect(advice.guestNextSteps).toEqual([expect.stringMatching(/Ask an admin to reset your sign-in \(redemption\): until then you cannot sign in here/)]);
+  });
+
+  it.each([
+    ['Google guest, Google federation still on', 'sam@gmail.com', 'google.com', policies()],
+    ['passcode guest, passcode still on', 'kim@example.org', 'mail', policies()],
+    ['SAML guest, federation still there', 'pat@wingtiptoys.com', DEMO.samlIssuer, policies()],
+    ['work account guest, passcode off (not their provider)', 'jane@fabrikam.com', 'ExternalAzureAD', OTP_OFF],
+    ['Microsoft account guest, Google off (not their provider)', 'kim@outlook.com', 'MicrosoftAccount', GOOGLE_OFF],
+  ])('%s: no reset needed', (_name, email, issuer, p) => {
+    const advice = decide(email, { policies: p, user: guest(email, 'Accepted', issuer) });
+    expect(advice.redemptionResetNeeded ?? null).toBeNull();
+    expect(advice.guestNextSteps.join(' ')).not.toMatch(/cannot sign in here/);
+  });
+});
+
+describe('rule 4: one-time passcode guests get the current sign-in guidance', () => {
+  it.each([
+    ['new guest, passcode fallback', 'kim@example.org', { policies: FALLBACK_OTP }],
+    ['new guest, passcode if no Microsoft account', 'kim@example.org', {}],
+    ['accepted passcode guest', 'kim@example.org', { user: guest('kim@example.org', 'Accepted', 'mail') }],
+  ] as const)('%s: the tenant link is the surest, "Sign in to an organization" also works', (_name, email, opts) => {
+    const steps = decide(email, opts).guestNextSteps.join(' ');
+    expect(steps).toMatch(/surest way in is the Contoso \(demo\) sign-in link/);
+    expect(steps).toMatch(/"Sign-in options", then "Sign in to an organization", and type Contoso \(demo\)/);
+    expect(steps).not.toMatch(/only|Always sign in through/);
+  });
+
+  it('otpSignInAdvice can speak about the guest', () => {
+    expect(otpSignInAdvice('Contoso', 'they')).toMatch(/they can also choose "Sign-in options"/);
   });
 });
 
@@ -229,7 +341,7 @@ describe('decideSignIn: someone already a guest', () => {
   });
 
   it('OTP guest whose domain still has no tenant is not told to ask for a reset', () => {
-    const advice = decide('kim@outlook.com', { user: guest('kim@outlook.com', 'Accepted', 'mail') });
+    const advice = decide('kim@example.org', { user: guest('kim@example.org', 'Accepted', 'mail') });
     expect(advice.method).toBe('emailOneTimePasscode');
     expect(advice.guestNextSteps.join(' ')).not.toMatch(/reset/);
     expect(advice.guestNextSteps.join(' ')).toMatch(/30 minutes/);

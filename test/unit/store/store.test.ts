@@ -24,6 +24,8 @@ describe('openStore', () => {
       'core/001-bot-storage',
       'core/002-conversation-references',
       'core/003-audit-log',
+      'core/004-holders-and-leases',
+      'core/005-pacer-window',
       'invitations/001-create',
     ]);
   });

@@ -1,0 +1,28 @@
+/** A decision or an outcome and its audit row are written together, or not at all. */
+import { APPROVAL_TEST_MIGRATIONS, actorOf, approvalTestbed } from './testbed';
+import { tempStore } from '../../support/store';
+
+describe('decision, outcome and audit in one transaction', () => {
+  it('when the audit row cannot be written, the decision is not recorded either', async () => {
+    const tb = approvalTestbed({ store: tempStore(APPROVAL_TEST_MIGRATIONS) });
+    const request = await tb.requestInvitation();
+    const append = tb.store.audit.append.bind(tb.store.audit);
+    tb.store.audit.append = (event) => {
+      if (event.action === 'approval.approved') throw new Error('disk full');
+      return append(event);
+    };
+    await expect(tb.service.decide(actorOf('alex'), request.id, 'approve', null, request.version)).rejects.toThrow('disk full');
+    expect(tb.requests.get(request.id)).toMatchObject({ state: 'pending', version: request.version });
+    expect(tb.directory.callCount('invite')).toBe(0);
+  });
+
+  it('an approval carried out has its outcome and its audit row, both', async () => {
+    const tb = approvalTestbed({ store: tempStore(APPROVAL_TEST_MIGRATIONS) });
+    const request = await tb.requestInvitation();
+    await tb.service.decide(actorOf('alex'), request.id, 'approve', null, request.version);
+    await tb.service.whenIdle();
+    const actions = tb.store.audit.list({ subjectId: request.id }).map((e) => e.action);
+    expect(tb.requests.get(request.id)?.outcome?.status).toBe('succeeded');
+    expect(actions).toEqual(expect.arrayContaining(['approval.approved', 'approval.carriedOut']));
+  });
+});
