@@ -65,6 +65,7 @@ export function buildApprovals(deps: {
   );
 
   let sweep: NodeJS.Timeout | undefined;
+  let startup: Promise<void> = Promise.resolve();
   const resume = async (): Promise<void> => {
     try {
       // Every approved request without an outcome whose carrying-out lease is free: one another
@@ -104,7 +105,7 @@ export function buildApprovals(deps: {
       recovery.start(async () => {
         await resume();
       });
-      void (async () => {
+      startup = (async () => {
         await recovery.idle();
         await expire();
         await retryNotices();
@@ -120,6 +121,8 @@ export function buildApprovals(deps: {
     stop: async () => {
       if (sweep) clearInterval(sweep);
       await recovery.stop();
+      // The start-up sweep (expiry, failed notices) finishes before the store may close.
+      await startup;
       await service.whenIdle();
     },
   };
