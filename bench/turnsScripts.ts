@@ -48,7 +48,7 @@ export const PERSONAS: Record<Persona['name'], Persona> = {
     name: 'member',
     user: DEMO.users.adele,
     steps: [
-      { kind: 'approvalInvite', text: (tag) => `invite Partner ${tag} <p-${tag}@fabrikam.com> to Project Falcon`, expect: /Invite this guest\?/ },
+      { kind: 'approvalInvite', text: (tag) => `invite Partner ${tag} <p-${tag}@fabrikam.com> to Project Falcon`, expect: /Send this request for approval\?/ },
       { kind: 'approvalConfirm', text: () => 'confirm', expect: /Why does/ },
       { kind: 'justification', text: () => 'They review the launch plan with us this quarter.', expect: /approv/i },
     ],
