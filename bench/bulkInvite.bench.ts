@@ -11,7 +11,6 @@
  */
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import type { AccessToken } from '@azure/identity';
@@ -28,6 +27,7 @@ import type { SignInAdvisorPort } from '../src/usecases/signInAdvisor';
 import { SignInAdvisor } from '../src/usecases/signInAdvisor';
 import { DEMO, demoDirectory } from '../test/support/directory';
 import { startGraphServer, type LoggedRequest } from '../test/support/graphServer';
+import { writePartnersCsv } from './partnersCsv';
 
 /** 0.2: a 5 s window lasts 1 s. Smaller scales make this 2-core machine, not Graph's limit, the bottleneck. */
 const TIME_SCALE = Number(process.env.BENCH_TIME_SCALE ?? '0.2');
@@ -64,20 +64,7 @@ interface MemoryResult {
 }
 
 function csvFile(rows: number): string {
-  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'bulk-bench-')), 'partners.csv');
-  const out = fs.openSync(file, 'w');
-  fs.writeSync(out, 'Name,Email\n');
-  let chunk = '';
-  for (let i = 1; i <= rows; i++) {
-    chunk += `Partner ${i},partner${i}@example.org\n`;
-    if (chunk.length > 64 * 1024) {
-      fs.writeSync(out, chunk);
-      chunk = '';
-    }
-  }
-  fs.writeSync(out, chunk);
-  fs.closeSync(out);
-  return file;
+  return writePartnersCsv('bulk-bench-', rows, (i) => `partner${i}@example.org`);
 }
 
 const credential = { getToken: async (): Promise<AccessToken> => ({ token: 'bench-token', expiresOnTimestamp: Date.now() + 3_600_000 }) };

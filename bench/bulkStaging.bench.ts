@@ -21,6 +21,7 @@ import { openDatabase } from '../src/store/database';
 import { invitationMigrations } from '../src/store/invitations';
 import { SignInAdvisor } from '../src/usecases/signInAdvisor';
 import { DEMO, demoDirectory } from '../test/support/directory';
+import { writePartnersCsv } from './partnersCsv';
 
 const ROWS = Number(process.env.BENCH_STAGING_ROWS ?? '50000');
 const STALL_TARGET_MS = 100;
@@ -60,20 +61,7 @@ interface StagingResult {
 }
 
 function writeCsv(c: Case, rows: number): string {
-  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'bulk-staging-')), 'partners.csv');
-  const out = fs.openSync(file, 'w');
-  fs.writeSync(out, 'Name,Email\n');
-  let chunk = '';
-  for (let i = 1; i <= rows; i++) {
-    chunk += `Partner ${i},${c.address(i)}\n`;
-    if (chunk.length > 64 * 1024) {
-      fs.writeSync(out, chunk);
-      chunk = '';
-    }
-  }
-  fs.writeSync(out, chunk);
-  fs.closeSync(out);
-  return file;
+  return writePartnersCsv('bulk-staging-', rows, c.address);
 }
 
 async function stageOnce(c: Case, rows = ROWS): Promise<Omit<StagingResult, 'ratioToBaseline'>> {
