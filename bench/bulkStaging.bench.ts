@@ -14,12 +14,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import type { Actor } from '../src/bot/feature';
-import { BulkJobStore, bulkMigrations } from '../src/bulk/bulkJobs';
-import { stageBulkFile } from '../src/bulk/bulkValidation';
-import { openDatabase } from '../src/store/database';
-import { invitationMigrations } from '../src/store/invitations';
-import { SignInAdvisor } from '../src/usecases/signInAdvisor';
+import type { Actor } from '../src/teams/bot/feature';
+import { BulkJobStore, bulkMigrations } from '../src/adapters/sqlite/bulkJobs';
+import { stageBulkFile } from '../src/usecases/bulk/bulkValidation';
+import { openDatabase } from '../src/adapters/sqlite/database';
+import { invitationMigrations } from '../src/adapters/sqlite/invitations';
+import { SignInAdvisor } from '../src/usecases/signIn/signInAdvisor';
 import { DEMO, demoDirectory } from '../test/support/directory';
 import { writePartnersCsv } from './partnersCsv';
 

@@ -19,7 +19,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { DEMO } from '../src/directory/demoTenant';
+import { DEMO } from '../src/adapters/demo/demoTenant';
 import { demoDirectory } from '../test/support/directory';
 import { startGraphServer } from '../test/support/graphServer';
 import { PERSONAS, type Persona, type TurnKind } from './turnsScripts';

@@ -22,13 +22,13 @@ import {
   MemoryStorage,
 } from 'botbuilder';
 import restify from 'restify';
-import { createApp, type App } from '../src/app';
-import { loadConfig } from '../src/config';
-import { createDirectory } from '../src/directory/createDirectory';
-import type { Directory } from '../src/directory/Directory';
-import { DEMO } from '../src/directory/demoTenant';
-import { createLogger } from '../src/logger';
-import { SqliteInvitationRepository } from '../src/store/invitations';
+import { createApp, type App } from '../src/app/app';
+import { loadConfig } from '../src/app/config';
+import { createDirectory } from '../src/app/createDirectory';
+import type { Directory } from '../src/usecases/ports/Directory';
+import { DEMO } from '../src/adapters/demo/demoTenant';
+import { createLogger } from '../src/shared/logger';
+import { SqliteInvitationRepository } from '../src/adapters/sqlite/invitations';
 
 export interface UsageReport {
   usage: true;

@@ -3,7 +3,7 @@
  * invitation needs an approver, and a guest. Addresses carry a per-round tag, so every
  * invitation is a new one and really reaches the directory.
  */
-import { DEMO } from '../src/directory/demoTenant';
+import { DEMO } from '../src/adapters/demo/demoTenant';
 
 export type TurnKind =
   | 'help'

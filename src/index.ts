@@ -1,6 +1,6 @@
-import { createApp } from './app';
-import { ConfigError, loadConfig, loadDotEnv } from './config';
-import { startTelemetry, TELEMETRY_OFF } from './telemetry/setup';
+import { createApp } from './app/app';
+import { ConfigError, loadConfig, loadDotEnv } from './app/config';
+import { startTelemetry, TELEMETRY_OFF } from './app/telemetrySetup';
 
 /** Composition root: configuration, the app, and a clean shutdown. No logic lives here. */
 async function main(): Promise<void> {

@@ -11,7 +11,7 @@ import type {
   PrimaryIdentityProvider,
   TenantPolicies,
   UserIdentity,
-} from '../directory/Directory';
+} from '../usecases/ports/Directory';
 import type { EmailAddress } from './email';
 import type { AdviceConfidence, BlockingSetting, SignInAdvice, SignInMethod } from './signInAdvice';
 

@@ -6,12 +6,12 @@
  * over the demo directory; proactive messages go through the real Notifier to a recording adapter.
  */
 import { ActivityTypes, ConversationState, MemoryStorage, TestAdapter, UserState, type Activity } from 'botbuilder';
-import { createApprovalFeature } from '../../src/approvals/approvalFeature';
-import { GuestOnboardingBot } from '../../src/bot/GuestOnboardingBot';
-import { RootDialog } from '../../src/bot/RootDialog';
-import type { BotFeature } from '../../src/bot/feature';
-import { createInviteFeature } from '../../src/bot/inviteFeature';
-import { createLogger } from '../../src/logger';
+import { createApprovalFeature } from '../../src/teams/approvals/approvalFeature';
+import { GuestOnboardingBot } from '../../src/teams/bot/GuestOnboardingBot';
+import { RootDialog } from '../../src/teams/bot/RootDialog';
+import type { BotFeature } from '../../src/teams/bot/feature';
+import { createInviteFeature } from '../../src/teams/invite/inviteFeature';
+import { createLogger } from '../../src/shared/logger';
 import { cardsIn, visibleText } from '../support/dialogHarness';
 import {
   DEMO,

@@ -4,10 +4,10 @@
  * (from.aadObjectId + tenant); the card data only names the request.
  */
 import { ActivityTypes, ConversationState, MemoryStorage, TestAdapter, UserState, type Activity } from 'botbuilder';
-import { createApprovalFeature } from '../../src/approvals/approvalFeature';
-import { GuestOnboardingBot } from '../../src/bot/GuestOnboardingBot';
-import { RootDialog } from '../../src/bot/RootDialog';
-import { createLogger } from '../../src/logger';
+import { createApprovalFeature } from '../../src/teams/approvals/approvalFeature';
+import { GuestOnboardingBot } from '../../src/teams/bot/GuestOnboardingBot';
+import { RootDialog } from '../../src/teams/bot/RootDialog';
+import { createLogger } from '../../src/shared/logger';
 import {
   DEMO,
   approvalTestbed,

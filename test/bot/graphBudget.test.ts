@@ -4,7 +4,7 @@
  */
 import type { AccessToken } from '@azure/identity';
 import type { Activity } from 'botbuilder';
-import { createDirectory } from '../../src/directory/createDirectory';
+import { createDirectory } from '../../src/app/createDirectory';
 import { DEMO, demoDirectory } from '../support/directory';
 import { replyTexts, startInProcessApp, testConfig, type RunningApp } from '../support/e2e/inProcessApp';
 import { startGraphServer, type GraphTestServer, type LoggedRequest } from '../support/graphServer';

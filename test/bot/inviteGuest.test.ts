@@ -3,9 +3,9 @@ import path from 'node:path';
 import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
 import draft06 from 'ajv/dist/refs/json-schema-draft-06.json';
-import { DirectoryError } from '../../src/directory/Directory';
-import { CANCELLED_MESSAGE } from '../../src/bot/RootDialog';
-import { recogniseInviteIntent } from '../../src/bot/inviteFeature';
+import { DirectoryError } from '../../src/usecases/ports/Directory';
+import { CANCELLED_MESSAGE } from '../../src/teams/bot/RootDialog';
+import { recogniseInviteIntent } from '../../src/teams/invite/inviteFeature';
 import { DEMO } from '../support/directory';
 import { cardsIn, inviteBot, visibleText, type BotHarness } from '../support/dialogHarness';
 

@@ -1,11 +1,11 @@
 import { ActivityTypes, ConversationState, MemoryStorage, TestAdapter, UserState, type Activity } from 'botbuilder';
 import { ComponentDialog, type DialogContext, TextPrompt, WaterfallDialog } from 'botbuilder-dialogs';
-import { GuestOnboardingBot, STALE_CARD_MESSAGE, TURN_ERROR_MESSAGE } from '../../src/bot/GuestOnboardingBot';
-import type { BotFeature } from '../../src/bot/feature';
-import { CANCELLED_MESSAGE, NOTHING_TO_CANCEL_MESSAGE, RootDialog, WELCOME_TITLE } from '../../src/bot/RootDialog';
-import { createLogger } from '../../src/logger';
-import { DEMO_APPROVER_GROUP_ID } from '../../src/approvals/approvalSettings';
-import { helpReaderLookup } from '../../src/bot/helpAudience';
+import { GuestOnboardingBot, STALE_CARD_MESSAGE, TURN_ERROR_MESSAGE } from '../../src/teams/bot/GuestOnboardingBot';
+import type { BotFeature } from '../../src/teams/bot/feature';
+import { CANCELLED_MESSAGE, NOTHING_TO_CANCEL_MESSAGE, RootDialog, WELCOME_TITLE } from '../../src/teams/bot/RootDialog';
+import { createLogger } from '../../src/shared/logger';
+import { DEMO_APPROVER_GROUP_ID } from '../../src/app/approvalSettings';
+import { helpReaderLookup } from '../../src/teams/bot/helpAudience';
 import { DEMO, demoDirectory } from '../support/directory';
 
 /** Every TextBlock / fact text of the cards in an activity, plus its plain text. */

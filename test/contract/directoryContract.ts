@@ -5,10 +5,10 @@
  *
  * Every suite starts from the demo tenant (test/support/directory.ts).
  */
-import type { Directory } from '../../src/directory/Directory';
-import { DirectoryError } from '../../src/directory/Directory';
-import type { FakeDirectory } from '../../src/directory/FakeDirectory';
-import { DEMO } from '../../src/directory/demoTenant';
+import type { Directory } from '../../src/usecases/ports/Directory';
+import { DirectoryError } from '../../src/usecases/ports/Directory';
+import type { FakeDirectory } from '../../src/adapters/demo/FakeDirectory';
+import { DEMO } from '../../src/adapters/demo/demoTenant';
 import { labGroup, partnerGuest } from '../support/directory';
 
 export interface DirectoryUnderTest {

@@ -7,7 +7,7 @@ import type { AccessToken, TokenCredential } from '@azure/identity';
 import { describeDirectoryContract } from './directoryContract';
 import { demoDirectory } from '../support/directory';
 import { startGraphServer } from '../support/graphServer';
-import { GraphDirectory } from '../../src/directory/GraphDirectory';
+import { GraphDirectory } from '../../src/adapters/graph/GraphDirectory';
 
 const credential: TokenCredential = {
   getToken: async (): Promise<AccessToken> => ({ token: 'contract-test-token', expiresOnTimestamp: Date.now() + 3_600_000 }),

@@ -16,19 +16,19 @@
  */
 import type { AccessToken } from '@azure/identity';
 import { BotAdapter, TurnContext, type Activity, type ConversationReference, type ResourceResponse } from 'botbuilder';
-import { ApprovalRequestStore, approvalMigrations } from '../../src/approvals/approvalRequests';
-import { ApprovalService, type InvitationExecutor } from '../../src/approvals/approvalService';
-import { DEMO_APPROVER_GROUP_ID } from '../../src/approvals/approvalSettings';
-import { inMemoryRoster } from '../../src/approvals/approverRoster';
-import { RecoveryLoop } from '../../src/approvals/recoveryLoop';
-import { Notifier, type ProactiveAdapter } from '../../src/bot/proactive';
-import type { Directory } from '../../src/directory/Directory';
-import { GraphDirectory } from '../../src/directory/GraphDirectory';
-import { invitationMigrations, SqliteInvitationRepository } from '../../src/store/invitations';
-import { resetRequestMigrations } from '../../src/store/resetRequests';
-import { openStore } from '../../src/store/store';
-import { InviteGuestService } from '../../src/usecases/inviteGuest';
-import { SignInAdvisor } from '../../src/usecases/signInAdvisor';
+import { ApprovalRequestStore, approvalMigrations } from '../../src/adapters/sqlite/approvalRequests';
+import { ApprovalService, type InvitationExecutor } from '../../src/usecases/approvals/approvalService';
+import { DEMO_APPROVER_GROUP_ID } from '../../src/app/approvalSettings';
+import { inMemoryRoster } from '../../src/usecases/approvals/approverRoster';
+import { RecoveryLoop } from '../../src/usecases/approvals/recoveryLoop';
+import { Notifier, type ProactiveAdapter } from '../../src/teams/bot/proactive';
+import type { Directory } from '../../src/usecases/ports/Directory';
+import { GraphDirectory } from '../../src/adapters/graph/GraphDirectory';
+import { invitationMigrations, SqliteInvitationRepository } from '../../src/adapters/sqlite/invitations';
+import { resetRequestMigrations } from '../../src/adapters/sqlite/resetRequests';
+import { openStore } from '../../src/adapters/sqlite/store';
+import { InviteGuestService } from '../../src/usecases/invite/inviteGuest';
+import { SignInAdvisor } from '../../src/usecases/signIn/signInAdvisor';
 import { actorOf, personalConversationId, personalReference, textOf, type DemoUser } from '../unit/approvals/testbed';
 import { DEMO, demoDirectory } from './directory';
 

@@ -4,19 +4,19 @@
  */
 import { ActivityTypes, ConversationState, MemoryStorage, TestAdapter, UserState, type Activity, type Attachment, type ConversationReference } from 'botbuilder';
 import pino from 'pino';
-import type { AdaptiveCard } from '../../src/bot/cards';
-import { GuestOnboardingBot } from '../../src/bot/GuestOnboardingBot';
-import { RootDialog } from '../../src/bot/RootDialog';
-import type { NotifyResult } from '../../src/bot/proactive';
-import type { FileDownloadOptions } from '../../src/bulk/teamsFileDownload';
-import { createBulkModule, type BulkFeature, type BulkNotifier } from '../../src/bulk/bulkFeature';
-import type { BulkApprovalGateway } from '../../src/bulk/bulkRunner';
-import type { FakeDirectory } from '../../src/directory/FakeDirectory';
-import type { SqliteDatabase } from '../../src/store/database';
-import { SlidingWindowPacer } from '../../src/bulk/pacer';
-import { ResultsLinkSigner } from '../../src/bulk/resultsLink';
-import type { CsvSource } from '../../src/bulk/parseInvitationCsv';
-import { SignInAdvisor } from '../../src/usecases/signInAdvisor';
+import type { AdaptiveCard } from '../../src/teams/cards';
+import { GuestOnboardingBot } from '../../src/teams/bot/GuestOnboardingBot';
+import { RootDialog } from '../../src/teams/bot/RootDialog';
+import type { NotifyResult } from '../../src/teams/bot/proactive';
+import type { FileDownloadOptions } from '../../src/adapters/files/teamsFileDownload';
+import { createBulkModule, type BulkFeature, type BulkNotifier } from '../../src/teams/bulk/bulkFeature';
+import type { BulkApprovalGateway } from '../../src/usecases/bulk/bulkRunner';
+import type { FakeDirectory } from '../../src/adapters/demo/FakeDirectory';
+import type { SqliteDatabase } from '../../src/adapters/sqlite/database';
+import { SlidingWindowPacer } from '../../src/usecases/ports/pacer';
+import { ResultsLinkSigner } from '../../src/usecases/bulk/resultsLink';
+import type { CsvSource } from '../../src/usecases/bulk/parseInvitationCsv';
+import { SignInAdvisor } from '../../src/usecases/signIn/signInAdvisor';
 import { bulkTestEnv, type BulkTestEnv } from './bulkEnv';
 import { DEMO } from './directory';
 

@@ -11,14 +11,14 @@
  * Prints "resumed <jobId>" when it takes a job over and "finished <jobId> <state>" at the end.
  */
 import type { AccessToken } from '@azure/identity';
-import { BulkJobStore, bulkMigrations } from '../../src/bulk/bulkJobs';
-import { BulkRunner } from '../../src/bulk/bulkRunner';
-import { SharedPacer, SlidingWindowPacer } from '../../src/bulk/pacer';
-import { GraphDirectory } from '../../src/directory/GraphDirectory';
-import { openDatabase } from '../../src/store/database';
-import { SqliteInvitationRepository, invitationMigrations } from '../../src/store/invitations';
-import { leaseMigrations, SqliteHolderRegistry } from '../../src/store/leases';
-import { pacerWindowMigrations, SqlitePacerWindowStore } from '../../src/store/pacerWindow';
+import { BulkJobStore, bulkMigrations } from '../../src/adapters/sqlite/bulkJobs';
+import { BulkRunner } from '../../src/usecases/bulk/bulkRunner';
+import { SharedPacer, SlidingWindowPacer } from '../../src/usecases/ports/pacer';
+import { GraphDirectory } from '../../src/adapters/graph/GraphDirectory';
+import { openDatabase } from '../../src/adapters/sqlite/database';
+import { SqliteInvitationRepository, invitationMigrations } from '../../src/adapters/sqlite/invitations';
+import { leaseMigrations, SqliteHolderRegistry } from '../../src/adapters/sqlite/leases';
+import { pacerWindowMigrations, SqlitePacerWindowStore } from '../../src/adapters/sqlite/pacerWindow';
 
 async function main(): Promise<void> {
   const file = process.env.BULK_DB;

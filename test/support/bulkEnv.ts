@@ -2,16 +2,16 @@
  * Builders for bulk invitation tests: a store with the bulk and invitation tables, the demo
  * directory (optionally wrapped with injected faults), a fast pacer and a runner.
  */
-import type { Actor } from '../../src/bot/feature';
-import { BulkJobStore, bulkMigrations, type BulkJob } from '../../src/bulk/bulkJobs';
-import { BulkRunner, type BulkRunnerOptions } from '../../src/bulk/bulkRunner';
-import { stageBulkFile, type StagedBulkJob } from '../../src/bulk/bulkValidation';
-import { SlidingWindowPacer } from '../../src/bulk/pacer';
-import { DirectoryError, type Directory } from '../../src/directory/Directory';
-import type { FakeDirectory } from '../../src/directory/FakeDirectory';
-import { SignInAdvisor } from '../../src/usecases/signInAdvisor';
-import { SqliteInvitationRepository, invitationMigrations } from '../../src/store/invitations';
-import type { SqliteDatabase } from '../../src/store/database';
+import type { Actor } from '../../src/teams/bot/feature';
+import { BulkJobStore, bulkMigrations, type BulkJob } from '../../src/adapters/sqlite/bulkJobs';
+import { BulkRunner, type BulkRunnerOptions } from '../../src/usecases/bulk/bulkRunner';
+import { stageBulkFile, type StagedBulkJob } from '../../src/usecases/bulk/bulkValidation';
+import { SlidingWindowPacer } from '../../src/usecases/ports/pacer';
+import { DirectoryError, type Directory } from '../../src/usecases/ports/Directory';
+import type { FakeDirectory } from '../../src/adapters/demo/FakeDirectory';
+import { SignInAdvisor } from '../../src/usecases/signIn/signInAdvisor';
+import { SqliteInvitationRepository, invitationMigrations } from '../../src/adapters/sqlite/invitations';
+import type { SqliteDatabase } from '../../src/adapters/sqlite/database';
 import { DEMO, demoDirectory } from './directory';
 import { memoryStore } from './store';
 

@@ -3,16 +3,16 @@
  * given store and directory, in local mode unless the environment says otherwise.
  */
 import { ConversationState, MemoryStorage, TestAdapter, TurnContext, UserState, type Activity } from 'botbuilder';
-import type { BotServices } from '../../src/bot/services';
-import { bulkMigrations } from '../../src/bulk/bulkJobs';
-import { loadConfig } from '../../src/config';
-import type { Directory } from '../../src/directory/Directory';
-import { createLogger } from '../../src/logger';
-import type { Migration } from '../../src/store/database';
-import { invitationMigrations } from '../../src/store/invitations';
-import type { Store } from '../../src/store/store';
+import type { BotServices } from '../../src/app/services';
+import { bulkMigrations } from '../../src/adapters/sqlite/bulkJobs';
+import { loadConfig } from '../../src/app/config';
+import type { Directory } from '../../src/usecases/ports/Directory';
+import { createLogger } from '../../src/shared/logger';
+import type { Migration } from '../../src/adapters/sqlite/database';
+import { invitationMigrations } from '../../src/adapters/sqlite/invitations';
+import type { Store } from '../../src/adapters/sqlite/store';
 import { DEMO } from './directory';
-import type { ProactiveAdapter } from '../../src/bot/proactive';
+import type { ProactiveAdapter } from '../../src/teams/bot/proactive';
 
 export const BULK_STORE_MIGRATIONS: readonly Migration[] = [...invitationMigrations, ...bulkMigrations];
 

@@ -5,15 +5,15 @@
  */
 import { ActivityTypes, ConversationState, MemoryStorage, TestAdapter, type Activity, type Attachment, type TurnContext } from 'botbuilder';
 import type { DialogState } from 'botbuilder-dialogs';
-import { RootDialog } from '../../src/bot/RootDialog';
-import type { BotFeature } from '../../src/bot/feature';
-import { createInviteFeature } from '../../src/bot/inviteFeature';
-import type { FakeDirectory } from '../../src/directory/FakeDirectory';
-import type { TenantFixture } from '../../src/directory/fixture';
-import { SqliteInvitationRepository, invitationMigrations } from '../../src/store/invitations';
-import type { Store } from '../../src/store/store';
-import { InviteGuestService, type ApprovalGateway, type InviteGuestDependencies } from '../../src/usecases/inviteGuest';
-import { SignInAdvisor } from '../../src/usecases/signInAdvisor';
+import { RootDialog } from '../../src/teams/bot/RootDialog';
+import type { BotFeature } from '../../src/teams/bot/feature';
+import { createInviteFeature } from '../../src/teams/invite/inviteFeature';
+import type { FakeDirectory } from '../../src/adapters/demo/FakeDirectory';
+import type { TenantFixture } from '../../src/adapters/demo/fixture';
+import { SqliteInvitationRepository, invitationMigrations } from '../../src/adapters/sqlite/invitations';
+import type { Store } from '../../src/adapters/sqlite/store';
+import { InviteGuestService, type ApprovalGateway, type InviteGuestDependencies } from '../../src/usecases/invite/inviteGuest';
+import { SignInAdvisor } from '../../src/usecases/signIn/signInAdvisor';
 import { DEMO, demoDirectory, fixedClock, type TestClock } from './directory';
 import { memoryStore } from './store';
 

@@ -2,9 +2,9 @@
  * Builders for tests that need a directory: the demo tenant in a FakeDirectory with a clock
  * that only moves when the test says so.
  */
-import { FakeDirectory } from '../../src/directory/FakeDirectory';
-import { demoTenantFixture, DEMO } from '../../src/directory/demoTenant';
-import type { FixtureGroup, FixtureUser, TenantFixture } from '../../src/directory/fixture';
+import { FakeDirectory } from '../../src/adapters/demo/FakeDirectory';
+import { demoTenantFixture, DEMO } from '../../src/adapters/demo/demoTenant';
+import type { FixtureGroup, FixtureUser, TenantFixture } from '../../src/adapters/demo/fixture';
 
 export { DEMO };
 

@@ -1,14 +1,14 @@
 /**
  * A Graph-shaped HTTP server (node:http, no framework) backed by a FakeDirectory's tenant, so
  * GraphDirectory is tested over real HTTP against the same state and the same contract suite as
- * FakeDirectory. Served paths and options: src/directory/README.md.
+ * FakeDirectory. Served paths and options: src/adapters/graph/README.md.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { DirectoryError } from '../../src/directory/Directory';
-import { graphAnswerFor, type FakeDirectory, type FakeTenantState } from '../../src/directory/FakeDirectory';
-import { GRAPH_ERRORS, graphErrorBody } from '../../src/directory/errors';
-import type { FixtureGroup, FixtureUser } from '../../src/directory/fixture';
+import { DirectoryError } from '../../src/usecases/ports/Directory';
+import { graphAnswerFor, type FakeDirectory, type FakeTenantState } from '../../src/adapters/demo/FakeDirectory';
+import { GRAPH_ERRORS, graphErrorBody } from '../../src/adapters/graph/errors';
+import type { FixtureGroup, FixtureUser } from '../../src/adapters/demo/fixture';
 
 export type FaultKind = '429' | '503' | '504' | 'reset' | 'slow' | 'hang';
 

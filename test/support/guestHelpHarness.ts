@@ -12,9 +12,9 @@ import {
   TestAdapter,
 } from 'botbuilder';
 import type { DialogState } from 'botbuilder-dialogs';
-import { actorFromActivity } from '../../src/bot/actor';
-import type { BotFeature } from '../../src/bot/feature';
-import { RootDialog } from '../../src/bot/RootDialog';
+import { actorFromActivity } from '../../src/teams/bot/actor';
+import type { BotFeature } from '../../src/teams/bot/feature';
+import { RootDialog } from '../../src/teams/bot/RootDialog';
 
 export interface Person {
   id: string;

@@ -1,9 +1,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Clock } from '../../src/store/audit';
-import type { Migration } from '../../src/store/database';
-import { openStore, type Store } from '../../src/store/store';
+import type { Clock } from '../../src/adapters/sqlite/audit';
+import type { Migration } from '../../src/adapters/sqlite/database';
+import { openStore, type Store } from '../../src/adapters/sqlite/store';
 
 export interface BuilderOptions {
   clock?: Clock;

@@ -8,7 +8,7 @@ import { context, metrics, trace, type Attributes } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { DataPointType, MeterProvider, MetricReader, type DataPoint, type MetricData } from '@opentelemetry/sdk-metrics';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
-import { createLogger, type Logger } from '../../src/logger';
+import { createLogger, type Logger } from '../../src/shared/logger';
 
 /** Collects metrics only when a test asks. */
 class OnDemandMetricReader extends MetricReader {

@@ -2,8 +2,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createSign, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import type { Activity } from 'botbuilder';
-import type { BotFeature } from '../../src/bot/feature';
-import { cardInvokeResponse } from '../../src/bot/invokeResponse';
+import type { BotFeature } from '../../src/teams/bot/feature';
+import { cardInvokeResponse } from '../../src/teams/bot/invokeResponse';
 import { messageFrom, startInProcessApp, type RunningApp } from '../support/e2e/inProcessApp';
 
 const APP_ID = '11111111-2222-4333-8444-555555555555';

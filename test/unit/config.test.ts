@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { ConfigError, loadConfig } from '../../src/config';
+import { ConfigError, loadConfig } from '../../src/app/config';
 
 const ROOT = path.join(path.sep, 'srv', 'bot');
 const APP_ID = '11111111-2222-4333-8444-555555555555';
@@ -92,7 +92,7 @@ describe('.env.sample', () => {
   const sample = require('node:fs').readFileSync(path.join(__dirname, '..', '..', '.env.sample'), 'utf8') as string;
 
   it('lists every variable the bot reads, each with a comment above it', () => {
-    const { envSchema } = require('../../src/config') as typeof import('../../src/config');
+    const { envSchema } = require('../../src/app/config') as typeof import('../../src/app/config');
     const lines = sample.split('\n');
     for (const name of Object.keys(envSchema.shape)) {
       const at = lines.findIndex((l) => l.startsWith(`${name}=`));

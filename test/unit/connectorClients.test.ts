@@ -1,5 +1,5 @@
 import { ClaimsIdentity, type BotFrameworkAuthentication } from 'botframework-connector';
-import { createAdapter } from '../../src/auth';
+import { createAdapter } from '../../src/app/auth';
 import { testConfig } from '../support/e2e/inProcessApp';
 
 /** The adapter's authentication (a protected field of CloudAdapter). */

@@ -11,8 +11,8 @@
  * 28 KB message cost seconds of CPU, and 1 MB minutes.
  */
 import type { Activity } from 'botbuilder';
-import { MAX_MESSAGE_CHARS } from '../../src/bot/messageLimits';
-import { PASTE_TOO_LONG } from '../../src/bulk/bulkFeature';
+import { MAX_MESSAGE_CHARS } from '../../src/teams/bot/messageLimits';
+import { PASTE_TOO_LONG } from '../../src/teams/bulk/bulkFeature';
 import { messageFrom, replyTexts, startInProcessApp, type RunningApp } from '../support/e2e/inProcessApp';
 
 const KB = 1024;

@@ -3,7 +3,7 @@
  * the bot's secret and invitation redeem links must never appear, whatever the turn does.
  */
 import { Writable } from 'node:stream';
-import { createLogger } from '../../src/logger';
+import { createLogger } from '../../src/shared/logger';
 import { messageFrom, startInProcessApp, type RunningApp } from '../support/e2e/inProcessApp';
 
 const APP_ID = '11111111-2222-4333-8444-555555555555';

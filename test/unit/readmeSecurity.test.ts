@@ -4,7 +4,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { MAX_MESSAGE_CHARS } from '../../src/bot/messageLimits';
+import { MAX_MESSAGE_CHARS } from '../../src/teams/bot/messageLimits';
 
 const readme = fs.readFileSync(path.join(__dirname, '..', '..', 'README.md'), 'utf8');
 const security = /^## Security\n([\s\S]*?)^## /m.exec(readme)?.[1] ?? '';

@@ -1,8 +1,8 @@
 import os from 'node:os';
 import type { DialogContext } from 'botbuilder-dialogs';
-import type { BotFeature } from '../../src/bot/feature';
-import { WELCOME_TITLE } from '../../src/bot/RootDialog';
-import { isLoopbackAddress } from '../../src/server';
+import type { BotFeature } from '../../src/teams/bot/feature';
+import { WELCOME_TITLE } from '../../src/teams/bot/RootDialog';
+import { isLoopbackAddress } from '../../src/app/server';
 import { messageFrom, replyTexts, startInProcessApp, testConfig, type RunningApp } from '../support/e2e/inProcessApp';
 
 describe('the bot server in local mode', () => {

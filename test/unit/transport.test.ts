@@ -4,7 +4,7 @@
  * generic "something went wrong") for valid JSON the bot can still make sense of.
  */
 import type { Activity } from 'botbuilder';
-import { TURN_ERROR_MESSAGE } from '../../src/bot/GuestOnboardingBot';
+import { TURN_ERROR_MESSAGE } from '../../src/teams/bot/GuestOnboardingBot';
 import { messageFrom, replyTexts, startInProcessApp, type RunningApp } from '../support/e2e/inProcessApp';
 
 interface Case {

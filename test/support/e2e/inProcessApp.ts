@@ -5,9 +5,9 @@
 import os from 'node:os';
 import path from 'node:path';
 import type { Activity } from 'botbuilder';
-import { createApp, type App, type AppOverrides } from '../../../src/app';
-import { loadConfig, type AppConfig } from '../../../src/config';
-import { createLogger } from '../../../src/logger';
+import { createApp, type App, type AppOverrides } from '../../../src/app/app';
+import { loadConfig, type AppConfig } from '../../../src/app/config';
+import { createLogger } from '../../../src/shared/logger';
 
 export const DEMO_TENANT_ID = 'c0a7f3e2-1d4b-4e8a-9f6c-2b5d8e1a7c30';
 export const MEGAN = { id: 'user-megan', name: 'Megan Bowen', aadObjectId: '6f1c2b3a-0001-4c5d-8e9f-0a1b2c3d4e01' };

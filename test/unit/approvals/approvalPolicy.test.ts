@@ -1,4 +1,4 @@
-import { approvalVerdict, isPartnerDomain, type ApprovalSettings } from '../../../src/approvals/approvalPolicy';
+import { approvalVerdict, isPartnerDomain, type ApprovalSettings } from '../../../src/domain/approvalPolicy';
 
 const settings = (policy: ApprovalSettings['policy'], partnerDomains: string[] = []): ApprovalSettings => ({ policy, partnerDomains });
 

@@ -1,4 +1,4 @@
-import { ApprovalRequestStore, approvalMigrations, type NewApprovalRequest } from '../../../src/approvals/approvalRequests';
+import { ApprovalRequestStore, approvalMigrations, type NewApprovalRequest } from '../../../src/adapters/sqlite/approvalRequests';
 import { memoryStore } from '../../support/store';
 
 function newRequest(overrides: Partial<NewApprovalRequest> = {}): NewApprovalRequest {

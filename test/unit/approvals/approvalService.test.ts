@@ -1,4 +1,4 @@
-import { DirectoryError } from '../../../src/directory/Directory';
+import { DirectoryError } from '../../../src/usecases/ports/Directory';
 import {
   APPROVALS_CHANNEL,
   DEMO,

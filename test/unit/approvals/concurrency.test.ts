@@ -2,7 +2,7 @@
  * Many approvers clicking at once, each through its own database connection to the same SQLite
  * file (as separate bot processes would): exactly one decision and one invitation.
  */
-import { openStore } from '../../../src/store/store';
+import { openStore } from '../../../src/adapters/sqlite/store';
 import { APPROVAL_TEST_MIGRATIONS, RecordingAdapter, actorOf, approvalTestbed, DEMO } from './testbed';
 import { demoDirectory, fixedClock } from '../../support/directory';
 import { tempDatabaseFile } from '../../support/store';

@@ -3,10 +3,10 @@
  * land, then restarted on the same data folder: every approval is carried out once, Graph sees
  * no second invitation, and the requester is told once, within seconds of the restart.
  */
-import { ApprovalRequestStore, approvalMigrations } from '../../../src/approvals/approvalRequests';
-import { openDatabase } from '../../../src/store/database';
-import { invitationMigrations } from '../../../src/store/invitations';
-import { resetRequestMigrations } from '../../../src/store/resetRequests';
+import { ApprovalRequestStore, approvalMigrations } from '../../../src/adapters/sqlite/approvalRequests';
+import { openDatabase } from '../../../src/adapters/sqlite/database';
+import { invitationMigrations } from '../../../src/adapters/sqlite/invitations';
+import { resetRequestMigrations } from '../../../src/adapters/sqlite/resetRequests';
 import { approvalGuest, type PausePoint } from '../../support/approvalChild';
 import { startTsChild, until, type TsChild } from '../../support/childProcess';
 import { DEMO, demoDirectory } from '../../support/directory';

@@ -1,6 +1,6 @@
-import { approvalSettingsFromConfig, ApprovalConfigError, DEMO_APPROVER_GROUP_ID } from '../../../src/approvals/approvalSettings';
-import { approvalResetSink, tenantRedirectUrl } from '../../../src/approvals/resetApprovals';
-import { loadConfig } from '../../../src/config';
+import { approvalSettingsFromConfig, ApprovalConfigError, DEMO_APPROVER_GROUP_ID } from '../../../src/app/approvalSettings';
+import { approvalResetSink, tenantRedirectUrl } from '../../../src/usecases/approvals/resetApprovals';
+import { loadConfig } from '../../../src/app/config';
 import { APPROVALS_CHANNEL, DEMO, actorOf, approvalTestbed, channelReference, personalConversationId, textOf } from './testbed';
 
 describe('approval settings from the environment', () => {

@@ -10,19 +10,19 @@ import {
   type ConversationReference,
   type ResourceResponse,
 } from 'botbuilder';
-import { ApprovalRequestStore, approvalMigrations, type ApprovalRequest } from '../../../src/approvals/approvalRequests';
-import { ApprovalService, type InvitationExecutor } from '../../../src/approvals/approvalService';
-import { DEMO_APPROVER_GROUP_ID, type ApprovalServiceSettings } from '../../../src/approvals/approvalSettings';
-import { inMemoryRoster } from '../../../src/approvals/approverRoster';
-import type { Actor } from '../../../src/bot/feature';
-import { Notifier, type ProactiveAdapter } from '../../../src/bot/proactive';
-import type { FakeDirectory } from '../../../src/directory/FakeDirectory';
-import { SqliteInvitationRepository, invitationMigrations } from '../../../src/store/invitations';
-import { resetRequestMigrations, ResetRequestStore } from '../../../src/store/resetRequests';
-import type { Store } from '../../../src/store/store';
-import type { InvitationRequest, InvitationStatusView, InviteOutcome } from '../../../src/usecases/inviteGuest';
-import { InviteGuestService } from '../../../src/usecases/inviteGuest';
-import { SignInAdvisor } from '../../../src/usecases/signInAdvisor';
+import { ApprovalRequestStore, approvalMigrations, type ApprovalRequest } from '../../../src/adapters/sqlite/approvalRequests';
+import { ApprovalService, type InvitationExecutor } from '../../../src/usecases/approvals/approvalService';
+import { DEMO_APPROVER_GROUP_ID, type ApprovalServiceSettings } from '../../../src/app/approvalSettings';
+import { inMemoryRoster } from '../../../src/usecases/approvals/approverRoster';
+import type { Actor } from '../../../src/teams/bot/feature';
+import { Notifier, type ProactiveAdapter } from '../../../src/teams/bot/proactive';
+import type { FakeDirectory } from '../../../src/adapters/demo/FakeDirectory';
+import { SqliteInvitationRepository, invitationMigrations } from '../../../src/adapters/sqlite/invitations';
+import { resetRequestMigrations, ResetRequestStore } from '../../../src/adapters/sqlite/resetRequests';
+import type { Store } from '../../../src/adapters/sqlite/store';
+import type { InvitationRequest, InvitationStatusView, InviteOutcome } from '../../../src/usecases/invite/inviteGuest';
+import { InviteGuestService } from '../../../src/usecases/invite/inviteGuest';
+import { SignInAdvisor } from '../../../src/usecases/signIn/signInAdvisor';
 import { DEMO, demoDirectory, fixedClock, type TestClock } from '../../support/directory';
 import { memoryStore, tempStore } from '../../support/store';
 

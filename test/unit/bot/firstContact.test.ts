@@ -10,10 +10,10 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { Activity } from 'botbuilder';
-import { ApprovalRequestStore } from '../../../src/approvals/approvalRequests';
-import { WELCOME_TITLE } from '../../../src/bot/RootDialog';
-import { DEMO } from '../../../src/directory/demoTenant';
-import { openDatabase } from '../../../src/store/database';
+import { ApprovalRequestStore } from '../../../src/adapters/sqlite/approvalRequests';
+import { WELCOME_TITLE } from '../../../src/teams/bot/RootDialog';
+import { DEMO } from '../../../src/adapters/demo/demoTenant';
+import { openDatabase } from '../../../src/adapters/sqlite/database';
 import { startBotProcess, type BotProcess } from '../../support/e2e/processes';
 
 const TRIALS = Number(process.env.FIRST_CONTACT_TRIALS ?? 20);

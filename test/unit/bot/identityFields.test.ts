@@ -5,9 +5,9 @@
  * Bot Framework authentication).
  */
 import { ActivityTypes, TestAdapter, type Activity } from 'botbuilder';
-import { IdentityGuard } from '../../../src/bot/identityGuard';
-import { ChannelIdentityStore, channelIdentityMigrations } from '../../../src/store/channelIdentities';
-import { DEMO } from '../../../src/directory/demoTenant';
+import { IdentityGuard } from '../../../src/teams/bot/identityGuard';
+import { ChannelIdentityStore, channelIdentityMigrations } from '../../../src/adapters/sqlite/channelIdentities';
+import { DEMO } from '../../../src/adapters/demo/demoTenant';
 import { MEGAN, DEMO_TENANT_ID, messageFrom, replyTexts, startInProcessApp, type RunningApp } from '../../support/e2e/inProcessApp';
 import { memoryStore } from '../../support/store';
 

@@ -1,6 +1,6 @@
 import { TestAdapter, TurnContext, type Activity, type ConversationReference } from 'botbuilder';
-import type { AdaptiveCard } from '../../../src/bot/cards';
-import { Notifier, describeFailure, type NotifierLogger, type ProactiveAdapter } from '../../../src/bot/proactive';
+import type { AdaptiveCard } from '../../../src/teams/cards';
+import { Notifier, describeFailure, type NotifierLogger, type ProactiveAdapter } from '../../../src/teams/bot/proactive';
 import { memoryStore } from '../../support/store';
 
 const MEGAN = '6f1c2b3a-0001-4c5d-8e9f-0a1b2c3d4e01';

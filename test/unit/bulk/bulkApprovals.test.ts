@@ -2,8 +2,8 @@
  * Rows that need an approver go to the approvals feature (ApprovalService.submit) when the job
  * runs: one request per row, recorded on the row and in the results file, never asked twice.
  */
-import { bulkMigrations } from '../../../src/bulk/bulkJobs';
-import { resultsCsvText } from '../../../src/bulk/resultsCsv';
+import { bulkMigrations } from '../../../src/adapters/sqlite/bulkJobs';
+import { resultsCsvText } from '../../../src/usecases/bulk/resultsCsv';
 import { bulkBot, jobIdOf, textOf, type BulkBot } from '../../support/bulkBot';
 import { invitationsPerAddress } from '../../support/bulkEnv';
 import { fixedClock } from '../../support/directory';

@@ -1,9 +1,9 @@
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
-import { loadConfig } from '../../../src/config';
+import { loadConfig } from '../../../src/app/config';
 import restify from 'restify';
-import { ResultsLinkSigner } from '../../../src/bulk/resultsLink';
-import { TEAMS_FILE_DOWNLOAD, paceText } from '../../../src/bulk/bulkFeature';
+import { ResultsLinkSigner } from '../../../src/usecases/bulk/resultsLink';
+import { TEAMS_FILE_DOWNLOAD, paceText } from '../../../src/teams/bulk/bulkFeature';
 import { bulkBot, jobIdOf, textOf, type BulkBot } from '../../support/bulkBot';
 import { DEMO } from '../../support/directory';
 import { invitationsPerAddress } from '../../support/bulkEnv';

@@ -1,4 +1,4 @@
-import { DirectoryError } from '../../../src/directory/Directory';
+import { DirectoryError } from '../../../src/usecases/ports/Directory';
 import { ADELE, ALEX, FALCON, bulkTestEnv, faultyDirectory, invitationsPerAddress, partnersCsv } from '../../support/bulkEnv';
 import { DEMO } from '../../support/directory';
 

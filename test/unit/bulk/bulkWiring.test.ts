@@ -4,10 +4,10 @@
  */
 import type { AddressInfo } from 'node:net';
 import restify from 'restify';
-import { createBulkFeature, type BulkFeature } from '../../../src/bulk/bulkFeature';
-import type { BulkJob } from '../../../src/bulk/bulkJobs';
-import { emptyValidationSummary } from '../../../src/bulk/bulkValidation';
-import { openStore, type Store } from '../../../src/store/store';
+import { createBulkFeature, type BulkFeature } from '../../../src/teams/bulk/bulkFeature';
+import type { BulkJob } from '../../../src/adapters/sqlite/bulkJobs';
+import { emptyValidationSummary } from '../../../src/usecases/bulk/bulkValidation';
+import { openStore, type Store } from '../../../src/adapters/sqlite/store';
 import { BULK_STORE_MIGRATIONS, bulkServices, invokeContext } from '../../support/bulkServices';
 import { DEMO, demoDirectory } from '../../support/directory';
 import { tempDatabaseFile } from '../../support/store';

@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { bulkMigrations } from '../../../src/bulk/bulkJobs';
-import { openDatabase } from '../../../src/store/database';
-import { invitationMigrations } from '../../../src/store/invitations';
+import { bulkMigrations } from '../../../src/adapters/sqlite/bulkJobs';
+import { openDatabase } from '../../../src/adapters/sqlite/database';
+import { invitationMigrations } from '../../../src/adapters/sqlite/invitations';
 import { FALCON, bulkTestEnv, invitationsPerAddress, partnersCsv } from '../../support/bulkEnv';
 import { demoDirectory } from '../../support/directory';
 import { startGraphServer, type GraphTestServer } from '../../support/graphServer';

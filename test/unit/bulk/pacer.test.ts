@@ -1,4 +1,4 @@
-import { SlidingWindowPacer } from '../../../src/bulk/pacer';
+import { SlidingWindowPacer } from '../../../src/usecases/ports/pacer';
 import { ManualClock } from '../../support/bulkManualClock';
 
 async function startTimes(pacer: SlidingWindowPacer, clock: ManualClock, calls: number, stepMs: number, untilMs: number): Promise<number[]> {

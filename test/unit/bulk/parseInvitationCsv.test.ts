@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import { BulkCsvError, type MappedRecord } from '../../../src/bulk/csvFormats';
-import { csvRecords, readInvitationCsv, type CsvReadStats, type CsvSource } from '../../../src/bulk/parseInvitationCsv';
+import { BulkCsvError, type MappedRecord } from '../../../src/usecases/bulk/csvFormats';
+import { csvRecords, readInvitationCsv, type CsvReadStats, type CsvSource } from '../../../src/usecases/bulk/parseInvitationCsv';
 
 const LIMITS = { maxBytes: 1024 * 1024, maxRows: 1000 };
 

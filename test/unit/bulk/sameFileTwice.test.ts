@@ -2,8 +2,8 @@
  * The same file sent twice at once: every guest is invited once, and the second copy does not
  * wait for the first copy's invitation locks to expire (2 minutes) but goes on as each is released.
  */
-import { SlidingWindowPacer } from '../../../src/bulk/pacer';
-import type { Directory } from '../../../src/directory/Directory';
+import { SlidingWindowPacer } from '../../../src/usecases/ports/pacer';
+import type { Directory } from '../../../src/usecases/ports/Directory';
 import { bulkTestEnv, invitationsPerAddress, partnersCsv } from '../../support/bulkEnv';
 
 const ROWS = 200;

@@ -9,8 +9,8 @@ import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { LookupAddress } from 'node:dns';
 import type { Readable } from 'node:stream';
-import { DEFAULT_FILE_DOWNLOAD_HOSTS } from '../../../src/config';
-import { BulkCsvError } from '../../../src/bulk/csvFormats';
+import { DEFAULT_FILE_DOWNLOAD_HOSTS } from '../../../src/app/config';
+import { BulkCsvError } from '../../../src/usecases/bulk/csvFormats';
 import {
   downloadTeamsFile,
   FileDownloadError,
@@ -18,8 +18,8 @@ import {
   isPublicAddress,
   type DownloadRefusal,
   type FileDownloadOptions,
-} from '../../../src/bulk/teamsFileDownload';
-import { TEAMS_FILE_DOWNLOAD } from '../../../src/bulk/bulkFeature';
+} from '../../../src/adapters/files/teamsFileDownload';
+import { TEAMS_FILE_DOWNLOAD } from '../../../src/teams/bulk/bulkFeature';
 import { bulkBot, textOf } from '../../support/bulkBot';
 import { DEMO } from '../../support/directory';
 import { makeTestTls } from '../../support/testTls';

@@ -25,7 +25,7 @@ import {
   stripUnsafeCharacters,
   truncateText,
   type AdaptiveCard,
-} from '../../../src/bot/cards';
+} from '../../../src/teams/cards';
 
 const root = path.resolve(__dirname, '../../..');
 const samplesDir = path.join(root, 'test/fixtures/cards');

@@ -1,5 +1,5 @@
 import * as ACData from 'adaptivecards-templating';
-import { expandCard } from '../../../src/bot/cards';
+import { expandCard } from '../../../src/teams/cards';
 
 describe('card templates', () => {
   it('are compiled (their expressions parsed) once, however many cards are expanded from them, and each card gets its own data', () => {

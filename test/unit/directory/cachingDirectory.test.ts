@@ -1,8 +1,8 @@
 import type { AccessToken } from '@azure/identity';
-import { CachingDirectory, READ_TTL_MS } from '../../../src/directory/CachingDirectory';
-import { DirectoryError } from '../../../src/directory/Directory';
-import { GraphDirectory } from '../../../src/directory/GraphDirectory';
-import { SharedTokenCredential } from '../../../src/directory/sharedTokenCredential';
+import { CachingDirectory, READ_TTL_MS } from '../../../src/adapters/directory/CachingDirectory';
+import { DirectoryError } from '../../../src/usecases/ports/Directory';
+import { GraphDirectory } from '../../../src/adapters/graph/GraphDirectory';
+import { SharedTokenCredential } from '../../../src/adapters/graph/sharedTokenCredential';
 import { DEMO, demoDirectory } from '../../support/directory';
 import { startGraphServer } from '../../support/graphServer';
 

@@ -1,6 +1,6 @@
 import { ClientCertificateCredential, ClientSecretCredential, ManagedIdentityCredential, WorkloadIdentityCredential } from '@azure/identity';
-import { createGraphCredential, type CredentialEnv } from '../../../src/directory/credential';
-import { ConfigError } from '../../../src/config';
+import { createGraphCredential, type CredentialEnv } from '../../../src/adapters/graph/credential';
+import { ConfigError } from '../../../src/app/config';
 
 const TENANT = 'c0a7f3e2-1d4b-4e8a-9f6c-2b5d8e1a7c30';
 const CLIENT = '11111111-2222-4333-8444-555555555555';

@@ -1,4 +1,4 @@
-import { GRAPH_ERRORS, directoryErrorFromGraph, graphErrorBody, parseRetryAfter, permissionForRequest } from '../../../src/directory/errors';
+import { GRAPH_ERRORS, directoryErrorFromGraph, graphErrorBody, parseRetryAfter, permissionForRequest } from '../../../src/adapters/graph/errors';
 
 const body = (e: { code: string; message: string }) => graphErrorBody(e.code, e.message);
 

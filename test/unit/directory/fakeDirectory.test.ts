@@ -1,4 +1,4 @@
-import { DirectoryError } from '../../../src/directory/Directory';
+import { DirectoryError } from '../../../src/usecases/ports/Directory';
 import { DEMO, DEMO_NOW, demoDirectory, fixedClock } from '../../support/directory';
 
 const invitation = { displayName: 'Jane Doe', redirectUrl: DEMO.groups.projectFalcon.siteUrl, sendInvitationMessage: false };

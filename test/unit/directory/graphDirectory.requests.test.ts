@@ -3,11 +3,11 @@
  * Graph-shaped test server's request log.
  */
 import type { AccessToken, TokenCredential } from '@azure/identity';
-import { GraphDirectory } from '../../../src/directory/GraphDirectory';
-import { DirectoryError } from '../../../src/directory/Directory';
+import { GraphDirectory } from '../../../src/adapters/graph/GraphDirectory';
+import { DirectoryError } from '../../../src/usecases/ports/Directory';
 import { DEMO, demoDirectory, labGroup } from '../../support/directory';
 import { startGraphServer, type GraphTestServer, type LoggedRequest } from '../../support/graphServer';
-import type { FakeDirectory } from '../../../src/directory/FakeDirectory';
+import type { FakeDirectory } from '../../../src/adapters/demo/FakeDirectory';
 
 const credential: TokenCredential = {
   getToken: async (): Promise<AccessToken> => ({ token: 'requests-test-token', expiresOnTimestamp: Date.now() + 3_600_000 }),

@@ -6,9 +6,9 @@
  * effect, come late) faults, planned per request, are the witnesses.
  */
 import type { AccessToken, TokenCredential } from '@azure/identity';
-import { GraphDirectory } from '../../../src/directory/GraphDirectory';
-import { DirectoryError } from '../../../src/directory/Directory';
-import type { FakeDirectory } from '../../../src/directory/FakeDirectory';
+import { GraphDirectory } from '../../../src/adapters/graph/GraphDirectory';
+import { DirectoryError } from '../../../src/usecases/ports/Directory';
+import type { FakeDirectory } from '../../../src/adapters/demo/FakeDirectory';
 import { DEMO, demoDirectory } from '../../support/directory';
 import { startGraphServer, type GraphServerOptions, type GraphTestServer, type LoggedRequest } from '../../support/graphServer';
 

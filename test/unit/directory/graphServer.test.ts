@@ -1,7 +1,7 @@
 import { startGraphServer, type GraphServerOptions, type GraphTestServer } from '../../support/graphServer';
 import { DEMO, demoDirectory } from '../../support/directory';
-import { directoryErrorFromGraph, parseRetryAfter } from '../../../src/directory/errors';
-import type { FakeDirectory } from '../../../src/directory/FakeDirectory';
+import { directoryErrorFromGraph, parseRetryAfter } from '../../../src/adapters/graph/errors';
+import type { FakeDirectory } from '../../../src/adapters/demo/FakeDirectory';
 
 /** JSON read off the wire (JSON.parse's own type): the assertions check its shape, not the compiler. */
 type Wire = ReturnType<typeof JSON.parse>;

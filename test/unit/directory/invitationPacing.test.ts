@@ -4,12 +4,12 @@
  * process started again on the same store keeps counting the window the previous one filled.
  */
 import type { AccessToken } from '@azure/identity';
-import { bulkMigrations } from '../../../src/bulk/bulkJobs';
-import { SharedPacer } from '../../../src/bulk/pacer';
-import { GraphDirectory } from '../../../src/directory/GraphDirectory';
-import { InviteGuestService } from '../../../src/usecases/inviteGuest';
-import { SignInAdvisor } from '../../../src/usecases/signInAdvisor';
-import { SqliteInvitationRepository } from '../../../src/store/invitations';
+import { bulkMigrations } from '../../../src/adapters/sqlite/bulkJobs';
+import { SharedPacer } from '../../../src/usecases/ports/pacer';
+import { GraphDirectory } from '../../../src/adapters/graph/GraphDirectory';
+import { InviteGuestService } from '../../../src/usecases/invite/inviteGuest';
+import { SignInAdvisor } from '../../../src/usecases/signIn/signInAdvisor';
+import { SqliteInvitationRepository } from '../../../src/adapters/sqlite/invitations';
 import { bulkTestEnv, MEGAN, partnersCsv } from '../../support/bulkEnv';
 import { demoDirectory, DEMO } from '../../support/directory';
 import { startGraphServer, type GraphTestServer } from '../../support/graphServer';

@@ -1,5 +1,5 @@
-import type { DirectoryUser, TenantPolicies } from '../../../src/directory/Directory';
-import { DEMO, demoTenantFixture } from '../../../src/directory/demoTenant';
+import type { DirectoryUser, TenantPolicies } from '../../../src/usecases/ports/Directory';
+import { DEMO, demoTenantFixture } from '../../../src/adapters/demo/demoTenant';
 import { normaliseEmail } from '../../../src/domain/email';
 import type { SignInAdvice } from '../../../src/domain/signInAdvice';
 import {

@@ -1,5 +1,5 @@
 import { ConversationState, TestAdapter, type StoreItems } from 'botbuilder';
-import { StorageETagConflictError, StorageValueError } from '../../../src/store/SqliteBotStorage';
+import { StorageETagConflictError, StorageValueError } from '../../../src/adapters/sqlite/SqliteBotStorage';
 import { memoryStore, tempDatabaseFile, tempStore } from '../../support/store';
 
 describe('SqliteBotStorage', () => {

@@ -1,4 +1,4 @@
-import { AuditEventError, type AuditEventInput } from '../../../src/store/audit';
+import { AuditEventError, type AuditEventInput } from '../../../src/adapters/sqlite/audit';
 import { manualClock, memoryStore, tempStore } from '../../support/store';
 
 const MEGAN = { actorId: '6f1c2b3a-0001-4c5d-8e9f-0a1b2c3d4e01', actorName: 'Megan Bowen' };

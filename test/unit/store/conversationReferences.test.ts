@@ -1,5 +1,5 @@
 import type { ConversationReference } from 'botbuilder';
-import { ConversationReferenceError } from '../../../src/store/conversationReferences';
+import { ConversationReferenceError } from '../../../src/adapters/sqlite/conversationReferences';
 import { manualClock, memoryStore, tempStore } from '../../support/store';
 
 const TENANT = 'c0a7f3e2-1d4b-4e8a-9f6c-2b5d8e1a7c30';

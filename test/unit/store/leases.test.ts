@@ -1,5 +1,5 @@
 /** Lock holders and owned leases: a dead holder frees what it held at once; "once" stays once. */
-import { SqliteHolderRegistry, SqliteLeaseStore } from '../../../src/store/leases';
+import { SqliteHolderRegistry, SqliteLeaseStore } from '../../../src/adapters/sqlite/leases';
 import { tempStore } from '../../support/store';
 
 describe('holders and leases', () => {

@@ -1,5 +1,5 @@
-import { ApprovalRequestStore, approvalMigrations } from '../../../src/approvals/approvalRequests';
-import { openDatabase, prepared } from '../../../src/store/database';
+import { ApprovalRequestStore, approvalMigrations } from '../../../src/adapters/sqlite/approvalRequests';
+import { openDatabase, prepared } from '../../../src/adapters/sqlite/database';
 
 describe('statements prepared once', () => {
   it('gives the same statement for the same SQL on the same database, and its own on another', () => {

@@ -1,6 +1,6 @@
-import type { Migration } from '../../../src/store/database';
-import { MigrationError } from '../../../src/store/database';
-import { openStore } from '../../../src/store/store';
+import type { Migration } from '../../../src/adapters/sqlite/database';
+import { MigrationError } from '../../../src/adapters/sqlite/database';
+import { openStore } from '../../../src/adapters/sqlite/store';
 import { memoryStore, tempDatabaseFile, tempStore } from '../../support/store';
 
 const tableNames = (db: ReturnType<typeof memoryStore>['db']): string[] =>

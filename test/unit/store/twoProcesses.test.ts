@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import readline from 'node:readline';
-import type { Migration } from '../../../src/store/database';
-import { projectRoot } from '../../../src/config';
+import type { Migration } from '../../../src/adapters/sqlite/database';
+import { projectRoot } from '../../../src/app/config';
 import { tempStore } from '../../support/store';
 
 const counterMigration: Migration = {

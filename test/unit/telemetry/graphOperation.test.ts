@@ -1,4 +1,4 @@
-import { graphOperation, graphPathTemplate } from '../../../src/telemetry/graphOperation';
+import { graphOperation, graphPathTemplate } from '../../../src/shared/graphOperation';
 
 const BASE = 'https://graph.microsoft.com';
 const USER_ID = '6f1c2b3a-0001-4c5d-8e9f-0a1b2c3d4e01';

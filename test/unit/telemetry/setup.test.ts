@@ -5,8 +5,8 @@
  */
 import os from 'node:os';
 import path from 'node:path';
-import { ConfigError, loadConfig, type AppConfig } from '../../../src/config';
-import { DEFAULT_SERVICE_NAME, startTelemetry } from '../../../src/telemetry/setup';
+import { ConfigError, loadConfig, type AppConfig } from '../../../src/app/config';
+import { DEFAULT_SERVICE_NAME, startTelemetry } from '../../../src/app/telemetrySetup';
 
 let mockDistroLoaded = false;
 const mockUseAzureMonitor = jest.fn();
@@ -31,7 +31,7 @@ describe('turning telemetry on', () => {
 
   it('without a connection string: no SDK, no exporter, and the distro is never loaded', async () => {
     // Building the whole app does not load it either.
-    await import('../../../src/app');
+    await import('../../../src/app/app');
     const handle = await startTelemetry(config());
     expect(handle.exporter).toBe('off');
     await handle.shutdown();

@@ -6,9 +6,9 @@
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import type { TokenCredential } from '@azure/identity';
 import type { DialogContext } from 'botbuilder-dialogs';
-import type { BotFeature } from '../../../src/bot/feature';
-import { GraphDirectory } from '../../../src/directory/GraphDirectory';
-import { ATTRIBUTES, initialTurnKind, METRIC_NAMES, observeBulkQueue, SPAN_NAMES } from '../../../src/telemetry/telemetry';
+import type { BotFeature } from '../../../src/teams/bot/feature';
+import { GraphDirectory } from '../../../src/adapters/graph/GraphDirectory';
+import { ATTRIBUTES, initialTurnKind, METRIC_NAMES, observeBulkQueue, SPAN_NAMES } from '../../../src/shared/telemetry';
 import { bulkTestEnv, partnersCsv } from '../../support/bulkEnv';
 import { DEMO, demoDirectory } from '../../support/directory';
 import { messageFrom, startInProcessApp, type RunningApp } from '../../support/e2e/inProcessApp';

@@ -2,10 +2,10 @@
  * An invitation cut short by a crash: the next attempt takes over a dead holder's lock at once,
  * and never sends a second invitation for a POST this record already sent.
  */
-import { DirectoryError } from '../../../src/directory/Directory';
+import { DirectoryError } from '../../../src/usecases/ports/Directory';
 import { DEMO } from '../../support/directory';
 import { inviteTestbed } from '../../support/dialogHarness';
-import type { HolderRegistry } from '../../../src/store/leases';
+import type { HolderRegistry } from '../../../src/adapters/sqlite/leases';
 
 const FALCON = DEMO.groups.projectFalcon;
 const DEAD = 'crashed-process';

@@ -1,9 +1,9 @@
-import { DirectoryError } from '../../../src/directory/Directory';
+import { DirectoryError } from '../../../src/usecases/ports/Directory';
 import { DEMO } from '../../support/directory';
 import { inviteTestbed } from '../../support/dialogHarness';
-import { InviteGuestService, type ApprovalGateway } from '../../../src/usecases/inviteGuest';
-import { SqliteInvitationRepository } from '../../../src/store/invitations';
-import { SignInAdvisor } from '../../../src/usecases/signInAdvisor';
+import { InviteGuestService, type ApprovalGateway } from '../../../src/usecases/invite/inviteGuest';
+import { SqliteInvitationRepository } from '../../../src/adapters/sqlite/invitations';
+import { SignInAdvisor } from '../../../src/usecases/signIn/signInAdvisor';
 
 const FALCON = DEMO.groups.projectFalcon;
 

@@ -1,12 +1,12 @@
-import type { Directory, ExternalDomainInfo } from '../../../src/directory/Directory';
-import { DirectoryError } from '../../../src/directory/Directory';
+import type { Directory, ExternalDomainInfo } from '../../../src/usecases/ports/Directory';
+import { DirectoryError } from '../../../src/usecases/ports/Directory';
 import type { SignInAdvice } from '../../../src/domain/signInAdvice';
 import {
   InvalidEmailError,
   isInvalidEmailAdvice,
   SignInAdvisor,
   type InvalidEmailAdvice,
-} from '../../../src/usecases/signInAdvisor';
+} from '../../../src/usecases/signIn/signInAdvisor';
 import { DEMO, demoDirectory, fixedClock } from '../../support/directory';
 
 const MINUTE = 60_000;

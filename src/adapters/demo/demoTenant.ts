@@ -1,0 +1,166 @@
+/**
+ * The embedded demo tenant "Contoso (demo)": what local mode runs against and what most tests
+ * use. The ids and names are fixed so that tests, the Agents Playground's mock users and the
+ * README can all refer to the same people.
+ */
+import type { UserIdentity } from '../../usecases/ports/Directory';
+import type { FixtureUser, TenantFixture } from './fixture';
+
+export type { TenantFixture } from './fixture';
+
+const TENANT_ID = 'c0a7f3e2-1d4b-4e8a-9f6c-2b5d8e1a7c30';
+const INITIAL_DOMAIN = 'contoso.onmicrosoft.com';
+
+export const DEMO = {
+  tenantId: TENANT_ID,
+  tenantName: 'Contoso (demo)',
+  verifiedDomains: ['contoso.com', INITIAL_DOMAIN],
+  initialDomain: INITIAL_DOMAIN,
+  users: {
+    /** Site owner (Project Falcon, Marketing). */
+    megan: { id: '6f1c2b3a-0001-4c5d-8e9f-0a1b2c3d4e01', displayName: 'Megan Bowen', mail: 'megan.bowen@contoso.com' },
+    /** Member who owns nothing. */
+    adele: { id: '6f1c2b3a-0002-4c5d-8e9f-0a1b2c3d4e02', displayName: 'Adele Vance', mail: 'adele.vance@contoso.com' },
+    /** Admin and approver; owns Research. */
+    alex: { id: '6f1c2b3a-0003-4c5d-8e9f-0a1b2c3d4e03', displayName: 'Alex Wilber', mail: 'alex.wilber@contoso.com' },
+    /** Guest who redeemed with an email one-time passcode; tailspintoys.com has since got an Entra tenant. */
+    jordan: { id: '6f1c2b3a-0004-4c5d-8e9f-0a1b2c3d4e04', displayName: 'Jordan Lee', mail: 'jordan.lee@tailspintoys.com' },
+    /** Guest who has not redeemed yet. */
+    leeGu: { id: '6f1c2b3a-0005-4c5d-8e9f-0a1b2c3d4e05', displayName: 'Lee Gu', mail: 'lee.gu@fabrikam.com' },
+  },
+  groups: {
+    projectFalcon: {
+      id: '7a2e9d41-0001-4b6c-9d8e-1f2a3b4c5d01',
+      displayName: 'Project Falcon',
+      siteUrl: 'https://contoso.sharepoint.com/sites/ProjectFalcon',
+    },
+    marketing: {
+      id: '7a2e9d41-0002-4b6c-9d8e-1f2a3b4c5d02',
+      displayName: 'Marketing',
+      siteUrl: 'https://contoso.sharepoint.com/sites/Marketing',
+    },
+    research: {
+      id: '7a2e9d41-0003-4b6c-9d8e-1f2a3b4c5d03',
+      displayName: 'Research',
+      siteUrl: 'https://contoso.sharepoint.com/sites/Research',
+    },
+    /** The approver group in local mode; no site. */
+    guestApprovers: { id: '7a2e9d41-0004-4b6c-9d8e-1f2a3b4c5d04', displayName: 'Guest Approvers', siteUrl: null },
+  },
+  externalTenants: {
+    fabrikam: { domain: 'fabrikam.com', tenantId: '0f8e7d6c-0001-4a5b-9c8d-7e6f5a4b3c21', displayName: 'Fabrikam' },
+    tailspinToys: {
+      domain: 'tailspintoys.com',
+      tenantId: '0f8e7d6c-0002-4a5b-9c8d-7e6f5a4b3c22',
+      displayName: 'Tailspin Toys',
+    },
+  },
+  /** wingtiptoys.com: no Entra tenant, SAML-federated with this issuer. */
+  samlDomain: 'wingtiptoys.com',
+  samlIssuer: 'https://sts.wingtiptoys.com/adfs/services/trust',
+  blockedDomains: ['litware.com'],
+} as const;
+
+/** Guests' userPrincipalName as Entra writes it: `jane_fabrikam.com#EXT#@contoso.onmicrosoft.com`. */
+export function guestUserPrincipalName(email: string, initialDomain: string): string {
+  return `${email.toLowerCase().replace('@', '_')}#EXT#@${initialDomain}`;
+}
+
+function member(person: { id: string; displayName: string; mail: string }): FixtureUser {
+  const identities: UserIdentity[] = [
+    { signInType: 'userPrincipalName', issuer: INITIAL_DOMAIN, issuerAssignedId: person.mail },
+  ];
+  return {
+    id: person.id,
+    displayName: person.displayName,
+    mail: person.mail,
+    userPrincipalName: person.mail,
+    otherMails: [],
+    proxyAddresses: [`SMTP:${person.mail}`],
+    kind: 'member',
+    externalUserState: null,
+    externalUserStateChangeDateTime: null,
+    identities,
+  };
+}
+
+function guest(
+  person: { id: string; displayName: string; mail: string },
+  state: { externalUserState: 'Accepted' | 'PendingAcceptance'; at: string; identities: UserIdentity[] },
+): FixtureUser {
+  return {
+    id: person.id,
+    displayName: person.displayName,
+    mail: person.mail,
+    userPrincipalName: guestUserPrincipalName(person.mail, INITIAL_DOMAIN),
+    otherMails: [person.mail],
+    proxyAddresses: [`SMTP:${person.mail}`],
+    kind: 'guest',
+    externalUserState: state.externalUserState,
+    externalUserStateChangeDateTime: state.at,
+    identities: state.identities,
+  };
+}
+
+/** A fresh copy of the demo tenant each call: callers may change it freely. */
+export function demoTenantFixture(): TenantFixture {
+  const { users, groups } = DEMO;
+  return {
+    tenantId: DEMO.tenantId,
+    displayName: DEMO.tenantName,
+    verifiedDomains: [...DEMO.verifiedDomains],
+    initialDomain: DEMO.initialDomain,
+    policies: {
+      allowInvitesFrom: 'adminsGuestInvitersAndAllMembers',
+      emailOtp: 'enabled',
+      googleFederation: true,
+      federatedDomains: [{ domain: DEMO.samlDomain, issuerUri: DEMO.samlIssuer, displayName: 'Wingtip Toys' }],
+      redemptionPrecedence: null,
+      b2bDomainPolicy: { mode: 'blockList', domains: [...DEMO.blockedDomains] },
+      sharePoint: {
+        sharingCapability: 'externalUserAndGuestSharing',
+        sharingDomainRestrictionMode: 'none',
+        sharingAllowedDomainList: [],
+        sharingBlockedDomainList: [],
+      },
+    },
+    users: [
+      member(users.megan),
+      member(users.adele),
+      member(users.alex),
+      guest(users.jordan, {
+        externalUserState: 'Accepted',
+        at: '2024-11-04T16:20:00Z',
+        identities: [{ signInType: 'federated', issuer: 'mail', issuerAssignedId: users.jordan.mail }],
+      }),
+      guest(users.leeGu, { externalUserState: 'PendingAcceptance', at: '2025-01-10T08:30:00Z', identities: [] }),
+    ],
+    groups: [
+      {
+        ...groups.projectFalcon,
+        mail: 'projectfalcon@contoso.com',
+        owners: [users.megan.id],
+        members: [users.megan.id, users.adele.id, users.jordan.id],
+      },
+      { ...groups.marketing, mail: 'marketing@contoso.com', owners: [users.megan.id], members: [users.megan.id] },
+      {
+        ...groups.research,
+        mail: 'research@contoso.com',
+        owners: [users.alex.id],
+        members: [users.alex.id, users.adele.id],
+      },
+      { ...groups.guestApprovers, mail: 'guestapprovers@contoso.com', owners: [], members: [users.alex.id] },
+    ],
+    externalDomains: [
+      { domain: 'fabrikam.com', managedTenant: { tenantId: DEMO.externalTenants.fabrikam.tenantId, displayName: 'Fabrikam' } },
+      {
+        domain: 'tailspintoys.com',
+        managedTenant: { tenantId: DEMO.externalTenants.tailspinToys.tenantId, displayName: 'Tailspin Toys' },
+      },
+      { domain: 'wingtiptoys.com', managedTenant: null },
+      { domain: 'gmail.com', managedTenant: null },
+      { domain: 'googlemail.com', managedTenant: null },
+      { domain: 'litware.com', managedTenant: null },
+    ],
+  };
+}

@@ -1,0 +1,73 @@
+/**
+ * A typed, readable description of a tenant: what FakeDirectory is seeded from and what the
+ * Graph-shaped test server serves. Plain data, so tests can copy it and change one thing.
+ */
+import type {
+  AllowInvitesFrom,
+  B2bDomainPolicy,
+  EmailOtpSetting,
+  ExternalUserState,
+  FederatedDomain,
+  RedemptionPrecedence,
+  SharePointSharingSettings,
+  UserIdentity,
+  UserKind,
+} from '../../usecases/ports/Directory';
+
+export interface FixtureUser {
+  id: string;
+  displayName: string;
+  mail: string | null;
+  userPrincipalName: string;
+  otherMails: string[];
+  /** Exchange form: "SMTP:primary@x" (upper-case prefix = primary) and "smtp:alias@x". */
+  proxyAddresses: string[];
+  kind: UserKind;
+  externalUserState: ExternalUserState;
+  externalUserStateChangeDateTime: string | null;
+  identities: UserIdentity[];
+}
+
+export interface FixtureGroup {
+  id: string;
+  displayName: string;
+  mail: string | null;
+  /** The SharePoint site behind the Microsoft 365 group; null for groups without one. */
+  siteUrl: string | null;
+  owners: string[];
+  members: string[];
+}
+
+export interface FixtureExternalDomain {
+  domain: string;
+  managedTenant: { tenantId: string; displayName: string } | null;
+}
+
+export interface FixturePolicies {
+  allowInvitesFrom: AllowInvitesFrom;
+  emailOtp: EmailOtpSetting;
+  googleFederation: boolean;
+  federatedDomains: FederatedDomain[];
+  redemptionPrecedence: RedemptionPrecedence | null;
+  b2bDomainPolicy: B2bDomainPolicy;
+  sharePoint: SharePointSharingSettings;
+}
+
+export interface TenantFixture {
+  tenantId: string;
+  displayName: string;
+  /** Lower-case verified domains. */
+  verifiedDomains: string[];
+  /** The `<name>.onmicrosoft.com` domain: guests' userPrincipalNames end in it. */
+  initialDomain: string;
+  policies: FixturePolicies;
+  users: FixtureUser[];
+  groups: FixtureGroup[];
+  /** Domains a lookup knows about; any other domain has no Entra tenant. */
+  externalDomains: FixtureExternalDomain[];
+}
+
+/** A deep copy, so a test can change a fixture without touching the shared one. */
+export function cloneFixture(fixture: TenantFixture): TenantFixture {
+  return structuredClone(fixture);
+}

@@ -1,0 +1,179 @@
+import { randomUUID } from 'node:crypto';
+import type { SignInMethod } from '../../domain/signInAdvice';
+import { AuditLog, type Clock } from './audit';
+import { prepared, type Migration, type SqliteDatabase } from './database';
+
+/**
+ * Guests asking an admin to reset their redemption (e.g. they redeemed with a one-time passcode
+ * and their organisation has since got Microsoft Entra ID). Recorded here and audited; the
+ * approvals work routes them to admins by replacing or wrapping the ResetRequestSink.
+ */
+export const resetRequestMigrations: readonly Migration[] = [
+  {
+    id: 'resetRequests/001-create',
+    up: `
+      CREATE TABLE reset_requests (
+        id              TEXT PRIMARY KEY,
+        tenant_id       TEXT NOT NULL,
+        user_id         TEXT NOT NULL,
+        user_name       TEXT NOT NULL,
+        email           TEXT NOT NULL,
+        redeemed_with   TEXT,
+        reason          TEXT NOT NULL,
+        status          TEXT NOT NULL CHECK (status IN ('open', 'done', 'declined')),
+        requested_at    TEXT NOT NULL,
+        updated_at      TEXT NOT NULL
+      );
+      -- One open request per guest: a second click finds the first.
+      CREATE UNIQUE INDEX reset_requests_one_open_per_user ON reset_requests (tenant_id, user_id) WHERE status = 'open';
+    `,
+  },
+];
+
+export type ResetRequestStatus = 'open' | 'done' | 'declined';
+
+export interface NewResetRequest {
+  tenantId: string;
+  userId: string;
+  userName: string;
+  email: string;
+  redeemedWith: SignInMethod | null;
+  /** Why the guest wants it, in plain words (from the bot, not typed by the guest). */
+  reason: string;
+}
+
+export interface ResetRequest extends NewResetRequest {
+  id: string;
+  status: ResetRequestStatus;
+  requestedAt: string;
+  updatedAt: string;
+}
+
+export interface ResetRequestReceipt {
+  request: ResetRequest;
+  /** True when an open request from this guest already existed (nothing new was written). */
+  alreadyOpen: boolean;
+}
+
+/** Where reset requests go. The approvals work can replace this to route them to admins. */
+export interface ResetRequestSink {
+  submit(request: NewResetRequest): Promise<ResetRequestReceipt>;
+}
+
+interface ResetRequestRow {
+  id: string;
+  tenant_id: string;
+  user_id: string;
+  user_name: string;
+  email: string;
+  redeemed_with: string | null;
+  reason: string;
+  status: ResetRequestStatus;
+  requested_at: string;
+  updated_at: string;
+}
+
+function fromRow(row: ResetRequestRow): ResetRequest {
+  return {
+    id: row.id,
+    tenantId: row.tenant_id,
+    userId: row.user_id,
+    userName: row.user_name,
+    email: row.email,
+    redeemedWith: row.redeemed_with as SignInMethod | null,
+    reason: row.reason,
+    status: row.status,
+    requestedAt: row.requested_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+/** The embedded store's reset requests (table from resetRequestMigrations), audited on every change. */
+export class ResetRequestStore implements ResetRequestSink {
+  private readonly audit: AuditLog;
+
+  constructor(
+    private readonly db: SqliteDatabase,
+    private readonly clock: Clock = () => new Date(),
+    audit?: AuditLog,
+  ) {
+    this.audit = audit ?? new AuditLog(db, clock);
+  }
+
+  async submit(input: NewResetRequest): Promise<ResetRequestReceipt> {
+    return this.submitSync(input);
+  }
+
+  /** The guest's open request, if any. */
+  findOpen(tenantId: string, userId: string): ResetRequest | null {
+    const row = prepared<[string, string], ResetRequestRow>(
+        this.db,
+        `SELECT * FROM reset_requests WHERE tenant_id = ? AND user_id = ? AND status = 'open'`,
+      )
+      .get(tenantId, userId);
+    return row ? fromRow(row) : null;
+  }
+
+  listOpen(tenantId: string): ResetRequest[] {
+    return prepared<[string], ResetRequestRow>(
+        this.db,
+        `SELECT * FROM reset_requests WHERE tenant_id = ? AND status = 'open' ORDER BY requested_at, id`,
+      )
+      .all(tenantId)
+      .map(fromRow);
+  }
+
+  /** Closes an open request (an admin reset the redemption, or declined). False if it was not open. */
+  close(id: string, status: 'done' | 'declined', by: { userId: string; name: string }): boolean {
+    const now = this.clock().toISOString();
+    return this.db.transaction(() => {
+      const changed = prepared(this.db, `UPDATE reset_requests SET status = ?, updated_at = ? WHERE id = ? AND status = 'open'`)
+        .run(status, now, id).changes;
+      if (changed === 0) return false;
+      this.audit.append({
+        actorId: by.userId,
+        actorName: by.name,
+        action: `redemptionReset.${status === 'done' ? 'completed' : 'declined'}`,
+        subjectType: 'resetRequest',
+        subjectId: id,
+      });
+      return true;
+    })();
+  }
+
+  private submitSync(input: NewResetRequest): ResetRequestReceipt {
+    const run = this.db.transaction((): ResetRequestReceipt => {
+      const existing = this.findOpen(input.tenantId, input.userId);
+      if (existing) return { request: existing, alreadyOpen: true };
+      const now = this.clock().toISOString();
+      const request: ResetRequest = { ...input, id: randomUUID(), status: 'open', requestedAt: now, updatedAt: now };
+      prepared(
+          this.db,
+          `INSERT INTO reset_requests
+             (id, tenant_id, user_id, user_name, email, redeemed_with, reason, status, requested_at, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, 'open', ?, ?)`,
+        )
+        .run(
+          request.id,
+          request.tenantId,
+          request.userId,
+          request.userName,
+          request.email,
+          request.redeemedWith,
+          request.reason,
+          now,
+          now,
+        );
+      this.audit.append({
+        actorId: input.userId,
+        actorName: input.userName,
+        action: 'redemptionReset.requested',
+        subjectType: 'resetRequest',
+        subjectId: request.id,
+        details: { redeemedWith: input.redeemedWith, tenantId: input.tenantId },
+      });
+      return { request, alreadyOpen: false };
+    });
+    return run.immediate();
+  }
+}

@@ -1,0 +1,42 @@
+/**
+ * Builds the Directory the app runs against, from AppConfig. The only place that chooses between
+ * the embedded demo tenant and Microsoft Graph; nothing outside src/directory imports the Graph SDK.
+ */
+import type { TokenCredential } from '@azure/identity';
+import type { Logger } from 'pino';
+import type { AppConfig } from './config';
+import { CachingDirectory } from '../adapters/directory/CachingDirectory';
+import type { Directory } from '../usecases/ports/Directory';
+import { FakeDirectory } from '../adapters/demo/FakeDirectory';
+import { demoTenantFixture } from '../adapters/demo/demoTenant';
+import { GraphDirectory, type GraphDirectoryOptions } from '../adapters/graph/GraphDirectory';
+import { createGraphCredential } from '../adapters/graph/credential';
+
+export interface CreateDirectoryOptions {
+  /** Use this credential instead of the one AppConfig describes (tests: a fake TokenCredential). */
+  credential?: TokenCredential;
+  /** Retry tuning for GraphDirectory (tests: small delay scale). */
+  graph?: Pick<GraphDirectoryOptions, 'maxRetries' | 'retryDelaySeconds' | 'delayScale' | 'sleep'>;
+  /** The process's shared invitation pacer: GraphDirectory paces every POST /invitations attempt with it. */
+  invitationPacer?: GraphDirectoryOptions['invitationPacer'];
+}
+
+export function createDirectory(config: AppConfig, logger?: Logger, options: CreateDirectoryOptions = {}): Directory {
+  if (config.directory === 'demo') {
+    logger?.info('directory: embedded demo tenant "Contoso (demo)"');
+    return new FakeDirectory(demoTenantFixture());
+  }
+  const credential = options.credential ?? createGraphCredential(config.env);
+  const baseUrl = config.env.GRAPH_BASE_URL;
+  logger?.info({ baseUrl, credential: options.credential ? 'injected' : config.env.GRAPH_CREDENTIAL }, 'directory: Microsoft Graph');
+  const graph = new GraphDirectory({
+    credential,
+    baseUrl,
+    tenantId: config.env.GRAPH_TENANT_ID,
+    logger,
+    invitationPacer: options.invitationPacer,
+    ...options.graph,
+  });
+  // Turns read the same policies, people and sites again and again: see CachingDirectory.
+  return new CachingDirectory(graph, { policyTtlMs: config.env.POLICY_CACHE_SECONDS * 1000, logger });
+}

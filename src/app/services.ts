@@ -1,0 +1,39 @@
+import type { ConversationState, UserState } from 'botbuilder';
+import type { AppConfig } from './config';
+import type { Directory } from '../usecases/ports/Directory';
+import type { Logger } from '../shared/logger';
+import type { Store } from '../adapters/sqlite/store';
+import type { InvitationPacer } from '../usecases/ports/pacer';
+import type { ProactiveAdapter } from '../teams/bot/proactive';
+
+/** Time source, injectable so tests control expiry and timing without sleeping. */
+export interface Clock {
+  now(): Date;
+}
+
+export const systemClock: Clock = { now: () => new Date() };
+
+/**
+ * What a feature factory receives. Kept minimal on purpose: the lead extends it as
+ * features need more (use cases, job queues).
+ */
+export interface BotServices {
+  config: AppConfig;
+  logger: Logger;
+  directory: Directory;
+  /** The embedded store: SQLite for modules' own tables, bot state, conversation references, audit. */
+  store: Store;
+  conversationState: ConversationState;
+  userState: UserState;
+  /** For proactive messages (the CloudAdapter in the app, a fake in tests). */
+  adapter: ProactiveAdapter;
+  /** The bot's app id for continueConversationAsync ('' in local mode). */
+  botAppId: string;
+  clock: Clock;
+  /**
+   * The process's one invitation pacer, for features that send invitations through a directory
+   * that does not pace them itself; null when the directory paces every POST /invitations
+   * (GraphDirectory, retries included). Absent in tests that build services by hand.
+   */
+  invitationPacer?: InvitationPacer | null;
+}

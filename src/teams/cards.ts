@@ -1,0 +1,242 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import * as ACData from 'adaptivecards-templating';
+import { CardFactory, type Attachment } from 'botbuilder';
+import { projectRoot } from '../app/config';
+
+/**
+ * Card rendering. Templates are cards/<name>.json (Adaptive Cards 1.5) expanded with
+ * adaptivecards-templating; user-supplied values enter only as data.
+ *
+ * How user text stays literal:
+ * - `${...}` inside DATA is never evaluated: adaptivecards-templating only evaluates the
+ *   template's own strings (test/unit/cards/allCards.test.ts proves it). Data strings are also
+ *   carried through the expansion with `$` swapped for a private-use character, so a `${`
+ *   still present afterwards can only be a template expression with no data: that is a bug
+ *   and throws CardTemplateError instead of showing template text to a user.
+ * - Data cannot inject card JSON: the engine works on the parsed template object, so a value
+ *   like `"},{"type":"Action.OpenUrl"` is only ever a string.
+ * - Markdown: TextBlock (and Teams' FactSet) render a markdown subset, and backslash escapes
+ *   render differently across Teams clients (desktop vs mobile; AdaptiveCards issues 4677,
+ *   5590, 7474), so escaping is not reliable. Templates put data strings only where markdown
+ *   is not processed: RichTextBlock > TextRun (the schema: "Markdown is not supported"),
+ *   input values, action titles and data. TextBlock and Fact hold template text only.
+ * - URLs: data keys ending in "url" (any case) must be absolute https URLs; anything else is
+ *   emptied, and the renderer drops every Action.OpenUrl / selectAction whose url is not https.
+ * - Control characters and bidirectional overrides are removed; long values are cut with "…".
+ */
+
+/** Adaptive Card JSON (the result of expanding a template). */
+export type AdaptiveCard = Record<string, unknown> & { type: 'AdaptiveCard'; version: string };
+
+/** A template that cannot be expanded with the data given: a programming error, not user input. */
+export class CardTemplateError extends Error {
+  readonly userMessage = 'Sorry, I could not show that card.';
+  constructor(
+    readonly template: string,
+    detail: string,
+    options: { cause?: unknown } = {},
+  ) {
+    super(`Card template "${template}": ${detail}`, options);
+    this.name = 'CardTemplateError';
+  }
+}
+
+const cardsDir = path.join(projectRoot(), 'cards');
+const templateCache = new Map<string, unknown>();
+
+function loadTemplate(name: string): unknown {
+  if (!/^[a-zA-Z0-9_-]+$/.test(name)) throw new Error(`Invalid card template name: ${name}`);
+  let t = templateCache.get(name);
+  if (t === undefined) {
+    t = JSON.parse(fs.readFileSync(path.join(cardsDir, `${name}.json`), 'utf8')) as unknown;
+    templateCache.set(name, t);
+  }
+  return t;
+}
+
+/** Names of every template in cards/ (without .json). */
+export function cardTemplateNames(): string[] {
+  return fs
+    .readdirSync(cardsDir)
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => f.slice(0, -'.json'.length))
+    .sort();
+}
+
+/**
+ * Expands cards/<name>.json with `data`. User-supplied values enter only as data, never as
+ * template text. The data is made safe first (see sanitizeCardData).
+ */
+export function expandCard(name: string, data: Record<string, unknown>): AdaptiveCard {
+  return expandTemplate(loadTemplate(name), data, name);
+}
+
+/**
+ * Compiled templates, one per template object: `new Template()` parses every `${...}` expression
+ * of the card, which is most of the cost of a card. A Template expands any number of times (each
+ * expand starts from a fresh context and builds new objects), so it is compiled once.
+ */
+const compiled = new WeakMap<object, ACData.Template>();
+
+function compiledTemplate(templateJson: unknown): ACData.Template {
+  if (typeof templateJson !== 'object' || templateJson === null) return new ACData.Template(templateJson);
+  let template = compiled.get(templateJson);
+  if (!template) {
+    template = new ACData.Template(templateJson);
+    compiled.set(templateJson, template);
+  }
+  return template;
+}
+
+/** expandCard for a template object already in hand (tests, composed cards). */
+export function expandTemplate(templateJson: unknown, data: Record<string, unknown>, name = 'inline'): AdaptiveCard {
+  const template = compiledTemplate(templateJson);
+  let expanded: unknown;
+  try {
+    expanded = template.expand({ $root: walk(sanitizeCardData(data), encodeDollar) });
+  } catch (e) {
+    throw new CardTemplateError(name, `expansion failed: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+  }
+  const leftover = findUnexpanded(expanded);
+  if (leftover !== null) throw new CardTemplateError(name, `no data for ${leftover}`);
+  const card = dropUnsafeUrlActions(walk(expanded, decodeDollar));
+  if (!isAdaptiveCard(card)) throw new CardTemplateError(name, 'the result is not an AdaptiveCard');
+  return card;
+}
+
+export function cardAttachment(card: AdaptiveCard): Attachment {
+  return CardFactory.adaptiveCard(card);
+}
+
+export function renderCard(name: string, data: Record<string, unknown>): Attachment {
+  return cardAttachment(expandCard(name, data));
+}
+
+/** Longest string a card shows for one value; longer values are cut with an ellipsis. */
+export const MAX_CARD_TEXT = 512;
+/** Longest URL kept (redeem links are long; a cut URL is useless, so longer ones are dropped). */
+export const MAX_CARD_URL = 2048;
+
+/**
+ * Makes every string in the data safe to show: control characters and bidi overrides removed,
+ * overlong values truncated, values under a key ending in "url" kept only if https.
+ */
+export function sanitizeCardData<T>(data: T): T {
+  return sanitizeValue(data, null) as T;
+}
+
+function sanitizeValue(value: unknown, key: string | null): unknown {
+  if (typeof value === 'string') {
+    return key !== null && /url$/i.test(key) ? safeUrl(value) : truncateText(stripUnsafeCharacters(value), MAX_CARD_TEXT);
+  }
+  if (Array.isArray(value)) return value.map((v) => sanitizeValue(v, key));
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = sanitizeValue(v, k);
+    return out;
+  }
+  return value;
+}
+
+/** An absolute https URL, or '' (which makes the renderer drop the action). */
+function safeUrl(raw: string): string {
+  const s = raw.trim();
+  if (!isSafeCardUrl(s)) return '';
+  // The parsed form percent-encodes quotes, braces and the like.
+  return new URL(s).href;
+}
+
+export function isSafeCardUrl(value: unknown): value is string {
+  if (typeof value !== 'string' || value.length === 0 || value.length > MAX_CARD_URL) return false;
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u0020\u007f-\u009f]/.test(value)) return false;
+  try {
+    const u = new URL(value);
+    return u.protocol === 'https:' && u.hostname.length > 0 && u.username === '' && u.password === '';
+  } catch {
+    return false;
+  }
+}
+
+// C0 (except tab, newline, carriage return), DEL, C1, bidi embeddings/overrides/isolates and
+// marks (spoofing: "Trojan source"), and the private-use character used as the `$` carrier.
+// eslint-disable-next-line no-control-regex
+const UNSAFE_CHARACTERS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ue000]/g;
+
+export function stripUnsafeCharacters(s: string): string {
+  return s.replace(UNSAFE_CHARACTERS, '');
+}
+
+/** Cuts to at most `max` characters (code points, never half a surrogate pair), ending with "…". */
+export function truncateText(s: string, max: number): string {
+  if (s.length <= max) return s;
+  const points = Array.from(s);
+  if (points.length <= max) return s;
+  return `${points.slice(0, max - 1).join('')}…`;
+}
+
+const DOLLAR_CARRIER = '\ue000';
+const encodeDollar = (s: string): string => s.replace(/\$/g, DOLLAR_CARRIER);
+const decodeDollar = (s: string): string => s.replace(/\ue000/g, '$');
+
+function walk(value: unknown, onString: (s: string) => string): unknown {
+  if (typeof value === 'string') return onString(value);
+  if (Array.isArray(value)) return value.map((v) => walk(v, onString));
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = walk(v, onString);
+    return out;
+  }
+  return value;
+}
+
+function findUnexpanded(value: unknown): string | null {
+  if (typeof value === 'string') {
+    const m = /\$\{[^}]*\}?/.exec(value);
+    return m ? m[0] : null;
+  }
+  if (Array.isArray(value)) {
+    for (const v of value) {
+      const f = findUnexpanded(v);
+      if (f !== null) return f;
+    }
+    return null;
+  }
+  if (value && typeof value === 'object') {
+    for (const v of Object.values(value)) {
+      const f = findUnexpanded(v);
+      if (f !== null) return f;
+    }
+  }
+  return null;
+}
+
+function isUrlAction(v: unknown): v is { type: 'Action.OpenUrl'; url?: unknown } {
+  return !!v && typeof v === 'object' && (v as { type?: unknown }).type === 'Action.OpenUrl';
+}
+
+/** Removes Action.OpenUrl entries (and selectActions) whose url is not a safe https URL. */
+function dropUnsafeUrlActions(value: unknown): unknown {
+  if (Array.isArray(value)) {
+    return value.filter((v) => !isUrlAction(v) || isSafeCardUrl(v.url)).map(dropUnsafeUrlActions);
+  }
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) {
+      if (k === 'selectAction' && isUrlAction(v) && !isSafeCardUrl(v.url)) continue;
+      out[k] = dropUnsafeUrlActions(v);
+    }
+    return out;
+  }
+  return value;
+}
+
+function isAdaptiveCard(v: unknown): v is AdaptiveCard {
+  return (
+    !!v &&
+    typeof v === 'object' &&
+    (v as { type?: unknown }).type === 'AdaptiveCard' &&
+    typeof (v as { version?: unknown }).version === 'string'
+  );
+}
