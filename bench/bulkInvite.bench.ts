@@ -14,7 +14,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import type { AccessToken } from '@azure/identity';
-import type { Actor } from '../src/teams/bot/feature';
+import type { Actor } from '../src/domain/actor';
 import { BulkJobStore, bulkMigrations } from '../src/adapters/sqlite/bulkJobs';
 import { BulkRunner } from '../src/usecases/bulk/bulkRunner';
 import { stageBulkFile } from '../src/usecases/bulk/bulkValidation';

@@ -14,7 +14,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import type { Actor } from '../src/teams/bot/feature';
+import type { Actor } from '../src/domain/actor';
 import { BulkJobStore, bulkMigrations } from '../src/adapters/sqlite/bulkJobs';
 import { stageBulkFile } from '../src/usecases/bulk/bulkValidation';
 import { openDatabase } from '../src/adapters/sqlite/database';

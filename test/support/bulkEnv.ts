@@ -2,7 +2,7 @@
  * Builders for bulk invitation tests: a store with the bulk and invitation tables, the demo
  * directory (optionally wrapped with injected faults), a fast pacer and a runner.
  */
-import type { Actor } from '../../src/teams/bot/feature';
+import type { Actor } from '../../src/domain/actor';
 import { BulkJobStore, bulkMigrations, type BulkJob } from '../../src/adapters/sqlite/bulkJobs';
 import { BulkRunner, type BulkRunnerOptions } from '../../src/usecases/bulk/bulkRunner';
 import { stageBulkFile, type StagedBulkJob } from '../../src/usecases/bulk/bulkValidation';

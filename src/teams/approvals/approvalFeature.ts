@@ -5,7 +5,8 @@
  */
 import type { InvokeResponse } from 'botbuilder';
 import { z } from 'zod';
-import type { ActionData, ActionHandler, Actor, BotFeature } from '../bot/feature';
+import type { ActionData, ActionHandler, BotFeature } from '../bot/feature';
+import type { Actor } from '../../domain/actor';
 import { cardAttachment, type AdaptiveCard } from '../cards';
 import { cardInvokeResponse } from '../bot/invokeResponse';
 import { answerInputId, noticeOnlyCard, questionInputId, reasonInputId } from './approvalCards';

@@ -1,5 +1,5 @@
 import type { Activity } from 'botbuilder';
-import type { Actor } from './feature';
+import type { Actor } from '../../domain/actor';
 
 type ActivityIdentity = Pick<Partial<Activity>, 'from' | 'conversation' | 'channelData'>;
 

@@ -1,16 +1,7 @@
 import type { ConversationReference, TurnContext, InvokeResponse } from 'botbuilder';
 import type { Server } from 'restify';
 import type { Dialog, DialogContext } from 'botbuilder-dialogs';
-
-/**
- * Who is acting, always re-derived from the incoming activity (never from card data).
- * userId is the Entra object id (`from.aadObjectId`).
- */
-export interface Actor {
-  userId: string;
-  name: string;
-  tenantId: string;
-}
+import type { Actor } from '../../domain/actor';
 
 /** The `data` of an Action.Execute / Action.Submit, after the verb is taken out. */
 export type ActionData = Record<string, unknown>;

@@ -1,5 +1,5 @@
 import type { Directory } from '../../usecases/ports/Directory';
-import type { Actor } from './feature';
+import type { Actor } from '../../domain/actor';
 
 /**
  * Who is reading the help card. A person can be more than one (an approver who owns a site).

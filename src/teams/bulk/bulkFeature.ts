@@ -2,7 +2,8 @@ import { TurnContext, type Activity, type Attachment, type ConversationReference
 import type { DialogContext } from 'botbuilder-dialogs';
 import type { Server } from 'restify';
 import { cardAttachment, expandCard, isSafeCardUrl, type AdaptiveCard } from '../cards';
-import type { Actor, ActionData, ActionHandler, BotFeature } from '../bot/feature';
+import type { ActionData, ActionHandler, BotFeature } from '../bot/feature';
+import type { Actor } from '../../domain/actor';
 import { cardInvokeResponse } from '../bot/invokeResponse';
 import { cutMessageLength, MAX_MESSAGE_CHARS } from '../bot/messageLimits';
 import type { NotifyResult } from '../bot/proactive';

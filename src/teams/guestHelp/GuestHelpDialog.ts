@@ -2,7 +2,7 @@ import type { Attachment, TurnContext } from 'botbuilder';
 import type { DialogTurnResult, PromptValidatorContext, WaterfallStepContext } from 'botbuilder-dialogs';
 import { ComponentDialog, TextPrompt, WaterfallDialog } from '../bot/dialogParts';
 import { actorFromActivity } from '../bot/actor';
-import type { Actor } from '../bot/feature';
+import type { Actor } from '../../domain/actor';
 import { extractEmail, parseEmail, type EmailAddress } from '../../domain/email';
 import { quoteForChat } from '../../domain/text';
 

@@ -35,7 +35,8 @@ import {
   type GuestHelpResponder,
   type GuestHelpTopic,
 } from './GuestHelpDialog';
-import type { Actor, BotFeature } from '../bot/feature';
+import type { BotFeature } from '../bot/feature';
+import type { Actor } from '../../domain/actor';
 import { cardInvokeResponse } from '../bot/invokeResponse';
 
 export const RESET_VERB = 'guestHelp.requestReset';

@@ -9,7 +9,7 @@ import type { InvitationRequest, InviteGuestService } from '../../usecases/invit
 import type { SignInAdvisorPort } from '../../usecases/signIn/signInAdvisor';
 import { actorFromActivity } from '../bot/actor';
 import { cardAttachment, expandCard } from '../cards';
-import type { Actor } from '../bot/feature';
+import type { Actor } from '../../domain/actor';
 import { inviteConfirmCard, inviteResultCards } from './inviteCards';
 import {
   MAX_JUSTIFICATION,

@@ -8,7 +8,8 @@ import { trimEndChars } from '../../domain/text';
 import { expandCard } from '../cards';
 import { INVITE_GUEST_DIALOG, InviteGuestDialog, type InviteGuestOptions } from './InviteGuestDialog';
 import { invitationStatusCard, inviteResultCards, myInvitationsCard } from './inviteCards';
-import type { Actor, ActionHandler, BotFeature } from '../bot/feature';
+import type { ActionHandler, BotFeature } from '../bot/feature';
+import type { Actor } from '../../domain/actor';
 import { cardInvokeResponse } from '../bot/invokeResponse';
 
 export interface InviteFeatureServices {

@@ -5,7 +5,7 @@
  * is told. Rights are re-checked against the directory on every click.
  */
 import type { Activity, ConversationReference } from 'botbuilder';
-import type { Actor } from '../../teams/bot/feature';
+import type { Actor } from '../../domain/actor';
 import type { AdaptiveCard } from '../../teams/cards';
 import { cardAttachment } from '../../teams/cards';
 import { guestWillSee, invitationLinkTexts, syncSummary } from '../../teams/invite/inviteCards';

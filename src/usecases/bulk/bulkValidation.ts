@@ -1,4 +1,4 @@
-import type { Actor } from '../../teams/bot/feature';
+import type { Actor } from '../../domain/actor';
 import type { Directory, GroupInfo } from '../ports/Directory';
 import { parseEmail } from '../../domain/email';
 import { lookAlikeWarning } from '../../domain/lookAlike';

@@ -1,4 +1,4 @@
-import type { Actor } from '../../teams/bot/feature';
+import type { Actor } from '../../domain/actor';
 import { DirectoryError, isDirectoryError, type Directory, type DirectoryUser, type GroupInfo } from '../ports/Directory';
 import { InvalidEmailError, parseEmail, type EmailAddress } from '../../domain/email';
 import type { SignInAdvice, SignInMethod } from '../../domain/signInAdvice';

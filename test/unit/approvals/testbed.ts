@@ -14,7 +14,7 @@ import { ApprovalRequestStore, approvalMigrations, type ApprovalRequest } from '
 import { ApprovalService, type InvitationExecutor } from '../../../src/usecases/approvals/approvalService';
 import { DEMO_APPROVER_GROUP_ID, type ApprovalServiceSettings } from '../../../src/app/approvalSettings';
 import { inMemoryRoster } from '../../../src/usecases/approvals/approverRoster';
-import type { Actor } from '../../../src/teams/bot/feature';
+import type { Actor } from '../../../src/domain/actor';
 import { Notifier, type ProactiveAdapter } from '../../../src/teams/bot/proactive';
 import type { FakeDirectory } from '../../../src/adapters/demo/FakeDirectory';
 import { SqliteInvitationRepository, invitationMigrations } from '../../../src/adapters/sqlite/invitations';
