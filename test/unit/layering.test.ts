@@ -158,4 +158,10 @@ describe('the layer import rule', () => {
   it.each(allowed.map(([what], i) => [what, i] as const))('allows %s', (_what, i) => {
     expect(allowedResults[i]).toEqual([]);
   });
+
+  it('points its messages at a section that exists', () => {
+    const doc = fs.readFileSync(path.join(root, 'docs', 'architecture.md'), 'utf8');
+    expect(refusedResults[0]![0]!.message).toContain('see docs/architecture.md, "The rules"');
+    expect(doc).toMatch(/^## The rules$/m);
+  });
 });
