@@ -148,6 +148,8 @@ export default tseslint.config(
         { category: 'bot-state-storage', pattern: BOT_STATE_STORAGE },
       ],
       'boundaries/dependency-nodes': ['import', 'export', 'dynamic-import', 'require'],
+      // TypeScript's `import x = require('...')` too.
+      'boundaries/additional-dependency-nodes': [{ selector: 'TSExternalModuleReference > Literal', kind: 'value', name: 'import-equals' }],
       'import/resolver': { node: { extensions: ['.ts', '.js', '.json'] } },
     },
     rules: {

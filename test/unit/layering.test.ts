@@ -100,6 +100,8 @@ const refused: Array<[string, LintCase, string, string]> = [
   ['a domain file importing node:fs', importing(at.domain, 'node:fs'), 'domain', 'node:fs'],
   ['a use case importing botbuilder', importing(at.usecases, 'botbuilder'), 'usecases', 'botbuilder'],
   ['a use case importing botbuilder types only', importing(at.usecases, 'botbuilder', true), 'usecases', 'botbuilder'],
+  ['a use case re-exporting the Teams layer', { filePath: at.usecases, code: `export * from '${specifier(at.usecases, target.teams)}';\n` }, 'usecases', 'teams'],
+  ['a use case loading botbuilder with import = require', { filePath: at.usecases, code: "import bb = require('botbuilder');\nexport const used = bb;\n" }, 'usecases', 'botbuilder'],
   ['a use case importing botbuilder-dialogs', importing(at.usecases, 'botbuilder-dialogs'), 'usecases', 'botbuilder-dialogs'],
   ['a use case importing better-sqlite3', importing(at.usecases, 'better-sqlite3'), 'usecases', 'better-sqlite3'],
   ['a use case importing the Graph SDK', importing(at.usecases, '@microsoft/microsoft-graph-client'), 'usecases', '@microsoft/microsoft-graph-client'],
