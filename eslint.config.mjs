@@ -109,12 +109,9 @@ const layeringRule = [
 const LAYERING_EXEMPT_UNTIL_REFACTOR_LANDS = [
   'src/adapters/graph/credential.ts',
   'src/adapters/sqlite/approvalRequests.ts',
-  'src/adapters/sqlite/conversationReferences.ts',
   'src/domain/signInAdvice.ts',
   'src/domain/signInRules.ts',
   'src/teams/approvals/approvalCards.ts',
-  'src/teams/bot/GuestOnboardingBot.ts',
-  'src/teams/bot/identityGuard.ts',
   'src/teams/bulk/bulkFeature.ts',
   'src/teams/bulk/resultsRoute.ts',
   'src/teams/cards.ts',
