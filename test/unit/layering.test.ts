@@ -81,7 +81,7 @@ const at = {
   shared: 'src/shared/__layeringFixture.ts',
   app: 'src/app/__layeringFixture.ts',
   sqliteBotStorage: 'src/adapters/sqlite/SqliteBotStorage.ts',
-  memoryBotStorage: 'src/adapters/memory/MemoryBotStorage.ts',
+  memoryBotStorage: 'src/adapters/memory/botStorage.ts',
 };
 
 const target = {
@@ -115,6 +115,7 @@ const refused: Array<[string, LintCase, string, string]> = [
   ['an adapter importing src/teams', importing(at.adapters, target.teams), 'adapters', 'teams'],
   ['an adapter importing src/app', importing(at.adapters, target.app), 'adapters', 'app'],
   ['an adapter (not bot-state Storage) importing botbuilder', importing(at.memoryAdapter, 'botbuilder'), 'adapters', 'botbuilder'],
+  ['another memory adapter named like a Storage importing botbuilder', importing('src/adapters/memory/otherBotStorage.ts', 'botbuilder'), 'adapters', 'botbuilder'],
   ['the Teams layer importing adapters', importing(at.teams, target.adapters), 'teams', 'adapters'],
   ['the Teams layer importing src/app', importing(at.teams, target.app), 'teams', 'app'],
   ['shared importing use cases', importing(at.shared, target.usecases), 'shared', 'usecases'],
