@@ -23,9 +23,14 @@ const LAYERS = [
 // Files at the top of src/ (index.ts, ...) are entry points like src/tools (files, not a folder,
 // so they are classified as a file category).
 const ENTRY_FILES = ['src/*.ts'];
-// The bot-state Storage implementations (botbuilder's own `Storage` interface): the only
-// adapters allowed to import botbuilder. A new one (another store) is added here by name.
-const BOT_STATE_STORAGE = ['src/adapters/sqlite/SqliteBotStorage.ts', 'src/adapters/memory/botStorage.ts'];
+// The bot-state Storage implementations (botbuilder's own `Storage` interface), and the
+// store's repository bundle that carries one: the only adapters allowed to import botbuilder.
+// A new one (another store) is added here by name.
+const BOT_STATE_STORAGE = [
+  'src/adapters/sqlite/SqliteBotStorage.ts',
+  'src/adapters/memory/botStorage.ts',
+  'src/adapters/repositories.ts',
+];
 
 // The Bot Framework SDK: the Teams surface (and app, the composition root) only.
 const BOT_FRAMEWORK = ['botbuilder', 'botbuilder-*', 'botframework-*'];

@@ -132,6 +132,7 @@ const allowed: Array<[string, LintCase]> = [
   ['an adapter importing better-sqlite3', importing(at.adapters, 'better-sqlite3')],
   ['the SQLite bot-state Storage importing botbuilder', importing(at.sqliteBotStorage, 'botbuilder')],
   ['the memory bot-state Storage importing botbuilder', importing(at.memoryBotStorage, 'botbuilder')],
+  ['the repository bundle importing botbuilder types (its bot-state Storage)', importing('src/adapters/repositories.ts', 'botbuilder', true)],
   ['the Teams layer importing use cases', importing(at.teams, target.usecases)],
   ['the Teams layer importing domain', importing(at.teams, target.domain)],
   ['the Teams layer importing botbuilder', importing(at.teams, 'botbuilder')],
