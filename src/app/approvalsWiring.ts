@@ -2,10 +2,10 @@ import type { BotFeature } from '../teams/bot/feature';
 import type { Notifier } from '../teams/bot/proactive';
 import type { BotServices } from './services';
 import type { Migration } from '../adapters/sqlite/database';
-import type { ResetRequestStore } from '../adapters/sqlite/resetRequests';
+import type { ResetRequestRepository } from '../usecases/approvals/ports';
 import type { InviteGuestService } from '../usecases/invite/inviteGuest';
 import { createApprovalFeature } from '../teams/approvals/approvalFeature';
-import { approvalMigrations, ApprovalRequestStore } from '../adapters/sqlite/approvalRequests';
+import { approvalMigrations, SqliteApprovalRequestRepository } from '../adapters/sqlite/approvalRequests';
 import { ApprovalService } from '../usecases/approvals/approvalService';
 import { approvalSettingsFromConfig } from './approvalSettings';
 import { directoryRoster } from '../usecases/approvals/approverRoster';
@@ -40,13 +40,13 @@ export function buildApprovals(deps: {
   services: BotServices;
   notifier: Notifier;
   inviteService: InviteGuestService;
-  resetRequests: ResetRequestStore;
+  resetRequests: ResetRequestRepository;
   clock: () => Date;
 }): ApprovalsWiring {
   const { services, notifier, inviteService, resetRequests, clock } = deps;
   const { store, directory, logger } = services;
   const service = new ApprovalService({
-    requests: new ApprovalRequestStore(store.db),
+    requests: new SqliteApprovalRequestRepository(store.db, { audit: store.audit, leases: store.leases }),
     directory,
     roster: directoryRoster(directory),
     conversations: store.conversationReferences,
@@ -58,7 +58,7 @@ export function buildApprovals(deps: {
     logger,
     resetLedger: resetRequests,
     leases: store.leases,
-    holders: store.holders,
+    holderId: store.holders.holderId,
   });
   const resetSink = approvalResetSink(resetRequests, service, (error) =>
     logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'reset request recorded but not sent for approval'),

@@ -4,7 +4,7 @@ import { createBulkFeature } from '../teams/bulk/bulkFeature';
 import { channelIdentityMigrations } from '../adapters/sqlite/channelIdentities';
 import type { Migration } from '../adapters/sqlite/database';
 import { invitationMigrations, SqliteInvitationRepository } from '../adapters/sqlite/invitations';
-import { ResetRequestStore, resetRequestMigrations } from '../adapters/sqlite/resetRequests';
+import { SqliteResetRequestRepository, resetRequestMigrations } from '../adapters/sqlite/resetRequests';
 import { observeBulkQueue } from '../shared/telemetry';
 import { InviteGuestService } from '../usecases/invite/inviteGuest';
 import { SignInAdvisor } from '../usecases/signIn/signInAdvisor';
@@ -45,7 +45,7 @@ export function buildFeatures(services: BotServices): BotFeature[] {
     clock,
     holders: store.holders,
   });
-  const resetRequests = new ResetRequestStore(store.db, clock, store.audit);
+  const resetRequests = new SqliteResetRequestRepository(store.db, services.clock, store.audit);
 
   const approvals = buildApprovals({ services, notifier, inviteService, resetRequests, clock });
   inviteService.setApprovalGateway(approvals.service);

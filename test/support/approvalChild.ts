@@ -16,7 +16,7 @@
  */
 import type { AccessToken } from '@azure/identity';
 import { BotAdapter, TurnContext, type Activity, type ConversationReference, type ResourceResponse } from 'botbuilder';
-import { ApprovalRequestStore, approvalMigrations } from '../../src/adapters/sqlite/approvalRequests';
+import { SqliteApprovalRequestRepository, approvalMigrations } from '../../src/adapters/sqlite/approvalRequests';
 import { ApprovalService, type InvitationExecutor } from '../../src/usecases/approvals/approvalService';
 import { DEMO_APPROVER_GROUP_ID } from '../../src/app/approvalSettings';
 import { inMemoryRoster } from '../../src/usecases/approvals/approverRoster';
@@ -136,7 +136,7 @@ async function main(): Promise<void> {
   const graph = new GraphDirectory({ credential, baseUrl, maxRetries: 1, retryDelaySeconds: 0.001, requestTimeoutMs: 60_000 });
   // Submissions and the approvers' rights checks run unpaused; carrying out runs through `carrying`.
   const carrying = mode === 'decide' ? pausing(graph, point, announce) : graph;
-  const requests = new ApprovalRequestStore(store.db);
+  const requests = new SqliteApprovalRequestRepository(store.db, { audit: store.audit, leases: store.leases });
   const invitations = new SqliteInvitationRepository(store.db);
   const invite = new InviteGuestService({
     directory: carrying,
@@ -174,7 +174,7 @@ async function main(): Promise<void> {
     },
     inlineBudgetMs: 50,
     leases: store.leases,
-    holders: store.holders,
+    holderId: store.holders.holderId,
   });
   invite.setApprovalGateway(service);
 
@@ -198,7 +198,7 @@ async function main(): Promise<void> {
     process.stdout.write('submitted\n');
     await Promise.all(
       ids.map(async (id) => {
-        const request = requests.get(id);
+        const request = (await requests.get(id));
         if (!request) throw new Error('request vanished');
         await service.decide(actorOf('alex'), id, 'approve', null, request.version);
       }),

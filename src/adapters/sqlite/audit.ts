@@ -74,6 +74,11 @@ export class AuditLog {
   }
 
   append(event: AuditEventInput): AuditEvent {
+    return this.appendSync(event);
+  }
+
+  /** The append itself, for SQLite adapters that write an event inside their own transaction. */
+  appendSync(event: AuditEventInput): AuditEvent {
     for (const field of ['actorId', 'action', 'subjectType', 'subjectId'] as const) {
       if (typeof event[field] !== 'string' || event[field].trim() === '') throw new AuditEventError(`${field} is required`);
     }

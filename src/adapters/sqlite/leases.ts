@@ -177,6 +177,11 @@ export class SqliteLeaseStore implements LeaseStore {
   }
 
   acquire(key: string, holderId: string, ttlMs: number): boolean {
+    return this.acquireSync(key, holderId, ttlMs);
+  }
+
+  /** The acquire itself, for SQLite adapters that take a lease inside their own transaction (nests as a savepoint). */
+  acquireSync(key: string, holderId: string, ttlMs: number): boolean {
     const take = this.db.transaction((): boolean => {
       const now = this.clock();
       const row = this.db.prepare<[string], LeaseRow>('SELECT key, holder_id, until, done FROM leases WHERE key = ?').get(key);

@@ -6,7 +6,7 @@
 import { expandCard, type AdaptiveCard } from '../cards';
 import type { SignInMethod } from '../../domain/signInAdvice';
 import { reasonForApprover } from '../../domain/approvalPolicy';
-import type { ApprovalRequest, ApprovalState } from '../../adapters/sqlite/approvalRequests';
+import type { ApprovalRequest, ApprovalState } from '../../usecases/approvals/model';
 
 export const REQUEST_CARD = 'approvalRequest';
 export const PENDING_CARD = 'approvalPending';

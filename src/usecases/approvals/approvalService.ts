@@ -15,7 +15,6 @@ import { parseEmail } from '../../domain/email';
 import { lookAlikeWarning } from '../../domain/lookAlike';
 import type { SignInAdvice, SignInMethod } from '../../domain/signInAdvice';
 import type { StoredConversationReference } from '../../adapters/sqlite/conversationReferences';
-import type { HolderRegistry, LeaseStore } from '../../adapters/sqlite/leases';
 import type {
   ApprovalContext,
   ApprovalGateway,
@@ -25,16 +24,17 @@ import type {
   InviteOutcome,
 } from '../invite/inviteGuest';
 import { approvalVerdict } from '../../domain/approvalPolicy';
-import {
-  type ApprovalOutcomeStatus,
-  type ApprovalRequest,
-  type ApprovalRequestStore,
-  type DeliveryAudience,
-  type NewApprovalRequest,
-  type NewDelivery,
-  type NoticeTone,
-  type RequesterNotice,
-} from '../../adapters/sqlite/approvalRequests';
+import type {
+  ApprovalOutcomeStatus,
+  ApprovalRequest,
+  ConversationAddress,
+  DeliveryAudience,
+  NewApprovalRequest,
+  NewDelivery,
+  NoticeTone,
+  RequesterNotice,
+} from './model';
+import type { ApprovalAuditEvent, ApprovalRequestRepository } from './ports';
 import {
   type ApprovedInvitationView,
   formatInstant,
@@ -83,15 +83,15 @@ export interface ApproverRoster {
   listGroupOwners(groupId: string): Promise<RosterEntry[]>;
 }
 
+/** The audit log (its append may be synchronous or return a promise). */
 export interface ApprovalAudit {
-  append(event: {
-    actorId: string;
-    actorName: string;
-    action: string;
-    subjectType: string;
-    subjectId: string;
-    details?: { [key: string]: string | number | boolean | null | string[] };
-  }): unknown;
+  append(event: ApprovalAuditEvent): unknown;
+}
+
+/** The owned leases approvals take besides the one written with a decision (see the LeaseStore port). */
+export interface ApprovalLeases {
+  acquire(key: string, holderId: string, ttlMs: number): boolean | Promise<boolean>;
+  release(key: string, holderId: string): unknown;
 }
 
 export interface ApprovalLogger {
@@ -103,7 +103,7 @@ export interface ApprovalLogger {
 const silentLogger: ApprovalLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
 export interface ApprovalServiceDependencies {
-  requests: ApprovalRequestStore;
+  requests: ApprovalRequestRepository;
   directory: Directory;
   roster: ApproverRoster;
   conversations: ConversationLookup;
@@ -121,11 +121,11 @@ export interface ApprovalServiceDependencies {
   /** The guest-help feature's record of reset requests, closed when their approval ends. */
   resetLedger?: ResetLedger;
   /**
-   * Owned leases (carrying out an approval, re-delivering a card) and who this process is. Without
-   * them (unit tests of one process) an in-memory lease table stands in.
+   * Owned leases (carrying out an approval, re-delivering a card): the same lease store the
+   * repository takes a decision's carrying-out lease in. `holderId` is this process.
    */
-  leases?: LeaseStore;
-  holders?: HolderRegistry;
+  leases: ApprovalLeases;
+  holderId: string;
 }
 
 /** How long one process may hold an approval it carries out before another may (its death frees it at once). */
@@ -134,33 +134,6 @@ const CARRY_LEASE_MS = 10 * 60_000;
 const REDELIVERY_LEASE_MS = 60_000;
 /** Approvals carried out at once by one recovery pass. */
 const RESUME_PARALLELISM = 4;
-
-/** A lease table for one process on its own (tests): the same rules, in memory. */
-class InMemoryLeases implements LeaseStore {
-  private readonly rows = new Map<string, { holderId: string; until: number; done: boolean }>();
-  acquire(key: string, holderId: string, ttlMs: number): boolean {
-    const row = this.rows.get(key);
-    if (row && (row.done || row.until > Date.now())) return false;
-    this.rows.set(key, { holderId, until: Date.now() + ttlMs, done: false });
-    return true;
-  }
-  renew(key: string, holderId: string, ttlMs: number): boolean {
-    const row = this.rows.get(key);
-    if (!row || row.done || row.holderId !== holderId) return false;
-    row.until = Date.now() + ttlMs;
-    return true;
-  }
-  release(key: string, holderId: string): void {
-    const row = this.rows.get(key);
-    if (row && !row.done && row.holderId === holderId) this.rows.delete(key);
-  }
-  complete(key: string, holderId: string): void {
-    this.rows.set(key, { holderId, until: 0, done: true });
-  }
-  isComplete(key: string): boolean {
-    return this.rows.get(key)?.done === true;
-  }
-}
 
 /** A guest asking an admin to reset their redemption (from the guest-help feature). */
 export interface RedemptionResetSubmission {
@@ -234,14 +207,14 @@ export class ApprovalService implements ApprovalGateway {
   /** Users (personal chats) and conversations whose missed cards and notices are being sent now (see onConversationSeen). */
   private readonly redelivering = new Map<string, Promise<void>>();
 
-  private readonly leases: LeaseStore;
+  private readonly leases: ApprovalLeases;
   private readonly holderId: string;
 
   constructor(private readonly deps: ApprovalServiceDependencies) {
     this.clock = deps.clock ?? (() => new Date());
     this.logger = deps.logger ?? silentLogger;
-    this.leases = deps.leases ?? new InMemoryLeases();
-    this.holderId = deps.holders?.holderId ?? 'solo';
+    this.leases = deps.leases;
+    this.holderId = deps.holderId;
   }
 
   get settings(): ApprovalServiceSettings {
@@ -260,12 +233,12 @@ export class ApprovalService implements ApprovalGateway {
     const { request: invite, target, advice } = submission;
     const actor = invite.requestedBy;
     const now = this.clock();
-    const existing = this.deps.requests.findPendingInvitation(actor.tenantId, invite.email, target.groupId);
+    const existing = await this.deps.requests.findPendingInvitation(actor.tenantId, invite.email, target.groupId);
     if (existing) return this.duplicateResult(existing, now);
 
     const isOwner = await this.deps.directory.isOwner(target.groupId, actor.userId).catch(() => false);
     const verdict = approvalVerdict(this.deps.settings, { requesterIsSiteOwner: isOwner, guestDomain: advice.domain });
-    const request = this.deps.requests.create(
+    const request = await this.deps.requests.create(
       this.newRequest(actor, invite.conversationRefKey ?? null, clip(submission.justification ?? '', MAX_JUSTIFICATION), verdict.reasons, {
         kind: 'invitation',
         guestName: invite.displayName,
@@ -278,16 +251,16 @@ export class ApprovalService implements ApprovalGateway {
         warnings: [...advice.warnings],
       }),
     );
-    this.audit(actor, 'approval.requested', request, { kind: 'invitation', groupId: target.groupId, guestDomain: advice.domain });
+    await this.audit(actor, 'approval.requested', request, { kind: 'invitation', groupId: target.groupId, guestDomain: advice.domain });
     return this.deliverNewRequest(request);
   }
 
   /** Records a guest's redemption-reset request and sends it to the approvers (never to site owners). */
   async submitReset(submission: RedemptionResetSubmission): Promise<SubmitResult> {
     const now = this.clock();
-    const existing = this.deps.requests.findPendingReset(submission.guest.tenantId, submission.guest.userId);
+    const existing = await this.deps.requests.findPendingReset(submission.guest.tenantId, submission.guest.userId);
     if (existing) return this.duplicateResult(existing, now);
-    const request = this.deps.requests.create(
+    const request = await this.deps.requests.create(
       this.newRequest(submission.guest, submission.conversationRefKey, clip(submission.reason, MAX_JUSTIFICATION), [
         'Only an admin can reset how a guest signs in.',
       ], {
@@ -299,7 +272,7 @@ export class ApprovalService implements ApprovalGateway {
         currentMethod: submission.currentMethod,
       }),
     );
-    this.audit(submission.guest, 'approval.requested', request, { kind: 'redemptionReset' });
+    await this.audit(submission.guest, 'approval.requested', request, { kind: 'redemptionReset' });
     return this.deliverNewRequest(request);
   }
 
@@ -323,8 +296,8 @@ export class ApprovalService implements ApprovalGateway {
     };
   }
 
-  private duplicateResult(existing: ApprovalRequest, now: Date): SubmitResult {
-    const { approvers, unreachable } = this.deliverySummary(existing.id);
+  private async duplicateResult(existing: ApprovalRequest, now: Date): Promise<SubmitResult> {
+    const { approvers, unreachable } = await this.deliverySummary(existing.id);
     return {
       requestId: existing.id,
       approvers,
@@ -367,10 +340,10 @@ export class ApprovalService implements ApprovalGateway {
    * The requester's own "Sent for approval" card, posted by the chat they asked from: kept as a
    * copy so it is updated with every other copy (decision, cancellation, expiry).
    */
-  requesterCardPosted(requestId: string, conversation: Partial<ConversationReference>, activityId: string): void {
-    const request = this.deps.requests.get(requestId);
+  async requesterCardPosted(requestId: string, conversation: ConversationAddress, activityId: string): Promise<void> {
+    const request = await this.deps.requests.get(requestId);
     if (!request) return;
-    this.deps.requests.recordDelivery({
+    await this.deps.requests.recordDelivery({
       requestId,
       audience: 'requester',
       recipientId: request.requester.userId,
@@ -385,8 +358,8 @@ export class ApprovalService implements ApprovalGateway {
   }
 
   /** Names the card reached / did not reach, from the delivery log. */
-  private deliverySummary(requestId: string): { approvers: string[]; unreachable: string[] } {
-    const deliveries = this.deps.requests.listDeliveries(requestId).filter((d) => d.purpose === 'card' && d.audience !== 'requester');
+  private async deliverySummary(requestId: string): Promise<{ approvers: string[]; unreachable: string[] }> {
+    const deliveries = (await this.deps.requests.listDeliveries(requestId)).filter((d) => d.purpose === 'card' && d.audience !== 'requester');
     const reached = new Set<string>();
     const approvers: string[] = [];
     for (const d of deliveries) {
@@ -454,7 +427,7 @@ export class ApprovalService implements ApprovalGateway {
       at,
     };
     if (!stored) {
-      this.deps.requests.recordDelivery({
+      await this.deps.requests.recordDelivery({
         ...base,
         status: 'unreachable',
         conversation: null,
@@ -482,7 +455,7 @@ export class ApprovalService implements ApprovalGateway {
     };
     if (!stored) {
       this.logger.warn({ requestId: request.id }, 'approvals: APPROVALS_CHANNEL_ID has no stored conversation reference yet');
-      this.deps.requests.recordDelivery({
+      await this.deps.requests.recordDelivery({
         ...base,
         status: 'unreachable',
         conversation: null,
@@ -600,21 +573,22 @@ export class ApprovalService implements ApprovalGateway {
     const at = this.clock().toISOString();
     // The decision, its audit row and (for an approval) this process's lease on carrying it out
     // commit together: a crash leaves either nothing or all three.
-    const cas = this.deps.requests.atomically(() => {
-      const result = this.deps.requests.decide(request.id, request.version, {
-        state: verdict === 'approve' ? 'approved' : 'rejected',
-        by: who,
-        note: verdict === 'reject' ? reason : null,
-        at,
-      });
-      if (!result.won) return result;
-      this.audit(gate.actor, verdict === 'approve' ? 'approval.approved' : 'approval.rejected', result.request, {
-        kind: result.request.kind,
-        ...(verdict === 'reject' ? { reason } : {}),
-      });
-      if (verdict === 'approve') this.leases.acquire(carryKey(request.id), this.holderId, CARRY_LEASE_MS);
-      return result;
-    });
+    const state = verdict === 'approve' ? 'approved' : 'rejected';
+    const cas = await this.deps.requests.decide(
+      request.id,
+      request.version,
+      { state, by: who, note: verdict === 'reject' ? reason : null, at },
+      {
+        // The row as the decision leaves it: one version on, in its new state.
+        audit: this.auditEvent(gate.actor, `approval.${state}`, request.id, {
+          kind: request.kind,
+          ...(verdict === 'reject' ? { reason } : {}),
+          version: request.version + 1,
+          state,
+        }),
+        lease: verdict === 'approve' ? { key: carryKey(request.id), holderId: this.holderId, ttlMs: CARRY_LEASE_MS } : undefined,
+      },
+    );
     if (!cas.won) return this.lostRace(cas.current);
     const decided = cas.request;
     let redeemUrl: string | null = null;
@@ -622,7 +596,7 @@ export class ApprovalService implements ApprovalGateway {
       redeemUrl = url;
     });
     const settled = await this.withinBudget(followUp);
-    const latest = this.deps.requests.get(decided.id) ?? decided;
+    const latest = await this.deps.requests.get(decided.id) ?? decided;
     const what = verdict === 'approve' ? 'approved' : 'rejected';
     const message =
       verdict === 'reject'
@@ -642,9 +616,9 @@ export class ApprovalService implements ApprovalGateway {
     if (text === '') {
       return { status: 'invalid', request, mayDecide: true, message: 'Write the question the requester should answer. Nothing was changed.' };
     }
-    const cas = this.deps.requests.requestInfo(request.id, request.version, who, text, this.clock().toISOString());
+    const cas = await this.deps.requests.requestInfo(request.id, request.version, who, text, this.clock().toISOString());
     if (!cas.won) return this.lostRace(cas.current);
-    this.audit(gate.actor, 'approval.infoRequested', cas.request, {});
+    await this.audit(gate.actor, 'approval.infoRequested', cas.request, {});
     const updated = cas.request;
     await this.updateCopies(updated);
     const asked = await this.notifyRequester(updated, null, {
@@ -663,7 +637,7 @@ export class ApprovalService implements ApprovalGateway {
 
   /** The requester answers an approver's question: the answer is appended to the justification. */
   async provideInfo(actor: Actor | null, requestId: string, answer: string | null): Promise<ActionOutcome> {
-    const request = this.deps.requests.get(requestId);
+    const request = await this.deps.requests.get(requestId);
     if (!request) return notFound();
     if (!actor || actor.userId !== request.requester.userId || actor.tenantId !== request.tenantId) {
       return { status: 'forbidden', request: null, mayDecide: false, message: 'Only the person who made this request can answer for it. Nothing was changed.' };
@@ -678,27 +652,27 @@ export class ApprovalService implements ApprovalGateway {
       request.justification.trim() === '' ? `${heading}${text}` : `${request.justification}\n\n${heading}${text}`,
       MAX_JUSTIFICATION,
     );
-    const cas = this.deps.requests.appendJustification(request.id, request.version, justification);
+    const cas = await this.deps.requests.appendJustification(request.id, request.version, justification);
     if (!cas.won) {
       const current = cas.current;
       return current && current.state === 'pending'
         ? { status: 'changed', request: current, mayDecide: false, message: 'The request changed while you were typing; send your answer again.' }
         : { status: 'alreadyDecided', request: current, mayDecide: false, message: current ? closedMessage(current) : 'The request no longer exists.' };
     }
-    this.audit(actor, 'approval.infoProvided', cas.request, {});
+    await this.audit(actor, 'approval.infoProvided', cas.request, {});
     await this.updateCopies(cas.request);
     return { status: 'applied', request: cas.request, mayDecide: false, message: 'Thanks: your answer was added to the request and the approvers see it now.' };
   }
 
   /** The requester withdraws their own pending request. */
   async cancel(actor: Actor | null, requestId: string): Promise<ActionOutcome> {
-    const request = this.deps.requests.get(requestId);
+    const request = await this.deps.requests.get(requestId);
     if (!request) return notFound();
     if (!actor || actor.userId !== request.requester.userId || actor.tenantId !== request.tenantId) {
       return { status: 'forbidden', request: null, mayDecide: false, message: 'Only the person who made this request can cancel it. Nothing was changed.' };
     }
     if (request.state !== 'pending') return { status: 'alreadyDecided', request, mayDecide: false, message: closedMessage(request) };
-    const cas = this.deps.requests.decide(request.id, request.version, {
+    const cas = await this.deps.requests.decide(request.id, request.version, {
       state: 'cancelled',
       by: { userId: actor.userId, name: actor.name || request.requester.name },
       note: null,
@@ -709,15 +683,15 @@ export class ApprovalService implements ApprovalGateway {
       if (current?.state === 'pending') return this.cancel(actor, requestId); // only an info edit raced us
       return { status: 'alreadyDecided', request: current, mayDecide: false, message: current ? closedMessage(current) : 'The request no longer exists.' };
     }
-    this.audit(actor, 'approval.cancelled', cas.request, {});
-    this.closeLedger(cas.request);
+    await this.audit(actor, 'approval.cancelled', cas.request, {});
+    await this.closeLedger(cas.request);
     await this.updateCopies(cas.request);
     return { status: 'applied', request: cas.request, mayDecide: false, message: 'Your request was cancelled; the approvers see that on their cards.' };
   }
 
   /** The card a viewer should see now (Action.Execute refresh). */
   async view(actor: Actor | null, requestId: string): Promise<ActionOutcome> {
-    const request = this.deps.requests.get(requestId);
+    const request = await this.deps.requests.get(requestId);
     if (!request) return (await this.isApprover(actor)) ? notFound() : { ...notFound(), message: NOT_AVAILABLE };
     if (actor && actor.userId === request.requester.userId && actor.tenantId === request.tenantId) {
       return { status: 'applied', request, mayDecide: false, message: '' };
@@ -733,9 +707,7 @@ export class ApprovalService implements ApprovalGateway {
   /** Open requests for an approver, oldest first; null when the actor is not an approver. */
   async listPending(actor: Actor | null): Promise<ApprovalRequest[] | null> {
     if (!actor || !(await this.isApprover(actor))) return null;
-    return this.deps.requests
-      .listPending(actor.tenantId)
-      .filter((r) => r.requester.userId !== actor.userId && Date.parse(r.expiresAt) > this.clock().getTime());
+    return (await this.deps.requests.listPending(actor.tenantId)).filter((r) => r.requester.userId !== actor.userId && Date.parse(r.expiresAt) > this.clock().getTime());
   }
 
   /** The pending list card for an approver, optionally with a line about what just happened. */
@@ -768,7 +740,7 @@ export class ApprovalService implements ApprovalGateway {
     notice: { text: string; tone?: 'good' | 'warning' | 'attention' | 'accent' } | null,
     redeemUrl: string | null = null,
   ): Promise<AdaptiveCard> {
-    const { approvers, unreachable } = this.deliverySummary(request.id);
+    const { approvers, unreachable } = await this.deliverySummary(request.id);
     const invitation = await this.approvedInvitationView(request, redeemUrl);
     return submittedCard(request, { now: this.clock(), approvers, unreachable, notice, redeemUrl, invitation });
   }
@@ -814,9 +786,10 @@ export class ApprovalService implements ApprovalGateway {
     const cutoff = new Date(this.clock().getTime() - Math.max(0, options.minAgeMs ?? 0)).toISOString();
     // Only requests nobody alive is carrying out: the lease is taken before anything is done, and
     // a process that died holding one frees it at once (see leases.ts).
-    const mine = this.deps.requests
-      .listApprovedWithoutOutcome(cutoff)
-      .filter((request) => !this.carryingOut.has(request.id) && this.leases.acquire(carryKey(request.id), this.holderId, CARRY_LEASE_MS));
+    const mine: ApprovalRequest[] = [];
+    for (const request of await this.deps.requests.listApprovedWithoutOutcome(cutoff)) {
+      if (!this.carryingOut.has(request.id) && (await this.leases.acquire(carryKey(request.id), this.holderId, CARRY_LEASE_MS))) mine.push(request);
+    }
     let resumed = 0;
     let next = 0;
     const worker = async (): Promise<void> => {
@@ -824,7 +797,7 @@ export class ApprovalService implements ApprovalGateway {
         const request = mine[next++] as ApprovalRequest;
         this.logger.info({ requestId: request.id, kind: request.kind }, 'approvals: resuming an approved request with no outcome');
         await this.afterDecision(request, 'resumed');
-        if (this.deps.requests.get(request.id)?.outcome) resumed += 1;
+        if ((await this.deps.requests.get(request.id))?.outcome) resumed += 1;
       }
     };
     await Promise.all(Array.from({ length: Math.min(RESUME_PARALLELISM, mine.length) }, worker));
@@ -839,21 +812,21 @@ export class ApprovalService implements ApprovalGateway {
    */
   async expireDue(now: Date = this.clock()): Promise<number> {
     let expired = 0;
-    for (const request of this.deps.requests.listDueForExpiry(now.toISOString())) {
+    for (const request of await this.deps.requests.listDueForExpiry(now.toISOString())) {
       if (await this.expire(request, now)) expired += 1;
     }
     return expired;
   }
 
   private async expire(request: ApprovalRequest, now: Date): Promise<boolean> {
-    const cas = this.deps.requests.decide(request.id, request.version, {
+    const cas = await this.deps.requests.decide(request.id, request.version, {
       state: 'expired',
       by: null,
       note: `No decision within ${this.deps.settings.expiryDays} days.`,
       at: now.toISOString(),
     });
     if (!cas.won) return false;
-    this.deps.audit.append({
+    await this.deps.audit.append({
       actorId: 'system',
       actorName: 'Guest onboarding bot',
       action: 'approval.expired',
@@ -861,7 +834,7 @@ export class ApprovalService implements ApprovalGateway {
       subjectId: request.id,
       details: { kind: request.kind },
     });
-    this.closeLedger(cas.request);
+    await this.closeLedger(cas.request);
     await this.safely(request.id, 'expiry follow-up', async () => {
       await this.updateCopies(cas.request);
       await this.notifyRequester(cas.request, null, {
@@ -904,9 +877,9 @@ export class ApprovalService implements ApprovalGateway {
       const target = this.deps.conversations.get(conversation.id)?.reference ?? reference;
       if (isPersonal && userId) {
         await this.redeliverTo(userId, reference);
-        await this.resendNotices(this.deps.requests.listPendingNoticesFor(userId), target);
+        await this.resendNotices(await this.deps.requests.listPendingNoticesFor(userId), target);
       } else {
-        await this.resendNotices(this.deps.requests.listPendingNoticesForConversation(conversation.id), target);
+        await this.resendNotices(await this.deps.requests.listPendingNoticesForConversation(conversation.id), target);
       }
     })().finally(() => this.redelivering.delete(key));
     this.redelivering.set(key, work);
@@ -925,22 +898,22 @@ export class ApprovalService implements ApprovalGateway {
   /** Sends an approver the pending cards that could not reach them before. */
   private async redeliverTo(userId: string, reference: Partial<ConversationReference>): Promise<void> {
     const tenantId = reference.conversation?.tenantId;
-    for (const request of this.deps.requests.listUndeliveredFor(userId)) {
+    for (const request of await this.deps.requests.listUndeliveredFor(userId)) {
       const who: Actor = { userId, name: reference.user?.name ?? '', tenantId: tenantId ?? request.tenantId };
       const rights = await this.approverRights(who, request);
       if (!rights.ok) continue;
       // Claimed in the store before sending: two turns (conversationUpdate and installationUpdate
       // arrive together) or two processes find the same undelivered card, and only one posts it.
       const key = `redeliver:${request.id}:${userId}`;
-      if (!this.leases.acquire(key, this.holderId, REDELIVERY_LEASE_MS)) continue;
+      if (!(await this.leases.acquire(key, this.holderId, REDELIVERY_LEASE_MS))) continue;
       try {
         // Re-read under the claim: the winner of an earlier claim may have delivered it already.
-        if (!this.deps.requests.listUndeliveredFor(userId).some((r) => r.id === request.id)) continue;
+        if (!(await this.deps.requests.listUndeliveredFor(userId)).some((r) => r.id === request.id)) continue;
         const recipients = await this.recipientsFor(request);
         const person = recipients.find((r) => r.id === userId) ?? { id: userId, displayName: who.name, audience: 'approver' as const };
         await this.sendCardTo(request, person, this.refreshUserIds(recipients));
       } finally {
-        this.leases.release(key, this.holderId);
+        await this.leases.release(key, this.holderId);
       }
     }
   }
@@ -957,7 +930,7 @@ export class ApprovalService implements ApprovalGateway {
     requestId: string,
     cardVersion: number | undefined,
   ): Promise<{ outcome: ActionOutcome } | { request: ApprovalRequest; actor: Actor; who: { userId: string; name: string } }> {
-    const request = this.deps.requests.get(requestId);
+    const request = await this.deps.requests.get(requestId);
     if (!request) return { outcome: notFound() };
     const rights = await this.approverRights(actor, request);
     if (!rights.ok || !actor) {
@@ -973,7 +946,7 @@ export class ApprovalService implements ApprovalGateway {
     const now = this.clock();
     if (Date.parse(request.expiresAt) <= now.getTime()) {
       await this.expire(request, now);
-      const current = this.deps.requests.get(request.id) ?? request;
+      const current = await this.deps.requests.get(request.id) ?? request;
       return { outcome: { status: 'alreadyDecided', request: current, mayDecide: false, message: closedMessage(current) } };
     }
     if (cardVersion !== undefined && cardVersion !== request.version) {
@@ -1031,70 +1004,69 @@ export class ApprovalService implements ApprovalGateway {
         if (result.stillRunning && mode === 'resumed') return null;
         // The outcome, its audit row and the requester's notice (kept before it is sent, so that
         // a crash in between leaves it for the sweep) commit together.
-        let outbox: RequesterNotice | null = null;
-        const recorded = this.deps.requests.atomically(() => {
-          const at = this.clock();
-          const first = this.deps.requests.recordFirstOutcome(request.id, result.status, result.message, at.toISOString());
-          if (!first.won) return first;
-          this.deps.requests.supersedeNotices(request.id);
-          outbox = this.deps.requests.recordPendingNotice({
-            requestId: request.id,
-            requesterId: request.requester.userId,
-            requestVersion: first.request.version,
-            notice: null,
-            redeemUrl: result.redeemUrl,
-            error: 'not sent yet',
-            at: at.toISOString(),
-            claimedUntil: new Date(at.getTime() + NOTICE_LEASE_MS).toISOString(),
-          });
-          this.deps.audit.append({
-            actorId: request.decidedBy?.userId ?? 'system',
-            actorName: request.decidedBy?.name ?? 'Guest onboarding bot',
-            action: 'approval.carriedOut',
-            subjectType: 'approval',
-            subjectId: request.id,
-            details: {
-              kind: request.kind,
-              outcome: result.status,
-              resumed: mode === 'resumed',
-              ...(result.invitationRecordId ? { invitationRecordId: result.invitationRecordId } : {}),
+        const at = this.clock();
+        const recorded = await this.deps.requests.recordFirstOutcome(
+          request.id,
+          { status: result.status, message: result.message, at: at.toISOString() },
+          {
+            notice: {
+              notice: null,
+              redeemUrl: result.redeemUrl,
+              error: 'not sent yet',
+              at: at.toISOString(),
+              claimedUntil: new Date(at.getTime() + NOTICE_LEASE_MS).toISOString(),
             },
-          });
-          return first;
-        });
+            audit: {
+              actorId: request.decidedBy?.userId ?? 'system',
+              actorName: request.decidedBy?.name ?? 'Guest onboarding bot',
+              action: 'approval.carriedOut',
+              subjectType: 'approval',
+              subjectId: request.id,
+              details: {
+                kind: request.kind,
+                outcome: result.status,
+                resumed: mode === 'resumed',
+                ...(result.invitationRecordId ? { invitationRecordId: result.invitationRecordId } : {}),
+              },
+            },
+          },
+        );
         if (!recorded.won) return null;
         current = recorded.request;
         redeemUrl = result.redeemUrl;
-        const kept = outbox as RequesterNotice | null;
-        this.closeLedger(current);
+        const kept = recorded.notice;
+        await this.closeLedger(current);
         await this.safely(request.id, 'card updates', () => this.updateCopies(current));
         await this.safely(request.id, 'requester notice', async () => {
           if (kept) await this.sendKeptNotice(kept, current);
         });
         return redeemUrl;
       }
-      this.closeLedger(current);
+      await this.closeLedger(current);
       await this.safely(request.id, 'card updates', () => this.updateCopies(current));
       await this.safely(request.id, 'requester notice', async () => {
         await this.notifyRequester(current, redeemUrl, null);
       });
       return redeemUrl;
     })();
-    const tracked = work.then(
-      () => undefined,
-      (error: unknown) => {
-        this.logger.error({ requestId: request.id, err: describe(error) }, 'approvals: follow-up failed');
-      },
-    );
-    this.inFlight.add(tracked);
-    void tracked.finally(() => {
-      this.inFlight.delete(tracked);
-      if (carrying) {
+    const tracked = work
+      .then(
+        () => undefined,
+        (error: unknown) => {
+          this.logger.error({ requestId: request.id, err: describe(error) }, 'approvals: follow-up failed');
+        },
+      )
+      .then(async () => {
+        if (!carrying) return;
         this.carryingOut.delete(request.id);
         // Done (or left for the next pass when another attempt still runs): either way not ours now.
-        this.leases.release(carryKey(request.id), this.holderId);
-      }
-    });
+        await this.leases.release(carryKey(request.id), this.holderId);
+      })
+      .catch((error: unknown) => {
+        this.logger.warn({ requestId: request.id, err: describe(error) }, 'approvals: could not release the carrying-out lease');
+      });
+    this.inFlight.add(tracked);
+    void tracked.finally(() => this.inFlight.delete(tracked));
     return work.catch(() => null);
   }
 
@@ -1196,7 +1168,7 @@ export class ApprovalService implements ApprovalGateway {
 
   /** Updates every posted copy of the request's card; a copy that cannot be updated is recorded, not fatal. */
   private async updateCopies(request: ApprovalRequest): Promise<void> {
-    const copies = this.deps.requests.listCardCopies(request.id);
+    const copies = await this.deps.requests.listCardCopies(request.id);
     if (copies.length === 0) return;
     const recipients = request.state === 'pending' ? await this.recipientsFor(request) : [];
     const refreshUserIds = this.refreshUserIds(recipients);
@@ -1204,11 +1176,11 @@ export class ApprovalService implements ApprovalGateway {
     for (const copy of copies) {
       if (!copy.activityId || !copy.conversation) continue;
       const fresh = copy.conversation.conversation?.id ? this.deps.conversations.get(copy.conversation.conversation.id) : undefined;
-      const reference = fresh?.reference ?? copy.conversation;
+      const reference = fresh?.reference ?? (copy.conversation as Partial<ConversationReference>);
       const card = copy.audience === 'requester' && requesterCard ? requesterCard : this.cardForCopy(request, copy.audience, refreshUserIds);
       const result = await this.deps.notifier.update(reference, copy.activityId, card);
       if (!result.ok) {
-        this.deps.requests.recordDelivery({
+        await this.deps.requests.recordDelivery({
           requestId: request.id,
           audience: copy.audience,
           recipientId: copy.recipientId,
@@ -1231,10 +1203,10 @@ export class ApprovalService implements ApprovalGateway {
    */
   private async notifyRequester(request: ApprovalRequest, redeemUrl: string | null, notice: RequesterNoticeText | null): Promise<boolean> {
     // This notice shows the request as it is now: older undelivered ones would only repeat or contradict it.
-    this.deps.requests.supersedeNotices(request.id);
+    await this.deps.requests.supersedeNotices(request.id);
     const result = await this.sendNotice(request, redeemUrl, notice, this.requesterConversations(request));
     if (!result.ok) {
-      this.deps.requests.recordPendingNotice({
+      await this.deps.requests.recordPendingNotice({
         requestId: request.id,
         requesterId: request.requester.userId,
         requestVersion: request.version,
@@ -1251,10 +1223,10 @@ export class ApprovalService implements ApprovalGateway {
   private async sendKeptNotice(kept: RequesterNotice, request: ApprovalRequest): Promise<void> {
     try {
       const result = await this.sendNotice(request, kept.redeemUrl, kept.notice, this.requesterConversations(request));
-      if (result.ok) this.deps.requests.markNoticeDelivered(kept.id, this.clock().toISOString());
-      else this.deps.requests.releaseNotice(kept.id, result.error);
+      if (result.ok) await this.deps.requests.markNoticeDelivered(kept.id, this.clock().toISOString());
+      else await this.deps.requests.releaseNotice(kept.id, result.error);
     } catch (error) {
-      this.deps.requests.releaseNotice(kept.id, describe(error).message);
+      await this.deps.requests.releaseNotice(kept.id, describe(error).message);
       throw error;
     }
   }
@@ -1277,7 +1249,7 @@ export class ApprovalService implements ApprovalGateway {
     delivery: Omit<NewDelivery, 'status' | 'conversation' | 'activityId' | 'error' | 'at'>,
   ): Promise<NotifyResult> {
     const result = await this.deps.notifier.send(reference, { type: 'message', attachments: [cardAttachment(card)] });
-    this.deps.requests.recordDelivery({
+    await this.deps.requests.recordDelivery({
       ...delivery,
       status: result.ok ? 'sent' : 'failed',
       conversation: reference,
@@ -1304,7 +1276,7 @@ export class ApprovalService implements ApprovalGateway {
     };
     if (targets.length === 0) {
       const error = 'No stored conversation with the requester.';
-      this.deps.requests.recordDelivery({ ...base, status: 'unreachable', conversation: null, activityId: null, error, at: this.clock().toISOString() });
+      await this.deps.requests.recordDelivery({ ...base, status: 'unreachable', conversation: null, activityId: null, error, at: this.clock().toISOString() });
       return { ok: false, error };
     }
     const card = await this.requesterCardFor(request, notice, redeemUrl);
@@ -1324,19 +1296,19 @@ export class ApprovalService implements ApprovalGateway {
   private async resendNotice(pending: RequesterNotice, targets: ReadonlyArray<Partial<ConversationReference>>): Promise<boolean> {
     if (targets.length === 0) return false;
     const now = this.clock();
-    if (!this.deps.requests.claimNotice(pending.id, now.toISOString(), new Date(now.getTime() + NOTICE_LEASE_MS).toISOString())) return false;
-    const request = this.deps.requests.get(pending.requestId);
+    if (!await this.deps.requests.claimNotice(pending.id, now.toISOString(), new Date(now.getTime() + NOTICE_LEASE_MS).toISOString())) return false;
+    const request = await this.deps.requests.get(pending.requestId);
     if (!request || request.version !== pending.requestVersion) {
-      this.deps.requests.supersedeNotice(pending.id);
+      await this.deps.requests.supersedeNotice(pending.id);
       return false;
     }
     try {
       const result = await this.sendNotice(request, pending.redeemUrl, pending.notice, targets);
-      if (result.ok) this.deps.requests.markNoticeDelivered(pending.id, this.clock().toISOString());
-      else this.deps.requests.releaseNotice(pending.id, result.error);
+      if (result.ok) await this.deps.requests.markNoticeDelivered(pending.id, this.clock().toISOString());
+      else await this.deps.requests.releaseNotice(pending.id, result.error);
       return result.ok;
     } catch (error) {
-      this.deps.requests.releaseNotice(pending.id, describe(error).message);
+      await this.deps.requests.releaseNotice(pending.id, describe(error).message);
       throw error;
     }
   }
@@ -1349,8 +1321,8 @@ export class ApprovalService implements ApprovalGateway {
   async retryNotices(options: { minAgeMs?: number; maxAttempts?: number } = {}): Promise<number> {
     const cutoff = new Date(this.clock().getTime() - Math.max(0, options.minAgeMs ?? 0)).toISOString();
     let delivered = 0;
-    for (const pending of this.deps.requests.listNoticesDueForRetry(cutoff, options.maxAttempts ?? REQUESTER_NOTICE_MAX_ATTEMPTS)) {
-      const request = this.deps.requests.get(pending.requestId);
+    for (const pending of await this.deps.requests.listNoticesDueForRetry(cutoff, options.maxAttempts ?? REQUESTER_NOTICE_MAX_ATTEMPTS)) {
+      const request = await this.deps.requests.get(pending.requestId);
       // Nowhere to send it yet: not an attempt; it goes out when the requester first opens a chat.
       const targets = request ? this.requesterConversations(request) : [];
       try {
@@ -1376,10 +1348,10 @@ export class ApprovalService implements ApprovalGateway {
     }
   }
 
-  private closeLedger(request: ApprovalRequest): void {
+  private async closeLedger(request: ApprovalRequest): Promise<void> {
     if (!this.deps.resetLedger || request.kind !== 'redemptionReset') return;
     try {
-      closeResetLedger(this.deps.resetLedger, request);
+      await closeResetLedger(this.deps.resetLedger, request);
     } catch (error) {
       this.logger.warn({ requestId: request.id, err: describe(error) }, 'approvals: could not close the recorded reset request');
     }
@@ -1393,20 +1365,22 @@ export class ApprovalService implements ApprovalGateway {
     }
   }
 
-  private audit(
+  private async audit(
     actor: Actor,
     action: string,
     request: ApprovalRequest,
     details: { [key: string]: string | number | boolean | null | string[] },
-  ): void {
-    this.deps.audit.append({
-      actorId: actor.userId,
-      actorName: actor.name,
-      action,
-      subjectType: 'approval',
-      subjectId: request.id,
-      details: { ...details, version: request.version, state: request.state },
-    });
+  ): Promise<void> {
+    await this.deps.audit.append(this.auditEvent(actor, action, request.id, { ...details, version: request.version, state: request.state }));
+  }
+
+  private auditEvent(
+    actor: Actor,
+    action: string,
+    requestId: string,
+    details: { [key: string]: string | number | boolean | null | string[] },
+  ): ApprovalAuditEvent {
+    return { actorId: actor.userId, actorName: actor.name, action, subjectType: 'approval', subjectId: requestId, details };
   }
 }
 

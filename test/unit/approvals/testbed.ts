@@ -10,7 +10,7 @@ import {
   type ConversationReference,
   type ResourceResponse,
 } from 'botbuilder';
-import { ApprovalRequestStore, approvalMigrations, type ApprovalRequest } from '../../../src/adapters/sqlite/approvalRequests';
+import { SqliteApprovalRequestRepository, approvalMigrations, type ApprovalRequest } from '../../../src/adapters/sqlite/approvalRequests';
 import { ApprovalService, type InvitationExecutor } from '../../../src/usecases/approvals/approvalService';
 import { DEMO_APPROVER_GROUP_ID, type ApprovalServiceSettings } from '../../../src/app/approvalSettings';
 import { inMemoryRoster } from '../../../src/usecases/approvals/approverRoster';
@@ -18,7 +18,7 @@ import type { Actor } from '../../../src/domain/actor';
 import { Notifier, type ProactiveAdapter } from '../../../src/teams/bot/proactive';
 import type { FakeDirectory } from '../../../src/adapters/demo/FakeDirectory';
 import { SqliteInvitationRepository, invitationMigrations } from '../../../src/adapters/sqlite/invitations';
-import { resetRequestMigrations, ResetRequestStore } from '../../../src/adapters/sqlite/resetRequests';
+import { resetRequestMigrations, SqliteResetRequestRepository } from '../../../src/adapters/sqlite/resetRequests';
 import type { Store } from '../../../src/adapters/sqlite/store';
 import type { InvitationRequest, InvitationStatusView, InviteOutcome } from '../../../src/usecases/invite/inviteGuest';
 import { InviteGuestService } from '../../../src/usecases/invite/inviteGuest';
@@ -207,11 +207,11 @@ export interface ApprovalTestbed {
   store: Store;
   directory: FakeDirectory;
   clock: TestClock;
-  requests: ApprovalRequestStore;
+  requests: SqliteApprovalRequestRepository;
   invite: InviteGuestService;
   executor: CountingExecutor;
   adapter: RecordingAdapter;
-  resetLedger: ResetRequestStore;
+  resetLedger: SqliteResetRequestRepository;
   service: ApprovalService;
   settings: ApprovalServiceSettings;
   /** Submits "invite Jane Doe <email> to Project Falcon" as `requester` through the invitation service. */
@@ -225,7 +225,7 @@ export function approvalTestbed(options: ApprovalTestbedOptions = {}): ApprovalT
   for (const user of options.reachable ?? (Object.keys(DEMO.users) as DemoUser[])) {
     store.conversationReferences.upsert(personalReference(user));
   }
-  const requests = new ApprovalRequestStore(store.db);
+  const requests = new SqliteApprovalRequestRepository(store.db, { audit: store.audit, leases: store.leases });
   const invite = new InviteGuestService({
     directory,
     advisor: new SignInAdvisor(directory),
@@ -237,7 +237,7 @@ export function approvalTestbed(options: ApprovalTestbedOptions = {}): ApprovalT
   });
   const executor = new CountingExecutor(options.wrapExecutor ? options.wrapExecutor(invite) : invite);
   const adapter = options.adapter ?? new RecordingAdapter();
-  const resetLedger = new ResetRequestStore(store.db, clock, store.audit);
+  const resetLedger = new SqliteResetRequestRepository(store.db, { now: clock }, store.audit);
   const settings: ApprovalServiceSettings = {
     policy: 'nonOwners',
     partnerDomains: [],
@@ -260,6 +260,8 @@ export function approvalTestbed(options: ApprovalTestbedOptions = {}): ApprovalT
     clock,
     inlineBudgetMs: options.inlineBudgetMs ?? 2000,
     resetLedger,
+    leases: store.leases,
+    holderId: store.holders.holderId,
   });
   invite.setApprovalGateway(service);
 
@@ -289,7 +291,7 @@ export function approvalTestbed(options: ApprovalTestbedOptions = {}): ApprovalT
       );
       if (!('approvers' in result)) throw new Error(`refused: ${result.message}`);
       const id = (result as { requestId?: string }).requestId;
-      const request = id ? requests.get(id) : null;
+      const request = id ? await requests.get(id) : null;
       if (!request) throw new Error('no approval request was recorded');
       return request;
     },

@@ -1,6 +1,6 @@
 /** The approvals feature as the composition root builds it: its start-up work resumes unfinished approvals. */
 import { ConversationState, MemoryStorage, UserState } from 'botbuilder';
-import { ApprovalRequestStore } from '../../../src/adapters/sqlite/approvalRequests';
+import { SqliteApprovalRequestRepository } from '../../../src/adapters/sqlite/approvalRequests';
 import type { InvitationExecutor } from '../../../src/usecases/approvals/approvalService';
 import { buildApprovals, NOTICE_RETRY_MIN_AGE_MS, type ApprovalsWiring } from '../../../src/app/approvalsWiring';
 import { Notifier } from '../../../src/teams/bot/proactive';
@@ -9,7 +9,7 @@ import { loadConfig } from '../../../src/app/config';
 import { createLogger } from '../../../src/shared/logger';
 import type { FakeDirectory } from '../../../src/adapters/demo/FakeDirectory';
 import { SqliteInvitationRepository } from '../../../src/adapters/sqlite/invitations';
-import { ResetRequestStore } from '../../../src/adapters/sqlite/resetRequests';
+import { SqliteResetRequestRepository } from '../../../src/adapters/sqlite/resetRequests';
 import { openStore, type Store } from '../../../src/adapters/sqlite/store';
 import { InviteGuestService, type InviteOutcome } from '../../../src/usecases/invite/inviteGuest';
 import { SignInAdvisor } from '../../../src/usecases/signIn/signInAdvisor';
@@ -44,7 +44,7 @@ function wireApprovals(store: Store, directory: FakeDirectory, clock: TestClock,
     services,
     notifier: new Notifier(adapter, ''),
     inviteService,
-    resetRequests: new ResetRequestStore(store.db, clock, store.audit),
+    resetRequests: new SqliteResetRequestRepository(store.db, { now: clock }, store.audit),
     clock,
   });
   inviteService.setApprovalGateway(wiring.service);
@@ -109,12 +109,12 @@ describe('approvals wiring', () => {
 
     await wiring.feature.start?.();
     // start() has returned; the invitation is still waiting for Graph.
-    const requests = new ApprovalRequestStore(store.db);
-    expect(requests.get(request.id)?.outcome).toBeNull();
+    const requests = new SqliteApprovalRequestRepository(store.db, { audit: store.audit, leases: store.leases });
+    expect((await requests.get(request.id))?.outcome).toBeNull();
 
     answer();
     await wiring.feature.stop?.();
-    expect(requests.get(request.id)?.outcome?.status).toBe('succeeded');
+    expect((await requests.get(request.id))?.outcome?.status).toBe('succeeded');
     expect(directory.callCount('invite')).toBe(1);
     store.close();
   });
