@@ -1,4 +1,7 @@
-import { approvalFeatureMigrations, buildApprovals } from './approvalsWiring';
+import { approvalFeatureMigrations, buildApprovalIntake, buildApprovals, type ApprovalsPorts, type ApprovalsSettings } from './approvalsWiring';
+import { approvalSettingsFromConfig } from './approvalSettings';
+import { SqliteApprovalRequestRepository } from '../adapters/sqlite/approvalRequests';
+import { directoryRoster } from '../usecases/approvals/approverRoster';
 import { bulkMigrations } from '../adapters/sqlite/bulkJobs';
 import { createBulkFeature } from '../teams/bulk/bulkFeature';
 import { channelIdentityMigrations } from '../adapters/sqlite/channelIdentities';
@@ -36,6 +39,25 @@ export function buildFeatures(services: BotServices): BotFeature[] {
   const advisor = new SignInAdvisor(directory, { clock, policyTtlMs: 0 });
   const invitations = new SqliteInvitationRepository(store.db, { clock });
   const notifier = new Notifier(services.adapter, services.botAppId, logger);
+  const approvalPorts: ApprovalsPorts = {
+    requests: new SqliteApprovalRequestRepository(store.db, { audit: store.audit, leases: store.leases }),
+    resetRequests: new SqliteResetRequestRepository(store.db, services.clock, store.audit),
+    directory,
+    roster: directoryRoster(directory),
+    conversations: store.conversationReferences,
+    sender: notifier,
+    audit: store.audit,
+    leases: store.leases,
+    holderId: store.holders.holderId,
+    clock: services.clock,
+    logger,
+  };
+  const approvalSettings: ApprovalsSettings = {
+    approvals: approvalSettingsFromConfig(config),
+    recoveryIntervalMs: config.env.RECOVERY_INTERVAL_MS,
+  };
+  // The invitation flow hands requests to the approvals' intake; the approvals then carry them
+  // out through the invitation service: built in this order, no setter.
   const inviteService = new InviteGuestService({
     directory,
     advisor,
@@ -44,11 +66,9 @@ export function buildFeatures(services: BotServices): BotFeature[] {
     sendInvitationEmail: config.env.SEND_INVITATION_EMAIL,
     clock,
     holders: store.holders,
+    approvals: buildApprovalIntake(approvalPorts, approvalSettings),
   });
-  const resetRequests = new SqliteResetRequestRepository(store.db, services.clock, store.audit);
-
-  const approvals = buildApprovals({ services, notifier, inviteService, resetRequests, clock });
-  inviteService.setApprovalGateway(approvals.service);
+  const approvals = buildApprovals(approvalPorts, approvalSettings, inviteService);
 
   const bulk = createBulkFeature(services, { advisor, invitations, notifier, approvalService: approvals.service });
   let recovery: NodeJS.Timeout | undefined;

@@ -6,7 +6,6 @@
  * over the demo directory; proactive messages go through the real Notifier to a recording adapter.
  */
 import { ActivityTypes, ConversationState, MemoryStorage, TestAdapter, UserState, type Activity } from 'botbuilder';
-import { createApprovalFeature } from '../../src/teams/approvals/approvalFeature';
 import { GuestOnboardingBot } from '../../src/teams/bot/GuestOnboardingBot';
 import { RootDialog } from '../../src/teams/bot/RootDialog';
 import type { BotFeature } from '../../src/teams/bot/feature';
@@ -69,7 +68,7 @@ function approvalBot(options: ApprovalTestbedOptions = {}) {
   const bed = approvalTestbed(options);
   const features: BotFeature[] = [
     createInviteFeature({ service: bed.invite, directory: bed.directory }),
-    { ...createApprovalFeature({ approvals: bed.service }), onConversationSeen: (reference) => bed.service.onConversationSeen(reference) },
+    bed.feature,
   ];
   const storage = new MemoryStorage();
   const bot = new GuestOnboardingBot({

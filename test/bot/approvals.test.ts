@@ -4,7 +4,6 @@
  * (from.aadObjectId + tenant); the card data only names the request.
  */
 import { ActivityTypes, ConversationState, MemoryStorage, TestAdapter, UserState, type Activity } from 'botbuilder';
-import { createApprovalFeature } from '../../src/teams/approvals/approvalFeature';
 import { GuestOnboardingBot } from '../../src/teams/bot/GuestOnboardingBot';
 import { RootDialog } from '../../src/teams/bot/RootDialog';
 import { createLogger } from '../../src/shared/logger';
@@ -25,7 +24,7 @@ interface InvokeBody {
 }
 
 function botFor(bed: ApprovalTestbed) {
-  const feature = createApprovalFeature({ approvals: bed.service });
+  const feature = bed.feature;
   const storage = new MemoryStorage();
   const bot = new GuestOnboardingBot({
     conversationState: new ConversationState(storage),

@@ -18,6 +18,9 @@ import type { AccessToken } from '@azure/identity';
 import { BotAdapter, TurnContext, type Activity, type ConversationReference, type ResourceResponse } from 'botbuilder';
 import { SqliteApprovalRequestRepository, approvalMigrations } from '../../src/adapters/sqlite/approvalRequests';
 import { ApprovalService, type InvitationExecutor } from '../../src/usecases/approvals/approvalService';
+import { ApprovalIntake } from '../../src/usecases/approvals/approvalIntake';
+import type { IntakeDependencies } from '../../src/usecases/approvals/runtime';
+import { TeamsApprovalNotifier, teamsApprovalChats } from '../../src/teams/approvals/approvalNotifier';
 import { DEMO_APPROVER_GROUP_ID } from '../../src/app/approvalSettings';
 import { inMemoryRoster } from '../../src/usecases/approvals/approverRoster';
 import { RecoveryLoop } from '../../src/usecases/approvals/recoveryLoop';
@@ -138,6 +141,23 @@ async function main(): Promise<void> {
   const carrying = mode === 'decide' ? pausing(graph, point, announce) : graph;
   const requests = new SqliteApprovalRequestRepository(store.db, { audit: store.audit, leases: store.leases });
   const invitations = new SqliteInvitationRepository(store.db);
+  const intakeDeps: IntakeDependencies = {
+    requests,
+    directory: graph,
+    roster: inMemoryRoster(demoDirectory().state),
+    chats: teamsApprovalChats(store.conversationReferences),
+    notifier: new TeamsApprovalNotifier(new Notifier(new PrintingAdapter(), ''), store.conversationReferences),
+    audit: store.audit,
+    settings: {
+      policy: 'nonOwners',
+      partnerDomains: [],
+      approverGroupId: DEMO_APPROVER_GROUP_ID,
+      ownersMayApprove: false,
+      approvalsChannelId: null,
+      expiryDays: 14,
+      allowRedemptionReset: false,
+    },
+  };
   const invite = new InviteGuestService({
     directory: carrying,
     advisor: new SignInAdvisor(graph),
@@ -145,6 +165,7 @@ async function main(): Promise<void> {
     audit: store.audit,
     sendInvitationEmail: false,
     holders: store.holders,
+    approvals: new ApprovalIntake(intakeDeps),
   });
   const executor: InvitationExecutor =
     point === 'beforeLock' && mode === 'decide'
@@ -156,27 +177,12 @@ async function main(): Promise<void> {
         }
       : invite;
   const service = new ApprovalService({
-    requests,
-    directory: graph,
-    roster: inMemoryRoster(demoDirectory().state),
-    conversations: store.conversationReferences,
-    notifier: new Notifier(new PrintingAdapter(), ''),
+    ...intakeDeps,
     invitations: executor,
-    audit: store.audit,
-    settings: {
-      policy: 'nonOwners',
-      partnerDomains: [],
-      approverGroupId: DEMO_APPROVER_GROUP_ID,
-      ownersMayApprove: false,
-      approvalsChannelId: null,
-      expiryDays: 14,
-      allowRedemptionReset: false,
-    },
     inlineBudgetMs: 50,
     leases: store.leases,
     holderId: store.holders.holderId,
   });
-  invite.setApprovalGateway(service);
 
   if (mode === 'decide') {
     const ids: string[] = [];

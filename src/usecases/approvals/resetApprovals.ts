@@ -4,7 +4,7 @@
  */
 import type { NewResetRequest, ResetRequestReceipt, ResetRequestRepository, ResetRequestSink } from './ports';
 import type { ApprovalRequest } from './model';
-import type { SubmitResult } from './approvalService';
+import type { SubmitResult } from './submission';
 
 /** Where a guest lands after redeeming again: My Apps in this tenant's context (what OTP guests need). */
 export function tenantRedirectUrl(tenantId: string): string {

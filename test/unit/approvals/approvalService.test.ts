@@ -1,3 +1,5 @@
+import { pendingListCard } from '../../../src/teams/approvals/cards/pendingCard';
+import type { ApprovalReceipt } from '../../../src/usecases/invite/inviteGuest';
 import { DirectoryError } from '../../../src/usecases/ports/Directory';
 import {
   APPROVALS_CHANNEL,
@@ -28,7 +30,7 @@ describe('sending a request for approval', () => {
       'Jane runs the supplier audit.',
     );
     expect(result).toMatchObject({ approvers: ['Alex Wilber'], unreachable: [] });
-    const card = (result as unknown as { card: unknown }).card;
+    const card = await bed.render((result as ApprovalReceipt).card);
     expect(textOf(card)).toContain('Sent for approval to Alex Wilber.');
     expect(textOf(card)).toMatch(/expires on 29 Jan 2025/);
     expect(verbsOn(card)).toEqual(['approval.cancel']);
@@ -55,7 +57,7 @@ describe('sending a request for approval', () => {
   it('an approver who never chatted with the bot is recorded as unreachable and the requester is told', async () => {
     const bed = approvalTestbed({ reachable: ['adele', 'megan'] });
     const request = await bed.requestInvitation();
-    const result = await bed.service.requesterCardFor(request, null);
+    const result = await bed.render(await bed.service.requesterView(request, null));
     expect(textOf(result)).toMatch(/Could not reach Alex Wilber in Teams/);
     expect((await bed.requests.listDeliveries(request.id))).toEqual([
       expect.objectContaining({ audience: 'approver', recipientName: 'Alex Wilber', status: 'unreachable' }),
@@ -68,10 +70,10 @@ describe('sending a request for approval', () => {
     expect(bed.adapter.cardsSentTo(personalConversationId('alex'))).toHaveLength(0);
     const { personalReference } = await import('./testbed');
     bed.store.conversationReferences.upsert(personalReference('alex'));
-    await bed.service.onConversationSeen(personalReference('alex'));
+    await bed.seen(personalReference('alex'));
     expect(textOf(bed.adapter.cardsSentTo(personalConversationId('alex'))[0])).toContain('Invite Jane Doe to Project Falcon');
     // Seen again: not sent twice.
-    await bed.service.onConversationSeen(personalReference('alex'));
+    await bed.seen(personalReference('alex'));
     expect(bed.adapter.cardsSentTo(personalConversationId('alex'))).toHaveLength(1);
     expect((await bed.requests.listCardCopies(request.id))).toHaveLength(1);
   });
@@ -81,7 +83,7 @@ describe('sending a request for approval', () => {
     const request = await bed.requestInvitation();
     bed.store.conversationReferences.upsert(personalReference('alex'));
     // Teams sends conversationUpdate and installationUpdate together when a chat opens.
-    await Promise.all(Array.from({ length: 5 }, () => bed.service.onConversationSeen(personalReference('alex'))));
+    await Promise.all(Array.from({ length: 5 }, () => bed.seen(personalReference('alex'))));
     expect(bed.adapter.cardsSentTo(personalConversationId('alex')).length).toBe(1);
     const cards = (await bed.requests.listDeliveries(request.id)).filter((d) => d.recipientName === 'Alex Wilber' && d.status === 'sent');
     expect(cards).toHaveLength(1);
@@ -365,7 +367,7 @@ describe('pending list', () => {
     bed.clock.advance(3 * DAY);
     const pending = await bed.service.listPending(actorOf('alex'));
     expect(pending).toHaveLength(1);
-    const card = bed.service.pendingCard(pending ?? []);
+    const card = pendingListCard(pending ?? [], bed.clock());
     expect(textOf(card)).toMatch(/Asked by Adele Vance 3 days ago; expires in 11 days/);
     expect(verbsOn(card)).toEqual(['approval.approve', 'approval.reject', 'approval.moreInfo']);
     expect(await bed.service.listPending(actorOf('megan'))).toBeNull();

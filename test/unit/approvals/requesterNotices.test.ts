@@ -38,7 +38,7 @@ describe('a requester notice that did not arrive', () => {
     expect((await bed.requests.listNotices(requestId))).toEqual([expect.objectContaining({ state: 'pending', lastError: expect.stringMatching(/^throttled/) })]);
 
     bed.adapter.failing.delete(personalConversationId('adele'));
-    await Promise.all(Array.from({ length: 5 }, () => bed.service.onConversationSeen(personalReference('adele'))));
+    await Promise.all(Array.from({ length: 5 }, () => bed.seen(personalReference('adele'))));
 
     expect(adeleCards(bed).length).toBe(1);
     const text = textOf(adeleCards(bed)[0]);
@@ -47,7 +47,7 @@ describe('a requester notice that did not arrive', () => {
     expect((await bed.requests.listNotices(requestId))).toEqual([expect.objectContaining({ state: 'delivered', attempts: 2 })]);
 
     // Seen again, and the sweep runs: nothing more.
-    await bed.service.onConversationSeen(personalReference('adele'));
+    await bed.seen(personalReference('adele'));
     bed.clock.advance(30 * MINUTE);
     expect(await bed.service.retryNotices({ minAgeMs: 5 * MINUTE })).toBe(0);
     expect(adeleCards(bed).length).toBe(1);
@@ -66,7 +66,7 @@ describe('a requester notice that did not arrive', () => {
     expect(await bed.service.retryNotices({ minAgeMs: 5 * MINUTE })).toBe(0);
 
     bed.store.conversationReferences.upsert(personalReference('adele'));
-    await Promise.all([bed.service.onConversationSeen(personalReference('adele')), bed.service.onConversationSeen(personalReference('adele'))]);
+    await Promise.all([bed.seen(personalReference('adele')), bed.seen(personalReference('adele'))]);
     expect(adeleCards(bed).length).toBe(1);
     expect(textOf(adeleCards(bed)[0])).toContain('Use the supplier portal instead.');
   });
@@ -93,9 +93,9 @@ describe('a requester notice that did not arrive', () => {
 
     bed.adapter.failing.clear();
     await Promise.all([
-      bed.service.onConversationSeen(groupChatReference('megan')),
-      bed.service.onConversationSeen(personalReference('adele')),
-      bed.service.onConversationSeen(groupChatReference('adele')),
+      bed.seen(groupChatReference('megan')),
+      bed.seen(personalReference('adele')),
+      bed.seen(groupChatReference('adele')),
     ]);
     const received = [...bed.adapter.cardsSentTo(GROUP_CHAT), ...adeleCards(bed)];
     expect(received.length).toBe(1);
@@ -134,7 +134,7 @@ describe('a requester notice that did not arrive', () => {
     bed.adapter.failing.clear();
     bed.clock.advance(15 * MINUTE);
     expect(await bed.service.retryNotices({ minAgeMs: 5 * MINUTE })).toBe(0);
-    await bed.service.onConversationSeen(personalReference('adele'));
+    await bed.seen(personalReference('adele'));
     expect(adeleCards(bed).length).toBe(1);
   });
 
@@ -159,7 +159,7 @@ describe('a requester notice that did not arrive', () => {
     await bed.service.decide(actorOf('alex'), request.id, 'approve', null);
     await bed.service.whenIdle();
     expect(adeleCards(bed).length).toBe(1);
-    await Promise.all([bed.service.onConversationSeen(personalReference('adele')), bed.service.onConversationSeen(personalReference('adele'))]);
+    await Promise.all([bed.seen(personalReference('adele')), bed.seen(personalReference('adele'))]);
     bed.clock.advance(60 * MINUTE);
     expect(await bed.service.retryNotices({ minAgeMs: 0 })).toBe(0);
     expect(adeleCards(bed).length).toBe(1);
@@ -180,7 +180,7 @@ describe('a requester notice that did not arrive', () => {
     ]);
 
     bed.adapter.failing.clear();
-    await bed.service.onConversationSeen(personalReference('adele'));
+    await bed.seen(personalReference('adele'));
     expect(adeleCards(bed).length).toBe(1);
     const text = textOf(adeleCards(bed)[0]);
     expect(text).toContain('No answer; ask again with the supplier name.');
@@ -195,7 +195,7 @@ describe('a requester notice that did not arrive', () => {
     expect((await bed.service.cancel(actorOf('adele'), request.id)).status).toBe('applied');
 
     bed.adapter.failing.clear();
-    await bed.service.onConversationSeen(personalReference('adele'));
+    await bed.seen(personalReference('adele'));
     expect(adeleCards(bed)).toHaveLength(0);
     expect((await bed.requests.listNotices(request.id))).toEqual([expect.objectContaining({ state: 'superseded' })]);
   });

@@ -83,7 +83,7 @@ describe('reset requests from the guest-help feature', () => {
 describe('the approvals channel', () => {
   it('becomes reachable once the bot sees a message in one of its threads', async () => {
     const bed = approvalTestbed({ settings: { approvalsChannelId: APPROVALS_CHANNEL } });
-    await bed.service.onConversationSeen(channelReference(`${APPROVALS_CHANNEL};messageid=1736931600000`));
+    await bed.seen(channelReference(`${APPROVALS_CHANNEL};messageid=1736931600000`));
     expect(bed.store.conversationReferences.get(APPROVALS_CHANNEL)).toBeDefined();
     await bed.requestInvitation();
     expect(bed.adapter.cardsSentTo(APPROVALS_CHANNEL)).toHaveLength(1);

@@ -1,10 +1,10 @@
 /** The approvals feature as the composition root builds it: its start-up work resumes unfinished approvals. */
-import { ConversationState, MemoryStorage, UserState } from 'botbuilder';
 import { SqliteApprovalRequestRepository } from '../../../src/adapters/sqlite/approvalRequests';
 import type { InvitationExecutor } from '../../../src/usecases/approvals/approvalService';
-import { buildApprovals, NOTICE_RETRY_MIN_AGE_MS, type ApprovalsWiring } from '../../../src/app/approvalsWiring';
+import { buildApprovalIntake, buildApprovals, NOTICE_RETRY_MIN_AGE_MS, type ApprovalsPorts, type ApprovalsSettings, type ApprovalsWiring } from '../../../src/app/approvalsWiring';
+import { approvalSettingsFromConfig } from '../../../src/app/approvalSettings';
+import { directoryRoster } from '../../../src/usecases/approvals/approverRoster';
 import { Notifier } from '../../../src/teams/bot/proactive';
-import type { BotServices } from '../../../src/app/services';
 import { loadConfig } from '../../../src/app/config';
 import { createLogger } from '../../../src/shared/logger';
 import type { FakeDirectory } from '../../../src/adapters/demo/FakeDirectory';
@@ -19,18 +19,21 @@ import { APPROVAL_TEST_MIGRATIONS, RecordingAdapter, actorOf, approvalTestbed, p
 
 /** The approvals feature as the composition root builds it, over the given store. */
 function wireApprovals(store: Store, directory: FakeDirectory, clock: TestClock, adapter: RecordingAdapter): ApprovalsWiring {
-  const storage = new MemoryStorage();
-  const services: BotServices = {
-    config: loadConfig({}),
-    logger: createLogger({ level: 'silent' }),
+  const config = loadConfig({});
+  const ports: ApprovalsPorts = {
+    requests: new SqliteApprovalRequestRepository(store.db, { audit: store.audit, leases: store.leases }),
+    resetRequests: new SqliteResetRequestRepository(store.db, { now: clock }, store.audit),
     directory,
-    store,
-    conversationState: new ConversationState(storage),
-    userState: new UserState(storage),
-    adapter,
-    botAppId: '',
+    roster: directoryRoster(directory),
+    conversations: store.conversationReferences,
+    sender: new Notifier(adapter, ''),
+    audit: store.audit,
+    leases: store.leases,
+    holderId: store.holders.holderId,
     clock: { now: clock },
+    logger: createLogger({ level: 'silent' }),
   };
+  const settings: ApprovalsSettings = { approvals: approvalSettingsFromConfig(config), recoveryIntervalMs: config.env.RECOVERY_INTERVAL_MS };
   const inviteService = new InviteGuestService({
     directory,
     advisor: new SignInAdvisor(directory),
@@ -39,16 +42,9 @@ function wireApprovals(store: Store, directory: FakeDirectory, clock: TestClock,
     sendInvitationEmail: false,
     clock,
     sleep: async () => undefined,
+    approvals: buildApprovalIntake(ports, settings),
   });
-  const wiring = buildApprovals({
-    services,
-    notifier: new Notifier(adapter, ''),
-    inviteService,
-    resetRequests: new SqliteResetRequestRepository(store.db, { now: clock }, store.audit),
-    clock,
-  });
-  inviteService.setApprovalGateway(wiring.service);
-  return wiring;
+  return buildApprovals(ports, settings, inviteService);
 }
 
 describe('approvals wiring', () => {
