@@ -265,11 +265,6 @@ export class InviteGuestService {
     return this.deps.advisor;
   }
 
-  /** Lets the approvals feature plug in after construction (composition order). */
-  setApprovalGateway(gateway: ApprovalGateway | null): void {
-    this.deps.approvals = gateway;
-  }
-
   /** Policy before anything is sent: ownership (or approval), tenant invitation settings, blocked domains, sharing. */
   async check(actor: Actor, draft: InviteDraft): Promise<PolicyDecision> {
     return (await this.evaluate(actor, draft, false)).decision;

@@ -29,7 +29,7 @@ export interface Fact {
 export type Tone = 'default' | 'good' | 'attention' | 'warning' | 'accent';
 
 /** The status line, notice and outcome that the approver's and the requester's cards share. */
-export interface RequestStatusFields extends Record<string, unknown> {
+export interface RequestStatusFields {
   statusLabel: string;
   statusColor: Tone;
   statusDetail: string;

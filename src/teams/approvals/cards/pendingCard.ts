@@ -14,7 +14,7 @@ import {
   type Tone,
 } from './common';
 
-export interface PendingListItem extends Record<string, unknown> {
+export interface PendingListItem {
   requestId: string;
   version: number;
   heading: string;
@@ -31,7 +31,7 @@ export interface PendingListItem extends Record<string, unknown> {
   questionInputId: string;
 }
 
-export interface PendingListCardData extends Record<string, unknown> {
+export interface PendingListCardData {
   heading: string;
   notice: string;
   noticeStyle: Tone;
@@ -75,7 +75,7 @@ export function pendingListCardData(
 
 /** The one builder of the approvalPending template. */
 export function approvalPendingCard(data: PendingListCardData): AdaptiveCard {
-  return expandCard(PENDING_CARD, data);
+  return expandCard(PENDING_CARD, { ...data });
 }
 
 /** The pending list for an approver, optionally with a line about what just happened. */

@@ -80,7 +80,7 @@ export function requestCardData(request: ApprovalRequest, options: RequestCardOp
 
 /** The one builder of the approvalRequest template: every card drawn from it goes through here. */
 export function approvalRequestCard(data: ApprovalRequestCardData): AdaptiveCard {
-  return expandCard(REQUEST_CARD, data);
+  return expandCard(REQUEST_CARD, { ...data });
 }
 
 /** An approver's view of a request as a card; `refreshUserIds` are the Teams ids whose copies refresh by themselves. */

@@ -138,7 +138,7 @@ function invitationFields(request: ApprovalRequest, options: SubmittedCardOption
 
 /** The one builder of the approvalSubmitted template. */
 export function approvalSubmittedCard(data: SubmittedCardData): AdaptiveCard {
-  return expandCard(SUBMITTED_CARD, data);
+  return expandCard(SUBMITTED_CARD, { ...data });
 }
 
 /** The requester's view of a request as a card. */
