@@ -375,4 +375,19 @@ describe.each([
     expect(d2.id).toBeGreaterThan(d1.id);
     expect((await store.listDeliveries(later.id)).map((d) => d.activityId)).toEqual(['m1', 'm2']);
   });
+
+  it('refuses a second request with the same id, and deliveries or notices for a request that does not exist', async () => {
+    const store = setup();
+    const { id } = await store.create(newRequest(), 'request-1');
+    expect(id).toBe('request-1');
+    await expect(store.create(newRequest(), 'request-1')).rejects.toThrow();
+    await expect(
+      store.recordDelivery({ requestId: 'no-such-request', audience: 'approver', recipientId: 'alex', recipientName: 'Alex', purpose: 'card', status: 'sent', conversation: null, activityId: 'm1', error: null, at: '2025-01-15T10:00:00.000Z' }),
+    ).rejects.toThrow();
+    await expect(
+      store.recordPendingNotice({ requestId: 'no-such-request', requesterId: 'adele', requestVersion: 1, notice: null, redeemUrl: null, error: 'x', at: '2025-01-15T09:00:00.000Z' }),
+    ).rejects.toThrow();
+    expect(await store.listDeliveries('no-such-request')).toEqual([]);
+  });
 });
+
