@@ -7,13 +7,13 @@ import { resetRequestMigrations, SqliteResetRequestRepository } from '../../../s
 import { MemoryResetRequestRepository } from '../../../src/adapters/memory/resetRequests';
 import type { ApprovalAuditEvent, NewResetRequest, ResetRequestRepository } from '../../../src/usecases/approvals/ports';
 import { openDatabase } from '../../../src/adapters/sqlite/database';
-import { AuditLog } from '../../../src/adapters/sqlite/audit';
+import { SqliteAuditLog } from '../../../src/adapters/sqlite/audit';
 import { coreMigrations } from '../../../src/adapters/sqlite/coreMigrations';
 import type { Clock } from '../../../src/domain/clock';
 
 interface Harness {
   repo: ResetRequestRepository;
-  auditActions(): string[];
+  auditActions(): Promise<string[]>;
   clock: Clock & { set(iso: string): void };
 }
 
@@ -29,11 +29,11 @@ function testClock(): Clock & { set(iso: string): void } {
 
 function makeSqlite(): Harness {
   const db = openDatabase(':memory:', [...coreMigrations, ...resetRequestMigrations]);
-  const audit = new AuditLog(db);
+  const audit = new SqliteAuditLog(db);
   const clock = testClock();
   return {
     repo: new SqliteResetRequestRepository(db, clock, audit),
-    auditActions: () => audit.list({ limit: 1000 }).map((e) => e.action),
+    auditActions: async () => (await audit.list({ limit: 1000 })).map((e) => e.action),
     clock,
   };
 }
@@ -43,7 +43,7 @@ function makeMemory(): Harness {
   const clock = testClock();
   return {
     repo: new MemoryResetRequestRepository(clock, { appendSync: (e: ApprovalAuditEvent) => actions.push(e.action) }),
-    auditActions: () => [...actions],
+    auditActions: async () => [...actions],
     clock,
   };
 }
@@ -69,7 +69,7 @@ describe.each([
     const second = await h.repo.submit({ ...jordan, reason: 'again' });
     expect(second).toEqual({ request: first.request, alreadyOpen: true });
     expect(await h.repo.findOpen('tenant-1', 'jordan')).toEqual(first.request);
-    expect(h.auditActions()).toEqual(['redemptionReset.requested']);
+    expect((await h.auditActions())).toEqual(['redemptionReset.requested']);
   });
 
   it('of N concurrent submits from one guest exactly one writes a request', async () => {
@@ -87,7 +87,7 @@ describe.each([
     expect(await h.repo.close(request.id, 'done', { userId: 'alex', name: 'Alex Wilber' })).toBe(true);
     expect(await h.repo.close(request.id, 'declined', { userId: 'alex', name: 'Alex Wilber' })).toBe(false);
     expect(await h.repo.findOpen('tenant-1', 'jordan')).toBeNull();
-    expect(h.auditActions()).toEqual(['redemptionReset.requested', 'redemptionReset.completed']);
+    expect((await h.auditActions())).toEqual(['redemptionReset.requested', 'redemptionReset.completed']);
     const again = await h.repo.submit(jordan);
     expect(again.alreadyOpen).toBe(false);
     expect(again.request.id).not.toBe(request.id);
@@ -110,6 +110,6 @@ describe.each([
     expect(await h.repo.findOpen('tenant-1', 'nobody')).toBeNull();
     expect(await h.repo.listOpen('tenant-1')).toEqual([]);
     expect(await h.repo.close('no-such-request', 'done', { userId: 'alex', name: 'Alex Wilber' })).toBe(false);
-    expect(h.auditActions()).toEqual([]);
+    expect((await h.auditActions())).toEqual([]);
   });
 });

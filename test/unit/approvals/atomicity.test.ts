@@ -22,7 +22,7 @@ describe('decision, outcome and audit in one transaction', () => {
     const request = await tb.requestInvitation();
     await tb.service.decide(actorOf('alex'), request.id, 'approve', null, request.version);
     await tb.service.whenIdle();
-    const actions = tb.store.audit.list({ subjectId: request.id }).map((e) => e.action);
+    const actions = (await tb.store.audit.list({ subjectId: request.id })).map((e) => e.action);
     expect((await tb.requests.get(request.id))?.outcome?.status).toBe('succeeded');
     expect(actions).toEqual(expect.arrayContaining(['approval.approved', 'approval.carriedOut']));
   });

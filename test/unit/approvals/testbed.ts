@@ -236,7 +236,8 @@ export function approvalTestbed(options: ApprovalTestbedOptions = {}): ApprovalT
   const directory = options.directory ?? demoDirectory({ clock });
   const store = options.store ?? (options.onDisk ? tempStore(APPROVAL_TEST_MIGRATIONS, { clock }) : memoryStore(APPROVAL_TEST_MIGRATIONS, { clock }));
   for (const user of options.reachable ?? (Object.keys(DEMO.users) as DemoUser[])) {
-    store.conversationReferences.upsert(personalReference(user));
+    // The SQLite and memory repositories write before their promise settles.
+    void store.conversationReferences.upsert(personalReference(user));
   }
   const requests = new SqliteApprovalRequestRepository(store.db, { audit: store.audit, leases: store.leases });
   const adapter = options.adapter ?? new RecordingAdapter();
@@ -299,7 +300,7 @@ export function approvalTestbed(options: ApprovalTestbedOptions = {}): ApprovalT
     settings,
     feature,
     async seen(reference) {
-      store.conversationReferences.upsert(reference);
+      await store.conversationReferences.upsert(reference);
       await feature.onConversationSeen?.(reference);
     },
     render,
