@@ -67,13 +67,13 @@ export interface ApprovalsWiring {
   resetSink: ResetApprovalSink;
 }
 
-function intakeDependencies(ports: ApprovalsPorts, settings: ApprovalsSettings): IntakeDependencies {
+function intakeDependencies(ports: ApprovalsPorts, settings: ApprovalsSettings, notifier: TeamsApprovalNotifier): IntakeDependencies {
   return {
     requests: ports.requests,
     directory: ports.directory,
     roster: ports.roster,
     chats: teamsApprovalChats(ports.conversations),
-    notifier: new TeamsApprovalNotifier(ports.sender, ports.conversations),
+    notifier,
     audit: ports.audit,
     settings: settings.approvals,
     clock: ports.clock,
@@ -87,13 +87,14 @@ function intakeDependencies(ports: ApprovalsPorts, settings: ApprovalsSettings):
  * invitation service (buildApprovals), so neither needs the other set afterwards.
  */
 export function buildApprovalIntake(ports: ApprovalsPorts, settings: ApprovalsSettings): ApprovalIntake {
-  return new ApprovalIntake(intakeDependencies(ports, settings));
+  return new ApprovalIntake(intakeDependencies(ports, settings, new TeamsApprovalNotifier(ports.sender, ports.conversations)));
 }
 
 /** Builds the approval service and its feature from ports and settings (composition only). */
 export function buildApprovals(ports: ApprovalsPorts, settings: ApprovalsSettings, invitations: InvitationExecutor): ApprovalsWiring {
   const { logger } = ports;
-  const base = intakeDependencies(ports, settings);
+  const notifier = new TeamsApprovalNotifier(ports.sender, ports.conversations);
+  const base = intakeDependencies(ports, settings, notifier);
   const service = new ApprovalService({
     ...base,
     invitations,
@@ -101,7 +102,6 @@ export function buildApprovals(ports: ApprovalsPorts, settings: ApprovalsSetting
     leases: ports.leases,
     holderId: ports.holderId,
   });
-  const notifier = base.notifier as TeamsApprovalNotifier;
   const resetSink = approvalResetSink(ports.resetRequests, service, (error) =>
     logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'reset request recorded but not sent for approval'),
   );
