@@ -6,6 +6,8 @@
  */
 import { SqliteApprovalRequestRepository, approvalMigrations, type NewApprovalRequest } from '../../../src/adapters/sqlite/approvalRequests';
 import { MemoryApprovalRequestRepository } from '../../../src/adapters/memory/approvalRequests';
+import { MemoryAuditLog } from '../../../src/adapters/memory/audit';
+import { MemoryHolderRegistry, MemoryLeaseStore } from '../../../src/adapters/memory/leases';
 import type { ApprovalRequestRepository, ApprovalAuditEvent, OutcomeCompanions } from '../../../src/usecases/approvals/ports';
 import { openDatabase } from '../../../src/adapters/sqlite/database';
 import { SqliteAuditLog } from '../../../src/adapters/sqlite/audit';
@@ -74,32 +76,28 @@ function makeSqlite(): Harness {
 }
 
 function makeMemory(): Harness {
-  const actions: string[] = [];
-  const held = new Map<string, string>();
+  const audit = new MemoryAuditLog();
+  const holders = new MemoryHolderRegistry();
+  holders.start();
+  const leases = new MemoryLeaseStore(holders);
   let fail = false;
   const store = new MemoryApprovalRequestRepository({
     audit: {
       appendSync: (event: ApprovalAuditEvent) => {
         if (fail) throw new Error('disk full');
-        actions.push(event.action);
+        return audit.appendSync(event);
       },
     },
-    leases: {
-      acquireSync: (key: string, holderId: string) => {
-        if (held.has(key)) return false;
-        held.set(key, holderId);
-        return true;
-      },
-    },
+    leases,
   });
   return {
     store,
-    auditActions: async () => [...actions],
-    leaseHeld: (key) => held.has(key),
+    auditActions: async () => (await audit.list({ limit: 1000 })).map((e) => e.action),
+    leaseHeld: (key) => !leases.acquireSync(key, 'someone-else', 1000),
     failAudit: () => {
       fail = true;
     },
-    holderId: 'this-process',
+    holderId: holders.holderId,
   };
 }
 

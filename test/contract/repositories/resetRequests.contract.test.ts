@@ -5,7 +5,8 @@
  */
 import { resetRequestMigrations, SqliteResetRequestRepository } from '../../../src/adapters/sqlite/resetRequests';
 import { MemoryResetRequestRepository } from '../../../src/adapters/memory/resetRequests';
-import type { ApprovalAuditEvent, NewResetRequest, ResetRequestRepository } from '../../../src/usecases/approvals/ports';
+import { MemoryAuditLog } from '../../../src/adapters/memory/audit';
+import type { NewResetRequest, ResetRequestRepository } from '../../../src/usecases/approvals/ports';
 import { openDatabase } from '../../../src/adapters/sqlite/database';
 import { SqliteAuditLog } from '../../../src/adapters/sqlite/audit';
 import { coreMigrations } from '../../../src/adapters/sqlite/coreMigrations';
@@ -39,11 +40,11 @@ function makeSqlite(): Harness {
 }
 
 function makeMemory(): Harness {
-  const actions: string[] = [];
   const clock = testClock();
+  const audit = new MemoryAuditLog(clock);
   return {
-    repo: new MemoryResetRequestRepository(clock, { appendSync: (e: ApprovalAuditEvent) => actions.push(e.action) }),
-    auditActions: async () => [...actions],
+    repo: new MemoryResetRequestRepository(clock, audit),
+    auditActions: async () => (await audit.list({ limit: 1000 })).map((e) => e.action),
     clock,
   };
 }
