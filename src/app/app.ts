@@ -5,7 +5,7 @@ import { createAdapter, type AuthOverrides } from './auth';
 import type { AppConfig } from './config';
 import { GuestOnboardingBot } from '../teams/bot/GuestOnboardingBot';
 import type { BotFeature } from '../teams/bot/feature';
-import { buildFeatures, featureMigrations } from './features';
+import { buildFeatures } from './features';
 import { RootDialog } from '../teams/bot/RootDialog';
 import { helpReaderLookup } from '../teams/bot/helpAudience';
 import { ApprovalConfigError, approvalSettingsFromConfig } from './approvalSettings';
@@ -13,7 +13,6 @@ import { TenantGuard } from '../teams/bot/tenantGuard';
 import { TurnTelemetry } from '../teams/bot/turnTelemetry';
 import { IdentityGuard, identityProblemMessage } from '../teams/bot/identityGuard';
 import { KnownPersonGuard } from '../teams/bot/knownPersonGuard';
-import { SqliteChannelIdentityRepository } from '../adapters/sqlite/channelIdentities';
 import { DEMO } from '../adapters/demo/demoTenant';
 import { type BotServices, type Clock, systemClock } from './services';
 import { createDirectory } from './createDirectory';
@@ -74,7 +73,7 @@ export function createApp(config: AppConfig, overrides: AppOverrides = {}): App 
   const clock = overrides.clock ?? systemClock;
   const store: Store = openStore({
     file: overrides.databaseFile ?? config.databaseFile,
-    extraMigrations: [...featureMigrations, ...(overrides.migrations ?? [])],
+    extraMigrations: overrides.migrations ?? [],
     clock,
     holderTtlMs: config.env.HOLDER_TTL_MS,
   });
@@ -119,7 +118,7 @@ export function createApp(config: AppConfig, overrides: AppOverrides = {}): App 
     adapter.onTurnError = (context, error) => bot.handleTurnError(context, error);
     adapter.use(new TurnTelemetry());
     adapter.use(new TenantGuard(servedTenantId(config), logger));
-    const identityGuard = new IdentityGuard(new SqliteChannelIdentityRepository(store.db, store.conversationReferences, clock), logger);
+    const identityGuard = new IdentityGuard(store.channelIdentities, logger);
     adapter.use(identityGuard);
     adapter.use(new KnownPersonGuard(directory, logger));
 

@@ -1,18 +1,14 @@
 import type { BotFeature } from '../teams/bot/feature';
 import type { Notifier } from '../teams/bot/proactive';
 import type { BotServices } from './services';
-import type { Migration } from '../adapters/sqlite/database';
 import type { ResetRequestStore } from '../adapters/sqlite/resetRequests';
 import type { InviteGuestService } from '../usecases/invite/inviteGuest';
 import { createApprovalFeature } from '../teams/approvals/approvalFeature';
-import { approvalMigrations, ApprovalRequestStore } from '../adapters/sqlite/approvalRequests';
 import { ApprovalService } from '../usecases/approvals/approvalService';
 import { approvalSettingsFromConfig } from './approvalSettings';
 import { directoryRoster } from '../usecases/approvals/approverRoster';
 import { approvalResetSink, type ResetApprovalSink } from '../usecases/approvals/resetApprovals';
 import { RecoveryLoop } from '../usecases/approvals/recoveryLoop';
-
-export const approvalFeatureMigrations: readonly Migration[] = approvalMigrations;
 
 /** How often overdue requests are expired (and their requesters told), and failed notices retried, while the bot runs. */
 export const EXPIRY_SWEEP_INTERVAL_MS = 15 * 60_000;
@@ -46,7 +42,7 @@ export function buildApprovals(deps: {
   const { services, notifier, inviteService, resetRequests, clock } = deps;
   const { store, directory, logger } = services;
   const service = new ApprovalService({
-    requests: new ApprovalRequestStore(store.db),
+    requests: store.approvalRequests,
     directory,
     roster: directoryRoster(directory),
     conversations: store.conversationReferences,

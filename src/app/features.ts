@@ -1,10 +1,5 @@
-import { approvalFeatureMigrations, buildApprovals } from './approvalsWiring';
-import { bulkMigrations } from '../adapters/sqlite/bulkJobs';
+import { buildApprovals } from './approvalsWiring';
 import { createBulkFeature } from '../teams/bulk/bulkFeature';
-import { channelIdentityMigrations } from '../adapters/sqlite/channelIdentities';
-import type { Migration } from '../adapters/sqlite/database';
-import { invitationMigrations, SqliteInvitationRepository } from '../adapters/sqlite/invitations';
-import { ResetRequestStore, resetRequestMigrations } from '../adapters/sqlite/resetRequests';
 import { observeBulkQueue } from '../shared/telemetry';
 import { InviteGuestService } from '../usecases/invite/inviteGuest';
 import { SignInAdvisor } from '../usecases/signIn/signInAdvisor';
@@ -13,15 +8,6 @@ import { createGuestHelpFeature } from '../teams/guestHelp/guestHelpFeature';
 import { createInviteFeature } from '../teams/invite/inviteFeature';
 import { Notifier } from '../teams/bot/proactive';
 import type { BotServices } from './services';
-
-/** Every feature's tables: known before the store opens, so migrations run once at start-up. */
-export const featureMigrations: readonly Migration[] = [
-  ...channelIdentityMigrations,
-  ...invitationMigrations,
-  ...resetRequestMigrations,
-  ...approvalFeatureMigrations,
-  ...bulkMigrations,
-];
 
 /**
  * Every feature the bot offers, in the order their onMessage is tried. One advisor (and so one
@@ -34,7 +20,7 @@ export function buildFeatures(services: BotServices): BotFeature[] {
 
   // Policies are kept once, by the directory (POLICY_CACHE_SECONDS), not a second time here.
   const advisor = new SignInAdvisor(directory, { clock, policyTtlMs: 0 });
-  const invitations = new SqliteInvitationRepository(store.db, { clock: services.clock });
+  const invitations = store.invitations;
   const notifier = new Notifier(services.adapter, services.botAppId, logger);
   const inviteService = new InviteGuestService({
     directory,
@@ -45,7 +31,7 @@ export function buildFeatures(services: BotServices): BotFeature[] {
     clock,
     holders: store.holders,
   });
-  const resetRequests = new ResetRequestStore(store.db, clock, store.audit);
+  const resetRequests = store.resetRequests;
 
   const approvals = buildApprovals({ services, notifier, inviteService, resetRequests, clock });
   inviteService.setApprovalGateway(approvals.service);

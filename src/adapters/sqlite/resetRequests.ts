@@ -92,12 +92,12 @@ type Clock = () => Date;
 
 /** The embedded store's reset requests (table from resetRequestMigrations), audited on every change. */
 export class ResetRequestStore implements ResetRequestSink {
-  private readonly audit: AuditLog;
+  private readonly audit: Pick<AuditLog, 'appendSync'>;
 
   constructor(
     private readonly db: SqliteDatabase,
     private readonly clock: Clock = () => new Date(),
-    audit?: AuditLog,
+    audit?: Pick<AuditLog, 'appendSync'>,
   ) {
     this.audit = audit ?? new AuditLog(db, { now: clock });
   }

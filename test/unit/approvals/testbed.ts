@@ -19,7 +19,7 @@ import { Notifier, type ProactiveAdapter } from '../../../src/teams/bot/proactiv
 import type { FakeDirectory } from '../../../src/adapters/demo/FakeDirectory';
 import { SqliteInvitationRepository, invitationMigrations } from '../../../src/adapters/sqlite/invitations';
 import { resetRequestMigrations, ResetRequestStore } from '../../../src/adapters/sqlite/resetRequests';
-import type { Store } from '../../../src/adapters/sqlite/store';
+import { sqliteDatabaseOf, type SqliteStore as Store } from '../../../src/adapters/sqlite/store';
 import type { InvitationRequest, InvitationStatusView, InviteOutcome } from '../../../src/usecases/invite/inviteGuest';
 import { InviteGuestService } from '../../../src/usecases/invite/inviteGuest';
 import { SignInAdvisor } from '../../../src/usecases/signIn/signInAdvisor';
@@ -226,11 +226,11 @@ export function approvalTestbed(options: ApprovalTestbedOptions = {}): ApprovalT
     // The SQLite and memory repositories write before their promise settles.
     void store.conversationReferences.upsert(personalReference(user));
   }
-  const requests = new ApprovalRequestStore(store.db);
+  const requests = new ApprovalRequestStore(sqliteDatabaseOf(store));
   const invite = new InviteGuestService({
     directory,
     advisor: new SignInAdvisor(directory),
-    invitations: new SqliteInvitationRepository(store.db, { clock }),
+    invitations: new SqliteInvitationRepository(sqliteDatabaseOf(store), { clock }),
     audit: store.audit,
     sendInvitationEmail: false,
     clock,
@@ -238,7 +238,7 @@ export function approvalTestbed(options: ApprovalTestbedOptions = {}): ApprovalT
   });
   const executor = new CountingExecutor(options.wrapExecutor ? options.wrapExecutor(invite) : invite);
   const adapter = options.adapter ?? new RecordingAdapter();
-  const resetLedger = new ResetRequestStore(store.db, clock, store.audit);
+  const resetLedger = new ResetRequestStore(sqliteDatabaseOf(store), clock, store.audit);
   const settings: ApprovalServiceSettings = {
     policy: 'nonOwners',
     partnerDomains: [],

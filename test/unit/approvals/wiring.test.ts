@@ -10,7 +10,7 @@ import { createLogger } from '../../../src/shared/logger';
 import type { FakeDirectory } from '../../../src/adapters/demo/FakeDirectory';
 import { SqliteInvitationRepository } from '../../../src/adapters/sqlite/invitations';
 import { ResetRequestStore } from '../../../src/adapters/sqlite/resetRequests';
-import { openStore, type Store } from '../../../src/adapters/sqlite/store';
+import { openStore, sqliteDatabaseOf, type SqliteStore as Store } from '../../../src/adapters/sqlite/store';
 import { InviteGuestService, type InviteOutcome } from '../../../src/usecases/invite/inviteGuest';
 import { SignInAdvisor } from '../../../src/usecases/signIn/signInAdvisor';
 import { demoDirectory, fixedClock, type TestClock } from '../../support/directory';
@@ -34,7 +34,7 @@ function wireApprovals(store: Store, directory: FakeDirectory, clock: TestClock,
   const inviteService = new InviteGuestService({
     directory,
     advisor: new SignInAdvisor(directory),
-    invitations: new SqliteInvitationRepository(store.db, { clock }),
+    invitations: new SqliteInvitationRepository(sqliteDatabaseOf(store), { clock }),
     audit: store.audit,
     sendInvitationEmail: false,
     clock,
@@ -44,7 +44,7 @@ function wireApprovals(store: Store, directory: FakeDirectory, clock: TestClock,
     services,
     notifier: new Notifier(adapter, ''),
     inviteService,
-    resetRequests: new ResetRequestStore(store.db, clock, store.audit),
+    resetRequests: new ResetRequestStore(sqliteDatabaseOf(store), clock, store.audit),
     clock,
   });
   inviteService.setApprovalGateway(wiring.service);
@@ -109,7 +109,7 @@ describe('approvals wiring', () => {
 
     await wiring.feature.start?.();
     // start() has returned; the invitation is still waiting for Graph.
-    const requests = new ApprovalRequestStore(store.db);
+    const requests = new ApprovalRequestStore(sqliteDatabaseOf(store));
     expect(requests.get(request.id)?.outcome).toBeNull();
 
     answer();
