@@ -125,7 +125,8 @@ const fixedTokenCredential = {
  * the invitation record (demo mode only; the Graph-shaped server keeps its own tenant).
  */
 async function preloadInvitations(app: App, count: number): Promise<void> {
-  const { directory, store } = app.services;
+  const { directory } = app.services;
+  const { store } = app;
   const invitations = store.invitations;
   const group = DEMO.groups.projectFalcon;
   for (let i = 1; i <= count; i++) {

@@ -40,7 +40,7 @@ export function buildApprovals(deps: {
   clock: () => Date;
 }): ApprovalsWiring {
   const { services, notifier, inviteService, resetRequests, clock } = deps;
-  const { store, directory, logger } = services;
+  const { repositories: store, directory, logger } = services;
   const service = new ApprovalService({
     requests: store.approvalRequests,
     directory,

@@ -15,7 +15,7 @@ import type { BotServices } from './services';
  * so a single invite, an approval and a bulk row all go through the same idempotent records.
  */
 export function buildFeatures(services: BotServices): BotFeature[] {
-  const { directory, store, logger, config } = services;
+  const { directory, repositories: store, logger, config } = services;
   const clock = (): Date => services.clock.now();
 
   // Policies are kept once, by the directory (POLICY_CACHE_SECONDS), not a second time here.

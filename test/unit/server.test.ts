@@ -23,7 +23,7 @@ describe('the bot server in local mode', () => {
     const ready = await fetch(`${running.baseUrl}/readyz`);
     expect(ready.status).toBe(200);
 
-    running.app.services.store.close();
+    running.app.store.close();
     const notReady = await fetch(`${running.baseUrl}/readyz`);
     expect(notReady.status).toBe(503);
   });

@@ -713,8 +713,8 @@ export function createBulkFeature(services: BotServices, overrides: Partial<Bulk
   const publicBaseUrl = env.PUBLIC_BASE_URL ?? `http://localhost:${services.config.port}`;
   const approvals = bulkApprovalSettings(services);
   return createBulkModule({
-    jobs: services.store.bulkJobs,
-    invitations: services.store.invitations,
+    jobs: services.repositories.bulkJobs,
+    invitations: services.repositories.invitations,
     directory: services.directory,
     advisor: new SignInAdvisor(services.directory, { policyTtlMs: 0 }),
     notifier: new Notifier(services.adapter, services.botAppId, services.logger),
@@ -724,12 +724,12 @@ export function createBulkFeature(services: BotServices, overrides: Partial<Bulk
     fileDownload: { allowedHosts: env.FILE_DOWNLOAD_HOSTS },
     invitesPer5s: env.INVITES_PER_5S,
     pacer: services.invitationPacer,
-    holders: services.store.holders,
+    holders: services.repositories.holders,
     sendInvitationEmail: env.SEND_INVITATION_EMAIL,
     publicBaseUrl,
     resultsLinkTtlMs: env.RESULTS_LINK_TTL_MINUTES * 60_000,
     // Kept in the store: links survive a restart and work on every instance sharing it.
-    signer: new ResultsLinkSigner(services.store.resultsLinkSecret()),
+    signer: new ResultsLinkSigner(services.repositories.resultsLinkSecret()),
     logger: services.logger,
     ...overrides,
   });
