@@ -7,8 +7,6 @@ import type { Clock } from '../domain/clock';
 import type { InvitationPacer } from '../usecases/ports/pacer';
 import type { ProactiveAdapter } from '../teams/bot/proactive';
 
-export { systemClock, type Clock } from '../domain/clock';
-
 /**
  * What a feature factory receives. Kept minimal on purpose: the lead extends it as
  * features need more (use cases, job queues).
