@@ -53,7 +53,7 @@ export interface ApprovalNotifier {
   update(reference: Partial<ConversationReference>, activityId: string, card: AdaptiveCard): Promise<NotifyResult>;
 }
 
-/** The part of ConversationReferenceStore approvals use. */
+/** The part of ConversationReferenceRepository approvals use. */
 export interface ConversationLookup {
   get(conversationId: string): Promise<StoredConversationReference | null>;
   getPersonal(userId: string): Promise<StoredConversationReference | null>;
