@@ -3,8 +3,6 @@ import type { Clock } from '../domain/clock';
 import type { Directory } from '../usecases/ports/Directory';
 import { createApprovalFeature } from '../teams/approvals/approvalFeature';
 import { TeamsApprovalNotifier, teamsApprovalChats, type ConversationLookup, type ProactiveSender } from '../teams/approvals/approvalNotifier';
-import { approvalMigrations } from '../adapters/sqlite/approvalRequests';
-import type { Migration } from '../adapters/sqlite/database';
 import { ApprovalIntake } from '../usecases/approvals/approvalIntake';
 import {
   ApprovalService,
@@ -19,8 +17,6 @@ import type { ApprovalRequestRepository, ResetRequestRepository } from '../useca
 import type { IntakeDependencies } from '../usecases/approvals/runtime';
 import { approvalResetSink, type ResetApprovalSink } from '../usecases/approvals/resetApprovals';
 import { RecoveryLoop } from '../usecases/approvals/recoveryLoop';
-
-export const approvalFeatureMigrations: readonly Migration[] = approvalMigrations;
 
 /** How often overdue requests are expired (and their requesters told), and failed notices retried, while the bot runs. */
 export const EXPIRY_SWEEP_INTERVAL_MS = 15 * 60_000;

@@ -29,7 +29,7 @@ import type { Directory } from '../../src/usecases/ports/Directory';
 import { GraphDirectory } from '../../src/adapters/graph/GraphDirectory';
 import { invitationMigrations, SqliteInvitationRepository } from '../../src/adapters/sqlite/invitations';
 import { resetRequestMigrations } from '../../src/adapters/sqlite/resetRequests';
-import { openStore } from '../../src/adapters/sqlite/store';
+import { openStore, sqliteDatabaseOf } from '../../src/adapters/sqlite/store';
 import { InviteGuestService } from '../../src/usecases/invite/inviteGuest';
 import { SignInAdvisor } from '../../src/usecases/signIn/signInAdvisor';
 import { actorOf, personalConversationId, personalReference, textOf, type DemoUser } from '../unit/approvals/testbed';
@@ -139,8 +139,8 @@ async function main(): Promise<void> {
   const graph = new GraphDirectory({ credential, baseUrl, maxRetries: 1, retryDelaySeconds: 0.001, requestTimeoutMs: 60_000 });
   // Submissions and the approvers' rights checks run unpaused; carrying out runs through `carrying`.
   const carrying = mode === 'decide' ? pausing(graph, point, announce) : graph;
-  const requests = new SqliteApprovalRequestRepository(store.db, { audit: store.audit, leases: store.leases });
-  const invitations = new SqliteInvitationRepository(store.db);
+  const requests = new SqliteApprovalRequestRepository(sqliteDatabaseOf(store), { audit: store.audit, leases: store.leases });
+  const invitations = new SqliteInvitationRepository(sqliteDatabaseOf(store));
   const intakeDeps: IntakeDependencies = {
     requests,
     directory: graph,

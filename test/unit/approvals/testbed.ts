@@ -26,7 +26,7 @@ import { Notifier, type ProactiveAdapter } from '../../../src/teams/bot/proactiv
 import type { FakeDirectory } from '../../../src/adapters/demo/FakeDirectory';
 import { SqliteInvitationRepository, invitationMigrations } from '../../../src/adapters/sqlite/invitations';
 import { resetRequestMigrations, SqliteResetRequestRepository } from '../../../src/adapters/sqlite/resetRequests';
-import type { Store } from '../../../src/adapters/sqlite/store';
+import { sqliteDatabaseOf, type SqliteStore as Store } from '../../../src/adapters/sqlite/store';
 import type { InvitationRequest, InvitationStatusView, InviteOutcome } from '../../../src/usecases/invite/inviteGuest';
 import { InviteGuestService } from '../../../src/usecases/invite/inviteGuest';
 import { SignInAdvisor } from '../../../src/usecases/signIn/signInAdvisor';
@@ -239,9 +239,9 @@ export function approvalTestbed(options: ApprovalTestbedOptions = {}): ApprovalT
     // The SQLite and memory repositories write before their promise settles.
     void store.conversationReferences.upsert(personalReference(user));
   }
-  const requests = new SqliteApprovalRequestRepository(store.db, { audit: store.audit, leases: store.leases });
+  const requests = new SqliteApprovalRequestRepository(sqliteDatabaseOf(store), { audit: store.audit, leases: store.leases });
   const adapter = options.adapter ?? new RecordingAdapter();
-  const resetLedger = new SqliteResetRequestRepository(store.db, { now: clock }, store.audit);
+  const resetLedger = new SqliteResetRequestRepository(sqliteDatabaseOf(store), { now: clock }, store.audit);
   const settings: ApprovalServiceSettings = {
     policy: 'nonOwners',
     partnerDomains: [],
@@ -268,7 +268,7 @@ export function approvalTestbed(options: ApprovalTestbedOptions = {}): ApprovalT
   const invite = new InviteGuestService({
     directory,
     advisor: new SignInAdvisor(directory),
-    invitations: new SqliteInvitationRepository(store.db, { clock }),
+    invitations: new SqliteInvitationRepository(sqliteDatabaseOf(store), { clock }),
     audit: store.audit,
     sendInvitationEmail: false,
     clock,

@@ -10,7 +10,7 @@ import { createLogger } from '../../../src/shared/logger';
 import type { FakeDirectory } from '../../../src/adapters/demo/FakeDirectory';
 import { SqliteInvitationRepository } from '../../../src/adapters/sqlite/invitations';
 import { SqliteResetRequestRepository } from '../../../src/adapters/sqlite/resetRequests';
-import { openStore, type Store } from '../../../src/adapters/sqlite/store';
+import { openStore, sqliteDatabaseOf, type SqliteStore as Store } from '../../../src/adapters/sqlite/store';
 import { InviteGuestService, type InviteOutcome } from '../../../src/usecases/invite/inviteGuest';
 import { SignInAdvisor } from '../../../src/usecases/signIn/signInAdvisor';
 import { demoDirectory, fixedClock, type TestClock } from '../../support/directory';
@@ -21,8 +21,8 @@ import { APPROVAL_TEST_MIGRATIONS, RecordingAdapter, actorOf, approvalTestbed, p
 function wireApprovals(store: Store, directory: FakeDirectory, clock: TestClock, adapter: RecordingAdapter): ApprovalsWiring {
   const config = loadConfig({});
   const ports: ApprovalsPorts = {
-    requests: new SqliteApprovalRequestRepository(store.db, { audit: store.audit, leases: store.leases }),
-    resetRequests: new SqliteResetRequestRepository(store.db, { now: clock }, store.audit),
+    requests: new SqliteApprovalRequestRepository(sqliteDatabaseOf(store), { audit: store.audit, leases: store.leases }),
+    resetRequests: new SqliteResetRequestRepository(sqliteDatabaseOf(store), { now: clock }, store.audit),
     directory,
     roster: directoryRoster(directory),
     conversations: store.conversationReferences,
@@ -37,7 +37,7 @@ function wireApprovals(store: Store, directory: FakeDirectory, clock: TestClock,
   const inviteService = new InviteGuestService({
     directory,
     advisor: new SignInAdvisor(directory),
-    invitations: new SqliteInvitationRepository(store.db, { clock }),
+    invitations: new SqliteInvitationRepository(sqliteDatabaseOf(store), { clock }),
     audit: store.audit,
     sendInvitationEmail: false,
     clock,
@@ -105,7 +105,7 @@ describe('approvals wiring', () => {
 
     await wiring.feature.start?.();
     // start() has returned; the invitation is still waiting for Graph.
-    const requests = new SqliteApprovalRequestRepository(store.db, { audit: store.audit, leases: store.leases });
+    const requests = new SqliteApprovalRequestRepository(sqliteDatabaseOf(store), { audit: store.audit, leases: store.leases });
     expect((await requests.get(request.id))?.outcome).toBeNull();
 
     answer();

@@ -2,6 +2,7 @@
  * Rows that need an approver go to the approvals feature (ApprovalService.submit) when the job
  * runs: one request per row, recorded on the row and in the results file, never asked twice.
  */
+import { sqliteDatabaseOf } from '../../../src/adapters/sqlite/store';
 import { bulkMigrations } from '../../../src/adapters/sqlite/bulkJobs';
 import { resultsCsvText } from '../../../src/usecases/bulk/resultsCsv';
 import { bulkBot, jobIdOf, textOf, type BulkBot } from '../../support/bulkBot';
@@ -28,7 +29,7 @@ function setup(): { approvals: ApprovalTestbed; bot: BulkBot } {
   });
   const bot = bulkBot({
     fake: approvals.directory,
-    db: approvals.store.db,
+    db: sqliteDatabaseOf(approvals.store),
     approvalPolicy: 'unlistedDomains',
     partnerDomains: ['fabrikam.com'],
     approvalService: approvals.service,

@@ -1,4 +1,5 @@
 import { DirectoryError } from '../../../src/usecases/ports/Directory';
+import { sqliteDatabaseOf } from '../../../src/adapters/sqlite/store';
 import { DEMO } from '../../support/directory';
 import { inviteTestbed } from '../../support/dialogHarness';
 import { InviteGuestService, type ApprovalGateway, type ApprovalReceipt } from '../../../src/usecases/invite/inviteGuest';
@@ -65,7 +66,7 @@ describe('InviteGuestService.execute', () => {
     const second = new InviteGuestService({
       directory: tb.directory,
       advisor: new SignInAdvisor(tb.directory),
-      invitations: new SqliteInvitationRepository(tb.store.db, { clock: tb.clock }),
+      invitations: new SqliteInvitationRepository(sqliteDatabaseOf(tb.store), { clock: tb.clock }),
       audit: tb.store.audit,
       sendInvitationEmail: false,
       clock: tb.clock,
