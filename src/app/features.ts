@@ -1,6 +1,6 @@
 import { approvalFeatureMigrations, buildApprovals } from './approvalsWiring';
 import { bulkMigrations } from '../adapters/sqlite/bulkJobs';
-import { createBulkFeature } from '../teams/bulk/bulkFeature';
+import { buildBulkFeature } from './bulkWiring';
 import { channelIdentityMigrations } from '../adapters/sqlite/channelIdentities';
 import type { Migration } from '../adapters/sqlite/database';
 import { invitationMigrations, SqliteInvitationRepository } from '../adapters/sqlite/invitations';
@@ -50,7 +50,7 @@ export function buildFeatures(services: BotServices): BotFeature[] {
   const approvals = buildApprovals({ services, notifier, inviteService, resetRequests, clock });
   inviteService.setApprovalGateway(approvals.service);
 
-  const bulk = createBulkFeature(services, { advisor, invitations, notifier, approvalService: approvals.service });
+  const bulk = buildBulkFeature(services, { advisor, invitations, messenger: notifier, approvalGateway: approvals.service });
   let recovery: NodeJS.Timeout | undefined;
   let stopQueueGauges: (() => void) | undefined;
   const bulkFeature: BotFeature = {
@@ -59,13 +59,11 @@ export function buildFeatures(services: BotServices): BotFeature[] {
     // every RECOVERY_INTERVAL_MS a job whose runner died (here or in another process) is taken over.
     start: async () => {
       stopQueueGauges = observeBulkQueue(() => bulk.runner.depth());
-      bulk.runner.resumeAll();
+      await bulk.runner.resumeAll();
       recovery = setInterval(() => {
-        try {
-          bulk.runner.resumeAll();
-        } catch (error) {
+        bulk.runner.resumeAll().catch((error: unknown) => {
           logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'resuming bulk jobs failed');
-        }
+        });
       }, config.env.RECOVERY_INTERVAL_MS);
       recovery.unref();
     },
