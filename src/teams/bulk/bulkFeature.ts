@@ -4,21 +4,13 @@ import { cardAttachment } from '../cards';
 import type { BotFeature } from '../bot/feature';
 import type { Actor } from '../../domain/actor';
 import { cutMessageLength } from '../bot/messageLimits';
-import type { Directory } from '../../usecases/ports/Directory';
-import type { InvitationPacer } from '../../usecases/ports/pacer';
-import type { InvitationRepository } from '../../adapters/sqlite/invitations';
-import type { HolderRegistry } from '../../adapters/sqlite/leases';
-import type { SignInAdvisorPort } from '../../usecases/signIn/signInAdvisor';
-import type { Clock } from '../../domain/clock';
 import { isFinishedJob } from '../../domain/bulkJob';
-import { BulkJobService } from '../../usecases/bulk/bulkJobService';
+import { BulkJobService, type BulkServiceDeps } from '../../usecases/bulk/bulkJobService';
 import type { BulkRunner } from '../../usecases/bulk/bulkRunner';
-import type { BulkApprovalGateway, BulkRunnerLogger, BulkRunnerOptions } from '../../usecases/bulk/runnerOptions';
 import { BulkRefusedError } from '../../usecases/bulk/bulkValidation';
 import { BulkCsvError } from '../../usecases/bulk/csvFormats';
 import type { CsvSource } from '../../usecases/bulk/parseInvitationCsv';
-import type { BulkJobNotifier, BulkJobRepository, BulkSettings, FileDownload } from '../../usecases/bulk/ports';
-import type { ResultsLinkSigner } from '../../usecases/bulk/resultsLink';
+import type { BulkJobRepository, FileDownload } from '../../usecases/bulk/ports';
 import { bulkActions } from './bulkActions';
 import { BulkCards, PRIVATE_ONLY } from './bulkCards';
 import { BULK_RESULTS_COMMAND, bulkInstructions, parseBulkCommand, pastedCsv, PASTE_TOO_LONG, teamsFile } from './bulkInput';
@@ -35,36 +27,15 @@ export { paceText } from './cards/progressCard';
  * bearer link (secretLinkNotice). Every card action re-checks who clicked.
  */
 
-/** What the bulk feature is built from: ports and settings (the composition root provides them). */
-export interface BulkFeatureDeps {
-  jobs: BulkJobRepository;
-  invitations: InvitationRepository;
-  directory: Directory;
-  advisor: SignInAdvisorPort;
-  /** Progress and end-of-job notices (TeamsBulkNotifier over the bot's proactive Notifier). */
-  notifier: BulkJobNotifier;
-  settings: BulkSettings;
-  /** The results-link signer, made from the stored secret on first use (storedResultsLinkSigner). */
-  signer: () => Promise<ResultsLinkSigner>;
+/**
+ * What the bulk feature is built from: ports and settings (the composition root provides them):
+ * jobs (BulkJobRepository), invitations, directory, advisor, notifier (TeamsBulkNotifier),
+ * settings, signer, pacer, holders, clock, logger, the approvals intake, and the file download.
+ */
+export type BulkFeatureDeps = BulkServiceDeps & {
   /** Fetches a Teams file attachment (downloadTeamsFile with FILE_DOWNLOAD_HOSTS). */
   download: FileDownload;
-  /**
-   * The approvals feature (ApprovalService): rows that need an approver are sent to it when the
-   * job runs. Without it those rows are listed as not sent.
-   */
-  approvalGateway?: BulkApprovalGateway | null;
-  /**
-   * The process's shared invitation pacer; null when the directory paces every invitation itself
-   * (then the runner must not take a second slot). Default: a pacer of its own (tests).
-   */
-  pacer?: InvitationPacer | null;
-  /** Lock and lease holders' liveness (a dead runner's job is taken over at once). */
-  holders?: HolderRegistry;
-  clock?: Clock;
-  logger?: BulkRunnerLogger;
-  /** Runner settings (tests: backoff; benchmarks: pacer window). */
-  runner?: Partial<BulkRunnerOptions>;
-}
+};
 
 export type BulkFeature = BotFeature & {
   runner: BulkRunner;
@@ -81,21 +52,7 @@ export type BulkFeature = BotFeature & {
  */
 export function createBulkFeature(deps: BulkFeatureDeps): BulkFeature {
   const { settings } = deps;
-  const service = new BulkJobService({
-    jobs: deps.jobs,
-    invitations: deps.invitations,
-    directory: deps.directory,
-    advisor: deps.advisor,
-    notifier: deps.notifier,
-    settings,
-    signer: deps.signer,
-    approvalGateway: deps.approvalGateway,
-    pacer: deps.pacer,
-    holders: deps.holders,
-    clock: deps.clock,
-    logger: deps.logger,
-    runner: deps.runner,
-  });
+  const service = new BulkJobService(deps);
   const cards = new BulkCards({ invitesPer5s: settings.invitesPer5s, resultsLinkTtlMs: settings.resultsLinkTtlMs, approvalsOn: service.approvalsOn });
 
   async function stage(dc: DialogContext, actor: Actor | null, source: () => Promise<CsvSource>, sourceName: string, siteHint: string | null): Promise<void> {
