@@ -83,7 +83,7 @@ export function faultyDirectory(inner: Directory, rate: number, seed = 42): Dire
 
 export interface BulkTestEnv {
   db: SqliteDatabase;
-  jobs: SqliteBulkJobRepository;
+  jobs: BulkJobRepository;
   invitations: SqliteInvitationRepository;
   fake: FakeDirectory;
   directory: Directory;
@@ -98,6 +98,8 @@ export function bulkTestEnv(
     fake?: FakeDirectory;
     directory?: (fake: FakeDirectory) => Directory;
     db?: SqliteDatabase;
+    /** The job repository (default: SQLite over `db`). */
+    jobs?: BulkJobRepository;
     runner?: Partial<BulkRunnerOptions>;
     approvalPolicy?: 'nonOwners' | 'unlistedDomains' | 'always';
     partnerDomains?: string[];
@@ -106,7 +108,7 @@ export function bulkTestEnv(
   const db = options.db ?? memoryStore([...invitationMigrations, ...bulkMigrations]).db;
   const fake = options.fake ?? demoDirectory();
   const directory = options.directory ? options.directory(fake) : fake;
-  const jobs = new SqliteBulkJobRepository(db);
+  const jobs = options.jobs ?? new SqliteBulkJobRepository(db);
   const invitations = new SqliteInvitationRepository(db);
   const runner = new BulkRunner({
     jobs,

@@ -1,4 +1,5 @@
 import { DirectoryError } from '../../../src/usecases/ports/Directory';
+import { MemoryBulkJobRepository } from '../../../src/adapters/memory/bulkJobs';
 import { ADELE, ALEX, FALCON, allRows, bulkTestEnv, faultyDirectory, invitationsPerAddress, partnersCsv } from '../../support/bulkEnv';
 import { DEMO } from '../../support/directory';
 
@@ -21,6 +22,20 @@ describe('bulk runner: exactly once', () => {
     expect(env.fake.callCount('invite')).toBe(45);
     expect(env.fake.callCount('addMembers')).toBe(3); // 20 + 20 + 5
     expect(env.fake.callCount('findUsersByEmail')).toBe(1); // one page of 100 rows
+  });
+
+  it('runs the same over the in-memory job repository: each row invited once, each guest added once', async () => {
+    const env = bulkTestEnv({ jobs: new MemoryBulkJobRepository() });
+    const job = await env.submit(partnersCsv(45));
+    expect(await env.runner.start(job.id)).toBe(true);
+    await env.runner.whenFinished(job.id);
+
+    expect((await env.jobs.get(job.id))?.state).toBe('completed');
+    expect(await env.jobs.counts(job.id)).toMatchObject({ done: 45, failed: 0, pending: 0, invited: 0 });
+    const perAddress = invitationsPerAddress(env.fake);
+    expect(perAddress.size).toBe(45);
+    expect([...perAddress.values()].every((n) => n === 1)).toBe(true);
+    expect(env.fake.callCount('addMembers')).toBe(3);
   });
 
   it('holds under 20 % injected faults (before and after the call), with nothing lost or doubled', async () => {
