@@ -1,6 +1,6 @@
 import type { Directory } from '../ports/Directory';
-import type { InvitationRepository } from '../../adapters/sqlite/invitations';
-import type { HolderRegistry } from '../../adapters/sqlite/leases';
+import type { InvitationRepository } from '../ports/invitations';
+import type { HolderRegistry } from '../ports/leases';
 import { SlidingWindowPacer, type InvitationPacer } from '../ports/pacer';
 import type { SignInAdvisorPort } from '../signIn/signInAdvisor';
 import type { Actor } from '../../domain/actor';

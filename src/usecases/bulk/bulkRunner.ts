@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { isDirectoryError } from '../ports/Directory';
 import { systemClock, type Clock } from '../../domain/clock';
+import { realSleep, type Sleep } from '../ports/pacer';
 import { ACTIVE_JOB_STATES, type BulkJob } from '../../domain/bulkJob';
 import { detached, type BulkQueueDepth } from '../../shared/telemetry';
 import { JobRun } from './jobRun';
@@ -25,11 +26,9 @@ export type { BulkApprovalGateway, BulkApprovals, BulkRunnerLogger, BulkRunnerOp
  * The row steps are in rowWork.ts; this file holds the job: its lease, passes, approvals, end.
  */
 
-const timerSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
-
 export class BulkRunner {
   private readonly clock: Clock;
-  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly sleep: Sleep;
   private readonly logger: BulkRunnerLogger;
   private readonly runs = new Map<string, { run: JobRun; done: Promise<void> }>();
   /** Starts being decided (the job read and leased): a second start of the same job waits for none. */
@@ -41,7 +40,7 @@ export class BulkRunner {
 
   constructor(private readonly deps: BulkRunnerOptions) {
     this.clock = deps.clock ?? systemClock;
-    this.sleep = deps.sleep ?? timerSleep;
+    this.sleep = deps.sleep ?? realSleep;
     this.logger = deps.logger ?? silentLogger;
     this.runnerId = deps.runnerId ?? deps.holders?.holderId ?? `runner-${randomUUID()}`;
     this.o = runnerSettings(deps);
@@ -66,7 +65,7 @@ export class BulkRunner {
   /** Whether `holderId` still runs (without a registry: until its lease or lock runs out). */
   private async alive(holderId: string | null): Promise<boolean> {
     if (!holderId || holderId === this.runnerId) return true;
-    return this.deps.holders ? await Promise.resolve(this.deps.holders.isAlive(holderId)) : true;
+    return this.deps.holders ? this.deps.holders.isAlive(holderId) : true;
   }
 
   /**

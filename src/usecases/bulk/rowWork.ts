@@ -1,5 +1,5 @@
 import { DirectoryError, isDirectoryError, type DirectoryUser } from '../ports/Directory';
-import type { InvitationPatch, InvitationRecord } from '../../adapters/sqlite/invitations';
+import type { InvitationPatch, InvitationRecord } from '../ports/invitations';
 import type { BulkRow, BulkRowPatch } from '../../domain/bulkJob';
 import { countInvitationSent, startBulkBatch, type BulkBatchCounts } from '../../shared/telemetry';
 import type { JobRun } from './jobRun';

@@ -1,9 +1,9 @@
 import type { Directory } from '../ports/Directory';
-import type { InvitationRepository } from '../../adapters/sqlite/invitations';
-import type { HolderRegistry } from '../../adapters/sqlite/leases';
+import type { InvitationRepository } from '../ports/invitations';
+import type { HolderRegistry } from '../ports/leases';
 import type { ApprovalSubmission } from '../invite/inviteGuest';
 import type { SignInAdvisorPort } from '../signIn/signInAdvisor';
-import type { InvitationPacer } from '../ports/pacer';
+import type { InvitationPacer, Sleep } from '../ports/pacer';
 import type { Clock } from '../../domain/clock';
 import type { BulkJob } from '../../domain/bulkJob';
 import type { BulkJobRepository } from './ports';
@@ -47,7 +47,7 @@ export interface BulkRunnerOptions {
   approvals?: BulkApprovals | null;
   clock?: Clock;
   /** Waits between passes over rows waiting for a retry (default: a timer). */
-  sleep?: (ms: number) => Promise<void>;
+  sleep?: Sleep;
   /** Called at a steady pace while a job runs (and once at the end). Errors are logged, not thrown. */
   onProgress?: (job: BulkJob, progress: BulkProgress) => void | Promise<void>;
   /** Called once when a job completes, is cancelled or fails. */
