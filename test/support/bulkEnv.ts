@@ -6,6 +6,7 @@ import type { Actor } from '../../src/domain/actor';
 import { SqliteBulkJobRepository, bulkMigrations } from '../../src/adapters/sqlite/bulkJobs';
 import type { BulkJob, BulkRow } from '../../src/domain/bulkJob';
 import type { BulkJobRepository } from '../../src/usecases/bulk/ports';
+import type { InvitationRepository } from '../../src/usecases/ports/invitations';
 import { rowsInOrder } from '../../src/usecases/bulk/resultsCsv';
 import { BulkRunner, type BulkRunnerOptions } from '../../src/usecases/bulk/bulkRunner';
 import { stageBulkFile, type StagedBulkJob } from '../../src/usecases/bulk/bulkValidation';
@@ -84,7 +85,7 @@ export function faultyDirectory(inner: Directory, rate: number, seed = 42): Dire
 export interface BulkTestEnv {
   db: SqliteDatabase;
   jobs: BulkJobRepository;
-  invitations: SqliteInvitationRepository;
+  invitations: InvitationRepository;
   fake: FakeDirectory;
   directory: Directory;
   runner: BulkRunner;
@@ -100,6 +101,8 @@ export function bulkTestEnv(
     db?: SqliteDatabase;
     /** The job repository (default: SQLite over `db`). */
     jobs?: BulkJobRepository;
+    /** The invitation repository (default: SQLite over `db`). */
+    invitations?: InvitationRepository;
     runner?: Partial<BulkRunnerOptions>;
     approvalPolicy?: 'nonOwners' | 'unlistedDomains' | 'always';
     partnerDomains?: string[];
@@ -109,7 +112,7 @@ export function bulkTestEnv(
   const fake = options.fake ?? demoDirectory();
   const directory = options.directory ? options.directory(fake) : fake;
   const jobs = options.jobs ?? new SqliteBulkJobRepository(db);
-  const invitations = new SqliteInvitationRepository(db);
+  const invitations = options.invitations ?? new SqliteInvitationRepository(db);
   const runner = new BulkRunner({
     jobs,
     invitations,

@@ -1,5 +1,6 @@
 import { DirectoryError } from '../../../src/usecases/ports/Directory';
 import { MemoryBulkJobRepository } from '../../../src/adapters/memory/bulkJobs';
+import { MemoryInvitationRepository } from '../../../src/adapters/memory/invitations';
 import { ADELE, ALEX, FALCON, allRows, bulkTestEnv, faultyDirectory, invitationsPerAddress, partnersCsv } from '../../support/bulkEnv';
 import { DEMO } from '../../support/directory';
 
@@ -24,8 +25,8 @@ describe('bulk runner: exactly once', () => {
     expect(env.fake.callCount('findUsersByEmail')).toBe(1); // one page of 100 rows
   });
 
-  it('runs the same over the in-memory job repository: each row invited once, each guest added once', async () => {
-    const env = bulkTestEnv({ jobs: new MemoryBulkJobRepository() });
+  it('runs the same over the in-memory repositories: each row invited once, each guest added once', async () => {
+    const env = bulkTestEnv({ jobs: new MemoryBulkJobRepository(), invitations: new MemoryInvitationRepository() });
     const job = await env.submit(partnersCsv(45));
     expect(await env.runner.start(job.id)).toBe(true);
     await env.runner.whenFinished(job.id);
