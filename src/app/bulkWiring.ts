@@ -1,9 +1,7 @@
 import type { BotServices } from './services';
 import type { AppConfig } from './config';
 import { ApprovalConfigError, approvalSettingsFromConfig } from './approvalSettings';
-import { SqliteBulkJobRepository } from '../adapters/sqlite/bulkJobs';
-import { SqliteResultsLinkSecret } from '../adapters/sqlite/resultsLinkSecret';
-import { SqliteInvitationRepository, type InvitationRepository } from '../adapters/sqlite/invitations';
+import type { InvitationRepository } from '../usecases/ports/invitations';
 import { downloadTeamsFile } from '../adapters/files/teamsFileDownload';
 import { SignInAdvisor, type SignInAdvisorPort } from '../usecases/signIn/signInAdvisor';
 import type { BulkSettings } from '../usecases/bulk/ports';
@@ -40,8 +38,8 @@ export function bulkSettingsFromConfig(config: AppConfig): BulkSettings {
 }
 
 /**
- * The bulk feature wired from the bot's services: SQLite jobs and results-link secret (kept in
- * the store: links survive a restart and work on every instance sharing it), Teams notices over
+ * The bulk feature wired from the bot's services: the store's jobs and results-link secret (kept
+ * in the store: links survive a restart and work on every instance sharing it), Teams notices over
  * the proactive notifier, downloads limited to FILE_DOWNLOAD_HOSTS. The shared advisor,
  * invitation repository, messenger and approvals intake are passed in by the composition root.
  */
@@ -49,22 +47,22 @@ export function buildBulkFeature(
   services: BotServices,
   shared: { advisor?: SignInAdvisorPort; invitations?: InvitationRepository; messenger?: ProactiveMessenger; approvalGateway?: BulkApprovalGateway | null } = {},
 ): BulkFeature {
-  const { config, store } = services;
+  const { config, repositories } = services;
   const settings = bulkSettingsFromConfig(config);
   const clock = services.clock;
   const messenger = shared.messenger ?? new Notifier(services.adapter, services.botAppId, services.logger);
   return createBulkFeature({
-    jobs: new SqliteBulkJobRepository(store.db, { clock }),
-    invitations: shared.invitations ?? new SqliteInvitationRepository(store.db),
+    jobs: repositories.bulkJobs,
+    invitations: shared.invitations ?? repositories.invitations,
     directory: services.directory,
     advisor: shared.advisor ?? new SignInAdvisor(services.directory, { policyTtlMs: 0 }),
     notifier: new TeamsBulkNotifier(messenger, settings),
     settings,
-    signer: storedResultsLinkSigner(new SqliteResultsLinkSecret(store.db, clock), clock),
+    signer: storedResultsLinkSigner(repositories.resultsLinkSecret, clock),
     download: (url, maxBytes) => downloadTeamsFile(url, maxBytes, { allowedHosts: config.env.FILE_DOWNLOAD_HOSTS }),
     approvalGateway: shared.approvalGateway ?? null,
     pacer: services.invitationPacer,
-    holders: store.holders,
+    holders: repositories.holders,
     clock,
     logger: services.logger,
   });

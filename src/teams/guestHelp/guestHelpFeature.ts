@@ -25,7 +25,7 @@ import {
 } from '../../domain/signInRules';
 import type { Logger } from '../../shared/logger';
 import type { InvitationRecord, InvitationRepository, InvitationState } from '../../adapters/sqlite/invitations';
-import type { ResetRequestSink } from '../../adapters/sqlite/resetRequests';
+import type { ResetRequestSink } from '../../usecases/approvals/ports';
 import { InvalidEmailError, type SignInAdvisorPort } from '../../usecases/signIn/signInAdvisor';
 import { expandCard, renderCard, cardAttachment, type AdaptiveCard } from '../cards';
 import {

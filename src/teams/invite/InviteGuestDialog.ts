@@ -11,6 +11,7 @@ import { actorFromActivity } from '../bot/actor';
 import { cardAttachment, expandCard } from '../cards';
 import type { Actor } from '../../domain/actor';
 import { inviteConfirmCard, inviteResultCards } from './inviteCards';
+import { requesterCard } from '../approvals/cards/submittedCard';
 import {
   MAX_JUSTIFICATION,
   type Checked,
@@ -287,10 +288,10 @@ export class InviteGuestDialog extends ComponentDialog {
       return step.endDialog({ outcome: 'refused' });
     }
     // The card says who has the request, who could not be reached and what happens next.
-    const posted = await step.context.sendActivity({ attachments: [cardAttachment(submitted.card)] });
+    const posted = await step.context.sendActivity({ attachments: [cardAttachment(requesterCard(submitted.card))] });
     if (posted?.id) {
       // Kept with the request's other copies: a decision, cancellation or expiry updates it too.
-      const reference = TurnContext.getConversationReference(step.context.activity) as unknown as Record<string, unknown>;
+      const reference = TurnContext.getConversationReference(step.context.activity);
       this.services.service.requesterCardPosted(submitted.requestId, reference, posted.id);
     }
     return step.endDialog({

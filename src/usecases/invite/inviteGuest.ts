@@ -14,6 +14,8 @@ import {
   type InvitationRepository,
 } from '../../adapters/sqlite/invitations';
 import { countInvitationSent, type InvitationSource } from '../../shared/telemetry';
+import type { ConversationAddress } from '../approvals/model';
+import type { RequesterView } from '../approvals/notifications';
 import type { SignInAdvisorPort } from '../signIn/signInAdvisor';
 
 /** What someone asks for: invite this person to this site. */
@@ -77,16 +79,6 @@ export interface ApprovalSubmission {
   justification?: string;
 }
 
-/**
- * Adaptive Card JSON the approvals feature renders for the requester. Opaque to this use case:
- * it only passes it on (structurally the bot's AdaptiveCard, without depending on the bot layer).
- */
-export interface RequesterCard {
-  type: 'AdaptiveCard';
-  version: string;
-  [key: string]: unknown;
-}
-
 /** What became of a request sent for approval. */
 export interface ApprovalReceipt {
   requestId: string;
@@ -96,8 +88,8 @@ export interface ApprovalReceipt {
   unreachable: string[];
   /** An identical request was already waiting: nothing new was created. */
   duplicate: boolean;
-  /** The "sent for approval to …" card for the requester (with a Cancel button). */
-  card: RequesterCard;
+  /** The requester's "sent for approval to …" view (the Teams layer renders it, with a Cancel button). */
+  card: RequesterView;
 }
 
 /**
@@ -108,7 +100,7 @@ export interface ApprovalGateway {
   needsApproval(ctx: ApprovalContext): Promise<{ required: boolean; reason: string }>;
   submit(submission: ApprovalSubmission): Promise<ApprovalReceipt>;
   /** The requester's receipt card was posted (conversation reference, activity id): it is then updated with every decision. */
-  requesterCardPosted?(requestId: string, conversation: Record<string, unknown>, activityId: string): void;
+  requesterCardPosted?(requestId: string, conversation: ConversationAddress, activityId: string): Promise<void> | void;
 }
 
 /** A request to carry out. The requester is re-checked unless an approval authorises it. */
@@ -277,11 +269,6 @@ export class InviteGuestService {
     return this.deps.advisor;
   }
 
-  /** Lets the approvals feature plug in after construction (composition order). */
-  setApprovalGateway(gateway: ApprovalGateway | null): void {
-    this.deps.approvals = gateway;
-  }
-
   /** Policy before anything is sent: ownership (or approval), tenant invitation settings, blocked domains, sharing. */
   async check(actor: Actor, draft: InviteDraft): Promise<PolicyDecision> {
     return (await this.evaluate(actor, draft, false)).decision;
@@ -313,8 +300,8 @@ export class InviteGuestService {
   }
 
   /** Tells the approvals feature where the requester's receipt card is, so it is kept current. */
-  requesterCardPosted(requestId: string, conversation: Record<string, unknown>, activityId: string): void {
-    this.deps.approvals?.requesterCardPosted?.(requestId, conversation, activityId);
+  requesterCardPosted(requestId: string, conversation: ConversationAddress, activityId: string): void {
+    void this.deps.approvals?.requesterCardPosted?.(requestId, conversation, activityId);
   }
 
   /** Idempotent on tenant + email + group; N identical concurrent calls → one invitation, one membership. */
