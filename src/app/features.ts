@@ -33,7 +33,7 @@ export function buildFeatures(services: BotServices): BotFeature[] {
   const clock = (): Date => services.clock.now();
 
   // Policies are kept once, by the directory (POLICY_CACHE_SECONDS), not a second time here.
-  const advisor = new SignInAdvisor(directory, { clock, policyTtlMs: 0 });
+  const advisor = new SignInAdvisor(directory, { clock: services.clock, policyTtlMs: 0 });
   const invitations = new SqliteInvitationRepository(store.db, { clock });
   const notifier = new Notifier(services.adapter, services.botAppId, logger);
   const inviteService = new InviteGuestService({
@@ -42,7 +42,7 @@ export function buildFeatures(services: BotServices): BotFeature[] {
     invitations,
     audit: store.audit,
     sendInvitationEmail: config.env.SEND_INVITATION_EMAIL,
-    clock,
+    clock: services.clock,
     holders: store.holders,
   });
   const resetRequests = new ResetRequestStore(store.db, clock, store.audit);

@@ -11,7 +11,7 @@ import type {
   PrimaryIdentityProvider,
   TenantPolicies,
   UserIdentity,
-} from '../usecases/ports/Directory';
+} from './tenant';
 import type { EmailAddress } from './email';
 import type { AdviceConfidence, BlockingSetting, SignInAdvice, SignInMethod } from './signInAdvice';
 

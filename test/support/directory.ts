@@ -2,6 +2,7 @@
  * Builders for tests that need a directory: the demo tenant in a FakeDirectory with a clock
  * that only moves when the test says so.
  */
+import type { Clock } from '../../src/domain/clock';
 import { FakeDirectory } from '../../src/adapters/demo/FakeDirectory';
 import { demoTenantFixture, DEMO } from '../../src/adapters/demo/demoTenant';
 import type { FixtureGroup, FixtureUser, TenantFixture } from '../../src/adapters/demo/fixture';
@@ -11,7 +12,7 @@ export { DEMO };
 /** The instant demo directories start at. */
 export const DEMO_NOW = '2025-01-15T09:00:00.000Z';
 
-export interface TestClock {
+export interface TestClock extends Clock {
   (): Date;
   /** Moves the clock forward. */
   advance(ms: number): void;
@@ -21,6 +22,7 @@ export interface TestClock {
 export function fixedClock(iso: string = DEMO_NOW): TestClock {
   let now = Date.parse(iso);
   const clock = (() => new Date(now)) as TestClock;
+  clock.now = () => new Date(now);
   clock.advance = (ms: number) => {
     now += ms;
   };

@@ -3,18 +3,16 @@
  * directory every test uses. The Graph-shaped test server serves the same state over HTTP
  * (through `state`), so GraphDirectory and FakeDirectory are held to one contract suite.
  */
+import { systemClock, type Clock } from '../../domain/clock';
+import type { AddMembersResult, Directory, InvitationInput, InvitationResult } from '../../usecases/ports/Directory';
 import type {
-  AddMembersResult,
-  Directory,
   DirectoryUser,
   ExternalDomainInfo,
   GroupInfo,
-  InvitationInput,
-  InvitationResult,
   TenantPolicies,
   UserIdentity,
   UserSummary,
-} from '../../usecases/ports/Directory';
+} from '../../domain/tenant';
 import { DirectoryError } from '../../usecases/ports/Directory';
 import type { SignInMethod } from '../../domain/signInAdvice';
 import { GRAPH_ERRORS, USER_MESSAGES, graphErrorBody } from '../graph/errors';
@@ -27,7 +25,7 @@ export type DirectoryMethod = {
 
 export interface FakeDirectoryOptions {
   /** Injectable clock: timestamps on invitations and redemptions. */
-  clock?: () => Date;
+  clock?: Clock;
   /** First value of the id counter (ids of created users and invitations are derived from it). */
   idSeed?: number;
 }
@@ -219,7 +217,7 @@ export class FakeTenantState {
 
   constructor(
     fixture: TenantFixture,
-    private readonly clock: () => Date,
+    private readonly clock: Clock,
     idSeed: number,
   ) {
     this.fixture = cloneFixture(fixture);
@@ -227,7 +225,7 @@ export class FakeTenantState {
   }
 
   now(): string {
-    return this.clock().toISOString();
+    return this.clock.now().toISOString();
   }
 
   /** Deterministic GUID-shaped ids: tests can predict them. */
@@ -482,7 +480,7 @@ export class FakeDirectory implements Directory {
     null;
 
   constructor(fixture: TenantFixture, options: FakeDirectoryOptions = {}) {
-    this.state = new FakeTenantState(fixture, options.clock ?? (() => new Date()), options.idSeed ?? 1);
+    this.state = new FakeTenantState(fixture, options.clock ?? systemClock, options.idSeed ?? 1);
   }
 
   // ---- test hooks (not part of Directory) ----

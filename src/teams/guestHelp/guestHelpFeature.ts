@@ -1,12 +1,6 @@
 import type { Attachment, InvokeResponse } from 'botbuilder';
-import {
-  isDirectoryError,
-  type Directory,
-  type DirectoryUser,
-  type GroupInfo,
-  type TenantPolicies,
-  type UserSummary,
-} from '../../usecases/ports/Directory';
+import { isDirectoryError, type Directory } from '../../usecases/ports/Directory';
+import type { DirectoryUser, GroupInfo, TenantPolicies, UserSummary } from '../../domain/tenant';
 import { extractEmail, type EmailAddress } from '../../domain/email';
 import { trimEndChars } from '../../domain/text';
 import type { SignInAdvice, SignInMethod } from '../../domain/signInAdvice';

@@ -3,7 +3,8 @@ import type { DialogContext, DialogTurnResult, PromptValidatorContext, Waterfall
 import { ComponentDialog, TextPrompt, WaterfallDialog } from '../bot/dialogParts';
 import { parseEmail } from '../../domain/email';
 import { lookAlikeWarning } from '../../domain/lookAlike';
-import type { Directory, GroupInfo } from '../../usecases/ports/Directory';
+import type { Directory } from '../../usecases/ports/Directory';
+import type { GroupInfo } from '../../domain/tenant';
 import { quoteForChat } from '../../domain/text';
 import type { InvitationRequest, InviteGuestService } from '../../usecases/invite/inviteGuest';
 import type { SignInAdvisorPort } from '../../usecases/signIn/signInAdvisor';

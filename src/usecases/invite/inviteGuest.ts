@@ -1,5 +1,7 @@
+import { systemClock, type Clock } from '../../domain/clock';
 import type { Actor } from '../../domain/actor';
-import { DirectoryError, isDirectoryError, type Directory, type DirectoryUser, type GroupInfo } from '../ports/Directory';
+import { DirectoryError, isDirectoryError, type Directory } from '../ports/Directory';
+import type { DirectoryUser, GroupInfo } from '../../domain/tenant';
 import { InvalidEmailError, parseEmail, type EmailAddress } from '../../domain/email';
 import type { SignInAdvice, SignInMethod } from '../../domain/signInAdvice';
 import { blockingSettings, methodFromIdentities } from '../../domain/signInRules';
@@ -168,7 +170,7 @@ export interface InviteGuestDependencies {
   approvals?: ApprovalGateway | null;
   /** SEND_INVITATION_EMAIL. */
   sendInvitationEmail: boolean;
-  clock?: () => Date;
+  clock?: Clock;
   /** Injected so tests do not really wait. */
   sleep?: (ms: number) => Promise<void>;
   /** Attempts for a throttled/transient Graph call before giving up (default 4). */
@@ -237,8 +239,6 @@ export function validateDisplayName(raw: string): { ok: true; name: string } | {
 const ENTRA_ADMIN = 'a Global Administrator (Microsoft Entra admin center → External Identities → External collaboration settings)';
 const CONSENT_ADMIN = 'an administrator who can grant admin consent to the bot’s app registration (e.g. a Privileged Role Administrator)';
 
-type Clock = () => Date;
-
 interface Evaluation {
   decision: PolicyDecision;
   email: EmailAddress | null;
@@ -260,7 +260,7 @@ export class InviteGuestService {
   private readonly inFlight = new Map<string, Promise<InviteOutcome>>();
 
   constructor(private readonly deps: InviteGuestDependencies) {
-    this.clock = deps.clock ?? (() => new Date());
+    this.clock = deps.clock ?? systemClock;
     this.sleep = deps.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
     this.maxAttempts = Math.max(1, deps.maxAttempts ?? 4);
     this.maxBackoffMs = deps.maxBackoffMs ?? 30_000;
@@ -610,7 +610,7 @@ export class InviteGuestService {
         if (!restoring) this.audit(actor, 'invitation.membershipLost', record.id, { userId: record.userId, groupId: record.groupId });
         restoring = true;
       }
-      const now = this.clock();
+      const now = this.clock.now();
       if (lockedByLiveHolder(record, this.holders, now.getTime())) {
         // Another live attempt is working on this key: look again shortly (it may release the lock
         // any moment), then report honestly. A lock whose holder died is taken over at once.
@@ -666,7 +666,7 @@ export class InviteGuestService {
         } else {
           // Written before the POST: whatever happens to this process or to Graph's answer, the
           // next attempt knows an invitation may already exist and looks it up first.
-          const marked = await repo.update(record.id, record.version, { inviteAttemptedAt: this.clock().toISOString() });
+          const marked = await repo.update(record.id, record.version, { inviteAttemptedAt: this.clock.now().toISOString() });
           if (!marked) return this.lostLock(record, advice, target);
           record = marked;
           // New guest, or an existing guest who never redeemed (and was not invited by this record):
