@@ -14,6 +14,8 @@ export const DEMO_NOW = '2025-01-15T09:00:00.000Z';
 
 export interface TestClock extends Clock {
   (): Date;
+  /** The same instant, as the domain Clock (src/domain/clock.ts) reads it. */
+  now(): Date;
   /** Moves the clock forward. */
   advance(ms: number): void;
   set(iso: string): void;

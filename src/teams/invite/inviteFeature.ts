@@ -1,7 +1,7 @@
 import { MessageFactory } from 'botbuilder';
 import type { DialogContext } from 'botbuilder-dialogs';
 import type { Directory } from '../../usecases/ports/Directory';
-import type { InvitationRepository } from '../../adapters/sqlite/invitations';
+import type { InvitationRepository } from '../../usecases/ports/invitations';
 import { InviteRefusedError, type InviteGuestService } from '../../usecases/invite/inviteGuest';
 import type { SignInAdvisorPort } from '../../usecases/signIn/signInAdvisor';
 import { trimEndChars } from '../../domain/text';

@@ -6,8 +6,8 @@
 import type { Actor } from '../../domain/actor';
 import type { EmailAddress } from '../../domain/email';
 import type { SignInAdvice } from '../../domain/signInAdvice';
-import type { HolderRegistry } from '../../adapters/sqlite/leases';
-import type { InvitationDraft, InvitationPatch, InvitationRecord } from '../../adapters/sqlite/invitations';
+import type { HolderRegistry } from '../ports/leases';
+import type { InvitationDraft, InvitationPatch, InvitationRecord } from '../ports/invitations';
 import { countInvitationSent, type InvitationSource } from '../../shared/telemetry';
 import { DirectoryError, isDirectoryError } from '../ports/Directory';
 import type { InviteContext } from './inviteContext';
@@ -19,9 +19,13 @@ import { failedOutcome, refusalFromError } from './refusals';
 const LOCK_RECHECK_MS = 100;
 
 /** True when another live attempt owns `record` now. */
-export function lockedByLiveHolder(record: Pick<InvitationRecord, 'lockedUntil' | 'lockedBy'>, holders: HolderRegistry, now: number): boolean {
+export async function lockedByLiveHolder(
+  record: Pick<InvitationRecord, 'lockedUntil' | 'lockedBy'>,
+  holders: HolderRegistry,
+  now: number,
+): Promise<boolean> {
   if (!record.lockedUntil || Date.parse(record.lockedUntil) <= now) return false;
-  return record.lockedBy === null || holders.isAlive(record.lockedBy);
+  return record.lockedBy === null || (await holders.isAlive(record.lockedBy));
 }
 
 /** Directory errors after which the POST surely did not create an invitation (the attempt mark is cleared). */
@@ -104,7 +108,7 @@ export class InvitationRunner {
         restoring = true;
       }
       const now = this.ctx.clock.now();
-      if (lockedByLiveHolder(record, this.ctx.holders, now.getTime())) {
+      if (await lockedByLiveHolder(record, this.ctx.holders, now.getTime())) {
         // Another live attempt is working on this key: look again shortly (it may release the lock
         // any moment), then report honestly. A lock whose holder died is taken over at once.
         if (round >= 10) return { ...this.outcomeOf(record, advice, target, false), status: 'inProgress' };

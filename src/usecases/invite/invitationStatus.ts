@@ -1,7 +1,7 @@
 /** "status of …" and "my invitations": records with the guest's state read fresh from the directory. */
 import type { DirectoryUser } from '../../domain/tenant';
 import { methodFromIdentities } from '../../domain/signInRules';
-import type { InvitationRecord } from '../../adapters/sqlite/invitations';
+import type { InvitationRecord } from '../ports/invitations';
 import { isDirectoryError } from '../ports/Directory';
 import type { InviteContext } from './inviteContext';
 import type { InvitationStatusView } from './model';

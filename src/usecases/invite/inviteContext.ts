@@ -1,13 +1,13 @@
 /** What every part of the invite use case shares: its dependencies with their defaults, retries and the audit trail. */
 import type { Actor } from '../../domain/actor';
 import { systemClock, type Clock } from '../../domain/clock';
-import type { JsonValue } from '../../adapters/sqlite/audit';
-import type { HolderRegistry } from '../../adapters/sqlite/leases';
+import type { JsonValue } from '../ports/auditLog';
+import type { HolderRegistry } from '../ports/leases';
 import { isDirectoryError } from '../ports/Directory';
 import type { InviteGuestDependencies } from './ports';
 
 /** A process on its own (tests, tools): every lock holder counts as alive, as before holders existed. */
-const SOLO_HOLDERS: HolderRegistry = { holderId: 'solo', isAlive: () => true };
+const SOLO_HOLDERS: HolderRegistry = { holderId: 'solo', isAlive: async () => true };
 
 export class InviteContext {
   readonly clock: Clock;
@@ -41,7 +41,8 @@ export class InviteContext {
 
   audit(actor: Actor, action: string, subjectId: string, details: Record<string, JsonValue>): void {
     try {
-      this.deps.audit.append({ actorId: actor.userId, actorName: actor.name, action, subjectType: 'invitation', subjectId, details });
+      // Not awaited (as before, when appends were synchronous); a failed append is ignored either way.
+      this.deps.audit.append({ actorId: actor.userId, actorName: actor.name, action, subjectType: 'invitation', subjectId, details }).catch(() => undefined);
     } catch {
       // The audit log never decides an invitation's fate; its own tests cover its failures.
     }

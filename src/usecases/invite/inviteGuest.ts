@@ -1,7 +1,7 @@
 import type { Actor } from '../../domain/actor';
 import { parseEmail } from '../../domain/email';
 import type { SignInAdvice } from '../../domain/signInAdvice';
-import { normaliseEmailForKey, type InvitationRecord } from '../../adapters/sqlite/invitations';
+import { normaliseEmailForKey, type InvitationRecord } from '../ports/invitations';
 import type { SignInAdvisorPort } from '../signIn/signInAdvisor';
 import { InvitationRunner } from './invitationRunner';
 import { withDirectoryState } from './invitationStatus';

@@ -1,7 +1,7 @@
 /** The invite use case's vocabulary: what is asked, what policy decides, what became of it. */
 import type { Actor } from '../../domain/actor';
 import type { SignInAdvice, SignInMethod } from '../../domain/signInAdvice';
-import type { InvitationOutcomeKind, InvitationRecord } from '../../adapters/sqlite/invitations';
+import type { InvitationOutcomeKind, InvitationRecord } from '../ports/invitations';
 
 /** What someone asks for: invite this person to this site. */
 export interface InviteDraft {

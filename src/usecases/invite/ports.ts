@@ -2,9 +2,9 @@
 import type { Actor } from '../../domain/actor';
 import type { Clock } from '../../domain/clock';
 import type { SignInAdvice } from '../../domain/signInAdvice';
-import type { AuditEventInput } from '../../adapters/sqlite/audit';
-import type { HolderRegistry } from '../../adapters/sqlite/leases';
-import type { InvitationRepository } from '../../adapters/sqlite/invitations';
+import type { AuditEventInput } from '../ports/auditLog';
+import type { HolderRegistry } from '../ports/leases';
+import type { InvitationRepository } from '../ports/invitations';
 import type { Directory } from '../ports/Directory';
 import type { SignInAdvisorPort } from '../signIn/signInAdvisor';
 import type { InvitationRequest, InviteTarget } from './model';
@@ -63,7 +63,7 @@ export interface ApprovalGateway {
 
 /** The part of the store's AuditLog this use case writes to. */
 export interface InvitationAuditLog {
-  append(event: AuditEventInput): unknown;
+  append(event: AuditEventInput): Promise<unknown>;
 }
 
 export interface InviteGuestDependencies {
