@@ -20,6 +20,9 @@
  *   AbortController on the fetch): a request that hangs, with neither answer nor reset, then
  *   counts as "no answer", so it is retried like a reset, and a lost invitation answer is
  *   recovered the same way (see invite()).
+ *
+ * Files: the client and its chain are built in graphTransport.ts (middleware in graphMiddleware.ts);
+ * groups and policies are read by graphGroups.ts and graphPolicies.ts; wire shapes in graphWire.ts.
  */
 import {
   DirectoryError,
