@@ -28,7 +28,6 @@ import { createDirectory } from '../src/app/createDirectory';
 import type { Directory } from '../src/usecases/ports/Directory';
 import { DEMO } from '../src/adapters/demo/demoTenant';
 import { createLogger } from '../src/shared/logger';
-import { SqliteInvitationRepository } from '../src/adapters/sqlite/invitations';
 
 export interface UsageReport {
   usage: true;
@@ -126,8 +125,9 @@ const fixedTokenCredential = {
  * the invitation record (demo mode only; the Graph-shaped server keeps its own tenant).
  */
 async function preloadInvitations(app: App, count: number): Promise<void> {
-  const { directory, store } = app.services;
-  const invitations = new SqliteInvitationRepository(store.db);
+  const { directory } = app.services;
+  const { store } = app;
+  const invitations = store.invitations;
   const group = DEMO.groups.projectFalcon;
   for (let i = 1; i <= count; i++) {
     const email = `held${i}@fabrikam.com`;

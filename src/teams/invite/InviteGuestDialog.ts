@@ -14,6 +14,7 @@ import type { Actor } from '../../domain/actor';
 import { inviteConfirmCard } from './cards/inviteConfirmCard';
 import { inviteResultCards } from './cards/inviteResultCard';
 import { siteQuestionCard } from './cards/siteQuestionCard';
+import { requesterCard } from '../approvals/cards/submittedCard';
 import { confirmChoice, lookAlikeConfirmed, plain, siteAnswer, teamGroupId } from './inviteDialogTurn';
 import {
   MAX_JUSTIFICATION,
@@ -283,10 +284,10 @@ export class InviteGuestDialog extends ComponentDialog {
       return step.endDialog({ outcome: 'refused' });
     }
     // The card says who has the request, who could not be reached and what happens next.
-    const posted = await step.context.sendActivity({ attachments: [cardAttachment(submitted.card)] });
+    const posted = await step.context.sendActivity({ attachments: [cardAttachment(requesterCard(submitted.card))] });
     if (posted?.id) {
       // Kept with the request's other copies: a decision, cancellation or expiry updates it too.
-      const reference = TurnContext.getConversationReference(step.context.activity) as unknown as Record<string, unknown>;
+      const reference = TurnContext.getConversationReference(step.context.activity);
       this.services.service.requesterCardPosted(submitted.requestId, reference, posted.id);
     }
     return step.endDialog({

@@ -2,6 +2,7 @@ import type { Actor } from '../../domain/actor';
 import { parseEmail } from '../../domain/email';
 import type { SignInAdvice } from '../../domain/signInAdvice';
 import { normaliseEmailForKey, type InvitationRecord } from '../ports/invitations';
+import type { ConversationAddress } from '../approvals/model';
 import type { SignInAdvisorPort } from '../signIn/signInAdvisor';
 import { InvitationRunner } from './invitationRunner';
 import { withDirectoryState } from './invitationStatus';
@@ -45,11 +46,6 @@ export class InviteGuestService {
     return this.deps.advisor;
   }
 
-  /** Lets the approvals feature plug in after construction (composition order). */
-  setApprovalGateway(gateway: ApprovalGateway | null): void {
-    this.deps.approvals = gateway;
-  }
-
   /** Policy before anything is sent: ownership (or approval), tenant invitation settings, blocked domains, sharing. */
   async check(actor: Actor, draft: InviteDraft): Promise<PolicyDecision> {
     return (await evaluateInvitation(this.ctx, actor, draft, false)).decision;
@@ -81,8 +77,8 @@ export class InviteGuestService {
   }
 
   /** Tells the approvals feature where the requester's receipt card is, so it is kept current. */
-  requesterCardPosted(requestId: string, conversation: Record<string, unknown>, activityId: string): void {
-    this.deps.approvals?.requesterCardPosted?.(requestId, conversation, activityId);
+  requesterCardPosted(requestId: string, conversation: ConversationAddress, activityId: string): void {
+    void this.deps.approvals?.requesterCardPosted?.(requestId, conversation, activityId);
   }
 
   /** Idempotent on tenant + email + group; N identical concurrent calls → one invitation, one membership. */

@@ -6,6 +6,8 @@ import type { AuditEventInput } from '../ports/auditLog';
 import type { HolderRegistry } from '../ports/leases';
 import type { InvitationRepository } from '../ports/invitations';
 import type { Directory } from '../ports/Directory';
+import type { ConversationAddress } from '../approvals/model';
+import type { RequesterView } from '../approvals/notifications';
 import type { SignInAdvisorPort } from '../signIn/signInAdvisor';
 import type { InvitationRequest, InviteTarget } from './model';
 
@@ -27,16 +29,6 @@ export interface ApprovalSubmission {
   justification?: string;
 }
 
-/**
- * Adaptive Card JSON the approvals feature renders for the requester. Opaque to this use case:
- * it only passes it on (structurally the bot's AdaptiveCard, without depending on the bot layer).
- */
-export interface RequesterCard {
-  type: 'AdaptiveCard';
-  version: string;
-  [key: string]: unknown;
-}
-
 /** What became of a request sent for approval. */
 export interface ApprovalReceipt {
   requestId: string;
@@ -46,8 +38,8 @@ export interface ApprovalReceipt {
   unreachable: string[];
   /** An identical request was already waiting: nothing new was created. */
   duplicate: boolean;
-  /** The "sent for approval to …" card for the requester (with a Cancel button). */
-  card: RequesterCard;
+  /** The requester's "sent for approval to …" view (the Teams layer renders it, with a Cancel button). */
+  card: RequesterView;
 }
 
 /**
@@ -58,7 +50,7 @@ export interface ApprovalGateway {
   needsApproval(ctx: ApprovalContext): Promise<{ required: boolean; reason: string }>;
   submit(submission: ApprovalSubmission): Promise<ApprovalReceipt>;
   /** The requester's receipt card was posted (conversation reference, activity id): it is then updated with every decision. */
-  requesterCardPosted?(requestId: string, conversation: Record<string, unknown>, activityId: string): void;
+  requesterCardPosted?(requestId: string, conversation: ConversationAddress, activityId: string): Promise<void> | void;
 }
 
 /** The part of the store's AuditLog this use case writes to. */
