@@ -17,7 +17,7 @@ import type {
   Refusal,
 } from './model';
 import { evaluateInvitation } from './policy';
-import type { ApprovalGateway, ApprovalReceipt, InviteGuestDependencies } from './ports';
+import type { ApprovalReceipt, InviteGuestDependencies } from './ports';
 import { failedOutcome, InviteRefusedError, notOwnerRefusal, refusalFromError } from './refusals';
 
 export type * from './model';
