@@ -19,7 +19,8 @@ import { SqliteBulkJobRepository, bulkMigrations } from '../src/adapters/sqlite/
 import { BulkRunner } from '../src/usecases/bulk/bulkRunner';
 import { stageBulkFile } from '../src/usecases/bulk/bulkValidation';
 import { SlidingWindowPacer } from '../src/usecases/ports/pacer';
-import type { AddMembersResult, Directory, DirectoryUser, InvitationInput, InvitationResult } from '../src/usecases/ports/Directory';
+import type { AddMembersResult, Directory, InvitationInput, InvitationResult } from '../src/usecases/ports/Directory';
+import type { DirectoryUser } from '../src/domain/tenant';
 import { GraphDirectory } from '../src/adapters/graph/GraphDirectory';
 import { openDatabase } from '../src/adapters/sqlite/database';
 import { SqliteInvitationRepository, invitationMigrations } from '../src/adapters/sqlite/invitations';

@@ -18,10 +18,9 @@ import type { BotServices } from './services';
  */
 export function buildFeatures(services: BotServices): BotFeature[] {
   const { directory, repositories: store, logger, config } = services;
-  const clock = (): Date => services.clock.now();
 
   // Policies are kept once, by the directory (POLICY_CACHE_SECONDS), not a second time here.
-  const advisor = new SignInAdvisor(directory, { clock, policyTtlMs: 0 });
+  const advisor = new SignInAdvisor(directory, { clock: services.clock, policyTtlMs: 0 });
   const invitations = store.invitations;
   const notifier = new Notifier(services.adapter, services.botAppId, logger);
   const approvalPorts: ApprovalsPorts = {
@@ -49,7 +48,7 @@ export function buildFeatures(services: BotServices): BotFeature[] {
     invitations,
     audit: store.audit,
     sendInvitationEmail: config.env.SEND_INVITATION_EMAIL,
-    clock,
+    clock: services.clock,
     holders: store.holders,
     approvals: buildApprovalIntake(approvalPorts, approvalSettings),
   });

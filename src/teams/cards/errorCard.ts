@@ -1,11 +1,11 @@
 import { expandCard, type AdaptiveCard } from '../cards';
 
-/** Data of the `error` template (cards/error.json): a title and a message, both plain text. */
+/** The data of cards/error.json: what went wrong, in plain words (nothing changed). */
 export interface ErrorCardData {
   title: string;
   message: string;
 }
 
 export function errorCard(data: ErrorCardData): AdaptiveCard {
-  return expandCard('error', { title: data.title, message: data.message });
+  return expandCard('error', data);
 }

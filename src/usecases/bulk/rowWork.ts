@@ -1,4 +1,5 @@
-import { DirectoryError, isDirectoryError, type DirectoryUser } from '../ports/Directory';
+import { DirectoryError, isDirectoryError } from '../ports/Directory';
+import type { DirectoryUser } from '../../domain/tenant';
 import type { InvitationPatch, InvitationRecord } from '../ports/invitations';
 import type { BulkRow, BulkRowPatch } from '../../domain/bulkJob';
 import { countInvitationSent, startBulkBatch, type BulkBatchCounts } from '../../shared/telemetry';
