@@ -119,7 +119,8 @@ export function loadWithCodeCache(file: string, cacheDir: string | null, options
   const loaded = new Module(file, require.main);
   loaded.filename = file;
   const moduleRequire = createRequire(file);
-  loaded.paths = moduleRequire.resolve.paths('') ?? [];
+  // Where a bare name would be looked up from this file (any bare name gives the same list).
+  loaded.paths = moduleRequire.resolve.paths('a-package') ?? [];
   (script.runInThisContext() as ModuleWrapper).call(loaded.exports, loaded.exports, moduleRequire, loaded, file, path.dirname(file));
   loaded.loaded = true;
 
