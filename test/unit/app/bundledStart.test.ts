@@ -92,6 +92,8 @@ describe('the bundled production start (node dist/src/index.js)', () => {
       }
     });
     expect(resolvable).toEqual([]);
+    // ASCII only: one other character and Node decodes the whole file as UTF-16, slower to load.
+    expect(source.match(/[\u0080-\uffff]/g) ?? []).toEqual([]);
     // Our own modules are inside (a composition-root module and a card template loader).
     expect(source).toContain('dist/src/app/app.js');
     expect(source).toContain('dist/src/teams/cards.js');
