@@ -14,6 +14,9 @@
  * an older one. Anything going wrong with the cache only means compiling from source: the bot
  * starts either way.
  *
+ * With `--enable-source-maps` on Node 20 the file is loaded without the cache (see
+ * startWithCompileCache), so stack traces point into src/*.ts through the bundle's source map.
+ *
  * Where: `NODE_COMPILE_CACHE` (Node's own variable) or a per-user folder in the temp directory;
  * `NODE_DISABLE_COMPILE_CACHE=1` turns it off. A folder another user could write to is never
  * used (cached code runs as the bot). `NODE_DEBUG=compile-cache` says what happened.
@@ -142,8 +145,10 @@ export function loadWithCodeCache(file: string, cacheDir: string | null, options
 export function startWithCompileCache(file: string, env: NodeJS.ProcessEnv = process.env): void {
   const dir = compileCacheDir(env);
   const enableCompileCache = (Module as { enableCompileCache?: (cacheDir?: string) => unknown }).enableCompileCache;
-  if (enableCompileCache) {
-    if (dir !== null && preparePrivateDir(dir)) enableCompileCache(dir);
+  // Node 20 applies source maps (--enable-source-maps: stack traces in the TypeScript sources)
+  // only to what its own loader compiles, so with them on the file is loaded the usual way.
+  if (enableCompileCache || process.sourceMapsEnabled) {
+    if (enableCompileCache && dir !== null && preparePrivateDir(dir)) enableCompileCache(dir);
     createRequire(file)(file);
     return;
   }
