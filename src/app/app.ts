@@ -13,7 +13,7 @@ import { TenantGuard } from '../teams/bot/tenantGuard';
 import { TurnTelemetry } from '../teams/bot/turnTelemetry';
 import { IdentityGuard, identityProblemMessage } from '../teams/bot/identityGuard';
 import { KnownPersonGuard } from '../teams/bot/knownPersonGuard';
-import { ChannelIdentityStore } from '../adapters/sqlite/channelIdentities';
+import { SqliteChannelIdentityRepository } from '../adapters/sqlite/channelIdentities';
 import { DEMO } from '../adapters/demo/demoTenant';
 import { type BotServices, type Clock, systemClock } from './services';
 import { createDirectory } from './createDirectory';
@@ -75,7 +75,7 @@ export function createApp(config: AppConfig, overrides: AppOverrides = {}): App 
   const store: Store = openStore({
     file: overrides.databaseFile ?? config.databaseFile,
     extraMigrations: [...featureMigrations, ...(overrides.migrations ?? [])],
-    clock: () => clock.now(),
+    clock,
     holderTtlMs: config.env.HOLDER_TTL_MS,
   });
   try {
@@ -119,7 +119,7 @@ export function createApp(config: AppConfig, overrides: AppOverrides = {}): App 
     adapter.onTurnError = (context, error) => bot.handleTurnError(context, error);
     adapter.use(new TurnTelemetry());
     adapter.use(new TenantGuard(servedTenantId(config), logger));
-    const identityGuard = new IdentityGuard(new ChannelIdentityStore(store.db, store.conversationReferences, () => clock.now()), logger);
+    const identityGuard = new IdentityGuard(new SqliteChannelIdentityRepository(store.db, store.conversationReferences, clock), logger);
     adapter.use(identityGuard);
     adapter.use(new KnownPersonGuard(directory, logger));
 
@@ -131,9 +131,9 @@ export function createApp(config: AppConfig, overrides: AppOverrides = {}): App 
       // Local mode has no token to vouch for the activity: disagreeing identity fields get a 400.
       screenActivity:
         config.auth.kind === 'local'
-          ? (body) => {
+          ? async (body) => {
               if (!body || typeof body !== 'object' || Array.isArray(body)) return null;
-              const problem = identityGuard.problem(body);
+              const problem = await identityGuard.problem(body);
               return problem ? identityProblemMessage(problem) : null;
             }
           : undefined,

@@ -26,7 +26,7 @@ export interface BotServerOptions {
    * Checks an activity before its turn runs; a returned reason is answered 400 and no turn runs.
    * Local mode uses it for disagreeing identity fields (IdentityGuard.problem).
    */
-  screenActivity?: (activity: unknown) => string | null;
+  screenActivity?: (activity: unknown) => Promise<string | null>;
 }
 
 export interface BotServer {
@@ -79,14 +79,15 @@ export function createBotServer(options: BotServerOptions): BotServer {
       res.send(envelope.status, { error: envelope.reason });
       return;
     }
-    const refusal = options.screenActivity?.(req.body) ?? null;
-    if (refusal) {
-      logger.warn({ reason: refusal }, 'activity refused before its turn');
-      res.send(400, { error: refusal });
-      return;
-    }
+    // Counted from here: screening reads the store, and shutdown waits for it too.
     inFlight += 1;
     try {
+      const refusal = (await options.screenActivity?.(req.body)) ?? null;
+      if (refusal) {
+        logger.warn({ reason: refusal }, 'activity refused before its turn');
+        res.send(400, { error: refusal });
+        return;
+      }
       await adapter.process(req, res, runTurn);
     } catch (error) {
       // adapter.process answers the request itself; reaching here means the response was not written.

@@ -393,7 +393,7 @@ describe('guest help through the bot', () => {
     expect(rows).toEqual([
       { user_id: JORDAN.id, email: 'jordan.lee@tailspintoys.com', status: 'open', redeemed_with: 'emailOneTimePasscode' },
     ]);
-    expect(store.audit.list({ action: 'redemptionReset.requested' })).toHaveLength(1);
+    expect(await store.audit.list({ action: 'redemptionReset.requested' })).toHaveLength(1);
 
     const again = await bot.execute(JORDAN, 'guestHelp.requestReset', {}, DEMO.tenantId);
     expect(JSON.stringify((again?.body as { value: unknown }).value)).toMatch(/You already asked on 2025-01-15/);

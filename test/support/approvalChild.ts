@@ -125,7 +125,7 @@ async function main(): Promise<void> {
     holderTtlMs: Number(process.env.HOLDER_TTL_MS ?? '3000'),
   });
   store.holders.start();
-  for (const user of Object.keys(DEMO.users) as DemoUser[]) store.conversationReferences.upsert(personalReference(user));
+  for (const user of Object.keys(DEMO.users) as DemoUser[]) await store.conversationReferences.upsert(personalReference(user));
 
   let paused = 0;
   const announce = (): void => {

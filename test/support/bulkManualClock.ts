@@ -1,4 +1,4 @@
-import type { Clock } from '../../src/usecases/ports/pacer';
+import type { TimerClock as Clock } from '../../src/usecases/ports/pacer';
 
 /** A clock whose time only moves when told to; sleeps resolve as time passes. For tests. */
 export class ManualClock implements Clock {

@@ -13,6 +13,8 @@ export const DEMO_NOW = '2025-01-15T09:00:00.000Z';
 
 export interface TestClock {
   (): Date;
+  /** The same instant, as the domain Clock (src/domain/clock.ts) reads it. */
+  now(): Date;
   /** Moves the clock forward. */
   advance(ms: number): void;
   set(iso: string): void;
@@ -21,6 +23,7 @@ export interface TestClock {
 export function fixedClock(iso: string = DEMO_NOW): TestClock {
   let now = Date.parse(iso);
   const clock = (() => new Date(now)) as TestClock;
+  clock.now = () => new Date(now);
   clock.advance = (ms: number) => {
     now += ms;
   };

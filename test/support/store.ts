@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Clock } from '../../src/adapters/sqlite/audit';
+import type { Clock } from '../../src/domain/clock';
 import type { Migration } from '../../src/adapters/sqlite/database';
 import { openStore, type Store } from '../../src/adapters/sqlite/store';
 
@@ -38,9 +38,13 @@ export function memoryStore(extraMigrations: readonly Migration[] = [], options:
 }
 
 /** A clock that only moves when told to. */
-export function manualClock(start = '2025-03-01T09:00:00.000Z'): Clock & { advance(ms: number): void; set(iso: string): void } {
+export type ManualClock = Clock & (() => Date) & { advance(ms: number): void; set(iso: string): void };
+
+/** A clock that only moves when told to (callable as `() => Date` too, for modules still taking that). */
+export function manualClock(start = '2025-03-01T09:00:00.000Z'): ManualClock {
   let now = new Date(start).getTime();
-  const clock = (() => new Date(now)) as Clock & { advance(ms: number): void; set(iso: string): void };
+  const clock = (() => new Date(now)) as ManualClock;
+  clock.now = () => new Date(now);
   clock.advance = (ms) => {
     now += ms;
   };

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Storage, StoreItems } from 'botbuilder';
-import type { Clock } from './audit';
+import { systemClock, type Clock } from '../../domain/clock';
 import type { SqliteDatabase } from './database';
 
 /** A value handed to `write` that cannot be stored as a JSON object. Nothing in that batch is written. */
@@ -56,7 +56,7 @@ export class SqliteBotStorage implements Storage {
 
   constructor(
     private readonly db: SqliteDatabase,
-    private readonly clock: Clock = () => new Date(),
+    private readonly clock: Clock = systemClock,
   ) {
     this.selectItem = db.prepare<[string], StoredRow>('SELECT value, etag FROM bot_storage WHERE key = ?');
     this.upsertItem = db.prepare<[string, string, string, string]>(
@@ -83,7 +83,7 @@ export class SqliteBotStorage implements Storage {
     if (!changes) throw new ReferenceError('Changes are required when writing.');
     const prepared = Object.entries(changes).map(([key, item]) => ({ key, ...serialize(key, item) }));
     if (prepared.length === 0) return;
-    const updatedAt = this.clock().toISOString();
+    const updatedAt = this.clock.now().toISOString();
     // IMMEDIATE: take the write lock before reading eTags, so compare-and-set holds across processes.
     this.db
       .transaction(() => {

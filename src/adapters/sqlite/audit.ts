@@ -1,48 +1,26 @@
-import type { SqliteDatabase } from './database';
+import type { Clock } from '../../domain/clock';
+import { systemClock } from '../../domain/clock';
+import {
+  auditLimit,
+  validateAuditEvent,
+  type AuditEvent,
+  type AuditEventInput,
+  type AuditFilter,
+  type AuditLog,
+  type JsonValue,
+} from '../../usecases/ports/auditLog';
+import { prepared, type SqliteDatabase } from './database';
 
-/** The current time. Injected so tests (and replays) control timestamps. */
-export type Clock = () => Date;
-
-export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
-
-/** What happened, by whom, to what. `action` is "<subject>.<verb>", e.g. 'invitation.requested'. */
-export interface AuditEventInput {
-  actorId: string;
-  actorName: string;
-  action: string;
-  subjectType: string;
-  subjectId: string;
-  details?: { [key: string]: JsonValue };
-}
-
-export interface AuditEvent extends Required<AuditEventInput> {
-  /** Position in the log: strictly increasing, the order events were appended. */
-  seq: number;
-  /** ISO 8601 timestamp from the store's clock. */
-  at: string;
-}
-
-export interface AuditFilter {
-  subjectType?: string;
-  subjectId?: string;
-  actorId?: string;
-  action?: string;
-  /** Only events at or after this instant. */
-  since?: Date;
-  /** At most this many events (the most recent ones); default 100, at most 1000. */
-  limit?: number;
-}
-
-/** An event that cannot be recorded (missing fields, details not JSON). Nothing is written. */
-export class AuditEventError extends Error {
-  constructor(reason: string, options?: { cause: unknown }) {
-    super(`Cannot record the audit event: ${reason}.`, options);
-    this.name = 'AuditEventError';
-  }
-}
-
-export const DEFAULT_AUDIT_LIMIT = 100;
-export const MAX_AUDIT_LIMIT = 1000;
+// The port's types, for modules that still import them from here.
+export {
+  AuditEventError,
+  DEFAULT_AUDIT_LIMIT,
+  MAX_AUDIT_LIMIT,
+  type AuditEvent,
+  type AuditEventInput,
+  type AuditFilter,
+  type JsonValue,
+} from '../../usecases/ports/auditLog';
 
 interface AuditRow {
   seq: number;
@@ -56,16 +34,15 @@ interface AuditRow {
 }
 
 /**
- * Append-only record of who did what (table audit_events, migration core/003; triggers in the
- * database refuse UPDATE and DELETE). Never holds secrets: callers put ids and outcomes in
- * `details`, not tokens or redeem URLs.
+ * The audit log in SQLite (table audit_events, migration core/003; triggers in the database
+ * refuse UPDATE and DELETE).
  */
-export class AuditLog {
+export class SqliteAuditLog implements AuditLog {
   private readonly insert;
 
   constructor(
     private readonly db: SqliteDatabase,
-    private readonly clock: Clock = () => new Date(),
+    private readonly clock: Clock = systemClock,
   ) {
     this.insert = db.prepare<[string, string, string, string, string, string, string]>(
       `INSERT INTO audit_events (at, actor_id, actor_name, action, subject_type, subject_id, details)
@@ -73,19 +50,14 @@ export class AuditLog {
     );
   }
 
-  append(event: AuditEventInput): AuditEvent {
-    for (const field of ['actorId', 'action', 'subjectType', 'subjectId'] as const) {
-      if (typeof event[field] !== 'string' || event[field].trim() === '') throw new AuditEventError(`${field} is required`);
-    }
-    if (typeof event.actorName !== 'string') throw new AuditEventError('actorName must be a string');
-    const details = event.details ?? {};
-    let detailsJson: string;
-    try {
-      detailsJson = JSON.stringify(details);
-    } catch (cause) {
-      throw new AuditEventError('details must be JSON', { cause });
-    }
-    const at = this.clock().toISOString();
+  async append(event: AuditEventInput): Promise<AuditEvent> {
+    return this.appendSync(event);
+  }
+
+  /** append() for other SQLite repositories composing one transaction (it joins the caller's). */
+  appendSync(event: AuditEventInput): AuditEvent {
+    const detailsJson = validateAuditEvent(event);
+    const at = this.clock.now().toISOString();
     const { lastInsertRowid } = this.insert.run(
       at,
       event.actorId,
@@ -107,8 +79,7 @@ export class AuditLog {
     };
   }
 
-  /** Matching events in the order they happened (oldest first); with a limit, the most recent ones. */
-  list(filter: AuditFilter = {}): AuditEvent[] {
+  async list(filter: AuditFilter = {}): Promise<AuditEvent[]> {
     // ISO strings from toISOString() sort as time, so a text comparison is a time comparison.
     const conditions: Array<[sql: string, value: string | undefined]> = [
       ['subject_type = ?', filter.subjectType],
@@ -124,15 +95,13 @@ export class AuditLog {
       where.push(sql);
       params.push(value);
     }
-    const requested = Number.isFinite(filter.limit) ? Math.trunc(filter.limit as number) : DEFAULT_AUDIT_LIMIT;
-    const limit = Math.min(Math.max(requested, 1), MAX_AUDIT_LIMIT);
-    params.push(limit);
+    params.push(auditLimit(filter));
     const sql = `SELECT * FROM (
         SELECT * FROM audit_events ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
         ORDER BY seq DESC LIMIT ?
       ) ORDER BY seq ASC`;
-    return this.db
-      .prepare<Array<string | number>, AuditRow>(sql)
+    // At most 32 shapes of this statement (which filters are set), so each is prepared once.
+    return prepared<Array<string | number>, AuditRow>(this.db, sql)
       .all(...params)
       .map((row) => ({
         seq: row.seq,

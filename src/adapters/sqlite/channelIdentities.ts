@@ -1,13 +1,12 @@
+import { systemClock, type Clock } from '../../domain/clock';
+import type { ChannelAccount, ChannelIdentityRepository, PairCheck } from '../../usecases/ports/channelIdentities';
+import type { ConversationReferenceRepository } from '../../usecases/ports/conversationReferences';
 import type { Migration, SqliteDatabase } from './database';
-import type { ConversationReferenceStore } from './conversationReferences';
 
-/**
- * Which channel account (`from.id`, e.g. Teams' `29:…`) belongs to which Entra user
- * (`from.aadObjectId`), per channel and tenant. Learned the first time a pair is seen (and from
- * the personal-chat references stored before this table existed); afterwards an activity that
- * pairs one person's channel account with another person's object id is refused. Teams gives a
- * user one stable id per bot, so a genuine user never changes pair.
- */
+// The port's types, for modules that still import them from here.
+export type { ChannelAccount, PairCheck } from '../../usecases/ports/channelIdentities';
+
+/** Channel account / Entra user pairs in SQLite (the rules are in src/usecases/ports/channelIdentities.ts). */
 export const channelIdentityMigrations: readonly Migration[] = [
   {
     id: 'identity/001-channel-accounts',
@@ -25,29 +24,20 @@ export const channelIdentityMigrations: readonly Migration[] = [
   },
 ];
 
-export interface ChannelAccount {
-  channelId: string;
-  tenantId: string;
-  channelUserId: string;
-  aadObjectId: string;
-}
-
-export type PairCheck = { ok: true } | { ok: false; reason: 'channelAccountBelongsToAnother' | 'objectIdBelongsToAnother' };
-
 interface Row {
   channel_user_id: string;
   aad_object_id: string;
 }
 
-export class ChannelIdentityStore {
+export class SqliteChannelIdentityRepository implements ChannelIdentityRepository {
   private readonly byChannelUser;
   private readonly byObjectId;
   private readonly insert;
 
   constructor(
     db: SqliteDatabase,
-    private readonly references: Pick<ConversationReferenceStore, 'getPersonal'> | null = null,
-    private readonly clock: () => Date = () => new Date(),
+    private readonly references: Pick<ConversationReferenceRepository, 'getPersonal'> | null = null,
+    private readonly clock: Clock = systemClock,
   ) {
     this.byChannelUser = db.prepare<[string, string, string], Row>(
       'SELECT channel_user_id, aad_object_id FROM channel_accounts WHERE channel_id = ? AND tenant_id = ? AND channel_user_id = ?',
@@ -61,11 +51,7 @@ export class ChannelIdentityStore {
     );
   }
 
-  /**
-   * Whether the pair belongs to one person as far as the bot knows; a pair never seen before is
-   * remembered (and then holds). Ids are compared case-insensitively.
-   */
-  checkAndRemember(account: ChannelAccount): PairCheck {
+  async checkAndRemember(account: ChannelAccount): Promise<PairCheck> {
     const channel = account.channelId.toLowerCase();
     const tenant = account.tenantId.toLowerCase();
     const user = account.channelUserId;
@@ -75,12 +61,12 @@ export class ChannelIdentityStore {
     const other = this.byObjectId.get(channel, tenant, object);
     if (other && other.channel_user_id !== user) return { ok: false, reason: 'objectIdBelongsToAnother' };
     // References stored before this table existed: the personal chat names the user's channel account.
-    const personal = this.references?.getPersonal(account.aadObjectId)?.reference;
+    const personal = (await this.references?.getPersonal(account.aadObjectId))?.reference;
     const personalUserId = personal?.user?.id;
     if (personal && personal.channelId?.toLowerCase() === channel && personalUserId && personalUserId !== user) {
       return { ok: false, reason: 'objectIdBelongsToAnother' };
     }
-    this.insert.run(channel, tenant, user, object, this.clock().toISOString());
+    this.insert.run(channel, tenant, user, object, this.clock.now().toISOString());
     // Two first sightings at once: whichever row won decides.
     const stored = this.byChannelUser.get(channel, tenant, user);
     return stored && stored.aad_object_id === object ? { ok: true } : { ok: false, reason: 'channelAccountBelongsToAnother' };

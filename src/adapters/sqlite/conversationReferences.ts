@@ -1,24 +1,14 @@
-import type { ConversationReference } from 'botbuilder';
-import type { Clock } from './audit';
+import { systemClock, type Clock } from '../../domain/clock';
+import {
+  durableReference,
+  type ConversationReferenceData,
+  type ConversationReferenceRepository,
+  type StoredConversationReference,
+} from '../../usecases/ports/conversationReferences';
 import type { SqliteDatabase } from './database';
 
-/** A conversation reference as stored: enough to message that conversation proactively. */
-export interface StoredConversationReference {
-  conversationId: string;
-  /** Teams: 'personal' | 'groupChat' | 'channel'; undefined for channels that do not say. */
-  conversationType: string | undefined;
-  tenantId: string | undefined;
-  reference: Partial<ConversationReference>;
-  updatedAt: string;
-}
-
-/** A reference that cannot be stored (no conversation id or service URL). Nothing is written. */
-export class ConversationReferenceError extends Error {
-  constructor(reason: string) {
-    super(`Cannot store the conversation reference: ${reason}.`);
-    this.name = 'ConversationReferenceError';
-  }
-}
+// The port's types, for modules that still import them from here.
+export { ConversationReferenceError, type StoredConversationReference } from '../../usecases/ports/conversationReferences';
 
 interface ReferenceRow {
   conversation_id: string;
@@ -31,13 +21,9 @@ interface ReferenceRow {
 /**
  * Conversation references, kept in SQLite (migration core/002) so proactive messages (approval
  * requests, bulk-job progress, "your guest was invited") still reach people after a restart.
- *
- * Keyed by conversation id. A personal (1:1) chat is also indexed by the user's Entra object id
- * (`user.aadObjectId` of the reference), so a feature can reach "the requester" without knowing
- * which chat they used. A chat counts as personal when `conversationType` is 'personal', or when
- * a channel that does not send a type (Emulator, Agents Playground) marks it as not a group.
+ * The rules (keys, the personal index) are the port's, in src/usecases/ports/conversationReferences.ts.
  */
-export class ConversationReferenceStore {
+export class SqliteConversationReferenceRepository implements ConversationReferenceRepository {
   private readonly selectByConversation;
   private readonly selectPersonal;
   private readonly upsertReference;
@@ -46,7 +32,7 @@ export class ConversationReferenceStore {
 
   constructor(
     private readonly db: SqliteDatabase,
-    private readonly clock: Clock = () => new Date(),
+    private readonly clock: Clock = systemClock,
   ) {
     this.selectByConversation = db.prepare<[string], ReferenceRow>(
       'SELECT * FROM conversation_references WHERE conversation_id = ?',
@@ -69,23 +55,9 @@ export class ConversationReferenceStore {
     this.deleteReference = db.prepare<[string]>('DELETE FROM conversation_references WHERE conversation_id = ?');
   }
 
-  /**
-   * Saves (or refreshes) the reference, e.g. from `TurnContext.getConversationReference(activity)`
-   * on every incoming activity and on installation. The incoming activity's id is dropped so a
-   * later notification is a new message rather than a reply to whatever was said last.
-   */
-  upsert(reference: Partial<ConversationReference>): StoredConversationReference {
-    const conversationId = reference.conversation?.id;
-    if (!conversationId) throw new ConversationReferenceError('it has no conversation id');
-    if (!reference.serviceUrl) throw new ConversationReferenceError('it has no service URL');
-    const durable: Partial<ConversationReference> = { ...reference };
-    delete durable.activityId;
-    const conversation = reference.conversation;
-    const conversationType = conversation?.conversationType || undefined;
-    const tenantId = conversation?.tenantId || undefined;
-    const updatedAt = this.clock().toISOString();
-    const personalUserId = isPersonal(reference) ? reference.user?.aadObjectId : undefined;
-
+  async upsert(reference: Partial<ConversationReferenceData>): Promise<StoredConversationReference> {
+    const { conversationId, conversationType, tenantId, durable, personalUserId } = durableReference(reference);
+    const updatedAt = this.clock.now().toISOString();
     this.db.transaction(() => {
       this.upsertReference.run(conversationId, conversationType ?? null, tenantId ?? null, JSON.stringify(durable), updatedAt);
       if (personalUserId) this.upsertPersonal.run(personalUserId, conversationId, updatedAt);
@@ -93,28 +65,19 @@ export class ConversationReferenceStore {
     return { conversationId, conversationType, tenantId, reference: durable, updatedAt };
   }
 
-  get(conversationId: string): StoredConversationReference | undefined {
+  async get(conversationId: string): Promise<StoredConversationReference | null> {
     const row = this.selectByConversation.get(conversationId);
-    return row ? fromRow(row) : undefined;
+    return row ? fromRow(row) : null;
   }
 
-  /** The personal chat with the user (Entra object id), if the user has ever talked to the bot 1:1. */
-  getPersonal(userId: string): StoredConversationReference | undefined {
+  async getPersonal(userId: string): Promise<StoredConversationReference | null> {
     const row = this.selectPersonal.get(userId);
-    return row ? fromRow(row) : undefined;
+    return row ? fromRow(row) : null;
   }
 
-  /** Forgets a conversation (e.g. the bot was removed from it), including any personal index to it. */
-  delete(conversationId: string): boolean {
+  async delete(conversationId: string): Promise<boolean> {
     return this.deleteReference.run(conversationId).changes > 0;
   }
-}
-
-function isPersonal(reference: Partial<ConversationReference>): boolean {
-  const conversation = reference.conversation;
-  if (!conversation) return false;
-  if (conversation.conversationType) return conversation.conversationType === 'personal';
-  return conversation.isGroup !== true;
 }
 
 function fromRow(row: ReferenceRow): StoredConversationReference {
@@ -122,7 +85,7 @@ function fromRow(row: ReferenceRow): StoredConversationReference {
     conversationId: row.conversation_id,
     conversationType: row.conversation_type ?? undefined,
     tenantId: row.tenant_id ?? undefined,
-    reference: JSON.parse(row.reference) as Partial<ConversationReference>,
+    reference: JSON.parse(row.reference) as Partial<ConversationReferenceData>,
     updatedAt: row.updated_at,
   };
 }

@@ -1,42 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
-import type { Migration, SqliteDatabase } from './database';
+import { systemClock, type Clock } from '../../domain/clock';
+import type { HolderRegistry, LeaseStore } from '../../usecases/ports/leases';
+import { prepared, type Migration, type SqliteDatabase } from './database';
 
-/**
- * Owned leases and once-claims, so that work survives a crash without being done twice.
- *
- * A *holder* is one running process (later: one instance). It is registered in the store with a
- * heartbeat; a holder whose heartbeat stopped (or, on this machine, whose process id is gone) is
- * dead, and everything it held is free at once instead of at a fixed expiry.
- *
- * A *lease* is a named claim (`approval:<id>`, `redeliver:<request>:<user>`, `welcome:<chat>` …)
- * taken by compare-and-set: free when absent, past its time, or held by a dead holder. A lease
- * can be *completed*: from then on nobody takes it again ("once").
- *
- * These two small interfaces are all the rest of the bot knows, so an Azure Table adapter can
- * carry the same rules (ETag compare-and-set) across instances.
- */
+// The ports, for modules that still import them from here.
+export type { HolderRegistry, LeaseStore } from '../../usecases/ports/leases';
 
-export interface HolderRegistry {
-  /** This process's holder id. */
-  readonly holderId: string;
-  /** Whether `holderId` (this process or another) is still alive. */
-  isAlive(holderId: string): boolean;
-}
-
-export interface LeaseStore {
-  /** Takes `key` for `holderId` until now + ttlMs, when free; true when taken. A completed key is never taken again. */
-  acquire(key: string, holderId: string, ttlMs: number): boolean;
-  /** Extends a lease still held by `holderId`; false when it is no longer theirs. */
-  renew(key: string, holderId: string, ttlMs: number): boolean;
-  /** Frees a lease held by `holderId` (someone may take it again). */
-  release(key: string, holderId: string): void;
-  /** Marks the work done for good: the key can never be taken again. */
-  complete(key: string, holderId: string): void;
-  /** Whether the key was completed. */
-  isComplete(key: string): boolean;
-}
-
+/** Owned leases and once-claims in SQLite (the rules are in src/usecases/ports/leases.ts). */
 export const leaseMigrations: Migration[] = [
   {
     id: 'core/004-holders-and-leases',
@@ -81,7 +52,7 @@ function processRuns(pid: number): boolean {
 export interface SqliteHolderOptions {
   /** A holder whose heartbeat is older than this is dead (default 10 s). */
   ttlMs?: number;
-  clock?: () => number;
+  clock?: Clock;
   host?: string;
   pid?: number;
 }
@@ -94,7 +65,7 @@ export interface SqliteHolderOptions {
 export class SqliteHolderRegistry implements HolderRegistry {
   readonly holderId: string;
   readonly ttlMs: number;
-  private readonly clock: () => number;
+  private readonly clock: Clock;
   private readonly host: string;
   private readonly pid: number;
   private timer: NodeJS.Timeout | undefined;
@@ -104,7 +75,7 @@ export class SqliteHolderRegistry implements HolderRegistry {
     options: SqliteHolderOptions = {},
   ) {
     this.ttlMs = Math.max(300, options.ttlMs ?? 10_000);
-    this.clock = options.clock ?? Date.now;
+    this.clock = options.clock ?? systemClock;
     this.host = options.host ?? os.hostname();
     this.pid = options.pid ?? process.pid;
     this.holderId = `${this.host}:${this.pid}:${randomUUID().slice(0, 8)}`;
@@ -125,27 +96,31 @@ export class SqliteHolderRegistry implements HolderRegistry {
   }
 
   beat(): void {
-    const now = this.clock();
-    this.db
-      .prepare(
+    const now = this.clock.now().getTime();
+    prepared(
+        this.db,
         `INSERT INTO holders (holder_id, host, pid, started_at, heartbeat_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)
          ON CONFLICT (holder_id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at, expires_at = excluded.expires_at`,
-      )
-      .run(this.holderId, this.host, this.pid, now, now, now + this.ttlMs);
+      ).run(this.holderId, this.host, this.pid, now, now, now + this.ttlMs);
   }
 
   /** Stops the heartbeat and removes the registration (everything this process held is free). */
   stop(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
-    if (this.db.open) this.db.prepare('DELETE FROM holders WHERE holder_id = ?').run(this.holderId);
+    if (this.db.open) prepared(this.db, 'DELETE FROM holders WHERE holder_id = ?').run(this.holderId);
   }
 
-  isAlive(holderId: string): boolean {
+  async isAlive(holderId: string): Promise<boolean> {
+    return this.isAliveSync(holderId);
+  }
+
+  /** isAlive() for SQLite repositories deciding inside a transaction. */
+  isAliveSync(holderId: string): boolean {
     if (holderId === this.holderId) return true;
-    const row = this.db.prepare<[string], HolderRow>('SELECT holder_id, host, pid, expires_at FROM holders WHERE holder_id = ?').get(holderId);
+    const row = prepared<[string], HolderRow>(this.db, 'SELECT holder_id, host, pid, expires_at FROM holders WHERE holder_id = ?').get(holderId);
     if (!row) return false;
-    if (row.expires_at <= this.clock()) return false;
+    if (row.expires_at <= this.clock.now().getTime()) return false;
     // Same machine: a process that is gone is dead now, not when its heartbeat runs out.
     if (row.host === this.host && row.pid !== this.pid && !processRuns(row.pid)) return false;
     return true;
@@ -153,7 +128,7 @@ export class SqliteHolderRegistry implements HolderRegistry {
 
   /** Removes registrations long dead (housekeeping). */
   prune(olderThanMs = 60 * 60_000): number {
-    return this.db.prepare('DELETE FROM holders WHERE expires_at < ?').run(this.clock() - olderThanMs).changes;
+    return prepared(this.db, 'DELETE FROM holders WHERE expires_at < ?').run(this.clock.now().getTime() - olderThanMs).changes;
   }
 }
 
@@ -166,57 +141,66 @@ interface LeaseRow {
 
 /** Leases in SQLite; each acquire is one IMMEDIATE transaction, so two processes cannot both win. */
 export class SqliteLeaseStore implements LeaseStore {
-  private readonly clock: () => number;
+  private readonly clock: Clock;
 
   constructor(
     private readonly db: SqliteDatabase,
-    private readonly holders: HolderRegistry,
-    options: { clock?: () => number } = {},
+    private readonly holders: Pick<SqliteHolderRegistry, 'isAliveSync'>,
+    options: { clock?: Clock } = {},
   ) {
-    this.clock = options.clock ?? Date.now;
+    this.clock = options.clock ?? systemClock;
   }
 
-  acquire(key: string, holderId: string, ttlMs: number): boolean {
+  private now(): number {
+    return this.clock.now().getTime();
+  }
+
+  async acquire(key: string, holderId: string, ttlMs: number): Promise<boolean> {
+    return this.acquireSync(key, holderId, ttlMs);
+  }
+
+  /** acquire() for other SQLite repositories composing one transaction (it joins the caller's). */
+  acquireSync(key: string, holderId: string, ttlMs: number): boolean {
     const take = this.db.transaction((): boolean => {
-      const now = this.clock();
-      const row = this.db.prepare<[string], LeaseRow>('SELECT key, holder_id, until, done FROM leases WHERE key = ?').get(key);
+      const now = this.now();
+      const row = prepared<[string], LeaseRow>(this.db, 'SELECT key, holder_id, until, done FROM leases WHERE key = ?').get(key);
       if (row) {
         if (row.done) return false;
-        const held = row.until > now && this.holders.isAlive(row.holder_id);
+        const held = row.until > now && this.holders.isAliveSync(row.holder_id);
         if (held) return false;
-        this.db.prepare('UPDATE leases SET holder_id = ?, until = ?, updated_at = ? WHERE key = ?').run(holderId, now + ttlMs, now, key);
+        prepared(this.db, 'UPDATE leases SET holder_id = ?, until = ?, updated_at = ? WHERE key = ?').run(holderId, now + ttlMs, now, key);
         return true;
       }
-      this.db.prepare('INSERT INTO leases (key, holder_id, until, done, updated_at) VALUES (?, ?, ?, 0, ?)').run(key, holderId, now + ttlMs, now);
+      prepared(this.db, 'INSERT INTO leases (key, holder_id, until, done, updated_at) VALUES (?, ?, ?, 0, ?)').run(key, holderId, now + ttlMs, now);
       return true;
     });
+    // Inside a caller's transaction this becomes a savepoint of it.
     return take.immediate();
   }
 
-  renew(key: string, holderId: string, ttlMs: number): boolean {
-    const now = this.clock();
+  async renew(key: string, holderId: string, ttlMs: number): Promise<boolean> {
+    const now = this.now();
     return (
-      this.db.prepare('UPDATE leases SET until = ?, updated_at = ? WHERE key = ? AND holder_id = ? AND done = 0').run(now + ttlMs, now, key, holderId)
+      prepared(this.db, 'UPDATE leases SET until = ?, updated_at = ? WHERE key = ? AND holder_id = ? AND done = 0').run(now + ttlMs, now, key, holderId)
         .changes === 1
     );
   }
 
-  release(key: string, holderId: string): void {
-    this.db.prepare('DELETE FROM leases WHERE key = ? AND holder_id = ? AND done = 0').run(key, holderId);
+  async release(key: string, holderId: string): Promise<void> {
+    prepared(this.db, 'DELETE FROM leases WHERE key = ? AND holder_id = ? AND done = 0').run(key, holderId);
   }
 
-  complete(key: string, holderId: string): void {
-    const now = this.clock();
-    this.db
-      .prepare(
-        `INSERT INTO leases (key, holder_id, until, done, updated_at) VALUES (?, ?, ?, 1, ?)
-         ON CONFLICT (key) DO UPDATE SET done = 1, holder_id = excluded.holder_id, updated_at = excluded.updated_at`,
-      )
-      .run(key, holderId, now, now);
+  async complete(key: string, holderId: string): Promise<void> {
+    const now = this.now();
+    prepared(
+      this.db,
+      `INSERT INTO leases (key, holder_id, until, done, updated_at) VALUES (?, ?, ?, 1, ?)
+       ON CONFLICT (key) DO UPDATE SET done = 1, holder_id = excluded.holder_id, updated_at = excluded.updated_at`,
+    ).run(key, holderId, now, now);
   }
 
-  isComplete(key: string): boolean {
-    const row = this.db.prepare<[string], { done: number }>('SELECT done FROM leases WHERE key = ?').get(key);
+  async isComplete(key: string): Promise<boolean> {
+    const row = prepared<[string], { done: number }>(this.db, 'SELECT done FROM leases WHERE key = ?').get(key);
     return row?.done === 1;
   }
 }

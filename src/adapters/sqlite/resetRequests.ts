@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { SignInMethod } from '../../domain/signInAdvice';
-import { AuditLog, type Clock } from './audit';
+import { SqliteAuditLog as AuditLog } from './audit';
 import { prepared, type Migration, type SqliteDatabase } from './database';
 
 /**
@@ -88,6 +88,8 @@ function fromRow(row: ResetRequestRow): ResetRequest {
   };
 }
 
+type Clock = () => Date;
+
 /** The embedded store's reset requests (table from resetRequestMigrations), audited on every change. */
 export class ResetRequestStore implements ResetRequestSink {
   private readonly audit: AuditLog;
@@ -97,7 +99,7 @@ export class ResetRequestStore implements ResetRequestSink {
     private readonly clock: Clock = () => new Date(),
     audit?: AuditLog,
   ) {
-    this.audit = audit ?? new AuditLog(db, clock);
+    this.audit = audit ?? new AuditLog(db, { now: clock });
   }
 
   async submit(input: NewResetRequest): Promise<ResetRequestReceipt> {
@@ -130,7 +132,7 @@ export class ResetRequestStore implements ResetRequestSink {
       const changed = prepared(this.db, `UPDATE reset_requests SET status = ?, updated_at = ? WHERE id = ? AND status = 'open'`)
         .run(status, now, id).changes;
       if (changed === 0) return false;
-      this.audit.append({
+      this.audit.appendSync({
         actorId: by.userId,
         actorName: by.name,
         action: `redemptionReset.${status === 'done' ? 'completed' : 'declined'}`,
@@ -164,7 +166,7 @@ export class ResetRequestStore implements ResetRequestSink {
           now,
           now,
         );
-      this.audit.append({
+      this.audit.appendSync({
         actorId: input.userId,
         actorName: input.userName,
         action: 'redemptionReset.requested',

@@ -1,5 +1,6 @@
-import { AuditLog, type Clock } from './audit';
-import { ConversationReferenceStore } from './conversationReferences';
+import { systemClock, type Clock } from '../../domain/clock';
+import { SqliteAuditLog } from './audit';
+import { SqliteConversationReferenceRepository } from './conversationReferences';
 import { coreMigrations } from './coreMigrations';
 import { applyMigrations, openDatabase, type Migration, type SqliteDatabase } from './database';
 import { pacerWindowMigrations, SqlitePacerWindowStore } from './pacerWindow';
@@ -23,8 +24,8 @@ export interface Store {
   readonly db: SqliteDatabase;
   /** botbuilder Storage for ConversationState / UserState. */
   readonly botStorage: SqliteBotStorage;
-  readonly conversationReferences: ConversationReferenceStore;
-  readonly audit: AuditLog;
+  readonly conversationReferences: SqliteConversationReferenceRepository;
+  readonly audit: SqliteAuditLog;
   /** This process as a lease holder (call holders.start() once the app runs; close() stops it). */
   readonly holders: SqliteHolderRegistry;
   /** Owned leases and once-claims (see leases.ts). */
@@ -46,7 +47,7 @@ export interface Store {
  * Throws MigrationError (naming the migration) if one fails; the database is closed again then.
  */
 export function openStore(options: StoreOptions): Store {
-  const clock = options.clock ?? (() => new Date());
+  const clock = options.clock ?? systemClock;
   const db = openDatabase(options.file, []);
   let appliedMigrations: string[];
   try {
@@ -61,8 +62,8 @@ export function openStore(options: StoreOptions): Store {
   return {
     db,
     botStorage: new SqliteBotStorage(db, clock),
-    conversationReferences: new ConversationReferenceStore(db, clock),
-    audit: new AuditLog(db, clock),
+    conversationReferences: new SqliteConversationReferenceRepository(db, clock),
+    audit: new SqliteAuditLog(db, clock),
     holders,
     leases: new SqliteLeaseStore(db, holders),
     pacerWindow: new SqlitePacerWindowStore(db),

@@ -9,8 +9,8 @@ import {
 } from 'botbuilder';
 import type { DialogState } from 'botbuilder-dialogs';
 import { turnLogger, type Logger } from '../../shared/logger';
-import type { ConversationReferenceStore } from '../../adapters/sqlite/conversationReferences';
-import type { LeaseStore } from '../../adapters/sqlite/leases';
+import type { ConversationReferenceRepository } from '../../usecases/ports/conversationReferences';
+import type { LeaseStore } from '../../usecases/ports/leases';
 import { failTurn, inTurnContext, labelTurn, turnReachedBot } from '../../shared/telemetry';
 import { actorFromActivity } from './actor';
 import { expandCard } from '../cards';
@@ -38,7 +38,7 @@ export interface GuestOnboardingBotOptions {
   features: readonly BotFeature[];
   logger: Logger;
   /** Where conversation references are kept for proactive messages; absent in some tests. */
-  conversationReferences?: Pick<ConversationReferenceStore, 'upsert'>;
+  conversationReferences?: Pick<ConversationReferenceRepository, 'upsert'>;
   /**
    * Where "welcomed" is claimed by compare-and-set before the welcome is sent, so two turns or two
    * processes never both send it (Teams sends conversationUpdate and installationUpdate together).
@@ -56,7 +56,7 @@ export class GuestOnboardingBot extends TeamsActivityHandler {
   private readonly rootDialog: RootDialog;
   private readonly features: readonly BotFeature[];
   private readonly logger: Logger;
-  private readonly conversationReferences: Pick<ConversationReferenceStore, 'upsert'> | undefined;
+  private readonly conversationReferences: Pick<ConversationReferenceRepository, 'upsert'> | undefined;
   private readonly dialogState: StatePropertyAccessor<DialogState>;
   private readonly welcomeSent: StatePropertyAccessor<boolean>;
   private readonly actions = new Map<string, ActionHandler>();
@@ -117,7 +117,7 @@ export class GuestOnboardingBot extends TeamsActivityHandler {
     if (!activity.conversation?.id || !activity.serviceUrl) return;
     const reference = TurnContext.getConversationReference(activity);
     try {
-      this.conversationReferences?.upsert(reference);
+      await this.conversationReferences?.upsert(reference);
     } catch (error) {
       log.warn({ err: describe(error) }, 'could not store the conversation reference');
     }
@@ -197,15 +197,15 @@ export class GuestOnboardingBot extends TeamsActivityHandler {
     try {
       // Chats welcomed before the claim existed carry the flag in their conversation state.
       if (await this.welcomeSent.get(context, false)) return;
-      if (claims && !claims.leases.acquire(key, claims.holderId, WELCOME_CLAIM_MS)) return;
+      if (claims && !(await claims.leases.acquire(key, claims.holderId, WELCOME_CLAIM_MS))) return;
       try {
         await context.sendActivity({ attachments: [welcomeCard(this.features)] });
       } catch (error) {
         // Not sent: the next first-contact event may try again.
-        claims?.leases.release(key, claims.holderId);
+        await claims?.leases.release(key, claims.holderId);
         throw error;
       }
-      claims?.leases.complete(key, claims.holderId);
+      await claims?.leases.complete(key, claims.holderId);
       await this.welcomeSent.set(context, true);
       await this.conversationState.saveChanges(context, false);
     } finally {

@@ -1,13 +1,13 @@
 import { ActivityTypes, type Activity, type Middleware, type TurnContext } from 'botbuilder';
 import type { Logger } from '../../shared/logger';
-import type { ChannelIdentityStore } from '../../adapters/sqlite/channelIdentities';
+import type { ChannelIdentityRepository } from '../../usecases/ports/channelIdentities';
 
 /**
  * Refuses an activity whose identity fields do not agree:
  * - `conversation.tenantId` and `channelData.tenant.id` name different tenants (the tenant guard
  *   would otherwise judge by one of them only);
  * - `from.id` (the channel account) and `from.aadObjectId` (the Entra user every right is checked
- *   against) belong to two different people as far as the bot has seen them (ChannelIdentityStore).
+ *   against) belong to two different people as far as the bot has seen them (ChannelIdentityRepository).
  *
  * In local mode the server asks `problem()` before the turn and answers 400 with the reason; with
  * Bot Framework authentication the activity is dropped here and logged (ids only, no names or text).
@@ -29,12 +29,12 @@ type IdentityFields = Pick<Partial<Activity>, 'from' | 'conversation' | 'channel
 
 export class IdentityGuard implements Middleware {
   constructor(
-    private readonly accounts: Pick<ChannelIdentityStore, 'checkAndRemember'>,
+    private readonly accounts: Pick<ChannelIdentityRepository, 'checkAndRemember'>,
     private readonly logger: Pick<Logger, 'warn'>,
   ) {}
 
-  /** Null when the fields agree (a first sighting of a pair is remembered). Never throws on odd input. */
-  problem(activity: IdentityFields): IdentityProblem | null {
+  /** Null when the fields agree (a first sighting of a pair is remembered). Never rejects on odd input. */
+  async problem(activity: IdentityFields): Promise<IdentityProblem | null> {
     const conversationTenant = text(activity.conversation?.tenantId);
     const channelDataTenant = text(channelDataTenantId(activity.channelData));
     if (conversationTenant && channelDataTenant && conversationTenant.toLowerCase() !== channelDataTenant.toLowerCase()) {
@@ -47,12 +47,12 @@ export class IdentityGuard implements Middleware {
     if (!aadObjectId) return null;
     if (!channelUserId) return 'missingChannelAccount';
     if (!tenantId) return null;
-    const check = this.accounts.checkAndRemember({ channelId: text(activity.channelId) ?? '', tenantId, channelUserId, aadObjectId });
+    const check = await this.accounts.checkAndRemember({ channelId: text(activity.channelId) ?? '', tenantId, channelUserId, aadObjectId });
     return check.ok ? null : check.reason;
   }
 
   async onTurn(context: TurnContext, next: () => Promise<void>): Promise<void> {
-    const problem = this.problem(context.activity);
+    const problem = await this.problem(context.activity);
     if (!problem) {
       await next();
       return;

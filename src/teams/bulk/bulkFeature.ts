@@ -23,7 +23,7 @@ import { BulkRunner, type BulkApprovalGateway, type BulkProgress, type BulkRunne
 import { BulkRefusedError, matchSite, requesterSites, stageBulkFile } from '../../usecases/bulk/bulkValidation';
 import { BulkCsvError, type CsvFormat } from '../../usecases/bulk/csvFormats';
 import { SlidingWindowPacer, type InvitationPacer } from '../../usecases/ports/pacer';
-import type { HolderRegistry } from '../../adapters/sqlite/leases';
+import type { BulkHolders as HolderRegistry } from '../../usecases/bulk/bulkRunner';
 import type { CsvLimits, CsvSource } from '../../usecases/bulk/parseInvitationCsv';
 import { downloadTeamsFile, type FileDownloadOptions } from '../../adapters/files/teamsFileDownload';
 import { ResultsLinkSigner, resultsUrl, storedResultsLinkSecret } from '../../usecases/bulk/resultsLink';

@@ -14,8 +14,8 @@ import { isDirectoryError, type Directory } from '../ports/Directory';
 import { parseEmail } from '../../domain/email';
 import { lookAlikeWarning } from '../../domain/lookAlike';
 import type { SignInAdvice, SignInMethod } from '../../domain/signInAdvice';
-import type { StoredConversationReference } from '../../adapters/sqlite/conversationReferences';
-import type { HolderRegistry, LeaseStore } from '../../adapters/sqlite/leases';
+import type { StoredConversationReference } from '../ports/conversationReferences';
+import type { HolderRegistry, LeaseStore } from '../ports/leases';
 import type {
   ApprovalContext,
   ApprovalGateway,
@@ -55,9 +55,9 @@ export interface ApprovalNotifier {
 
 /** The part of ConversationReferenceStore approvals use. */
 export interface ConversationLookup {
-  get(conversationId: string): StoredConversationReference | undefined;
-  getPersonal(userId: string): StoredConversationReference | undefined;
-  upsert(reference: Partial<ConversationReference>): StoredConversationReference;
+  get(conversationId: string): Promise<StoredConversationReference | null>;
+  getPersonal(userId: string): Promise<StoredConversationReference | null>;
+  upsert(reference: Partial<ConversationReference>): Promise<StoredConversationReference>;
 }
 
 /** Carries out an approved invitation: InviteGuestService satisfies it (same code as the direct flow). */
@@ -83,8 +83,17 @@ export interface ApproverRoster {
   listGroupOwners(groupId: string): Promise<RosterEntry[]>;
 }
 
+/**
+ * Leases as approvals take them. acquireSync joins the decision's transaction (requests.atomically);
+ * the SQLite lease store has it (it goes when the decision becomes one repository method).
+ */
+export interface ApprovalLeases extends LeaseStore {
+  acquireSync(key: string, holderId: string, ttlMs: number): boolean;
+}
+
 export interface ApprovalAudit {
-  append(event: {
+  /** For writes inside requests.atomically (goes with it). */
+  appendSync(event: {
     actorId: string;
     actorName: string;
     action: string;
@@ -92,6 +101,14 @@ export interface ApprovalAudit {
     subjectId: string;
     details?: { [key: string]: string | number | boolean | null | string[] };
   }): unknown;
+  append(event: {
+    actorId: string;
+    actorName: string;
+    action: string;
+    subjectType: string;
+    subjectId: string;
+    details?: { [key: string]: string | number | boolean | null | string[] };
+  }): Promise<unknown>;
 }
 
 export interface ApprovalLogger {
@@ -124,7 +141,7 @@ export interface ApprovalServiceDependencies {
    * Owned leases (carrying out an approval, re-delivering a card) and who this process is. Without
    * them (unit tests of one process) an in-memory lease table stands in.
    */
-  leases?: LeaseStore;
+  leases?: ApprovalLeases;
   holders?: HolderRegistry;
 }
 
@@ -136,28 +153,31 @@ const REDELIVERY_LEASE_MS = 60_000;
 const RESUME_PARALLELISM = 4;
 
 /** A lease table for one process on its own (tests): the same rules, in memory. */
-class InMemoryLeases implements LeaseStore {
+class InMemoryLeases implements ApprovalLeases {
   private readonly rows = new Map<string, { holderId: string; until: number; done: boolean }>();
-  acquire(key: string, holderId: string, ttlMs: number): boolean {
+  async acquire(key: string, holderId: string, ttlMs: number): Promise<boolean> {
+    return this.acquireSync(key, holderId, ttlMs);
+  }
+  acquireSync(key: string, holderId: string, ttlMs: number): boolean {
     const row = this.rows.get(key);
     if (row && (row.done || row.until > Date.now())) return false;
     this.rows.set(key, { holderId, until: Date.now() + ttlMs, done: false });
     return true;
   }
-  renew(key: string, holderId: string, ttlMs: number): boolean {
+  async renew(key: string, holderId: string, ttlMs: number): Promise<boolean> {
     const row = this.rows.get(key);
     if (!row || row.done || row.holderId !== holderId) return false;
     row.until = Date.now() + ttlMs;
     return true;
   }
-  release(key: string, holderId: string): void {
+  async release(key: string, holderId: string): Promise<void> {
     const row = this.rows.get(key);
     if (row && !row.done && row.holderId === holderId) this.rows.delete(key);
   }
-  complete(key: string, holderId: string): void {
+  async complete(key: string, holderId: string): Promise<void> {
     this.rows.set(key, { holderId, until: 0, done: true });
   }
-  isComplete(key: string): boolean {
+  async isComplete(key: string): Promise<boolean> {
     return this.rows.get(key)?.done === true;
   }
 }
@@ -234,7 +254,7 @@ export class ApprovalService implements ApprovalGateway {
   /** Users (personal chats) and conversations whose missed cards and notices are being sent now (see onConversationSeen). */
   private readonly redelivering = new Map<string, Promise<void>>();
 
-  private readonly leases: LeaseStore;
+  private readonly leases: ApprovalLeases;
   private readonly holderId: string;
 
   constructor(private readonly deps: ApprovalServiceDependencies) {
@@ -278,7 +298,7 @@ export class ApprovalService implements ApprovalGateway {
         warnings: [...advice.warnings],
       }),
     );
-    this.audit(actor, 'approval.requested', request, { kind: 'invitation', groupId: target.groupId, guestDomain: advice.domain });
+    await this.audit(actor, 'approval.requested', request, { kind: 'invitation', groupId: target.groupId, guestDomain: advice.domain });
     return this.deliverNewRequest(request);
   }
 
@@ -299,7 +319,7 @@ export class ApprovalService implements ApprovalGateway {
         currentMethod: submission.currentMethod,
       }),
     );
-    this.audit(submission.guest, 'approval.requested', request, { kind: 'redemptionReset' });
+    await this.audit(submission.guest, 'approval.requested', request, { kind: 'redemptionReset' });
     return this.deliverNewRequest(request);
   }
 
@@ -344,7 +364,7 @@ export class ApprovalService implements ApprovalGateway {
 
   private async deliverNewRequest(request: ApprovalRequest): Promise<SubmitResult> {
     const recipients = await this.recipientsFor(request);
-    const refreshUserIds = this.refreshUserIds(recipients);
+    const refreshUserIds = await this.refreshUserIds(recipients);
     const approvers: string[] = [];
     const unreachable: string[] = [];
     for (const person of recipients) {
@@ -428,10 +448,10 @@ export class ApprovalService implements ApprovalGateway {
   }
 
   /** Teams user ids (MRIs) of recipients with a personal chat: their copies refresh by themselves. */
-  private refreshUserIds(recipients: readonly RosterEntry[]): string[] {
+  private async refreshUserIds(recipients: readonly RosterEntry[]): Promise<string[]> {
     const ids: string[] = [];
     for (const r of recipients) {
-      const mri = this.deps.conversations.getPersonal(r.id)?.reference.user?.id;
+      const mri = (await this.deps.conversations.getPersonal(r.id))?.reference.user?.id;
       if (mri && !ids.includes(mri)) ids.push(mri);
       if (ids.length >= MAX_REFRESH_USERS) break;
     }
@@ -444,7 +464,7 @@ export class ApprovalService implements ApprovalGateway {
     refreshUserIds: string[],
   ): Promise<boolean> {
     const at = this.clock().toISOString();
-    const stored = this.deps.conversations.getPersonal(person.id);
+    const stored = await this.deps.conversations.getPersonal(person.id);
     const base = {
       requestId: request.id,
       audience: person.audience,
@@ -471,7 +491,7 @@ export class ApprovalService implements ApprovalGateway {
     const channelId = this.deps.settings.approvalsChannelId;
     if (!channelId) return false;
     const at = this.clock().toISOString();
-    const stored = this.deps.conversations.get(channelId);
+    const stored = await this.deps.conversations.get(channelId);
     const base = {
       requestId: request.id,
       audience: 'channel' as const,
@@ -608,11 +628,11 @@ export class ApprovalService implements ApprovalGateway {
         at,
       });
       if (!result.won) return result;
-      this.audit(gate.actor, verdict === 'approve' ? 'approval.approved' : 'approval.rejected', result.request, {
+      this.auditSync(gate.actor, verdict === 'approve' ? 'approval.approved' : 'approval.rejected', result.request, {
         kind: result.request.kind,
         ...(verdict === 'reject' ? { reason } : {}),
       });
-      if (verdict === 'approve') this.leases.acquire(carryKey(request.id), this.holderId, CARRY_LEASE_MS);
+      if (verdict === 'approve') this.leases.acquireSync(carryKey(request.id), this.holderId, CARRY_LEASE_MS);
       return result;
     });
     if (!cas.won) return this.lostRace(cas.current);
@@ -644,7 +664,7 @@ export class ApprovalService implements ApprovalGateway {
     }
     const cas = this.deps.requests.requestInfo(request.id, request.version, who, text, this.clock().toISOString());
     if (!cas.won) return this.lostRace(cas.current);
-    this.audit(gate.actor, 'approval.infoRequested', cas.request, {});
+    await this.audit(gate.actor, 'approval.infoRequested', cas.request, {});
     const updated = cas.request;
     await this.updateCopies(updated);
     const asked = await this.notifyRequester(updated, null, {
@@ -685,7 +705,7 @@ export class ApprovalService implements ApprovalGateway {
         ? { status: 'changed', request: current, mayDecide: false, message: 'The request changed while you were typing; send your answer again.' }
         : { status: 'alreadyDecided', request: current, mayDecide: false, message: current ? closedMessage(current) : 'The request no longer exists.' };
     }
-    this.audit(actor, 'approval.infoProvided', cas.request, {});
+    await this.audit(actor, 'approval.infoProvided', cas.request, {});
     await this.updateCopies(cas.request);
     return { status: 'applied', request: cas.request, mayDecide: false, message: 'Thanks: your answer was added to the request and the approvers see it now.' };
   }
@@ -709,7 +729,7 @@ export class ApprovalService implements ApprovalGateway {
       if (current?.state === 'pending') return this.cancel(actor, requestId); // only an info edit raced us
       return { status: 'alreadyDecided', request: current, mayDecide: false, message: current ? closedMessage(current) : 'The request no longer exists.' };
     }
-    this.audit(actor, 'approval.cancelled', cas.request, {});
+    await this.audit(actor, 'approval.cancelled', cas.request, {});
     this.closeLedger(cas.request);
     await this.updateCopies(cas.request);
     return { status: 'applied', request: cas.request, mayDecide: false, message: 'Your request was cancelled; the approvers see that on their cards.' };
@@ -753,7 +773,7 @@ export class ApprovalService implements ApprovalGateway {
       now: this.clock(),
       showActions: options.mayDecide,
       notice: options.notice ?? null,
-      refreshUserIds: this.refreshUserIds(recipients),
+      refreshUserIds: await this.refreshUserIds(recipients),
       approverWarnings: this.approverWarnings(request),
     });
   }
@@ -814,9 +834,10 @@ export class ApprovalService implements ApprovalGateway {
     const cutoff = new Date(this.clock().getTime() - Math.max(0, options.minAgeMs ?? 0)).toISOString();
     // Only requests nobody alive is carrying out: the lease is taken before anything is done, and
     // a process that died holding one frees it at once (see leases.ts).
-    const mine = this.deps.requests
-      .listApprovedWithoutOutcome(cutoff)
-      .filter((request) => !this.carryingOut.has(request.id) && this.leases.acquire(carryKey(request.id), this.holderId, CARRY_LEASE_MS));
+    const mine: ApprovalRequest[] = [];
+    for (const request of this.deps.requests.listApprovedWithoutOutcome(cutoff)) {
+      if (!this.carryingOut.has(request.id) && (await this.leases.acquire(carryKey(request.id), this.holderId, CARRY_LEASE_MS))) mine.push(request);
+    }
     let resumed = 0;
     let next = 0;
     const worker = async (): Promise<void> => {
@@ -853,7 +874,7 @@ export class ApprovalService implements ApprovalGateway {
       at: now.toISOString(),
     });
     if (!cas.won) return false;
-    this.deps.audit.append({
+    await this.deps.audit.append({
       actorId: 'system',
       actorName: 'Guest onboarding bot',
       action: 'approval.expired',
@@ -886,9 +907,9 @@ export class ApprovalService implements ApprovalGateway {
     if (!conversation?.id) return;
     const channelId = this.deps.settings.approvalsChannelId;
     if (channelId && conversation.id !== channelId && conversation.id.split(';')[0] === channelId && reference.serviceUrl) {
-      if (!this.deps.conversations.get(channelId)) {
+      if (!(await this.deps.conversations.get(channelId))) {
         // A message in the channel's thread: the channel itself is reachable at the same service URL.
-        this.deps.conversations.upsert({ ...reference, conversation: { ...conversation, id: channelId } });
+        await this.deps.conversations.upsert({ ...reference, conversation: { ...conversation, id: channelId } });
       }
       return;
     }
@@ -901,7 +922,7 @@ export class ApprovalService implements ApprovalGateway {
     const running = this.redelivering.get(key);
     if (running) return running;
     const work = (async () => {
-      const target = this.deps.conversations.get(conversation.id)?.reference ?? reference;
+      const target = (await this.deps.conversations.get(conversation.id))?.reference ?? reference;
       if (isPersonal && userId) {
         await this.redeliverTo(userId, reference);
         await this.resendNotices(this.deps.requests.listPendingNoticesFor(userId), target);
@@ -932,15 +953,15 @@ export class ApprovalService implements ApprovalGateway {
       // Claimed in the store before sending: two turns (conversationUpdate and installationUpdate
       // arrive together) or two processes find the same undelivered card, and only one posts it.
       const key = `redeliver:${request.id}:${userId}`;
-      if (!this.leases.acquire(key, this.holderId, REDELIVERY_LEASE_MS)) continue;
+      if (!(await this.leases.acquire(key, this.holderId, REDELIVERY_LEASE_MS))) continue;
       try {
         // Re-read under the claim: the winner of an earlier claim may have delivered it already.
         if (!this.deps.requests.listUndeliveredFor(userId).some((r) => r.id === request.id)) continue;
         const recipients = await this.recipientsFor(request);
         const person = recipients.find((r) => r.id === userId) ?? { id: userId, displayName: who.name, audience: 'approver' as const };
-        await this.sendCardTo(request, person, this.refreshUserIds(recipients));
+        await this.sendCardTo(request, person, await this.refreshUserIds(recipients));
       } finally {
-        this.leases.release(key, this.holderId);
+        await this.leases.release(key, this.holderId);
       }
     }
   }
@@ -1047,7 +1068,7 @@ export class ApprovalService implements ApprovalGateway {
             at: at.toISOString(),
             claimedUntil: new Date(at.getTime() + NOTICE_LEASE_MS).toISOString(),
           });
-          this.deps.audit.append({
+          this.deps.audit.appendSync({
             actorId: request.decidedBy?.userId ?? 'system',
             actorName: request.decidedBy?.name ?? 'Guest onboarding bot',
             action: 'approval.carriedOut',
@@ -1087,12 +1108,12 @@ export class ApprovalService implements ApprovalGateway {
       },
     );
     this.inFlight.add(tracked);
-    void tracked.finally(() => {
+    void tracked.finally(async () => {
       this.inFlight.delete(tracked);
       if (carrying) {
         this.carryingOut.delete(request.id);
         // Done (or left for the next pass when another attempt still runs): either way not ours now.
-        this.leases.release(carryKey(request.id), this.holderId);
+        await this.leases.release(carryKey(request.id), this.holderId);
       }
     });
     return work.catch(() => null);
@@ -1199,11 +1220,11 @@ export class ApprovalService implements ApprovalGateway {
     const copies = this.deps.requests.listCardCopies(request.id);
     if (copies.length === 0) return;
     const recipients = request.state === 'pending' ? await this.recipientsFor(request) : [];
-    const refreshUserIds = this.refreshUserIds(recipients);
+    const refreshUserIds = await this.refreshUserIds(recipients);
     const requesterCard = copies.some((c) => c.audience === 'requester') ? await this.requesterCardFor(request, null) : null;
     for (const copy of copies) {
       if (!copy.activityId || !copy.conversation) continue;
-      const fresh = copy.conversation.conversation?.id ? this.deps.conversations.get(copy.conversation.conversation.id) : undefined;
+      const fresh = copy.conversation.conversation?.id ? await this.deps.conversations.get(copy.conversation.conversation.id) : null;
       const reference = fresh?.reference ?? copy.conversation;
       const card = copy.audience === 'requester' && requesterCard ? requesterCard : this.cardForCopy(request, copy.audience, refreshUserIds);
       const result = await this.deps.notifier.update(reference, copy.activityId, card);
@@ -1232,7 +1253,7 @@ export class ApprovalService implements ApprovalGateway {
   private async notifyRequester(request: ApprovalRequest, redeemUrl: string | null, notice: RequesterNoticeText | null): Promise<boolean> {
     // This notice shows the request as it is now: older undelivered ones would only repeat or contradict it.
     this.deps.requests.supersedeNotices(request.id);
-    const result = await this.sendNotice(request, redeemUrl, notice, this.requesterConversations(request));
+    const result = await this.sendNotice(request, redeemUrl, notice, await this.requesterConversations(request));
     if (!result.ok) {
       this.deps.requests.recordPendingNotice({
         requestId: request.id,
@@ -1250,7 +1271,7 @@ export class ApprovalService implements ApprovalGateway {
   /** Sends a notice kept (and held) before its first send; it stays pending for the sweep if it does not arrive. */
   private async sendKeptNotice(kept: RequesterNotice, request: ApprovalRequest): Promise<void> {
     try {
-      const result = await this.sendNotice(request, kept.redeemUrl, kept.notice, this.requesterConversations(request));
+      const result = await this.sendNotice(request, kept.redeemUrl, kept.notice, await this.requesterConversations(request));
       if (result.ok) this.deps.requests.markNoticeDelivered(kept.id, this.clock().toISOString());
       else this.deps.requests.releaseNotice(kept.id, result.error);
     } catch (error) {
@@ -1260,9 +1281,9 @@ export class ApprovalService implements ApprovalGateway {
   }
 
   /** Where the requester can be told: the chat they asked from, then their personal chat. */
-  private requesterConversations(request: ApprovalRequest): Array<Partial<ConversationReference>> {
-    const asked = request.requesterConversationId ? this.deps.conversations.get(request.requesterConversationId) : undefined;
-    const personal = this.deps.conversations.getPersonal(request.requester.userId);
+  private async requesterConversations(request: ApprovalRequest): Promise<Array<Partial<ConversationReference>>> {
+    const asked = request.requesterConversationId ? await this.deps.conversations.get(request.requesterConversationId) : null;
+    const personal = await this.deps.conversations.getPersonal(request.requester.userId);
     const out: Array<Partial<ConversationReference>> = [];
     for (const stored of [asked, personal]) {
       if (stored && !out.some((r) => r.conversation?.id === stored.reference.conversation?.id)) out.push(stored.reference);
@@ -1352,7 +1373,7 @@ export class ApprovalService implements ApprovalGateway {
     for (const pending of this.deps.requests.listNoticesDueForRetry(cutoff, options.maxAttempts ?? REQUESTER_NOTICE_MAX_ATTEMPTS)) {
       const request = this.deps.requests.get(pending.requestId);
       // Nowhere to send it yet: not an attempt; it goes out when the requester first opens a chat.
-      const targets = request ? this.requesterConversations(request) : [];
+      const targets = request ? await this.requesterConversations(request) : [];
       try {
         if (await this.resendNotice(pending, targets)) delivered += 1;
       } catch (error) {
@@ -1393,21 +1414,40 @@ export class ApprovalService implements ApprovalGateway {
     }
   }
 
-  private audit(
+  private async audit(
+    actor: Actor,
+    action: string,
+    request: ApprovalRequest,
+    details: { [key: string]: string | number | boolean | null | string[] },
+  ): Promise<void> {
+    await this.deps.audit.append(auditEvent(actor, action, request, details));
+  }
+
+  /** audit() inside requests.atomically. */
+  private auditSync(
     actor: Actor,
     action: string,
     request: ApprovalRequest,
     details: { [key: string]: string | number | boolean | null | string[] },
   ): void {
-    this.deps.audit.append({
-      actorId: actor.userId,
-      actorName: actor.name,
-      action,
-      subjectType: 'approval',
-      subjectId: request.id,
-      details: { ...details, version: request.version, state: request.state },
-    });
+    this.deps.audit.appendSync(auditEvent(actor, action, request, details));
   }
+}
+
+function auditEvent(
+  actor: Actor,
+  action: string,
+  request: ApprovalRequest,
+  details: { [key: string]: string | number | boolean | null | string[] },
+): Parameters<ApprovalAudit['append']>[0] {
+  return {
+    actorId: actor.userId,
+    actorName: actor.name,
+    action,
+    subjectType: 'approval',
+    subjectId: request.id,
+    details: { ...details, version: request.version, state: request.state },
+  };
 }
 
 /** The lease on carrying out one approved request. */

@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { DirectoryError, isDirectoryError, type Directory, type DirectoryUser } from '../ports/Directory';
 import type { InvitationPatch, InvitationRecord, InvitationRepository } from '../../adapters/sqlite/invitations';
-import type { HolderRegistry } from '../../adapters/sqlite/leases';
 import type { ApprovalSubmission } from '../invite/inviteGuest';
 import type { SignInAdvisorPort } from '../signIn/signInAdvisor';
 import { ACTIVE_JOB_STATES, type BulkJob, type BulkJobStore, type BulkRow, type BulkRowPatch, type RowCounts } from '../../adapters/sqlite/bulkJobs';
-import { systemClock, type Clock, type InvitationPacer } from '../ports/pacer';
+import { systemTimerClock as systemClock, type TimerClock as Clock, type InvitationPacer } from '../ports/pacer';
 import { countInvitationSent, detached, startBulkBatch, type BulkBatchCounts, type BulkQueueDepth } from '../../shared/telemetry';
 
 /**
@@ -65,6 +64,15 @@ export interface BulkApprovals {
 
 const silentLogger: BulkRunnerLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
+/**
+ * Who holds what, read synchronously while start() decides (the SQLite holder registry has it).
+ * Temporary: goes when start() awaits the async HolderRegistry port (src/usecases/ports/leases.ts).
+ */
+export interface BulkHolders {
+  readonly holderId: string;
+  isAliveSync(holderId: string): boolean;
+}
+
 export interface BulkRunnerOptions {
   jobs: BulkJobStore;
   invitations: InvitationRepository;
@@ -105,7 +113,7 @@ export interface BulkRunnerOptions {
    * Whether the runner holding a job's lease, or the attempt holding an invitation's lock, is
    * still alive: a dead one's job is taken over at once instead of when its lease runs out.
    */
-  holders?: HolderRegistry;
+  holders?: BulkHolders;
   /** How soon a row whose invitation another live attempt holds is looked at again (default 250 ms). */
   lockRecheckMs?: number;
 }
@@ -197,7 +205,7 @@ export class BulkRunner {
   /** Whether `holderId` still runs (without a registry: until its lease or lock runs out). */
   private alive(holderId: string | null): boolean {
     if (!holderId || holderId === this.runnerId) return true;
-    return this.deps.holders ? this.deps.holders.isAlive(holderId) : true;
+    return this.deps.holders ? this.deps.holders.isAliveSync(holderId) : true;
   }
 
   /**

@@ -3,8 +3,8 @@ import { DirectoryError, isDirectoryError, type Directory, type DirectoryUser, t
 import { InvalidEmailError, parseEmail, type EmailAddress } from '../../domain/email';
 import type { SignInAdvice, SignInMethod } from '../../domain/signInAdvice';
 import { blockingSettings, methodFromIdentities } from '../../domain/signInRules';
-import type { AuditEventInput, JsonValue } from '../../adapters/sqlite/audit';
-import type { HolderRegistry } from '../../adapters/sqlite/leases';
+import type { AuditEventInput, JsonValue } from '../ports/auditLog';
+import type { HolderRegistry } from '../ports/leases';
 import {
   normaliseEmailForKey,
   type InvitationDraft,
@@ -156,7 +156,7 @@ export interface InvitationStatusView {
 
 /** The part of the store's AuditLog this use case writes to. */
 export interface InvitationAuditLog {
-  append(event: AuditEventInput): unknown;
+  append(event: AuditEventInput): Promise<unknown>;
 }
 
 export interface InviteGuestDependencies {
@@ -185,15 +185,19 @@ export interface InviteGuestDependencies {
 }
 
 /** A process on its own (tests, tools): every lock holder counts as alive, as before holders existed. */
-const SOLO_HOLDERS: HolderRegistry = { holderId: 'solo', isAlive: () => true };
+const SOLO_HOLDERS: HolderRegistry = { holderId: 'solo', isAlive: async () => true };
 
 /** How often a waiter looks whether another attempt's lock was released. */
 const LOCK_RECHECK_MS = 100;
 
 /** True when another live attempt owns `record` now. */
-export function lockedByLiveHolder(record: Pick<InvitationRecord, 'lockedUntil' | 'lockedBy'>, holders: HolderRegistry, now: number): boolean {
+export async function lockedByLiveHolder(
+  record: Pick<InvitationRecord, 'lockedUntil' | 'lockedBy'>,
+  holders: HolderRegistry,
+  now: number,
+): Promise<boolean> {
   if (!record.lockedUntil || Date.parse(record.lockedUntil) <= now) return false;
-  return record.lockedBy === null || holders.isAlive(record.lockedBy);
+  return record.lockedBy === null || (await holders.isAlive(record.lockedBy));
 }
 
 /** Directory errors after which the POST surely did not create an invitation (the attempt mark is cleared). */
@@ -611,7 +615,7 @@ export class InviteGuestService {
         restoring = true;
       }
       const now = this.clock();
-      if (lockedByLiveHolder(record, this.holders, now.getTime())) {
+      if (await lockedByLiveHolder(record, this.holders, now.getTime())) {
         // Another live attempt is working on this key: look again shortly (it may release the lock
         // any moment), then report honestly. A lock whose holder died is taken over at once.
         if (round >= 10) return { ...this.outcomeOf(record, advice, target, false), status: 'inProgress' };
@@ -843,7 +847,8 @@ export class InviteGuestService {
 
   private audit(actor: Actor, action: string, subjectId: string, details: Record<string, JsonValue>): void {
     try {
-      this.deps.audit.append({ actorId: actor.userId, actorName: actor.name, action, subjectType: 'invitation', subjectId, details });
+      // Not awaited (as before, when appends were synchronous); a failed append is ignored either way.
+      this.deps.audit.append({ actorId: actor.userId, actorName: actor.name, action, subjectType: 'invitation', subjectId, details }).catch(() => undefined);
     } catch {
       // The audit log never decides an invitation's fate; its own tests cover its failures.
     }

@@ -1,3 +1,6 @@
+import { systemClock, type Clock } from '../../domain/clock';
+import type { PacerWindowStore } from './pacerWindow';
+
 /**
  * Paces calls to a rate limit instead of hammering and backing off.
  *
@@ -7,14 +10,24 @@
  * network latency (the server counts arrivals, we count departures).
  */
 
-export interface Clock {
+/** Waits `ms` milliseconds (a test passes one that moves with its manual clock). */
+export type Sleep = (ms: number) => Promise<void>;
+
+export const realSleep: Sleep = (ms) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
+
+/**
+ * A millisecond clock that can also sleep: what the bulk runner still takes.
+ * @deprecated the bulk runner moves to the domain Clock plus a Sleep.
+ */
+export interface TimerClock {
   now(): number;
   sleep(ms: number): Promise<void>;
 }
 
-export const systemClock: Clock = {
+/** @deprecated see TimerClock. */
+export const systemTimerClock: TimerClock = {
   now: () => Date.now(),
-  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms))),
+  sleep: realSleep,
 };
 
 export interface PacerOptions {
@@ -25,6 +38,7 @@ export interface PacerOptions {
   /** Extra spacing added to the window, in ms. Default 2 % of the window. */
   safetyMs?: number;
   clock?: Clock;
+  sleep?: Sleep;
 }
 
 export class SlidingWindowPacer {
@@ -32,6 +46,7 @@ export class SlidingWindowPacer {
   readonly windowMs: number;
   private readonly safetyMs: number;
   private readonly clock: Clock;
+  private readonly sleep: Sleep;
   /** Start times of the most recent calls, oldest first; never longer than `limit`. */
   private readonly starts: number[] = [];
   private notBefore = 0;
@@ -43,6 +58,11 @@ export class SlidingWindowPacer {
     this.windowMs = options.windowMs;
     this.safetyMs = options.safetyMs ?? options.windowMs * 0.02;
     this.clock = options.clock ?? systemClock;
+    this.sleep = options.sleep ?? realSleep;
+  }
+
+  private now(): number {
+    return this.clock.now().getTime();
   }
 
   /** Resolves when one more call may start, in the order callers asked. */
@@ -58,18 +78,18 @@ export class SlidingWindowPacer {
    * is tenant-wide, so one throttled call means every caller should wait.
    */
   holdOff(ms: number): void {
-    this.notBefore = Math.max(this.notBefore, this.clock.now() + Math.max(0, ms));
+    this.notBefore = Math.max(this.notBefore, this.now() + Math.max(0, ms));
   }
 
   /** Calls started within the current window (for progress and tests). */
   inWindow(): number {
-    const horizon = this.clock.now() - this.windowMs;
+    const horizon = this.now() - this.windowMs;
     return this.starts.filter((t) => t > horizon).length;
   }
 
   private async waitForSlot(): Promise<void> {
     for (;;) {
-      const now = this.clock.now();
+      const now = this.now();
       let readyAt = this.notBefore;
       if (this.starts.length >= this.limit) {
         const oldest = this.starts[this.starts.length - this.limit] ?? 0;
@@ -80,7 +100,7 @@ export class SlidingWindowPacer {
         if (this.starts.length > this.limit) this.starts.splice(0, this.starts.length - this.limit);
         return;
       }
-      await this.clock.sleep(readyAt - now);
+      await this.sleep(readyAt - now);
     }
   }
 }
@@ -89,13 +109,6 @@ export class SlidingWindowPacer {
 export interface InvitationPacer {
   acquire(): Promise<void>;
   holdOff(ms: number): void;
-}
-
-/** The part of the store's window (src/adapters/sqlite/pacerWindow.ts) a SharedPacer uses. */
-export interface PacerWindow {
-  tryStart(name: string, limit: number, windowMs: number, now: number): number;
-  holdOff(name: string, until: number): void;
-  countSince(name: string, since: number): number;
 }
 
 /**
@@ -108,10 +121,13 @@ export class SharedPacer implements InvitationPacer {
   readonly windowMs: number;
   private readonly safetyMs: number;
   private readonly clock: Clock;
+  private readonly sleep: Sleep;
   private queue: Promise<void> = Promise.resolve();
+  /** The latest hold-off being written: the next start waits for it. */
+  private holding: Promise<void> = Promise.resolve();
 
   constructor(
-    private readonly window: PacerWindow,
+    private readonly window: PacerWindowStore,
     options: PacerOptions & { name?: string },
   ) {
     if (!(options.limit >= 1) || !(options.windowMs > 0)) throw new RangeError('pacer: limit must be >= 1 and windowMs > 0');
@@ -119,6 +135,7 @@ export class SharedPacer implements InvitationPacer {
     this.windowMs = options.windowMs;
     this.safetyMs = options.safetyMs ?? options.windowMs * 0.02;
     this.clock = options.clock ?? systemClock;
+    this.sleep = options.sleep ?? realSleep;
     this.name = options.name ?? 'invitations';
   }
 
@@ -130,21 +147,29 @@ export class SharedPacer implements InvitationPacer {
     return turn;
   }
 
-  holdOff(ms: number): void {
-    this.window.holdOff(this.name, this.clock.now() + Math.max(0, ms));
+  private now(): number {
+    return this.clock.now().getTime();
   }
 
-  inWindow(): number {
-    return this.window.countSince(this.name, this.clock.now() - this.windowMs);
+  holdOff(ms: number): void {
+    // Written in the background (callers of holdOff do not wait); the next start waits for it.
+    // A failed write leaves the window as it was, as if the 429 had not come.
+    const write = this.window.holdOff(this.name, this.now() + Math.max(0, ms)).catch(() => undefined);
+    this.holding = Promise.all([this.holding, write]).then(() => undefined);
+  }
+
+  inWindow(): Promise<number> {
+    return this.window.countSince(this.name, this.now() - this.windowMs);
   }
 
   private async waitForSlot(): Promise<void> {
     for (;;) {
+      await this.holding;
       // The window counts a little longer than Graph's, as SlidingWindowPacer's safety margin does.
-      const wait = this.window.tryStart(this.name, this.limit, this.windowMs + this.safetyMs, this.clock.now());
+      const wait = await this.window.tryStart(this.name, this.limit, this.windowMs + this.safetyMs, this.now());
       if (wait <= 0) return;
       // Another process may free a slot sooner than computed only by a hold-off ending: no earlier wake is needed.
-      await this.clock.sleep(wait);
+      await this.sleep(wait);
     }
   }
 }

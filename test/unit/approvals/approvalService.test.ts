@@ -43,7 +43,7 @@ describe('sending a request for approval', () => {
     // Nobody else is an approver; the guest is not invited yet.
     expect(bed.adapter.sent).toHaveLength(1);
     expect(bed.directory.callCount('invite')).toBe(0);
-    expect(bed.store.audit.list({ action: 'approval.requested' })).toHaveLength(1);
+    expect((await bed.store.audit.list({ action: 'approval.requested' }))).toHaveLength(1);
   });
 
   it('an owner inviting to their own site needs no approval under nonOwners', async () => {
@@ -67,7 +67,7 @@ describe('sending a request for approval', () => {
     const request = await bed.requestInvitation();
     expect(bed.adapter.cardsSentTo(personalConversationId('alex'))).toHaveLength(0);
     const { personalReference } = await import('./testbed');
-    bed.store.conversationReferences.upsert(personalReference('alex'));
+    await bed.store.conversationReferences.upsert(personalReference('alex'));
     await bed.service.onConversationSeen(personalReference('alex'));
     expect(textOf(bed.adapter.cardsSentTo(personalConversationId('alex'))[0])).toContain('Invite Jane Doe to Project Falcon');
     // Seen again: not sent twice.
@@ -79,7 +79,7 @@ describe('sending a request for approval', () => {
   it('an approver whose chat opens with several install events at once gets the missed card once', async () => {
     const bed = approvalTestbed({ reachable: ['adele', 'megan'] });
     const request = await bed.requestInvitation();
-    bed.store.conversationReferences.upsert(personalReference('alex'));
+    await bed.store.conversationReferences.upsert(personalReference('alex'));
     // Teams sends conversationUpdate and installationUpdate together when a chat opens.
     await Promise.all(Array.from({ length: 5 }, () => bed.service.onConversationSeen(personalReference('alex'))));
     expect(bed.adapter.cardsSentTo(personalConversationId('alex')).length).toBe(1);
@@ -98,7 +98,7 @@ describe('sending a request for approval', () => {
 
   it('posts a copy to the approvals channel without buttons (approvers get them by refresh)', async () => {
     const bed = approvalTestbed({ settings: { approvalsChannelId: APPROVALS_CHANNEL } });
-    bed.store.conversationReferences.upsert(channelReference());
+    await bed.store.conversationReferences.upsert(channelReference());
     await bed.requestInvitation();
     const [channelCard] = bed.adapter.cardsSentTo(APPROVALS_CHANNEL);
     expect(textOf(channelCard)).toContain('Invite Jane Doe to Project Falcon');
@@ -117,7 +117,7 @@ describe('sending a request for approval', () => {
 describe('deciding', () => {
   it('approving carries out the invitation once, updates every copy and tells the requester with the link', async () => {
     const bed = approvalTestbed({ settings: { approvalsChannelId: APPROVALS_CHANNEL } });
-    bed.store.conversationReferences.upsert(channelReference());
+    await bed.store.conversationReferences.upsert(channelReference());
     const request = await bed.requestInvitation();
 
     const outcome = await bed.service.decide(actorOf('alex'), request.id, 'approve', null, request.version);
@@ -139,7 +139,7 @@ describe('deciding', () => {
     const [told] = bed.adapter.cardsSentTo(personalConversationId('adele'));
     expect(textOf(told)).toContain('was invited and added to Project Falcon');
     expect(textOf(told)).toMatch(/https:\/\/login\.microsoftonline\.com\/redeem/);
-    expect(bed.store.audit.list({ subjectId: request.id }).map((e) => e.action)).toEqual([
+    expect((await bed.store.audit.list({ subjectId: request.id })).map((e) => e.action)).toEqual([
       'approval.requested',
       'approval.approved',
       'approval.carriedOut',
@@ -310,7 +310,7 @@ describe('expiry', () => {
     const late = await bed.service.decide(actorOf('alex'), request.id, 'approve', null);
     expect(late.status).toBe('alreadyDecided');
     expect(bed.executor.calls).toHaveLength(0);
-    expect(bed.store.audit.list({ action: 'approval.expired' })).toHaveLength(1);
+    expect((await bed.store.audit.list({ action: 'approval.expired' }))).toHaveLength(1);
   });
 
   it('a click on an overdue request the sweep has not reached yet expires it instead of approving', async () => {

@@ -6,8 +6,9 @@ describe('decision, outcome and audit in one transaction', () => {
   it('when the audit row cannot be written, the decision is not recorded either', async () => {
     const tb = approvalTestbed({ store: tempStore(APPROVAL_TEST_MIGRATIONS) });
     const request = await tb.requestInvitation();
-    const append = tb.store.audit.append.bind(tb.store.audit);
-    tb.store.audit.append = (event) => {
+    // The write inside the decision's transaction.
+    const append = tb.store.audit.appendSync.bind(tb.store.audit);
+    tb.store.audit.appendSync = (event) => {
       if (event.action === 'approval.approved') throw new Error('disk full');
       return append(event);
     };
@@ -21,7 +22,7 @@ describe('decision, outcome and audit in one transaction', () => {
     const request = await tb.requestInvitation();
     await tb.service.decide(actorOf('alex'), request.id, 'approve', null, request.version);
     await tb.service.whenIdle();
-    const actions = tb.store.audit.list({ subjectId: request.id }).map((e) => e.action);
+    const actions = (await tb.store.audit.list({ subjectId: request.id })).map((e) => e.action);
     expect(tb.requests.get(request.id)?.outcome?.status).toBe('succeeded');
     expect(actions).toEqual(expect.arrayContaining(['approval.approved', 'approval.carriedOut']));
   });

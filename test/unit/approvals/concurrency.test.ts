@@ -44,7 +44,7 @@ describe('concurrent decisions on one request', () => {
     const executions = beds.reduce((n, b) => n + b.executor.calls.length, 0);
     expect(executions).toBe(final?.state === 'approved' ? 1 : 0);
     expect(directory.callCount('invite')).toBe(final?.state === 'approved' ? 1 : 0);
-    expect(first.store.audit.list({ subjectId: request.id }).filter((e) => /approval\.(approved|rejected)/.test(e.action))).toHaveLength(1);
+    expect((await first.store.audit.list({ subjectId: request.id })).filter((e) => /approval\.(approved|rejected)/.test(e.action))).toHaveLength(1);
     for (const b of beds) b.store.close();
   });
 

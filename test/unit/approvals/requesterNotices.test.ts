@@ -65,7 +65,7 @@ describe('a requester notice that did not arrive', () => {
     bed.clock.advance(10 * MINUTE);
     expect(await bed.service.retryNotices({ minAgeMs: 5 * MINUTE })).toBe(0);
 
-    bed.store.conversationReferences.upsert(personalReference('adele'));
+    await bed.store.conversationReferences.upsert(personalReference('adele'));
     await Promise.all([bed.service.onConversationSeen(personalReference('adele')), bed.service.onConversationSeen(personalReference('adele'))]);
     expect(adeleCards(bed).length).toBe(1);
     expect(textOf(adeleCards(bed)[0])).toContain('Use the supplier portal instead.');
@@ -73,7 +73,7 @@ describe('a requester notice that did not arrive', () => {
 
   it('is sent once when the group chat it was asked from and the personal chat are seen at the same moment', async () => {
     const bed = approvalTestbed();
-    bed.store.conversationReferences.upsert(groupChatReference('adele'));
+    await bed.store.conversationReferences.upsert(groupChatReference('adele'));
     const result = await bed.invite.submitForApproval(
       {
         email: 'jane.doe@outlook.com',
@@ -104,7 +104,7 @@ describe('a requester notice that did not arrive', () => {
 
   it('goes to the personal chat at once when the chat it was asked from is gone', async () => {
     const bed = approvalTestbed();
-    bed.store.conversationReferences.upsert(groupChatReference('adele'));
+    await bed.store.conversationReferences.upsert(groupChatReference('adele'));
     const result = await bed.invite.submitForApproval(
       { email: 'jane.doe@outlook.com', displayName: 'Jane Doe', groupId: DEMO.groups.projectFalcon.id, requestedBy: actorOf('adele'), conversationRefKey: GROUP_CHAT },
       'Supplier audit.',

@@ -84,7 +84,7 @@ describe('the approvals channel', () => {
   it('becomes reachable once the bot sees a message in one of its threads', async () => {
     const bed = approvalTestbed({ settings: { approvalsChannelId: APPROVALS_CHANNEL } });
     await bed.service.onConversationSeen(channelReference(`${APPROVALS_CHANNEL};messageid=1736931600000`));
-    expect(bed.store.conversationReferences.get(APPROVALS_CHANNEL)).toBeDefined();
+    expect(await bed.store.conversationReferences.get(APPROVALS_CHANNEL)).not.toBeNull();
     await bed.requestInvitation();
     expect(bed.adapter.cardsSentTo(APPROVALS_CHANNEL)).toHaveLength(1);
   });

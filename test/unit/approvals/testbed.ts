@@ -223,7 +223,8 @@ export function approvalTestbed(options: ApprovalTestbedOptions = {}): ApprovalT
   const directory = options.directory ?? demoDirectory({ clock });
   const store = options.store ?? (options.onDisk ? tempStore(APPROVAL_TEST_MIGRATIONS, { clock }) : memoryStore(APPROVAL_TEST_MIGRATIONS, { clock }));
   for (const user of options.reachable ?? (Object.keys(DEMO.users) as DemoUser[])) {
-    store.conversationReferences.upsert(personalReference(user));
+    // The SQLite and memory repositories write before their promise settles.
+    void store.conversationReferences.upsert(personalReference(user));
   }
   const requests = new ApprovalRequestStore(store.db);
   const invite = new InviteGuestService({

@@ -77,7 +77,7 @@ describe('approvals wiring', () => {
 
     expect(directory.callCount('invite')).toBe(1);
     expect(textOf(adapter.cardsSentTo(personalConversationId('adele'))[0])).toContain('was invited and added to Project Falcon');
-    expect(store.audit.list({ action: 'approval.carriedOut' })[0]?.details).toMatchObject({ resumed: true, outcome: 'succeeded' });
+    expect((await store.audit.list({ action: 'approval.carriedOut' }))[0]?.details).toMatchObject({ resumed: true, outcome: 'succeeded' });
     store.close();
   });
 

@@ -6,7 +6,7 @@
  */
 import { ActivityTypes, TestAdapter, type Activity } from 'botbuilder';
 import { IdentityGuard } from '../../../src/teams/bot/identityGuard';
-import { ChannelIdentityStore, channelIdentityMigrations } from '../../../src/adapters/sqlite/channelIdentities';
+import { SqliteChannelIdentityRepository, channelIdentityMigrations } from '../../../src/adapters/sqlite/channelIdentities';
 import { DEMO } from '../../../src/adapters/demo/demoTenant';
 import { MEGAN, DEMO_TENANT_ID, messageFrom, replyTexts, startInProcessApp, type RunningApp } from '../../support/e2e/inProcessApp';
 import { memoryStore } from '../../support/store';
@@ -64,7 +64,7 @@ describe('the identity guard as middleware (Bot Framework mode: dropped and logg
   function guarded() {
     const store = memoryStore(channelIdentityMigrations);
     const warnings: Array<Record<string, unknown>> = [];
-    const guard = new IdentityGuard(new ChannelIdentityStore(store.db, store.conversationReferences), {
+    const guard = new IdentityGuard(new SqliteChannelIdentityRepository(store.db, store.conversationReferences), {
       warn: (obj: Record<string, unknown>) => warnings.push(obj),
     } as never);
     const turns: string[] = [];
@@ -105,7 +105,7 @@ describe('the identity guard as middleware (Bot Framework mode: dropped and logg
 
   it('a personal chat stored before pairs were remembered still vouches for its user', async () => {
     const { adapter, store, turns } = guarded();
-    store.conversationReferences.upsert({
+    await store.conversationReferences.upsert({
       channelId: 'msteams',
       serviceUrl: 'https://smba.example/',
       user: { id: '29:alex-real', name: 'Alex Wilber', aadObjectId: ALEX.aadObjectId },

@@ -128,10 +128,10 @@ describe('Notifier', () => {
 
   it('reaches a user through the personal chat stored for them', async () => {
     const { conversationReferences } = memoryStore();
-    conversationReferences.upsert({ ...meganChat, activityId: 'incoming-1' });
+    await conversationReferences.upsert({ ...meganChat, activityId: 'incoming-1' });
     const adapter = new FakeProactiveAdapter();
 
-    const stored = conversationReferences.getPersonal(MEGAN);
+    const stored = await conversationReferences.getPersonal(MEGAN);
     if (!stored) throw new Error('no personal chat stored');
     await new Notifier(adapter, '').send(stored.reference, 'Alex approved your invitation.');
 

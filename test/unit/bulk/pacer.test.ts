@@ -1,6 +1,11 @@
 import { SlidingWindowPacer } from '../../../src/usecases/ports/pacer';
 import { ManualClock } from '../../support/bulkManualClock';
 
+/** The manual clock as a pacer takes time: the domain Clock plus a sleep. */
+function time(clock: ManualClock) {
+  return { clock: { now: () => new Date(clock.now()) }, sleep: (ms: number) => clock.sleep(ms) };
+}
+
 async function startTimes(pacer: SlidingWindowPacer, clock: ManualClock, calls: number, stepMs: number, untilMs: number): Promise<number[]> {
   const started: number[] = [];
   for (let i = 0; i < calls; i++) void pacer.acquire().then(() => started.push(clock.now()));
@@ -11,7 +16,7 @@ async function startTimes(pacer: SlidingWindowPacer, clock: ManualClock, calls: 
 describe('SlidingWindowPacer', () => {
   it('lets the first `limit` calls start at once, then one more per freed slot', async () => {
     const clock = new ManualClock();
-    const pacer = new SlidingWindowPacer({ limit: 150, windowMs: 5000, safetyMs: 0, clock });
+    const pacer = new SlidingWindowPacer({ limit: 150, windowMs: 5000, safetyMs: 0, ...time(clock) });
     const started = await startTimes(pacer, clock, 400, 50, 12_000);
     expect(started.filter((t) => t === 0)).toHaveLength(150);
     expect(started).toHaveLength(400);
@@ -25,7 +30,7 @@ describe('SlidingWindowPacer', () => {
 
   it('keeps the configured rate (INVITES_PER_5S lower than the Graph limit)', async () => {
     const clock = new ManualClock();
-    const pacer = new SlidingWindowPacer({ limit: 10, windowMs: 5000, safetyMs: 0, clock });
+    const pacer = new SlidingWindowPacer({ limit: 10, windowMs: 5000, safetyMs: 0, ...time(clock) });
     const started = await startTimes(pacer, clock, 30, 100, 16_000);
     expect(started.filter((t) => t < 5000)).toHaveLength(10);
     expect(started.filter((t) => t < 10_000)).toHaveLength(20);
@@ -33,14 +38,14 @@ describe('SlidingWindowPacer', () => {
 
   it('adds the safety margin to each window', async () => {
     const clock = new ManualClock();
-    const pacer = new SlidingWindowPacer({ limit: 2, windowMs: 1000, safetyMs: 20, clock });
+    const pacer = new SlidingWindowPacer({ limit: 2, windowMs: 1000, safetyMs: 20, ...time(clock) });
     const started = await startTimes(pacer, clock, 3, 10, 2000);
     expect(started).toEqual([0, 0, 1020]);
   });
 
   it('holds every caller off after a 429 with Retry-After', async () => {
     const clock = new ManualClock();
-    const pacer = new SlidingWindowPacer({ limit: 100, windowMs: 5000, safetyMs: 0, clock });
+    const pacer = new SlidingWindowPacer({ limit: 100, windowMs: 5000, safetyMs: 0, ...time(clock) });
     await pacer.acquire();
     pacer.holdOff(3000);
     const started = await startTimes(pacer, clock, 2, 100, 4000);

@@ -81,21 +81,19 @@ describe('one invitation pacer for the whole process', () => {
     const store = tempStore();
     let now = 1_000_000;
     const slept: number[] = [];
-    const clock = {
-      now: () => now,
-      sleep: async (ms: number) => {
-        slept.push(ms);
-        now += ms;
-      },
+    const clock = { now: () => new Date(now) };
+    const sleep = async (ms: number) => {
+      slept.push(ms);
+      now += ms;
     };
-    const before = new SharedPacer(store.pacerWindow, { limit: 5, windowMs: 5000, safetyMs: 0, clock });
+    const before = new SharedPacer(store.pacerWindow, { limit: 5, windowMs: 5000, safetyMs: 0, clock, sleep });
     for (let i = 0; i < 5; i++) await before.acquire();
     expect(slept).toEqual([]);
     now += 1000;
 
     // The restarted process: a new pacer, nothing in memory, the same store.
-    const after = new SharedPacer(store.pacerWindow, { limit: 5, windowMs: 5000, safetyMs: 0, clock });
-    expect(after.inWindow()).toBe(5);
+    const after = new SharedPacer(store.pacerWindow, { limit: 5, windowMs: 5000, safetyMs: 0, clock, sleep });
+    expect(await after.inWindow()).toBe(5);
     await after.acquire();
     expect(slept.reduce((a, b) => a + b, 0)).toBe(4000);
   });

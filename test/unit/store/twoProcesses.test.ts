@@ -65,7 +65,7 @@ describe('two processes on one database file', () => {
     const write = store.db.prepare("UPDATE counters SET value = ? WHERE name = 'shared'");
     const step = store.db.transaction((i: number) => {
       write.run((read.get() ?? 0) + 1);
-      store.audit.append({
+      store.audit.appendSync({
         actorId: 'parent',
         actorName: 'Parent',
         action: 'test.write',

@@ -5,11 +5,11 @@
 import { DirectoryError } from '../../../src/usecases/ports/Directory';
 import { DEMO } from '../../support/directory';
 import { inviteTestbed } from '../../support/dialogHarness';
-import type { HolderRegistry } from '../../../src/adapters/sqlite/leases';
+import type { HolderRegistry } from '../../../src/usecases/ports/leases';
 
 const FALCON = DEMO.groups.projectFalcon;
 const DEAD = 'crashed-process';
-const holders: HolderRegistry = { holderId: 'this-process', isAlive: (id) => id !== DEAD };
+const holders: HolderRegistry = { holderId: 'this-process', isAlive: async (id) => id !== DEAD };
 
 async function crashedAttempt(tb: ReturnType<typeof inviteTestbed>, options: { posted: boolean }) {
   const { record } = await tb.invitations.claim({
@@ -53,7 +53,7 @@ describe('after a crash mid-invitation', () => {
     expect(outcome.status).toBe('completed');
     expect(tb.directory.callCount('invite')).toBe(1);
     expect(tb.directory.snapshot().groups.find((g) => g.id === FALCON.id)?.members).toContain(outcome.record?.userId);
-    expect(tb.store.audit.list({ subjectId: outcome.record?.id }).map((e) => e.action)).toContain('invitation.foundAfterEarlierAttempt');
+    expect((await tb.store.audit.list({ subjectId: outcome.record?.id })).map((e) => e.action)).toContain('invitation.foundAfterEarlierAttempt');
     // No waiting for the dead process's two-minute lock.
     expect(tb.waits).toEqual([]);
   });
@@ -68,7 +68,7 @@ describe('after a crash mid-invitation', () => {
   });
 
   it('a lock whose holder is alive is waited for and reported as in progress, not taken', async () => {
-    const tb = inviteTestbed({ service: { holders: { holderId: 'this-process', isAlive: () => true } } });
+    const tb = inviteTestbed({ service: { holders: { holderId: 'this-process', isAlive: async () => true } } });
     await crashedAttempt(tb, { posted: false });
     const outcome = await tb.service.execute(request(tb));
     expect(outcome.status).toBe('inProgress');

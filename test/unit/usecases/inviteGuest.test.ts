@@ -39,9 +39,9 @@ describe('InviteGuestService.execute', () => {
       siteUrl: FALCON.siteUrl,
       redeemUrl: outcome.redeemUrl,
     });
-    const actions = tb.store.audit.list({ subjectId: outcome.record?.id }).map((e) => e.action);
+    const actions = (await tb.store.audit.list({ subjectId: outcome.record?.id })).map((e) => e.action);
     expect(actions).toEqual(['invitation.requested', 'invitation.invited', 'invitation.completed']);
-    expect(JSON.stringify(tb.store.audit.list())).not.toContain('redeem');
+    expect(JSON.stringify(await tb.store.audit.list())).not.toContain('redeem');
   });
 
   it('honours SEND_INVITATION_EMAIL', async () => {
@@ -93,7 +93,7 @@ describe('InviteGuestService.execute', () => {
     expect(second).toMatchObject({ status: 'completed', alreadyDone: true });
     expect(second.record?.id).toBe(first.record?.id);
     expect(second.record?.requestedBy.id).toBe(DEMO.users.megan.id);
-    expect(tb.store.audit.list({ action: 'invitation.requestedAgain' })[0]?.actorId).toBe(DEMO.users.alex.id);
+    expect((await tb.store.audit.list({ action: 'invitation.requestedAgain' }))[0]?.actorId).toBe(DEMO.users.alex.id);
   });
 
   it('adding to the group failing leaves a partial record, and a retry completes it without a second invitation', async () => {
@@ -221,7 +221,7 @@ describe('InviteGuestService.execute', () => {
 
     const sent = await tb.service.submitForApproval(request(tb, { as: 'adele' }), 'partner on Falcon');
     expect(sent).toMatchObject({ requestId: 'apr-1', approvers: ['Alex Wilber'], unreachable: [] });
-    expect(tb.store.audit.list({ action: 'invitation.submittedForApproval' })[0]?.details).toMatchObject({ approvalId: 'apr-1' });
+    expect((await tb.store.audit.list({ action: 'invitation.submittedForApproval' }))[0]?.details).toMatchObject({ approvalId: 'apr-1' });
     expect(submitted).toHaveLength(1);
 
     const approved = await tb.service.execute({
@@ -317,7 +317,7 @@ describe('InviteGuestService repeats and retries', () => {
     expect(membersOf(tb, FALCON.id)).toContain(userId);
     expect(tb.directory.callCount('invite')).toBe(1);
     expect(tb.directory.snapshot().invitations).toHaveLength(1);
-    expect(tb.store.audit.list({ action: 'invitation.membershipLost' })).toHaveLength(1);
+    expect((await tb.store.audit.list({ action: 'invitation.membershipLost' }))).toHaveLength(1);
   });
 
   it('retrying a failed invitation re-checks the tenant policy, and sends nothing once invitations are restricted', async () => {
