@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import dotenv from 'dotenv';
 import fs from 'node:fs';
-import { demoPeople, writeConfigFor } from './playground-config';
+import { demoPeople, writeConfigFor } from './playground-config.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 if (fs.existsSync(path.join(root, '.env'))) dotenv.config({ path: path.join(root, '.env'), quiet: true });
