@@ -34,7 +34,7 @@ export function buildFeatures(services: BotServices): BotFeature[] {
 
   // Policies are kept once, by the directory (POLICY_CACHE_SECONDS), not a second time here.
   const advisor = new SignInAdvisor(directory, { clock, policyTtlMs: 0 });
-  const invitations = new SqliteInvitationRepository(store.db, { clock });
+  const invitations = new SqliteInvitationRepository(store.db, { clock: services.clock });
   const notifier = new Notifier(services.adapter, services.botAppId, logger);
   const inviteService = new InviteGuestService({
     directory,

@@ -56,7 +56,7 @@ function setup() {
   const directory = demoDirectory();
   const store = memoryStore([...invitationMigrations, ...resetRequestMigrations]);
   let now = '2025-01-10T09:00:00.000Z';
-  const invitations = new SqliteInvitationRepository(store.db, { clock: () => new Date(now) });
+  const invitations = new SqliteInvitationRepository(store.db, { clock: { now: () => new Date(now) } });
   const resetRequests = new ResetRequestStore(store.db, () => new Date('2025-01-15T09:00:00Z'), store.audit);
   const logged: unknown[][] = [];
   const logger = { info: (...args: unknown[]) => logged.push(args), warn: (...args: unknown[]) => logged.push(args) };

@@ -1,30 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Storage, StoreItems } from 'botbuilder';
+import { serializeStoreItem as serialize, StorageETagConflictError } from '../botStorageItems';
 import { systemClock, type Clock } from '../../domain/clock';
 import type { SqliteDatabase } from './database';
 
-/** A value handed to `write` that cannot be stored as a JSON object. Nothing in that batch is written. */
-export class StorageValueError extends Error {
-  constructor(
-    readonly key: string,
-    reason: string,
-    options?: { cause: unknown },
-  ) {
-    super(`Storage: cannot write "${key}": ${reason}.`, options);
-    this.name = 'StorageValueError';
-  }
-}
-
-/**
- * A write whose eTag no longer matches the stored item (someone else wrote it since it was read).
- * The message is the one botbuilder's MemoryStorage uses, so callers that match on it keep working.
- */
-export class StorageETagConflictError extends Error {
-  constructor(readonly key: string) {
-    super(`Storage: error writing "${key}" due to eTag conflict.`);
-    this.name = 'StorageETagConflictError';
-  }
-}
+// The shared item rules and errors, for modules that still import them from here.
+export { StorageETagConflictError, StorageValueError } from '../botStorageItems';
 
 interface StoredRow {
   value: string;
@@ -104,21 +85,4 @@ export class SqliteBotStorage implements Storage {
       for (const key of keys) this.deleteItem.run(key);
     }).immediate();
   }
-}
-
-function serialize(key: string, item: unknown): { value: string; eTag: string | undefined } {
-  if (item === null || typeof item !== 'object' || Array.isArray(item)) {
-    throw new StorageValueError(key, 'the item must be a JSON object');
-  }
-  const { eTag, ...rest } = item as Record<string, unknown>;
-  if (eTag !== undefined && eTag !== null && typeof eTag !== 'string') {
-    throw new StorageValueError(key, 'eTag must be a string');
-  }
-  let value: string;
-  try {
-    value = JSON.stringify(rest);
-  } catch (cause) {
-    throw new StorageValueError(key, 'the item cannot be represented as JSON (circular or BigInt value)', { cause });
-  }
-  return { value, eTag: typeof eTag === 'string' && eTag !== '' ? eTag : undefined };
 }

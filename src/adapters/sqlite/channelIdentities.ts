@@ -1,5 +1,5 @@
 import { systemClock, type Clock } from '../../domain/clock';
-import type { ChannelAccount, ChannelIdentityRepository, PairCheck } from '../../usecases/ports/channelIdentities';
+import { checkPair, type ChannelAccount, type ChannelIdentityRepository, type PairCheck, type PairTable } from '../../usecases/ports/channelIdentities';
 import type { ConversationReferenceRepository } from '../../usecases/ports/conversationReferences';
 import type { Migration, SqliteDatabase } from './database';
 
@@ -52,23 +52,14 @@ export class SqliteChannelIdentityRepository implements ChannelIdentityRepositor
   }
 
   async checkAndRemember(account: ChannelAccount): Promise<PairCheck> {
-    const channel = account.channelId.toLowerCase();
-    const tenant = account.tenantId.toLowerCase();
-    const user = account.channelUserId;
-    const object = account.aadObjectId.toLowerCase();
-    const known = this.byChannelUser.get(channel, tenant, user);
-    if (known) return known.aad_object_id === object ? { ok: true } : { ok: false, reason: 'channelAccountBelongsToAnother' };
-    const other = this.byObjectId.get(channel, tenant, object);
-    if (other && other.channel_user_id !== user) return { ok: false, reason: 'objectIdBelongsToAnother' };
-    // References stored before this table existed: the personal chat names the user's channel account.
-    const personal = (await this.references?.getPersonal(account.aadObjectId))?.reference;
-    const personalUserId = personal?.user?.id;
-    if (personal && personal.channelId?.toLowerCase() === channel && personalUserId && personalUserId !== user) {
-      return { ok: false, reason: 'objectIdBelongsToAnother' };
-    }
-    this.insert.run(channel, tenant, user, object, this.clock.now().toISOString());
-    // Two first sightings at once: whichever row won decides.
-    const stored = this.byChannelUser.get(channel, tenant, user);
-    return stored && stored.aad_object_id === object ? { ok: true } : { ok: false, reason: 'channelAccountBelongsToAnother' };
+    return checkPair(account, this.table, this.references, () => this.clock.now());
   }
+
+  private readonly table: PairTable = {
+    objectIdOf: (channel, tenant, user) => this.byChannelUser.get(channel, tenant, user)?.aad_object_id,
+    channelUserOf: (channel, tenant, object) => this.byObjectId.get(channel, tenant, object)?.channel_user_id,
+    insertIfAbsent: (channel, tenant, user, object, firstSeen) => {
+      this.insert.run(channel, tenant, user, object, firstSeen);
+    },
+  };
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Statement } from 'better-sqlite3';
 import type { Migration, SqliteDatabase } from './database';
+import { systemClock, type Clock } from '../../domain/clock';
 import type { SignInMethod } from '../../domain/signInAdvice';
 import {
   normaliseEmailForKey,
@@ -160,7 +161,7 @@ const DEFAULT_LIMIT = 50;
 
 /** SQLite implementation (better-sqlite3 is synchronous; the async interface leaves room for other stores). */
 export class SqliteInvitationRepository implements InvitationRepository {
-  private readonly clock: () => Date;
+  private readonly clock: Clock;
   private readonly newId: () => string;
   /**
    * Prepared statements by SQL text, prepared on first use. Preparing on every call cost a
@@ -173,14 +174,14 @@ export class SqliteInvitationRepository implements InvitationRepository {
 
   constructor(
     private readonly db: SqliteDatabase,
-    options: { clock?: () => Date; newId?: () => string } = {},
+    options: { clock?: Clock; newId?: () => string } = {},
   ) {
-    this.clock = options.clock ?? (() => new Date());
+    this.clock = options.clock ?? systemClock;
     this.newId = options.newId ?? randomUUID;
   }
 
   private now(): string {
-    return this.clock().toISOString();
+    return this.clock.now().toISOString();
   }
 
   private statement<P extends unknown[], R = unknown>(sql: string): Statement<P, R> {

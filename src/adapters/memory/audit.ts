@@ -1,0 +1,55 @@
+import { systemClock, type Clock } from '../../domain/clock';
+import {
+  auditLimit,
+  validateAuditEvent,
+  type AuditEvent,
+  type AuditEventInput,
+  type AuditFilter,
+  type AuditLog,
+  type JsonValue,
+} from '../../usecases/ports/auditLog';
+
+/** The audit log in memory: append-only, in append order, as the SQLite one. */
+export class MemoryAuditLog implements AuditLog {
+  private readonly events: AuditEvent[] = [];
+
+  constructor(private readonly clock: Clock = systemClock) {}
+
+  async append(event: AuditEventInput): Promise<AuditEvent> {
+    return this.appendSync(event);
+  }
+
+  /** append() for other memory repositories writing it in the same synchronous step. */
+  appendSync(event: AuditEventInput): AuditEvent {
+    const detailsJson = validateAuditEvent(event);
+    const stored: AuditEvent = {
+      seq: this.events.length + 1,
+      at: this.clock.now().toISOString(),
+      actorId: event.actorId,
+      actorName: event.actorName,
+      action: event.action,
+      subjectType: event.subjectType,
+      subjectId: event.subjectId,
+      details: JSON.parse(detailsJson) as { [key: string]: JsonValue },
+    };
+    this.events.push(stored);
+    return clone(stored);
+  }
+
+  async list(filter: AuditFilter = {}): Promise<AuditEvent[]> {
+    const since = filter.since?.toISOString();
+    const matching = this.events.filter(
+      (e) =>
+        (filter.subjectType === undefined || e.subjectType === filter.subjectType) &&
+        (filter.subjectId === undefined || e.subjectId === filter.subjectId) &&
+        (filter.actorId === undefined || e.actorId === filter.actorId) &&
+        (filter.action === undefined || e.action === filter.action) &&
+        (since === undefined || e.at >= since),
+    );
+    return matching.slice(-auditLimit(filter)).map(clone);
+  }
+}
+
+function clone(event: AuditEvent): AuditEvent {
+  return { ...event, details: JSON.parse(JSON.stringify(event.details)) as { [key: string]: JsonValue } };
+}
