@@ -124,9 +124,9 @@ const fixedTokenCredential = {
  */
 async function preloadInvitations(app: App, count: number): Promise<void> {
   const { DEMO } = await import('../src/adapters/demo/demoTenant');
-  const { SqliteInvitationRepository } = await import('../src/adapters/sqlite/invitations');
-  const { directory, store } = app.services;
-  const invitations = new SqliteInvitationRepository(store.db);
+  const { directory } = app.services;
+  const { store } = app;
+  const invitations = store.invitations;
   const group = DEMO.groups.projectFalcon;
   for (let i = 1; i <= count; i++) {
     const email = `held${i}@fabrikam.com`;

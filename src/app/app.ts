@@ -5,7 +5,7 @@ import { createAdapter, type AuthOverrides } from './auth';
 import type { AppConfig } from './config';
 import { GuestOnboardingBot } from '../teams/bot/GuestOnboardingBot';
 import type { BotFeature } from '../teams/bot/feature';
-import { buildFeatures, featureMigrations } from './features';
+import { buildFeatures } from './features';
 import { RootDialog } from '../teams/bot/RootDialog';
 import { helpReaderLookup } from '../teams/bot/helpAudience';
 import { ApprovalConfigError, approvalSettingsFromConfig } from './approvalSettings';
@@ -13,15 +13,16 @@ import { TenantGuard } from '../teams/bot/tenantGuard';
 import { TurnTelemetry } from '../teams/bot/turnTelemetry';
 import { IdentityGuard, identityProblemMessage } from '../teams/bot/identityGuard';
 import { KnownPersonGuard } from '../teams/bot/knownPersonGuard';
-import { SqliteChannelIdentityRepository } from '../adapters/sqlite/channelIdentities';
 import { DEMO } from '../adapters/demo/demoTenant';
-import { type BotServices, type Clock, systemClock } from './services';
+import type { BotServices } from './services';
+import { systemClock, type Clock } from '../domain/clock';
 import { createDirectory } from './createDirectory';
 import type { Directory } from '../usecases/ports/Directory';
 import { createLogger, type Logger } from '../shared/logger';
 import { createBotServer, type RouteRegistrar } from './server';
 import type { Migration } from '../adapters/sqlite/database';
-import { openStore, type Store } from '../adapters/sqlite/store';
+import { openStore } from '../adapters/sqlite/store';
+import type { Store } from '../adapters/repositories';
 import { SharedPacer } from '../usecases/ports/pacer';
 
 /** What tests (and only tests) swap out when they start the app in-process. */
@@ -35,6 +36,8 @@ export interface AppOverrides {
   migrations?: readonly Migration[];
   /** ':memory:' keeps a test off the disk. */
   databaseFile?: string;
+  /** A store built by the test (e.g. openMemoryStore()); the app closes it. Replaces the SQLite store. */
+  store?: Store;
   auth?: AuthOverrides;
   registerRoutes?: readonly RouteRegistrar[];
   /** How long shutdown waits for in-flight turns. */
@@ -46,6 +49,8 @@ export interface App {
   adapter: CloudAdapter;
   bot: GuestOnboardingBot;
   services: BotServices;
+  /** The store every repository lives in (the app closes it). */
+  store: Store;
   /** Starts listening on config.host:config.port (port 0 picks a free one). */
   listen(): Promise<{ port: number; host: string }>;
   /** Stops accepting activities, waits for in-flight turns (bounded), closes the server and the store. */
@@ -72,12 +77,15 @@ function servedTenantId(config: AppConfig): string {
 export function createApp(config: AppConfig, overrides: AppOverrides = {}): App {
   const logger = overrides.logger ?? createLogger({ level: config.env.LOG_LEVEL });
   const clock = overrides.clock ?? systemClock;
-  const store: Store = openStore({
-    file: overrides.databaseFile ?? config.databaseFile,
-    extraMigrations: [...featureMigrations, ...(overrides.migrations ?? [])],
-    clock,
-    holderTtlMs: config.env.HOLDER_TTL_MS,
-  });
+  // The store: every repository, one adapter (SQLite, migrations owned by it).
+  const store: Store =
+    overrides.store ??
+    openStore({
+      file: overrides.databaseFile ?? config.databaseFile,
+      extraMigrations: overrides.migrations ?? [],
+      clock,
+      holderTtlMs: config.env.HOLDER_TTL_MS,
+    });
   try {
     // This process as the holder of locks and leases: registered now, so that a process that died
     // is told apart from this one from the first turn on.
@@ -95,7 +103,7 @@ export function createApp(config: AppConfig, overrides: AppOverrides = {}): App 
       config,
       logger,
       directory,
-      store,
+      repositories: store,
       conversationState,
       userState,
       adapter,
@@ -119,7 +127,7 @@ export function createApp(config: AppConfig, overrides: AppOverrides = {}): App 
     adapter.onTurnError = (context, error) => bot.handleTurnError(context, error);
     adapter.use(new TurnTelemetry());
     adapter.use(new TenantGuard(servedTenantId(config), logger));
-    const identityGuard = new IdentityGuard(new SqliteChannelIdentityRepository(store.db, store.conversationReferences, clock), logger);
+    const identityGuard = new IdentityGuard(store.channelIdentities, logger);
     adapter.use(identityGuard);
     adapter.use(new KnownPersonGuard(directory, logger));
 
@@ -160,6 +168,7 @@ export function createApp(config: AppConfig, overrides: AppOverrides = {}): App 
       adapter,
       bot,
       services,
+      store,
       listen: () =>
         new Promise((resolve, reject) => {
           server.once('error', reject);

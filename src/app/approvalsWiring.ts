@@ -1,28 +1,56 @@
 import type { BotFeature } from '../teams/bot/feature';
-import type { Notifier } from '../teams/bot/proactive';
-import type { BotServices } from './services';
-import type { Migration } from '../adapters/sqlite/database';
-import type { ResetRequestStore } from '../adapters/sqlite/resetRequests';
-import type { InviteGuestService } from '../usecases/invite/inviteGuest';
+import type { Clock } from '../domain/clock';
+import type { Directory } from '../usecases/ports/Directory';
 import { createApprovalFeature } from '../teams/approvals/approvalFeature';
-import { approvalMigrations, ApprovalRequestStore } from '../adapters/sqlite/approvalRequests';
-import { ApprovalService } from '../usecases/approvals/approvalService';
-import { approvalSettingsFromConfig } from './approvalSettings';
-import { directoryRoster } from '../usecases/approvals/approverRoster';
+import { TeamsApprovalNotifier, teamsApprovalChats, type ConversationLookup, type ProactiveSender } from '../teams/approvals/approvalNotifier';
+import { ApprovalIntake } from '../usecases/approvals/approvalIntake';
+import {
+  ApprovalService,
+  type ApprovalAudit,
+  type ApprovalLeases,
+  type ApprovalLogger,
+  type ApprovalServiceSettings,
+  type ApproverRoster,
+  type InvitationExecutor,
+} from '../usecases/approvals/approvalService';
+import type { ApprovalRequestRepository, ResetRequestRepository } from '../usecases/approvals/ports';
+import type { IntakeDependencies } from '../usecases/approvals/runtime';
 import { approvalResetSink, type ResetApprovalSink } from '../usecases/approvals/resetApprovals';
 import { RecoveryLoop } from '../usecases/approvals/recoveryLoop';
 
-export const approvalFeatureMigrations: readonly Migration[] = approvalMigrations;
-
 /** How often overdue requests are expired (and their requesters told), and failed notices retried, while the bot runs. */
 export const EXPIRY_SWEEP_INTERVAL_MS = 15 * 60_000;
-
 
 /**
  * Requester notices that failed (throttled, network, chat gone) are sent again by the sweep once
  * they are this old; the requester opening a chat with the bot gets them at once anyway.
  */
 export const NOTICE_RETRY_MIN_AGE_MS = 5 * 60_000;
+
+/** The ports the approvals feature is built from (the composition root supplies them). */
+export interface ApprovalsPorts {
+  requests: ApprovalRequestRepository;
+  resetRequests: ResetRequestRepository;
+  directory: Directory;
+  roster: ApproverRoster;
+  /** The stored conversation references. */
+  conversations: ConversationLookup;
+  /** Proactive messaging (the bot's Notifier). */
+  sender: ProactiveSender;
+  audit: ApprovalAudit;
+  leases: ApprovalLeases;
+  /** This process as a lease holder. */
+  holderId: string;
+  clock: Clock;
+  logger: ApprovalLogger;
+}
+
+export interface ApprovalsSettings {
+  /** From approvalSettingsFromConfig. */
+  approvals: ApprovalServiceSettings;
+  /** RECOVERY_INTERVAL_MS: how often approvals left unfinished (here or by a dead process) are looked for. */
+  recoveryIntervalMs: number;
+}
 
 export interface ApprovalsWiring {
   service: ApprovalService;
@@ -35,32 +63,42 @@ export interface ApprovalsWiring {
   resetSink: ResetApprovalSink;
 }
 
-/** Builds the approval service and its feature from the bot's services (composition only). */
-export function buildApprovals(deps: {
-  services: BotServices;
-  notifier: Notifier;
-  inviteService: InviteGuestService;
-  resetRequests: ResetRequestStore;
-  clock: () => Date;
-}): ApprovalsWiring {
-  const { services, notifier, inviteService, resetRequests, clock } = deps;
-  const { store, directory, logger } = services;
-  const service = new ApprovalService({
-    requests: new ApprovalRequestStore(store.db),
-    directory,
-    roster: directoryRoster(directory),
-    conversations: store.conversationReferences,
+function intakeDependencies(ports: ApprovalsPorts, settings: ApprovalsSettings, notifier: TeamsApprovalNotifier): IntakeDependencies {
+  return {
+    requests: ports.requests,
+    directory: ports.directory,
+    roster: ports.roster,
+    chats: teamsApprovalChats(ports.conversations),
     notifier,
-    invitations: inviteService,
-    audit: store.audit,
-    settings: approvalSettingsFromConfig(services.config),
-    clock,
-    logger,
-    resetLedger: resetRequests,
-    leases: store.leases,
-    holders: store.holders,
+    audit: ports.audit,
+    settings: settings.approvals,
+    clock: ports.clock,
+    logger: ports.logger,
+  };
+}
+
+/**
+ * Where the invitation flow sends requests that need an approver. Built first: the invitation
+ * service is built with it, and the approvals that carry requests out are then built with the
+ * invitation service (buildApprovals), so neither needs the other set afterwards.
+ */
+export function buildApprovalIntake(ports: ApprovalsPorts, settings: ApprovalsSettings): ApprovalIntake {
+  return new ApprovalIntake(intakeDependencies(ports, settings, new TeamsApprovalNotifier(ports.sender, ports.conversations)));
+}
+
+/** Builds the approval service and its feature from ports and settings (composition only). */
+export function buildApprovals(ports: ApprovalsPorts, settings: ApprovalsSettings, invitations: InvitationExecutor): ApprovalsWiring {
+  const { logger } = ports;
+  const notifier = new TeamsApprovalNotifier(ports.sender, ports.conversations);
+  const base = intakeDependencies(ports, settings, notifier);
+  const service = new ApprovalService({
+    ...base,
+    invitations,
+    resetLedger: ports.resetRequests,
+    leases: ports.leases,
+    holderId: ports.holderId,
   });
-  const resetSink = approvalResetSink(resetRequests, service, (error) =>
+  const resetSink = approvalResetSink(ports.resetRequests, service, (error) =>
     logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'reset request recorded but not sent for approval'),
   );
 
@@ -94,10 +132,9 @@ export function buildApprovals(deps: {
     }
   };
 
-  const recovery = new RecoveryLoop(services.config.env.RECOVERY_INTERVAL_MS);
+  const recovery = new RecoveryLoop(settings.recoveryIntervalMs);
   const feature: BotFeature = {
-    ...createApprovalFeature({ approvals: service, logger }),
-    onConversationSeen: (reference) => service.onConversationSeen(reference),
+    ...createApprovalFeature({ approvals: service, render: (view) => notifier.render(view), conversations: ports.conversations, logger }),
     start: async () => {
       // Nothing here is awaited: the bot answers turns at once while recovery runs beside it.
       // Approvals recorded before a stop but never carried out come first (they were decided in

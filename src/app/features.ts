@@ -1,10 +1,7 @@
-import { approvalFeatureMigrations, buildApprovals } from './approvalsWiring';
-import { bulkMigrations } from '../adapters/sqlite/bulkJobs';
+import { buildApprovalIntake, buildApprovals, type ApprovalsPorts, type ApprovalsSettings } from './approvalsWiring';
+import { approvalSettingsFromConfig } from './approvalSettings';
+import { directoryRoster } from '../usecases/approvals/approverRoster';
 import { createBulkFeature } from '../teams/bulk/bulkFeature';
-import { channelIdentityMigrations } from '../adapters/sqlite/channelIdentities';
-import type { Migration } from '../adapters/sqlite/database';
-import { invitationMigrations, SqliteInvitationRepository } from '../adapters/sqlite/invitations';
-import { ResetRequestStore, resetRequestMigrations } from '../adapters/sqlite/resetRequests';
 import { observeBulkQueue } from '../shared/telemetry';
 import { InviteGuestService } from '../usecases/invite/inviteGuest';
 import { SignInAdvisor } from '../usecases/signIn/signInAdvisor';
@@ -14,41 +11,48 @@ import { createInviteFeature } from '../teams/invite/inviteFeature';
 import { Notifier } from '../teams/bot/proactive';
 import type { BotServices } from './services';
 
-/** Every feature's tables: known before the store opens, so migrations run once at start-up. */
-export const featureMigrations: readonly Migration[] = [
-  ...channelIdentityMigrations,
-  ...invitationMigrations,
-  ...resetRequestMigrations,
-  ...approvalFeatureMigrations,
-  ...bulkMigrations,
-];
-
 /**
  * Every feature the bot offers, in the order their onMessage is tried. One advisor (and so one
  * domain-lookup cache), one invitation repository and one notifier are shared by all of them,
  * so a single invite, an approval and a bulk row all go through the same idempotent records.
  */
 export function buildFeatures(services: BotServices): BotFeature[] {
-  const { directory, store, logger, config } = services;
-  const clock = (): Date => services.clock.now();
+  const { directory, repositories: store, logger, config } = services;
 
   // Policies are kept once, by the directory (POLICY_CACHE_SECONDS), not a second time here.
-  const advisor = new SignInAdvisor(directory, { clock, policyTtlMs: 0 });
-  const invitations = new SqliteInvitationRepository(store.db, { clock: services.clock });
+  const advisor = new SignInAdvisor(directory, { clock: services.clock, policyTtlMs: 0 });
+  const invitations = store.invitations;
   const notifier = new Notifier(services.adapter, services.botAppId, logger);
+  const approvalPorts: ApprovalsPorts = {
+    requests: store.approvalRequests,
+    resetRequests: store.resetRequests,
+    directory,
+    roster: directoryRoster(directory),
+    conversations: store.conversationReferences,
+    sender: notifier,
+    audit: store.audit,
+    leases: store.leases,
+    holderId: store.holders.holderId,
+    clock: services.clock,
+    logger,
+  };
+  const approvalSettings: ApprovalsSettings = {
+    approvals: approvalSettingsFromConfig(config),
+    recoveryIntervalMs: config.env.RECOVERY_INTERVAL_MS,
+  };
+  // The invitation flow hands requests to the approvals' intake; the approvals then carry them
+  // out through the invitation service: built in this order, no setter.
   const inviteService = new InviteGuestService({
     directory,
     advisor,
     invitations,
     audit: store.audit,
     sendInvitationEmail: config.env.SEND_INVITATION_EMAIL,
-    clock,
+    clock: services.clock,
     holders: store.holders,
+    approvals: buildApprovalIntake(approvalPorts, approvalSettings),
   });
-  const resetRequests = new ResetRequestStore(store.db, clock, store.audit);
-
-  const approvals = buildApprovals({ services, notifier, inviteService, resetRequests, clock });
-  inviteService.setApprovalGateway(approvals.service);
+  const approvals = buildApprovals(approvalPorts, approvalSettings, inviteService);
 
   const bulk = createBulkFeature(services, { advisor, invitations, notifier, approvalService: approvals.service });
   let recovery: NodeJS.Timeout | undefined;

@@ -2,16 +2,10 @@ import type { ConversationState, UserState } from 'botbuilder';
 import type { AppConfig } from './config';
 import type { Directory } from '../usecases/ports/Directory';
 import type { Logger } from '../shared/logger';
-import type { Store } from '../adapters/sqlite/store';
+import type { Repositories } from '../adapters/repositories';
+import type { Clock } from '../domain/clock';
 import type { InvitationPacer } from '../usecases/ports/pacer';
 import type { ProactiveAdapter } from '../teams/bot/proactive';
-
-/** Time source, injectable so tests control expiry and timing without sleeping. */
-export interface Clock {
-  now(): Date;
-}
-
-export const systemClock: Clock = { now: () => new Date() };
 
 /**
  * What a feature factory receives. Kept minimal on purpose: the lead extends it as
@@ -21,8 +15,8 @@ export interface BotServices {
   config: AppConfig;
   logger: Logger;
   directory: Directory;
-  /** The embedded store: SQLite for modules' own tables, bot state, conversation references, audit. */
-  store: Store;
+  /** Every repository (ports), built by the store adapter; the store itself stays with the app. */
+  repositories: Repositories;
   conversationState: ConversationState;
   userState: UserState;
   /** For proactive messages (the CloudAdapter in the app, a fake in tests). */

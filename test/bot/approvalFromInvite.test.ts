@@ -6,7 +6,6 @@
  * over the demo directory; proactive messages go through the real Notifier to a recording adapter.
  */
 import { ActivityTypes, ConversationState, MemoryStorage, TestAdapter, UserState, type Activity } from 'botbuilder';
-import { createApprovalFeature } from '../../src/teams/approvals/approvalFeature';
 import { GuestOnboardingBot } from '../../src/teams/bot/GuestOnboardingBot';
 import { RootDialog } from '../../src/teams/bot/RootDialog';
 import type { BotFeature } from '../../src/teams/bot/feature';
@@ -69,7 +68,7 @@ function approvalBot(options: ApprovalTestbedOptions = {}) {
   const bed = approvalTestbed(options);
   const features: BotFeature[] = [
     createInviteFeature({ service: bed.invite, directory: bed.directory }),
-    { ...createApprovalFeature({ approvals: bed.service }), onConversationSeen: (reference) => bed.service.onConversationSeen(reference) },
+    bed.feature,
   ];
   const storage = new MemoryStorage();
   const bot = new GuestOnboardingBot({
@@ -152,7 +151,7 @@ describe('a member asks for a guest, an approver approves, through the bot', () 
     const question = await askAndConfirm(bot);
     expect(question).toMatch(/Why does Zoe Park need access to Project Falcon\?/);
     expect(question).toMatch(/skip/);
-    expect(bed.requests.listPending(DEMO.tenantId)).toHaveLength(0); // nothing recorded before the reason
+    expect((await bed.requests.listPending(DEMO.tenantId))).toHaveLength(0); // nothing recorded before the reason
 
     const sent = await bot.say('Zoe audits the Falcon suppliers this quarter.');
     const [card] = cardsIn(sent);
@@ -164,7 +163,7 @@ describe('a member asks for a guest, an approver approves, through the bot', () 
 
     // The request is recorded with the reason and this chat as the place to answer.
     const requestId = requestIdOnCancel(card);
-    expect(bed.requests.get(requestId)).toMatchObject({
+    expect((await bed.requests.get(requestId))).toMatchObject({
       state: 'pending',
       requesterConversationId: FALCON_CHAT,
       justification: 'Zoe audits the Falcon suppliers this quarter.',
@@ -255,7 +254,7 @@ describe('a member asks for a guest, an approver approves, through the bot', () 
     const late = await bot.click('approval.cancel', { requestId }, 'adele');
     expect(textOf(late.value)).toMatch(/already approved|was approved|Approved/);
     expect(JSON.stringify(late.value)).toContain(JSON.stringify(redeemUrl));
-    expect(bed.requests.get(requestId)?.state).toBe('approved');
+    expect((await bed.requests.get(requestId))?.state).toBe('approved');
   });
 
   it("the requester's receipt is updated when they cancel elsewhere, and when the request expires", async () => {
@@ -279,14 +278,14 @@ describe('a member asks for a guest, an approver approves, through the bot', () 
     const afterExpiry = bed.adapter.updatesIn(FALCON_CHAT).at(-1);
     expect(textOf(afterExpiry)).toContain('Expired without a decision');
     expect(executeActions(afterExpiry).map((a) => a.verb)).not.toContain('approval.cancel');
-    expect(bed.requests.get(secondId)?.state).toBe('expired');
+    expect((await bed.requests.get(secondId))?.state).toBe('expired');
   });
 
   it('"skip" sends the request without a reason', async () => {
     const bot = approvalBot();
     await askAndConfirm(bot);
     const [card] = cardsIn(await bot.say('skip'));
-    expect(bot.bed.requests.get(requestIdOnCancel(card))?.justification).toBe('');
+    expect((await bot.bed.requests.get(requestIdOnCancel(card)))?.justification).toBe('');
   });
 
   it.each([
@@ -299,7 +298,7 @@ describe('a member asks for a guest, an approver approves, through the bot', () 
     const text = visibleText(await bot.say(answer));
     expect(text).toMatch(reason);
     expect(text).toMatch(/skip/);
-    expect(bot.bed.requests.listPending(DEMO.tenantId)).toHaveLength(0);
+    expect((await bot.bed.requests.listPending(DEMO.tenantId))).toHaveLength(0);
     // Still waiting for the reason: a good one sends the request.
     const [card] = cardsIn(await bot.say('Supplier audit.'));
     expect(textOf(card)).toContain('Sent for approval to Alex Wilber.');
@@ -310,14 +309,14 @@ describe('a member asks for a guest, an approver approves, through the bot', () 
     await askAndConfirm(bot);
     const reason = `${'a'.repeat(249)}\n${'b'.repeat(250)}`;
     const [card] = cardsIn(await bot.say(reason));
-    expect(bot.bed.requests.get(requestIdOnCancel(card))?.justification).toBe(reason);
+    expect((await bot.bed.requests.get(requestIdOnCancel(card)))?.justification).toBe(reason);
   });
 
   it('in a group chat, only the requester can give the reason', async () => {
     const bot = approvalBot();
     await askAndConfirm(bot);
     expect(visibleText(await bot.say('Because I say so.', 'megan'))).toMatch(/Only the person who started this invitation/);
-    expect(bot.bed.requests.listPending(DEMO.tenantId)).toHaveLength(0);
+    expect((await bot.bed.requests.listPending(DEMO.tenantId))).toHaveLength(0);
   });
 
   it('when no approver can be reached, the card says so and what happens next; the approver gets it on first contact', async () => {
@@ -330,7 +329,7 @@ describe('a member asks for a guest, an approver approves, through the bot', () 
     expect(text).toMatch(/Could not reach Alex Wilber in Teams/);
     expect(text).toMatch(/as soon as one opens a chat with the bot or says "pending"/);
     const requestId = requestIdOnCancel(card);
-    expect(bot.bed.requests.get(requestId)?.state).toBe('pending');
+    expect((await bot.bed.requests.get(requestId))?.state).toBe('pending');
 
     // Alex talks to the bot for the first time: the waiting request reaches him.
     await bot.say('hello', 'alex', 'personal');
@@ -350,7 +349,7 @@ describe('a member asks for a guest, an approver approves, through the bot', () 
     expect(visibleText(await bot.say('Project Falcon', 'adele', 'personal'))).toMatch(/Send this request for approval\?/);
     expect(visibleText(await bot.submit({ inviteAction: 'confirm' }, 'adele', 'personal'))).toMatch(/Why does Zoe Park need access/);
     const [card] = cardsIn(await bot.say('skip', 'adele', 'personal'));
-    expect(bot.bed.requests.get(requestIdOnCancel(card))?.requesterConversationId).toBe(personalConversationId('adele'));
+    expect((await bot.bed.requests.get(requestIdOnCancel(card)))?.requesterConversationId).toBe(personalConversationId('adele'));
   });
 
   it('asking twice for the same guest and site makes no second request', async () => {
@@ -361,7 +360,7 @@ describe('a member asks for a guest, an approver approves, through the bot', () 
     const [second] = cardsIn(await bot.say('skip'));
     expect(requestIdOnCancel(second)).toBe(requestIdOnCancel(first));
     expect(textOf(second)).toMatch(/already asked for this/);
-    expect(bot.bed.requests.listPending(DEMO.tenantId)).toHaveLength(1);
+    expect((await bot.bed.requests.listPending(DEMO.tenantId))).toHaveLength(1);
   });
 });
 

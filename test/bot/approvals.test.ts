@@ -4,7 +4,6 @@
  * (from.aadObjectId + tenant); the card data only names the request.
  */
 import { ActivityTypes, ConversationState, MemoryStorage, TestAdapter, UserState, type Activity } from 'botbuilder';
-import { createApprovalFeature } from '../../src/teams/approvals/approvalFeature';
 import { GuestOnboardingBot } from '../../src/teams/bot/GuestOnboardingBot';
 import { RootDialog } from '../../src/teams/bot/RootDialog';
 import { createLogger } from '../../src/shared/logger';
@@ -25,7 +24,7 @@ interface InvokeBody {
 }
 
 function botFor(bed: ApprovalTestbed) {
-  const feature = createApprovalFeature({ approvals: bed.service });
+  const feature = bed.feature;
   const storage = new MemoryStorage();
   const bot = new GuestOnboardingBot({
     conversationState: new ConversationState(storage),
@@ -120,7 +119,7 @@ describe('approval card actions through the bot', () => {
     expect(textOf(card)).toContain('Alex Wilber');
     expect(textOf(card)).not.toContain('Megan Bowen');
     expect(textOf(bed.adapter.cardsSentTo(personalConversationId('adele'))[0])).toContain('Approved by Alex Wilber');
-    expect(bed.requests.get(request.id)?.decidedBy?.name).toBe('Alex Wilber');
+    expect((await bed.requests.get(request.id))?.decidedBy?.name).toBe('Alex Wilber');
   });
 
   it("the approver's card shows a look-alike address with its ASCII form", async () => {
@@ -139,7 +138,7 @@ describe('approval card actions through the bot', () => {
     const empty = expectFullCard(await bot.click('approval.reject', { requestId: request.id, version: request.version }, 'alex'));
     expect(textOf(empty)).toMatch(/Give a reason for rejecting/);
     expect(verbsOn(empty)).toContain('approval.reject');
-    expect(bed.requests.get(request.id)?.state).toBe('pending');
+    expect((await bed.requests.get(request.id))?.state).toBe('pending');
 
     const card = expectFullCard(
       await bot.click(
@@ -149,7 +148,7 @@ describe('approval card actions through the bot', () => {
       ),
     );
     expect(textOf(card)).toContain('Reason: Use the supplier portal.');
-    expect(bed.requests.get(request.id)?.state).toBe('rejected');
+    expect((await bed.requests.get(request.id))?.state).toBe('rejected');
     expect(bed.directory.callCount('invite')).toBe(0);
     expect(textOf(bed.adapter.cardsSentTo(personalConversationId('adele'))[0])).toContain('Use the supplier portal.');
   });
@@ -162,7 +161,7 @@ describe('approval card actions through the bot', () => {
     expect(textOf(card)).toMatch(/Only members of the guest approver group can decide on this request\. Nothing was changed\./);
     expect(textOf(card)).not.toContain('jane.doe@outlook.com');
     expect(verbsOn(card)).toEqual([]);
-    expect(bed.requests.get(request.id)).toMatchObject({ state: 'pending', version: request.version });
+    expect((await bed.requests.get(request.id))).toMatchObject({ state: 'pending', version: request.version });
     expect(bed.directory.callCount('invite')).toBe(0);
   });
 
@@ -178,7 +177,7 @@ describe('approval card actions through the bot', () => {
       ),
     );
     expect(textOf(card)).toMatch(/Nothing was changed/);
-    expect(bed.requests.get(request.id)?.state).toBe('pending');
+    expect((await bed.requests.get(request.id))?.state).toBe('pending');
   });
 
   it('a replay after the decision sends no second invitation and says who decided', async () => {
@@ -209,7 +208,7 @@ describe('approval card actions through the bot', () => {
     bed.clock.advance(15 * 86_400_000);
     const card = expectFullCard(await bot.click('approval.approve', { requestId: request.id, version: request.version }, 'alex'));
     expect(textOf(card)).toMatch(/expired/i);
-    expect(bed.requests.get(request.id)?.state).toBe('expired');
+    expect((await bed.requests.get(request.id))?.state).toBe('expired');
     expect(bed.directory.callCount('invite')).toBe(0);
   });
 
@@ -274,7 +273,7 @@ describe('approval card actions through the bot', () => {
     const cancelled = expectFullCard(await bot.click('approval.cancel', { requestId: request.id }, 'adele'));
     expect(textOf(cancelled)).toMatch(/Your request was cancelled/);
     expect(verbsOn(cancelled)).toEqual([]);
-    expect(bed.requests.get(request.id)?.state).toBe('cancelled');
+    expect((await bed.requests.get(request.id))?.state).toBe('cancelled');
   });
 
   it('"pending" lists open requests for approvers and acting from the list returns the updated list', async () => {

@@ -9,7 +9,7 @@ import type { BotFeature } from '../../src/teams/bot/feature';
 import { createGuestHelpFeature, classifyGuestQuestion } from '../../src/teams/guestHelp/guestHelpFeature';
 import { DirectoryError } from '../../src/usecases/ports/Directory';
 import { invitationMigrations, SqliteInvitationRepository } from '../../src/adapters/sqlite/invitations';
-import { resetRequestMigrations, ResetRequestStore } from '../../src/adapters/sqlite/resetRequests';
+import { resetRequestMigrations, SqliteResetRequestRepository } from '../../src/adapters/sqlite/resetRequests';
 import { SignInAdvisor } from '../../src/usecases/signIn/signInAdvisor';
 import { DEMO, demoDirectory } from '../support/directory';
 import { featureHarness, visibleText, type Person } from '../support/guestHelpHarness';
@@ -57,7 +57,7 @@ function setup() {
   const store = memoryStore([...invitationMigrations, ...resetRequestMigrations]);
   let now = '2025-01-10T09:00:00.000Z';
   const invitations = new SqliteInvitationRepository(store.db, { clock: { now: () => new Date(now) } });
-  const resetRequests = new ResetRequestStore(store.db, () => new Date('2025-01-15T09:00:00Z'), store.audit);
+  const resetRequests = new SqliteResetRequestRepository(store.db, { now: () => new Date('2025-01-15T09:00:00Z') }, store.audit);
   const logged: unknown[][] = [];
   const logger = { info: (...args: unknown[]) => logged.push(args), warn: (...args: unknown[]) => logged.push(args) };
   const feature = createGuestHelpFeature({

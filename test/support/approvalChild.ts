@@ -16,8 +16,11 @@
  */
 import type { AccessToken } from '@azure/identity';
 import { BotAdapter, TurnContext, type Activity, type ConversationReference, type ResourceResponse } from 'botbuilder';
-import { ApprovalRequestStore, approvalMigrations } from '../../src/adapters/sqlite/approvalRequests';
+import { SqliteApprovalRequestRepository, approvalMigrations } from '../../src/adapters/sqlite/approvalRequests';
 import { ApprovalService, type InvitationExecutor } from '../../src/usecases/approvals/approvalService';
+import { ApprovalIntake } from '../../src/usecases/approvals/approvalIntake';
+import type { IntakeDependencies } from '../../src/usecases/approvals/runtime';
+import { TeamsApprovalNotifier, teamsApprovalChats } from '../../src/teams/approvals/approvalNotifier';
 import { DEMO_APPROVER_GROUP_ID } from '../../src/app/approvalSettings';
 import { inMemoryRoster } from '../../src/usecases/approvals/approverRoster';
 import { RecoveryLoop } from '../../src/usecases/approvals/recoveryLoop';
@@ -26,7 +29,7 @@ import type { Directory } from '../../src/usecases/ports/Directory';
 import { GraphDirectory } from '../../src/adapters/graph/GraphDirectory';
 import { invitationMigrations, SqliteInvitationRepository } from '../../src/adapters/sqlite/invitations';
 import { resetRequestMigrations } from '../../src/adapters/sqlite/resetRequests';
-import { openStore } from '../../src/adapters/sqlite/store';
+import { openStore, sqliteDatabaseOf } from '../../src/adapters/sqlite/store';
 import { InviteGuestService } from '../../src/usecases/invite/inviteGuest';
 import { SignInAdvisor } from '../../src/usecases/signIn/signInAdvisor';
 import { actorOf, personalConversationId, personalReference, textOf, type DemoUser } from '../unit/approvals/testbed';
@@ -136,8 +139,25 @@ async function main(): Promise<void> {
   const graph = new GraphDirectory({ credential, baseUrl, maxRetries: 1, retryDelaySeconds: 0.001, requestTimeoutMs: 60_000 });
   // Submissions and the approvers' rights checks run unpaused; carrying out runs through `carrying`.
   const carrying = mode === 'decide' ? pausing(graph, point, announce) : graph;
-  const requests = new ApprovalRequestStore(store.db);
-  const invitations = new SqliteInvitationRepository(store.db);
+  const requests = new SqliteApprovalRequestRepository(sqliteDatabaseOf(store), { audit: store.audit, leases: store.leases });
+  const invitations = new SqliteInvitationRepository(sqliteDatabaseOf(store));
+  const intakeDeps: IntakeDependencies = {
+    requests,
+    directory: graph,
+    roster: inMemoryRoster(demoDirectory().state),
+    chats: teamsApprovalChats(store.conversationReferences),
+    notifier: new TeamsApprovalNotifier(new Notifier(new PrintingAdapter(), ''), store.conversationReferences),
+    audit: store.audit,
+    settings: {
+      policy: 'nonOwners',
+      partnerDomains: [],
+      approverGroupId: DEMO_APPROVER_GROUP_ID,
+      ownersMayApprove: false,
+      approvalsChannelId: null,
+      expiryDays: 14,
+      allowRedemptionReset: false,
+    },
+  };
   const invite = new InviteGuestService({
     directory: carrying,
     advisor: new SignInAdvisor(graph),
@@ -145,6 +165,7 @@ async function main(): Promise<void> {
     audit: store.audit,
     sendInvitationEmail: false,
     holders: store.holders,
+    approvals: new ApprovalIntake(intakeDeps),
   });
   const executor: InvitationExecutor =
     point === 'beforeLock' && mode === 'decide'
@@ -156,27 +177,12 @@ async function main(): Promise<void> {
         }
       : invite;
   const service = new ApprovalService({
-    requests,
-    directory: graph,
-    roster: inMemoryRoster(demoDirectory().state),
-    conversations: store.conversationReferences,
-    notifier: new Notifier(new PrintingAdapter(), ''),
+    ...intakeDeps,
     invitations: executor,
-    audit: store.audit,
-    settings: {
-      policy: 'nonOwners',
-      partnerDomains: [],
-      approverGroupId: DEMO_APPROVER_GROUP_ID,
-      ownersMayApprove: false,
-      approvalsChannelId: null,
-      expiryDays: 14,
-      allowRedemptionReset: false,
-    },
     inlineBudgetMs: 50,
     leases: store.leases,
-    holders: store.holders,
+    holderId: store.holders.holderId,
   });
-  invite.setApprovalGateway(service);
 
   if (mode === 'decide') {
     const ids: string[] = [];
@@ -198,7 +204,7 @@ async function main(): Promise<void> {
     process.stdout.write('submitted\n');
     await Promise.all(
       ids.map(async (id) => {
-        const request = requests.get(id);
+        const request = (await requests.get(id));
         if (!request) throw new Error('request vanished');
         await service.decide(actorOf('alex'), id, 'approve', null, request.version);
       }),

@@ -22,7 +22,7 @@ export function bulkServices(options: { store: Store; directory: Directory; adap
     config: loadConfig(options.env ?? {}),
     logger: createLogger({ level: 'silent' }),
     directory: options.directory,
-    store: options.store,
+    repositories: options.store,
     conversationState: new ConversationState(storage),
     userState: new UserState(storage),
     adapter: options.adapter,

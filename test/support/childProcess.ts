@@ -49,9 +49,9 @@ export function startTsChild(script: string, env: Record<string, string>): TsChi
   };
 }
 
-export async function until(condition: () => boolean, timeoutMs: number, what: () => string): Promise<void> {
+export async function until(condition: () => boolean | Promise<boolean>, timeoutMs: number, what: () => string): Promise<void> {
   const start = Date.now();
-  while (!condition()) {
+  while (!(await condition())) {
     if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what()}`);
     await new Promise((r) => setTimeout(r, 10));
   }

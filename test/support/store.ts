@@ -3,7 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Clock } from '../../src/domain/clock';
 import type { Migration } from '../../src/adapters/sqlite/database';
-import { openStore, type Store } from '../../src/adapters/sqlite/store';
+import type { SqliteDatabase } from '../../src/adapters/sqlite/database';
+import { openStore, sqliteDatabaseOf, type SqliteStore, type Store } from '../../src/adapters/sqlite/store';
 
 export interface BuilderOptions {
   clock?: Clock;
@@ -22,19 +23,23 @@ export function tempDatabaseFile(): string {
   return path.join(dir, 'bot.sqlite');
 }
 
+/** A SQLite store as tests see it: with its database, for assertions on the file itself. */
+export type TestStore = SqliteStore & { db: SqliteDatabase };
+
 /** A store on a temp file (real WAL, real file locking), removed after the test file. */
 export function tempStore(
   extraMigrations: readonly Migration[] = [],
   options: BuilderOptions & { file?: string } = {},
-): Store & { file: string } {
+): TestStore & { file: string } {
   const file = options.file ?? tempDatabaseFile();
   const store = track(openStore({ file, extraMigrations, clock: options.clock }));
-  return Object.assign(store, { file });
+  return Object.assign(store, { file, db: sqliteDatabaseOf(store) });
 }
 
 /** An in-memory store: fastest, for tests that do not care about files or processes. */
-export function memoryStore(extraMigrations: readonly Migration[] = [], options: BuilderOptions = {}): Store {
-  return track(openStore({ file: ':memory:', extraMigrations, clock: options.clock }));
+export function memoryStore(extraMigrations: readonly Migration[] = [], options: BuilderOptions = {}): TestStore {
+  const store = track(openStore({ file: ':memory:', extraMigrations, clock: options.clock }));
+  return Object.assign(store, { db: sqliteDatabaseOf(store) });
 }
 
 /** A clock that only moves when told to. */
@@ -60,7 +65,7 @@ export function cleanupTempStores(): void {
   for (const dir of tempDirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
 }
 
-function track(store: Store): Store {
+function track<S extends Store>(store: S): S {
   openedStores.push(store);
   return store;
 }

@@ -3,6 +3,7 @@ import type { DialogContext } from 'botbuilder-dialogs';
 import type { BotFeature } from '../../src/teams/bot/feature';
 import { WELCOME_TITLE } from '../../src/teams/bot/RootDialog';
 import { isLoopbackAddress } from '../../src/app/server';
+import { openMemoryStore } from '../../src/adapters/memory/store';
 import { messageFrom, replyTexts, startInProcessApp, testConfig, type RunningApp } from '../support/e2e/inProcessApp';
 
 describe('the bot server in local mode', () => {
@@ -23,7 +24,7 @@ describe('the bot server in local mode', () => {
     const ready = await fetch(`${running.baseUrl}/readyz`);
     expect(ready.status).toBe(200);
 
-    running.app.services.store.close();
+    running.app.store.close();
     const notReady = await fetch(`${running.baseUrl}/readyz`);
     expect(notReady.status).toBe(503);
   });
@@ -33,6 +34,20 @@ describe('the bot server in local mode', () => {
     const res = await running.post(messageFrom('help'));
     expect(res.status).toBe(200);
     expect(replyTexts(await res.json())).toContain(WELCOME_TITLE);
+  });
+
+  it('runs on a store the caller builds (the memory adapter): a turn keeps its state there, and close closes it', async () => {
+    const store = openMemoryStore();
+    running = await startInProcessApp({ overrides: { store } });
+    const message = messageFrom('help');
+    const res = await running.post(message);
+    expect(replyTexts(await res.json())).toContain(WELCOME_TITLE);
+    const conversationId = message.conversation?.id ?? '';
+    expect((await store.conversationReferences.get(conversationId))?.conversationType).toBe('personal');
+    expect(Object.keys(await store.botStorage.read([`msteams/conversations/${conversationId}/`]))).toHaveLength(1);
+    expect((await fetch(`${running.baseUrl}/readyz`)).status).toBe(200);
+    await running.close();
+    expect(store.ping()).toBe(false);
   });
 
   it('lets other modules register extra routes', async () => {

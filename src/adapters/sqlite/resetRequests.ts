@@ -1,12 +1,22 @@
 import { randomUUID } from 'node:crypto';
 import type { SignInMethod } from '../../domain/signInAdvice';
-import { SqliteAuditLog as AuditLog } from './audit';
+import type { Clock } from '../../domain/clock';
 import { prepared, type Migration, type SqliteDatabase } from './database';
+import type {
+  ApprovalAuditEvent,
+  NewResetRequest,
+  ResetRequest,
+  ResetRequestReceipt,
+  ResetRequestRepository,
+  ResetRequestStatus,
+} from '../../usecases/approvals/ports';
+
+export type { NewResetRequest, ResetRequest, ResetRequestReceipt, ResetRequestSink, ResetRequestStatus } from '../../usecases/approvals/ports';
 
 /**
  * Guests asking an admin to reset their redemption (e.g. they redeemed with a one-time passcode
  * and their organisation has since got Microsoft Entra ID). Recorded here and audited; the
- * approvals work routes them to admins by replacing or wrapping the ResetRequestSink.
+ * approvals feature routes them to admins by wrapping this sink (usecases/approvals/resetApprovals.ts).
  */
 export const resetRequestMigrations: readonly Migration[] = [
   {
@@ -29,36 +39,6 @@ export const resetRequestMigrations: readonly Migration[] = [
     `,
   },
 ];
-
-export type ResetRequestStatus = 'open' | 'done' | 'declined';
-
-export interface NewResetRequest {
-  tenantId: string;
-  userId: string;
-  userName: string;
-  email: string;
-  redeemedWith: SignInMethod | null;
-  /** Why the guest wants it, in plain words (from the bot, not typed by the guest). */
-  reason: string;
-}
-
-export interface ResetRequest extends NewResetRequest {
-  id: string;
-  status: ResetRequestStatus;
-  requestedAt: string;
-  updatedAt: string;
-}
-
-export interface ResetRequestReceipt {
-  request: ResetRequest;
-  /** True when an open request from this guest already existed (nothing new was written). */
-  alreadyOpen: boolean;
-}
-
-/** Where reset requests go. The approvals work can replace this to route them to admins. */
-export interface ResetRequestSink {
-  submit(request: NewResetRequest): Promise<ResetRequestReceipt>;
-}
 
 interface ResetRequestRow {
   id: string;
@@ -88,35 +68,24 @@ function fromRow(row: ResetRequestRow): ResetRequest {
   };
 }
 
-type Clock = () => Date;
-
-/** The embedded store's reset requests (table from resetRequestMigrations), audited on every change. */
-export class ResetRequestStore implements ResetRequestSink {
-  private readonly audit: AuditLog;
-
+/** The embedded store's reset requests (table from resetRequestMigrations), audited on every change in the same transaction. */
+export class SqliteResetRequestRepository implements ResetRequestRepository {
   constructor(
     private readonly db: SqliteDatabase,
-    private readonly clock: Clock = () => new Date(),
-    audit?: AuditLog,
-  ) {
-    this.audit = audit ?? new AuditLog(db, { now: clock });
-  }
+    private readonly clock: Clock,
+    /** The audit log's synchronous append, on the same database. */
+    private readonly audit: { appendSync(event: ApprovalAuditEvent): unknown },
+  ) {}
 
   async submit(input: NewResetRequest): Promise<ResetRequestReceipt> {
     return this.submitSync(input);
   }
 
-  /** The guest's open request, if any. */
-  findOpen(tenantId: string, userId: string): ResetRequest | null {
-    const row = prepared<[string, string], ResetRequestRow>(
-        this.db,
-        `SELECT * FROM reset_requests WHERE tenant_id = ? AND user_id = ? AND status = 'open'`,
-      )
-      .get(tenantId, userId);
-    return row ? fromRow(row) : null;
+  async findOpen(tenantId: string, userId: string): Promise<ResetRequest | null> {
+    return this.findOpenSync(tenantId, userId);
   }
 
-  listOpen(tenantId: string): ResetRequest[] {
+  async listOpen(tenantId: string): Promise<ResetRequest[]> {
     return prepared<[string], ResetRequestRow>(
         this.db,
         `SELECT * FROM reset_requests WHERE tenant_id = ? AND status = 'open' ORDER BY requested_at, id`,
@@ -125,9 +94,8 @@ export class ResetRequestStore implements ResetRequestSink {
       .map(fromRow);
   }
 
-  /** Closes an open request (an admin reset the redemption, or declined). False if it was not open. */
-  close(id: string, status: 'done' | 'declined', by: { userId: string; name: string }): boolean {
-    const now = this.clock().toISOString();
+  async close(id: string, status: 'done' | 'declined', by: { userId: string; name: string }): Promise<boolean> {
+    const now = this.clock.now().toISOString();
     return this.db.transaction(() => {
       const changed = prepared(this.db, `UPDATE reset_requests SET status = ?, updated_at = ? WHERE id = ? AND status = 'open'`)
         .run(status, now, id).changes;
@@ -140,14 +108,23 @@ export class ResetRequestStore implements ResetRequestSink {
         subjectId: id,
       });
       return true;
-    })();
+    }).immediate();
+  }
+
+  private findOpenSync(tenantId: string, userId: string): ResetRequest | null {
+    const row = prepared<[string, string], ResetRequestRow>(
+        this.db,
+        `SELECT * FROM reset_requests WHERE tenant_id = ? AND user_id = ? AND status = 'open'`,
+      )
+      .get(tenantId, userId);
+    return row ? fromRow(row) : null;
   }
 
   private submitSync(input: NewResetRequest): ResetRequestReceipt {
     const run = this.db.transaction((): ResetRequestReceipt => {
-      const existing = this.findOpen(input.tenantId, input.userId);
+      const existing = this.findOpenSync(input.tenantId, input.userId);
       if (existing) return { request: existing, alreadyOpen: true };
-      const now = this.clock().toISOString();
+      const now = this.clock.now().toISOString();
       const request: ResetRequest = { ...input, id: randomUUID(), status: 'open', requestedAt: now, updatedAt: now };
       prepared(
           this.db,

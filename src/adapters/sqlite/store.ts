@@ -1,16 +1,33 @@
 import { systemClock, type Clock } from '../../domain/clock';
+import { storedResultsLinkSecret } from '../../usecases/bulk/resultsLink';
+import type { Store } from '../repositories';
+import { approvalMigrations, SqliteApprovalRequestRepository } from './approvalRequests';
 import { SqliteAuditLog } from './audit';
+import { bulkMigrations, BulkJobStore } from './bulkJobs';
+import { channelIdentityMigrations, SqliteChannelIdentityRepository } from './channelIdentities';
 import { SqliteConversationReferenceRepository } from './conversationReferences';
 import { coreMigrations } from './coreMigrations';
 import { applyMigrations, openDatabase, type Migration, type SqliteDatabase } from './database';
-import { pacerWindowMigrations, SqlitePacerWindowStore } from './pacerWindow';
+import { invitationMigrations, SqliteInvitationRepository } from './invitations';
 import { leaseMigrations, SqliteHolderRegistry, SqliteLeaseStore } from './leases';
+import { pacerWindowMigrations, SqlitePacerWindowStore } from './pacerWindow';
+import { resetRequestMigrations, SqliteResetRequestRepository } from './resetRequests';
 import { SqliteBotStorage } from './SqliteBotStorage';
+
+export type { Repositories, Store } from '../repositories';
+
+/** The SQLite store: the bundle, with the SQLite classes behind it (for the SQLite adapters' own tests). */
+export interface SqliteStore extends Store {
+  readonly audit: SqliteAuditLog;
+  readonly holders: SqliteHolderRegistry;
+  readonly leases: SqliteLeaseStore;
+  readonly botStorage: SqliteBotStorage;
+}
 
 export interface StoreOptions {
   /** Database file (created with its directory if missing), or ':memory:' for tests. */
   file: string;
-  /** Every feature's migrations, in order; they run after the core ones. */
+  /** Test-only tables, applied after the store's own (a migration the store already has is skipped). */
   extraMigrations?: readonly Migration[];
   /** Clock for timestamps written by the store (audit events, updated_at). */
   clock?: Clock;
@@ -18,40 +35,45 @@ export interface StoreOptions {
   holderTtlMs?: number;
 }
 
-/** The embedded store: one SQLite database shared by every module. */
-export interface Store {
-  /** For modules that own tables (through their migrations). */
-  readonly db: SqliteDatabase;
-  /** botbuilder Storage for ConversationState / UserState. */
-  readonly botStorage: SqliteBotStorage;
-  readonly conversationReferences: SqliteConversationReferenceRepository;
-  readonly audit: SqliteAuditLog;
-  /** This process as a lease holder (call holders.start() once the app runs; close() stops it). */
-  readonly holders: SqliteHolderRegistry;
-  /** Owned leases and once-claims (see leases.ts). */
-  readonly leases: SqliteLeaseStore;
-  /** The shared window of invitation starts (see pacerWindow.ts). */
-  readonly pacerWindow: SqlitePacerWindowStore;
-  /** Runs `work` in one transaction: every store write inside commits together or not at all. */
-  atomically<T>(work: () => T): T;
-  /** Migration ids applied by this open (empty when the schema was already current). */
-  readonly appliedMigrations: readonly string[];
-  /** True when the database answers a query (for /readyz). Never throws. */
-  ping(): boolean;
-  /** Closes the database. Safe to call more than once. */
-  close(): void;
+/**
+ * Every table of the bot, in order: the store's own, then each feature's. Ids are never reused
+ * or edited once released (see database.ts).
+ */
+export const storeMigrations: readonly Migration[] = [
+  ...coreMigrations,
+  ...leaseMigrations,
+  ...pacerWindowMigrations,
+  ...channelIdentityMigrations,
+  ...invitationMigrations,
+  ...resetRequestMigrations,
+  ...approvalMigrations,
+  ...bulkMigrations,
+];
+
+const databases = new WeakMap<Store, SqliteDatabase>();
+
+/**
+ * The database under a store opened here, for tests and tools that look at the file itself
+ * (migrations, triggers, two processes). Nothing in the app uses it: features get repositories.
+ */
+export function sqliteDatabaseOf(store: Store): SqliteDatabase {
+  const db = databases.get(store);
+  if (!db) throw new Error('not a SQLite store');
+  return db;
 }
 
 /**
- * Opens the store and brings its schema up to date (core migrations, then `extraMigrations`).
- * Throws MigrationError (naming the migration) if one fails; the database is closed again then.
+ * Opens the embedded store (one SQLite database for every repository), brings its schema up to
+ * date and builds every SQLite repository over it. Throws MigrationError (naming the migration)
+ * if one fails; the database is closed again then.
  */
-export function openStore(options: StoreOptions): Store {
+export function openStore(options: StoreOptions): SqliteStore {
   const clock = options.clock ?? systemClock;
   const db = openDatabase(options.file, []);
   let appliedMigrations: string[];
   try {
-    appliedMigrations = applyMigrations(db, [...coreMigrations, ...leaseMigrations, ...pacerWindowMigrations, ...(options.extraMigrations ?? [])]);
+    const extra = (options.extraMigrations ?? []).filter((m) => !storeMigrations.includes(m));
+    appliedMigrations = applyMigrations(db, [...storeMigrations, ...extra]);
   } catch (error) {
     db.close();
     throw error;
@@ -59,15 +81,22 @@ export function openStore(options: StoreOptions): Store {
   // Reads the file itself (not just `SELECT 1`), so a missing or unreadable database shows.
   const probe = db.prepare('SELECT count(*) AS n FROM schema_migrations');
   const holders = new SqliteHolderRegistry(db, { ttlMs: options.holderTtlMs });
-  return {
-    db,
+  const audit = new SqliteAuditLog(db, clock);
+  const conversationReferences = new SqliteConversationReferenceRepository(db, clock);
+  const leases = new SqliteLeaseStore(db, holders);
+  const store: SqliteStore = {
     botStorage: new SqliteBotStorage(db, clock),
-    conversationReferences: new SqliteConversationReferenceRepository(db, clock),
-    audit: new SqliteAuditLog(db, clock),
+    audit,
     holders,
-    leases: new SqliteLeaseStore(db, holders),
+    leases,
+    conversationReferences,
+    channelIdentities: new SqliteChannelIdentityRepository(db, conversationReferences, clock),
     pacerWindow: new SqlitePacerWindowStore(db),
-    atomically: <T>(work: () => T): T => db.transaction(work).immediate(),
+    invitations: new SqliteInvitationRepository(db, { clock }),
+    approvalRequests: new SqliteApprovalRequestRepository(db, { audit, leases }),
+    resetRequests: new SqliteResetRequestRepository(db, clock, audit),
+    bulkJobs: new BulkJobStore(db),
+    resultsLinkSecret: () => storedResultsLinkSecret(db),
     appliedMigrations,
     ping(): boolean {
       if (!db.open) return false;
@@ -87,4 +116,6 @@ export function openStore(options: StoreOptions): Store {
       if (db.open) db.close();
     },
   };
+  databases.set(store, db);
+  return store;
 }

@@ -3,14 +3,18 @@
  * cards. Every handler answers with a full Adaptive Card and re-checks rights in the service;
  * the card data only says which request, never who is acting.
  */
-import type { InvokeResponse } from 'botbuilder';
+import type { ConversationReference, InvokeResponse } from 'botbuilder';
 import { z } from 'zod';
 import type { ActionData, ActionHandler, BotFeature } from '../bot/feature';
 import type { Actor } from '../../domain/actor';
 import { cardAttachment, type AdaptiveCard } from '../cards';
 import { cardInvokeResponse } from '../bot/invokeResponse';
-import { answerInputId, noticeOnlyCard, questionInputId, reasonInputId } from './approvalCards';
+import { answerInputId, questionInputId, reasonInputId } from './cards/common';
+import { noticeOnlyCard } from './cards/requestCard';
+import { pendingListCard } from './cards/pendingCard';
 import type { ActionOutcome, ActionStatus, ApprovalLogger, ApprovalService } from '../../usecases/approvals/approvalService';
+import type { ApprovalView, Notice } from '../../usecases/approvals/notifications';
+import type { ConversationLookup } from './approvalNotifier';
 
 export const APPROVAL_VERBS = {
   approve: 'approval.approve',
@@ -23,6 +27,10 @@ export const APPROVAL_VERBS = {
 
 export interface ApprovalFeatureServices {
   approvals: ApprovalService;
+  /** Draws a view as its card (TeamsApprovalNotifier.render). */
+  render(view: ApprovalView): Promise<AdaptiveCard>;
+  /** The stored conversation references (a message in the approvals channel's thread makes the channel reachable). */
+  conversations: ConversationLookup;
   logger?: ApprovalLogger;
 }
 
@@ -48,8 +56,10 @@ const TONES: Record<ActionStatus, Tone> = {
 const PENDING_WORDS = /^(pending|approvals|pending approvals|show pending|list pending)[.!?]?$/i;
 
 export function createApprovalFeature(services: ApprovalFeatureServices): BotFeature {
-  const { approvals } = services;
+  const { approvals, render } = services;
   const logger = services.logger;
+  const pendingCard = (requests: Parameters<typeof pendingListCard>[0], notice: Notice | null = null): AdaptiveCard =>
+    pendingListCard(requests, approvals.now(), notice);
 
   /** Parses the button data; a malformed invoke gets a clear card and changes nothing. */
   const withRequest =
@@ -80,16 +90,16 @@ export function createApprovalFeature(services: ApprovalFeatureServices): BotFea
     const notice = outcome.message ? { text: outcome.message, tone: TONES[outcome.status] } : null;
     if (from === 'list' && outcome.status !== 'forbidden' && outcome.status !== 'unavailable') {
       const pending = await approvals.listPending(actor);
-      if (pending) return approvals.pendingCard(pending, notice);
+      if (pending) return pendingCard(pending, notice);
     }
     if (!outcome.request) return noticeOnlyCard(outcome.message, notice?.tone ?? 'attention');
-    return approvals.requestCardFor(outcome.request, { mayDecide: outcome.mayDecide, notice });
+    return render(await approvals.approverView(outcome.request, { mayDecide: outcome.mayDecide, notice }));
   };
 
   const requesterResponse = async (outcome: ActionOutcome): Promise<AdaptiveCard> => {
     const notice = outcome.message ? { text: outcome.message, tone: TONES[outcome.status] } : null;
     if (!outcome.request) return noticeOnlyCard(outcome.message, notice?.tone ?? 'attention');
-    return approvals.requesterCardFor(outcome.request, notice);
+    return render(await approvals.requesterView(outcome.request, notice));
   };
 
   const actions: Record<string, ActionHandler> = {
@@ -117,7 +127,7 @@ export function createApprovalFeature(services: ApprovalFeatureServices): BotFea
     [APPROVAL_VERBS.refresh]: withRequest(async (actor, data) => {
       const outcome = await approvals.view(actor, data.requestId);
       if (!outcome.request) return noticeOnlyCard(outcome.message);
-      return approvals.requestCardFor(outcome.request, { mayDecide: outcome.mayDecide });
+      return render(await approvals.approverView(outcome.request, { mayDecide: outcome.mayDecide }));
     }),
   };
 
@@ -132,10 +142,11 @@ export function createApprovalFeature(services: ApprovalFeatureServices): BotFea
         );
         return true;
       }
-      await dc.context.sendActivity({ attachments: [cardAttachment(approvals.pendingCard(pending))] });
+      await dc.context.sendActivity({ attachments: [cardAttachment(pendingCard(pending))] });
       return true;
     },
     actions,
+    onConversationSeen: (reference) => conversationSeen(services, reference),
     help: [
       { title: 'See invitations waiting for your approval', example: 'pending', audience: 'admins' },
       {
@@ -151,4 +162,30 @@ export function createApprovalFeature(services: ApprovalFeatureServices): BotFea
 function inputText(data: ActionData, id: string): string | null {
   const value = data[id];
   return typeof value === 'string' ? value : null;
+}
+
+/**
+ * Called on every activity (and on install) after the conversation reference was stored. A
+ * message in the approvals channel's thread makes that channel reachable; otherwise the use case
+ * sends whoever is in the conversation what could not reach them before.
+ */
+async function conversationSeen(services: ApprovalFeatureServices, reference: Partial<ConversationReference>): Promise<void> {
+  const conversation = reference.conversation;
+  if (!conversation?.id) return;
+  const channelId = services.approvals.settings.approvalsChannelId;
+  if (channelId && conversation.id !== channelId && conversation.id.split(';')[0] === channelId && reference.serviceUrl) {
+    if (!(await services.conversations.get(channelId))) {
+      // A message in the channel's thread: the channel itself is reachable at the same service URL.
+      await services.conversations.upsert({ ...reference, conversation: { ...conversation, id: channelId } });
+    }
+    return;
+  }
+  const personal = conversation.conversationType ? conversation.conversationType === 'personal' : conversation.isGroup !== true;
+  await services.approvals.onConversationSeen({
+    conversationId: conversation.id,
+    personal,
+    userId: reference.user?.aadObjectId ?? null,
+    userName: reference.user?.name ?? '',
+    tenantId: conversation.tenantId ?? null,
+  });
 }

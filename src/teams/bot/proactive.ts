@@ -37,7 +37,7 @@ const silentLogger: NotifierLogger = { warn: () => undefined };
 
 /**
  * Sends and updates messages outside a turn, from stored conversation references
- * (ConversationReferenceStore: pass `stored.reference`). A delivery failure is returned as
+ * (ConversationReferenceRepository: pass `stored.reference`). A delivery failure is returned as
  * `{ ok: false, reason }` and logged (status, error code, conversation id; never headers or
  * tokens), never thrown: a notification that cannot be delivered must not break the job or
  * the approval that wanted to send it.

@@ -16,7 +16,7 @@ import { quoteForChat, trimEndChars } from '../../domain/text';
 import type { SignInMethod } from '../../domain/signInAdvice';
 import type { ApprovalSettings } from '../../domain/approvalPolicy';
 import { ApprovalConfigError, approvalSettingsFromConfig } from '../../app/approvalSettings';
-import { SqliteInvitationRepository, type InvitationRepository } from '../../adapters/sqlite/invitations';
+import type { InvitationRepository } from '../../adapters/sqlite/invitations';
 import { SignInAdvisor, type SignInAdvisorPort } from '../../usecases/signIn/signInAdvisor';
 import { BulkJobStore, type BulkJob, type BulkSite, type BulkValidationSummary, type InvitationEmails } from '../../adapters/sqlite/bulkJobs';
 import { BulkRunner, type BulkApprovalGateway, type BulkProgress, type BulkRunnerLogger, type BulkRunnerOptions } from '../../usecases/bulk/bulkRunner';
@@ -26,7 +26,7 @@ import { SlidingWindowPacer, type InvitationPacer } from '../../usecases/ports/p
 import type { BulkHolders as HolderRegistry } from '../../usecases/bulk/bulkRunner';
 import type { CsvLimits, CsvSource } from '../../usecases/bulk/parseInvitationCsv';
 import { downloadTeamsFile, type FileDownloadOptions } from '../../adapters/files/teamsFileDownload';
-import { ResultsLinkSigner, resultsUrl, storedResultsLinkSecret } from '../../usecases/bulk/resultsLink';
+import { ResultsLinkSigner, resultsUrl } from '../../usecases/bulk/resultsLink';
 import { registerBulkRoutes } from './resultsRoute';
 
 /**
@@ -713,8 +713,8 @@ export function createBulkFeature(services: BotServices, overrides: Partial<Bulk
   const publicBaseUrl = env.PUBLIC_BASE_URL ?? `http://localhost:${services.config.port}`;
   const approvals = bulkApprovalSettings(services);
   return createBulkModule({
-    jobs: new BulkJobStore(services.store.db),
-    invitations: new SqliteInvitationRepository(services.store.db),
+    jobs: services.repositories.bulkJobs,
+    invitations: services.repositories.invitations,
     directory: services.directory,
     advisor: new SignInAdvisor(services.directory, { policyTtlMs: 0 }),
     notifier: new Notifier(services.adapter, services.botAppId, services.logger),
@@ -724,12 +724,12 @@ export function createBulkFeature(services: BotServices, overrides: Partial<Bulk
     fileDownload: { allowedHosts: env.FILE_DOWNLOAD_HOSTS },
     invitesPer5s: env.INVITES_PER_5S,
     pacer: services.invitationPacer,
-    holders: services.store.holders,
+    holders: services.repositories.holders,
     sendInvitationEmail: env.SEND_INVITATION_EMAIL,
     publicBaseUrl,
     resultsLinkTtlMs: env.RESULTS_LINK_TTL_MINUTES * 60_000,
     // Kept in the store: links survive a restart and work on every instance sharing it.
-    signer: new ResultsLinkSigner(storedResultsLinkSecret(services.store.db)),
+    signer: new ResultsLinkSigner(services.repositories.resultsLinkSecret()),
     logger: services.logger,
     ...overrides,
   });

@@ -2,7 +2,7 @@
  * Who to send approval cards to. The Directory port checks single memberships (used for every
  * click) but has no "list members" yet; these rosters fill that gap until it does.
  */
-import type { ApproverRoster, RosterEntry } from './approvalService';
+import type { ApproverRoster, RosterEntry } from './runtime';
 
 /** A tenant held in memory (FakeDirectory's `state`): groups list owner and member ids. */
 export interface InMemoryTenant {

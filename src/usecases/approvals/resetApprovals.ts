@@ -2,9 +2,9 @@
  * Routes guests' redemption-reset requests (recorded by the guest-help feature through a
  * ResetRequestSink) into the approval path, and closes the recorded request once decided.
  */
-import type { NewResetRequest, ResetRequestReceipt, ResetRequestSink } from '../../adapters/sqlite/resetRequests';
-import type { ApprovalRequest } from '../../adapters/sqlite/approvalRequests';
-import type { SubmitResult } from './approvalService';
+import type { NewResetRequest, ResetRequestReceipt, ResetRequestRepository, ResetRequestSink } from './ports';
+import type { ApprovalRequest } from './model';
+import type { SubmitResult } from './submission';
 
 /** Where a guest lands after redeeming again: My Apps in this tenant's context (what OTP guests need). */
 export function tenantRedirectUrl(tenantId: string): string {
@@ -67,24 +67,21 @@ export function approvalResetSink(
   };
 }
 
-/** The recorded reset requests, as ResetRequestStore offers them. */
-export interface ResetLedger {
-  findOpen(tenantId: string, userId: string): { id: string } | null;
-  close(id: string, status: 'done' | 'declined', by: { userId: string; name: string }): boolean;
-}
+/** The recorded reset requests: the part of the repository closing them needs. */
+export type ResetLedger = Pick<ResetRequestRepository, 'findOpen' | 'close'>;
 
 /**
  * Closes the recorded request when its approval ends: done when the bot reset it, declined when
  * rejected, cancelled or expired. An approval that needs an admin to act by hand leaves it open.
  */
-export function closeResetLedger(ledger: ResetLedger, request: ApprovalRequest): void {
+export async function closeResetLedger(ledger: ResetLedger, request: ApprovalRequest): Promise<void> {
   if (request.subject.kind !== 'redemptionReset') return;
-  const open = ledger.findOpen(request.tenantId, request.subject.guestUserId);
+  const open = await ledger.findOpen(request.tenantId, request.subject.guestUserId);
   if (!open) return;
   const by = request.decidedBy ?? { userId: 'system', name: 'Guest onboarding bot' };
   if (request.state === 'approved') {
-    if (request.outcome?.status === 'succeeded') ledger.close(open.id, 'done', by);
+    if (request.outcome?.status === 'succeeded') await ledger.close(open.id, 'done', by);
     return;
   }
-  if (request.state !== 'pending') ledger.close(open.id, 'declined', by);
+  if (request.state !== 'pending') await ledger.close(open.id, 'declined', by);
 }

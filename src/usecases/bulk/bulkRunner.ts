@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { DirectoryError, isDirectoryError, type Directory, type DirectoryUser } from '../ports/Directory';
+import { DirectoryError, isDirectoryError, type Directory } from '../ports/Directory';
+import type { DirectoryUser } from '../../domain/tenant';
 import type { InvitationPatch, InvitationRecord, InvitationRepository } from '../../adapters/sqlite/invitations';
 import type { ApprovalSubmission } from '../invite/inviteGuest';
 import type { SignInAdvisorPort } from '../signIn/signInAdvisor';

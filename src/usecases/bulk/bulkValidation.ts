@@ -1,5 +1,6 @@
 import type { Actor } from '../../domain/actor';
-import type { Directory, GroupInfo } from '../ports/Directory';
+import type { Directory } from '../ports/Directory';
+import type { GroupInfo } from '../../domain/tenant';
 import { parseEmail } from '../../domain/email';
 import { lookAlikeWarning } from '../../domain/lookAlike';
 import { quoteForChat, trimEndChars } from '../../domain/text';

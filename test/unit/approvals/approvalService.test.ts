@@ -1,3 +1,5 @@
+import { pendingListCard } from '../../../src/teams/approvals/cards/pendingCard';
+import type { ApprovalReceipt } from '../../../src/usecases/invite/inviteGuest';
 import { DirectoryError } from '../../../src/usecases/ports/Directory';
 import {
   APPROVALS_CHANNEL,
@@ -28,7 +30,7 @@ describe('sending a request for approval', () => {
       'Jane runs the supplier audit.',
     );
     expect(result).toMatchObject({ approvers: ['Alex Wilber'], unreachable: [] });
-    const card = (result as unknown as { card: unknown }).card;
+    const card = await bed.render((result as ApprovalReceipt).card);
     expect(textOf(card)).toContain('Sent for approval to Alex Wilber.');
     expect(textOf(card)).toMatch(/expires on 29 Jan 2025/);
     expect(verbsOn(card)).toEqual(['approval.cancel']);
@@ -55,9 +57,9 @@ describe('sending a request for approval', () => {
   it('an approver who never chatted with the bot is recorded as unreachable and the requester is told', async () => {
     const bed = approvalTestbed({ reachable: ['adele', 'megan'] });
     const request = await bed.requestInvitation();
-    const result = await bed.service.requesterCardFor(request, null);
+    const result = await bed.render(await bed.service.requesterView(request, null));
     expect(textOf(result)).toMatch(/Could not reach Alex Wilber in Teams/);
-    expect(bed.requests.listDeliveries(request.id)).toEqual([
+    expect((await bed.requests.listDeliveries(request.id))).toEqual([
       expect.objectContaining({ audience: 'approver', recipientName: 'Alex Wilber', status: 'unreachable' }),
     ]);
   });
@@ -68,12 +70,12 @@ describe('sending a request for approval', () => {
     expect(bed.adapter.cardsSentTo(personalConversationId('alex'))).toHaveLength(0);
     const { personalReference } = await import('./testbed');
     await bed.store.conversationReferences.upsert(personalReference('alex'));
-    await bed.service.onConversationSeen(personalReference('alex'));
+    await bed.seen(personalReference('alex'));
     expect(textOf(bed.adapter.cardsSentTo(personalConversationId('alex'))[0])).toContain('Invite Jane Doe to Project Falcon');
     // Seen again: not sent twice.
-    await bed.service.onConversationSeen(personalReference('alex'));
+    await bed.seen(personalReference('alex'));
     expect(bed.adapter.cardsSentTo(personalConversationId('alex'))).toHaveLength(1);
-    expect(bed.requests.listCardCopies(request.id)).toHaveLength(1);
+    expect((await bed.requests.listCardCopies(request.id))).toHaveLength(1);
   });
 
   it('an approver whose chat opens with several install events at once gets the missed card once', async () => {
@@ -81,11 +83,11 @@ describe('sending a request for approval', () => {
     const request = await bed.requestInvitation();
     await bed.store.conversationReferences.upsert(personalReference('alex'));
     // Teams sends conversationUpdate and installationUpdate together when a chat opens.
-    await Promise.all(Array.from({ length: 5 }, () => bed.service.onConversationSeen(personalReference('alex'))));
+    await Promise.all(Array.from({ length: 5 }, () => bed.seen(personalReference('alex'))));
     expect(bed.adapter.cardsSentTo(personalConversationId('alex')).length).toBe(1);
-    const cards = bed.requests.listDeliveries(request.id).filter((d) => d.recipientName === 'Alex Wilber' && d.status === 'sent');
+    const cards = (await bed.requests.listDeliveries(request.id)).filter((d) => d.recipientName === 'Alex Wilber' && d.status === 'sent');
     expect(cards).toHaveLength(1);
-    expect(bed.requests.listUndeliveredFor(DEMO.users.alex.id)).toEqual([]);
+    expect((await bed.requests.listUndeliveredFor(DEMO.users.alex.id))).toEqual([]);
   });
 
   it('asking twice for the same guest and site makes no second request', async () => {
@@ -128,7 +130,7 @@ describe('deciding', () => {
     expect(bed.executor.calls).toHaveLength(1);
     expect(bed.executor.calls[0]).toMatchObject({ source: 'approval', approval: { requestId: request.id, approvedBy: { name: 'Alex Wilber' } } });
     expect(bed.directory.callCount('invite')).toBe(1);
-    expect(bed.requests.get(request.id)).toMatchObject({ state: 'approved', outcome: { status: 'succeeded' } });
+    expect((await bed.requests.get(request.id))).toMatchObject({ state: 'approved', outcome: { status: 'succeeded' } });
 
     for (const conversation of [personalConversationId('alex'), APPROVALS_CHANNEL]) {
       const updates = bed.adapter.updatesIn(conversation);
@@ -151,7 +153,7 @@ describe('deciding', () => {
     const request = await bed.requestInvitation();
     const noReason = await bed.service.decide(actorOf('alex'), request.id, 'reject', '  ', request.version);
     expect(noReason.status).toBe('invalid');
-    expect(bed.requests.get(request.id)?.state).toBe('pending');
+    expect((await bed.requests.get(request.id))?.state).toBe('pending');
 
     const rejected = await bed.service.decide(actorOf('alex'), request.id, 'reject', 'Use the supplier portal.', request.version);
     await bed.service.whenIdle();
@@ -168,7 +170,7 @@ describe('deciding', () => {
     const outcome = await bed.service.decide(actorOf('megan'), request.id, 'approve', null, request.version);
     expect(outcome).toMatchObject({ status: 'forbidden', request: null });
     expect(outcome.message).toMatch(/Only members of the guest approver group/);
-    expect(bed.requests.get(request.id)).toMatchObject({ state: 'pending', version: request.version });
+    expect((await bed.requests.get(request.id))).toMatchObject({ state: 'pending', version: request.version });
     expect(bed.executor.calls).toHaveLength(0);
   });
 
@@ -179,7 +181,7 @@ describe('deciding', () => {
     group?.members.splice(0);
     const outcome = await bed.service.decide(actorOf('alex'), request.id, 'approve', null);
     expect(outcome.status).toBe('forbidden');
-    expect(bed.requests.get(request.id)?.state).toBe('pending');
+    expect((await bed.requests.get(request.id))?.state).toBe('pending');
   });
 
   it('a directory fault during the rights check changes nothing and says to retry', async () => {
@@ -189,7 +191,7 @@ describe('deciding', () => {
     const outcome = await bed.service.decide(actorOf('alex'), request.id, 'approve', null);
     expect(outcome.status).toBe('unavailable');
     expect(outcome.message).toMatch(/try again/);
-    expect(bed.requests.get(request.id)?.state).toBe('pending');
+    expect((await bed.requests.get(request.id))?.state).toBe('pending');
   });
 
   it('nobody decides their own request, even an approver', async () => {
@@ -236,8 +238,8 @@ describe('deciding', () => {
     const outcome = await bed.service.decide(actorOf('alex'), request.id, 'approve', null);
     await bed.service.whenIdle();
     expect(outcome.status).toBe('applied');
-    expect(bed.requests.get(request.id)).toMatchObject({ state: 'approved', outcome: { status: 'failed' } });
-    expect(bed.requests.get(request.id)?.outcome?.message).toMatch(/User\.Invite\.All/);
+    expect((await bed.requests.get(request.id))).toMatchObject({ state: 'approved', outcome: { status: 'failed' } });
+    expect((await bed.requests.get(request.id))?.outcome?.message).toMatch(/User\.Invite\.All/);
     expect(textOf(bed.adapter.cardsSentTo(personalConversationId('adele'))[0])).toMatch(/User\.Invite\.All/);
   });
 });
@@ -254,7 +256,7 @@ describe('more information', () => {
 
     const answered = await bed.service.provideInfo(actorOf('adele'), request.id, 'Until the end of March.');
     expect(answered.status).toBe('applied');
-    const stored = bed.requests.get(request.id);
+    const stored = (await bed.requests.get(request.id));
     expect(stored?.justification).toMatch(/^Jane runs the supplier audit for Falcon\.\n\nAnswer to Alex Wilber .*: Until the end of March\.$/);
     expect(stored?.infoRequest).toBeNull();
     const updates = bed.adapter.updatesIn(personalConversationId('alex'));
@@ -268,7 +270,7 @@ describe('more information', () => {
     await bed.service.requestMoreInfo(actorOf('alex'), request.id, 'Why?', request.version);
     const outcome = await bed.service.provideInfo(actorOf('megan'), request.id, 'Because I say so');
     expect(outcome.status).toBe('forbidden');
-    expect(bed.requests.get(request.id)?.justification).not.toContain('Because I say so');
+    expect((await bed.requests.get(request.id))?.justification).not.toContain('Because I say so');
   });
 });
 
@@ -290,7 +292,7 @@ describe('cancelling', () => {
     const bed = approvalTestbed();
     const request = await bed.requestInvitation();
     expect((await bed.service.cancel(actorOf('alex'), request.id)).status).toBe('forbidden');
-    expect(bed.requests.get(request.id)?.state).toBe('pending');
+    expect((await bed.requests.get(request.id))?.state).toBe('pending');
   });
 });
 
@@ -303,7 +305,7 @@ describe('expiry', () => {
     expect(await bed.service.expireDue()).toBe(1);
     expect(await bed.service.expireDue()).toBe(0);
 
-    expect(bed.requests.get(request.id)?.state).toBe('expired');
+    expect((await bed.requests.get(request.id))?.state).toBe('expired');
     const updates = bed.adapter.updatesIn(personalConversationId('alex'));
     expect(textOf(updates[updates.length - 1])).toContain('Expired without a decision');
     expect(textOf(bed.adapter.cardsSentTo(personalConversationId('adele'))[0])).toMatch(/expired/);
@@ -338,9 +340,9 @@ describe('notifications that fail', () => {
     const outcome = await bed.service.decide(actorOf('alex'), request.id, 'approve', null);
     await bed.service.whenIdle();
     expect(outcome.status).toBe('applied');
-    expect(bed.requests.get(request.id)).toMatchObject({ state: 'approved', outcome: { status: 'succeeded' } });
+    expect((await bed.requests.get(request.id))).toMatchObject({ state: 'approved', outcome: { status: 'succeeded' } });
     expect(bed.directory.callCount('invite')).toBe(1);
-    expect(bed.requests.listDeliveries(request.id)).toContainEqual(
+    expect((await bed.requests.listDeliveries(request.id))).toContainEqual(
       expect.objectContaining({ audience: 'requester', purpose: 'notice', status: 'failed', error: expect.stringMatching(/^forbidden/) }),
     );
   });
@@ -352,7 +354,7 @@ describe('notifications that fail', () => {
     await bed.service.decide(actorOf('alex'), request.id, 'reject', 'Not needed');
     await bed.service.whenIdle();
     expect(bed.adapter.updatesIn(personalConversationId('alex'))).not.toHaveLength(0);
-    expect(bed.requests.listDeliveries(request.id)).toContainEqual(
+    expect((await bed.requests.listDeliveries(request.id))).toContainEqual(
       expect.objectContaining({ recipientName: 'Megan Bowen', purpose: 'update', status: 'failed' }),
     );
   });
@@ -365,7 +367,7 @@ describe('pending list', () => {
     bed.clock.advance(3 * DAY);
     const pending = await bed.service.listPending(actorOf('alex'));
     expect(pending).toHaveLength(1);
-    const card = bed.service.pendingCard(pending ?? []);
+    const card = pendingListCard(pending ?? [], bed.clock());
     expect(textOf(card)).toMatch(/Asked by Adele Vance 3 days ago; expires in 11 days/);
     expect(verbsOn(card)).toEqual(['approval.approve', 'approval.reject', 'approval.moreInfo']);
     expect(await bed.service.listPending(actorOf('megan'))).toBeNull();
@@ -390,7 +392,7 @@ describe('redemption resets', () => {
     await bed.service.decide(actorOf('alex'), submitted.requestId, 'approve', null);
     await bed.service.whenIdle();
     expect(bed.directory.callCount('resetRedemption')).toBe(0);
-    expect(bed.requests.get(submitted.requestId)?.outcome).toMatchObject({
+    expect((await bed.requests.get(submitted.requestId))?.outcome).toMatchObject({
       status: 'manualActionRequired',
       message: expect.stringMatching(/Microsoft Entra admin center .*Reset redemption status/),
     });
@@ -410,7 +412,7 @@ describe('redemption resets', () => {
     await bed.service.decide(actorOf('alex'), submitted.requestId, 'approve', null);
     await bed.service.whenIdle();
     expect(bed.directory.callCount('resetRedemption')).toBe(1);
-    expect(bed.requests.get(submitted.requestId)?.outcome?.status).toBe('succeeded');
+    expect((await bed.requests.get(submitted.requestId))?.outcome?.status).toBe('succeeded');
     expect(textOf(bed.adapter.cardsSentTo(personalConversationId('jordan'))[0])).toMatch(/Invitation link/);
   });
 });

@@ -6,14 +6,14 @@ describe('decision, outcome and audit in one transaction', () => {
   it('when the audit row cannot be written, the decision is not recorded either', async () => {
     const tb = approvalTestbed({ store: tempStore(APPROVAL_TEST_MIGRATIONS) });
     const request = await tb.requestInvitation();
-    // The write inside the decision's transaction.
+    // The repository writes the audit row inside the decision's transaction (appendSync).
     const append = tb.store.audit.appendSync.bind(tb.store.audit);
     tb.store.audit.appendSync = (event) => {
       if (event.action === 'approval.approved') throw new Error('disk full');
       return append(event);
     };
     await expect(tb.service.decide(actorOf('alex'), request.id, 'approve', null, request.version)).rejects.toThrow('disk full');
-    expect(tb.requests.get(request.id)).toMatchObject({ state: 'pending', version: request.version });
+    expect((await tb.requests.get(request.id))).toMatchObject({ state: 'pending', version: request.version });
     expect(tb.directory.callCount('invite')).toBe(0);
   });
 
@@ -23,7 +23,7 @@ describe('decision, outcome and audit in one transaction', () => {
     await tb.service.decide(actorOf('alex'), request.id, 'approve', null, request.version);
     await tb.service.whenIdle();
     const actions = (await tb.store.audit.list({ subjectId: request.id })).map((e) => e.action);
-    expect(tb.requests.get(request.id)?.outcome?.status).toBe('succeeded');
+    expect((await tb.requests.get(request.id))?.outcome?.status).toBe('succeeded');
     expect(actions).toEqual(expect.arrayContaining(['approval.approved', 'approval.carriedOut']));
   });
 });

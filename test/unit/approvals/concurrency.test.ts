@@ -35,7 +35,7 @@ describe('concurrent decisions on one request', () => {
     const winners = outcomes.filter((o) => o.status === 'applied');
     expect(winners).toHaveLength(1);
     expect(outcomes.filter((o) => o.status === 'alreadyDecided')).toHaveLength(19);
-    const final = first.requests.get(request.id);
+    const final = (await first.requests.get(request.id));
     expect(final?.state).toBe(winners[0]?.request?.state);
     // Every loser is told who decided.
     for (const o of outcomes.filter((x) => x.status === 'alreadyDecided')) {
@@ -58,6 +58,6 @@ describe('concurrent decisions on one request', () => {
     ]);
     await bed.service.whenIdle();
     expect([a?.status, b?.status].sort()).toEqual(['alreadyDecided', 'applied']);
-    expect(bed.directory.callCount('invite')).toBe(bed.requests.get(request.id)?.state === 'approved' ? 1 : 0);
+    expect(bed.directory.callCount('invite')).toBe((await bed.requests.get(request.id))?.state === 'approved' ? 1 : 0);
   });
 });

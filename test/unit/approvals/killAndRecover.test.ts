@@ -3,7 +3,7 @@
  * land, then restarted on the same data folder: every approval is carried out once, Graph sees
  * no second invitation, and the requester is told once, within seconds of the restart.
  */
-import { ApprovalRequestStore, approvalMigrations } from '../../../src/adapters/sqlite/approvalRequests';
+import { SqliteApprovalRequestRepository, approvalMigrations } from '../../../src/adapters/sqlite/approvalRequests';
 import { openDatabase } from '../../../src/adapters/sqlite/database';
 import { invitationMigrations } from '../../../src/adapters/sqlite/invitations';
 import { resetRequestMigrations } from '../../../src/adapters/sqlite/resetRequests';
@@ -77,8 +77,8 @@ describe('approvals after a SIGKILL', () => {
     server.holdInvitationAnswers(false);
 
     const db = openDatabase(file, [...invitationMigrations, ...resetRequestMigrations, ...approvalMigrations]);
-    const requests = new ApprovalRequestStore(db);
-    const approved = requests.listApprovedWithoutOutcome(new Date(Date.now() + 60_000).toISOString());
+    const requests = new SqliteApprovalRequestRepository(db, { audit: { appendSync: () => { throw new Error('this test writes no audit rows'); } } });
+    const approved = (await requests.listApprovedWithoutOutcome(new Date(Date.now() + 60_000).toISOString()));
     expect(approved).toHaveLength(APPROVALS);
     const postsBeforeRestart = Array.from({ length: APPROVALS }, (_, i) => invitationPosts(live, approvalGuest(i)));
 
@@ -89,7 +89,7 @@ describe('approvals after a SIGKILL', () => {
     const told = (i: number): number =>
       [...printed(first), ...printed(second)].filter((p) => p.sent === adele && p.text?.includes(approvalGuest(i)) && /was invited and added/.test(p.text)).length;
     await until(
-      () => approved.every((r) => requests.get(r.id)?.outcome) && Array.from({ length: APPROVALS }, (_, i) => told(i)).every((n) => n >= 1),
+      async () => (await Promise.all(approved.map((r) => requests.get(r.id)))).every((r) => r?.outcome) && Array.from({ length: APPROVALS }, (_, i) => told(i)).every((n) => n >= 1),
       RESTART_BUDGET_MS + 5_000,
       () => `every approval carried out and told\n${second.output()}`,
     );
@@ -104,7 +104,7 @@ describe('approvals after a SIGKILL', () => {
     // Let a duplicate (if any) show up before counting.
     await new Promise((r) => setTimeout(r, 700));
 
-    for (const r of approved) expect(requests.get(r.id)?.outcome?.status).toBe('succeeded');
+    for (const r of approved) expect((await requests.get(r.id))?.outcome?.status).toBe('succeeded');
     const members = fake.snapshot().groups.find((g) => g.id === DEMO.groups.projectFalcon.id)?.members ?? [];
     for (let i = 0; i < APPROVALS; i++) {
       expect({ guest: i, invitations: invitationPosts(live, approvalGuest(i)), told: told(i) }).toEqual({ guest: i, invitations: 1, told: 1 });

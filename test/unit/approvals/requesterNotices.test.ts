@@ -35,19 +35,19 @@ async function approvedWhileAdeleUnreachable(status = 429): Promise<{ bed: Appro
 describe('a requester notice that did not arrive', () => {
   it('reaches the requester when their chat is seen again, exactly once, however many turns see it at once', async () => {
     const { bed, requestId } = await approvedWhileAdeleUnreachable(429);
-    expect(bed.requests.listNotices(requestId)).toEqual([expect.objectContaining({ state: 'pending', lastError: expect.stringMatching(/^throttled/) })]);
+    expect((await bed.requests.listNotices(requestId))).toEqual([expect.objectContaining({ state: 'pending', lastError: expect.stringMatching(/^throttled/) })]);
 
     bed.adapter.failing.delete(personalConversationId('adele'));
-    await Promise.all(Array.from({ length: 5 }, () => bed.service.onConversationSeen(personalReference('adele'))));
+    await Promise.all(Array.from({ length: 5 }, () => bed.seen(personalReference('adele'))));
 
     expect(adeleCards(bed).length).toBe(1);
     const text = textOf(adeleCards(bed)[0]);
     expect(text).toContain('Jane Doe (jane.doe@outlook.com) was invited and added to Project Falcon.');
     expect(text).toContain('Invitation link');
-    expect(bed.requests.listNotices(requestId)).toEqual([expect.objectContaining({ state: 'delivered', attempts: 2 })]);
+    expect((await bed.requests.listNotices(requestId))).toEqual([expect.objectContaining({ state: 'delivered', attempts: 2 })]);
 
     // Seen again, and the sweep runs: nothing more.
-    await bed.service.onConversationSeen(personalReference('adele'));
+    await bed.seen(personalReference('adele'));
     bed.clock.advance(30 * MINUTE);
     expect(await bed.service.retryNotices({ minAgeMs: 5 * MINUTE })).toBe(0);
     expect(adeleCards(bed).length).toBe(1);
@@ -58,7 +58,7 @@ describe('a requester notice that did not arrive', () => {
     const request = await bed.requestInvitation();
     await bed.service.decide(actorOf('alex'), request.id, 'reject', 'Use the supplier portal instead.', request.version);
     await bed.service.whenIdle();
-    expect(bed.requests.listDeliveries(request.id)).toContainEqual(
+    expect((await bed.requests.listDeliveries(request.id))).toContainEqual(
       expect.objectContaining({ audience: 'requester', purpose: 'notice', status: 'unreachable' }),
     );
     // The sweep has nowhere to send it.
@@ -66,7 +66,7 @@ describe('a requester notice that did not arrive', () => {
     expect(await bed.service.retryNotices({ minAgeMs: 5 * MINUTE })).toBe(0);
 
     await bed.store.conversationReferences.upsert(personalReference('adele'));
-    await Promise.all([bed.service.onConversationSeen(personalReference('adele')), bed.service.onConversationSeen(personalReference('adele'))]);
+    await Promise.all([bed.seen(personalReference('adele')), bed.seen(personalReference('adele'))]);
     expect(adeleCards(bed).length).toBe(1);
     expect(textOf(adeleCards(bed)[0])).toContain('Use the supplier portal instead.');
   });
@@ -89,13 +89,13 @@ describe('a requester notice that did not arrive', () => {
     bed.adapter.failing.set(personalConversationId('adele'), 429);
     await bed.service.decide(actorOf('alex'), requestId, 'approve', null);
     await bed.service.whenIdle();
-    expect(bed.requests.listNotices(requestId)).toEqual([expect.objectContaining({ state: 'pending' })]);
+    expect((await bed.requests.listNotices(requestId))).toEqual([expect.objectContaining({ state: 'pending' })]);
 
     bed.adapter.failing.clear();
     await Promise.all([
-      bed.service.onConversationSeen(groupChatReference('megan')),
-      bed.service.onConversationSeen(personalReference('adele')),
-      bed.service.onConversationSeen(groupChatReference('adele')),
+      bed.seen(groupChatReference('megan')),
+      bed.seen(personalReference('adele')),
+      bed.seen(groupChatReference('adele')),
     ]);
     const received = [...bed.adapter.cardsSentTo(GROUP_CHAT), ...adeleCards(bed)];
     expect(received.length).toBe(1);
@@ -115,26 +115,26 @@ describe('a requester notice that did not arrive', () => {
     await bed.service.whenIdle();
     expect(textOf(adeleCards(bed)[0])).toContain('was invited and added to Project Falcon');
     // Kept before it was sent (so that a crash could not lose it), and marked delivered.
-    expect(bed.requests.listNotices(requestId)).toEqual([expect.objectContaining({ state: 'delivered', attempts: 1 })]);
+    expect((await bed.requests.listNotices(requestId))).toEqual([expect.objectContaining({ state: 'delivered', attempts: 1 })]);
   });
 
   it('is retried by the sweep once a few minutes old, a bounded number of times; opening the chat still delivers it', async () => {
     const { bed, requestId } = await approvedWhileAdeleUnreachable(503);
-    const attempts = (): number => bed.requests.listDeliveries(requestId).filter((d) => d.purpose === 'notice').length;
-    expect(attempts()).toBe(1);
+    const attempts = async (): Promise<number> => (await bed.requests.listDeliveries(requestId)).filter((d) => d.purpose === 'notice').length;
+    expect(await attempts()).toBe(1);
     expect(await bed.service.retryNotices({ minAgeMs: 5 * MINUTE })).toBe(0);
-    expect(attempts()).toBe(1); // too fresh
+    expect(await attempts()).toBe(1); // too fresh
     for (let i = 0; i < REQUESTER_NOTICE_MAX_ATTEMPTS + 2; i++) {
       bed.clock.advance(15 * MINUTE);
       await bed.service.retryNotices({ minAgeMs: 5 * MINUTE });
     }
-    expect(attempts()).toBe(REQUESTER_NOTICE_MAX_ATTEMPTS);
+    expect(await attempts()).toBe(REQUESTER_NOTICE_MAX_ATTEMPTS);
     expect(adeleCards(bed)).toHaveLength(0);
 
     bed.adapter.failing.clear();
     bed.clock.advance(15 * MINUTE);
     expect(await bed.service.retryNotices({ minAgeMs: 5 * MINUTE })).toBe(0);
-    await bed.service.onConversationSeen(personalReference('adele'));
+    await bed.seen(personalReference('adele'));
     expect(adeleCards(bed).length).toBe(1);
   });
 
@@ -150,7 +150,7 @@ describe('a requester notice that did not arrive', () => {
     ]);
     expect((first ?? 0) + (second ?? 0)).toBe(1);
     expect(adeleCards(bed).length).toBe(1);
-    expect(bed.requests.listNotices(requestId)).toEqual([expect.objectContaining({ state: 'delivered', attempts: 3 })]);
+    expect((await bed.requests.listNotices(requestId))).toEqual([expect.objectContaining({ state: 'delivered', attempts: 3 })]);
   });
 
   it('a notice that arrived is never sent again', async () => {
@@ -159,11 +159,11 @@ describe('a requester notice that did not arrive', () => {
     await bed.service.decide(actorOf('alex'), request.id, 'approve', null);
     await bed.service.whenIdle();
     expect(adeleCards(bed).length).toBe(1);
-    await Promise.all([bed.service.onConversationSeen(personalReference('adele')), bed.service.onConversationSeen(personalReference('adele'))]);
+    await Promise.all([bed.seen(personalReference('adele')), bed.seen(personalReference('adele'))]);
     bed.clock.advance(60 * MINUTE);
     expect(await bed.service.retryNotices({ minAgeMs: 0 })).toBe(0);
     expect(adeleCards(bed).length).toBe(1);
-    expect(bed.requests.listNotices(request.id)).toEqual([expect.objectContaining({ state: 'delivered', attempts: 1 })]);
+    expect((await bed.requests.listNotices(request.id))).toEqual([expect.objectContaining({ state: 'delivered', attempts: 1 })]);
   });
 
   it('only the latest is sent: a question that failed is dropped once the request is decided', async () => {
@@ -174,13 +174,13 @@ describe('a requester notice that did not arrive', () => {
     expect(asked.message).toMatch(/could not be messaged in Teams just now/);
     await bed.service.decide(actorOf('alex'), request.id, 'reject', 'No answer; ask again with the supplier name.');
     await bed.service.whenIdle();
-    expect(bed.requests.listNotices(request.id).map((n) => [n.notice?.text ?? 'decision', n.state])).toEqual([
+    expect((await bed.requests.listNotices(request.id)).map((n) => [n.notice?.text ?? 'decision', n.state])).toEqual([
       [expect.stringContaining('needs more information'), 'superseded'],
       ['decision', 'pending'],
     ]);
 
     bed.adapter.failing.clear();
-    await bed.service.onConversationSeen(personalReference('adele'));
+    await bed.seen(personalReference('adele'));
     expect(adeleCards(bed).length).toBe(1);
     const text = textOf(adeleCards(bed)[0]);
     expect(text).toContain('No answer; ask again with the supplier name.');
@@ -195,8 +195,8 @@ describe('a requester notice that did not arrive', () => {
     expect((await bed.service.cancel(actorOf('adele'), request.id)).status).toBe('applied');
 
     bed.adapter.failing.clear();
-    await bed.service.onConversationSeen(personalReference('adele'));
+    await bed.seen(personalReference('adele'));
     expect(adeleCards(bed)).toHaveLength(0);
-    expect(bed.requests.listNotices(request.id)).toEqual([expect.objectContaining({ state: 'superseded' })]);
+    expect((await bed.requests.listNotices(request.id))).toEqual([expect.objectContaining({ state: 'superseded' })]);
   });
 });

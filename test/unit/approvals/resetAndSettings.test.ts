@@ -55,12 +55,12 @@ describe('reset requests from the guest-help feature', () => {
     expect(first.approval).toMatchObject({ approvers: ['Alex Wilber'], duplicate: false });
     expect(second).toMatchObject({ alreadyOpen: true, approval: { duplicate: true, requestId: first.approval?.requestId } });
     expect(bed.adapter.cardsSentTo(personalConversationId('alex'))).toHaveLength(1);
-    const request = bed.requests.get(first.approval?.requestId ?? '');
+    const request = (await bed.requests.get(first.approval?.requestId ?? ''));
     expect(request?.subject).toMatchObject({ kind: 'redemptionReset', redirectUrl: tenantRedirectUrl(DEMO.tenantId) });
 
     await bed.service.decide(actorOf('alex'), request?.id ?? '', 'reject', 'Ask your Tailspin admin first.');
     await bed.service.whenIdle();
-    expect(bed.resetLedger.findOpen(DEMO.tenantId, DEMO.users.jordan.id)).toBeNull();
+    expect((await bed.resetLedger.findOpen(DEMO.tenantId, DEMO.users.jordan.id))).toBeNull();
     // The guest hears back in their personal chat.
     expect(textOf(bed.adapter.cardsSentTo(personalConversationId('jordan'))[0])).toContain('Ask your Tailspin admin first.');
   });
@@ -83,7 +83,7 @@ describe('reset requests from the guest-help feature', () => {
 describe('the approvals channel', () => {
   it('becomes reachable once the bot sees a message in one of its threads', async () => {
     const bed = approvalTestbed({ settings: { approvalsChannelId: APPROVALS_CHANNEL } });
-    await bed.service.onConversationSeen(channelReference(`${APPROVALS_CHANNEL};messageid=1736931600000`));
+    await bed.seen(channelReference(`${APPROVALS_CHANNEL};messageid=1736931600000`));
     expect(await bed.store.conversationReferences.get(APPROVALS_CHANNEL)).not.toBeNull();
     await bed.requestInvitation();
     expect(bed.adapter.cardsSentTo(APPROVALS_CHANNEL)).toHaveLength(1);
@@ -92,6 +92,6 @@ describe('the approvals channel', () => {
   it('without a stored reference the channel copy is recorded as undeliverable', async () => {
     const bed = approvalTestbed({ settings: { approvalsChannelId: APPROVALS_CHANNEL } });
     const request = await bed.requestInvitation();
-    expect(bed.requests.listDeliveries(request.id)).toContainEqual(expect.objectContaining({ audience: 'channel', status: 'unreachable' }));
+    expect((await bed.requests.listDeliveries(request.id))).toContainEqual(expect.objectContaining({ audience: 'channel', status: 'unreachable' }));
   });
 });

@@ -72,7 +72,7 @@ describe('an approval recorded just before the process stopped', () => {
     const request = await before.requestInvitation();
     const clicked = await before.service.decide(actorOf('alex'), request.id, 'approve', null, request.version);
     expect(clicked.message).toMatch(/Carrying it out now/);
-    expect(before.requests.get(request.id)).toMatchObject({ state: 'approved', outcome: null });
+    expect((await before.requests.get(request.id))).toMatchObject({ state: 'approved', outcome: null });
     expect(directory.callCount('invite')).toBe(sent ? 1 : 0);
     before.store.close();
 
@@ -84,7 +84,7 @@ describe('an approval recorded just before the process stopped', () => {
     expect(directory.snapshot().invitations).toHaveLength(1);
     const invited = directory.snapshot().invitations[0];
     expect(directory.snapshot().groups.find((g) => g.id === DEMO.groups.projectFalcon.id)?.members).toContain(invited?.userId);
-    expect(after.requests.get(request.id)?.outcome).toMatchObject({ status: 'succeeded' });
+    expect((await after.requests.get(request.id))?.outcome).toMatchObject({ status: 'succeeded' });
     // The requester hears about it in the chat they asked from, with the link to pass on.
     const notices = after.adapter.cardsSentTo(personalConversationId('adele'));
     expect(notices).toHaveLength(1);
@@ -116,7 +116,7 @@ describe('an approval recorded just before the process stopped', () => {
 
     expect(directory.callCount('invite')).toBe(1);
     expect(adapter.cardsSentTo(personalConversationId('adele'))).toHaveLength(1);
-    expect(one.requests.get(request.id)?.outcome?.status).toBe('succeeded');
+    expect((await one.requests.get(request.id))?.outcome?.status).toBe('succeeded');
     one.store.close();
     two.store.close();
   });

@@ -10,16 +10,23 @@ import {
   type ConversationReference,
   type ResourceResponse,
 } from 'botbuilder';
-import { ApprovalRequestStore, approvalMigrations, type ApprovalRequest } from '../../../src/adapters/sqlite/approvalRequests';
+import { SqliteApprovalRequestRepository, approvalMigrations, type ApprovalRequest } from '../../../src/adapters/sqlite/approvalRequests';
 import { ApprovalService, type InvitationExecutor } from '../../../src/usecases/approvals/approvalService';
+import { ApprovalIntake } from '../../../src/usecases/approvals/approvalIntake';
+import type { ApprovalView } from '../../../src/usecases/approvals/notifications';
+import type { IntakeDependencies } from '../../../src/usecases/approvals/runtime';
+import { TeamsApprovalNotifier, teamsApprovalChats } from '../../../src/teams/approvals/approvalNotifier';
+import { createApprovalFeature } from '../../../src/teams/approvals/approvalFeature';
+import type { BotFeature } from '../../../src/teams/bot/feature';
+import type { AdaptiveCard } from '../../../src/teams/cards';
 import { DEMO_APPROVER_GROUP_ID, type ApprovalServiceSettings } from '../../../src/app/approvalSettings';
 import { inMemoryRoster } from '../../../src/usecases/approvals/approverRoster';
 import type { Actor } from '../../../src/domain/actor';
 import { Notifier, type ProactiveAdapter } from '../../../src/teams/bot/proactive';
 import type { FakeDirectory } from '../../../src/adapters/demo/FakeDirectory';
 import { SqliteInvitationRepository, invitationMigrations } from '../../../src/adapters/sqlite/invitations';
-import { resetRequestMigrations, ResetRequestStore } from '../../../src/adapters/sqlite/resetRequests';
-import type { Store } from '../../../src/adapters/sqlite/store';
+import { resetRequestMigrations, SqliteResetRequestRepository } from '../../../src/adapters/sqlite/resetRequests';
+import { sqliteDatabaseOf, type SqliteStore as Store } from '../../../src/adapters/sqlite/store';
 import type { InvitationRequest, InvitationStatusView, InviteOutcome } from '../../../src/usecases/invite/inviteGuest';
 import { InviteGuestService } from '../../../src/usecases/invite/inviteGuest';
 import { SignInAdvisor } from '../../../src/usecases/signIn/signInAdvisor';
@@ -207,13 +214,19 @@ export interface ApprovalTestbed {
   store: Store;
   directory: FakeDirectory;
   clock: TestClock;
-  requests: ApprovalRequestStore;
+  requests: SqliteApprovalRequestRepository;
   invite: InviteGuestService;
   executor: CountingExecutor;
   adapter: RecordingAdapter;
-  resetLedger: ResetRequestStore;
+  resetLedger: SqliteResetRequestRepository;
   service: ApprovalService;
   settings: ApprovalServiceSettings;
+  /** The Teams feature over the service (invoke handlers, "pending", conversation seen). */
+  feature: BotFeature;
+  /** The bot saw an activity in this conversation (its reference is stored first, as the bot does). */
+  seen(reference: Partial<ConversationReference>): Promise<void>;
+  /** A view drawn as its Adaptive Card. */
+  render(view: ApprovalView): Promise<AdaptiveCard>;
   /** Submits "invite Jane Doe <email> to Project Falcon" as `requester` through the invitation service. */
   requestInvitation(options?: { as?: DemoUser; email?: string; name?: string; groupId?: string; justification?: string }): Promise<ApprovalRequest>;
 }
@@ -226,19 +239,9 @@ export function approvalTestbed(options: ApprovalTestbedOptions = {}): ApprovalT
     // The SQLite and memory repositories write before their promise settles.
     void store.conversationReferences.upsert(personalReference(user));
   }
-  const requests = new ApprovalRequestStore(store.db);
-  const invite = new InviteGuestService({
-    directory,
-    advisor: new SignInAdvisor(directory),
-    invitations: new SqliteInvitationRepository(store.db, { clock }),
-    audit: store.audit,
-    sendInvitationEmail: false,
-    clock,
-    sleep: async () => undefined,
-  });
-  const executor = new CountingExecutor(options.wrapExecutor ? options.wrapExecutor(invite) : invite);
+  const requests = new SqliteApprovalRequestRepository(sqliteDatabaseOf(store), { audit: store.audit, leases: store.leases });
   const adapter = options.adapter ?? new RecordingAdapter();
-  const resetLedger = new ResetRequestStore(store.db, clock, store.audit);
+  const resetLedger = new SqliteResetRequestRepository(sqliteDatabaseOf(store), { now: clock }, store.audit);
   const settings: ApprovalServiceSettings = {
     policy: 'nonOwners',
     partnerDomains: [],
@@ -249,20 +252,40 @@ export function approvalTestbed(options: ApprovalTestbedOptions = {}): ApprovalT
     allowRedemptionReset: false,
     ...options.settings,
   };
-  const service = new ApprovalService({
+  const notifier = new TeamsApprovalNotifier(new Notifier(adapter, ''), store.conversationReferences);
+  const intakeDeps: IntakeDependencies = {
     requests,
     directory,
     roster: inMemoryRoster(directory.state),
-    conversations: store.conversationReferences,
-    notifier: new Notifier(adapter, ''),
-    invitations: executor,
+    chats: teamsApprovalChats(store.conversationReferences),
+    notifier,
     audit: store.audit,
     settings,
+    clock: { now: clock },
+  };
+  // As the composition root builds them: the invitation flow with the approvals' intake, then the
+  // approvals with the invitation flow as their executor.
+  const invite = new InviteGuestService({
+    directory,
+    advisor: new SignInAdvisor(directory),
+    invitations: new SqliteInvitationRepository(sqliteDatabaseOf(store), { clock }),
+    audit: store.audit,
+    sendInvitationEmail: false,
     clock,
+    sleep: async () => undefined,
+    approvals: new ApprovalIntake(intakeDeps),
+  });
+  const executor = new CountingExecutor(options.wrapExecutor ? options.wrapExecutor(invite) : invite);
+  const service = new ApprovalService({
+    ...intakeDeps,
+    invitations: executor,
     inlineBudgetMs: options.inlineBudgetMs ?? 2000,
     resetLedger,
+    leases: store.leases,
+    holderId: store.holders.holderId,
   });
-  invite.setApprovalGateway(service);
+  const render = (view: ApprovalView): Promise<AdaptiveCard> => notifier.render(view);
+  const feature = createApprovalFeature({ approvals: service, render, conversations: store.conversationReferences });
 
   return {
     store,
@@ -275,6 +298,12 @@ export function approvalTestbed(options: ApprovalTestbedOptions = {}): ApprovalT
     resetLedger,
     service,
     settings,
+    feature,
+    async seen(reference) {
+      await store.conversationReferences.upsert(reference);
+      await feature.onConversationSeen?.(reference);
+    },
+    render,
     async requestInvitation(o = {}) {
       const as = o.as ?? 'adele';
       const result = await invite.submitForApproval(
@@ -290,7 +319,7 @@ export function approvalTestbed(options: ApprovalTestbedOptions = {}): ApprovalT
       );
       if (!('approvers' in result)) throw new Error(`refused: ${result.message}`);
       const id = (result as { requestId?: string }).requestId;
-      const request = id ? requests.get(id) : null;
+      const request = id ? await requests.get(id) : null;
       if (!request) throw new Error('no approval request was recorded');
       return request;
     },

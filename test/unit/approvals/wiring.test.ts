@@ -1,16 +1,16 @@
 /** The approvals feature as the composition root builds it: its start-up work resumes unfinished approvals. */
-import { ConversationState, MemoryStorage, UserState } from 'botbuilder';
-import { ApprovalRequestStore } from '../../../src/adapters/sqlite/approvalRequests';
+import { SqliteApprovalRequestRepository } from '../../../src/adapters/sqlite/approvalRequests';
 import type { InvitationExecutor } from '../../../src/usecases/approvals/approvalService';
-import { buildApprovals, NOTICE_RETRY_MIN_AGE_MS, type ApprovalsWiring } from '../../../src/app/approvalsWiring';
+import { buildApprovalIntake, buildApprovals, NOTICE_RETRY_MIN_AGE_MS, type ApprovalsPorts, type ApprovalsSettings, type ApprovalsWiring } from '../../../src/app/approvalsWiring';
+import { approvalSettingsFromConfig } from '../../../src/app/approvalSettings';
+import { directoryRoster } from '../../../src/usecases/approvals/approverRoster';
 import { Notifier } from '../../../src/teams/bot/proactive';
-import type { BotServices } from '../../../src/app/services';
 import { loadConfig } from '../../../src/app/config';
 import { createLogger } from '../../../src/shared/logger';
 import type { FakeDirectory } from '../../../src/adapters/demo/FakeDirectory';
 import { SqliteInvitationRepository } from '../../../src/adapters/sqlite/invitations';
-import { ResetRequestStore } from '../../../src/adapters/sqlite/resetRequests';
-import { openStore, type Store } from '../../../src/adapters/sqlite/store';
+import { SqliteResetRequestRepository } from '../../../src/adapters/sqlite/resetRequests';
+import { openStore, sqliteDatabaseOf, type SqliteStore as Store } from '../../../src/adapters/sqlite/store';
 import { InviteGuestService, type InviteOutcome } from '../../../src/usecases/invite/inviteGuest';
 import { SignInAdvisor } from '../../../src/usecases/signIn/signInAdvisor';
 import { demoDirectory, fixedClock, type TestClock } from '../../support/directory';
@@ -19,36 +19,32 @@ import { APPROVAL_TEST_MIGRATIONS, RecordingAdapter, actorOf, approvalTestbed, p
 
 /** The approvals feature as the composition root builds it, over the given store. */
 function wireApprovals(store: Store, directory: FakeDirectory, clock: TestClock, adapter: RecordingAdapter): ApprovalsWiring {
-  const storage = new MemoryStorage();
-  const services: BotServices = {
-    config: loadConfig({}),
-    logger: createLogger({ level: 'silent' }),
+  const config = loadConfig({});
+  const ports: ApprovalsPorts = {
+    requests: new SqliteApprovalRequestRepository(sqliteDatabaseOf(store), { audit: store.audit, leases: store.leases }),
+    resetRequests: new SqliteResetRequestRepository(sqliteDatabaseOf(store), { now: clock }, store.audit),
     directory,
-    store,
-    conversationState: new ConversationState(storage),
-    userState: new UserState(storage),
-    adapter,
-    botAppId: '',
+    roster: directoryRoster(directory),
+    conversations: store.conversationReferences,
+    sender: new Notifier(adapter, ''),
+    audit: store.audit,
+    leases: store.leases,
+    holderId: store.holders.holderId,
     clock: { now: clock },
+    logger: createLogger({ level: 'silent' }),
   };
+  const settings: ApprovalsSettings = { approvals: approvalSettingsFromConfig(config), recoveryIntervalMs: config.env.RECOVERY_INTERVAL_MS };
   const inviteService = new InviteGuestService({
     directory,
     advisor: new SignInAdvisor(directory),
-    invitations: new SqliteInvitationRepository(store.db, { clock }),
+    invitations: new SqliteInvitationRepository(sqliteDatabaseOf(store), { clock }),
     audit: store.audit,
     sendInvitationEmail: false,
     clock,
     sleep: async () => undefined,
+    approvals: buildApprovalIntake(ports, settings),
   });
-  const wiring = buildApprovals({
-    services,
-    notifier: new Notifier(adapter, ''),
-    inviteService,
-    resetRequests: new ResetRequestStore(store.db, clock, store.audit),
-    clock,
-  });
-  inviteService.setApprovalGateway(wiring.service);
-  return wiring;
+  return buildApprovals(ports, settings, inviteService);
 }
 
 describe('approvals wiring', () => {
@@ -109,12 +105,12 @@ describe('approvals wiring', () => {
 
     await wiring.feature.start?.();
     // start() has returned; the invitation is still waiting for Graph.
-    const requests = new ApprovalRequestStore(store.db);
-    expect(requests.get(request.id)?.outcome).toBeNull();
+    const requests = new SqliteApprovalRequestRepository(sqliteDatabaseOf(store), { audit: store.audit, leases: store.leases });
+    expect((await requests.get(request.id))?.outcome).toBeNull();
 
     answer();
     await wiring.feature.stop?.();
-    expect(requests.get(request.id)?.outcome?.status).toBe('succeeded');
+    expect((await requests.get(request.id))?.outcome?.status).toBe('succeeded');
     expect(directory.callCount('invite')).toBe(1);
     store.close();
   });

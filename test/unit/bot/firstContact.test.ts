@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { Activity } from 'botbuilder';
-import { ApprovalRequestStore } from '../../../src/adapters/sqlite/approvalRequests';
+import { SqliteApprovalRequestRepository } from '../../../src/adapters/sqlite/approvalRequests';
 import { WELCOME_TITLE } from '../../../src/teams/bot/RootDialog';
 import { DEMO } from '../../../src/adapters/demo/demoTenant';
 import { openDatabase } from '../../../src/adapters/sqlite/database';
@@ -84,7 +84,7 @@ describe('first contact: conversationUpdate and installationUpdate at the same m
   let connector: Awaited<ReturnType<typeof startConnector>>;
   let dataDir: string;
   let bots: BotProcess[] = [];
-  let requests: ApprovalRequestStore;
+  let requests: SqliteApprovalRequestRepository;
   let db: ReturnType<typeof openDatabase>;
 
   beforeAll(async () => {
@@ -94,7 +94,7 @@ describe('first contact: conversationUpdate and installationUpdate at the same m
     bots.push(await startBotProcess({ dataDir, readyTimeoutMs: 60_000 }));
     bots.push(await startBotProcess({ dataDir, readyTimeoutMs: 60_000 }));
     db = openDatabase(path.join(dataDir, 'bot.sqlite'), []);
-    requests = new ApprovalRequestStore(db);
+    requests = new SqliteApprovalRequestRepository(db, { audit: { appendSync: () => { throw new Error('this test writes no audit rows'); } } });
   }, 150_000);
 
   afterAll(async () => {
@@ -106,10 +106,10 @@ describe('first contact: conversationUpdate and installationUpdate at the same m
   });
 
   /** A pending request whose card could not reach Alex (he had never chatted with the bot). */
-  function undeliveredRequestFor(trial: string): string {
+  async function undeliveredRequestFor(trial: string): Promise<string> {
     const now = new Date();
     const guestEmail = `first.contact.${trial}@example.net`;
-    const request = requests.create({
+    const request = (await requests.create({
       tenantId: DEMO.tenantId,
       requester: { userId: DEMO.users.adele.id, name: DEMO.users.adele.displayName, tenantId: DEMO.tenantId },
       requesterConversationId: null,
@@ -128,8 +128,8 @@ describe('first contact: conversationUpdate and installationUpdate at the same m
       reasons: ['Adele is not an owner of Project Falcon.'],
       createdAt: now.toISOString(),
       expiresAt: new Date(now.getTime() + 86_400_000).toISOString(),
-    });
-    requests.recordDelivery({
+    }));
+    await requests.recordDelivery({
       requestId: request.id,
       audience: 'approver',
       recipientId: alex.id,
@@ -146,7 +146,7 @@ describe('first contact: conversationUpdate and installationUpdate at the same m
 
   async function trial(name: string, targets: [BotProcess, BotProcess]): Promise<{ welcomes: number; cards: number }> {
     const conversationId = `a:first-contact-${name}`;
-    const guestEmail = undeliveredRequestFor(name);
+    const guestEmail = await undeliveredRequestFor(name);
     const [update, install] = firstContactEvents(conversationId, connector.url);
     const answers = await Promise.all([post(targets[0], update as Partial<Activity>), post(targets[1], install as Partial<Activity>)]);
     expect(answers.map((a) => a.status < 300)).toEqual([true, true]);

@@ -2,6 +2,7 @@
  * Rows that need an approver go to the approvals feature (ApprovalService.submit) when the job
  * runs: one request per row, recorded on the row and in the results file, never asked twice.
  */
+import { sqliteDatabaseOf } from '../../../src/adapters/sqlite/store';
 import { bulkMigrations } from '../../../src/adapters/sqlite/bulkJobs';
 import { resultsCsvText } from '../../../src/usecases/bulk/resultsCsv';
 import { bulkBot, jobIdOf, textOf, type BulkBot } from '../../support/bulkBot';
@@ -28,7 +29,7 @@ function setup(): { approvals: ApprovalTestbed; bot: BulkBot } {
   });
   const bot = bulkBot({
     fake: approvals.directory,
-    db: approvals.store.db,
+    db: sqliteDatabaseOf(approvals.store),
     approvalPolicy: 'unlistedDomains',
     partnerDomains: ['fabrikam.com'],
     approvalService: approvals.service,
@@ -60,7 +61,7 @@ describe('bulk rows that need an approver', () => {
     const { jobId } = await runFile(bot);
 
     expect([...invitationsPerAddress(approvals.directory).keys()]).toEqual(['bo@fabrikam.com']);
-    const pending = approvals.requests.listPending(actorOf('megan').tenantId);
+    const pending = (await approvals.requests.listPending(actorOf('megan').tenantId));
     expect(pending.map((r) => (r.subject.kind === 'invitation' ? r.subject.guestEmail : '')).sort()).toEqual(['ana@example.org', 'cy@outlook.com']);
     expect(pending.every((r) => r.requester.userId === actorOf('megan').userId)).toBe(true);
 
@@ -87,7 +88,7 @@ describe('bulk rows that need an approver', () => {
     const cardsBefore = approvals.adapter.sent.length;
     const second = await runFile(bot);
 
-    expect(approvals.requests.listPending(actorOf('megan').tenantId)).toHaveLength(2);
+    expect((await approvals.requests.listPending(actorOf('megan').tenantId))).toHaveLength(2);
     const idsOf = (jobId: string) =>
       [...bot.env.jobs.rowsInOrder(jobId)].filter((r) => r.state === 'sentForApproval').map((r) => r.approvalRequestId).sort();
     expect(idsOf(second.jobId)).toEqual(idsOf(first.jobId));
@@ -97,9 +98,7 @@ describe('bulk rows that need an approver', () => {
   it('once an approver has approved and the guest was invited, the row is done in the next run', async () => {
     const { approvals, bot } = setup();
     await runFile(bot);
-    const ana = approvals.requests
-      .listPending(actorOf('megan').tenantId)
-      .find((r) => r.subject.kind === 'invitation' && r.subject.guestEmail === 'ana@example.org');
+    const ana = (await approvals.requests.listPending(actorOf('megan').tenantId)).find((r) => r.subject.kind === 'invitation' && r.subject.guestEmail === 'ana@example.org');
     if (!ana) throw new Error('no request for ana');
     await approvals.service.decide(actorOf('alex'), ana.id, 'approve', null, ana.version);
     await approvals.service.whenIdle();
@@ -114,7 +113,7 @@ describe('bulk rows that need an approver', () => {
     const { approvals, bot } = setup();
     // Alex owns Research and is in the approver group.
     const { jobId } = await runFile(bot, FILE.replace('Project Falcon', 'Research'), 'alex');
-    expect(approvals.requests.listPending(actorOf('alex').tenantId)).toHaveLength(0);
+    expect((await approvals.requests.listPending(actorOf('alex').tenantId))).toHaveLength(0);
     expect(bot.env.jobs.counts(jobId)).toMatchObject({ done: 3, sentForApproval: 0, needsApproval: 0 });
   });
 });

@@ -7,7 +7,7 @@ import restify from 'restify';
 import { createBulkFeature, type BulkFeature } from '../../../src/teams/bulk/bulkFeature';
 import type { BulkJob } from '../../../src/adapters/sqlite/bulkJobs';
 import { emptyValidationSummary } from '../../../src/usecases/bulk/bulkValidation';
-import { openStore, type Store } from '../../../src/adapters/sqlite/store';
+import { openStore, sqliteDatabaseOf, type SqliteStore as Store } from '../../../src/adapters/sqlite/store';
 import { BULK_STORE_MIGRATIONS, bulkServices, invokeContext } from '../../support/bulkServices';
 import { DEMO, demoDirectory } from '../../support/directory';
 import { tempDatabaseFile } from '../../support/store';
@@ -16,7 +16,7 @@ import { textOf } from '../../support/bulkBot';
 
 const stores: Store[] = [];
 afterEach(() => {
-  for (const store of stores.splice(0)) if (store.db.open) store.close();
+  for (const store of stores.splice(0)) if (sqliteDatabaseOf(store).open) store.close();
 });
 
 function open(file: string): Store {

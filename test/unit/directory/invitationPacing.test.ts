@@ -73,7 +73,7 @@ describe('one invitation pacer for the whole process', () => {
     expect(posts.filter((p) => p.status === 429)).toHaveLength(0);
     expect(posts.length).toBe(SINGLES + APPROVED + ROWS);
     expect(outcomes.every((o) => o.status === 'completed')).toBe(true);
-    expect(requests.every((r) => approvals.requests.get(r.id)?.outcome?.status === 'succeeded')).toBe(true);
+    expect((await Promise.all(requests.map((r) => approvals.requests.get(r.id)))).every((r) => r?.outcome?.status === 'succeeded')).toBe(true);
     expect(bulk.jobs.counts(job.id)).toMatchObject({ done: ROWS, failed: 0 });
   }, 60_000);
 

@@ -1,4 +1,4 @@
-import { ApprovalRequestStore, approvalMigrations } from '../../../src/adapters/sqlite/approvalRequests';
+import { SqliteApprovalRequestRepository, approvalMigrations } from '../../../src/adapters/sqlite/approvalRequests';
 import { openDatabase, prepared } from '../../../src/adapters/sqlite/database';
 
 describe('statements prepared once', () => {
@@ -11,13 +11,13 @@ describe('statements prepared once', () => {
     b.close();
   });
 
-  it('the check made on every activity (approval cards that never reached this person) is prepared once and starts from the person, not from every pending request', () => {
+  it('the check made on every activity (approval cards that never reached this person) is prepared once and starts from the person, not from every pending request', async () => {
     const db = openDatabase(':memory:', approvalMigrations);
-    const store = new ApprovalRequestStore(db);
+    const store = new SqliteApprovalRequestRepository(db, { audit: { appendSync: () => { throw new Error('this test writes no audit rows'); } } });
     const prepare = jest.spyOn(db, 'prepare');
-    store.listUndeliveredFor('6f1c2b3a-0003-4c5d-8e9f-0a1b2c3d4e03');
-    store.listUndeliveredFor('6f1c2b3a-0003-4c5d-8e9f-0a1b2c3d4e03');
-    store.listUndeliveredFor('6f1c2b3a-0001-4c5d-8e9f-0a1b2c3d4e01');
+    await store.listUndeliveredFor('6f1c2b3a-0003-4c5d-8e9f-0a1b2c3d4e03');
+    await store.listUndeliveredFor('6f1c2b3a-0003-4c5d-8e9f-0a1b2c3d4e03');
+    await store.listUndeliveredFor('6f1c2b3a-0001-4c5d-8e9f-0a1b2c3d4e01');
     expect(prepare).toHaveBeenCalledTimes(1);
     const sql = prepare.mock.calls[0]?.[0] ?? '';
     prepare.mockRestore();

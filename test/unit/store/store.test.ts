@@ -1,6 +1,6 @@
 import type { Migration } from '../../../src/adapters/sqlite/database';
 import { MigrationError } from '../../../src/adapters/sqlite/database';
-import { openStore } from '../../../src/adapters/sqlite/store';
+import { openStore, storeMigrations } from '../../../src/adapters/sqlite/store';
 import { memoryStore, tempDatabaseFile, tempStore } from '../../support/store';
 
 const tableNames = (db: ReturnType<typeof memoryStore>['db']): string[] =>
@@ -9,25 +9,42 @@ const tableNames = (db: ReturnType<typeof memoryStore>['db']): string[] =>
     .all()
     .map((r) => r.name);
 
+/** A test-only table, after the store's own. */
 const featureMigration: Migration = {
-  id: 'invitations/001-create',
+  id: 'test/001-create',
   up: 'CREATE TABLE invitation_requests (id TEXT PRIMARY KEY, email TEXT NOT NULL)',
 };
 
 describe('openStore', () => {
-  it('creates the core tables and the feature tables it is given', () => {
+  it('creates its own tables, every feature’s, and the extra ones it is given', () => {
     const store = memoryStore([featureMigration]);
     expect(tableNames(store.db)).toEqual(
-      expect.arrayContaining(['bot_storage', 'conversation_references', 'personal_conversations', 'audit_events', 'invitation_requests']),
+      expect.arrayContaining([
+        'bot_storage',
+        'conversation_references',
+        'personal_conversations',
+        'audit_events',
+        'leases',
+        'channel_accounts',
+        'invitations',
+        'reset_requests',
+        'bulk_jobs',
+        'invitation_requests',
+      ]),
     );
-    expect(store.appliedMigrations).toEqual([
+    expect(store.appliedMigrations.slice(0, 5)).toEqual([
       'core/001-bot-storage',
       'core/002-conversation-references',
       'core/003-audit-log',
       'core/004-holders-and-leases',
       'core/005-pacer-window',
-      'invitations/001-create',
     ]);
+    expect(store.appliedMigrations).toEqual([...storeMigrations.map((m) => m.id), 'test/001-create']);
+  });
+
+  it('skips a migration it already has when it is passed again', () => {
+    const store = memoryStore(storeMigrations);
+    expect(store.appliedMigrations).toEqual(storeMigrations.map((m) => m.id));
   });
 
   it('runs each migration once: opening the same file again applies nothing and keeps the data', async () => {
@@ -45,14 +62,14 @@ describe('openStore', () => {
     const first = tempStore();
     first.close();
     const second = tempStore([featureMigration], { file: first.file });
-    expect(second.appliedMigrations).toEqual(['invitations/001-create']);
+    expect(second.appliedMigrations).toEqual(['test/001-create']);
   });
 
   it('rolls a failing migration back, names it, and leaves the earlier ones applied', () => {
     const file = tempDatabaseFile();
     const broken: Migration = {
-      id: 'bulk/001-create',
-      up: `CREATE TABLE bulk_jobs (id TEXT PRIMARY KEY);
+      id: 'test/002-broken',
+      up: `CREATE TABLE test_broken (id TEXT PRIMARY KEY);
            INSERT INTO no_such_table VALUES (1);`,
     };
 
@@ -64,18 +81,18 @@ describe('openStore', () => {
     }
 
     expect(thrown).toBeInstanceOf(MigrationError);
-    expect((thrown as MigrationError).migrationId).toBe('bulk/001-create');
-    expect((thrown as Error).message).toMatch(/bulk\/001-create.*rolled back/);
+    expect((thrown as MigrationError).migrationId).toBe('test/002-broken');
+    expect((thrown as Error).message).toMatch(/test\/002-broken.*rolled back/);
     const after = tempStore([featureMigration], { file });
     expect(tableNames(after.db)).toContain('invitation_requests');
-    expect(tableNames(after.db)).not.toContain('bulk_jobs');
-    expect(after.db.prepare('SELECT id FROM schema_migrations').pluck().all()).not.toContain('bulk/001-create');
+    expect(tableNames(after.db)).not.toContain('test_broken');
+    expect(after.db.prepare('SELECT id FROM schema_migrations').pluck().all()).not.toContain('test/002-broken');
   });
 
   it('refuses two migrations with the same id before changing anything', () => {
     const file = tempDatabaseFile();
     expect(() => openStore({ file, extraMigrations: [featureMigration, featureMigration] })).toThrow(
-      'Duplicate migration id: invitations/001-create',
+      'Duplicate migration id: test/001-create',
     );
   });
 

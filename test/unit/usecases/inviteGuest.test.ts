@@ -1,7 +1,8 @@
 import { DirectoryError } from '../../../src/usecases/ports/Directory';
+import { sqliteDatabaseOf } from '../../../src/adapters/sqlite/store';
 import { DEMO } from '../../support/directory';
 import { inviteTestbed } from '../../support/dialogHarness';
-import { InviteGuestService, type ApprovalGateway } from '../../../src/usecases/invite/inviteGuest';
+import { InviteGuestService, type ApprovalGateway, type ApprovalReceipt } from '../../../src/usecases/invite/inviteGuest';
 import { SqliteInvitationRepository } from '../../../src/adapters/sqlite/invitations';
 import { SignInAdvisor } from '../../../src/usecases/signIn/signInAdvisor';
 
@@ -65,7 +66,7 @@ describe('InviteGuestService.execute', () => {
     const second = new InviteGuestService({
       directory: tb.directory,
       advisor: new SignInAdvisor(tb.directory),
-      invitations: new SqliteInvitationRepository(tb.store.db, { clock: tb.clock }),
+      invitations: new SqliteInvitationRepository(sqliteDatabaseOf(tb.store), { clock: tb.clock }),
       audit: tb.store.audit,
       sendInvitationEmail: false,
       clock: tb.clock,
@@ -208,7 +209,7 @@ describe('InviteGuestService.execute', () => {
       needsApproval: async (ctx) => ({ required: !ctx.isOwner, reason: 'requester is not an owner of the site' }),
       submit: async (s) => {
         submitted.push(s);
-        return { requestId: 'apr-1', approvers: ['Alex Wilber'], unreachable: [], duplicate: false, card: { type: 'AdaptiveCard', version: '1.5' } };
+        return { requestId: 'apr-1', approvers: ['Alex Wilber'], unreachable: [], duplicate: false, card: {} as ApprovalReceipt['card'] };
       },
     };
     const tb = inviteTestbed({ approvals: gateway });

@@ -1,0 +1,63 @@
+import type { Storage } from 'botbuilder';
+import type { AuditEvent, AuditEventInput, AuditLog } from '../usecases/ports/auditLog';
+import type { ChannelIdentityRepository } from '../usecases/ports/channelIdentities';
+import type { ConversationReferenceRepository } from '../usecases/ports/conversationReferences';
+import type { InvitationRepository } from '../usecases/ports/invitations';
+import type { HolderRegistry, LeaseStore } from '../usecases/ports/leases';
+import type { PacerWindowStore } from '../usecases/ports/pacerWindow';
+// Feature stores not yet behind async ports: their SQLite classes, built by the SQLite adapter.
+import type { BulkJobStore } from './sqlite/bulkJobs';
+import type { ApprovalRequestRepository, ResetRequestRepository } from '../usecases/approvals/ports';
+
+/** This process as a lease holder: registered while the app runs. */
+export interface ProcessHolder extends HolderRegistry {
+  /** Registers this process and keeps its heartbeat going until stop(). */
+  start(): void;
+  /** Stops the heartbeat and removes the registration (everything this process held is free). */
+  stop(): void;
+  /** Removes registrations long dead (housekeeping); returns how many. */
+  prune(): number;
+}
+
+/**
+ * Synchronous internals that approval and bulk code still call inside their own SQLite
+ * transactions or synchronous decisions. Transitional: they go when those callers use
+ * one repository method per atomic write (see LAYERING: no `atomically(callback)` in any port).
+ */
+export interface SyncInternals {
+  audit: { appendSync(event: AuditEventInput): AuditEvent };
+  leases: { acquireSync(key: string, holderId: string, ttlMs: number): boolean };
+  holders: { isAliveSync(holderId: string): boolean };
+}
+
+/**
+ * Every persistent thing the bot keeps, as one typed bundle: what the composition root hands to
+ * the features. Built by an adapter (openStore for SQLite, openMemoryStore for tests).
+ */
+export interface Repositories {
+  readonly audit: AuditLog & SyncInternals['audit'];
+  readonly holders: ProcessHolder & SyncInternals['holders'];
+  readonly leases: LeaseStore & SyncInternals['leases'];
+  readonly conversationReferences: ConversationReferenceRepository;
+  readonly channelIdentities: ChannelIdentityRepository;
+  /** The shared window of invitation starts (see usecases/ports/pacerWindow.ts). */
+  readonly pacerWindow: PacerWindowStore;
+  readonly invitations: InvitationRepository;
+  readonly approvalRequests: ApprovalRequestRepository;
+  readonly resetRequests: ResetRequestRepository;
+  readonly bulkJobs: BulkJobStore;
+  /** The secret results links are signed with: made once, then the same on every instance sharing the store. */
+  resultsLinkSecret(): Buffer;
+}
+
+/** The repositories with the bot's own state and the store's lifecycle. */
+export interface Store extends Repositories {
+  /** botbuilder Storage for ConversationState / UserState. */
+  readonly botStorage: Storage;
+  /** Migration ids applied by this open (empty when the schema was already current). */
+  readonly appliedMigrations: readonly string[];
+  /** True when the store answers (for /readyz). Never throws. */
+  ping(): boolean;
+  /** Closes the store (stops this process's holder registration). Safe to call more than once. */
+  close(): void;
+}
