@@ -15,11 +15,12 @@ import path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import type { AccessToken } from '@azure/identity';
 import type { Actor } from '../src/domain/actor';
-import { BulkJobStore, bulkMigrations } from '../src/adapters/sqlite/bulkJobs';
+import { SqliteBulkJobRepository, bulkMigrations } from '../src/adapters/sqlite/bulkJobs';
 import { BulkRunner } from '../src/usecases/bulk/bulkRunner';
 import { stageBulkFile } from '../src/usecases/bulk/bulkValidation';
 import { SlidingWindowPacer } from '../src/usecases/ports/pacer';
-import type { AddMembersResult, Directory, DirectoryUser, InvitationInput, InvitationResult } from '../src/usecases/ports/Directory';
+import type { AddMembersResult, Directory, InvitationInput, InvitationResult } from '../src/usecases/ports/Directory';
+import type { DirectoryUser } from '../src/domain/tenant';
 import { GraphDirectory } from '../src/adapters/graph/GraphDirectory';
 import { openDatabase } from '../src/adapters/sqlite/database';
 import { SqliteInvitationRepository, invitationMigrations } from '../src/adapters/sqlite/invitations';
@@ -213,7 +214,7 @@ async function pacedRun(rows: number): Promise<RunResult> {
   try {
     const directory = graphDirectory(baseUrl);
     const db = openDatabase(':memory:', [...invitationMigrations, ...bulkMigrations]);
-    const jobs = new BulkJobStore(db);
+    const jobs = new SqliteBulkJobRepository(db);
     const staged = await stageBulkFile(
       {
         jobs,
@@ -225,7 +226,7 @@ async function pacedRun(rows: number): Promise<RunResult> {
       },
       { actor: MEGAN, source: fs.createReadStream(csvFile(rows)), sourceName: 'bench.csv', conversationId: null, siteHint: FALCON.displayName },
     );
-    jobs.transition(staged.job.id, ['draft'], { state: 'queued' });
+    await jobs.transition(staged.job.id, ['draft'], { state: 'queued' });
     const runner = new BulkRunner({
       jobs,
       invitations: new SqliteInvitationRepository(db),
@@ -239,7 +240,7 @@ async function pacedRun(rows: number): Promise<RunResult> {
     });
     await graph.mark();
     const start = performance.now();
-    runner.start(staged.job.id);
+    await runner.start(staged.job.id);
     await runner.whenFinished(staged.job.id);
     const seconds = (performance.now() - start) / 1000;
     db.close();
@@ -330,14 +331,14 @@ async function memoryRun(rows: number): Promise<MemoryResult> {
   const file = csvFile(rows);
   const dbFile = path.join(path.dirname(file), 'bench.sqlite');
   const db = openDatabase(dbFile, [...invitationMigrations, ...bulkMigrations]);
-  const jobs = new BulkJobStore(db);
+  const jobs = new SqliteBulkJobRepository(db);
   const directory = new WeightlessDirectory();
   const start = performance.now();
   const staged = await stageBulkFile(
     { jobs, directory, advisor: cheapAdvisor, approvals: { policy: 'nonOwners', partnerDomains: [] }, approverGroupId: null, limits: { maxBytes: 512 * 1024 * 1024, maxRows: 1_000_000 } },
     { actor: MEGAN, source: fs.createReadStream(file), sourceName: 'bench.csv', conversationId: null, siteHint: null },
   );
-  jobs.transition(staged.job.id, ['draft'], { state: 'queued' });
+  await jobs.transition(staged.job.id, ['draft'], { state: 'queued' });
   const runner = new BulkRunner({
     jobs,
     invitations: new SqliteInvitationRepository(db),
@@ -345,9 +346,9 @@ async function memoryRun(rows: number): Promise<MemoryResult> {
     pacer: new SlidingWindowPacer({ limit: 1_000_000, windowMs: 1 }),
     sendInvitationEmail: false,
   });
-  runner.start(staged.job.id);
+  await runner.start(staged.job.id);
   await runner.whenFinished(staged.job.id);
-  const done = jobs.counts(staged.job.id).done;
+  const done = (await jobs.counts(staged.job.id)).done;
   if (done !== rows) throw new Error(`memory run finished ${done} of ${rows} rows`);
   db.close();
   fs.rmSync(path.dirname(file), { recursive: true, force: true });

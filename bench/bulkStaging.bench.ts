@@ -15,7 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Actor } from '../src/domain/actor';
-import { BulkJobStore, bulkMigrations } from '../src/adapters/sqlite/bulkJobs';
+import { SqliteBulkJobRepository, bulkMigrations } from '../src/adapters/sqlite/bulkJobs';
 import { stageBulkFile } from '../src/usecases/bulk/bulkValidation';
 import { openDatabase } from '../src/adapters/sqlite/database';
 import { invitationMigrations } from '../src/adapters/sqlite/invitations';
@@ -67,7 +67,7 @@ function writeCsv(c: Case, rows: number): string {
 async function stageOnce(c: Case, rows = ROWS): Promise<Omit<StagingResult, 'ratioToBaseline'>> {
   const file = writeCsv(c, rows);
   const db = openDatabase(':memory:', [...invitationMigrations, ...bulkMigrations]);
-  const jobs = new BulkJobStore(db);
+  const jobs = new SqliteBulkJobRepository(db);
   const directory = demoDirectory();
   const histogram = monitorEventLoopDelay({ resolution: 10 });
   try {

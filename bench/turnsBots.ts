@@ -22,12 +22,10 @@ import {
   MemoryStorage,
 } from 'botbuilder';
 import restify from 'restify';
-import { createApp, type App } from '../src/app/app';
-import { loadConfig } from '../src/app/config';
-import { createDirectory } from '../src/app/createDirectory';
+// Types only at the top: this bot's modules are loaded in thisBot(), so that the minimal bot's
+// process (and its cold start) holds botbuilder and restify alone.
+import type { App } from '../src/app/app';
 import type { Directory } from '../src/usecases/ports/Directory';
-import { DEMO } from '../src/adapters/demo/demoTenant';
-import { createLogger } from '../src/shared/logger';
 
 export interface UsageReport {
   usage: true;
@@ -125,6 +123,7 @@ const fixedTokenCredential = {
  * the invitation record (demo mode only; the Graph-shaped server keeps its own tenant).
  */
 async function preloadInvitations(app: App, count: number): Promise<void> {
+  const { DEMO } = await import('../src/adapters/demo/demoTenant');
   const { directory } = app.services;
   const { store } = app;
   const invitations = store.invitations;
@@ -157,6 +156,10 @@ async function preloadInvitations(app: App, count: number): Promise<void> {
 }
 
 async function thisBot(): Promise<void> {
+  const { createApp } = await import('../src/app/app');
+  const { loadConfig } = await import('../src/app/config');
+  const { createDirectory } = await import('../src/app/createDirectory');
+  const { createLogger } = await import('../src/shared/logger');
   const config = { ...loadConfig(process.env), port: 0 };
   const logger = createLogger({ level: config.env.LOG_LEVEL });
   let directory: Directory | undefined;

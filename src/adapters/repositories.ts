@@ -5,8 +5,7 @@ import type { ConversationReferenceRepository } from '../usecases/ports/conversa
 import type { InvitationRepository } from '../usecases/ports/invitations';
 import type { HolderRegistry, LeaseStore } from '../usecases/ports/leases';
 import type { PacerWindowStore } from '../usecases/ports/pacerWindow';
-// Feature stores not yet behind async ports: their SQLite classes, built by the SQLite adapter.
-import type { BulkJobStore } from './sqlite/bulkJobs';
+import type { BulkJobRepository, ResultsLinkSecretStore } from '../usecases/bulk/ports';
 import type { ApprovalRequestRepository, ResetRequestRepository } from '../usecases/approvals/ports';
 
 /** This process as a lease holder: registered while the app runs. */
@@ -45,9 +44,9 @@ export interface Repositories {
   readonly invitations: InvitationRepository;
   readonly approvalRequests: ApprovalRequestRepository;
   readonly resetRequests: ResetRequestRepository;
-  readonly bulkJobs: BulkJobStore;
+  readonly bulkJobs: BulkJobRepository;
   /** The secret results links are signed with: made once, then the same on every instance sharing the store. */
-  resultsLinkSecret(): Buffer;
+  readonly resultsLinkSecret: ResultsLinkSecretStore;
 }
 
 /** The repositories with the bot's own state and the store's lifecycle. */

@@ -2,17 +2,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import dotenv from 'dotenv';
 import { z } from 'zod';
+import { projectRoot } from '../shared/projectRoot';
 
-/** The project root (where package.json lives), whether running from src/ via ts-jest or from dist/src. */
-export function projectRoot(): string {
-  let dir = __dirname;
-  for (;;) {
-    if (fs.existsSync(path.join(dir, 'package.json'))) return dir;
-    const parent = path.dirname(dir);
-    if (parent === dir) return process.cwd();
-    dir = parent;
-  }
-}
+export { projectRoot };
 
 /** Loads `.env` from the project root (never relative to the working directory). Real env vars win. */
 export function loadDotEnv(root = projectRoot()): void {

@@ -1,7 +1,7 @@
 import { buildApprovalIntake, buildApprovals, type ApprovalsPorts, type ApprovalsSettings } from './approvalsWiring';
 import { approvalSettingsFromConfig } from './approvalSettings';
 import { directoryRoster } from '../usecases/approvals/approverRoster';
-import { createBulkFeature } from '../teams/bulk/bulkFeature';
+import { buildBulkFeature } from './bulkWiring';
 import { observeBulkQueue } from '../shared/telemetry';
 import { InviteGuestService } from '../usecases/invite/inviteGuest';
 import { SignInAdvisor } from '../usecases/signIn/signInAdvisor';
@@ -18,10 +18,9 @@ import type { BotServices } from './services';
  */
 export function buildFeatures(services: BotServices): BotFeature[] {
   const { directory, repositories: store, logger, config } = services;
-  const clock = (): Date => services.clock.now();
 
   // Policies are kept once, by the directory (POLICY_CACHE_SECONDS), not a second time here.
-  const advisor = new SignInAdvisor(directory, { clock, policyTtlMs: 0 });
+  const advisor = new SignInAdvisor(directory, { clock: services.clock, policyTtlMs: 0 });
   const invitations = store.invitations;
   const notifier = new Notifier(services.adapter, services.botAppId, logger);
   const approvalPorts: ApprovalsPorts = {
@@ -49,13 +48,13 @@ export function buildFeatures(services: BotServices): BotFeature[] {
     invitations,
     audit: store.audit,
     sendInvitationEmail: config.env.SEND_INVITATION_EMAIL,
-    clock,
+    clock: services.clock,
     holders: store.holders,
     approvals: buildApprovalIntake(approvalPorts, approvalSettings),
   });
   const approvals = buildApprovals(approvalPorts, approvalSettings, inviteService);
 
-  const bulk = createBulkFeature(services, { advisor, invitations, notifier, approvalService: approvals.service });
+  const bulk = buildBulkFeature(services, { advisor, invitations, messenger: notifier, approvalGateway: approvals.service });
   let recovery: NodeJS.Timeout | undefined;
   let stopQueueGauges: (() => void) | undefined;
   const bulkFeature: BotFeature = {
@@ -64,13 +63,11 @@ export function buildFeatures(services: BotServices): BotFeature[] {
     // every RECOVERY_INTERVAL_MS a job whose runner died (here or in another process) is taken over.
     start: async () => {
       stopQueueGauges = observeBulkQueue(() => bulk.runner.depth());
-      bulk.runner.resumeAll();
+      await bulk.runner.resumeAll();
       recovery = setInterval(() => {
-        try {
-          bulk.runner.resumeAll();
-        } catch (error) {
+        bulk.runner.resumeAll().catch((error: unknown) => {
           logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'resuming bulk jobs failed');
-        }
+        });
       }, config.env.RECOVERY_INTERVAL_MS);
       recovery.unref();
     },

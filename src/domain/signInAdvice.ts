@@ -1,4 +1,4 @@
-import type { ExternalUserState } from '../usecases/ports/Directory';
+import type { ExternalUserState } from './tenant';
 
 /** How a guest signs in to this tenant (Entra B2B redemption outcome). */
 export type SignInMethod =

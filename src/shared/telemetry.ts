@@ -412,7 +412,7 @@ export interface BulkQueueDepth {
  * Reports the bulk queue's depth as two observable gauges, read when metrics are collected.
  * Returns the function that stops reporting (call it on shutdown).
  */
-export function observeBulkQueue(read: () => BulkQueueDepth): () => void {
+export function observeBulkQueue(read: () => BulkQueueDepth | Promise<BulkQueueDepth>): () => void {
   const meter = metrics.getMeter(INSTRUMENTATION_SCOPE);
   const jobs = meter.createObservableGauge(METRIC_NAMES.bulkJobsActive, {
     description: 'Bulk invitation jobs confirmed and not finished',
@@ -422,10 +422,10 @@ export function observeBulkQueue(read: () => BulkQueueDepth): () => void {
     description: 'Rows of active bulk invitation jobs not yet finished',
     unit: '{row}',
   });
-  const callback: BatchObservableCallback = (result) => {
+  const callback: BatchObservableCallback = async (result) => {
     let depth: BulkQueueDepth;
     try {
-      depth = read();
+      depth = await read();
     } catch {
       return; // the store is closing: nothing to report this time
     }

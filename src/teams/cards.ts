@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import * as ACData from 'adaptivecards-templating';
 import { CardFactory, type Attachment } from 'botbuilder';
-import { projectRoot } from '../app/config';
+import { projectRoot } from '../shared/projectRoot';
 
 /**
  * Card rendering. Templates are cards/<name>.json (Adaptive Cards 1.5) expanded with
@@ -65,10 +65,16 @@ export function cardTemplateNames(): string[] {
 }
 
 /**
+ * A template's data: a typed interface per template, filled by that template's builder (e.g.
+ * teams/guestHelp/cards/syncHelpCard.ts). Plain JSON values only.
+ */
+export type CardData = object;
+
+/**
  * Expands cards/<name>.json with `data`. User-supplied values enter only as data, never as
  * template text. The data is made safe first (see sanitizeCardData).
  */
-export function expandCard(name: string, data: Record<string, unknown>): AdaptiveCard {
+export function expandCard(name: string, data: CardData): AdaptiveCard {
   return expandTemplate(loadTemplate(name), data, name);
 }
 
@@ -90,7 +96,7 @@ function compiledTemplate(templateJson: unknown): ACData.Template {
 }
 
 /** expandCard for a template object already in hand (tests, composed cards). */
-export function expandTemplate(templateJson: unknown, data: Record<string, unknown>, name = 'inline'): AdaptiveCard {
+export function expandTemplate(templateJson: unknown, data: CardData, name = 'inline'): AdaptiveCard {
   const template = compiledTemplate(templateJson);
   let expanded: unknown;
   try {
@@ -109,7 +115,7 @@ export function cardAttachment(card: AdaptiveCard): Attachment {
   return CardFactory.adaptiveCard(card);
 }
 
-export function renderCard(name: string, data: Record<string, unknown>): Attachment {
+export function renderCard(name: string, data: CardData): Attachment {
   return cardAttachment(expandCard(name, data));
 }
 

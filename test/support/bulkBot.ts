@@ -9,8 +9,11 @@ import { GuestOnboardingBot } from '../../src/teams/bot/GuestOnboardingBot';
 import { RootDialog } from '../../src/teams/bot/RootDialog';
 import type { NotifyResult } from '../../src/teams/bot/proactive';
 import type { FileDownloadOptions } from '../../src/adapters/files/teamsFileDownload';
-import { createBulkModule, type BulkFeature, type BulkNotifier } from '../../src/teams/bulk/bulkFeature';
-import type { BulkApprovalGateway } from '../../src/usecases/bulk/bulkRunner';
+import { createBulkFeature, type BulkFeature } from '../../src/teams/bulk/bulkFeature';
+import { TeamsBulkNotifier, type ProactiveMessenger } from '../../src/teams/bulk/bulkNotifier';
+import type { BulkApprovalGateway } from '../../src/usecases/bulk/runnerOptions';
+import type { BulkSettings } from '../../src/usecases/bulk/ports';
+import { downloadTeamsFile } from '../../src/adapters/files/teamsFileDownload';
 import type { FakeDirectory } from '../../src/adapters/demo/FakeDirectory';
 import type { SqliteDatabase } from '../../src/adapters/sqlite/database';
 import { SlidingWindowPacer } from '../../src/usecases/ports/pacer';
@@ -29,7 +32,7 @@ export interface RecordedNotice {
   text?: string;
 }
 
-export class RecordingNotifier implements BulkNotifier {
+export class RecordingNotifier implements ProactiveMessenger {
   readonly notices: RecordedNotice[] = [];
   private next = 1;
   async send(_ref: Partial<ConversationReference>, activityOrText: string | Partial<Activity>): Promise<NotifyResult> {
@@ -75,31 +78,33 @@ export function bulkBot(
   const notifier = new RecordingNotifier();
   const signer = new ResultsLinkSigner('a-test-secret-that-is-long-enough-0123456789');
   const downloads: string[] = [];
-  const feature = createBulkModule({
-    jobs: env.jobs,
-    invitations: env.invitations,
-    directory: env.directory,
-    advisor: new SignInAdvisor(env.fake),
-    notifier,
+  const settings: BulkSettings = {
     approvals: { policy: options.approvalPolicy ?? 'nonOwners', partnerDomains: options.partnerDomains ?? [] },
     approverGroupId: DEMO.groups.guestApprovers.id,
-    approvalService: options.approvalService ?? null,
     limits: { maxBytes: 1024 * 1024, maxRows: 1000 },
     invitesPer5s: 150,
     sendInvitationEmail: false,
     publicBaseUrl: 'https://bot.contoso.example',
     resultsLinkTtlMs: options.ttlMs ?? 60 * 60_000,
-    signer,
-    ...(options.fileDownload
-      ? { fileDownload: options.fileDownload }
-      : {
-          download: async (url: string) => {
-            downloads.push(url);
-            const file = options.files?.[url];
-            if (file === undefined) throw new Error(`no test file at ${url}`);
-            return file;
-          },
-        }),
+  };
+  const fileDownload = options.fileDownload;
+  const feature = createBulkFeature({
+    jobs: env.jobs,
+    invitations: env.invitations,
+    directory: env.directory,
+    advisor: new SignInAdvisor(env.fake),
+    notifier: new TeamsBulkNotifier(notifier, settings),
+    settings,
+    signer: async () => signer,
+    approvalGateway: options.approvalService ?? null,
+    download: fileDownload
+      ? (url: string, maxBytes: number) => downloadTeamsFile(url, maxBytes, fileDownload)
+      : async (url: string) => {
+          downloads.push(url);
+          const file = options.files?.[url];
+          if (file === undefined) throw new Error(`no test file at ${url}`);
+          return file;
+        },
     runner: { pacer: new SlidingWindowPacer({ limit: 1000, windowMs: 50 }), baseBackoffMs: 1, maxBackoffMs: 5, progressIntervalMs: 0 },
   });
   const logger = pino({ level: 'silent' });

@@ -11,7 +11,7 @@
  * Prints "resumed <jobId>" when it takes a job over and "finished <jobId> <state>" at the end.
  */
 import type { AccessToken } from '@azure/identity';
-import { BulkJobStore, bulkMigrations } from '../../src/adapters/sqlite/bulkJobs';
+import { SqliteBulkJobRepository, bulkMigrations } from '../../src/adapters/sqlite/bulkJobs';
 import { BulkRunner } from '../../src/usecases/bulk/bulkRunner';
 import { SharedPacer, SlidingWindowPacer } from '../../src/usecases/ports/pacer';
 import { GraphDirectory } from '../../src/adapters/graph/GraphDirectory';
@@ -26,7 +26,7 @@ async function main(): Promise<void> {
   if (!file || !baseUrl) throw new Error('BULK_DB and GRAPH_URL are required');
   const leaseMs = Number(process.env.LEASE_MS ?? '300');
   const db = openDatabase(file, [...invitationMigrations, ...bulkMigrations, ...leaseMigrations, ...pacerWindowMigrations]);
-  const jobs = new BulkJobStore(db);
+  const jobs = new SqliteBulkJobRepository(db);
   const asBot = process.env.HOLDER_TTL_MS !== undefined;
   const holders = asBot ? new SqliteHolderRegistry(db, { ttlMs: Number(process.env.HOLDER_TTL_MS) }) : undefined;
   holders?.start();
@@ -53,11 +53,11 @@ async function main(): Promise<void> {
     const interval = Number(process.env.RECOVERY_INTERVAL_MS ?? '1000');
     const runs: Array<Promise<void>> = [];
     for (;;) {
-      for (const id of runner.resumeAll()) {
+      for (const id of await runner.resumeAll()) {
         process.stdout.write(`resumed ${id}\n`);
-        runs.push(runner.whenFinished(id).then(() => void process.stdout.write(`finished ${id} ${jobs.get(id)?.state ?? 'missing'}\n`)));
+        runs.push(runner.whenFinished(id).then(async () => void process.stdout.write(`finished ${id} ${(await jobs.get(id))?.state ?? 'missing'}\n`)));
       }
-      if (jobs.listActive().length === 0) break;
+      if ((await jobs.listActive()).length === 0) break;
       await new Promise((resolve) => setTimeout(resolve, interval));
     }
     await Promise.all(runs);
@@ -67,12 +67,12 @@ async function main(): Promise<void> {
   }
   // The dead process's lease has to run out before another runner may take the job.
   for (;;) {
-    const active = jobs.listActive();
+    const active = await jobs.listActive();
     if (active.length === 0) break;
-    for (const id of runner.resumeAll()) {
+    for (const id of await runner.resumeAll()) {
       process.stdout.write(`resumed ${id}\n`);
       await runner.whenFinished(id);
-      process.stdout.write(`finished ${id} ${jobs.get(id)?.state ?? 'missing'}\n`);
+      process.stdout.write(`finished ${id} ${(await jobs.get(id))?.state ?? 'missing'}\n`);
     }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }

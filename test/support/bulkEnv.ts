@@ -3,7 +3,11 @@
  * directory (optionally wrapped with injected faults), a fast pacer and a runner.
  */
 import type { Actor } from '../../src/domain/actor';
-import { BulkJobStore, bulkMigrations, type BulkJob } from '../../src/adapters/sqlite/bulkJobs';
+import { SqliteBulkJobRepository, bulkMigrations } from '../../src/adapters/sqlite/bulkJobs';
+import type { BulkJob, BulkRow } from '../../src/domain/bulkJob';
+import type { BulkJobRepository } from '../../src/usecases/bulk/ports';
+import type { InvitationRepository } from '../../src/usecases/ports/invitations';
+import { rowsInOrder } from '../../src/usecases/bulk/resultsCsv';
 import { BulkRunner, type BulkRunnerOptions } from '../../src/usecases/bulk/bulkRunner';
 import { stageBulkFile, type StagedBulkJob } from '../../src/usecases/bulk/bulkValidation';
 import { SlidingWindowPacer } from '../../src/usecases/ports/pacer';
@@ -80,8 +84,8 @@ export function faultyDirectory(inner: Directory, rate: number, seed = 42): Dire
 
 export interface BulkTestEnv {
   db: SqliteDatabase;
-  jobs: BulkJobStore;
-  invitations: SqliteInvitationRepository;
+  jobs: BulkJobRepository;
+  invitations: InvitationRepository;
   fake: FakeDirectory;
   directory: Directory;
   runner: BulkRunner;
@@ -95,6 +99,10 @@ export function bulkTestEnv(
     fake?: FakeDirectory;
     directory?: (fake: FakeDirectory) => Directory;
     db?: SqliteDatabase;
+    /** The job repository (default: SQLite over `db`). */
+    jobs?: BulkJobRepository;
+    /** The invitation repository (default: SQLite over `db`). */
+    invitations?: InvitationRepository;
     runner?: Partial<BulkRunnerOptions>;
     approvalPolicy?: 'nonOwners' | 'unlistedDomains' | 'always';
     partnerDomains?: string[];
@@ -103,8 +111,8 @@ export function bulkTestEnv(
   const db = options.db ?? memoryStore([...invitationMigrations, ...bulkMigrations]).db;
   const fake = options.fake ?? demoDirectory();
   const directory = options.directory ? options.directory(fake) : fake;
-  const jobs = new BulkJobStore(db);
-  const invitations = new SqliteInvitationRepository(db);
+  const jobs = options.jobs ?? new SqliteBulkJobRepository(db);
+  const invitations = options.invitations ?? new SqliteInvitationRepository(db);
   const runner = new BulkRunner({
     jobs,
     invitations,
@@ -133,7 +141,7 @@ export function bulkTestEnv(
     );
   const submit = async (csv: string, actor: Actor = MEGAN): Promise<BulkJob> => {
     const staged = await stage(csv, actor);
-    const job = jobs.transition(staged.job.id, ['draft'], { state: 'queued' });
+    const job = await jobs.transition(staged.job.id, ['draft'], { state: 'queued' });
     if (!job) throw new Error('could not confirm the staged job');
     return job;
   };
@@ -145,4 +153,11 @@ export function invitationsPerAddress(fake: FakeDirectory): Map<string, number> 
   const counts = new Map<string, number>();
   for (const inv of fake.state.invitations) counts.set(inv.email.toLowerCase(), (counts.get(inv.email.toLowerCase()) ?? 0) + 1);
   return counts;
+}
+
+/** Every row of a job in file order. */
+export async function allRows(jobs: BulkJobRepository, jobId: string): Promise<BulkRow[]> {
+  const rows: BulkRow[] = [];
+  for await (const row of rowsInOrder(jobs, jobId)) rows.push(row);
+  return rows;
 }

@@ -1,7 +1,8 @@
-import type { TimerClock as Clock } from '../../src/usecases/ports/pacer';
-
-/** A clock whose time only moves when told to; sleeps resolve as time passes. For tests. */
-export class ManualClock implements Clock {
+/**
+ * A clock whose time only moves when told to (ms since start); sleeps resolve as time passes.
+ * For tests: give a pacer `{ now: () => new Date(clock.now()) }` and `clock.sleep`.
+ */
+export class ManualClock {
   private t: number;
   private sleepers: Array<{ at: number; resolve: () => void }> = [];
 

@@ -1,5 +1,5 @@
 /**
- * BotServices for the bulk feature as the composition root builds it (createBulkFeature), over a
+ * BotServices for the bulk feature as the composition root builds it (buildBulkFeature), over a
  * given store and directory, in local mode unless the environment says otherwise.
  */
 import { ConversationState, MemoryStorage, TestAdapter, TurnContext, UserState, type Activity } from 'botbuilder';

@@ -2,6 +2,7 @@
  * Builders for tests that need a directory: the demo tenant in a FakeDirectory with a clock
  * that only moves when the test says so.
  */
+import type { Clock } from '../../src/domain/clock';
 import { FakeDirectory } from '../../src/adapters/demo/FakeDirectory';
 import { demoTenantFixture, DEMO } from '../../src/adapters/demo/demoTenant';
 import type { FixtureGroup, FixtureUser, TenantFixture } from '../../src/adapters/demo/fixture';
@@ -11,7 +12,7 @@ export { DEMO };
 /** The instant demo directories start at. */
 export const DEMO_NOW = '2025-01-15T09:00:00.000Z';
 
-export interface TestClock {
+export interface TestClock extends Clock {
   (): Date;
   /** The same instant, as the domain Clock (src/domain/clock.ts) reads it. */
   now(): Date;

@@ -3,7 +3,7 @@
  * use. The ids and names are fixed so that tests, the Agents Playground's mock users and the
  * README can all refer to the same people.
  */
-import type { UserIdentity } from '../../usecases/ports/Directory';
+import type { UserIdentity } from '../../domain/tenant';
 import type { FixtureUser, TenantFixture } from './fixture';
 
 export type { TenantFixture } from './fixture';

@@ -12,7 +12,7 @@ import type {
   SharePointSharingSettings,
   UserIdentity,
   UserKind,
-} from '../../usecases/ports/Directory';
+} from '../../domain/tenant';
 
 export interface FixtureUser {
   id: string;

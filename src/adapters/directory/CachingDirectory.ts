@@ -17,18 +17,15 @@
  *
  * Nothing is cached across tenants: one instance serves one directory (one tenant).
  */
+import { systemClock, type Clock } from '../../domain/clock';
 import {
   isDirectoryError,
   type AddMembersResult,
   type Directory,
-  type DirectoryUser,
-  type ExternalDomainInfo,
-  type GroupInfo,
   type InvitationInput,
   type InvitationResult,
-  type TenantPolicies,
-  type UserSummary,
 } from '../../usecases/ports/Directory';
+import type { DirectoryUser, ExternalDomainInfo, GroupInfo, TenantPolicies, UserSummary } from '../../domain/tenant';
 
 /** How long each kind of read is kept, in ms. Stated in the README's Performance section. */
 export const READ_TTL_MS = {
@@ -51,8 +48,8 @@ const MAX_ENTRIES = 10_000;
 export interface CachingDirectoryOptions {
   /** POLICY_CACHE_SECONDS × 1000; 0 reads the policies for every caller (still one read at a time). */
   policyTtlMs?: number;
-  /** ms since the epoch; injected in tests. */
-  clock?: () => number;
+  /** Injected in tests. */
+  clock?: Clock;
   /** Warnings (a failed background refresh); no personal data is logged. */
   logger?: { warn(details: Record<string, unknown>, message: string): void };
 }
@@ -139,7 +136,8 @@ export class CachingDirectory implements Directory {
     private readonly inner: Directory,
     private readonly options: CachingDirectoryOptions = {},
   ) {
-    this.now = options.clock ?? Date.now;
+    const clock = options.clock ?? systemClock;
+    this.now = () => clock.now().getTime();
     this.policyTtlMs = Math.max(0, options.policyTtlMs ?? DEFAULT_POLICY_TTL_MS);
     this.users = new ReadCache(READ_TTL_MS.user, this.now);
     this.usersByAddress = new ReadCache(READ_TTL_MS.user, this.now);

@@ -1,8 +1,7 @@
 import { systemClock, type Clock } from '../../domain/clock';
-import { storedResultsLinkSecret } from '../../usecases/bulk/resultsLink';
 import type { Store } from '../repositories';
-import { bulkMigrations, BulkJobStore } from '../sqlite/bulkJobs';
-import { openDatabase } from '../sqlite/database';
+import { MemoryBulkJobRepository } from './bulkJobs';
+import { MemoryResultsLinkSecret } from './resultsLinkSecret';
 import { MemoryApprovalRequestRepository } from './approvalRequests';
 import { MemoryAuditLog } from './audit';
 import { MemoryResetRequestRepository } from './resetRequests';
@@ -24,14 +23,9 @@ export interface MemoryStore extends Store {
 /**
  * Every repository in memory, for tests (and a throwaway demo): the same bundle openStore builds,
  * nothing on disk, nothing shared between processes. Each call is a fresh, empty store.
- *
- * Transitional: bulk jobs and the results-link secret have no
- * memory adapter yet (they become async ports with their features); until then they run on a
- * private in-memory SQLite database here.
  */
 export function openMemoryStore(options: { clock?: Clock; holderTtlMs?: number } = {}): MemoryStore {
   const clock = options.clock ?? systemClock;
-  const featureDb = openDatabase(':memory:', [...bulkMigrations]);
   const holders = new MemoryHolderRegistry(new MemoryHolderTable(), { ttlMs: options.holderTtlMs });
   const audit = new MemoryAuditLog(clock);
   const conversationReferences = new MemoryConversationReferenceRepository(clock);
@@ -48,13 +42,12 @@ export function openMemoryStore(options: { clock?: Clock; holderTtlMs?: number }
     invitations: new MemoryInvitationRepository({ clock }),
     approvalRequests: new MemoryApprovalRequestRepository({ audit, leases }),
     resetRequests: new MemoryResetRequestRepository(clock, audit),
-    bulkJobs: new BulkJobStore(featureDb),
-    resultsLinkSecret: () => storedResultsLinkSecret(featureDb),
+    bulkJobs: new MemoryBulkJobRepository({ clock }),
+    resultsLinkSecret: new MemoryResultsLinkSecret(),
     appliedMigrations: [],
     ping: () => open,
     close(): void {
       holders.stop();
-      if (featureDb.open) featureDb.close();
       open = false;
     },
   };

@@ -1,9 +1,9 @@
 import { systemClock, type Clock } from '../../domain/clock';
-import { storedResultsLinkSecret } from '../../usecases/bulk/resultsLink';
 import type { Store } from '../repositories';
 import { approvalMigrations, SqliteApprovalRequestRepository } from './approvalRequests';
 import { SqliteAuditLog } from './audit';
-import { bulkMigrations, BulkJobStore } from './bulkJobs';
+import { bulkMigrations, SqliteBulkJobRepository } from './bulkJobs';
+import { SqliteResultsLinkSecret } from './resultsLinkSecret';
 import { channelIdentityMigrations, SqliteChannelIdentityRepository } from './channelIdentities';
 import { SqliteConversationReferenceRepository } from './conversationReferences';
 import { coreMigrations } from './coreMigrations';
@@ -95,8 +95,8 @@ export function openStore(options: StoreOptions): SqliteStore {
     invitations: new SqliteInvitationRepository(db, { clock }),
     approvalRequests: new SqliteApprovalRequestRepository(db, { audit, leases }),
     resetRequests: new SqliteResetRequestRepository(db, clock, audit),
-    bulkJobs: new BulkJobStore(db),
-    resultsLinkSecret: () => storedResultsLinkSecret(db),
+    bulkJobs: new SqliteBulkJobRepository(db, { clock }),
+    resultsLinkSecret: new SqliteResultsLinkSecret(db, clock),
     appliedMigrations,
     ping(): boolean {
       if (!db.open) return false;

@@ -13,7 +13,8 @@ import type { ConversationReferenceRepository } from '../../usecases/ports/conve
 import type { LeaseStore } from '../../usecases/ports/leases';
 import { failTurn, inTurnContext, labelTurn, turnReachedBot } from '../../shared/telemetry';
 import { actorFromActivity } from './actor';
-import { expandCard } from '../cards';
+import { errorCard } from '../cards/errorCard';
+import { staleCard } from '../cards/staleCard';
 import type { ActionData, ActionHandler, BotFeature } from './feature';
 import { cardInvokeResponse } from './invokeResponse';
 import { cutLongMessage, MAX_MESSAGE_CHARS, MESSAGE_CUT_NOTICE } from './messageLimits';
@@ -174,7 +175,7 @@ export class GuestOnboardingBot extends TeamsActivityHandler {
     if (!action || !handler) {
       labelTurn(context.turnState, 'action:unknown');
       log.info({ verb: action?.verb }, 'card action with an unknown verb');
-      return cardInvokeResponse(expandCard('staleCard', { message: STALE_CARD_MESSAGE }));
+      return cardInvokeResponse(staleCard({ message: STALE_CARD_MESSAGE }));
     }
     // Only registered verbs become labels: a card's data is never trusted, not even as a name.
     labelTurn(context.turnState, `action:${action.verb}`);
@@ -183,7 +184,7 @@ export class GuestOnboardingBot extends TeamsActivityHandler {
     } catch (error) {
       failTurn(context.turnState, error);
       log.error({ err: describe(error), verb: action.verb }, 'card action failed');
-      return cardInvokeResponse(expandCard('error', { title: 'That did not work', message: ACTION_FAILED_MESSAGE }));
+      return cardInvokeResponse(errorCard({ title: 'That did not work', message: ACTION_FAILED_MESSAGE }));
     }
   }
 

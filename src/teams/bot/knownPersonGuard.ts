@@ -2,7 +2,7 @@ import { ActivityTypes, MessageFactory, type Middleware, type TurnContext } from
 import type { Directory } from '../../usecases/ports/Directory';
 import type { Logger } from '../../shared/logger';
 import { actorFromActivity } from './actor';
-import { expandCard } from '../cards';
+import { errorCard } from '../cards/errorCard';
 import { cardInvokeResponse } from './invokeResponse';
 
 /**
@@ -42,7 +42,7 @@ export class KnownPersonGuard implements Middleware {
     if (isCardAction) {
       await context.sendActivity({
         type: ActivityTypes.InvokeResponse,
-        value: cardInvokeResponse(expandCard('error', { title: "I can't find your account", message })),
+        value: cardInvokeResponse(errorCard({ title: "I can't find your account", message })),
       });
       return;
     }

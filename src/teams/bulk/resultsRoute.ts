@@ -1,12 +1,13 @@
 import { pipeline } from 'node:stream';
 import type { Request, Response, Server } from 'restify';
-import type { BulkJobStore } from '../../adapters/sqlite/bulkJobs';
 import { resultsCsvStream } from '../../usecases/bulk/resultsCsv';
 import { ResultsLinkError, type ResultsLinkSigner } from '../../usecases/bulk/resultsLink';
+import type { BulkJobRepository } from '../../usecases/bulk/ports';
 
 export interface BulkRouteDeps {
-  jobs: BulkJobStore;
-  signer: ResultsLinkSigner;
+  jobs: BulkJobRepository;
+  /** The signer made from the stored secret (fetched once). */
+  signer: () => Promise<ResultsLinkSigner>;
   /** Re-checks an approver's standing at download time (membership can be removed). */
   isApprover?: (userId: string) => Promise<boolean>;
   logger?: { warn(obj: Record<string, unknown>, msg: string): void };
@@ -38,7 +39,7 @@ export function registerBulkRoutes(server: Server, deps: BulkRouteDeps): void {
     const token = new URL(req.url ?? '/', 'http://localhost').searchParams.get('t') ?? '';
     let claims;
     try {
-      claims = deps.signer.verify(token);
+      claims = (await deps.signer()).verify(token);
     } catch (e) {
       if (e instanceof ResultsLinkError) {
         refuse(res, e.reason === 'expired' ? 410 : 403, e.userMessage);
@@ -46,7 +47,7 @@ export function registerBulkRoutes(server: Server, deps: BulkRouteDeps): void {
       }
       throw e;
     }
-    const job = deps.jobs.get(claims.jobId);
+    const job = await deps.jobs.get(claims.jobId);
     const mayRead =
       job !== null &&
       job.tenantId === claims.tenantId &&

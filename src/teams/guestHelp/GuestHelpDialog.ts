@@ -10,7 +10,9 @@ export const GUEST_HELP_DIALOG_ID = 'guestHelp';
 const WATERFALL_ID = 'guestHelp.waterfall';
 const ADDRESS_PROMPT_ID = 'guestHelp.addressPrompt';
 
-export type GuestHelpTopic = 'otp' | 'sync' | 'lostAccess' | 'advice' | 'menu';
+import type { GuestHelpTopic } from '../../usecases/guestHelp/questions';
+
+export type { GuestHelpTopic };
 
 export interface GuestHelpDialogOptions {
   topic: GuestHelpTopic;

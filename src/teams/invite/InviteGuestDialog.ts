@@ -1,20 +1,23 @@
-import { type Activity, ActivityTypes, MessageFactory, TurnContext } from 'botbuilder';
+import { type Activity, ActivityTypes, TurnContext } from 'botbuilder';
 import type { DialogContext, DialogTurnResult, PromptValidatorContext, WaterfallStepContext } from 'botbuilder-dialogs';
 import { ComponentDialog, TextPrompt, WaterfallDialog } from '../bot/dialogParts';
 import { parseEmail } from '../../domain/email';
 import { lookAlikeWarning } from '../../domain/lookAlike';
-import type { Directory, GroupInfo } from '../../usecases/ports/Directory';
+import type { Directory } from '../../usecases/ports/Directory';
+import type { GroupInfo } from '../../domain/tenant';
 import { quoteForChat } from '../../domain/text';
 import type { InvitationRequest, InviteGuestService } from '../../usecases/invite/inviteGuest';
 import type { SignInAdvisorPort } from '../../usecases/signIn/signInAdvisor';
 import { actorFromActivity } from '../bot/actor';
-import { cardAttachment, expandCard } from '../cards';
+import { cardAttachment } from '../cards';
 import type { Actor } from '../../domain/actor';
-import { inviteConfirmCard, inviteResultCards } from './inviteCards';
+import { inviteConfirmCard } from './cards/inviteConfirmCard';
+import { inviteResultCards } from './cards/inviteResultCard';
+import { siteQuestionCard } from './cards/siteQuestionCard';
 import { requesterCard } from '../approvals/cards/submittedCard';
+import { confirmChoice, lookAlikeConfirmed, plain, siteAnswer, teamGroupId } from './inviteDialogTurn';
 import {
   MAX_JUSTIFICATION,
-  type Checked,
   checkEmailForTenant,
   readEmailAnswer,
   readJustificationAnswer,
@@ -64,13 +67,6 @@ export interface InviteDialogServices {
   service: InviteGuestService;
   advisor: SignInAdvisorPort;
   directory: Directory;
-}
-
-/** A plain-text message: user-typed values in it must not render as markdown. */
-function plain(text: string): Partial<Activity> {
-  const message = MessageFactory.text(text);
-  message.textFormat = 'plain';
-  return message;
 }
 
 /**
@@ -201,7 +197,7 @@ export class InviteGuestDialog extends ComponentDialog {
     }
     // Kept only while the question is open: the next step reads the answer against it.
     values.sites = sites;
-    return step.prompt(SITE_PROMPT, { prompt: siteQuestion(sites), validations: { sites } });
+    return step.prompt(SITE_PROMPT, { prompt: siteQuestionActivity(sites), validations: { sites } });
   }
 
   private async confirmStep(step: WaterfallStepContext): Promise<DialogTurnResult> {
@@ -322,7 +318,7 @@ export class InviteGuestDialog extends ComponentDialog {
     const r = siteAnswer(prompt.context, sites);
     if (r.ok) return true;
     await prompt.context.sendActivity(plain(r.reason));
-    await prompt.context.sendActivity(siteQuestion(sites));
+    await prompt.context.sendActivity(siteQuestionActivity(sites));
     return false;
   }
 
@@ -394,47 +390,6 @@ export class InviteGuestDialog extends ComponentDialog {
     return { email: values.email ?? '', displayName: values.displayName ?? '', groupId: values.groupId ?? '' };
   }
 }
-
-/** In a team channel the team's own site is the target: channelData.team.aadGroupId. */
-function teamGroupId(context: TurnContext): string | undefined {
-  const data = context.activity.channelData as { team?: { aadGroupId?: unknown } } | undefined;
-  const id = data?.team?.aadGroupId;
-  return context.activity.conversation?.conversationType === 'channel' && typeof id === 'string' && id ? id : undefined;
-}
-
-/** Up to this many sites get a button each; more get a drop-down (Teams shows few buttons per card). */
-const MAX_SITE_BUTTONS = 5;
-
-function siteQuestion(sites: readonly GroupInfo[]): Partial<Activity> {
-  const rows = sites.map((s, i) => ({ number: String(i + 1), name: s.displayName, id: s.id }));
-  const useList = rows.length > MAX_SITE_BUTTONS;
-  // A card, not text: plain-text line breaks are lost in some clients. Site names are data only.
-  const card = expandCard('siteQuestion', { sites: rows, buttons: useList ? [] : rows, useList });
-  return { type: ActivityTypes.Message, attachments: [cardAttachment(card)] };
-}
-
-/** The site picked on the card (its group id), or typed by name or number. */
-function siteAnswer(context: TurnContext, sites: readonly GroupInfo[]): Checked<GroupInfo> {
-  const value = context.activity.value as { inviteSite?: unknown } | undefined;
-  if (typeof value?.inviteSite === 'string') {
-    const picked = sites.find((s) => s.id === value.inviteSite);
-    if (picked) return { ok: true, value: picked };
-  }
-  return readSiteAnswer(context.activity.text ?? '', sites);
-}
-
-/** The confirmation card's "I checked the address" toggle (Input.Toggle sends "true"/"false"). */
-function lookAlikeConfirmed(context: TurnContext): boolean {
-  const value = context.activity.value as { lookAlikeConfirmed?: unknown } | undefined;
-  return value?.lookAlikeConfirmed === 'true' || value?.lookAlikeConfirmed === true;
-}
-
-function confirmChoice(context: TurnContext): 'confirm' | 'edit' | 'cancel' | null {
-  const value = context.activity.value as { inviteAction?: unknown } | undefined;
-  const fromCard = typeof value?.inviteAction === 'string' ? value.inviteAction : undefined;
-  const word = (fromCard ?? context.activity.text ?? '').trim().toLowerCase();
-  if (['confirm', 'yes', 'y', 'ok', 'send', 'invite'].includes(word)) return 'confirm';
-  if (['edit', 'change'].includes(word)) return 'edit';
-  if (['cancel', 'no', 'n', 'stop'].includes(word)) return 'cancel';
-  return null;
+function siteQuestionActivity(sites: readonly GroupInfo[]): Partial<Activity> {
+  return { type: ActivityTypes.Message, attachments: [cardAttachment(siteQuestionCard(sites))] };
 }

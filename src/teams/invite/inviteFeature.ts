@@ -1,13 +1,14 @@
 import { MessageFactory } from 'botbuilder';
 import type { DialogContext } from 'botbuilder-dialogs';
 import type { Directory } from '../../usecases/ports/Directory';
-import type { InvitationRepository } from '../../adapters/sqlite/invitations';
+import type { InvitationRepository } from '../../usecases/ports/invitations';
 import { InviteRefusedError, type InviteGuestService } from '../../usecases/invite/inviteGuest';
 import type { SignInAdvisorPort } from '../../usecases/signIn/signInAdvisor';
 import { trimEndChars } from '../../domain/text';
-import { expandCard } from '../cards';
 import { INVITE_GUEST_DIALOG, InviteGuestDialog, type InviteGuestOptions } from './InviteGuestDialog';
-import { invitationStatusCard, inviteResultCards, myInvitationsCard } from './inviteCards';
+import { invitationStatusCard } from './cards/invitationStatusCard';
+import { inviteResultCards, refusedInviteResultCard } from './cards/inviteResultCard';
+import { myInvitationsCard } from './cards/myInvitationsCard';
 import type { ActionHandler, BotFeature } from '../bot/feature';
 import type { Actor } from '../../domain/actor';
 import { cardInvokeResponse } from '../bot/invokeResponse';
@@ -145,12 +146,12 @@ export function createInviteFeature(services: InviteFeatureServices): BotFeature
   const retry: ActionHandler = async (_context, actor, data) => {
     const recordId = typeof data.recordId === 'string' ? data.recordId : '';
     if (!actor) {
-      return cardInvokeResponse(expandCard('inviteResult', refusedCardData("I can't tell who you are, so nothing was changed.")));
+      return cardInvokeResponse(refusedInviteResultCard("I can't tell who you are, so nothing was changed."));
     }
     const outcome = await services.service.retryMembership(recordId, actor);
     // A refusal that carries no invitation (not theirs, or gone) says only that and who may act.
     if (!outcome.record && outcome.status === 'failed') {
-      return cardInvokeResponse(expandCard('inviteResult', refusedCardData(outcome.refusal?.message ?? 'Nothing was changed.')));
+      return cardInvokeResponse(refusedInviteResultCard(outcome.refusal?.message ?? 'Nothing was changed.'));
     }
     const policies = await services.directory.readPolicies();
     const [card] = inviteResultCards(outcome, {
@@ -167,7 +168,7 @@ export function createInviteFeature(services: InviteFeatureServices): BotFeature
   const sendEmail: ActionHandler = async (_context, actor, data) => {
     const recordId = typeof data.recordId === 'string' ? data.recordId : '';
     if (!actor) {
-      return cardInvokeResponse(expandCard('inviteResult', refusedCardData("I can't tell who you are, so nothing was sent.")));
+      return cardInvokeResponse(refusedInviteResultCard("I can't tell who you are, so nothing was sent."));
     }
     const outcome = await services.service.sendInvitationEmail(recordId, actor);
     const policies = await services.directory.readPolicies();
@@ -176,7 +177,7 @@ export function createInviteFeature(services: InviteFeatureServices): BotFeature
     // Someone who may not act on this invitation sees only why: never the guest's link.
     if (!outcome.emailed && (!outcome.record || outcome.refusal?.code === 'notOwner' || outcome.status === 'failed')) {
       const reason = outcome.refusal?.message ?? 'Nothing was sent.';
-      if (!outcome.record || outcome.refusal?.code !== 'unknownSite') return cardInvokeResponse(expandCard('inviteResult', refusedCardData(reason)));
+      if (!outcome.record || outcome.refusal?.code !== 'unknownSite') return cardInvokeResponse(refusedInviteResultCard(reason));
     }
     const [card] = inviteResultCards(
       outcome.status === 'failed' ? { ...outcome, status: outcome.record?.state === 'partial' ? 'partial' : 'completed', refusal: null, redeemUrl: outcome.record?.redeemUrl ?? null, kind: outcome.record?.outcomeKind ?? null } : outcome,
@@ -226,33 +227,5 @@ export function createInviteFeature(services: InviteFeatureServices): BotFeature
       { title: "Check a guest's invitation", example: 'status of jane@fabrikam.com', audience: 'owners' },
       { title: 'List the invitations you made', example: 'my invitations', audience: 'owners' },
     ],
-  };
-}
-
-function refusedCardData(message: string): Record<string, unknown> {
-  return {
-    headline: 'Nothing was changed',
-    hasDetail: true,
-    detail: message,
-    isCompleted: false,
-    isPartial: false,
-    guestName: '',
-    guestEmail: '',
-    siteName: '',
-    siteUrl: '',
-    hasMethod: false,
-    methodLabel: '',
-    showRedeemLink: false,
-    redeemUrl: '',
-    linkHeading: '',
-    emailStatus: '',
-    dontOpen: '',
-    canSendEmail: false,
-    hasNotice: false,
-    notice: '',
-    guestWillSee: [],
-    showTenantLink: false,
-    tenantSignInUrl: '',
-    recordId: '',
   };
 }

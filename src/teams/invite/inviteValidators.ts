@@ -1,4 +1,5 @@
-import type { Directory, GroupInfo } from '../../usecases/ports/Directory';
+import type { Directory } from '../../usecases/ports/Directory';
+import type { GroupInfo } from '../../domain/tenant';
 import { findAddressMentions, parseEmail, type EmailAddress } from '../../domain/email';
 import { validateDisplayName } from '../../usecases/invite/inviteGuest';
 import type { SignInAdvisorPort } from '../../usecases/signIn/signInAdvisor';

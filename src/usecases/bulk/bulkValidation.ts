@@ -1,12 +1,14 @@
 import type { Actor } from '../../domain/actor';
-import type { Directory, GroupInfo } from '../ports/Directory';
+import type { Directory } from '../ports/Directory';
+import type { GroupInfo } from '../../domain/tenant';
 import { parseEmail } from '../../domain/email';
 import { lookAlikeWarning } from '../../domain/lookAlike';
 import { quoteForChat, trimEndChars } from '../../domain/text';
 import type { SignInAdvice, SignInMethod } from '../../domain/signInAdvice';
 import { approvalVerdict, type ApprovalSettings } from '../../domain/approvalPolicy';
 import type { SignInAdvisorPort } from '../signIn/signInAdvisor';
-import type { BulkJob, BulkJobStore, BulkSite, BulkValidationSummary, NewBulkRow } from '../../adapters/sqlite/bulkJobs';
+import type { BulkJob, BulkSite, BulkValidationSummary, NewBulkRow } from '../../domain/bulkJob';
+import type { BulkJobRepository } from './ports';
 import type { CsvInvitationRow } from './csvFormats';
 import { readInvitationCsv, type CsvLimits, type CsvReadStats, type CsvSource } from './parseInvitationCsv';
 
@@ -28,7 +30,7 @@ export class BulkRefusedError extends Error {
 }
 
 export interface BulkValidationDeps {
-  jobs: BulkJobStore;
+  jobs: BulkJobRepository;
   directory: Directory;
   advisor: SignInAdvisorPort;
   approvals: ApprovalSettings;
@@ -118,7 +120,7 @@ export async function stageBulkFile(deps: BulkValidationDeps, request: StageRequ
   const defaultSite = hinted ?? (sites.length === 1 ? (sites[0] ?? null) : null);
 
   const summary = emptyValidationSummary(request.sourceName);
-  const job = deps.jobs.createDraft({
+  const job = await deps.jobs.createDraft({
     tenantId: actor.tenantId,
     requestedBy: { id: actor.userId, name: actor.name },
     conversationId: request.conversationId,
@@ -148,7 +150,7 @@ export async function stageBulkFile(deps: BulkValidationDeps, request: StageRequ
   const firstRowOf = new Map<string, number>();
   let lastYield = performance.now();
   const flush = async (): Promise<void> => {
-    if (batch.length > 0) deps.jobs.insertRows(job.id, batch);
+    if (batch.length > 0) await deps.jobs.insertRows(job.id, batch);
     batch = [];
     await yieldToEventLoop();
     lastYield = performance.now();
@@ -186,7 +188,7 @@ export async function stageBulkFile(deps: BulkValidationDeps, request: StageRequ
     }
     await flush();
   } catch (e) {
-    deps.jobs.delete(job.id);
+    await deps.jobs.delete(job.id);
     throw e;
   }
 
@@ -265,7 +267,7 @@ export async function stageBulkFile(deps: BulkValidationDeps, request: StageRequ
   summary.format = stats.layout?.format ?? 'script';
   summary.sites = [...siteCounts].map(([siteName, rows]) => ({ siteName, rows }));
   summary.approvalReasons = [...approvalReasons];
-  const updated = deps.jobs.update(job.id, job.version, { summary });
+  const updated = await deps.jobs.update(job.id, job.version, { summary });
   if (!updated) throw new Error('bulk draft changed while it was being staged');
   return { job: updated, summary, siteChoices: defaultSite ? [] : sites };
 }

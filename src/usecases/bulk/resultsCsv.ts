@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import { stringify } from 'csv-stringify';
-import type { BulkJobStore, BulkRow } from '../../adapters/sqlite/bulkJobs';
+import type { BulkRow } from '../../domain/bulkJob';
+import type { BulkJobRepository } from './ports';
 import { RESULT_COLUMNS } from './csvFormats';
 
 /**
@@ -44,8 +45,20 @@ export function resultRecord(row: BulkRow): string[] {
   ];
 }
 
+/** Every row of a job in file order, a page at a time (never the whole job in memory). */
+export async function* rowsInOrder(jobs: BulkJobRepository, jobId: string, pageSize = 500): AsyncGenerator<BulkRow> {
+  let after = 0;
+  for (;;) {
+    const rows = await jobs.rowsAfter(jobId, after, pageSize);
+    for (const row of rows) yield row;
+    const last = rows[rows.length - 1];
+    if (!last || rows.length < pageSize) return;
+    after = last.rowNumber;
+  }
+}
+
 /** A UTF-8 CSV stream (with BOM, so Excel reads names with accents correctly). */
-export function resultsCsvStream(jobs: BulkJobStore, jobId: string): Readable {
+export function resultsCsvStream(jobs: BulkJobRepository, jobId: string): Readable {
   const stringifier = stringify({
     header: true,
     columns: [...RESULT_COLUMNS],
@@ -53,17 +66,16 @@ export function resultsCsvStream(jobs: BulkJobStore, jobId: string): Readable {
     record_delimiter: 'windows',
     cast: { string: (value) => neutraliseCell(value) },
   });
-  const rows = jobs.rowsInOrder(jobId);
   const source = Readable.from(
-    (function* () {
-      for (const row of rows) yield resultRecord(row);
+    (async function* () {
+      for await (const row of rowsInOrder(jobs, jobId)) yield resultRecord(row);
     })(),
   );
   return source.pipe(stringifier);
 }
 
 /** The whole results file as a string (for small jobs and tests). */
-export async function resultsCsvText(jobs: BulkJobStore, jobId: string): Promise<string> {
+export async function resultsCsvText(jobs: BulkJobRepository, jobId: string): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of resultsCsvStream(jobs, jobId)) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
   return Buffer.concat(chunks).toString('utf8');

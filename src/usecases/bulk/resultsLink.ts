@@ -1,5 +1,6 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { Migration, SqliteDatabase } from '../../adapters/sqlite/database';
+import { systemClock, type Clock } from '../../domain/clock';
+import type { ResultsLinkSecretStore } from './ports';
 import { trimEndChars } from '../../domain/text';
 
 /**
@@ -45,13 +46,13 @@ export class ResultsLinkSigner {
   private readonly secret: Buffer;
 
   /**
-   * @param secret at least 32 bytes (the bot passes storedResultsLinkSecret). Without one a
+   * @param secret at least 32 bytes (the bot passes the stored one, storedResultsLinkSigner). Without one a
    *   random secret is made: links then stop working when the process restarts and are not valid
    *   on another instance (fine for tests).
    */
   constructor(
     secret?: Buffer | string,
-    private readonly clock: () => number = Date.now,
+    private readonly clock: Clock = systemClock,
   ) {
     const key = secret === undefined ? randomBytes(32) : Buffer.isBuffer(secret) ? secret : Buffer.from(secret, 'utf8');
     if (key.length < 32) throw new RangeError('results link secret must be at least 32 bytes');
@@ -59,7 +60,7 @@ export class ResultsLinkSigner {
   }
 
   sign(claims: Omit<ResultsLinkClaims, 'expiresAt'>, ttlMs: number): string {
-    const payload: Payload = { j: claims.jobId, u: claims.userId, t: claims.tenantId, a: claims.approver ? 1 : 0, e: this.clock() + ttlMs };
+    const payload: Payload = { j: claims.jobId, u: claims.userId, t: claims.tenantId, a: claims.approver ? 1 : 0, e: this.clock.now().getTime() + ttlMs };
     const body = Buffer.from(JSON.stringify(payload), 'utf8').toString('base64url');
     return `${body}.${this.mac(body)}`;
   }
@@ -84,7 +85,7 @@ export class ResultsLinkSigner {
     if (typeof payload.j !== 'string' || typeof payload.u !== 'string' || typeof payload.e !== 'number') {
       throw new ResultsLinkError('malformed', 'This results link is not valid.');
     }
-    if (payload.e <= this.clock()) {
+    if (payload.e <= this.clock.now().getTime()) {
       throw new ResultsLinkError('expired', 'This results link has expired. Ask the bot for the results again to get a fresh link.');
     }
     return { jobId: payload.j, userId: payload.u, tenantId: payload.t, approver: payload.a === 1, expiresAt: payload.e };
@@ -95,34 +96,23 @@ export class ResultsLinkSigner {
   }
 }
 
-/** The bulk module's one-row settings table; today it holds the results-link secret. */
-export const resultsLinkSecretMigration: Migration = {
-  id: 'bulk/003-results-link-secret',
-  up: `CREATE TABLE bulk_secrets (
-    name TEXT PRIMARY KEY,
-    value TEXT NOT NULL,
-    created_at INTEGER NOT NULL
-  )`,
-};
-
-const SECRET_NAME = 'resultsLink';
-
 /**
- * The results-link signing secret, generated on first use and kept in the embedded store, so links
- * survive a restart and are valid on every process sharing the store, with nothing to configure.
- * INSERT OR IGNORE makes two processes starting at once agree on one secret. Anyone who can read
- * the database file can mint links; the file already holds the redeem links, so it is protected
- * the same way.
+ * The signer made from the stored secret (ResultsLinkSecretStore), fetched once on first use:
+ * links survive a restart and are valid on every instance sharing the store.
  */
-export function storedResultsLinkSecret(db: SqliteDatabase): Buffer {
-  db.prepare('INSERT OR IGNORE INTO bulk_secrets (name, value, created_at) VALUES (?, ?, ?)').run(
-    SECRET_NAME,
-    randomBytes(32).toString('base64'),
-    Date.now(),
-  );
-  const row = db.prepare<[string], { value: string }>('SELECT value FROM bulk_secrets WHERE name = ?').get(SECRET_NAME);
-  if (!row) throw new Error('results link secret missing after insert');
-  return Buffer.from(row.value, 'base64');
+export function storedResultsLinkSigner(secrets: ResultsLinkSecretStore, clock: Clock = systemClock): () => Promise<ResultsLinkSigner> {
+  let signer: Promise<ResultsLinkSigner> | null = null;
+  return () => {
+    if (!signer) {
+      const made = secrets.getOrCreate().then((secret) => new ResultsLinkSigner(secret, clock));
+      // A store that failed once is asked again next time.
+      made.catch(() => {
+        if (signer === made) signer = null;
+      });
+      signer = made;
+    }
+    return signer;
+  };
 }
 
 /** The link the bot shows: `<base>/bulk/results?t=<token>`. */

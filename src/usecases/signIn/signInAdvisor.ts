@@ -1,4 +1,6 @@
-import type { Directory, DirectoryUser, TenantPolicies } from '../ports/Directory';
+import { systemClock, type Clock } from '../../domain/clock';
+import type { Directory } from '../ports/Directory';
+import type { DirectoryUser, TenantPolicies } from '../../domain/tenant';
 import { isDirectoryError } from '../ports/Directory';
 import { InvalidEmailError, parseEmail, type EmailAddress, type EmailParseResult } from '../../domain/email';
 import type { SignInAdvice } from '../../domain/signInAdvice';
@@ -39,8 +41,8 @@ export function isInvalidEmailAdvice(a: SignInAdvice | InvalidEmailAdvice): a is
 }
 
 export interface SignInAdvisorOptions {
-  /** Current time (ms since epoch, or a Date); injected in tests. */
-  clock?: () => number | Date;
+  /** Injected in tests. */
+  clock?: Clock;
   /** How long a domain lookup (managed tenant or not) is trusted. Default 1 hour. */
   domainTtlMs?: number;
   /** How long tenant policies are trusted. Default 5 minutes. */
@@ -169,8 +171,7 @@ export class SignInAdvisor implements SignInAdvisorPort {
   }
 
   private now(): number {
-    const t = this.opts.clock ? this.opts.clock() : Date.now();
-    return typeof t === 'number' ? t : t.getTime();
+    return (this.opts.clock ?? systemClock).now().getTime();
   }
 
   /** Cached with a TTL; concurrent callers for one domain share one lookup; failures become 'lookupFailed'. */

@@ -35,11 +35,11 @@ describe.each([
     expect(() => store.close()).not.toThrow();
   });
 
-  it('keeps one results-link secret: the same on every call', () => {
+  it('keeps one results-link secret: the same on every call', async () => {
     const store = make();
-    const secret = store.resultsLinkSecret();
+    const secret = await store.resultsLinkSecret.getOrCreate();
     expect(secret.length).toBeGreaterThanOrEqual(32);
-    expect(store.resultsLinkSecret().equals(secret)).toBe(true);
+    expect((await store.resultsLinkSecret.getOrCreate()).equals(secret)).toBe(true);
     store.close();
   });
 

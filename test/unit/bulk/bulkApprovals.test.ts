@@ -6,7 +6,7 @@ import { sqliteDatabaseOf } from '../../../src/adapters/sqlite/store';
 import { bulkMigrations } from '../../../src/adapters/sqlite/bulkJobs';
 import { resultsCsvText } from '../../../src/usecases/bulk/resultsCsv';
 import { bulkBot, jobIdOf, textOf, type BulkBot } from '../../support/bulkBot';
-import { invitationsPerAddress } from '../../support/bulkEnv';
+import { allRows, invitationsPerAddress } from '../../support/bulkEnv';
 import { fixedClock } from '../../support/directory';
 import { memoryStore } from '../../support/store';
 import { APPROVAL_TEST_MIGRATIONS, actorOf, approvalTestbed, personalConversationId, type ApprovalTestbed } from '../approvals/testbed';
@@ -65,11 +65,11 @@ describe('bulk rows that need an approver', () => {
     expect(pending.map((r) => (r.subject.kind === 'invitation' ? r.subject.guestEmail : '')).sort()).toEqual(['ana@example.org', 'cy@outlook.com']);
     expect(pending.every((r) => r.requester.userId === actorOf('megan').userId)).toBe(true);
 
-    const rows = [...bot.env.jobs.rowsInOrder(jobId)];
+    const rows = await allRows(bot.env.jobs, jobId);
     const sent = rows.filter((r) => r.state === 'sentForApproval');
     expect(sent.map((r) => r.email).sort()).toEqual(['ana@example.org', 'cy@outlook.com']);
     expect(new Set(sent.map((r) => r.approvalRequestId))).toEqual(new Set(pending.map((r) => r.id)));
-    expect(bot.env.jobs.counts(jobId)).toMatchObject({ done: 1, sentForApproval: 2, duplicate: 1, needsApproval: 0 });
+    expect(await bot.env.jobs.counts(jobId)).toMatchObject({ done: 1, sentForApproval: 2, duplicate: 1, needsApproval: 0 });
 
     // The approver (Alex) got a card for each request in his personal chat.
     expect(approvals.adapter.cardsSentTo(personalConversationId('alex'))).toHaveLength(2);
@@ -88,10 +88,10 @@ describe('bulk rows that need an approver', () => {
     const cardsBefore = approvals.adapter.sent.length;
     const second = await runFile(bot);
 
-    expect((await approvals.requests.listPending(actorOf('megan').tenantId))).toHaveLength(2);
-    const idsOf = (jobId: string) =>
-      [...bot.env.jobs.rowsInOrder(jobId)].filter((r) => r.state === 'sentForApproval').map((r) => r.approvalRequestId).sort();
-    expect(idsOf(second.jobId)).toEqual(idsOf(first.jobId));
+    expect(await approvals.requests.listPending(actorOf('megan').tenantId)).toHaveLength(2);
+    const idsOf = async (jobId: string) =>
+      (await allRows(bot.env.jobs, jobId)).filter((r) => r.state === 'sentForApproval').map((r) => r.approvalRequestId).sort();
+    expect(await idsOf(second.jobId)).toEqual(await idsOf(first.jobId));
     expect(approvals.adapter.sent.length).toBe(cardsBefore);
   });
 
@@ -104,7 +104,7 @@ describe('bulk rows that need an approver', () => {
     await approvals.service.whenIdle();
 
     const again = await runFile(bot);
-    const row = [...bot.env.jobs.rowsInOrder(again.jobId)].find((r) => r.email === 'ana@example.org');
+    const row = (await allRows(bot.env.jobs, again.jobId)).find((r) => r.email === 'ana@example.org');
     expect(row).toMatchObject({ state: 'done', error: 'success' });
     expect(invitationsPerAddress(approvals.directory).get('ana@example.org')).toBe(1);
   });
@@ -113,7 +113,7 @@ describe('bulk rows that need an approver', () => {
     const { approvals, bot } = setup();
     // Alex owns Research and is in the approver group.
     const { jobId } = await runFile(bot, FILE.replace('Project Falcon', 'Research'), 'alex');
-    expect((await approvals.requests.listPending(actorOf('alex').tenantId))).toHaveLength(0);
-    expect(bot.env.jobs.counts(jobId)).toMatchObject({ done: 3, sentForApproval: 0, needsApproval: 0 });
+    expect(await approvals.requests.listPending(actorOf('alex').tenantId)).toHaveLength(0);
+    expect(await bot.env.jobs.counts(jobId)).toMatchObject({ done: 3, sentForApproval: 0, needsApproval: 0 });
   });
 });

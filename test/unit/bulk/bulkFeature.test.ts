@@ -54,7 +54,7 @@ describe('bulk invitations through the bot', () => {
     expect(textOf(response)).toContain('Bulk invitation in progress');
     await bot.feature.runner.whenFinished(jobId);
 
-    expect(bot.env.jobs.counts(jobId)).toMatchObject({ done: 3, invalid: 2, duplicate: 1 });
+    expect(await bot.env.jobs.counts(jobId)).toMatchObject({ done: 3, invalid: 2, duplicate: 1 });
     expect([...invitationsPerAddress(bot.env.fake).keys()].sort()).toEqual(['ana@example.org', 'bo@fabrikam.com']);
     const updates = bot.notifier.notices.filter((n) => n.kind === 'update');
     expect(updates.every((u) => u.activityId === 'summary-card')).toBe(true);
@@ -76,14 +76,14 @@ describe('bulk invitations through the bot', () => {
     const jobId = jobIdOf(await summaryOf(bot));
     const response = await bot.execute('bulk.confirm', { jobId }, { as: 'adele' });
     expect(textOf(response)).toContain('Only Megan Bowen can confirm');
-    expect(bot.env.jobs.get(jobId)?.state).toBe('draft');
+    expect((await bot.env.jobs.get(jobId))?.state).toBe('draft');
     // Nothing of the file comes back to them: no rows, counts, addresses or buttons.
     for (const verb of ['bulk.confirm', 'bulk.cancel', 'bulk.results']) {
       const card = JSON.stringify(await bot.execute(verb, { jobId }, { as: 'adele' }));
       expect(card).toContain('Nothing was changed');
       for (const secret of ['ana@example.org', 'pasted text', 'Will be sent', 'Action.Execute']) expect(card).not.toContain(secret);
     }
-    expect(bot.env.jobs.get(jobId)?.state).toBe('draft');
+    expect((await bot.env.jobs.get(jobId))?.state).toBe('draft');
   });
 
   it('look-alike addresses are listed with their ASCII form and sent only once the owner ticks that they checked them', async () => {
@@ -110,7 +110,7 @@ describe('bulk invitations through the bot', () => {
     for (const data of [{ jobId }, { jobId, lookAlikeConfirmed: 'false' }]) {
       const refused = textOf(await bot.execute('bulk.confirm', data));
       expect(refused).toContain('tick "I checked these addresses"');
-      expect(bot.env.jobs.get(jobId)?.state).toBe('draft');
+      expect((await bot.env.jobs.get(jobId))?.state).toBe('draft');
     }
     expect(textOf(await bot.execute('bulk.confirm', { jobId, lookAlikeConfirmed: 'true' }))).toContain('Bulk invitation in progress');
     await bot.feature.runner.whenFinished(jobId);
@@ -148,11 +148,11 @@ describe('bulk invitations through the bot', () => {
     await bot.execute('bulk.confirm', { jobId });
     const refused = await bot.execute('bulk.cancel', { jobId }, { as: 'adele' });
     expect(textOf(refused)).toContain('Only Megan Bowen or an approver can cancel');
-    expect(bot.env.jobs.get(jobId)?.state).toBe('running');
+    expect((await bot.env.jobs.get(jobId))?.state).toBe('running');
     await bot.execute('bulk.cancel', { jobId }, { as: 'alex' });
     release();
     await bot.feature.runner.whenFinished(jobId);
-    expect(bot.env.jobs.get(jobId)?.state).toBe('cancelled');
+    expect((await bot.env.jobs.get(jobId))?.state).toBe('cancelled');
   });
 
   it('asks which site when the owner has several and the file does not say', async () => {
@@ -196,7 +196,7 @@ describe('bulk invitations through the bot', () => {
     const bot = bulkBot();
     const replies = await bot.say('Name;Email\nAna;ana@example.org');
     expect(textOf(replies)).toContain('semicolons');
-    expect(bot.env.jobs.listByRequester(DEMO.tenantId, DEMO.users.megan.id)).toEqual([]);
+    expect(await bot.env.jobs.listByRequester(DEMO.tenantId, DEMO.users.megan.id)).toEqual([]);
   });
 
   it('someone who owns no site is told so', async () => {
@@ -351,7 +351,7 @@ describe('the finished card tells how the guests get their invitation', () => {
     const jobId = jobIdOf(await summaryOf(bot, `bulk invite to Project Falcon\n${csv}`));
     await bot.execute('bulk.confirm', { jobId });
     await bot.feature.runner.whenFinished(jobId);
-    expect(bot.env.jobs.invitationEmails(jobId, false)).toEqual({ invited: 2, emailed: 1, notEmailed: 1 });
+    expect(await bot.env.jobs.invitationEmails(jobId, false)).toEqual({ invited: 2, emailed: 1, notEmailed: 1 });
     const text = textOf(bot.notifier.notices.filter((n) => n.kind === 'update').at(-1)?.card);
     expect(text).toContain('Microsoft did not email 1 new guest of 2');
     expect(text).toContain('1 were emailed because the file asked for it');

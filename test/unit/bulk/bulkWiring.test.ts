@@ -1,11 +1,12 @@
 /**
- * The bulk feature as the composition root builds it (createBulkFeature): the results-link
+ * The bulk feature as the composition root builds it (buildBulkFeature): the results-link
  * secret kept in the store, and the approver group defaulted as the approvals feature does.
  */
 import type { AddressInfo } from 'node:net';
 import restify from 'restify';
-import { createBulkFeature, type BulkFeature } from '../../../src/teams/bulk/bulkFeature';
-import type { BulkJob } from '../../../src/adapters/sqlite/bulkJobs';
+import type { BulkFeature } from '../../../src/teams/bulk/bulkFeature';
+import { buildBulkFeature } from '../../../src/app/bulkWiring';
+import type { BulkJob } from '../../../src/domain/bulkJob';
 import { emptyValidationSummary } from '../../../src/usecases/bulk/bulkValidation';
 import { openStore, sqliteDatabaseOf, type SqliteStore as Store } from '../../../src/adapters/sqlite/store';
 import { BULK_STORE_MIGRATIONS, bulkServices, invokeContext } from '../../support/bulkServices';
@@ -28,20 +29,20 @@ function open(file: string): Store {
 const PUBLIC = { PUBLIC_BASE_URL: 'https://bot.contoso.example' };
 
 function feature(store: Store, env: NodeJS.ProcessEnv = PUBLIC): BulkFeature {
-  return createBulkFeature(bulkServices({ store, directory: demoDirectory(), adapter: new RecordingAdapter(), env }));
+  return buildBulkFeature(bulkServices({ store, directory: demoDirectory(), adapter: new RecordingAdapter(), env }));
 }
 
 /** A finished job of Megan's with one invited row, as a run would leave it. */
-function finishedJob(bulk: BulkFeature, state: 'completed' | 'draft' = 'completed'): BulkJob {
+async function finishedJob(bulk: BulkFeature, state: 'completed' | 'draft' = 'completed'): Promise<BulkJob> {
   const falcon = DEMO.groups.projectFalcon;
-  const draft = bulk.jobs.createDraft({
+  const draft = await bulk.jobs.createDraft({
     tenantId: DEMO.tenantId,
     requestedBy: { id: DEMO.users.megan.id, name: DEMO.users.megan.displayName },
     conversationId: 'a:personal-megan',
     defaultSite: { groupId: falcon.id, siteName: falcon.displayName, siteUrl: falcon.siteUrl },
     summary: { ...emptyValidationSummary('partners.csv'), rows: 1, valid: 1, toSend: 1 },
   });
-  bulk.jobs.insertRows(draft.id, [
+  await bulk.jobs.insertRows(draft.id, [
     {
       rowNumber: 2,
       name: 'Ana Silva',
@@ -59,7 +60,7 @@ function finishedJob(bulk: BulkFeature, state: 'completed' | 'draft' = 'complete
     },
   ]);
   if (state === 'draft') return draft;
-  const done = bulk.jobs.update(draft.id, draft.version, { state: 'completed', finishedAt: Date.now() });
+  const done = await bulk.jobs.update(draft.id, draft.version, { state: 'completed', finishedAt: Date.now() });
   if (!done) throw new Error('could not finish the job');
   return done;
 }
@@ -85,7 +86,7 @@ describe('results links across restarts', () => {
   it("a link issued before a restart still downloads afterwards, and the other instance's links work too", async () => {
     const file = tempDatabaseFile();
     const before = feature(open(file));
-    const job = finishedJob(before);
+    const job = await finishedJob(before);
     const link = await linkFor(before, job.id, 'megan');
     expect(link).not.toBeNull();
     stores[0]?.close();
@@ -109,7 +110,7 @@ describe('results links across restarts', () => {
   it('a tampered link is refused by another instance', async () => {
     const file = tempDatabaseFile();
     const first = feature(open(file));
-    const job = finishedJob(first);
+    const job = await finishedJob(first);
     const token = new URL(((await linkFor(first, job.id, 'megan')) ?? '').replace(/^http:/, 'https:')).searchParams.get('t') ?? '';
     const second = feature(open(file));
     const { base, close } = await serve(second);
@@ -130,7 +131,7 @@ describe('results links across restarts', () => {
   it('a link minted over another store (another secret) is refused', async () => {
     const file = tempDatabaseFile();
     const a = feature(open(file));
-    const job = finishedJob(a);
+    const job = await finishedJob(a);
     const link = await linkFor(a, job.id, 'megan');
     const elsewhere = feature(open(tempDatabaseFile()));
     const { base, close } = await serve(elsewhere);
@@ -146,7 +147,7 @@ describe('results links across restarts', () => {
 describe('results link in local mode', () => {
   it('with no public https address the link is given as text to open in the browser', async () => {
     const bulk = feature(open(tempDatabaseFile()), {});
-    const job = finishedJob(bulk);
+    const job = await finishedJob(bulk);
     const link = await linkFor(bulk, job.id, 'megan');
     expect(link).toMatch(/^http:\/\/localhost:\d+\/bulk\/results\?t=/);
     const { base, close } = await serve(bulk);
@@ -161,7 +162,7 @@ describe('results link in local mode', () => {
 describe('approver group in local mode', () => {
   it("with no APPROVER_GROUP_ID the demo admin can get the results of someone else's job, and others cannot", async () => {
     const bulk = feature(open(tempDatabaseFile()));
-    const job = finishedJob(bulk);
+    const job = await finishedJob(bulk);
     const alexLink = await linkFor(bulk, job.id, 'alex');
     expect(alexLink).not.toBeNull();
     expect(await linkFor(bulk, job.id, 'adele')).toBeNull();
@@ -176,21 +177,21 @@ describe('approver group in local mode', () => {
 
   it("with no APPROVER_GROUP_ID the demo admin can cancel someone else's job", async () => {
     const bulk = feature(open(tempDatabaseFile()));
-    const job = finishedJob(bulk, 'draft');
+    const job = await finishedJob(bulk, 'draft');
     const cancel = bulk.actions?.['bulk.cancel'];
     if (!cancel) throw new Error('no bulk.cancel handler');
     const adele = await cancel(invokeContext('adele'), { userId: DEMO.users.adele.id, name: 'Adele Vance', tenantId: DEMO.tenantId }, { jobId: job.id });
     expect(textOf(adele.body)).toContain('Only Megan Bowen or an approver can cancel');
-    expect(bulk.jobs.get(job.id)?.state).toBe('draft');
+    expect((await bulk.jobs.get(job.id))?.state).toBe('draft');
     const alex = await cancel(invokeContext('alex'), { userId: DEMO.users.alex.id, name: 'Alex Wilber', tenantId: DEMO.tenantId }, { jobId: job.id });
     expect(textOf(alex.body)).toContain('Nothing was sent');
-    expect(bulk.jobs.get(job.id)?.state).toBe('discarded');
+    expect((await bulk.jobs.get(job.id))?.state).toBe('discarded');
   });
 
   it('an explicit APPROVER_GROUP_ID still decides who approves', async () => {
     // Research's members (Alex, Adele) as the approver group: now Adele may see Megan's results.
     const bulk = feature(open(tempDatabaseFile()), { ...PUBLIC, APPROVER_GROUP_ID: DEMO.groups.research.id });
-    const job = finishedJob(bulk);
+    const job = await finishedJob(bulk);
     expect(await linkFor(bulk, job.id, 'adele')).not.toBeNull();
   });
 });

@@ -54,7 +54,7 @@ describe('kill and resume', () => {
     await first.exited;
     const sentBeforeKill = fake.state.invitations.length;
     expect(sentBeforeKill).toBeLessThan(ROWS);
-    expect(env.jobs.get(job.id)?.state).toBe('running');
+    expect((await env.jobs.get(job.id))?.state).toBe('running');
 
     const second = startChild(childEnv);
     const code = await second.exited;
@@ -63,7 +63,7 @@ describe('kill and resume', () => {
     const perAddress = invitationsPerAddress(fake);
     expect(perAddress.size).toBe(ROWS);
     expect([...perAddress.entries()].filter(([, n]) => n !== 1)).toEqual([]);
-    expect(env.jobs.counts(job.id)).toMatchObject({ done: ROWS, failed: 0, pending: 0, invited: 0 });
+    expect(await env.jobs.counts(job.id)).toMatchObject({ done: ROWS, failed: 0, pending: 0, invited: 0 });
     const members = fake.snapshot().groups.find((g) => g.id === FALCON.id)?.members ?? [];
     expect(new Set(members).size).toBe(members.length);
     const guests = fake.snapshot().users.filter((u) => u.mail?.endsWith('@example.org'));
@@ -86,7 +86,7 @@ describe('kill and resume', () => {
     await until(() => fake.state.invitations.length >= 20, 20_000, `the first process to send 20 invitations\n${first.output()}`);
     first.child.kill('SIGKILL');
     await first.exited;
-    expect(env.jobs.get(job.id)?.leaseUntil ?? 0).toBeGreaterThan(Date.now() + 20_000);
+    expect((await env.jobs.get(job.id))?.leaseUntil ?? 0).toBeGreaterThan(Date.now() + 20_000);
     await new Promise((r) => setTimeout(r, 1000));
 
     const restartedAt = Date.now();
@@ -101,7 +101,7 @@ describe('kill and resume', () => {
     const perAddress = invitationsPerAddress(fake);
     expect(perAddress.size).toBe(ROWS);
     expect([...perAddress.entries()].filter(([, n]) => n !== 1)).toEqual([]);
-    expect(env.jobs.counts(job.id)).toMatchObject({ done: ROWS, failed: 0, pending: 0, invited: 0 });
+    expect(await env.jobs.counts(job.id)).toMatchObject({ done: ROWS, failed: 0, pending: 0, invited: 0 });
     db.close();
   }, 60_000);
 });

@@ -37,7 +37,7 @@ describe('the same file sent twice at once', () => {
     const alone = env();
     const single = await alone.submit(partnersCsv(ROWS));
     const t0 = Date.now();
-    alone.runner.start(single.id);
+    await alone.runner.start(single.id);
     await alone.runner.whenFinished(single.id);
     const oneCopyMs = Date.now() - t0;
 
@@ -45,14 +45,14 @@ describe('the same file sent twice at once', () => {
     const a = await twice.submit(partnersCsv(ROWS));
     const b = await twice.submit(partnersCsv(ROWS));
     const t1 = Date.now();
-    twice.runner.start(a.id);
-    twice.runner.start(b.id);
+    await twice.runner.start(a.id);
+    await twice.runner.start(b.id);
     await Promise.all([twice.runner.whenFinished(a.id), twice.runner.whenFinished(b.id)]);
     const twoCopiesMs = Date.now() - t1;
     process.stderr.write(`[figures] ${ROWS} rows: one copy ${oneCopyMs} ms; the same file twice at once ${twoCopiesMs} ms (${(twoCopiesMs / oneCopyMs).toFixed(2)}x)\n`);
 
-    expect(twice.jobs.counts(a.id)).toMatchObject({ done: ROWS, failed: 0 });
-    expect(twice.jobs.counts(b.id)).toMatchObject({ done: ROWS, failed: 0 });
+    expect(await twice.jobs.counts(a.id)).toMatchObject({ done: ROWS, failed: 0 });
+    expect(await twice.jobs.counts(b.id)).toMatchObject({ done: ROWS, failed: 0 });
     const perAddress = invitationsPerAddress(twice.fake);
     expect(perAddress.size).toBe(ROWS);
     expect([...perAddress.values()].every((n) => n === 1)).toBe(true);

@@ -271,7 +271,7 @@ describe('an attached file through the bot', () => {
     const bot = bulkBot({ fileDownload: options() });
     const replies = await bot.say('bulk invite to Marketing', { attachments: attach(at('contoso.sharepoint.test', path)) });
     expect(textOf(replies)).toMatch(message);
-    expect(bot.env.jobs.listByRequester(DEMO.tenantId, DEMO.users.megan.id)).toEqual([]);
+    expect(await bot.env.jobs.listByRequester(DEMO.tenantId, DEMO.users.megan.id)).toEqual([]);
     expect(httpHits).toBe(0);
   });
 

@@ -11,7 +11,7 @@ const TTL = 5 * MINUTE;
 
 function setup() {
   let now = Date.parse('2025-01-15T09:00:00Z');
-  const clock = Object.assign(() => now, { advance: (ms: number) => (now += ms) });
+  const clock = { now: () => new Date(now), advance: (ms: number) => (now += ms) };
   const fake = demoDirectory();
   const directory = new CachingDirectory(fake, { policyTtlMs: TTL, clock });
   return { fake, directory, clock };

@@ -55,7 +55,7 @@ describe('one invitation pacer for the whole process', () => {
     const job = await bulk.submit(partnersCsv(ROWS));
 
     const started = Date.now();
-    bulk.runner.start(job.id);
+    await bulk.runner.start(job.id);
     const singles = Array.from({ length: SINGLES }, (_, i) =>
       invite.execute({ email: `single${i}@example.com`, displayName: `Single ${i}`, groupId: DEMO.groups.projectFalcon.id, requestedBy: MEGAN }),
     );
@@ -74,7 +74,7 @@ describe('one invitation pacer for the whole process', () => {
     expect(posts.length).toBe(SINGLES + APPROVED + ROWS);
     expect(outcomes.every((o) => o.status === 'completed')).toBe(true);
     expect((await Promise.all(requests.map((r) => approvals.requests.get(r.id)))).every((r) => r?.outcome?.status === 'succeeded')).toBe(true);
-    expect(bulk.jobs.counts(job.id)).toMatchObject({ done: ROWS, failed: 0 });
+    expect(await bulk.jobs.counts(job.id)).toMatchObject({ done: ROWS, failed: 0 });
   }, 60_000);
 
   it('a process started again on the same store waits for the window the previous one filled', async () => {

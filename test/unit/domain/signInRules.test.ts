@@ -1,4 +1,4 @@
-import type { DirectoryUser, TenantPolicies } from '../../../src/usecases/ports/Directory';
+import type { DirectoryUser, TenantPolicies } from '../../../src/domain/tenant';
 import { DEMO, demoTenantFixture } from '../../../src/adapters/demo/demoTenant';
 import { normaliseEmail } from '../../../src/domain/email';
 import type { SignInAdvice } from '../../../src/domain/signInAdvice';

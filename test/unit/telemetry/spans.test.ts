@@ -169,9 +169,9 @@ describe('telemetry of failures and background work', () => {
       expect(total(queued, METRIC_NAMES.bulkRowsWaiting)).toBe(5);
       const sentBefore = total(queued, METRIC_NAMES.invitationsSent, { [ATTRIBUTES.invitationSource]: 'bulk' });
 
-      expect(env.runner.start(job.id)).toBe(true);
+      expect(await env.runner.start(job.id)).toBe(true);
       await env.runner.whenFinished(job.id);
-      expect(env.jobs.counts(job.id)).toMatchObject({ done: 5, failed: 0 });
+      expect(await env.jobs.counts(job.id)).toMatchObject({ done: 5, failed: 0 });
 
       const spans = telemetry.spans();
       const batches = spans.filter((s) => s.name === SPAN_NAMES.bulkBatch);

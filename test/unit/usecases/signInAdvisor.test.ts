@@ -1,4 +1,5 @@
-import type { Directory, ExternalDomainInfo } from '../../../src/usecases/ports/Directory';
+import type { Directory } from '../../../src/usecases/ports/Directory';
+import type { ExternalDomainInfo } from '../../../src/domain/tenant';
 import { DirectoryError } from '../../../src/usecases/ports/Directory';
 import type { SignInAdvice } from '../../../src/domain/signInAdvice';
 import {

@@ -1,0 +1,114 @@
+import { expandCard, type AdaptiveCard } from '../../cards';
+import { methodLabel } from '../../../domain/signInRules';
+import type { SignInMethod } from '../../../domain/signInAdvice';
+import type { BulkJob, BulkSite } from '../../../domain/bulkJob';
+import type { CsvFormat } from '../../../usecases/bulk/csvFormats';
+
+/** Data of the `bulkSummary` template (cards/bulkSummary.json): what the file holds, before Confirm. */
+export interface BulkSummaryCardData {
+  jobId: string;
+  sourceName: string;
+  formatLabel: string;
+  rows: number;
+  toSend: number;
+  invalid: number;
+  duplicates: number;
+  blocked: number;
+  internal: number;
+  alreadyDone: number;
+  needsApproval: number;
+  hasMethods: boolean;
+  methods: Array<{ label: string; count: number }>;
+  hasSites: boolean;
+  sites: Array<{ siteName: string; rows: number }>;
+  hasInvalidRows: boolean;
+  invalidRows: Array<{ rowNumber: number; email: string; reason: string }>;
+  moreInvalid: number;
+  hasApproval: boolean;
+  approvalReasons: string[];
+  chooseSite: boolean;
+  siteChoices: Array<{ title: string; value: string }>;
+  defaultSiteChoice: string;
+  canConfirm: boolean;
+  hasLookAlikes: boolean;
+  lookAlikeHeading: string;
+  lookAlikeRows: Array<{ rowNumber: number; display: string; ascii: string; reason: string }>;
+  moreLookAlikes: number;
+  hasNotice: boolean;
+  notice: string;
+}
+
+const FORMAT_LABELS: Record<CsvFormat, string> = {
+  script: 'Name,Email',
+  scriptResults: 'results of an earlier run: rows marked success are skipped',
+  entraTemplate: 'Entra bulk-invite template',
+};
+
+function methodText(key: string): string {
+  if (key === 'unknown') return 'could not be predicted';
+  const [method, otherwise] = key.split('>') as [SignInMethod, SignInMethod | undefined];
+  return otherwise ? `${methodLabel(method)} if they have one, otherwise ${methodLabel(otherwise)}` : methodLabel(method);
+}
+
+/** The first line of the approval box: what happens to those rows. */
+function approvalPlan(count: number, approvalsOn: boolean): string {
+  const rows = count === 1 ? '1 row' : `${count} rows`;
+  return approvalsOn
+    ? `When you confirm, ${rows} ${count === 1 ? 'goes' : 'go'} to the approvers instead: each guest is invited once an approver agrees. Why:`
+    : `${rows} will not be sent: an approver has to invite ${count === 1 ? 'this guest' : 'these guests'}. Why:`;
+}
+
+function lookAlikeHeading(count: number): string {
+  return count === 1
+    ? '1 address has an internationalised domain that may imitate another one: check its ASCII form'
+    : `${count} addresses have internationalised domains that may imitate others: check their ASCII forms`;
+}
+
+export function bulkSummaryCardData(job: BulkJob, siteChoices: readonly BulkSite[], notice: string | null = null, approvalsOn = false): BulkSummaryCardData {
+  const s = job.summary;
+  const methods = Object.entries(s.methods).map(([method, count]) => ({ label: methodText(method), count: count ?? 0 }));
+  const shownInvalid = s.invalidRows.length;
+  const notSent = s.invalid + s.blocked;
+  return {
+    jobId: job.id,
+    sourceName: s.sourceName,
+    formatLabel: FORMAT_LABELS[s.format as CsvFormat] ?? s.format,
+    rows: s.rows,
+    toSend: s.toSend,
+    invalid: s.invalid,
+    duplicates: s.duplicates,
+    blocked: s.blocked,
+    internal: s.internal,
+    alreadyDone: s.alreadyDone,
+    needsApproval: s.needsApproval,
+    hasMethods: methods.length > 0,
+    methods,
+    hasSites: s.sites.length > 0,
+    sites: s.sites,
+    hasInvalidRows: shownInvalid > 0,
+    invalidRows: s.invalidRows,
+    moreInvalid: Math.max(0, notSent - shownInvalid),
+    hasApproval: s.needsApproval > 0,
+    approvalReasons: s.needsApproval > 0 ? [approvalPlan(s.needsApproval, approvalsOn), ...s.approvalReasons] : [],
+    chooseSite: job.state === 'draft' && siteChoices.length > 0,
+    siteChoices: siteChoices.map((c) => ({ title: c.siteName, value: c.groupId })),
+    // One site: it is the choice. Several: a placeholder asks for one (never a silent default).
+    defaultSiteChoice: siteChoices.length === 1 ? (siteChoices[0]?.groupId ?? '') : '',
+    canConfirm: job.state === 'draft' && s.toSend > 0,
+    hasLookAlikes: (s.lookAlikes ?? 0) > 0,
+    lookAlikeHeading: lookAlikeHeading(s.lookAlikes ?? 0),
+    lookAlikeRows: s.lookAlikeRows ?? [],
+    moreLookAlikes: Math.max(0, (s.lookAlikes ?? 0) - (s.lookAlikeRows?.length ?? 0)),
+    hasNotice: notice !== null,
+    notice: notice ?? '',
+  };
+}
+
+export function bulkSummaryCard(data: BulkSummaryCardData): AdaptiveCard {
+  return expandCard('bulkSummary', { ...data });
+}
+
+/** The summary card of a draft (or of a job cancelled before it started). */
+export function summaryCard(job: BulkJob, siteChoices: readonly BulkSite[], notice: string | null = null, approvalsOn = false): AdaptiveCard {
+  return bulkSummaryCard(bulkSummaryCardData(job, siteChoices, notice, approvalsOn));
+}

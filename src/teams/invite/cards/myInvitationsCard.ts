@@ -1,0 +1,37 @@
+import type { Attachment } from 'botbuilder';
+import type { InvitationStatusView } from '../../../usecases/invite/inviteGuest';
+import { renderCard } from '../../cards';
+import { formatTime, stateLabel } from '../inviteWording';
+
+/** The data of cards/myInvitations.json: the reader's own invitations, newest first. */
+export interface MyInvitationsCardData {
+  summary: string;
+  invitations: Array<{
+    guestName: string;
+    guestEmail: string;
+    siteName: string;
+    updatedAt: string;
+    stateLabel: string;
+    isDone: boolean;
+    isProblem: boolean;
+  }>;
+}
+
+export function myInvitationsCard(views: readonly InvitationStatusView[]): Attachment {
+  const data: MyInvitationsCardData = {
+    summary:
+      views.length === 0
+        ? 'You have not invited anyone through me yet. Say "invite a guest" to start.'
+        : `${views.length} invitation${views.length === 1 ? '' : 's'}, newest first.`,
+    invitations: views.map((v) => ({
+      guestName: v.record.displayName,
+      guestEmail: v.record.emailDisplay,
+      siteName: v.record.siteName,
+      updatedAt: formatTime(v.record.updatedAt),
+      stateLabel: stateLabel(v),
+      isDone: v.record.state === 'completed' && (v.externalUserState === 'Accepted' || v.record.outcomeKind === 'internalUser'),
+      isProblem: v.record.state === 'partial' || v.record.state === 'failed',
+    })),
+  };
+  return renderCard('myInvitations', data);
+}

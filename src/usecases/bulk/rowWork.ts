@@ -1,0 +1,346 @@
+import { DirectoryError, isDirectoryError } from '../ports/Directory';
+import type { DirectoryUser } from '../../domain/tenant';
+import type { InvitationPatch, InvitationRecord } from '../ports/invitations';
+import type { BulkRow, BulkRowPatch } from '../../domain/bulkJob';
+import { countInvitationSent, startBulkBatch, type BulkBatchCounts } from '../../shared/telemetry';
+import type { JobRun } from './jobRun';
+import type { BulkRunnerLogger, BulkRunnerOptions, RunnerSettings } from './runnerOptions';
+
+/**
+ * The work on one page of rows: claim each row's invitation record (exactly once, shared with
+ * single invitations), look the addresses up in bulk, invite who is not there yet (paced, several
+ * in flight), add members 20 per request, and retry or fail what went wrong. Every step is
+ * written before the next one starts.
+ */
+
+const MEMBERS_PER_REQUEST = 20;
+
+/** A transient or throttled failure with when to try again. */
+interface Deferral {
+  error: DirectoryError;
+  waitMs: number;
+}
+
+export function errorMessage(e: unknown): string {
+  if (isDirectoryError(e)) return e.userMessage;
+  return 'Something went wrong while sending this invitation.';
+}
+
+export interface RowWorkContext {
+  deps: BulkRunnerOptions;
+  o: RunnerSettings;
+  runnerId: string;
+  logger: BulkRunnerLogger;
+  /** ms since epoch. */
+  now(): number;
+  /** Whether `holderId` still runs. */
+  alive(holderId: string | null): Promise<boolean>;
+}
+
+export class RowWork {
+  constructor(private readonly c: RowWorkContext) {}
+
+  private iso(): string {
+    return new Date(this.c.now()).toISOString();
+  }
+
+  /** The row update for a row whose invitation record is already completed: the guest is in. */
+  doneFrom(record: InvitationRecord): BulkRowPatch {
+    return {
+      state: 'done',
+      invitationRecordId: record.id,
+      userId: record.userId,
+      redeemUrl: record.redeemUrl,
+      inviteId: record.invitationId,
+      status: 'PendingAcceptance',
+      error: 'success',
+      time: this.iso(),
+    };
+  }
+
+  /**
+   * One page of rows is one `bulk.batch` span (telemetry): it ends once the page's invitations
+   * have landed, while the job already goes on with the next page.
+   */
+  async processPage(run: JobRun, page: BulkRow[]): Promise<void> {
+    const batch = startBulkBatch(run.job.id, page.length);
+    const counts: BulkBatchCounts = { lookups: 0, invitations: 0, existing: 0 };
+    const invitations: Array<Promise<void>> = [];
+    try {
+      await batch.within(() => this.dispatchPage(run, page, counts, invitations));
+    } catch (e) {
+      batch.end(counts, e);
+      throw e;
+    }
+    void Promise.allSettled(invitations).then(() => batch.end(counts));
+  }
+
+  private async dispatchPage(run: JobRun, page: BulkRow[], counts: BulkBatchCounts, invitations: Array<Promise<void>>): Promise<void> {
+    const toLookUp: BulkRow[] = [];
+    for (const row of page) {
+      if (row.state === 'invited' && row.userId) {
+        this.queueMember(run, row);
+        continue;
+      }
+      const ready = await this.claimAndLock(run, row);
+      if (ready) toLookUp.push(ready);
+    }
+    if (toLookUp.length === 0) return;
+    counts.lookups = toLookUp.length;
+
+    let found: Map<string, DirectoryUser>;
+    try {
+      found = await this.c.deps.directory.findUsersByEmail(toLookUp.map((r) => r.email));
+    } catch (e) {
+      for (const row of toLookUp) await this.defer(run, row, e);
+      return;
+    }
+
+    for (const row of toLookUp) {
+      const user = found.get(row.email.trim().toLowerCase()) ?? (row.emailKey ? found.get(row.emailKey) : undefined);
+      if (user) {
+        counts.existing++;
+        await this.recordFound(run, row, user);
+        continue;
+      }
+      if (run.cancel) break;
+      await run.slot(this.c.o.maxInFlight);
+      const invitation = this.invite(run, row).finally(() => {
+        run.release();
+      });
+      counts.invitations++;
+      invitations.push(invitation);
+      run.track(invitation);
+    }
+  }
+
+  /**
+   * Claims the row's invitation record and decides what is left to do. Returns the row (with
+   * its record locked by this job) when the directory step is needed, null otherwise.
+   */
+  private async claimAndLock(run: JobRun, row: BulkRow): Promise<BulkRow | null> {
+    const { jobs, invitations } = this.c.deps;
+    const o = this.c.o;
+    const job = run.job;
+    if (!row.emailKey || !row.groupId) {
+      await jobs.updateRow(job.id, row.rowNumber, { state: 'failed', error: 'No site to add this guest to.', time: this.iso() });
+      run.finishedThisRun++;
+      return null;
+    }
+    const { record } = await invitations.claim({
+      tenantId: job.tenantId,
+      emailNormalised: row.emailKey,
+      groupId: row.groupId,
+      emailDisplay: row.email,
+      displayName: row.name || row.email,
+      siteName: row.siteName ?? '',
+      siteUrl: row.siteUrl ?? '',
+      requestedBy: job.requestedBy,
+      conversationRefKey: job.conversationId,
+      source: `bulk:${job.id}`,
+      predictedMethod: row.predictedMethod,
+    });
+    const base = { invitationRecordId: record.id };
+    if (record.state === 'completed') {
+      await jobs.updateRow(job.id, row.rowNumber, this.doneFrom(record));
+      run.finishedThisRun++;
+      return null;
+    }
+    if ((record.state === 'invited' || record.state === 'partial') && record.userId) {
+      const invited: BulkRow = { ...row, ...base, state: 'invited', userId: record.userId, redeemUrl: record.redeemUrl, inviteId: record.invitationId };
+      await jobs.updateRow(job.id, row.rowNumber, {
+        ...base,
+        state: 'invited',
+        userId: record.userId,
+        redeemUrl: record.redeemUrl,
+        inviteId: record.invitationId,
+        status: 'PendingAcceptance',
+      });
+      this.queueMember(run, invited);
+      return null;
+    }
+
+    const now = this.c.now();
+    const lockedByOther =
+      record.lockedUntil !== null && Date.parse(record.lockedUntil) > now && record.version !== row.lockVersion && (await this.c.alive(record.lockedBy));
+    if (lockedByOther) {
+      // Someone else alive (a single invitation, another job) is sending this one right now: look
+      // again shortly, so the row goes on as soon as they release it, not when their lock runs out.
+      const until = Date.parse(record.lockedUntil ?? '') || now + o.baseBackoffMs;
+      await jobs.updateRow(job.id, row.rowNumber, { ...base, nextAttemptAt: Math.min(until, now + o.lockRecheckMs) });
+      return null;
+    }
+    // Written before the lock itself so that a crash in between still recognises the lock as ours.
+    const lockVersion = record.version + 1;
+    await jobs.updateRow(job.id, row.rowNumber, { ...base, lockVersion });
+    const locked = await invitations.update(record.id, record.version, {
+      lockedUntil: new Date(now + o.lockMs).toISOString(),
+      lockedBy: this.c.runnerId,
+      attempts: record.attempts + 1,
+    });
+    if (!locked) {
+      // Someone else changed the record first: the version noted above may be exactly that of
+      // their lock, which must never be taken for ours.
+      await jobs.updateRow(job.id, row.rowNumber, { lockVersion: null, nextAttemptAt: now + Math.min(o.baseBackoffMs, o.lockRecheckMs) });
+      return null;
+    }
+    run.recordVersions.set(locked.id, locked.version);
+    return { ...row, invitationRecordId: record.id, lockVersion };
+  }
+
+  private async recordFound(run: JobRun, row: BulkRow, user: DirectoryUser): Promise<void> {
+    const status = user.kind === 'member' ? 'member' : (user.externalUserState ?? 'PendingAcceptance');
+    await this.patchRecord(run, row, {
+      state: 'invited',
+      userId: user.id,
+      outcomeKind: user.kind === 'member' ? 'internalUser' : 'existingGuest',
+      lockedUntil: null,
+      lastError: null,
+    });
+    await this.c.deps.jobs.updateRow(run.job.id, row.rowNumber, { state: 'invited', userId: user.id, status });
+    this.queueMember(run, { ...row, state: 'invited', userId: user.id, status });
+  }
+
+  private async invite(run: JobRun, row: BulkRow): Promise<void> {
+    const { deps } = this.c;
+    await deps.pacer?.acquire();
+    if (run.cancel) {
+      await this.patchRecord(run, row, { lockedUntil: null });
+      return;
+    }
+    try {
+      const result = await deps.directory.invite({
+        email: row.email,
+        displayName: row.name,
+        redirectUrl: row.redirectUrl ?? row.siteUrl ?? '',
+        sendInvitationMessage: row.sendEmail ?? deps.sendInvitationEmail,
+        ...(row.message ? { message: row.message } : {}),
+      });
+      countInvitationSent('bulk');
+      await this.patchRecord(run, row, {
+        state: 'invited',
+        outcomeKind: 'newGuest',
+        userId: result.userId,
+        redeemUrl: result.redeemUrl,
+        invitationId: result.invitationId,
+        lockedUntil: null,
+        lastError: null,
+      });
+      const patch = { state: 'invited' as const, userId: result.userId, redeemUrl: result.redeemUrl, inviteId: result.invitationId, status: result.status };
+      await deps.jobs.updateRow(run.job.id, row.rowNumber, patch);
+      this.queueMember(run, { ...row, ...patch });
+    } catch (e) {
+      if (isDirectoryError(e) && e.code === 'throttled') deps.pacer?.holdOff(e.retryAfterMs ?? this.c.o.baseBackoffMs);
+      await this.defer(run, row, e);
+    }
+  }
+
+  // ---- memberships, 20 per request ----
+
+  private queueMember(run: JobRun, row: BulkRow): void {
+    if (!row.groupId || !row.userId) return;
+    const queue = run.members.get(row.groupId) ?? [];
+    queue.push(row);
+    run.members.set(row.groupId, queue);
+    if (queue.length >= MEMBERS_PER_REQUEST) this.flushMembers(run, row.groupId);
+  }
+
+  flushAllMembers(run: JobRun): void {
+    for (const groupId of [...run.members.keys()]) this.flushMembers(run, groupId);
+  }
+
+  private flushMembers(run: JobRun, groupId: string): void {
+    const queue = run.members.get(groupId) ?? [];
+    run.members.delete(groupId);
+    for (let i = 0; i < queue.length; i += MEMBERS_PER_REQUEST) {
+      run.track(this.addMembers(run, groupId, queue.slice(i, i + MEMBERS_PER_REQUEST)));
+    }
+  }
+
+  private async addMembers(run: JobRun, groupId: string, rows: BulkRow[]): Promise<void> {
+    const byUser = new Map<string, BulkRow[]>();
+    for (const r of rows) if (r.userId) byUser.set(r.userId, [...(byUser.get(r.userId) ?? []), r]);
+    try {
+      const result = await this.c.deps.directory.addMembers(groupId, [...byUser.keys()]);
+      for (const userId of [...result.added, ...result.alreadyMembers]) {
+        for (const row of byUser.get(userId) ?? []) await this.completeRow(run, row);
+      }
+      for (const { userId, error } of result.failed) {
+        // A user created seconds ago can briefly be unknown to the group endpoint: retry.
+        const retry = error.retryable || error.code === 'notFound';
+        for (const row of byUser.get(userId) ?? []) await this.defer(run, row, error, retry);
+      }
+    } catch (e) {
+      for (const row of rows) await this.defer(run, row, e);
+    }
+  }
+
+  private async completeRow(run: JobRun, row: BulkRow): Promise<void> {
+    await this.patchRecord(run, row, { state: 'completed', lockedUntil: null, lastError: null });
+    await this.c.deps.jobs.updateRow(run.job.id, row.rowNumber, {
+      state: 'done',
+      error: 'success',
+      status: row.status ?? 'PendingAcceptance',
+      time: this.iso(),
+    });
+    run.finishedThisRun++;
+  }
+
+  // ---- failures ----
+
+  /**
+   * Throttled and transient faults come back later (Retry-After, or exponential backoff) until
+   * the row has had maxAttempts; anything else, or too many attempts, fails the row with the reason.
+   */
+  private async defer(run: JobRun, row: BulkRow, e: unknown, retryable?: boolean): Promise<void> {
+    const { jobs } = this.c.deps;
+    const current = await jobs.getRow(run.job.id, row.rowNumber);
+    const attempts = (current?.attempts ?? row.attempts) + 1;
+    const canRetry = (retryable ?? (isDirectoryError(e) && e.retryable)) && attempts < this.c.o.maxAttempts;
+    const invited = row.state === 'invited' && row.userId !== null;
+    if (!isDirectoryError(e)) this.c.logger.error({ jobId: run.job.id, row: row.rowNumber, err: String(e) }, 'bulk row failed unexpectedly');
+    if (canRetry) {
+      const deferral = this.deferral(e, attempts);
+      if (!invited) await this.patchRecord(run, row, { lockedUntil: null });
+      await jobs.updateRow(run.job.id, row.rowNumber, { attempts, nextAttemptAt: this.c.now() + deferral.waitMs });
+      return;
+    }
+    const message = errorMessage(e);
+    await this.patchRecord(run, row, invited ? { state: 'partial', lastError: message, lockedUntil: null } : { state: 'failed', lastError: message, lockedUntil: null });
+    await jobs.updateRow(run.job.id, row.rowNumber, { state: 'failed', attempts, error: message, time: this.iso() });
+    run.finishedThisRun++;
+  }
+
+  private deferral(e: unknown, attempts: number): Deferral {
+    const { o } = this.c;
+    const error = isDirectoryError(e) ? e : new DirectoryError('transient', errorMessage(e), { cause: e });
+    const backoff = Math.min(o.maxBackoffMs, o.baseBackoffMs * 2 ** Math.max(0, attempts - 1));
+    const waitMs = error.code === 'throttled' && error.retryAfterMs !== undefined ? Math.min(error.retryAfterMs, o.maxBackoffMs) : backoff;
+    return { error, waitMs };
+  }
+
+  /** Updates the row's invitation record (compare-and-set, re-read on a race). */
+  private async patchRecord(run: JobRun, row: BulkRow, patch: InvitationPatch): Promise<InvitationRecord | null> {
+    const { invitations } = this.c.deps;
+    const id = row.invitationRecordId;
+    if (!id) return null;
+    const settle = (updated: InvitationRecord): InvitationRecord => {
+      if (updated.state === 'completed' || updated.state === 'failed') run.recordVersions.delete(id);
+      else run.recordVersions.set(id, updated.version);
+      return updated;
+    };
+    const known = run.recordVersions.get(id);
+    if (known !== undefined) {
+      const updated = await invitations.update(id, known, patch);
+      if (updated) return settle(updated);
+    }
+    for (let i = 0; i < 5; i++) {
+      const record = await invitations.get(id);
+      if (!record) return null;
+      const updated = await invitations.update(record.id, record.version, patch);
+      if (updated) return settle(updated);
+    }
+    this.c.logger.warn({ row: row.rowNumber }, 'invitation record kept changing; update skipped');
+    return null;
+  }
+}

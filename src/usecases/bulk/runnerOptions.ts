@@ -1,0 +1,98 @@
+import type { Directory } from '../ports/Directory';
+import type { InvitationRepository } from '../ports/invitations';
+import type { HolderRegistry } from '../ports/leases';
+import type { ApprovalSubmission } from '../invite/inviteGuest';
+import type { SignInAdvisorPort } from '../signIn/signInAdvisor';
+import type { InvitationPacer, Sleep } from '../ports/pacer';
+import type { Clock } from '../../domain/clock';
+import type { BulkJob } from '../../domain/bulkJob';
+import type { BulkJobRepository } from './ports';
+import type { BulkProgress } from './progress';
+
+export interface BulkRunnerLogger {
+  info(obj: Record<string, unknown>, msg: string): void;
+  warn(obj: Record<string, unknown>, msg: string): void;
+  error(obj: Record<string, unknown>, msg: string): void;
+}
+
+export const silentLogger: BulkRunnerLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
+
+/**
+ * The approvals feature's intake (ApprovalService satisfies it). It de-duplicates: a request
+ * identical to one still waiting returns that one's id, so a resumed job or a re-sent file does
+ * not ask twice.
+ */
+export interface BulkApprovalGateway {
+  submit(submission: ApprovalSubmission): Promise<{ requestId: string; duplicate: boolean }>;
+}
+
+export interface BulkApprovals {
+  gateway: BulkApprovalGateway;
+  /** The approval card shows the predicted sign-in method. */
+  advisor: SignInAdvisorPort;
+}
+
+export interface BulkRunnerOptions {
+  jobs: BulkJobRepository;
+  invitations: InvitationRepository;
+  directory: Directory;
+  /**
+   * Paces POST /invitations (INVITES_PER_5S per 5 s); null when the directory paces every
+   * invitation itself (GraphDirectory with the process's shared pacer).
+   */
+  pacer: InvitationPacer | null;
+  /** SEND_INVITATION_EMAIL, unless a row says otherwise (the Entra template's sendEmail column). */
+  sendInvitationEmail: boolean;
+  /** Rows that need an approver are submitted here; without it they are not sent. */
+  approvals?: BulkApprovals | null;
+  clock?: Clock;
+  /** Waits between passes over rows waiting for a retry (default: a timer). */
+  sleep?: Sleep;
+  /** Called at a steady pace while a job runs (and once at the end). Errors are logged, not thrown. */
+  onProgress?: (job: BulkJob, progress: BulkProgress) => void | Promise<void>;
+  /** Called once when a job completes, is cancelled or fails. */
+  onFinished?: (job: BulkJob, progress: BulkProgress) => void | Promise<void>;
+  logger?: BulkRunnerLogger;
+  /** Minimum ms between two progress reports (default 3,000). */
+  progressIntervalMs?: number;
+  /** Invitations in flight at once (default 16). */
+  maxInFlight?: number;
+  /** Directory attempts per row before it is marked failed (default 5). */
+  maxAttempts?: number;
+  /** First backoff without Retry-After (doubles each attempt; default 1,000 ms) and its cap (default 60,000 ms). */
+  baseBackoffMs?: number;
+  maxBackoffMs?: number;
+  /** How long an attempt owns an invitation record (default 2 min, as the single-invite flow). */
+  lockMs?: number;
+  /** How long a runner's claim on a job lasts without renewal (default 30 s). */
+  leaseMs?: number;
+  /** Rows read from the store at a time (default 100). */
+  pageSize?: number;
+  /** Identifies this process in job leases (default: the holder id, else a random one). */
+  runnerId?: string;
+  /**
+   * Whether the runner holding a job's lease, or the attempt holding an invitation's lock, is
+   * still alive: a dead one's job is taken over at once instead of when its lease runs out.
+   */
+  holders?: HolderRegistry;
+  /** How soon a row whose invitation another live attempt holds is looked at again (default 250 ms). */
+  lockRecheckMs?: number;
+}
+
+export type RunnerSettings = Required<
+  Pick<BulkRunnerOptions, 'progressIntervalMs' | 'maxInFlight' | 'maxAttempts' | 'baseBackoffMs' | 'maxBackoffMs' | 'lockMs' | 'leaseMs' | 'pageSize' | 'lockRecheckMs'>
+>;
+
+export function runnerSettings(o: BulkRunnerOptions): RunnerSettings {
+  return {
+    progressIntervalMs: o.progressIntervalMs ?? 3000,
+    maxInFlight: o.maxInFlight ?? 16,
+    maxAttempts: o.maxAttempts ?? 5,
+    baseBackoffMs: o.baseBackoffMs ?? 1000,
+    maxBackoffMs: o.maxBackoffMs ?? 60_000,
+    lockMs: o.lockMs ?? 120_000,
+    leaseMs: o.leaseMs ?? 30_000,
+    pageSize: o.pageSize ?? 100,
+    lockRecheckMs: o.lockRecheckMs ?? 250,
+  };
+}
