@@ -113,19 +113,6 @@ const layeringRule = [
 // has merged; with an empty list the block below disappears by itself.
 const LAYERING_EXEMPT_UNTIL_REFACTOR_LANDS = [
   'src/adapters/graph/credential.ts',
-  'src/domain/signInAdvice.ts',
-  'src/domain/signInRules.ts',
-  'src/teams/bulk/bulkFeature.ts',
-  'src/teams/bulk/resultsRoute.ts',
-  'src/teams/cards.ts',
-  'src/teams/guestHelp/guestHelpFeature.ts',
-  'src/teams/invite/inviteCards.ts',
-  'src/teams/invite/inviteFeature.ts',
-  'src/usecases/bulk/bulkRunner.ts',
-  'src/usecases/bulk/bulkValidation.ts',
-  'src/usecases/bulk/resultsCsv.ts',
-  'src/usecases/bulk/resultsLink.ts',
-  'src/usecases/invite/inviteGuest.ts',
 ];
 // ==================================================================================================
 
