@@ -107,15 +107,6 @@ const layeringRule = [
   },
 ];
 
-// ============================ TEMPORARY: LAYERING REFACTOR IN PROGRESS ============================
-// Files that still import across the layer rules while the layering refactor lands. The rule
-// above is 'error' for every other file. Empty this list (do not add to it) once the refactor
-// has merged; with an empty list the block below disappears by itself.
-const LAYERING_EXEMPT_UNTIL_REFACTOR_LANDS = [
-  'src/adapters/graph/credential.ts',
-];
-// ==================================================================================================
-
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'appPackage/build/**', 'coverage/**', 'data/**', 'bench/results/**'] },
   js.configs.recommended,
@@ -194,8 +185,4 @@ export default tseslint.config(
       '@typescript-eslint/no-non-null-assertion': 'off',
     },
   },
-  // TEMPORARY (see LAYERING_EXEMPT_UNTIL_REFACTOR_LANDS above): the layer rule is off for these files.
-  ...(LAYERING_EXEMPT_UNTIL_REFACTOR_LANDS.length > 0
-    ? [{ files: LAYERING_EXEMPT_UNTIL_REFACTOR_LANDS, rules: { 'boundaries/dependencies': 'off' } }]
-    : []),
 );

@@ -1,16 +1,54 @@
 /**
  * Builds the Directory the app runs against, from AppConfig. The only place that chooses between
- * the embedded demo tenant and Microsoft Graph; nothing outside src/directory imports the Graph SDK.
+ * the embedded demo tenant and Microsoft Graph; nothing outside src/adapters/graph imports the Graph SDK.
  */
 import type { TokenCredential } from '@azure/identity';
 import type { Logger } from 'pino';
-import type { AppConfig } from './config';
+import { ConfigError, type AppConfig, type Env } from './config';
 import { CachingDirectory } from '../adapters/directory/CachingDirectory';
 import type { Directory } from '../usecases/ports/Directory';
 import { FakeDirectory } from '../adapters/demo/FakeDirectory';
 import { demoTenantFixture } from '../adapters/demo/demoTenant';
 import { GraphDirectory, type GraphDirectoryOptions } from '../adapters/graph/GraphDirectory';
-import { createGraphCredential } from '../adapters/graph/credential';
+import {
+  createGraphCredential,
+  GraphCredentialError,
+  type CredentialRuntime,
+  type GraphCredentialOptions,
+} from '../adapters/graph/credential';
+
+/** The configuration variables the Graph credential is built from. */
+export type CredentialEnv = Pick<
+  Env,
+  | 'GRAPH_CREDENTIAL'
+  | 'GRAPH_TENANT_ID'
+  | 'GRAPH_CLIENT_ID'
+  | 'GRAPH_CLIENT_SECRET'
+  | 'GRAPH_CERTIFICATE_PATH'
+  | 'GRAPH_MANAGED_IDENTITY_CLIENT_ID'
+>;
+
+/** The credential's plain options, from the configuration. */
+export function graphCredentialOptions(env: CredentialEnv): GraphCredentialOptions {
+  return {
+    kind: env.GRAPH_CREDENTIAL,
+    tenantId: env.GRAPH_TENANT_ID,
+    clientId: env.GRAPH_CLIENT_ID,
+    clientSecret: env.GRAPH_CLIENT_SECRET,
+    certificatePath: env.GRAPH_CERTIFICATE_PATH,
+    managedIdentityClientId: env.GRAPH_MANAGED_IDENTITY_CLIENT_ID,
+  };
+}
+
+/** Builds the Graph credential the configuration describes; problems found at run time stop start-up as a ConfigError. */
+export function graphCredentialFromConfig(env: CredentialEnv, runtime?: CredentialRuntime): TokenCredential {
+  try {
+    return createGraphCredential(graphCredentialOptions(env), runtime);
+  } catch (e) {
+    if (e instanceof GraphCredentialError) throw new ConfigError(e.problems);
+    throw e;
+  }
+}
 
 export interface CreateDirectoryOptions {
   /** Use this credential instead of the one AppConfig describes (tests: a fake TokenCredential). */
@@ -26,7 +64,7 @@ export function createDirectory(config: AppConfig, logger?: Logger, options: Cre
     logger?.info('directory: embedded demo tenant "Contoso (demo)"');
     return new FakeDirectory(demoTenantFixture());
   }
-  const credential = options.credential ?? createGraphCredential(config.env);
+  const credential = options.credential ?? graphCredentialFromConfig(config.env);
   const baseUrl = config.env.GRAPH_BASE_URL;
   logger?.info({ baseUrl, credential: options.credential ? 'injected' : config.env.GRAPH_CREDENTIAL }, 'directory: Microsoft Graph');
   const graph = new GraphDirectory({

@@ -163,15 +163,6 @@ describe('the layer import rule', () => {
     expect(allowedResults[i]).toEqual([]);
   });
 
-  it('exempts only named files, and only for the layering refactor', () => {
-    const config = fs.readFileSync(path.join(root, 'eslint.config.mjs'), 'utf8');
-    const block = /const LAYERING_EXEMPT_UNTIL_REFACTOR_LANDS = \[([^\]]*)\]/.exec(config);
-    // Once the refactor has landed the list is empty (or the block is gone).
-    const entries = [...(block?.[1] ?? '').matchAll(/'([^']*)'/g)].map((m) => m[1]!);
-    // No globs and nothing outside src: a wildcard here would switch the rule off wholesale.
-    for (const entry of entries) expect(entry).toMatch(/^src\/[\w/.-]+\.ts$/);
-  });
-
   it('points its messages at a section that exists', () => {
     const doc = fs.readFileSync(path.join(root, 'docs', 'architecture.md'), 'utf8');
     expect(refusedResults[0]![0]!.message).toContain('see docs/architecture.md, "The rules"');

@@ -1,10 +1,12 @@
 /**
- * Chooses the @azure/identity credential GraphDirectory signs in with, from AppConfig.
+ * Chooses the @azure/identity credential GraphDirectory signs in with, from plain options that
+ * src/app builds from its configuration (this adapter never reads AppConfig).
  *
- * loadConfig() already checks that the variables each kind needs are present; this module checks
- * what only exists at run time (the certificate file, the federated token file) and reports every
- * problem at once as a ConfigError naming the variable, so start-up stops with a clear message
- * instead of failing on the first Graph call.
+ * The app's config loader already checks that the variables each kind needs are present; this
+ * module checks what only exists at run time (the certificate file, the federated token file) and
+ * reports every problem at once as a GraphCredentialError, so start-up stops with a clear message
+ * instead of failing on the first Graph call. Each problem names the setting the operator changes
+ * (the GRAPH_* / AZURE_* variable), since that is what they have to fix.
  */
 import fs from 'node:fs';
 import {
@@ -14,20 +16,28 @@ import {
   WorkloadIdentityCredential,
   type TokenCredential,
 } from '@azure/identity';
-import { ConfigError, type Env } from '../../app/config';
 
-export type GraphCredentialKind = Env['GRAPH_CREDENTIAL'];
+export type GraphCredentialKind = 'clientSecret' | 'certificate' | 'managedIdentity' | 'workloadIdentity';
 
-/** The variables this module reads: AppConfig.env, plus the workload-identity token file the platform injects. */
-export type CredentialEnv = Pick<
-  Env,
-  | 'GRAPH_CREDENTIAL'
-  | 'GRAPH_TENANT_ID'
-  | 'GRAPH_CLIENT_ID'
-  | 'GRAPH_CLIENT_SECRET'
-  | 'GRAPH_CERTIFICATE_PATH'
-  | 'GRAPH_MANAGED_IDENTITY_CLIENT_ID'
->;
+/** What the credential is built from (GRAPH_CREDENTIAL, GRAPH_TENANT_ID, ... in the app's configuration). */
+export interface GraphCredentialOptions {
+  kind: GraphCredentialKind;
+  tenantId?: string;
+  clientId?: string;
+  clientSecret?: string;
+  /** A PEM file holding the certificate and its private key. */
+  certificatePath?: string;
+  /** A user-assigned managed identity's client id; absent = the system-assigned identity. */
+  managedIdentityClientId?: string;
+}
+
+/** Every problem found, each naming the variable to fix. Never holds a secret. */
+export class GraphCredentialError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Graph credential: ${problems.join('; ')}`);
+    this.name = 'GraphCredentialError';
+  }
+}
 
 export interface CredentialRuntime {
   /** Where AZURE_FEDERATED_TOKEN_FILE / AZURE_CLIENT_ID / AZURE_TENANT_ID come from (workload identity). */
@@ -41,30 +51,30 @@ export interface CredentialRuntime {
 const PEM_KEY = /-----BEGIN (?:RSA |EC |ENCRYPTED )?PRIVATE KEY-----/;
 const PEM_CERT = /-----BEGIN CERTIFICATE-----/;
 
-/** Builds the credential or throws ConfigError listing every problem. Never logs or returns a secret. */
-export function createGraphCredential(env: CredentialEnv, runtime: CredentialRuntime = {}): TokenCredential {
+/** Builds the credential or throws GraphCredentialError listing every problem. Never logs or returns a secret. */
+export function createGraphCredential(options: GraphCredentialOptions, runtime: CredentialRuntime = {}): TokenCredential {
   const processEnv = runtime.processEnv ?? process.env;
   const readFile = runtime.readFile ?? ((p: string) => fs.readFileSync(p, 'utf8'));
   const fileExists = runtime.fileExists ?? ((p: string) => fs.existsSync(p));
   const problems: string[] = [];
-  const tenantId = env.GRAPH_TENANT_ID;
-  const clientId = env.GRAPH_CLIENT_ID;
+  const tenantId = options.tenantId;
+  const clientId = options.clientId;
 
   const requireTenantAndClient = (kind: string): void => {
     if (!tenantId) problems.push(`GRAPH_TENANT_ID: required with GRAPH_CREDENTIAL=${kind}`);
     if (!clientId) problems.push(`GRAPH_CLIENT_ID: required with GRAPH_CREDENTIAL=${kind}`);
   };
 
-  switch (env.GRAPH_CREDENTIAL) {
+  switch (options.kind) {
     case 'clientSecret': {
       requireTenantAndClient('clientSecret');
-      if (!env.GRAPH_CLIENT_SECRET) problems.push('GRAPH_CLIENT_SECRET: required with GRAPH_CREDENTIAL=clientSecret');
-      if (problems.length) throw new ConfigError(problems);
-      return new ClientSecretCredential(tenantId as string, clientId as string, env.GRAPH_CLIENT_SECRET as string);
+      if (!options.clientSecret) problems.push('GRAPH_CLIENT_SECRET: required with GRAPH_CREDENTIAL=clientSecret');
+      if (problems.length) throw new GraphCredentialError(problems);
+      return new ClientSecretCredential(tenantId as string, clientId as string, options.clientSecret as string);
     }
     case 'certificate': {
       requireTenantAndClient('certificate');
-      const certificatePath = env.GRAPH_CERTIFICATE_PATH;
+      const certificatePath = options.certificatePath;
       if (!certificatePath) {
         problems.push('GRAPH_CERTIFICATE_PATH: required with GRAPH_CREDENTIAL=certificate (a PEM file with the certificate and its private key)');
       } else {
@@ -82,12 +92,12 @@ export function createGraphCredential(env: CredentialEnv, runtime: CredentialRun
           problems.push(`GRAPH_CERTIFICATE_PATH: "${certificatePath}" has no PEM certificate (expected a "-----BEGIN CERTIFICATE-----" block)`);
         }
       }
-      if (problems.length) throw new ConfigError(problems);
+      if (problems.length) throw new GraphCredentialError(problems);
       return new ClientCertificateCredential(tenantId as string, clientId as string, { certificatePath: certificatePath as string });
     }
     case 'managedIdentity': {
       // A user-assigned identity is picked by its client id; without one, the system-assigned identity is used.
-      const miClientId = env.GRAPH_MANAGED_IDENTITY_CLIENT_ID;
+      const miClientId = options.managedIdentityClientId;
       return miClientId ? new ManagedIdentityCredential({ clientId: miClientId }) : new ManagedIdentityCredential();
     }
     case 'workloadIdentity': {
@@ -102,7 +112,7 @@ export function createGraphCredential(env: CredentialEnv, runtime: CredentialRun
       }
       if (!wiTenant) problems.push('GRAPH_TENANT_ID: required with GRAPH_CREDENTIAL=workloadIdentity (or AZURE_TENANT_ID)');
       if (!wiClient) problems.push('GRAPH_CLIENT_ID: required with GRAPH_CREDENTIAL=workloadIdentity (or AZURE_CLIENT_ID)');
-      if (problems.length) throw new ConfigError(problems);
+      if (problems.length) throw new GraphCredentialError(problems);
       return new WorkloadIdentityCredential({ tenantId: wiTenant, clientId: wiClient, tokenFilePath });
     }
   }

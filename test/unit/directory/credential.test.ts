@@ -1,5 +1,7 @@
 import { ClientCertificateCredential, ClientSecretCredential, ManagedIdentityCredential, WorkloadIdentityCredential } from '@azure/identity';
-import { createGraphCredential, type CredentialEnv } from '../../../src/adapters/graph/credential';
+// Built the way the app builds it: configuration -> plain options -> the Graph adapter's credential.
+import { graphCredentialFromConfig as createGraphCredential, type CredentialEnv } from '../../../src/app/createDirectory';
+import { createGraphCredential as createAdapterCredential, GraphCredentialError } from '../../../src/adapters/graph/credential';
 import { ConfigError } from '../../../src/app/config';
 
 const TENANT = 'c0a7f3e2-1d4b-4e8a-9f6c-2b5d8e1a7c30';
@@ -73,6 +75,23 @@ describe('createGraphCredential', () => {
   it('refuses workload identity without AZURE_FEDERATED_TOKEN_FILE', () => {
     expect(problems(() => createGraphCredential({ ...base, GRAPH_CREDENTIAL: 'workloadIdentity' }, { processEnv: {} }))).toEqual([
       'AZURE_FEDERATED_TOKEN_FILE: required with GRAPH_CREDENTIAL=workloadIdentity (set by the workload identity platform)',
+    ]);
+  });
+});
+
+describe('the Graph adapter credential (plain options, no app configuration)', () => {
+  it('reports every problem as a GraphCredentialError', () => {
+    let caught: unknown;
+    try {
+      createAdapterCredential({ kind: 'clientSecret' });
+    } catch (e) {
+      caught = e;
+    }
+    expect(caught).toBeInstanceOf(GraphCredentialError);
+    expect((caught as GraphCredentialError).problems).toEqual([
+      'GRAPH_TENANT_ID: required with GRAPH_CREDENTIAL=clientSecret',
+      'GRAPH_CLIENT_ID: required with GRAPH_CREDENTIAL=clientSecret',
+      'GRAPH_CLIENT_SECRET: required with GRAPH_CREDENTIAL=clientSecret',
     ]);
   });
 });
