@@ -4,8 +4,6 @@ import type { ApprovalServiceSettings } from '../usecases/approvals/runtime';
 /** The demo tenant's "Guest Approvers" group: the approver group in local mode when APPROVER_GROUP_ID is unset. */
 export const DEMO_APPROVER_GROUP_ID = '7a2e9d41-0004-4b6c-9d8e-1f2a3b4c5d04';
 
-export type { ApprovalServiceSettings };
-
 export class ApprovalConfigError extends Error {
   constructor(message: string) {
     super(message);

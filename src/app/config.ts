@@ -4,8 +4,6 @@ import dotenv from 'dotenv';
 import { z } from 'zod';
 import { projectRoot } from '../shared/projectRoot';
 
-export { projectRoot };
-
 /** Loads `.env` from the project root (never relative to the working directory). Real env vars win. */
 export function loadDotEnv(root = projectRoot()): void {
   const file = path.join(root, '.env');

@@ -9,7 +9,8 @@ import { CachingDirectory } from '../adapters/directory/CachingDirectory';
 import type { Directory } from '../usecases/ports/Directory';
 import { FakeDirectory } from '../adapters/demo/FakeDirectory';
 import { demoTenantFixture } from '../adapters/demo/demoTenant';
-import { GraphDirectory, type GraphDirectoryOptions } from '../adapters/graph/GraphDirectory';
+import { GraphDirectory } from '../adapters/graph/GraphDirectory';
+import { type GraphDirectoryOptions } from '../adapters/graph/graphTransport';
 import {
   createGraphCredential,
   GraphCredentialError,

@@ -12,20 +12,6 @@ import { type ManagedTenantFact, RESET_NEEDED_WARNING, SYNC_UNAVAILABLE, nextSte
 import { OTP_CODE_VALID_MINUTES, OTP_SESSION_HOURS, methodWithArticle, otpSignInAdvice, refusalWarning, signInUrlFor } from './signInWording';
 import { blockingSettings, methodFromIdentities, providerTurnedOff } from './tenantSettingRules';
 
-export type { ManagedTenantFact } from './newGuestPrediction';
-export { DEFAULT_FALLBACK, DEFAULT_PRIMARY_ORDER, isMicrosoftConsumerDomain, RESET_NEEDED_WARNING } from './newGuestPrediction';
-export {
-  blockingSettingTitle,
-  methodLabel,
-  methodWithArticle,
-  OTP_CODE_VALID_MINUTES,
-  OTP_SESSION_HOURS,
-  otpSignInAdvice,
-  refusalWarning,
-  signInUrlFor,
-} from './signInWording';
-export { blockingSettings, isOtpEnabled, methodFromIdentities, providerTurnedOff } from './tenantSettingRules';
-
 export interface SignInDecisionInput {
   email: EmailAddress;
   policies: TenantPolicies;
@@ -217,7 +203,6 @@ function decideExistingGuest(input: SignInDecisionInput, user: DirectoryUser): S
     redemptionResetNeeded: stranded,
   };
 }
-
 
 function dedupe(items: string[]): string[] {
   return [...new Set(items)];

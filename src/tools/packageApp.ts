@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { loadDotEnv, projectRoot } from '../app/config';
+import { loadDotEnv } from '../app/config';
+import { projectRoot } from '../shared/projectRoot';
 
 /** A variable the package needs is missing or malformed. The message names it. */
 export class PackageError extends Error {

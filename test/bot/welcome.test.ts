@@ -2,7 +2,8 @@ import { ActivityTypes, ConversationState, MemoryStorage, TestAdapter, UserState
 import { ComponentDialog, type DialogContext, TextPrompt, WaterfallDialog } from 'botbuilder-dialogs';
 import { GuestOnboardingBot, STALE_CARD_MESSAGE, TURN_ERROR_MESSAGE } from '../../src/teams/bot/GuestOnboardingBot';
 import type { BotFeature } from '../../src/teams/bot/feature';
-import { CANCELLED_MESSAGE, NOTHING_TO_CANCEL_MESSAGE, RootDialog, WELCOME_TITLE } from '../../src/teams/bot/RootDialog';
+import { CANCELLED_MESSAGE, NOTHING_TO_CANCEL_MESSAGE, RootDialog } from '../../src/teams/bot/RootDialog';
+import { WELCOME_TITLE } from '../../src/teams/cards/welcomeCard';
 import { createLogger } from '../../src/shared/logger';
 import { DEMO_APPROVER_GROUP_ID } from '../../src/app/approvalSettings';
 import { helpReaderLookup } from '../../src/teams/bot/helpAudience';

@@ -16,8 +16,10 @@
  */
 import type { AccessToken } from '@azure/identity';
 import { BotAdapter, TurnContext, type Activity, type ConversationReference, type ResourceResponse } from 'botbuilder';
-import { SqliteApprovalRequestRepository, approvalMigrations } from '../../src/adapters/sqlite/approvalRequests';
-import { ApprovalService, type InvitationExecutor } from '../../src/usecases/approvals/approvalService';
+import { SqliteApprovalRequestRepository } from '../../src/adapters/sqlite/approvalRequests';
+import { approvalMigrations } from '../../src/adapters/sqlite/approvalSchema';
+import { ApprovalService } from '../../src/usecases/approvals/approvalService';
+import { type InvitationExecutor } from '../../src/usecases/approvals/runtime';
 import { ApprovalIntake } from '../../src/usecases/approvals/approvalIntake';
 import type { IntakeDependencies } from '../../src/usecases/approvals/runtime';
 import { TeamsApprovalNotifier, teamsApprovalChats } from '../../src/teams/approvals/approvalNotifier';

@@ -10,7 +10,7 @@ import type { Directory } from '../../src/usecases/ports/Directory';
 import { createLogger } from '../../src/shared/logger';
 import type { Migration } from '../../src/adapters/sqlite/database';
 import { invitationMigrations } from '../../src/adapters/sqlite/invitations';
-import type { Store } from '../../src/adapters/sqlite/store';
+import type { Store } from '../../src/adapters/repositories';
 import { DEMO } from './directory';
 import type { ProactiveAdapter } from '../../src/teams/bot/proactive';
 

@@ -6,7 +6,8 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DirectoryError } from '../../src/usecases/ports/Directory';
-import { graphAnswerFor, type FakeDirectory, type FakeTenantState } from '../../src/adapters/demo/FakeDirectory';
+import { graphAnswerFor, type FakeDirectory } from '../../src/adapters/demo/FakeDirectory';
+import { type FakeTenantState } from '../../src/adapters/demo/FakeTenantState';
 import { GRAPH_ERRORS, graphErrorBody } from '../../src/adapters/graph/errors';
 import type { FixtureGroup, FixtureUser } from '../../src/adapters/demo/fixture';
 

@@ -4,7 +4,8 @@ import path from 'node:path';
 import type { Clock } from '../../src/domain/clock';
 import type { Migration } from '../../src/adapters/sqlite/database';
 import type { SqliteDatabase } from '../../src/adapters/sqlite/database';
-import { openStore, sqliteDatabaseOf, type SqliteStore, type Store } from '../../src/adapters/sqlite/store';
+import { openStore, sqliteDatabaseOf, type SqliteStore } from '../../src/adapters/sqlite/store';
+import { type Store } from '../../src/adapters/repositories';
 
 export interface BuilderOptions {
   clock?: Clock;

@@ -12,7 +12,7 @@
  */
 import type { Activity } from 'botbuilder';
 import { MAX_MESSAGE_CHARS } from '../../src/teams/bot/messageLimits';
-import { PASTE_TOO_LONG } from '../../src/teams/bulk/bulkFeature';
+import { PASTE_TOO_LONG } from '../../src/teams/bulk/bulkInput';
 import { messageFrom, replyTexts, startInProcessApp, type RunningApp } from '../support/e2e/inProcessApp';
 
 const KB = 1024;

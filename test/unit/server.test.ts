@@ -1,7 +1,7 @@
 import os from 'node:os';
 import type { DialogContext } from 'botbuilder-dialogs';
 import type { BotFeature } from '../../src/teams/bot/feature';
-import { WELCOME_TITLE } from '../../src/teams/bot/RootDialog';
+import { WELCOME_TITLE } from '../../src/teams/cards/welcomeCard';
 import { isLoopbackAddress } from '../../src/app/server';
 import { openMemoryStore } from '../../src/adapters/memory/store';
 import { messageFrom, replyTexts, startInProcessApp, testConfig, type RunningApp } from '../support/e2e/inProcessApp';

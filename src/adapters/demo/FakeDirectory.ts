@@ -24,9 +24,6 @@ export interface FakeDirectoryOptions {
   idSeed?: number;
 }
 
-export type { RecordedInvitation } from './FakeTenantState';
-export { FakeTenantState } from './FakeTenantState';
-
 export interface FakeDirectorySnapshot {
   users: FixtureUser[];
   groups: FixtureGroup[];

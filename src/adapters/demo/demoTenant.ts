@@ -6,8 +6,6 @@
 import type { UserIdentity } from '../../domain/tenant';
 import type { FixtureUser, TenantFixture } from './fixture';
 
-export type { TenantFixture } from './fixture';
-
 const TENANT_ID = 'c0a7f3e2-1d4b-4e8a-9f6c-2b5d8e1a7c30';
 const INITIAL_DOMAIN = 'contoso.onmicrosoft.com';
 

@@ -56,16 +56,6 @@ import {
 import { GraphGroups } from './graphGroups';
 import { GraphPolicyReader } from './graphPolicies';
 
-export {
-  DEFAULT_GRAPH_BASE_URL,
-  DEFAULT_REQUEST_TIMEOUT_MS,
-  GRAPH_BATCH_LIMIT,
-  GRAPH_SCOPES,
-  type GraphDirectoryOptions,
-} from './graphTransport';
-export { userByEmailFilter } from './graphWire';
-export { parseB2bDomainPolicy } from './graphPolicies';
-
 export class GraphDirectory implements Directory {
   private readonly t: GraphTransport;
   private readonly groups: GraphGroups;

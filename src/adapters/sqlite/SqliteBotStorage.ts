@@ -4,9 +4,6 @@ import { serializeStoreItem as serialize, StorageETagConflictError } from '../bo
 import { systemClock, type Clock } from '../../domain/clock';
 import type { SqliteDatabase } from './database';
 
-// The shared item rules and errors, for modules that still import them from here.
-export { StorageETagConflictError, StorageValueError } from '../botStorageItems';
-
 interface StoredRow {
   value: string;
   etag: string;

@@ -30,9 +30,6 @@ import type {
   OutcomeCompanions,
 } from '../../usecases/approvals/ports';
 
-export { approvalMigrations } from './approvalSchema';
-export type * from '../../usecases/approvals/model';
-
 /** The synchronous parts of the audit log and the lease store a transaction here composes. */
 export interface SqliteApprovalCompanions {
   audit: { appendSync(event: ApprovalAuditEvent): unknown };

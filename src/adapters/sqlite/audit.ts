@@ -11,17 +11,6 @@ import {
 } from '../../usecases/ports/auditLog';
 import { prepared, type SqliteDatabase } from './database';
 
-// The port's types, for modules that still import them from here.
-export {
-  AuditEventError,
-  DEFAULT_AUDIT_LIMIT,
-  MAX_AUDIT_LIMIT,
-  type AuditEvent,
-  type AuditEventInput,
-  type AuditFilter,
-  type JsonValue,
-} from '../../usecases/ports/auditLog';
-
 interface AuditRow {
   seq: number;
   at: string;

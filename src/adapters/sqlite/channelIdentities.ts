@@ -3,9 +3,6 @@ import { checkPair, type ChannelAccount, type ChannelIdentityRepository, type Pa
 import type { ConversationReferenceRepository } from '../../usecases/ports/conversationReferences';
 import type { Migration, SqliteDatabase } from './database';
 
-// The port's types, for modules that still import them from here.
-export type { ChannelAccount, PairCheck } from '../../usecases/ports/channelIdentities';
-
 /** Channel account / Entra user pairs in SQLite (the rules are in src/usecases/ports/channelIdentities.ts). */
 export const channelIdentityMigrations: readonly Migration[] = [
   {

@@ -7,9 +7,6 @@ import {
 } from '../../usecases/ports/conversationReferences';
 import type { SqliteDatabase } from './database';
 
-// The port's types, for modules that still import them from here.
-export { ConversationReferenceError, type StoredConversationReference } from '../../usecases/ports/conversationReferences';
-
 interface ReferenceRow {
   conversation_id: string;
   conversation_type: string | null;

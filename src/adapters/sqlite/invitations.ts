@@ -16,21 +16,6 @@ import {
   type InvitationState,
 } from '../../usecases/ports/invitations';
 
-// The port's types, for modules that still import them from here.
-export {
-  normaliseEmailForKey,
-  type ClaimResult,
-  type InvitationDraft,
-  type InvitationKey,
-  type InvitationListOptions,
-  type InvitationOutcomeKind,
-  type InvitationPatch,
-  type InvitationRecord,
-  type InvitationRepository,
-  type InvitationRequester,
-  type InvitationState,
-} from '../../usecases/ports/invitations';
-
 export const invitationMigrations: Migration[] = [
   {
     id: 'invitations/001-create',

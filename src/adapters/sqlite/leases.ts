@@ -4,9 +4,6 @@ import { systemClock, type Clock } from '../../domain/clock';
 import type { HolderRegistry, LeaseStore } from '../../usecases/ports/leases';
 import { prepared, type Migration, type SqliteDatabase } from './database';
 
-// The ports, for modules that still import them from here.
-export type { HolderRegistry, LeaseStore } from '../../usecases/ports/leases';
-
 /** Owned leases and once-claims in SQLite (the rules are in src/usecases/ports/leases.ts). */
 export const leaseMigrations: Migration[] = [
   {

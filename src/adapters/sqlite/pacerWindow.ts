@@ -1,9 +1,6 @@
 import type { PacerWindowStore } from '../../usecases/ports/pacerWindow';
 import { prepared, type Migration, type SqliteDatabase } from './database';
 
-// The port, for modules that still import it from here.
-export type { PacerWindowStore } from '../../usecases/ports/pacerWindow';
-
 export const pacerWindowMigrations: Migration[] = [
   {
     id: 'core/005-pacer-window',

@@ -11,8 +11,6 @@ import type {
   ResetRequestStatus,
 } from '../../usecases/approvals/ports';
 
-export type { NewResetRequest, ResetRequest, ResetRequestReceipt, ResetRequestSink, ResetRequestStatus } from '../../usecases/approvals/ports';
-
 /**
  * Guests asking an admin to reset their redemption (e.g. they redeemed with a one-time passcode
  * and their organisation has since got Microsoft Entra ID). Recorded here and audited; the

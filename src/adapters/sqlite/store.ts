@@ -1,6 +1,7 @@
 import { systemClock, type Clock } from '../../domain/clock';
 import type { Store } from '../repositories';
-import { approvalMigrations, SqliteApprovalRequestRepository } from './approvalRequests';
+import { SqliteApprovalRequestRepository } from './approvalRequests';
+import { approvalMigrations } from './approvalSchema';
 import { SqliteAuditLog } from './audit';
 import { bulkMigrations, SqliteBulkJobRepository } from './bulkJobs';
 import { SqliteResultsLinkSecret } from './resultsLinkSecret';
@@ -13,8 +14,6 @@ import { leaseMigrations, SqliteHolderRegistry, SqliteLeaseStore } from './lease
 import { pacerWindowMigrations, SqlitePacerWindowStore } from './pacerWindow';
 import { resetRequestMigrations, SqliteResetRequestRepository } from './resetRequests';
 import { SqliteBotStorage } from './SqliteBotStorage';
-
-export type { Repositories, Store } from '../repositories';
 
 /** The SQLite store: the bundle, with the SQLite classes behind it (for the SQLite adapters' own tests). */
 export interface SqliteStore extends Store {

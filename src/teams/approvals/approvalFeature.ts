@@ -12,7 +12,9 @@ import { cardInvokeResponse } from '../bot/invokeResponse';
 import { answerInputId, questionInputId, reasonInputId } from './cards/common';
 import { noticeOnlyCard } from './cards/requestCard';
 import { pendingListCard } from './cards/pendingCard';
-import type { ActionOutcome, ActionStatus, ApprovalLogger, ApprovalService } from '../../usecases/approvals/approvalService';
+import type { ApprovalService } from '../../usecases/approvals/approvalService';
+import type { ActionOutcome, ActionStatus } from '../../usecases/approvals/deciding';
+import type { ApprovalLogger } from '../../usecases/approvals/runtime';
 import type { ApprovalView, Notice } from '../../usecases/approvals/notifications';
 import type { ConversationLookup } from './approvalNotifier';
 

@@ -18,7 +18,8 @@ import { staleCard } from '../cards/staleCard';
 import type { ActionData, ActionHandler, BotFeature } from './feature';
 import { cardInvokeResponse } from './invokeResponse';
 import { cutLongMessage, MAX_MESSAGE_CHARS, MESSAGE_CUT_NOTICE } from './messageLimits';
-import { type RootDialog, welcomeCard } from './RootDialog';
+import { type RootDialog } from './RootDialog';
+import { welcomeCard } from '../cards/welcomeCard';
 
 export const TURN_ERROR_MESSAGE = 'Sorry, something went wrong on my side. Your request was not completed; please try again.';
 export const STALE_CARD_MESSAGE =

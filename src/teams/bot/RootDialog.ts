@@ -29,9 +29,6 @@ function explainsStep(dialog: Dialog | undefined): dialog is Dialog & ExplainsSt
   return typeof (dialog as Partial<ExplainsStep> | undefined)?.stepHelp === 'function';
 }
 
-export { BUILT_IN_HELP, WELCOME_TITLE, welcomeCard } from '../cards/welcomeCard';
-
-
 /** The id of the innermost active dialog (the prompt being answered), for the turn's telemetry label. */
 function activeStep(dc: DialogContext): string {
   let current = dc;

@@ -16,9 +16,6 @@ import { BulkCards, PRIVATE_ONLY } from './bulkCards';
 import { BULK_RESULTS_COMMAND, bulkInstructions, parseBulkCommand, pastedCsv, PASTE_TOO_LONG, teamsFile } from './bulkInput';
 import { registerBulkRoutes } from './resultsRoute';
 
-export { TEAMS_FILE_DOWNLOAD, PASTE_TOO_LONG, parseBulkCommand, pastedCsv } from './bulkInput';
-export { paceText } from './cards/progressCard';
-
 /**
  * Bulk invitations in chat: an attached or pasted CSV is validated into a draft job and shown
  * on a summary card (Confirm / Cancel); Confirm starts the background job and turns the card

@@ -12,8 +12,6 @@ const ADDRESS_PROMPT_ID = 'guestHelp.addressPrompt';
 
 import type { GuestHelpTopic } from '../../usecases/guestHelp/questions';
 
-export type { GuestHelpTopic };
-
 export interface GuestHelpDialogOptions {
   topic: GuestHelpTopic;
   /** The question as the user wrote it. */

@@ -15,8 +15,6 @@ import { signInAdviceCard } from './cards/signInAdviceCard';
 import { syncHelpCard } from './cards/syncHelpCard';
 import { GUEST_HELP_DIALOG_ID, GuestHelpDialog, type GuestHelpDialogOptions, type GuestHelpResponder } from './GuestHelpDialog';
 
-export { classifyGuestQuestion };
-
 export const RESET_VERB = 'guestHelp.requestReset';
 
 /** Guest help's answers as cards: the use case answers, this renders. */

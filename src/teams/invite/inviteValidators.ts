@@ -1,7 +1,7 @@
 import type { Directory } from '../../usecases/ports/Directory';
 import type { GroupInfo } from '../../domain/tenant';
 import { findAddressMentions, parseEmail, type EmailAddress } from '../../domain/email';
-import { validateDisplayName } from '../../usecases/invite/inviteGuest';
+import { validateDisplayName } from '../../usecases/invite/refusals';
 import type { SignInAdvisorPort } from '../../usecases/signIn/signInAdvisor';
 import { quoteForChat, trimEndChars } from '../../domain/text';
 

@@ -1,8 +1,8 @@
 /** How invitations read on cards: the sign-in method, what the guest will see, the link's texts, sync and state. */
 import type { SignInAdvice, SignInMethod } from '../../domain/signInAdvice';
-import { OTP_CODE_VALID_MINUTES, OTP_SESSION_HOURS, methodLabel, methodWithArticle } from '../../domain/signInRules';
+import { OTP_CODE_VALID_MINUTES, OTP_SESSION_HOURS, methodLabel, methodWithArticle } from '../../domain/signInWording';
 import type { InvitationRecord, InvitationState } from '../../usecases/ports/invitations';
-import type { InvitationStatusView } from '../../usecases/invite/inviteGuest';
+import type { InvitationStatusView } from '../../usecases/invite/model';
 
 /** "work or school account", or "personal Microsoft account if they have one, otherwise …". */
 export function describeMethod(advice: SignInAdvice): string {

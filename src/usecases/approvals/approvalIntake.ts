@@ -4,7 +4,7 @@
  * which the ApprovalService that carries requests out is then built with: the invitation flow and
  * the approvals depend on each other only through this construction order, with no setter.
  */
-import type { ApprovalContext, ApprovalGateway, ApprovalSubmission } from '../invite/inviteGuest';
+import type { ApprovalContext, ApprovalGateway, ApprovalSubmission } from '../invite/ports';
 import type { ConversationAddress } from './model';
 import { ApprovalRuntime, type IntakeDependencies } from './runtime';
 import { needsApproval, requesterCardPosted, submit, submitReset, type RedemptionResetSubmission, type SubmitResult } from './submission';

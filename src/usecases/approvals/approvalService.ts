@@ -9,7 +9,7 @@
  * deciding.ts, carryOut.ts, outbox.ts (copies and requester notices), expiry.ts, recovery.ts.
  */
 import type { Actor } from '../../domain/actor';
-import type { ApprovalContext, ApprovalGateway, ApprovalSubmission } from '../invite/inviteGuest';
+import type { ApprovalContext, ApprovalGateway, ApprovalSubmission } from '../invite/ports';
 import type { ApprovalRequest, ConversationAddress } from './model';
 import type { ApproverView, Notice, RequesterView, SeenConversation } from './notifications';
 import { isApprover } from './audience';
@@ -21,21 +21,6 @@ import { ApprovalRuntime, type ApprovalServiceDependencies, type ApprovalService
 import type { RedemptionResetSubmission, SubmitResult } from './submission';
 import { ApprovalIntake } from './approvalIntake';
 import { approverView, requesterView } from './views';
-
-export type { ActionOutcome, ActionStatus } from './deciding';
-export type { RedemptionResetSubmission, SubmitResult } from './submission';
-export type {
-  ApprovalAudit,
-  ApprovalLeases,
-  ApprovalLogger,
-  ApprovalServiceDependencies,
-  ApprovalServiceSettings,
-  ApproverRoster,
-  InvitationExecutor,
-  RosterEntry,
-} from './runtime';
-export { REQUESTER_NOTICE_MAX_ATTEMPTS } from './outbox';
-export { closedMessage, NOT_AVAILABLE } from './texts';
 
 /** The user-facing approvals use case. Implements the invitation flow's ApprovalGateway. */
 export class ApprovalService implements ApprovalGateway {

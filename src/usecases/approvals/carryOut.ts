@@ -4,7 +4,7 @@
  * recorded once, with its audit row and the requester's notice kept in the same write; then every
  * copy is updated and the requester is told.
  */
-import type { InviteOutcome } from '../invite/inviteGuest';
+import type { InviteOutcome } from '../invite/model';
 import type { ApprovalOutcomeStatus, ApprovalRequest } from './model';
 import { notifyRequester, NOTICE_LEASE_MS, sendKeptNotice, updateCopies } from './outbox';
 import { closeLedger, type ApprovalRuntime } from './runtime';

@@ -6,7 +6,7 @@ import type { Actor } from '../../domain/actor';
 import type { ApprovalPolicyName } from '../../domain/approvalPolicy';
 import { systemClock, type Clock } from '../../domain/clock';
 import type { Directory } from '../ports/Directory';
-import type { InvitationRequest, InvitationStatusView, InviteOutcome } from '../invite/inviteGuest';
+import type { InvitationRequest, InvitationStatusView, InviteOutcome } from '../invite/model';
 import type { ApprovalRequest } from './model';
 import type { ApprovalChats, ApprovalNotifier } from './notifications';
 import type { ApprovalAuditEvent, ApprovalRequestRepository } from './ports';

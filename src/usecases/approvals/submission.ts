@@ -6,7 +6,7 @@
 import type { Actor } from '../../domain/actor';
 import { approvalVerdict } from '../../domain/approvalPolicy';
 import type { SignInMethod } from '../../domain/signInAdvice';
-import type { ApprovalContext, ApprovalSubmission } from '../invite/inviteGuest';
+import type { ApprovalContext, ApprovalSubmission } from '../invite/ports';
 import type { ApprovalRequest, ConversationAddress, NewApprovalRequest } from './model';
 import type { Recipient, RequesterView } from './notifications';
 import { recipientsFor } from './audience';

@@ -9,9 +9,6 @@ import { measureProgress, type BulkProgress } from './progress';
 import { RowWork } from './rowWork';
 import { runnerSettings, silentLogger, type BulkApprovals, type BulkRunnerLogger, type BulkRunnerOptions, type RunnerSettings } from './runnerOptions';
 
-export type { BulkProgress } from './progress';
-export type { BulkApprovalGateway, BulkApprovals, BulkRunnerLogger, BulkRunnerOptions } from './runnerOptions';
-
 /**
  * The background bulk invitation job.
  *

@@ -1,7 +1,7 @@
 import type { Directory } from '../ports/Directory';
 import type { InvitationRepository } from '../ports/invitations';
 import type { HolderRegistry } from '../ports/leases';
-import type { ApprovalSubmission } from '../invite/inviteGuest';
+import type { ApprovalSubmission } from '../invite/ports';
 import type { SignInAdvisorPort } from '../signIn/signInAdvisor';
 import type { InvitationPacer, Sleep } from '../ports/pacer';
 import type { Clock } from '../../domain/clock';

@@ -5,8 +5,8 @@
 import type { Actor } from '../../domain/actor';
 import type { DirectoryUser, TenantPolicies } from '../../domain/tenant';
 import type { SignInAdvice, SignInMethod } from '../../domain/signInAdvice';
-import { methodFromIdentities } from '../../domain/signInRules';
-import { InvalidEmailError } from '../signIn/signInAdvisor';
+import { methodFromIdentities } from '../../domain/tenantSettingRules';
+import { InvalidEmailError } from '../../domain/email';
 import type { GuestHelpDependencies } from './ports';
 
 export type Asker =

@@ -6,7 +6,8 @@
 import type { Actor } from '../../domain/actor';
 import type { EmailAddress } from '../../domain/email';
 import type { SignInAdvice } from '../../domain/signInAdvice';
-import { methodLabel, RESET_NEEDED_WARNING } from '../../domain/signInRules';
+import { methodLabel } from '../../domain/signInWording';
+import { RESET_NEEDED_WARNING } from '../../domain/newGuestPrediction';
 import { whoIsAsking, type Asker } from './asker';
 import { LostAccessHelp, type LostAccessAnswer } from './lostAccess';
 import { otpHelpAnswer, type OtpHelpAnswer } from './otpHelp';

@@ -4,7 +4,8 @@
  */
 import type { Actor } from '../../domain/actor';
 import type { GroupInfo, UserSummary } from '../../domain/tenant';
-import { otpSignInAdvice, providerTurnedOff } from '../../domain/signInRules';
+import { otpSignInAdvice } from '../../domain/signInWording';
+import { providerTurnedOff } from '../../domain/tenantSettingRules';
 import { isDirectoryError } from '../ports/Directory';
 import { day, whoIsAsking, type Asker, type GuestAsker } from './asker';
 import type { GuestHelpDependencies, GuestInvitation } from './ports';

@@ -3,15 +3,9 @@
  * https://learn.microsoft.com/en-us/entra/external-id/one-time-passcode
  */
 import type { TenantPolicies } from '../../domain/tenant';
-import {
-  methodWithArticle,
-  OTP_CODE_VALID_MINUTES,
-  OTP_SESSION_HOURS,
-  otpSignInAdvice,
-  providerTurnedOff,
-  RESET_NEEDED_WARNING,
-  signInUrlFor,
-} from '../../domain/signInRules';
+import { methodWithArticle, OTP_CODE_VALID_MINUTES, OTP_SESSION_HOURS, otpSignInAdvice, signInUrlFor } from '../../domain/signInWording';
+import { providerTurnedOff } from '../../domain/tenantSettingRules';
+import { RESET_NEEDED_WARNING } from '../../domain/newGuestPrediction';
 import { day, type Asker } from './asker';
 
 const OTP_FACTS = (policies: TenantPolicies): string[] => [

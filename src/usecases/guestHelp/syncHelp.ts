@@ -1,6 +1,8 @@
 /** "How do I sync the files?": what OneDrive B2B Sync needs, and whether the asker can have it. */
 import type { SignInMethod } from '../../domain/signInAdvice';
-import { providerTurnedOff, RESET_NEEDED_WARNING, signInUrlFor } from '../../domain/signInRules';
+import { providerTurnedOff } from '../../domain/tenantSettingRules';
+import { RESET_NEEDED_WARNING } from '../../domain/newGuestPrediction';
+import { signInUrlFor } from '../../domain/signInWording';
 import type { Asker } from './asker';
 
 /** The answer's content; the Teams layer shows it as the syncHelp card. */

@@ -1,6 +1,6 @@
 /** "status of …" and "my invitations": records with the guest's state read fresh from the directory. */
 import type { DirectoryUser } from '../../domain/tenant';
-import { methodFromIdentities } from '../../domain/signInRules';
+import { methodFromIdentities } from '../../domain/tenantSettingRules';
 import type { InvitationRecord } from '../ports/invitations';
 import { isDirectoryError } from '../ports/Directory';
 import type { InviteContext } from './inviteContext';

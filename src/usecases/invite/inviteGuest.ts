@@ -20,12 +20,6 @@ import { evaluateInvitation } from './policy';
 import type { ApprovalReceipt, InviteGuestDependencies } from './ports';
 import { failedOutcome, InviteRefusedError, notOwnerRefusal, refusalFromError } from './refusals';
 
-export type * from './model';
-export type * from './ports';
-export type { GroupInfo } from '../../domain/tenant';
-export { InviteRefusedError, MAX_DISPLAY_NAME, refusalFromError, validateDisplayName } from './refusals';
-export { lockedByLiveHolder } from './invitationRunner';
-
 /**
  * Inviting one guest: policy first, then an idempotent, concurrency-safe invitation through
  * the Directory, recorded in the invitation repository and the audit log.

@@ -6,7 +6,7 @@
 import type { Actor } from '../../domain/actor';
 import { InvalidEmailError, parseEmail, type EmailAddress } from '../../domain/email';
 import type { SignInAdvice } from '../../domain/signInAdvice';
-import { blockingSettings } from '../../domain/signInRules';
+import { blockingSettings } from '../../domain/tenantSettingRules';
 import { isDirectoryError } from '../ports/Directory';
 import type { InviteContext } from './inviteContext';
 import type { InviteDraft, InviteTarget, PolicyDecision, Refusal } from './model';

@@ -4,9 +4,9 @@ import type { DirectoryUser, TenantPolicies } from '../../domain/tenant';
 import { isDirectoryError } from '../ports/Directory';
 import { InvalidEmailError, parseEmail, type EmailAddress, type EmailParseResult } from '../../domain/email';
 import type { SignInAdvice } from '../../domain/signInAdvice';
-import { blockingSettings, decideSignIn, type ManagedTenantFact } from '../../domain/signInRules';
-
-export { InvalidEmailError };
+import { decideSignIn } from '../../domain/signInRules';
+import { blockingSettings } from '../../domain/tenantSettingRules';
+import { type ManagedTenantFact } from '../../domain/newGuestPrediction';
 
 /** What other use cases depend on: advice for one address, or many at once (bulk). */
 export interface SignInAdvisorPort {

@@ -4,7 +4,9 @@
  * companion writes (audit row, lease, outbox notice) landing with the write or not at all,
  * notice claims with a lease, orderings, and what "not found" looks like.
  */
-import { SqliteApprovalRequestRepository, approvalMigrations, type NewApprovalRequest } from '../../../src/adapters/sqlite/approvalRequests';
+import { SqliteApprovalRequestRepository } from '../../../src/adapters/sqlite/approvalRequests';
+import { type NewApprovalRequest } from '../../../src/usecases/approvals/model';
+import { approvalMigrations } from '../../../src/adapters/sqlite/approvalSchema';
 import { MemoryApprovalRequestRepository } from '../../../src/adapters/memory/approvalRequests';
 import { MemoryAuditLog } from '../../../src/adapters/memory/audit';
 import { MemoryHolderRegistry, MemoryLeaseStore } from '../../../src/adapters/memory/leases';

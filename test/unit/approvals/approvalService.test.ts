@@ -1,5 +1,5 @@
 import { pendingListCard } from '../../../src/teams/approvals/cards/pendingCard';
-import type { ApprovalReceipt } from '../../../src/usecases/invite/inviteGuest';
+import type { ApprovalReceipt } from '../../../src/usecases/invite/ports';
 import { DirectoryError } from '../../../src/usecases/ports/Directory';
 import {
   APPROVALS_CHANNEL,

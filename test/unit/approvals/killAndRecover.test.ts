@@ -3,7 +3,8 @@
  * land, then restarted on the same data folder: every approval is carried out once, Graph sees
  * no second invitation, and the requester is told once, within seconds of the restart.
  */
-import { SqliteApprovalRequestRepository, approvalMigrations } from '../../../src/adapters/sqlite/approvalRequests';
+import { SqliteApprovalRequestRepository } from '../../../src/adapters/sqlite/approvalRequests';
+import { approvalMigrations } from '../../../src/adapters/sqlite/approvalSchema';
 import { openDatabase } from '../../../src/adapters/sqlite/database';
 import { invitationMigrations } from '../../../src/adapters/sqlite/invitations';
 import { resetRequestMigrations } from '../../../src/adapters/sqlite/resetRequests';

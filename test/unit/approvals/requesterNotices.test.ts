@@ -3,7 +3,7 @@
  * and sent again: when the requester's chat is next seen, and by the periodic sweep.
  */
 import type { ConversationReference } from 'botbuilder';
-import { REQUESTER_NOTICE_MAX_ATTEMPTS } from '../../../src/usecases/approvals/approvalService';
+import { REQUESTER_NOTICE_MAX_ATTEMPTS } from '../../../src/usecases/approvals/outbox';
 import { DEMO, actorOf, approvalTestbed, personalConversationId, personalReference, textOf, type ApprovalTestbed } from './testbed';
 
 const MINUTE = 60_000;

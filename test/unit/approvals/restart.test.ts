@@ -1,7 +1,7 @@
 /** A request survives a process restart: same database file, new service instances. */
-import type { InvitationExecutor } from '../../../src/usecases/approvals/approvalService';
+import type { InvitationExecutor } from '../../../src/usecases/approvals/runtime';
 import { openStore } from '../../../src/adapters/sqlite/store';
-import type { InvitationRequest, InviteOutcome } from '../../../src/usecases/invite/inviteGuest';
+import type { InvitationRequest, InviteOutcome } from '../../../src/usecases/invite/model';
 import { APPROVAL_TEST_MIGRATIONS, DEMO, RecordingAdapter, actorOf, approvalTestbed, personalConversationId, textOf } from './testbed';
 import { demoDirectory, fixedClock } from '../../support/directory';
 import { tempDatabaseFile } from '../../support/store';

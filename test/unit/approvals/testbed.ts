@@ -10,8 +10,11 @@ import {
   type ConversationReference,
   type ResourceResponse,
 } from 'botbuilder';
-import { SqliteApprovalRequestRepository, approvalMigrations, type ApprovalRequest } from '../../../src/adapters/sqlite/approvalRequests';
-import { ApprovalService, type InvitationExecutor } from '../../../src/usecases/approvals/approvalService';
+import { SqliteApprovalRequestRepository } from '../../../src/adapters/sqlite/approvalRequests';
+import { type ApprovalRequest } from '../../../src/usecases/approvals/model';
+import { approvalMigrations } from '../../../src/adapters/sqlite/approvalSchema';
+import { ApprovalService } from '../../../src/usecases/approvals/approvalService';
+import { type InvitationExecutor } from '../../../src/usecases/approvals/runtime';
 import { ApprovalIntake } from '../../../src/usecases/approvals/approvalIntake';
 import type { ApprovalView } from '../../../src/usecases/approvals/notifications';
 import type { IntakeDependencies } from '../../../src/usecases/approvals/runtime';
@@ -19,7 +22,8 @@ import { TeamsApprovalNotifier, teamsApprovalChats } from '../../../src/teams/ap
 import { createApprovalFeature } from '../../../src/teams/approvals/approvalFeature';
 import type { BotFeature } from '../../../src/teams/bot/feature';
 import type { AdaptiveCard } from '../../../src/teams/cards';
-import { DEMO_APPROVER_GROUP_ID, type ApprovalServiceSettings } from '../../../src/app/approvalSettings';
+import { DEMO_APPROVER_GROUP_ID } from '../../../src/app/approvalSettings';
+import { type ApprovalServiceSettings } from '../../../src/usecases/approvals/runtime';
 import { inMemoryRoster } from '../../../src/usecases/approvals/approverRoster';
 import type { Actor } from '../../../src/domain/actor';
 import { Notifier, type ProactiveAdapter } from '../../../src/teams/bot/proactive';
@@ -27,7 +31,7 @@ import type { FakeDirectory } from '../../../src/adapters/demo/FakeDirectory';
 import { SqliteInvitationRepository, invitationMigrations } from '../../../src/adapters/sqlite/invitations';
 import { resetRequestMigrations, SqliteResetRequestRepository } from '../../../src/adapters/sqlite/resetRequests';
 import { sqliteDatabaseOf, type SqliteStore as Store } from '../../../src/adapters/sqlite/store';
-import type { InvitationRequest, InvitationStatusView, InviteOutcome } from '../../../src/usecases/invite/inviteGuest';
+import type { InvitationRequest, InvitationStatusView, InviteOutcome } from '../../../src/usecases/invite/model';
 import { InviteGuestService } from '../../../src/usecases/invite/inviteGuest';
 import { SignInAdvisor } from '../../../src/usecases/signIn/signInAdvisor';
 import { DEMO, demoDirectory, fixedClock, type TestClock } from '../../support/directory';

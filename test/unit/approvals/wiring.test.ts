@@ -1,6 +1,6 @@
 /** The approvals feature as the composition root builds it: its start-up work resumes unfinished approvals. */
 import { SqliteApprovalRequestRepository } from '../../../src/adapters/sqlite/approvalRequests';
-import type { InvitationExecutor } from '../../../src/usecases/approvals/approvalService';
+import type { InvitationExecutor } from '../../../src/usecases/approvals/runtime';
 import { buildApprovalIntake, buildApprovals, NOTICE_RETRY_MIN_AGE_MS, type ApprovalsPorts, type ApprovalsSettings, type ApprovalsWiring } from '../../../src/app/approvalsWiring';
 import { approvalSettingsFromConfig } from '../../../src/app/approvalSettings';
 import { directoryRoster } from '../../../src/usecases/approvals/approverRoster';
@@ -11,7 +11,8 @@ import type { FakeDirectory } from '../../../src/adapters/demo/FakeDirectory';
 import { SqliteInvitationRepository } from '../../../src/adapters/sqlite/invitations';
 import { SqliteResetRequestRepository } from '../../../src/adapters/sqlite/resetRequests';
 import { openStore, sqliteDatabaseOf, type SqliteStore as Store } from '../../../src/adapters/sqlite/store';
-import { InviteGuestService, type InviteOutcome } from '../../../src/usecases/invite/inviteGuest';
+import { InviteGuestService } from '../../../src/usecases/invite/inviteGuest';
+import { type InviteOutcome } from '../../../src/usecases/invite/model';
 import { SignInAdvisor } from '../../../src/usecases/signIn/signInAdvisor';
 import { demoDirectory, fixedClock, type TestClock } from '../../support/directory';
 import { tempDatabaseFile } from '../../support/store';

@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Activity } from 'botbuilder';
 import { SqliteApprovalRequestRepository } from '../../../src/adapters/sqlite/approvalRequests';
-import { WELCOME_TITLE } from '../../../src/teams/bot/RootDialog';
+import { WELCOME_TITLE } from '../../../src/teams/cards/welcomeCard';
 import { DEMO } from '../../../src/adapters/demo/demoTenant';
 import { openDatabase } from '../../../src/adapters/sqlite/database';
 import { startBotProcess, type BotProcess } from '../../support/e2e/processes';

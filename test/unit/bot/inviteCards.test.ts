@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { syncInstructionsCard } from '../../../src/teams/invite/inviteCards';
+import { syncInstructionsCard } from '../../../src/teams/invite/cards/syncInstructionsCard';
 import type { SignInMethod } from '../../../src/domain/signInAdvice';
 
 const FALCON = { groupId: 'g1', siteName: 'Project Falcon', siteUrl: 'https://contoso.sharepoint.com/sites/ProjectFalcon' };

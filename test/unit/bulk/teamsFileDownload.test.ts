@@ -19,7 +19,7 @@ import {
   type DownloadRefusal,
   type FileDownloadOptions,
 } from '../../../src/adapters/files/teamsFileDownload';
-import { TEAMS_FILE_DOWNLOAD } from '../../../src/teams/bulk/bulkFeature';
+import { TEAMS_FILE_DOWNLOAD } from '../../../src/teams/bulk/bulkInput';
 import { bulkBot, textOf } from '../../support/bulkBot';
 import { DEMO } from '../../support/directory';
 import { makeTestTls } from '../../support/testTls';

@@ -2,16 +2,10 @@ import type { DirectoryUser, TenantPolicies } from '../../../src/domain/tenant';
 import { DEMO, demoTenantFixture } from '../../../src/adapters/demo/demoTenant';
 import { normaliseEmail } from '../../../src/domain/email';
 import type { SignInAdvice } from '../../../src/domain/signInAdvice';
-import {
-  decideSignIn,
-  isMicrosoftConsumerDomain,
-  methodFromIdentities,
-  otpSignInAdvice,
-  methodLabel,
-  methodWithArticle,
-  signInUrlFor,
-  type ManagedTenantFact,
-} from '../../../src/domain/signInRules';
+import { decideSignIn } from '../../../src/domain/signInRules';
+import { isMicrosoftConsumerDomain, type ManagedTenantFact } from '../../../src/domain/newGuestPrediction';
+import { methodFromIdentities } from '../../../src/domain/tenantSettingRules';
+import { otpSignInAdvice, methodLabel, methodWithArticle, signInUrlFor } from '../../../src/domain/signInWording';
 
 /** The demo tenant's policies, with one thing changed per case. */
 function policies(change: (p: TenantPolicies) => void = () => {}): TenantPolicies {

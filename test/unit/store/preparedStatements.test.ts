@@ -1,4 +1,5 @@
-import { SqliteApprovalRequestRepository, approvalMigrations } from '../../../src/adapters/sqlite/approvalRequests';
+import { SqliteApprovalRequestRepository } from '../../../src/adapters/sqlite/approvalRequests';
+import { approvalMigrations } from '../../../src/adapters/sqlite/approvalSchema';
 import { openDatabase, prepared } from '../../../src/adapters/sqlite/database';
 
 describe('statements prepared once', () => {

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import readline from 'node:readline';
 import type { Migration } from '../../../src/adapters/sqlite/database';
-import { projectRoot } from '../../../src/app/config';
+import { projectRoot } from '../../../src/shared/projectRoot';
 import { tempStore } from '../../support/store';
 
 const counterMigration: Migration = {

@@ -4,7 +4,7 @@
  */
 import type { Actor } from '../../../src/domain/actor';
 import { parseEmail, type EmailAddress } from '../../../src/domain/email';
-import { RESET_NEEDED_WARNING } from '../../../src/domain/signInRules';
+import { RESET_NEEDED_WARNING } from '../../../src/domain/newGuestPrediction';
 import { GuestHelpService } from '../../../src/usecases/guestHelp/guestHelpService';
 import type {
   GuestInvitation,

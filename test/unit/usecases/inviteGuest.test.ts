@@ -2,7 +2,8 @@ import { DirectoryError } from '../../../src/usecases/ports/Directory';
 import { sqliteDatabaseOf } from '../../../src/adapters/sqlite/store';
 import { DEMO } from '../../support/directory';
 import { inviteTestbed } from '../../support/dialogHarness';
-import { InviteGuestService, type ApprovalGateway, type ApprovalReceipt } from '../../../src/usecases/invite/inviteGuest';
+import { InviteGuestService } from '../../../src/usecases/invite/inviteGuest';
+import { type ApprovalGateway, type ApprovalReceipt } from '../../../src/usecases/invite/ports';
 import { SqliteInvitationRepository } from '../../../src/adapters/sqlite/invitations';
 import { SignInAdvisor } from '../../../src/usecases/signIn/signInAdvisor';
 

@@ -2,12 +2,8 @@ import type { Directory } from '../../../src/usecases/ports/Directory';
 import type { ExternalDomainInfo } from '../../../src/domain/tenant';
 import { DirectoryError } from '../../../src/usecases/ports/Directory';
 import type { SignInAdvice } from '../../../src/domain/signInAdvice';
-import {
-  InvalidEmailError,
-  isInvalidEmailAdvice,
-  SignInAdvisor,
-  type InvalidEmailAdvice,
-} from '../../../src/usecases/signIn/signInAdvisor';
+import { isInvalidEmailAdvice, SignInAdvisor, type InvalidEmailAdvice } from '../../../src/usecases/signIn/signInAdvisor';
+import { InvalidEmailError } from '../../../src/domain/email';
 import { DEMO, demoDirectory, fixedClock } from '../../support/directory';
 
 const MINUTE = 60_000;

@@ -7,8 +7,6 @@ import { reasonForApprover } from '../../../domain/approvalPolicy';
 import type { ApprovalRequest, ApprovalState } from '../../../usecases/approvals/model';
 import { formatInstant, requestTitle, signInMethodLabel } from '../../../usecases/approvals/texts';
 
-export { formatInstant, requestTitle, signInMethodLabel };
-
 export const REQUEST_CARD = 'approvalRequest';
 export const PENDING_CARD = 'approvalPending';
 export const SUBMITTED_CARD = 'approvalSubmitted';

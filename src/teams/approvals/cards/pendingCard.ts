@@ -1,18 +1,8 @@
 /** Data and builder for cards/approvalPending.json: the open requests an approver can decide, in one card. */
 import { expandCard, type AdaptiveCard } from '../../cards';
 import type { ApprovalRequest } from '../../../usecases/approvals/model';
-import {
-  formatDuration,
-  formatTimeLeft,
-  paragraphs,
-  PENDING_CARD,
-  questionInputId,
-  reasonInputId,
-  requestFacts,
-  requestTitle,
-  type Fact,
-  type Tone,
-} from './common';
+import { formatDuration, formatTimeLeft, paragraphs, PENDING_CARD, questionInputId, reasonInputId, requestFacts, type Fact, type Tone } from './common';
+import { requestTitle } from '../../../usecases/approvals/texts';
 
 export interface PendingListItem {
   requestId: string;

@@ -1,21 +1,10 @@
 /** Data and builder for cards/approvalSubmitted.json: the request as its requester sees it. */
 import { expandCard, type AdaptiveCard } from '../../cards';
-import { guestWillSee, invitationLinkTexts, syncSummary } from '../../invite/inviteCards';
+import { guestWillSee, invitationLinkTexts, syncSummary } from '../../invite/inviteWording';
 import type { ApprovalRequest } from '../../../usecases/approvals/model';
 import type { ApprovedInvitation, RequesterView } from '../../../usecases/approvals/notifications';
-import {
-  answerInputId,
-  formatInstant,
-  joinNames,
-  requestFacts,
-  STATE_LABELS,
-  statusDetail,
-  statusFields,
-  SUBMITTED_CARD,
-  type Fact,
-  type RequestStatusFields,
-  type Tone,
-} from './common';
+import { answerInputId, joinNames, requestFacts, STATE_LABELS, statusDetail, statusFields, SUBMITTED_CARD, type Fact, type RequestStatusFields, type Tone } from './common';
+import { formatInstant } from '../../../usecases/approvals/texts';
 
 /**
  * The approved invitation as the requester sees it, the same as after a direct invitation: the

@@ -1,5 +1,5 @@
 import { expandCard, type AdaptiveCard } from '../../cards';
-import { methodLabel } from '../../../domain/signInRules';
+import { methodLabel } from '../../../domain/signInWording';
 import type { SignInMethod } from '../../../domain/signInAdvice';
 import type { BulkJob, BulkSite } from '../../../domain/bulkJob';
 import type { CsvFormat } from '../../../usecases/bulk/csvFormats';

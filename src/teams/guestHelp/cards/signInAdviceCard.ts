@@ -1,4 +1,4 @@
-import { blockingSettingTitle, methodLabel, methodWithArticle, refusalWarning } from '../../../domain/signInRules';
+import { blockingSettingTitle, methodLabel, methodWithArticle, refusalWarning } from '../../../domain/signInWording';
 import type { AdviceAnswer } from '../../../usecases/guestHelp/guestHelpService';
 import { expandCard, type AdaptiveCard } from '../../cards';
 

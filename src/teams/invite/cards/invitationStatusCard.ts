@@ -1,6 +1,6 @@
 import type { Attachment } from 'botbuilder';
-import { methodLabel } from '../../../domain/signInRules';
-import type { InvitationStatusView } from '../../../usecases/invite/inviteGuest';
+import { methodLabel } from '../../../domain/signInWording';
+import type { InvitationStatusView } from '../../../usecases/invite/model';
 import { renderCard } from '../../cards';
 import { formatTime, stateLabel } from '../inviteWording';
 

@@ -1,7 +1,7 @@
 import type { Attachment } from 'botbuilder';
 import type { LookAlikeWarning } from '../../../domain/lookAlike';
 import type { SignInAdvice } from '../../../domain/signInAdvice';
-import type { InviteTarget } from '../../../usecases/invite/inviteGuest';
+import type { InviteTarget } from '../../../usecases/invite/model';
 import { renderCard } from '../../cards';
 import { capitalise, describeMethod } from '../inviteWording';
 

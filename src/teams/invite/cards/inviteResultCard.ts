@@ -1,6 +1,6 @@
 import type { Attachment } from 'botbuilder';
-import { methodLabel, signInUrlFor } from '../../../domain/signInRules';
-import type { InviteOutcome } from '../../../usecases/invite/inviteGuest';
+import { methodLabel, signInUrlFor } from '../../../domain/signInWording';
+import type { InviteOutcome } from '../../../usecases/invite/model';
 import { renderCard } from '../../cards';
 import { type AdaptiveCard, expandCard } from '../../cards';
 import { capitalise, effectiveMethod, guestWillSee, invitationLinkTexts } from '../inviteWording';

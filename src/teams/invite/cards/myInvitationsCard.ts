@@ -1,5 +1,5 @@
 import type { Attachment } from 'botbuilder';
-import type { InvitationStatusView } from '../../../usecases/invite/inviteGuest';
+import type { InvitationStatusView } from '../../../usecases/invite/model';
 import { renderCard } from '../../cards';
 import { formatTime, stateLabel } from '../inviteWording';
 

@@ -1,6 +1,6 @@
 import type { Attachment } from 'botbuilder';
 import type { SignInMethod } from '../../../domain/signInAdvice';
-import type { InviteTarget } from '../../../usecases/invite/inviteGuest';
+import type { InviteTarget } from '../../../usecases/invite/model';
 import { renderCard } from '../../cards';
 import { syncSummary } from '../inviteWording';
 
