@@ -1,5 +1,5 @@
 import type { Storage } from 'botbuilder';
-import type { AuditEvent, AuditEventInput, AuditLog } from '../usecases/ports/auditLog';
+import type { AuditLog } from '../usecases/ports/auditLog';
 import type { ChannelIdentityRepository } from '../usecases/ports/channelIdentities';
 import type { ConversationReferenceRepository } from '../usecases/ports/conversationReferences';
 import type { InvitationRepository } from '../usecases/ports/invitations';
@@ -19,24 +19,13 @@ export interface ProcessHolder extends HolderRegistry {
 }
 
 /**
- * Synchronous internals that approval and bulk code still call inside their own SQLite
- * transactions or synchronous decisions. Transitional: they go when those callers use
- * one repository method per atomic write (see LAYERING: no `atomically(callback)` in any port).
- */
-export interface SyncInternals {
-  audit: { appendSync(event: AuditEventInput): AuditEvent };
-  leases: { acquireSync(key: string, holderId: string, ttlMs: number): boolean };
-  holders: { isAliveSync(holderId: string): boolean };
-}
-
-/**
  * Every persistent thing the bot keeps, as one typed bundle: what the composition root hands to
  * the features. Built by an adapter (openStore for SQLite, openMemoryStore for tests).
  */
 export interface Repositories {
-  readonly audit: AuditLog & SyncInternals['audit'];
-  readonly holders: ProcessHolder & SyncInternals['holders'];
-  readonly leases: LeaseStore & SyncInternals['leases'];
+  readonly audit: AuditLog;
+  readonly holders: ProcessHolder;
+  readonly leases: LeaseStore;
   readonly conversationReferences: ConversationReferenceRepository;
   readonly channelIdentities: ChannelIdentityRepository;
   /** The shared window of invitation starts (see usecases/ports/pacerWindow.ts). */

@@ -2,7 +2,7 @@ import { buildApprovalIntake, buildApprovals, type ApprovalsPorts, type Approval
 import { approvalSettingsFromConfig } from './approvalSettings';
 import { directoryRoster } from '../usecases/approvals/approverRoster';
 import { buildBulkFeature } from './bulkWiring';
-import { observeBulkQueue } from '../shared/telemetry';
+import { observeBulkQueue } from '../shared/bulkTelemetry';
 import { InviteGuestService } from '../usecases/invite/inviteGuest';
 import { SignInAdvisor } from '../usecases/signIn/signInAdvisor';
 import type { BotFeature } from '../teams/bot/feature';

@@ -1,133 +1,29 @@
 /**
  * The bot's telemetry, as the rest of the code sees it: a handful of functions over the
  * OpenTelemetry API. Nothing here knows where the data goes. With no SDK registered (no
- * APPLICATIONINSIGHTS_CONNECTION_STRING, see ./setup.ts) every call lands on the API's no-op
+ * APPLICATIONINSIGHTS_CONNECTION_STRING, see src/app/telemetrySetup.ts) every call lands on the API's no-op
  * tracer and meter; tests register in-memory exporters instead.
  *
  * Privacy rule: attributes carry operation names, kinds, counts, status codes and the bot's own
  * record ids, never addresses, names, message text, redeem links, group or site names, or URLs
  * as sent (see ./graphOperation.ts). Error messages are not recorded either (they can quote what
  * a user typed): only the error's class name, as `error.type`.
+ *
+ * This file: turn spans, Graph request spans and counters, invitations sent, trace ids for logs.
+ * The names and attribute keys are in ./telemetryNames.ts, the tracer and instruments in
+ * ./telemetryInstruments.ts, bulk-job spans and gauges in ./bulkTelemetry.ts.
  */
 import {
   context as otelContext,
-  metrics,
-  ROOT_CONTEXT,
   SpanKind,
   SpanStatusCode,
   trace,
   type Attributes,
-  type BatchObservableCallback,
-  type Counter,
-  type Histogram,
-  type MeterProvider,
   type Span,
 } from '@opentelemetry/api';
 import { graphOperation } from './graphOperation';
-
-/** Instrumentation scope of every span and metric. */
-export const INSTRUMENTATION_SCOPE = 'guest-onboarding-bot';
-
-export const SPAN_NAMES = {
-  /** Followed by the turn's kind: "bot.turn message:invite". */
-  turn: 'bot.turn',
-  bulkBatch: 'bulk.batch',
-  // Graph request spans are named by their operation, e.g. "GET /users/{id}".
-} as const;
-
-export const METRIC_NAMES = {
-  turnDuration: 'bot.turn.duration',
-  graphRequests: 'graph.requests',
-  graphThrottled: 'graph.throttled',
-  invitationsSent: 'invitations.sent',
-  bulkJobsActive: 'bulk.jobs.active',
-  bulkRowsWaiting: 'bulk.rows.waiting',
-} as const;
-
-export const ATTRIBUTES = {
-  turnKind: 'bot.turn.kind',
-  turnOutcome: 'bot.turn.outcome',
-  activityType: 'bot.activity.type',
-  channel: 'bot.channel',
-  conversationType: 'bot.conversation.type',
-  graphOperation: 'graph.operation',
-  httpMethod: 'http.request.method',
-  urlTemplate: 'url.template',
-  statusCode: 'http.response.status_code',
-  retryCount: 'graph.retry_count',
-  throttled: 'graph.throttled',
-  errorType: 'error.type',
-  bulkJobId: 'bulk.job.id',
-  bulkRows: 'bulk.batch.rows',
-  bulkLookups: 'bulk.batch.lookups',
-  bulkInvitations: 'bulk.batch.invitations',
-  bulkExisting: 'bulk.batch.existing',
-  invitationSource: 'invitation.source',
-} as const;
-
-/** ok; error (it threw, or answered with an error); refused (a guard stopped it before the bot ran). */
-export type TurnOutcome = 'ok' | 'error' | 'refused';
-export type InvitationSource = 'chat' | 'approval' | 'bulk';
-
-/** Values that become attributes must be short identifiers, never free text. */
-const SAFE_LABEL = /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,79}$/;
-export function safeLabel(value: string | undefined, fallback = 'other'): string {
-  return value !== undefined && SAFE_LABEL.test(value) ? value : fallback;
-}
-
-function errorType(error: unknown): string {
-  if (!(error instanceof Error)) return 'Error';
-  // botbuilder-dialogs wraps what a dialog threw in a DialogContextError: name the original.
-  const wrapped = (error as { error?: unknown }).error;
-  if (error.name === 'DialogContextError' && wrapped instanceof Error) return errorType(wrapped);
-  return safeLabel(error.name, 'Error');
-}
-
-// ---- instruments, created once per meter provider ----
-
-interface Instruments {
-  turnDuration: Histogram;
-  graphRequests: Counter;
-  graphThrottled: Counter;
-  invitationsSent: Counter;
-}
-
-// The metrics API has no proxy provider: instruments made before an SDK registers stay no-ops,
-// so they are made on first use and again if the global provider changes (tests swap it).
-const instrumentsByProvider = new WeakMap<MeterProvider, Instruments>();
-
-function instruments(): Instruments {
-  const provider = metrics.getMeterProvider();
-  let found = instrumentsByProvider.get(provider);
-  if (!found) {
-    const meter = provider.getMeter(INSTRUMENTATION_SCOPE);
-    found = {
-      turnDuration: meter.createHistogram(METRIC_NAMES.turnDuration, {
-        description: 'Time the bot took to handle one incoming activity, by turn kind and outcome',
-        unit: 's',
-        advice: { explicitBucketBoundaries: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30] },
-      }),
-      graphRequests: meter.createCounter(METRIC_NAMES.graphRequests, {
-        description: 'Microsoft Graph requests (retries included in one request), by operation and final status',
-        unit: '{request}',
-      }),
-      graphThrottled: meter.createCounter(METRIC_NAMES.graphThrottled, {
-        description: 'Microsoft Graph answers with status 429 (each attempt, $batch parts included), by operation',
-        unit: '{response}',
-      }),
-      invitationsSent: meter.createCounter(METRIC_NAMES.invitationsSent, {
-        description: 'B2B invitations Graph accepted, by source (chat, approval, bulk); its rate is invitations per second',
-        unit: '{invitation}',
-      }),
-    };
-    instrumentsByProvider.set(provider, found);
-  }
-  return found;
-}
-
-function tracer() {
-  return trace.getTracer(INSTRUMENTATION_SCOPE);
-}
+import { SPAN_NAMES, ATTRIBUTES, safeLabel, errorType, type TurnOutcome, type InvitationSource } from './telemetryNames';
+import { instruments, tracer } from './telemetryInstruments';
 
 // ---- turns ----
 
@@ -345,95 +241,6 @@ export function countThrottledBatchPart(method: string, url: string): void {
 /** One invitation Graph accepted (a new guest, or a fresh invitation for one who never redeemed). */
 export function countInvitationSent(source: InvitationSource): void {
   instruments().invitationsSent.add(1, { [ATTRIBUTES.invitationSource]: source });
-}
-
-// ---- bulk jobs ----
-
-export interface BulkBatchCounts {
-  /** Rows whose address was looked up in the directory. */
-  lookups: number;
-  /** Invitations started. */
-  invitations: number;
-  /** Rows whose guest already existed (no invitation needed). */
-  existing: number;
-}
-
-export interface BulkBatchTelemetry {
-  /** Runs `fn` with this batch as the parent of the Graph requests it makes. */
-  within<T>(fn: () => Promise<T>): Promise<T>;
-  end(counts: BulkBatchCounts, error?: unknown): void;
-}
-
-/**
- * One page of a bulk job's rows (look-up, then invitations): a `bulk.batch` span (kind CONSUMER). Batches are
- * the roots of their own traces (a job outlives the turn that started it), labelled by job id.
- */
-export function startBulkBatch(jobId: string, rows: number): BulkBatchTelemetry {
-  const span = tracer().startSpan(SPAN_NAMES.bulkBatch, {
-    root: true,
-    // Work taken from the job queue: CONSUMER (Application Insights shows it as a request).
-    kind: SpanKind.CONSUMER,
-    attributes: { [ATTRIBUTES.bulkJobId]: safeLabel(jobId, 'unknown'), [ATTRIBUTES.bulkRows]: rows },
-  });
-  const spanContext = trace.setSpan(otelContext.active(), span);
-  return {
-    within: (fn) => otelContext.with(spanContext, fn),
-    end: (counts, error) => {
-      span.setAttributes({
-        [ATTRIBUTES.bulkLookups]: counts.lookups,
-        [ATTRIBUTES.bulkInvitations]: counts.invitations,
-        [ATTRIBUTES.bulkExisting]: counts.existing,
-      });
-      if (error !== undefined) {
-        span.setAttribute(ATTRIBUTES.errorType, errorType(error));
-        span.setStatus({ code: SpanStatusCode.ERROR });
-      }
-      span.end();
-    },
-  };
-}
-
-/**
- * Runs `fn` outside any span: background work started from a turn (a bulk job) must not join the
- * turn's trace, which would then last as long as the job.
- */
-export function detached<T>(fn: () => T): T {
-  return otelContext.with(ROOT_CONTEXT, fn);
-}
-
-export interface BulkQueueDepth {
-  /** Jobs confirmed and not finished (queued, running, cancelling). */
-  jobs: number;
-  /** Rows of those jobs not yet finished. */
-  rowsWaiting: number;
-}
-
-/**
- * Reports the bulk queue's depth as two observable gauges, read when metrics are collected.
- * Returns the function that stops reporting (call it on shutdown).
- */
-export function observeBulkQueue(read: () => BulkQueueDepth | Promise<BulkQueueDepth>): () => void {
-  const meter = metrics.getMeter(INSTRUMENTATION_SCOPE);
-  const jobs = meter.createObservableGauge(METRIC_NAMES.bulkJobsActive, {
-    description: 'Bulk invitation jobs confirmed and not finished',
-    unit: '{job}',
-  });
-  const rows = meter.createObservableGauge(METRIC_NAMES.bulkRowsWaiting, {
-    description: 'Rows of active bulk invitation jobs not yet finished',
-    unit: '{row}',
-  });
-  const callback: BatchObservableCallback = async (result) => {
-    let depth: BulkQueueDepth;
-    try {
-      depth = await read();
-    } catch {
-      return; // the store is closing: nothing to report this time
-    }
-    result.observe(jobs, depth.jobs);
-    result.observe(rows, depth.rowsWaiting);
-  };
-  meter.addBatchObservableCallback(callback, [jobs, rows]);
-  return () => meter.removeBatchObservableCallback(callback, [jobs, rows]);
 }
 
 /** The ids of the span active here, for log lines; undefined outside a recorded span. */

@@ -7,7 +7,7 @@
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import type { TokenCredential } from '@azure/identity';
 import { GraphDirectory } from '../../src/adapters/graph/GraphDirectory';
-import { ATTRIBUTES, METRIC_NAMES, SPAN_NAMES } from '../../src/shared/telemetry';
+import { ATTRIBUTES, METRIC_NAMES, SPAN_NAMES } from '../../src/shared/telemetryNames';
 import { DEMO, demoDirectory } from '../support/directory';
 import { DEMO_TENANT_ID, messageFrom, startInProcessApp, type RunningApp } from '../support/e2e/inProcessApp';
 import { startGraphServer, type GraphTestServer } from '../support/graphServer';

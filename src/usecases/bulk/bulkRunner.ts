@@ -3,7 +3,7 @@ import { isDirectoryError } from '../ports/Directory';
 import { systemClock, type Clock } from '../../domain/clock';
 import { realSleep, type Sleep } from '../ports/pacer';
 import { ACTIVE_JOB_STATES, type BulkJob } from '../../domain/bulkJob';
-import { detached, type BulkQueueDepth } from '../../shared/telemetry';
+import { detached, type BulkQueueDepth } from '../../shared/bulkTelemetry';
 import { JobRun } from './jobRun';
 import { measureProgress, type BulkProgress } from './progress';
 import { RowWork } from './rowWork';

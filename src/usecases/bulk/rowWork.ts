@@ -2,7 +2,8 @@ import { DirectoryError, isDirectoryError } from '../ports/Directory';
 import type { DirectoryUser } from '../../domain/tenant';
 import type { InvitationPatch, InvitationRecord } from '../ports/invitations';
 import type { BulkRow, BulkRowPatch } from '../../domain/bulkJob';
-import { countInvitationSent, startBulkBatch, type BulkBatchCounts } from '../../shared/telemetry';
+import { countInvitationSent } from '../../shared/telemetry';
+import { startBulkBatch, type BulkBatchCounts } from '../../shared/bulkTelemetry';
 import type { JobRun } from './jobRun';
 import type { BulkRunnerLogger, BulkRunnerOptions, RunnerSettings } from './runnerOptions';
 

@@ -15,21 +15,6 @@ export type Sleep = (ms: number) => Promise<void>;
 
 export const realSleep: Sleep = (ms) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
 
-/**
- * A millisecond clock that can also sleep: what the bulk runner still takes.
- * @deprecated the bulk runner moves to the domain Clock plus a Sleep.
- */
-export interface TimerClock {
-  now(): number;
-  sleep(ms: number): Promise<void>;
-}
-
-/** @deprecated see TimerClock. */
-export const systemTimerClock: TimerClock = {
-  now: () => Date.now(),
-  sleep: realSleep,
-};
-
 export interface PacerOptions {
   /** Calls allowed per window (INVITES_PER_5S). */
   limit: number;
