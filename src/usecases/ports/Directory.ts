@@ -1,7 +1,7 @@
 /**
  * The Directory port: the only road to Microsoft Graph.
  *
- * Everything outside src/directory depends on this interface, never on the Graph SDK.
+ * Everything outside src/adapters (graph, demo, directory) depends on this interface, never on the Graph SDK.
  * GraphDirectory implements it over HTTP; FakeDirectory implements it in memory (the
  * embedded demo tenant and tests) with the same observable behaviour.
  */
