@@ -5,9 +5,8 @@ import { createApprovalFeature } from '../teams/approvals/approvalFeature';
 import { TeamsApprovalNotifier, teamsApprovalChats, type ConversationLookup, type ProactiveSender } from '../teams/approvals/approvalNotifier';
 import { ApprovalIntake } from '../usecases/approvals/approvalIntake';
 import { ApprovalService } from '../usecases/approvals/approvalService';
-import { type ApprovalAudit, type ApprovalLeases, type ApprovalLogger, type ApprovalServiceSettings, type ApproverRoster, type InvitationExecutor } from '../usecases/approvals/runtime';
+import type { ApprovalAudit, ApprovalLeases, ApprovalLogger, ApprovalServiceSettings, ApproverRoster, InvitationExecutor, IntakeDependencies } from '../usecases/approvals/runtime';
 import type { ApprovalRequestRepository, ResetRequestRepository } from '../usecases/approvals/ports';
-import type { IntakeDependencies } from '../usecases/approvals/runtime';
 import { approvalResetSink, type ResetApprovalSink } from '../usecases/approvals/resetApprovals';
 import { RecoveryLoop } from '../usecases/approvals/recoveryLoop';
 

@@ -19,9 +19,8 @@ import { BotAdapter, TurnContext, type Activity, type ConversationReference, typ
 import { SqliteApprovalRequestRepository } from '../../src/adapters/sqlite/approvalRequests';
 import { approvalMigrations } from '../../src/adapters/sqlite/approvalSchema';
 import { ApprovalService } from '../../src/usecases/approvals/approvalService';
-import { type InvitationExecutor } from '../../src/usecases/approvals/runtime';
+import type { InvitationExecutor, IntakeDependencies } from '../../src/usecases/approvals/runtime';
 import { ApprovalIntake } from '../../src/usecases/approvals/approvalIntake';
-import type { IntakeDependencies } from '../../src/usecases/approvals/runtime';
 import { TeamsApprovalNotifier, teamsApprovalChats } from '../../src/teams/approvals/approvalNotifier';
 import { DEMO_APPROVER_GROUP_ID } from '../../src/app/approvalSettings';
 import { inMemoryRoster } from '../../src/usecases/approvals/approverRoster';

@@ -2,8 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Clock } from '../../src/domain/clock';
-import type { Migration } from '../../src/adapters/sqlite/database';
-import type { SqliteDatabase } from '../../src/adapters/sqlite/database';
+import type { Migration, SqliteDatabase } from '../../src/adapters/sqlite/database';
 import { openStore, sqliteDatabaseOf, type SqliteStore } from '../../src/adapters/sqlite/store';
 import { type Store } from '../../src/adapters/repositories';
 

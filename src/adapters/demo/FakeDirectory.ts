@@ -4,9 +4,8 @@
  * (through `state`), so GraphDirectory and FakeDirectory are held to one contract suite.
  */
 import { systemClock, type Clock } from '../../domain/clock';
-import type { AddMembersResult, Directory, InvitationInput, InvitationResult } from '../../usecases/ports/Directory';
+import { type AddMembersResult, type Directory, type InvitationInput, type InvitationResult, DirectoryError } from '../../usecases/ports/Directory';
 import type { DirectoryUser, ExternalDomainInfo, GroupInfo, TenantPolicies, UserSummary } from '../../domain/tenant';
-import { DirectoryError } from '../../usecases/ports/Directory';
 import type { SignInMethod } from '../../domain/signInAdvice';
 import { GRAPH_ERRORS, USER_MESSAGES, graphErrorBody } from '../graph/errors';
 import type { FixtureGroup, FixturePolicies, FixtureUser, TenantFixture } from './fixture';

@@ -1,5 +1,4 @@
-import type { Clock } from '../../domain/clock';
-import { systemClock } from '../../domain/clock';
+import { type Clock, systemClock } from '../../domain/clock';
 import {
   auditLimit,
   validateAuditEvent,

@@ -1,7 +1,6 @@
 import { systemClock, type Clock } from '../../domain/clock';
-import type { Directory } from '../ports/Directory';
+import { type Directory, isDirectoryError } from '../ports/Directory';
 import type { DirectoryUser, TenantPolicies } from '../../domain/tenant';
-import { isDirectoryError } from '../ports/Directory';
 import { InvalidEmailError, parseEmail, type EmailAddress, type EmailParseResult } from '../../domain/email';
 import type { SignInAdvice } from '../../domain/signInAdvice';
 import { decideSignIn } from '../../domain/signInRules';

@@ -14,16 +14,14 @@ import { SqliteApprovalRequestRepository } from '../../../src/adapters/sqlite/ap
 import { type ApprovalRequest } from '../../../src/usecases/approvals/model';
 import { approvalMigrations } from '../../../src/adapters/sqlite/approvalSchema';
 import { ApprovalService } from '../../../src/usecases/approvals/approvalService';
-import { type InvitationExecutor } from '../../../src/usecases/approvals/runtime';
+import type { InvitationExecutor, IntakeDependencies, ApprovalServiceSettings } from '../../../src/usecases/approvals/runtime';
 import { ApprovalIntake } from '../../../src/usecases/approvals/approvalIntake';
 import type { ApprovalView } from '../../../src/usecases/approvals/notifications';
-import type { IntakeDependencies } from '../../../src/usecases/approvals/runtime';
 import { TeamsApprovalNotifier, teamsApprovalChats } from '../../../src/teams/approvals/approvalNotifier';
 import { createApprovalFeature } from '../../../src/teams/approvals/approvalFeature';
 import type { BotFeature } from '../../../src/teams/bot/feature';
 import type { AdaptiveCard } from '../../../src/teams/cards';
 import { DEMO_APPROVER_GROUP_ID } from '../../../src/app/approvalSettings';
-import { type ApprovalServiceSettings } from '../../../src/usecases/approvals/runtime';
 import { inMemoryRoster } from '../../../src/usecases/approvals/approverRoster';
 import type { Actor } from '../../../src/domain/actor';
 import { Notifier, type ProactiveAdapter } from '../../../src/teams/bot/proactive';

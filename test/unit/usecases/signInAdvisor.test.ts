@@ -1,6 +1,5 @@
-import type { Directory } from '../../../src/usecases/ports/Directory';
+import { type Directory, DirectoryError } from '../../../src/usecases/ports/Directory';
 import type { ExternalDomainInfo } from '../../../src/domain/tenant';
-import { DirectoryError } from '../../../src/usecases/ports/Directory';
 import type { SignInAdvice } from '../../../src/domain/signInAdvice';
 import { isInvalidEmailAdvice, SignInAdvisor, type InvalidEmailAdvice } from '../../../src/usecases/signIn/signInAdvisor';
 import { InvalidEmailError } from '../../../src/domain/email';

@@ -1,8 +1,7 @@
 import type { Attachment } from 'botbuilder';
 import { methodLabel, signInUrlFor } from '../../../domain/signInWording';
 import type { InviteOutcome } from '../../../usecases/invite/model';
-import { renderCard } from '../../cards';
-import { type AdaptiveCard, expandCard } from '../../cards';
+import { renderCard, type AdaptiveCard, expandCard } from '../../cards';
 import { capitalise, effectiveMethod, guestWillSee, invitationLinkTexts } from '../inviteWording';
 import { syncInstructionsCard } from './syncInstructionsCard';
 
