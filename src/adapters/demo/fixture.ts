@@ -2,17 +2,7 @@
  * A typed, readable description of a tenant: what FakeDirectory is seeded from and what the
  * Graph-shaped test server serves. Plain data, so tests can copy it and change one thing.
  */
-import type {
-  AllowInvitesFrom,
-  B2bDomainPolicy,
-  EmailOtpSetting,
-  ExternalUserState,
-  FederatedDomain,
-  RedemptionPrecedence,
-  SharePointSharingSettings,
-  UserIdentity,
-  UserKind,
-} from '../../domain/tenant';
+import type { ExternalUserState, TenantPolicies, UserIdentity, UserKind } from '../../domain/tenant';
 
 export interface FixtureUser {
   id: string;
@@ -43,15 +33,8 @@ export interface FixtureExternalDomain {
   managedTenant: { tenantId: string; displayName: string } | null;
 }
 
-export interface FixturePolicies {
-  allowInvitesFrom: AllowInvitesFrom;
-  emailOtp: EmailOtpSetting;
-  googleFederation: boolean;
-  federatedDomains: FederatedDomain[];
-  redemptionPrecedence: RedemptionPrecedence | null;
-  b2bDomainPolicy: B2bDomainPolicy;
-  sharePoint: SharePointSharingSettings;
-}
+/** The tenant's settings as a fixture holds them: the policy snapshot without the tenant's own name and domains. */
+export type FixturePolicies = Omit<TenantPolicies, 'tenantId' | 'tenantDisplayName' | 'verifiedDomains' | 'unreadable'>;
 
 export interface TenantFixture {
   tenantId: string;

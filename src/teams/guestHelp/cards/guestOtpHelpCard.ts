@@ -1,18 +1,8 @@
 import type { OtpHelpAnswer } from '../../../usecases/guestHelp/otpHelp';
 import { expandCard, type AdaptiveCard } from '../../cards';
 
-/** The data of cards/guestOtpHelp.json. */
-export interface GuestOtpHelpCardData {
-  title: string;
-  intro: string;
-  why: string[];
-  facts: string[];
-  resetAdvice: string[];
-  hasTenantLink: boolean;
-  tenantSignInUrl: string;
-  tenantName: string;
-  /** The "Ask an admin to reset my sign-in" button. */
-  showReset: boolean;
+/** The data of cards/guestOtpHelp.json: the use case's answer plus what became of a reset request. */
+export interface GuestOtpHelpCardData extends OtpHelpAnswer {
   hasResetStatus: boolean;
   resetStatus: string;
 }
@@ -23,14 +13,7 @@ export interface GuestOtpHelpCardData {
  */
 export function guestOtpHelpCard(answer: OtpHelpAnswer, resetStatus?: string): AdaptiveCard {
   const data: GuestOtpHelpCardData = {
-    title: answer.title,
-    intro: answer.intro,
-    why: answer.why,
-    facts: answer.facts,
-    resetAdvice: answer.resetAdvice,
-    hasTenantLink: answer.hasTenantLink,
-    tenantSignInUrl: answer.tenantSignInUrl,
-    tenantName: answer.tenantName,
+    ...answer,
     showReset: resetStatus === undefined ? answer.showReset : false,
     hasResetStatus: resetStatus !== undefined,
     resetStatus: resetStatus ?? '',

@@ -1,30 +1,10 @@
 import type { SyncHelpAnswer } from '../../../usecases/guestHelp/syncHelp';
 import { expandCard, type AdaptiveCard } from '../../cards';
 
-/** The data of cards/syncHelp.json. */
-export interface SyncHelpCardData {
-  title: string;
-  summary: string;
-  requirements: string[];
-  steps: string[];
-  alternatives: string[];
-  tenantSignInUrl: string;
-  tenantName: string;
-  hasTenantLink: boolean;
-  showReset: boolean;
-}
+/** The data of cards/syncHelp.json: exactly the use case's answer. */
+export type SyncHelpCardData = SyncHelpAnswer;
 
 export function syncHelpCard(answer: SyncHelpAnswer): AdaptiveCard {
-  const data: SyncHelpCardData = {
-    title: answer.title,
-    summary: answer.summary,
-    requirements: answer.requirements,
-    steps: answer.steps,
-    alternatives: answer.alternatives,
-    tenantSignInUrl: answer.tenantSignInUrl,
-    tenantName: answer.tenantName,
-    hasTenantLink: answer.hasTenantLink,
-    showReset: answer.showReset,
-  };
+  const data: SyncHelpCardData = answer;
   return expandCard('syncHelp', data);
 }
