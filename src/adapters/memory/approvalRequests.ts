@@ -5,6 +5,7 @@
  * caller never holds a live row.
  */
 import { randomUUID } from 'node:crypto';
+import type { ApprovalCompanionWriters } from '../approvalCompanions';
 import type {
   ApprovalOutcomeStatus,
   ApprovalRequest,
@@ -17,18 +18,11 @@ import type {
   RequesterNotice,
 } from '../../usecases/approvals/model';
 import type {
-  ApprovalAuditEvent,
   ApprovalRequestRepository,
   DecisionCompanions,
   FirstOutcomeResult,
   OutcomeCompanions,
 } from '../../usecases/approvals/ports';
-
-/** Where the companion writes go: the in-memory audit log and lease store (or anything with these methods). */
-export interface MemoryApprovalCompanions {
-  audit: { appendSync(event: ApprovalAuditEvent): unknown };
-  leases?: { acquireSync(key: string, holderId: string, ttlMs: number): boolean };
-}
 
 interface NoticeRow extends RequesterNotice {
   claimedUntil: string | null;
@@ -43,7 +37,7 @@ export class MemoryApprovalRequestRepository implements ApprovalRequestRepositor
   private readonly deliveries: Delivery[] = [];
   private readonly notices: NoticeRow[] = [];
 
-  constructor(private readonly companions: MemoryApprovalCompanions) {}
+  constructor(private readonly companions: ApprovalCompanionWriters) {}
 
   async create(input: NewApprovalRequest, id: string = randomUUID()): Promise<ApprovalRequest> {
     if (this.requests.has(id)) throw new Error(`approval request ${id} exists already`);

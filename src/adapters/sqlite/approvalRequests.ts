@@ -7,6 +7,7 @@
  * companions (audit row, lease, outbox notice) through the audit log's and lease store's Sync methods.
  */
 import { randomUUID } from 'node:crypto';
+import type { ApprovalCompanionWriters } from '../approvalCompanions';
 import { prepared, type SqliteDatabase } from './database';
 import { toRequest, type RequestRow } from './approvalSchema';
 import { SqliteApprovalDeliveries } from './approvalDeliveries';
@@ -23,18 +24,11 @@ import type {
   RequesterNotice,
 } from '../../usecases/approvals/model';
 import type {
-  ApprovalAuditEvent,
   ApprovalRequestRepository,
   DecisionCompanions,
   FirstOutcomeResult,
   OutcomeCompanions,
 } from '../../usecases/approvals/ports';
-
-/** The synchronous parts of the audit log and the lease store a transaction here composes. */
-export interface SqliteApprovalCompanions {
-  audit: { appendSync(event: ApprovalAuditEvent): unknown };
-  leases?: { acquireSync(key: string, holderId: string, ttlMs: number): boolean };
-}
 
 export class SqliteApprovalRequestRepository implements ApprovalRequestRepository {
   private readonly deliveries: SqliteApprovalDeliveries;
@@ -43,7 +37,7 @@ export class SqliteApprovalRequestRepository implements ApprovalRequestRepositor
   /** `companions` use the same database (they are written in this repository's transactions). */
   constructor(
     private readonly db: SqliteDatabase,
-    private readonly companions: SqliteApprovalCompanions,
+    private readonly companions: ApprovalCompanionWriters,
   ) {
     this.deliveries = new SqliteApprovalDeliveries(db);
     this.notices = new SqliteRequesterNotices(db);
