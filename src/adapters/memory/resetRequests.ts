@@ -5,19 +5,20 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../../domain/clock';
 import type {
-  ApprovalAuditEvent,
   NewResetRequest,
   ResetRequest,
   ResetRequestReceipt,
   ResetRequestRepository,
 } from '../../usecases/approvals/ports';
+import type { ApprovalCompanionWriters } from '../approvalCompanions';
+import { resetClosedAudit, resetRequestedAudit } from '../../usecases/approvals/ports';
 
 export class MemoryResetRequestRepository implements ResetRequestRepository {
   private readonly rows = new Map<string, ResetRequest>();
 
   constructor(
     private readonly clock: Clock,
-    private readonly audit: { appendSync(event: ApprovalAuditEvent): unknown },
+    private readonly audit: ApprovalCompanionWriters['audit'],
   ) {}
 
   async submit(input: NewResetRequest): Promise<ResetRequestReceipt> {
@@ -25,14 +26,7 @@ export class MemoryResetRequestRepository implements ResetRequestRepository {
     if (existing) return { request: { ...existing }, alreadyOpen: true };
     const now = this.clock.now().toISOString();
     const request: ResetRequest = { ...input, id: randomUUID(), status: 'open', requestedAt: now, updatedAt: now };
-    this.audit.appendSync({
-      actorId: input.userId,
-      actorName: input.userName,
-      action: 'redemptionReset.requested',
-      subjectType: 'resetRequest',
-      subjectId: request.id,
-      details: { redeemedWith: input.redeemedWith, tenantId: input.tenantId },
-    });
+    this.audit.appendSync(resetRequestedAudit(request));
     this.rows.set(request.id, request);
     return { request: { ...request }, alreadyOpen: false };
   }
@@ -52,13 +46,7 @@ export class MemoryResetRequestRepository implements ResetRequestRepository {
   async close(id: string, status: 'done' | 'declined', by: { userId: string; name: string }): Promise<boolean> {
     const row = this.rows.get(id);
     if (!row || row.status !== 'open') return false;
-    this.audit.appendSync({
-      actorId: by.userId,
-      actorName: by.name,
-      action: `redemptionReset.${status === 'done' ? 'completed' : 'declined'}`,
-      subjectType: 'resetRequest',
-      subjectId: id,
-    });
+    this.audit.appendSync(resetClosedAudit(id, status, by));
     this.rows.set(id, { ...row, status, updatedAt: this.clock.now().toISOString() });
     return true;
   }

@@ -3,13 +3,14 @@ import type { SignInMethod } from '../../domain/signInAdvice';
 import type { Clock } from '../../domain/clock';
 import { prepared, type Migration, type SqliteDatabase } from './database';
 import type {
-  ApprovalAuditEvent,
   NewResetRequest,
   ResetRequest,
   ResetRequestReceipt,
   ResetRequestRepository,
   ResetRequestStatus,
 } from '../../usecases/approvals/ports';
+import type { ApprovalCompanionWriters } from '../approvalCompanions';
+import { resetClosedAudit, resetRequestedAudit } from '../../usecases/approvals/ports';
 
 /**
  * Guests asking an admin to reset their redemption (e.g. they redeemed with a one-time passcode
@@ -72,7 +73,7 @@ export class SqliteResetRequestRepository implements ResetRequestRepository {
     private readonly db: SqliteDatabase,
     private readonly clock: Clock,
     /** The audit log's synchronous append, on the same database. */
-    private readonly audit: { appendSync(event: ApprovalAuditEvent): unknown },
+    private readonly audit: ApprovalCompanionWriters['audit'],
   ) {}
 
   async submit(input: NewResetRequest): Promise<ResetRequestReceipt> {
@@ -98,13 +99,7 @@ export class SqliteResetRequestRepository implements ResetRequestRepository {
       const changed = prepared(this.db, `UPDATE reset_requests SET status = ?, updated_at = ? WHERE id = ? AND status = 'open'`)
         .run(status, now, id).changes;
       if (changed === 0) return false;
-      this.audit.appendSync({
-        actorId: by.userId,
-        actorName: by.name,
-        action: `redemptionReset.${status === 'done' ? 'completed' : 'declined'}`,
-        subjectType: 'resetRequest',
-        subjectId: id,
-      });
+      this.audit.appendSync(resetClosedAudit(id, status, by));
       return true;
     }).immediate();
   }
@@ -141,14 +136,7 @@ export class SqliteResetRequestRepository implements ResetRequestRepository {
           now,
           now,
         );
-      this.audit.appendSync({
-        actorId: input.userId,
-        actorName: input.userName,
-        action: 'redemptionReset.requested',
-        subjectType: 'resetRequest',
-        subjectId: request.id,
-        details: { redeemedWith: input.redeemedWith, tenantId: input.tenantId },
-      });
+      this.audit.appendSync(resetRequestedAudit(request));
       return { request, alreadyOpen: false };
     });
     return run.immediate();

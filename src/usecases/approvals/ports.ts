@@ -160,6 +160,29 @@ export interface ResetRequestSink {
   submit(request: NewResetRequest): Promise<ResetRequestReceipt>;
 }
 
+/** The audit event a reset-request repository writes with a new request (every adapter the same). */
+export function resetRequestedAudit(request: ResetRequest): ApprovalAuditEvent {
+  return {
+    actorId: request.userId,
+    actorName: request.userName,
+    action: 'redemptionReset.requested',
+    subjectType: 'resetRequest',
+    subjectId: request.id,
+    details: { redeemedWith: request.redeemedWith, tenantId: request.tenantId },
+  };
+}
+
+/** The audit event a reset-request repository writes when it closes a request. */
+export function resetClosedAudit(id: string, status: 'done' | 'declined', by: { userId: string; name: string }): ApprovalAuditEvent {
+  return {
+    actorId: by.userId,
+    actorName: by.name,
+    action: `redemptionReset.${status === 'done' ? 'completed' : 'declined'}`,
+    subjectType: 'resetRequest',
+    subjectId: id,
+  };
+}
+
 /** Guests' recorded reset requests: at most one open per guest, audited on every change. */
 export interface ResetRequestRepository extends ResetRequestSink {
   /** Records a request (with its audit row), unless the guest already has an open one: then that one. */
