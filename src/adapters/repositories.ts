@@ -5,6 +5,7 @@ import type { ConversationReferenceRepository } from '../usecases/ports/conversa
 import type { InvitationRepository } from '../usecases/ports/invitations';
 import type { HolderRegistry, LeaseStore } from '../usecases/ports/leases';
 import type { PacerWindowStore } from '../usecases/ports/pacerWindow';
+import type { ScheduledWorkRepository } from '../usecases/ports/scheduler';
 import type { BulkJobRepository, ResultsLinkSecretStore } from '../usecases/bulk/ports';
 import type { ApprovalRequestRepository, ResetRequestRepository } from '../usecases/approvals/ports';
 
@@ -36,6 +37,8 @@ export interface Repositories {
   readonly bulkJobs: BulkJobRepository;
   /** The secret results links are signed with: made once, then the same on every instance sharing the store. */
   readonly resultsLinkSecret: ResultsLinkSecretStore;
+  /** Durable due work (reminders, expiries), claimed once across instances (usecases/ports/scheduler.ts). */
+  readonly scheduledWork: ScheduledWorkRepository;
 }
 
 /** The repositories with the bot's own state and the store's lifecycle. */

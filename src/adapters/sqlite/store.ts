@@ -13,6 +13,7 @@ import { invitationMigrations, SqliteInvitationRepository } from './invitations'
 import { leaseMigrations, SqliteHolderRegistry, SqliteLeaseStore } from './leases';
 import { pacerWindowMigrations, SqlitePacerWindowStore } from './pacerWindow';
 import { resetRequestMigrations, SqliteResetRequestRepository } from './resetRequests';
+import { scheduledWorkMigrations, SqliteScheduledWorkRepository } from './scheduledWork';
 import { SqliteBotStorage } from './SqliteBotStorage';
 
 /** The SQLite store: the bundle, with the SQLite classes behind it (for the SQLite adapters' own tests). */
@@ -47,6 +48,7 @@ export const storeMigrations: readonly Migration[] = [
   ...resetRequestMigrations,
   ...approvalMigrations,
   ...bulkMigrations,
+  ...scheduledWorkMigrations,
 ];
 
 const databases = new WeakMap<Store, SqliteDatabase>();
@@ -96,6 +98,7 @@ export function openStore(options: StoreOptions): SqliteStore {
     resetRequests: new SqliteResetRequestRepository(db, clock, audit),
     bulkJobs: new SqliteBulkJobRepository(db, { clock }),
     resultsLinkSecret: new SqliteResultsLinkSecret(db, clock),
+    scheduledWork: new SqliteScheduledWorkRepository(db, holders, { clock }),
     appliedMigrations,
     ping(): boolean {
       if (!db.open) return false;
