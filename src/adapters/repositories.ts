@@ -6,6 +6,7 @@ import type { InvitationRepository } from '../usecases/ports/invitations';
 import type { HolderRegistry, LeaseStore } from '../usecases/ports/leases';
 import type { PacerWindowStore } from '../usecases/ports/pacerWindow';
 import type { ScheduledWorkRepository } from '../usecases/ports/scheduler';
+import type { GuestAccessRepository } from '../usecases/lifecycle/ports';
 import type { BulkJobRepository, ResultsLinkSecretStore } from '../usecases/bulk/ports';
 import type { ApprovalRequestRepository, ResetRequestRepository } from '../usecases/approvals/ports';
 
@@ -39,6 +40,8 @@ export interface Repositories {
   readonly resultsLinkSecret: ResultsLinkSecretStore;
   /** Durable due work (reminders, expiries), claimed once across instances (usecases/ports/scheduler.ts). */
   readonly scheduledWork: ScheduledWorkRepository;
+  /** Each guest's access to a site: sponsor, dates, end (usecases/lifecycle/ports.ts). */
+  readonly guestAccess: GuestAccessRepository;
 }
 
 /** The repositories with the bot's own state and the store's lifecycle. */

@@ -12,6 +12,7 @@ import { MemoryInvitationRepository } from './invitations';
 import { MemoryHolderRegistry, MemoryHolderTable, MemoryLeaseStore } from './leases';
 import { MemoryPacerWindowStore } from './pacerWindow';
 import { MemoryScheduledWorkRepository } from './scheduledWork';
+import { MemoryGuestAccessRepository } from './guestAccess';
 
 /** The memory store: the bundle, with the memory classes behind it. */
 export interface MemoryStore extends Store {
@@ -46,6 +47,7 @@ export function openMemoryStore(options: { clock?: Clock; holderTtlMs?: number }
     bulkJobs: new MemoryBulkJobRepository({ clock }),
     resultsLinkSecret: new MemoryResultsLinkSecret(),
     scheduledWork: new MemoryScheduledWorkRepository(holders, { clock }),
+    guestAccess: new MemoryGuestAccessRepository({ clock }),
     appliedMigrations: [],
     ping: () => open,
     close(): void {

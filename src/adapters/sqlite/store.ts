@@ -14,6 +14,7 @@ import { leaseMigrations, SqliteHolderRegistry, SqliteLeaseStore } from './lease
 import { pacerWindowMigrations, SqlitePacerWindowStore } from './pacerWindow';
 import { resetRequestMigrations, SqliteResetRequestRepository } from './resetRequests';
 import { scheduledWorkMigrations, SqliteScheduledWorkRepository } from './scheduledWork';
+import { guestAccessMigrations, SqliteGuestAccessRepository } from './guestAccess';
 import { SqliteBotStorage } from './SqliteBotStorage';
 
 /** The SQLite store: the bundle, with the SQLite classes behind it (for the SQLite adapters' own tests). */
@@ -49,6 +50,7 @@ export const storeMigrations: readonly Migration[] = [
   ...approvalMigrations,
   ...bulkMigrations,
   ...scheduledWorkMigrations,
+  ...guestAccessMigrations,
 ];
 
 const databases = new WeakMap<Store, SqliteDatabase>();
@@ -99,6 +101,7 @@ export function openStore(options: StoreOptions): SqliteStore {
     bulkJobs: new SqliteBulkJobRepository(db, { clock }),
     resultsLinkSecret: new SqliteResultsLinkSecret(db, clock),
     scheduledWork: new SqliteScheduledWorkRepository(db, holders, { clock }),
+    guestAccess: new SqliteGuestAccessRepository(db, { clock }),
     appliedMigrations,
     ping(): boolean {
       if (!db.open) return false;
