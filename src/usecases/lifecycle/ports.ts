@@ -37,7 +37,11 @@ export interface GuestAccessRecord extends GuestAccessKey {
   /** The end of access; null = no end (only where configured). */
   endsAt: string | null;
   state: GuestAccessState;
-  /** When the unredeemed reminder went out (the reminder card's token); null before. */
+  /** When the guest was last invited (the invitation, or the latest Resend): auto-withdraw counts from here. */
+  lastInvitedAt: string;
+  /** When the sponsor is next reminded that the guest has not redeemed; null = no reminder pending. */
+  nextUnredeemedReminderAt: string | null;
+  /** When the last unredeemed reminder went out (the reminder card's token); null before. */
   unredeemedRemindedAt: string | null;
   /** The reminder the sponsor answered "Keep waiting" to, by its time. */
   keptWaitingFor: string | null;
@@ -74,6 +78,7 @@ export type GuestAccessDraft = Pick<
   | 'acceptedAt'
   | 'endsAt'
   | 'state'
+  | 'nextUnredeemedReminderAt'
 >;
 
 export type GuestAccessPatch = Partial<
@@ -124,6 +129,7 @@ export function newAccessRecord(id: string, draft: GuestAccessDraft, now: string
     id,
     sponsor: { ...draft.sponsor },
     emailNormalised: draft.email.trim().toLowerCase(),
+    lastInvitedAt: draft.invitedAt,
     unredeemedRemindedAt: null,
     keptWaitingFor: null,
     resentFor: null,
@@ -180,6 +186,17 @@ export interface GuestAccounts {
   listGroupOwners(groupId: string): Promise<UserSummary[]>;
 }
 
+/** A directory step the bot may not do itself: offered as instructions for an admin instead. */
+export type AdminAction = 'removeFromGroup' | 'blockSignIn' | 'deleteUser' | 'addSponsor' | 'removeSponsor' | 'reinvite';
+
+export interface AdminInstructions {
+  action: AdminAction;
+  /** The Graph permission the app lacks, when Graph said. */
+  permission: string | null;
+  /** Plain steps for an admin in the Microsoft Entra admin center. */
+  steps: string[];
+}
+
 /** One person a notice goes to, with why they get it. */
 export interface NoticeRecipient {
   userId: string;
@@ -226,6 +243,8 @@ export interface AccessEndedNotice {
   /** Who ended it, when a person did. */
   endedBy: string | null;
   accountAction: AccountAction | null;
+  /** Steps the bot could not take (no permission): for an admin, to pass on. */
+  adminInstructions: AdminInstructions[];
 }
 
 export type Delivery = 'sent' | 'unreachable';

@@ -23,6 +23,7 @@ function draft(overrides: Partial<GuestAccessDraft> = {}): GuestAccessDraft {
     acceptedAt: null,
     endsAt: '2025-08-28T09:00:00.000Z',
     state: 'invited',
+    nextUnredeemedReminderAt: '2025-03-08T09:00:00.000Z',
     ...overrides,
   };
 }

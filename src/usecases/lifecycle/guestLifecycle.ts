@@ -1,0 +1,62 @@
+import type { Actor } from '../../domain/actor';
+import type { AccountAction } from '../../domain/lifecycle';
+import type { WorkHandler } from '../scheduling/workRunner';
+import {
+  approveRenewal,
+  handOverSponsorship,
+  keepWaiting,
+  letAccessEnd,
+  removeGuest,
+  renewAccess,
+  resendInvitation,
+  withdrawInvitation,
+  type RenewInput,
+  type RenewOutcome,
+  type ResendInput,
+} from './actions';
+import { lifecycleHandlers } from './handlers';
+import type { ActionOutcome, LifecycleDeps, Refusal } from './model';
+import type { Sponsor } from './ports';
+import { guestsOfSite, myGuests, scheduleForGuest, type GuestListOptions, type GuestRow } from './queries';
+import { recordGuestAccess, type RecordAccessInput, type RecordAccessResult } from './recordAccess';
+import type { LifecycleWorkKind } from './schedule';
+
+/**
+ * The guest lifecycle, as the Teams layer and the invitation paths call it: each method returns
+ * data (outcomes, rows); reminders and notices go out through the LifecycleNotifier port.
+ */
+export interface GuestLifecycle {
+  /** At invitation (chat, approval, bulk): record the access and schedule its reminders and end. */
+  recordAccess(input: RecordAccessInput): Promise<RecordAccessResult>;
+  resend(actor: Actor, input: ResendInput): Promise<ActionOutcome<{ redeemUrl: string | null }>>;
+  withdraw(actor: Actor, input: { accessId: string }): Promise<ActionOutcome<{ accountAction: AccountAction }>>;
+  keepWaiting(actor: Actor, input: { accessId: string; reminderToken: string }): Promise<ActionOutcome<{ nextReminderAt: string | null }>>;
+  renew(actor: Actor, input: RenewInput): Promise<RenewOutcome>;
+  approveRenewal(approver: Actor, input: RenewInput): Promise<ActionOutcome<{ endsAt: string | null }>>;
+  letEnd(actor: Actor, input: RenewInput): Promise<ActionOutcome<{ endsAt: string | null }>>;
+  remove(actor: Actor, input: { accessId: string }): Promise<ActionOutcome<{ accountAction: AccountAction }>>;
+  handOver(actor: Actor, input: { accessId: string; newSponsor: Sponsor }): Promise<ActionOutcome<{ sponsor: Sponsor }>>;
+  myGuests(actor: Actor, options?: GuestListOptions): Promise<GuestRow[]>;
+  guestsOfSite(actor: Actor, site: { groupId: string; siteName: string }, options?: GuestListOptions): Promise<{ kind: 'list'; rows: GuestRow[] } | Refusal>;
+  scheduleFor(actor: Actor, email: string): ReturnType<typeof scheduleForGuest>;
+  /** The due-work handlers, by kind, for the ScheduledWorkRunner. */
+  readonly handlers: Record<LifecycleWorkKind, WorkHandler>;
+}
+
+export function createGuestLifecycle(deps: LifecycleDeps): GuestLifecycle {
+  return {
+    recordAccess: (input) => recordGuestAccess(deps, input),
+    resend: (actor, input) => resendInvitation(deps, actor, input),
+    withdraw: (actor, input) => withdrawInvitation(deps, actor, input),
+    keepWaiting: (actor, input) => keepWaiting(deps, actor, input),
+    renew: (actor, input) => renewAccess(deps, actor, input),
+    approveRenewal: (approver, input) => approveRenewal(deps, approver, input),
+    letEnd: (actor, input) => letAccessEnd(deps, actor, input),
+    remove: (actor, input) => removeGuest(deps, actor, input),
+    handOver: (actor, input) => handOverSponsorship(deps, actor, input),
+    myGuests: (actor, options) => myGuests(deps, actor, options),
+    guestsOfSite: (actor, site, options) => guestsOfSite(deps, actor, site, options),
+    scheduleFor: (actor, email) => scheduleForGuest(deps, actor, email),
+    handlers: lifecycleHandlers(deps),
+  };
+}

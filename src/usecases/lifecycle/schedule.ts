@@ -1,0 +1,66 @@
+import { autoWithdrawAt, isActive, renewalReminderTimes } from '../../domain/lifecycle';
+import type { ScheduledWork } from '../ports/scheduler';
+import type { LifecycleDeps } from './model';
+import type { GuestAccessRecord } from './ports';
+
+/** The kinds of due work of the lifecycle; the subject is always the guest access id. */
+export const LIFECYCLE_WORK = {
+  unredeemedReminder: 'lifecycle.unredeemedReminder',
+  autoWithdraw: 'lifecycle.autoWithdraw',
+  renewalReminder: 'lifecycle.renewalReminder',
+  endOfAccess: 'lifecycle.endOfAccess',
+  deleteAccount: 'lifecycle.deleteAccount',
+} as const;
+
+export type LifecycleWorkKind = (typeof LIFECYCLE_WORK)[keyof typeof LIFECYCLE_WORK];
+
+/** How long after a person's action the end-of-access safety net runs, should the action die half-way. */
+export const COMPLETION_SAFETY_MS = 15 * 60_000;
+
+type Deps = Pick<LifecycleDeps, 'work' | 'settings' | 'clock'>;
+
+/**
+ * The first renewal reminder still to come for the current end, or null. A reminder already
+ * past is due at once (the handler sends the most urgent one and skips the rest).
+ */
+export function nextRenewalReminderAt(deps: Deps, access: GuestAccessRecord): string | null {
+  if (access.endsAt === null) return null;
+  const open = renewalReminderTimes(deps.settings, access.endsAt).filter((t) => !access.renewalRemindersSent.includes(t.daysBefore));
+  return open[0]?.at ?? null;
+}
+
+/** Puts work at `dueAt`: kept when already there at that time, moved when elsewhere. */
+async function place(deps: Deps, kind: LifecycleWorkKind, access: GuestAccessRecord, dueAt: string | null): Promise<void> {
+  if (dueAt === null) {
+    await deps.work.cancel(kind, access.id);
+    return;
+  }
+  const current = await deps.work.get(kind, access.id);
+  if (current && Date.parse(current.dueAt) === Date.parse(dueAt)) return;
+  await deps.work.schedule({ kind, subject: access.id, dueAt }, { replace: true });
+}
+
+/**
+ * Makes the scheduled work of one access match its record: reminders and the end for running
+ * access, nothing for ended access (apart from a pending account deletion). Safe to call again
+ * (a replay changes nothing). `except` leaves one kind alone: the handler running it settles it.
+ */
+export async function syncSchedule(deps: Deps, access: GuestAccessRecord, options: { except?: LifecycleWorkKind } = {}): Promise<void> {
+  const active = isActive(access.state);
+  const invited = access.state === 'invited';
+  const wanted: Array<[LifecycleWorkKind, string | null]> = [
+    [LIFECYCLE_WORK.unredeemedReminder, invited ? access.nextUnredeemedReminderAt : null],
+    [LIFECYCLE_WORK.autoWithdraw, invited ? autoWithdrawAt(deps.settings, access.lastInvitedAt) : null],
+    [LIFECYCLE_WORK.renewalReminder, active ? nextRenewalReminderAt(deps, access) : null],
+    [LIFECYCLE_WORK.endOfAccess, active ? access.endsAt : null],
+  ];
+  for (const [kind, dueAt] of wanted) {
+    if (kind === options.except) continue;
+    await place(deps, kind, access, dueAt);
+  }
+}
+
+/** What is scheduled for one access, soonest first. */
+export async function scheduledFor(deps: Pick<LifecycleDeps, 'work'>, accessId: string): Promise<ScheduledWork[]> {
+  return deps.work.listBySubject(accessId);
+}
