@@ -3,7 +3,7 @@ import { adminInstructions, needsAdmin } from './adminInstructions';
 import { AUDIT_SUBJECT, summarise, type LifecycleDeps } from './model';
 import type { AdminInstructions, EndReason, GuestAccessRecord, GuestAccountFacts, Sponsor } from './ports';
 import { reminderRecipients } from './rights';
-import { COMPLETION_SAFETY_MS, LIFECYCLE_WORK, syncSchedule } from './schedule';
+import { COMPLETION_SAFETY_MS, LIFECYCLE_WORK, syncSchedule, type LifecycleWorkKind } from './schedule';
 
 /**
  * Ending a guest's access happens in two steps, so that a crash in between never removes twice
@@ -152,7 +152,7 @@ async function tell(deps: LifecycleDeps, access: GuestAccessRecord, accountActio
  * whose end is complete is returned as it is. Throws (for the runner to retry) on a directory
  * fault other than a missing permission; a missing permission becomes instructions for an admin.
  */
-export async function completeEnd(deps: LifecycleDeps, access: GuestAccessRecord): Promise<CompletedEnd> {
+export async function completeEnd(deps: LifecycleDeps, access: GuestAccessRecord, options: { runningAs?: LifecycleWorkKind } = {}): Promise<CompletedEnd> {
   if (isActive(access.state)) throw new Error('completeEnd on running access');
   if (access.endNoticesDone) return { record: access, accountAction: access.accountAction ?? 'none', instructions: [] };
   const instructions: AdminInstructions[] = [];
@@ -163,15 +163,18 @@ export async function completeEnd(deps: LifecycleDeps, access: GuestAccessRecord
     instructions.push(adminInstructions('removeFromGroup', access, error));
   }
   const accountAction = instructions.length ? 'needsAdmin' : await accountStep(deps, access, instructions);
-  await syncSchedule(deps, access, { except: LIFECYCLE_WORK.endOfAccess });
+  // A run that stalled (a claim taken over meanwhile) must not tell everyone a second time.
+  const fresh = await deps.access.get(access.id);
+  if (!fresh || fresh.endNoticesDone) return { record: fresh ?? access, accountAction: fresh?.accountAction ?? accountAction, instructions };
+  await syncSchedule(deps, access, { except: [LIFECYCLE_WORK.endOfAccess, options.runningAs] });
   await auditEnd(deps, access, accountAction);
   await tell(deps, access, accountAction, instructions);
   let record = access;
   for (let attempt = 0; attempt < 5; attempt += 1) {
     const updated = await deps.access.update(record.id, record.version, { endNoticesDone: true, accountAction });
     if (updated) {
-      // Complete: the safety net (if any) is no longer needed.
-      await syncSchedule(deps, updated);
+      // Complete: the safety net (if any) is no longer needed; the work running this settles itself.
+      await syncSchedule(deps, updated, { except: options.runningAs });
       return { record: updated, accountAction, instructions };
     }
     const current = await deps.access.get(record.id);

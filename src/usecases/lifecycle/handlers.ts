@@ -33,9 +33,9 @@ async function markAccepted(deps: LifecycleDeps, access: GuestAccessRecord, fact
 }
 
 /** An end begun but not completed (a crash, or a fault): complete it now. */
-async function finishIfEnding(deps: LifecycleDeps, access: GuestAccessRecord): Promise<boolean> {
+async function finishIfEnding(deps: LifecycleDeps, access: GuestAccessRecord, runningAs: LifecycleWorkKind): Promise<boolean> {
   if (isActive(access.state)) return false;
-  if (!access.endNoticesDone) await completeEnd(deps, access);
+  if (!access.endNoticesDone) await completeEnd(deps, access, { runningAs });
   return true;
 }
 
@@ -54,7 +54,7 @@ function unredeemedReminder(deps: LifecycleDeps): WorkHandler {
   return async (work: ScheduledWork) => {
     const access = await deps.access.get(work.subject);
     if (!access) return DONE;
-    if (await finishIfEnding(deps, access)) return DONE;
+    if (await finishIfEnding(deps, access, LIFECYCLE_WORK.unredeemedReminder)) return DONE;
     if (access.state !== 'invited' || access.nextUnredeemedReminderAt === null) return DONE;
     const now = deps.clock.now();
     if (Date.parse(access.nextUnredeemedReminderAt) > now.getTime()) return later(access.nextUnredeemedReminderAt);
@@ -82,7 +82,7 @@ function autoWithdraw(deps: LifecycleDeps): WorkHandler {
   return async (work) => {
     const access = await deps.access.get(work.subject);
     if (!access) return DONE;
-    if (await finishIfEnding(deps, access)) return DONE;
+    if (await finishIfEnding(deps, access, LIFECYCLE_WORK.autoWithdraw)) return DONE;
     if (access.state !== 'invited') return DONE;
     const due = autoWithdrawAt(deps.settings, access.lastInvitedAt);
     if (due === null) return DONE;
@@ -94,7 +94,7 @@ function autoWithdraw(deps: LifecycleDeps): WorkHandler {
     }
     // This work item is the safety net: until the end completes it stays claimed and is retried.
     const begun = await beginEnd(deps, access.id, { reason: 'autoWithdrawn', by: null, safetyNet: false });
-    if (begun && !begun.record.endNoticesDone && !isActive(begun.record.state)) await completeEnd(deps, begun.record);
+    if (begun && !begun.record.endNoticesDone && !isActive(begun.record.state)) await completeEnd(deps, begun.record, { runningAs: LIFECYCLE_WORK.autoWithdraw });
     return DONE;
   };
 }
@@ -103,7 +103,7 @@ function renewalReminder(deps: LifecycleDeps): WorkHandler {
   return async (work) => {
     let access = await deps.access.get(work.subject);
     if (!access) return DONE;
-    if (await finishIfEnding(deps, access)) return DONE;
+    if (await finishIfEnding(deps, access, LIFECYCLE_WORK.renewalReminder)) return DONE;
     if (access.endsAt === null) return DONE;
     const now = deps.clock.now();
     const step = renewalReminderStep(deps.settings, access.endsAt, access.renewalRemindersSent, now);
@@ -136,12 +136,12 @@ function endOfAccess(deps: LifecycleDeps): WorkHandler {
   return async (work) => {
     const access = await deps.access.get(work.subject);
     if (!access) return DONE;
-    if (await finishIfEnding(deps, access)) return DONE;
+    if (await finishIfEnding(deps, access, LIFECYCLE_WORK.endOfAccess)) return DONE;
     if (access.endsAt === null) return DONE;
     // Renewed since this was scheduled: wait for the new end.
     if (Date.parse(access.endsAt) > deps.clock.now().getTime()) return later(access.endsAt);
     const begun = await beginEnd(deps, access.id, { reason: 'expired', by: null, safetyNet: false });
-    if (begun && !begun.record.endNoticesDone && !isActive(begun.record.state)) await completeEnd(deps, begun.record);
+    if (begun && !begun.record.endNoticesDone && !isActive(begun.record.state)) await completeEnd(deps, begun.record, { runningAs: LIFECYCLE_WORK.endOfAccess });
     return DONE;
   };
 }

@@ -43,9 +43,14 @@ async function place(deps: Deps, kind: LifecycleWorkKind, access: GuestAccessRec
 /**
  * Makes the scheduled work of one access match its record: reminders and the end for running
  * access, nothing for ended access (apart from a pending account deletion). Safe to call again
- * (a replay changes nothing). `except` leaves one kind alone: the handler running it settles it.
+ * (a replay changes nothing). `except` leaves kinds alone: the handler running one settles it.
  */
-export async function syncSchedule(deps: Deps, access: GuestAccessRecord, options: { except?: LifecycleWorkKind } = {}): Promise<void> {
+export async function syncSchedule(
+  deps: Deps,
+  access: GuestAccessRecord,
+  options: { except?: LifecycleWorkKind | readonly (LifecycleWorkKind | undefined)[] } = {},
+): Promise<void> {
+  const except: readonly (LifecycleWorkKind | undefined)[] = Array.isArray(options.except) ? options.except : [options.except as LifecycleWorkKind | undefined];
   const active = isActive(access.state);
   const invited = access.state === 'invited';
   const wanted: Array<[LifecycleWorkKind, string | null]> = [
@@ -55,7 +60,7 @@ export async function syncSchedule(deps: Deps, access: GuestAccessRecord, option
     [LIFECYCLE_WORK.endOfAccess, active ? access.endsAt : null],
   ];
   for (const [kind, dueAt] of wanted) {
-    if (kind === options.except) continue;
+    if (except.includes(kind)) continue;
     await place(deps, kind, access, dueAt);
   }
 }
