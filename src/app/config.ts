@@ -63,6 +63,52 @@ const url = (dflt?: string) =>
 // GCC High: https://learn.microsoft.com/microsoft-365/enterprise/microsoft-365-u-s-government-gcc-high-endpoints
 // DoD: https://learn.microsoft.com/microsoft-365/enterprise/microsoft-365-u-s-government-dod-endpoints
 // 21Vianet: https://learn.microsoft.com/microsoft-365/enterprise/urls-and-ip-address-ranges-21vianet
+/** GUEST_ACCESS_DAYS: whole days (1..3650) or "none" (no end). */
+const accessDays = z.preprocess(
+  emptyToUndefined,
+  z
+    .string()
+    .trim()
+    .toLowerCase()
+    .default('180')
+    .refine((v) => v === 'none' || (/^\d+$/.test(v) && Number(v) >= 1 && Number(v) <= 3650), { message: 'expected a whole number of days (1 to 3650) or none' })
+    .transform((v): number | null => (v === 'none' ? null : Number(v))),
+);
+
+/** GUEST_ACCESS_DAYS_BY_SITE: "<group id>=<days|none>" pairs separated by commas. */
+const siteAccessDays = z.preprocess(
+  emptyToUndefined,
+  z
+    .string()
+    .default('')
+    .transform((s) => s.split(/[,;\s]+/).map((p) => p.trim()).filter(Boolean))
+    .refine((pairs) => pairs.every((p) => /^[0-9a-fA-F-]{36}=(?:none|\d{1,4})$/i.test(p) && (p.toLowerCase().endsWith('=none') || Number(p.split('=')[1]) >= 1)), {
+      message: 'expected <group id>=<days or none> pairs separated by commas',
+    })
+    .transform((pairs) => {
+      const map: Record<string, number | null> = {};
+      for (const p of pairs) {
+        const [id, days] = p.split('=') as [string, string];
+        map[id.toLowerCase()] = days.toLowerCase() === 'none' ? null : Number(days);
+      }
+      return map;
+    }),
+);
+
+/** RENEWAL_REMINDER_DAYS: days before the end, e.g. "14,1"; "none" for no reminders. */
+const reminderDays = z.preprocess(
+  emptyToUndefined,
+  z
+    .string()
+    .trim()
+    .toLowerCase()
+    .default('14,1')
+    .refine((v) => v === 'none' || v.split(/[,;\s]+/).filter(Boolean).every((d) => /^\d+$/.test(d) && Number(d) >= 1 && Number(d) <= 365), {
+      message: 'expected days separated by commas (each 1 to 365), or none',
+    })
+    .transform((v) => (v === 'none' ? [] : [...new Set(v.split(/[,;\s]+/).filter(Boolean).map(Number))].sort((a, b) => b - a))),
+);
+
 export const DEFAULT_FILE_DOWNLOAD_HOSTS: readonly string[] = [
   '*.sharepoint.com',
   '*.sharepoint.us',
@@ -160,6 +206,20 @@ export const envSchema = z.object({
   FILE_DOWNLOAD_HOSTS: hostPatternList,
   // Short by default: the link is a bearer link to a file of invitation links (see README, Bulk invitations).
   RESULTS_LINK_TTL_MINUTES: int(15, 1, 7 * 24 * 60),
+  // Guest lifecycle (see README, Guest lifecycle).
+  GUEST_ACCESS_DAYS: accessDays,
+  GUEST_ACCESS_DAYS_BY_SITE: siteAccessDays,
+  UNREDEEMED_REMINDER_DAYS: int(7, 0, 365),
+  UNREDEEMED_AUTO_WITHDRAW: bool(false),
+  UNREDEEMED_WITHDRAW_DAYS: int(30, 1, 365),
+  RENEWAL_REMINDER_DAYS: reminderDays,
+  GUEST_REMOVAL: z.preprocess(
+    emptyToUndefined,
+    z.enum(['removeFromGroup', 'blockSignIn', 'delete'], { message: 'expected removeFromGroup, blockSignIn or delete' }).default('removeFromGroup'),
+  ),
+  GUEST_DELETE_AFTER_DAYS: int(30, 0, 365),
+  GUEST_ACCOUNT_DELETE_ON_WITHDRAW: bool(true),
+  SCHEDULER_INTERVAL_SECONDS: int(60, 5, 3600),
   // Recovery after a crash.
   RECOVERY_INTERVAL_MS: int(5000, 100, 600_000),
   HOLDER_TTL_MS: int(10_000, 500, 600_000),
@@ -327,6 +387,14 @@ function crossCheck(env: Env): { problems: string[]; auth: AuthMode; directory: 
     problems.push(
       'OTEL_TRACES_SAMPLER_ARG: expected a ratio between 0 and 1 (it is a number of traces per second only with OTEL_TRACES_SAMPLER=microsoft.rate_limited)',
     );
+  }
+
+  if (env.UNREDEEMED_AUTO_WITHDRAW && env.UNREDEEMED_REMINDER_DAYS > 0 && env.UNREDEEMED_WITHDRAW_DAYS <= env.UNREDEEMED_REMINDER_DAYS) {
+    problems.push('UNREDEEMED_WITHDRAW_DAYS: expected more days than UNREDEEMED_REMINDER_DAYS (the sponsor is reminded before the invitation is withdrawn)');
+  }
+  const longestReminder = Math.max(0, ...(env.RENEWAL_REMINDER_DAYS ?? []));
+  if (typeof env.GUEST_ACCESS_DAYS === 'number' && longestReminder >= env.GUEST_ACCESS_DAYS) {
+    problems.push('RENEWAL_REMINDER_DAYS: expected fewer days than GUEST_ACCESS_DAYS (a reminder before the access starts is no reminder)');
   }
 
   return { problems, auth, directory };
