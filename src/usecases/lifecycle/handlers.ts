@@ -73,7 +73,13 @@ function unredeemedReminder(deps: LifecycleDeps): WorkHandler {
     };
     await sendEach(deps, access.id, await reminderRecipients(deps, access), (to) => deps.notifier.unredeemedReminder(to, notice));
     // Recorded after sending: a crash in between sends the reminder again rather than never.
-    await deps.access.update(access.id, access.version, { unredeemedRemindedAt: token, nextUnredeemedReminderAt: null });
+    let current: GuestAccessRecord | null = access;
+    for (let attempt = 0; attempt < 5 && current; attempt += 1) {
+      // Someone answered or moved the reminder meanwhile (Keep waiting, Resend): theirs stands.
+      if (current.state !== 'invited' || current.nextUnredeemedReminderAt !== access.nextUnredeemedReminderAt) break;
+      if (await deps.access.update(current.id, current.version, { unredeemedRemindedAt: token, nextUnredeemedReminderAt: null })) break;
+      current = await deps.access.get(access.id);
+    }
     return DONE;
   };
 }

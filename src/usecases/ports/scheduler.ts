@@ -12,7 +12,10 @@ import type { JsonValue } from './auditLog';
  * instance is picked up at once.
  *
  * Every write is one compare-and-set on one record, so an adapter over Azure Table storage can
- * carry it with ETags (If-Match on `version`); nothing needs a transaction across records.
+ * carry it with ETags (If-Match on `version`); nothing needs a transaction across records. A
+ * claim is per item: list due candidates (soonest first), then take each with If-Match, skipping
+ * the ones another claimer changed first. `claimDue` may return fewer than `limit` for that
+ * reason; the runner simply claims again.
  */
 
 /** What a handler gets along with the work: small, JSON, no secrets or personal data beyond ids. */
