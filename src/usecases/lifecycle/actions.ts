@@ -6,7 +6,7 @@ import { beginEnd, completeEnd } from './ending';
 import { AUDIT_SUBJECT, guestDomainOf, refused, summarise, type ActionOutcome, type LifecycleDeps, type Refusal } from './model';
 import type { AdminInstructions, GuestAccessRecord, Sponsor } from './ports';
 import { rolesOver } from './rights';
-import { syncSchedule } from './schedule';
+import { markAccepted, syncSchedule } from './schedule';
 
 /**
  * What a sponsor or an owner does on a lifecycle card or in chat. Every action re-reads the
@@ -62,6 +62,11 @@ export async function resendInvitation(deps: LifecycleDeps, actor: Actor, input:
   }
   if (record.state === 'accepted') return { kind: 'already', access: summarise(deps, record), message: `${record.displayName} has already accepted the invitation.` };
   if (!isActive(record.state)) return refused('notActive', endedMessage(record));
+  const facts = await deps.accounts.lifecycleFacts(record.userId);
+  if (facts?.externalUserState === 'Accepted') {
+    const accepted = (await markAccepted(deps, record, facts)) ?? record;
+    return { kind: 'already', access: summarise(deps, accepted), message: `${record.displayName} has already accepted the invitation.` };
+  }
   // Claim the resend first (compare-and-set): of two clicks only one invites again.
   const previousToken = record.resentFor;
   const claimed = await deps.access.update(record.id, record.version, { resentFor: input.reminderToken });
@@ -181,6 +186,7 @@ export async function withdrawInvitation(deps: LifecycleDeps, actor: Actor, inpu
     return { kind: 'already', access: summarise(deps, record), accountAction: record.accountAction ?? undefined, message: endedMessage(record) };
   }
   const facts = record.state === 'invited' ? await deps.accounts.lifecycleFacts(record.userId) : null;
+  if (facts?.externalUserState === 'Accepted') await markAccepted(deps, record, facts);
   if (record.state === 'accepted' || facts?.externalUserState === 'Accepted') {
     return refused('notActive', `${record.displayName} has accepted the invitation, so it can no longer be withdrawn: use Remove instead.`);
   }

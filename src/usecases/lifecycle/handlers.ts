@@ -6,9 +6,9 @@ import type { HandlerResult, WorkHandler } from '../scheduling/workRunner';
 import { adminInstructions, needsAdmin } from './adminInstructions';
 import { beginEnd, completeEnd } from './ending';
 import { AUDIT_SUBJECT, summarise, type LifecycleDeps } from './model';
-import type { GuestAccessRecord, GuestAccountFacts, NoticeRecipient } from './ports';
+import type { GuestAccessRecord, NoticeRecipient } from './ports';
 import { reminderRecipients } from './rights';
-import { LIFECYCLE_WORK, syncSchedule, type LifecycleWorkKind } from './schedule';
+import { LIFECYCLE_WORK, markAccepted, type LifecycleWorkKind } from './schedule';
 
 /**
  * The handlers of the lifecycle's due work, by kind, for the ScheduledWorkRunner. Each one
@@ -20,16 +20,6 @@ const DONE: HandlerResult = { outcome: 'done' };
 
 function later(dueAt: string): HandlerResult {
   return { outcome: 'reschedule', dueAt };
-}
-
-/** The guest redeemed: the record says so, and the unredeemed reminders go away. */
-async function markAccepted(deps: LifecycleDeps, access: GuestAccessRecord, facts: GuestAccountFacts, except: LifecycleWorkKind): Promise<void> {
-  const updated = await deps.access.update(access.id, access.version, {
-    state: 'accepted',
-    acceptedAt: facts.externalUserStateChangeDateTime ?? deps.clock.now().toISOString(),
-    nextUnredeemedReminderAt: null,
-  });
-  if (updated) await syncSchedule(deps, updated, { except });
 }
 
 /** An end begun but not completed (a crash, or a fault): complete it now. */

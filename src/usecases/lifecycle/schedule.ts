@@ -1,7 +1,7 @@
 import { autoWithdrawAt, isActive, renewalReminderTimes } from '../../domain/lifecycle';
 import type { ScheduledWork } from '../ports/scheduler';
 import type { LifecycleDeps } from './model';
-import type { GuestAccessRecord } from './ports';
+import type { GuestAccessRecord, GuestAccountFacts } from './ports';
 
 /** The kinds of due work of the lifecycle; the subject is always the guest access id. */
 export const LIFECYCLE_WORK = {
@@ -68,4 +68,23 @@ export async function syncSchedule(
 /** What is scheduled for one access, soonest first. */
 export async function scheduledFor(deps: Pick<LifecycleDeps, 'work'>, accessId: string): Promise<ScheduledWork[]> {
   return deps.work.listBySubject(accessId);
+}
+
+/**
+ * The guest redeemed (the directory says Accepted): the record says so and the unredeemed
+ * reminders go. Returns the updated record, or null when it changed meanwhile (nothing done).
+ */
+export async function markAccepted(
+  deps: Pick<LifecycleDeps, 'work' | 'settings' | 'clock' | 'access'>,
+  access: GuestAccessRecord,
+  facts: GuestAccountFacts,
+  except?: LifecycleWorkKind,
+): Promise<GuestAccessRecord | null> {
+  const updated = await deps.access.update(access.id, access.version, {
+    state: 'accepted',
+    acceptedAt: facts.externalUserStateChangeDateTime ?? deps.clock.now().toISOString(),
+    nextUnredeemedReminderAt: null,
+  });
+  if (updated) await syncSchedule(deps, updated, { except });
+  return updated;
 }

@@ -42,6 +42,15 @@ describe('Resend', () => {
     expect((h.notifier.of('unredeemedReminder')[1]?.notice as UnredeemedReminderNotice).daysWaiting).toBe(7);
   });
 
+  it('a guest who redeemed meanwhile is not invited again: the record learns they accepted', async () => {
+    const h = lifecycleHarness();
+    const { id, token } = await remindedJane(h);
+    h.accounts.accept('u-jane', at(7.5));
+    expect(await h.lifecycle.resend(MEGAN, { accessId: id, reminderToken: token, sendEmail: true })).toMatchObject({ kind: 'already' });
+    expect(h.accounts.writes).toEqual([]);
+    expect(await h.store.guestAccess.get(id)).toMatchObject({ state: 'accepted', acceptedAt: at(7.5) });
+  });
+
   it('is refused to someone who is neither the sponsor nor an owner, and to another tenant', async () => {
     const h = lifecycleHarness();
     const { id, token } = await remindedJane(h);
