@@ -20,7 +20,7 @@ import type {
 } from '../../src/usecases/lifecycle/ports';
 import type { RecordAccessInput } from '../../src/usecases/lifecycle/recordAccess';
 import { ScheduledWorkRunner } from '../../src/usecases/scheduling/workRunner';
-import { manualClock, memoryStore, type ManualClock } from './store';
+import { manualClock, memoryStore, tempStore, type ManualClock } from './store';
 
 interface FakeUser {
   displayName: string;
@@ -213,10 +213,19 @@ export function lifecycleHarness(
     settings?: Partial<LifecycleSettings>;
     approval?: ApprovalSettings;
     store?: 'memory' | 'sqlite';
+    /** A SQLite database file (real restarts: open it again after closing). */
+    file?: string;
+    /** Carried over from a harness before a restart: the same tenant, clock and inboxes. */
+    carry?: Pick<LifecycleHarness, 'clock' | 'accounts' | 'notifier'>;
   } = {},
 ): LifecycleHarness {
-  const clock = manualClock(T0);
-  const store: Store = options.store === 'sqlite' ? memoryStore([], { clock }) : openMemoryStore({ clock });
+  const clock = options.carry?.clock ?? manualClock(T0);
+  const store: Store = options.file
+    ? tempStore([], { clock, file: options.file })
+    : options.store === 'sqlite'
+      ? memoryStore([], { clock })
+      : openMemoryStore({ clock });
+  if (options.carry) return build(options, clock, store, options.carry.accounts, options.carry.notifier);
   const accounts = new FakeGuestAccounts();
   accounts.addUser('megan', { displayName: 'Megan Bowen' });
   accounts.addUser('alex', { displayName: 'Alex Wilber' });
@@ -224,7 +233,16 @@ export function lifecycleHarness(
   accounts.addUser('adele', { displayName: 'Adele Vance' });
   accounts.owners.set('falcon', [{ id: 'alex', displayName: 'Alex Wilber' }]);
   accounts.addGuest('u-jane', 'Jane Doe', ['falcon']);
-  const notifier = new RecordingNotifier();
+  return build(options, clock, store, accounts, new RecordingNotifier());
+}
+
+function build(
+  options: { settings?: Partial<LifecycleSettings>; approval?: ApprovalSettings; store?: 'memory' | 'sqlite'; file?: string },
+  clock: ManualClock,
+  store: Store,
+  accounts: FakeGuestAccounts,
+  notifier: RecordingNotifier,
+): LifecycleHarness {
   const approvals = new FakeRenewalApprovals();
   const deps: LifecycleDeps = {
     access: store.guestAccess,
@@ -265,7 +283,7 @@ export function lifecycleHarness(
       return result.access.accessId;
     },
     secondRunner() {
-      if (options.store !== 'sqlite') throw new Error('secondRunner needs the sqlite store (a shared holder table)');
+      if (options.store !== 'sqlite' && !options.file) throw new Error('secondRunner needs the sqlite store (a shared holder table)');
       // The store's own registry judges liveness by the system clock: a heartbeat good for years
       // keeps this instance alive in its eyes whatever the manual clock says.
       const holders = new SqliteHolderRegistry(sqliteDatabaseOf(store), { clock, host: 'second-instance', pid: 4343, ttlMs: 20 * 365 * DAY_MS });

@@ -5,6 +5,7 @@ import { beginEnd } from '../../../src/usecases/lifecycle/ending';
 import { LIFECYCLE_WORK } from '../../../src/usecases/lifecycle/schedule';
 import { ScheduledWorkRunner } from '../../../src/usecases/scheduling/workRunner';
 import { lifecycleHarness, MEGAN, T0 } from '../../support/lifecycle';
+import { tempDatabaseFile } from '../../support/store';
 
 const at = (days: number): string => new Date(Date.parse(T0) + days * DAY_MS).toISOString();
 
@@ -136,5 +137,24 @@ describe('guest lifecycle across crashes and instances', () => {
     await h.travel(14);
     expect((await h.store.guestAccess.get(id))?.state).toBe('ended');
     expect(h.accounts.writes).toEqual(['removeFromGroup:falcon:u-jane']);
+  });
+  it('a bot restarted on its database file finds its schedule and catches up, once', async () => {
+    const file = tempDatabaseFile();
+    const before = lifecycleHarness({ file });
+    const id = await before.inviteJane();
+    await before.travel(3);
+    before.store.close(); // the process stops; nothing is due yet
+    before.clock.advance(10 * DAY_MS); // ...and stays down past the reminder
+    const after = lifecycleHarness({ file, carry: before });
+    expect((await after.lifecycle.scheduleFor(MEGAN, 'jane@fabrikam.com'))[0]?.scheduled.map((s) => s.kind)).toEqual([
+      LIFECYCLE_WORK.unredeemedReminder,
+      LIFECYCLE_WORK.renewalReminder,
+      LIFECYCLE_WORK.endOfAccess,
+    ]);
+    await after.runner.runOnce();
+    await after.runner.runOnce();
+    expect(after.notifier.of('unredeemedReminder')).toHaveLength(1);
+    expect((after.notifier.of('unredeemedReminder')[0]?.notice as { daysWaiting: number }).daysWaiting).toBe(13);
+    expect((await after.store.guestAccess.get(id))?.unredeemedRemindedAt).toBe(at(13));
   });
 });
