@@ -67,7 +67,7 @@ export interface Sponsor {
   id: string;
   displayName: string;
   kind: 'user' | 'group';
-  /** Users only: false once their sign-in is blocked. Null for groups. */
+  /** Users: false once their sign-in is blocked. Null for groups (and for a user Graph gave no value for). */
   accountEnabled: boolean | null;
 }
 
