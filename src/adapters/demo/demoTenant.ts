@@ -79,8 +79,8 @@ export const DEMO_LIFECYCLE = {
     /** Never redeemed, invited 10 days ago: the unredeemed reminder (7 days) is due; sponsor Megan. */
     unredeemed: {
       id: '6f1c2b3a-0101-4c5d-8e9f-0a1b2c3d4f01',
-      displayName: 'Sam Rivera',
-      mail: 'sam.rivera@fabrikam.com',
+      displayName: 'Isabel Ruiz',
+      mail: 'isabel.ruiz@fabrikam.com',
       invitedDaysAgo: 10,
       endsInDays: 170,
     },
