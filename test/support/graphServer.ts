@@ -24,6 +24,11 @@ export interface GraphServerOptions {
   faults?: { rate?: number; kinds?: FaultKind[]; seed?: number; slowMs?: number; plan?: Array<FaultKind | null> };
   /** Items per page of paged collections (small, so paging is exercised). */
   pageSize?: number;
+  /**
+   * The clock of the rate windows, in ms (default performance.now). Tests that depend on a window
+   * not ending early freeze it and move it themselves: a loaded machine cannot then end it.
+   */
+  now?: () => number;
 }
 
 export interface LoggedRequest {
@@ -460,7 +465,7 @@ export class GraphServer {
 
   /** Limits, then the route. */
   private execute(method: string, version: string, path: string, query: URLSearchParams, body: unknown): GraphResponse {
-    const now = performance.now();
+    const now = (this.options.now ?? performance.now.bind(performance))();
     if (version === 'v1.0' && method === 'POST' && path === '/invitations') {
       const wait = this.invitations.take(now);
       if (wait !== null) return this.throttled(wait);
