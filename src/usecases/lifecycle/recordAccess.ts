@@ -17,6 +17,13 @@ export interface RecordAccessInput {
   redeemed: boolean;
   /** The invitation itself named the sponsor (invitedUserSponsors): no separate directory call. */
   sponsorSetByInvitation: boolean;
+  /**
+   * When the invitation was sent (ISO); default now. Earlier dates record an access that began
+   * before the bot knew of it (the demo tenant's guests, an import): its reminders fall due at once.
+   */
+  invitedAt?: string;
+  /** When the guest redeemed, for a `redeemed` guest (ISO); default the invitation time. */
+  acceptedAt?: string;
 }
 
 export interface RecordAccessResult {
@@ -36,11 +43,12 @@ export interface RecordAccessResult {
  * starts a new period.
  */
 export async function recordGuestAccess(deps: LifecycleDeps, input: RecordAccessInput): Promise<RecordAccessResult> {
-  const now = deps.clock.now();
+  const now = input.invitedAt ? new Date(input.invitedAt) : deps.clock.now();
+  if (!Number.isFinite(now.getTime())) throw new TypeError('invitedAt must be an ISO date');
   const nowIso = now.toISOString();
   const fresh = {
     state: input.redeemed ? ('accepted' as const) : ('invited' as const),
-    acceptedAt: input.redeemed ? nowIso : null,
+    acceptedAt: input.redeemed ? (input.acceptedAt ?? nowIso) : null,
     endsAt: accessEndFor(deps.settings, input.groupId, now),
     nextUnredeemedReminderAt: input.redeemed ? null : unredeemedReminderAt(deps.settings, nowIso),
   };
