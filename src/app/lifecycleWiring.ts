@@ -33,6 +33,7 @@ export function guestAccountsFrom(directory: Directory): GuestAccounts {
     },
     removeFromGroup: (groupId, userId) => directory.removeMember(groupId, userId),
     disableSignIn: (userId) => directory.setGuestSignIn(userId, false),
+    enableSignIn: (userId) => directory.setGuestSignIn(userId, true),
     deleteUser: async (userId) => ((await directory.deleteGuest(userId)) === 'deleted' ? 'deleted' : 'notFound'),
     // POST /invitations again for an existing guest: a fresh redeem link; Microsoft emails it only
     // when asked (https://learn.microsoft.com/graph/api/invitation-post).

@@ -40,7 +40,7 @@ export type AccountAction = 'none' | 'signInBlocked' | 'deleted' | 'keptOtherMem
 export interface LifecycleSettings {
   /** GUEST_ACCESS_DAYS: the length of an access period; null = no end (only where configured). */
   accessDays: number | null;
-  /** GUEST_ACCESS_DAYS_BY_SITE: per group id, days or null for "no end". */
+  /** GUEST_ACCESS_DAYS_BY_SITE: per group id (lower-case), days or null for "no end". */
   siteAccessDays: Readonly<Record<string, number | null>>;
   /** UNREDEEMED_REMINDER_DAYS: remind the sponsor this long after the invitation; 0 = never. */
   unredeemedReminderDays: number;
@@ -73,7 +73,9 @@ function addDays(from: Date | string, days: number): Date {
 
 /** The access period for a site: its override when configured, else the default. */
 export function accessDaysFor(settings: LifecycleSettings, groupId: string): number | null {
-  return Object.hasOwn(settings.siteAccessDays, groupId) ? (settings.siteAccessDays[groupId] ?? null) : settings.accessDays;
+  // Group ids are GUIDs: compared without case (the setting is stored lower-case).
+  const key = groupId.toLowerCase();
+  return Object.hasOwn(settings.siteAccessDays, key) ? (settings.siteAccessDays[key] ?? null) : settings.accessDays;
 }
 
 /** The end of an access starting at `from` (ISO), or null when the site's access has no end. */

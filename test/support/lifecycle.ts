@@ -115,6 +115,12 @@ export class FakeGuestAccounts implements GuestAccounts {
     this.writes.push(`disableSignIn:${userId}`);
   }
 
+  async enableSignIn(userId: string): Promise<void> {
+    await this.gate('enableSignIn');
+    this.user(userId).enabled = true;
+    this.writes.push(`enableSignIn:${userId}`);
+  }
+
   async deleteUser(userId: string): Promise<'deleted' | 'notFound'> {
     await this.gate('deleteUser');
     if (!this.users.delete(userId)) return 'notFound';

@@ -16,6 +16,7 @@ export function adminInstructions(action: AdminAction, access: GuestAccessRecord
   const steps: Record<AdminAction, string[]> = {
     removeFromGroup: [`Open the group of ${access.siteName} (Groups > All groups > Members).`, `Remove ${who} from its members.`],
     blockSignIn: [open, 'Choose Edit properties > Settings, clear "Account enabled", and save.'],
+    unblockSignIn: [open, 'Choose Edit properties > Settings, tick "Account enabled", and save.'],
     deleteUser: [open, 'Choose Delete. The account stays in Deleted users for 30 days and can be restored from there.'],
     addSponsor: [open, `Choose Edit properties > Job information > Sponsors, add ${extra.sponsorName ?? 'the new sponsor'}, and save.`],
     removeSponsor: [open, `Choose Edit properties > Job information > Sponsors, remove ${extra.sponsorName ?? 'the former sponsor'}, and save.`],

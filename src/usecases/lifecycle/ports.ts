@@ -178,6 +178,8 @@ export interface GuestAccounts {
   removeFromGroup(groupId: string, userId: string): Promise<'removed' | 'notMember'>;
   /** accountEnabled=false. */
   disableSignIn(userId: string): Promise<void>;
+  /** accountEnabled=true (a guest whose access ended with sign-in blocked is invited again). */
+  enableSignIn(userId: string): Promise<void>;
   /** DELETE /users/{id} (Entra keeps it 30 days in deleted items); 'notFound' when already gone. */
   deleteUser(userId: string): Promise<'deleted' | 'notFound'>;
   /** A fresh invitation to an existing guest: a new redeem link; the old one stops mattering. */
@@ -187,7 +189,7 @@ export interface GuestAccounts {
 }
 
 /** A directory step the bot may not do itself: offered as instructions for an admin instead. */
-export type AdminAction = 'removeFromGroup' | 'blockSignIn' | 'deleteUser' | 'addSponsor' | 'removeSponsor' | 'reinvite';
+export type AdminAction = 'removeFromGroup' | 'blockSignIn' | 'unblockSignIn' | 'deleteUser' | 'addSponsor' | 'removeSponsor' | 'reinvite';
 
 export interface AdminInstructions {
   action: AdminAction;

@@ -67,6 +67,7 @@ export async function recordGuestAccess(deps: LifecycleDeps, input: RecordAccess
   });
   let record: GuestAccessRecord = claimed.record;
   let created = claimed.created;
+  const blockedBefore = !created && !isActive(record.state) && record.accountAction === 'signInBlocked';
   // An earlier access that ended: this invitation starts a new period, with this sponsor.
   for (let attempt = 0; !created && !isActive(record.state) && attempt < 5; attempt += 1) {
     const restarted = await deps.access.update(record.id, record.version, {
@@ -110,6 +111,15 @@ export async function recordGuestAccess(deps: LifecycleDeps, input: RecordAccess
     });
   }
   const instructions: AdminInstructions[] = [];
+  if (created && blockedBefore) {
+    // Back for a new period: the sign-in blocked at the end of the last one is allowed again.
+    try {
+      await deps.accounts.enableSignIn(record.userId);
+    } catch (error) {
+      if (!needsAdmin(error)) throw error;
+      instructions.push(adminInstructions('unblockSignIn', record, error));
+    }
+  }
   let sponsor: RecordAccessResult['sponsor'] = 'alreadySet';
   if (!input.sponsorSetByInvitation && created) {
     try {

@@ -29,6 +29,8 @@ describe('lifecycle rules', () => {
     expect(accessEndFor({ ...S, accessDays: null }, 'eagle', T0)).toBeNull();
     // A site named like an Object property is just a site.
     expect(accessEndFor(settings, 'constructor', T0)).toBe(day(180));
+    // Group ids compare without case.
+    expect(accessEndFor(settings, 'FALCON', T0)).toBe(day(30));
   });
 
   it('a renewal adds a full period to the current end, or to now when the end has passed', () => {

@@ -146,6 +146,19 @@ describe('guest lifecycle over time', () => {
     expect(h.accounts.users.has('u-jane')).toBe(true);
   });
 
+  it('a guest whose sign-in was blocked at the end is unblocked when invited again', async () => {
+    const h = lifecycleHarness({ settings: { removal: 'blockSignIn' } });
+    await h.inviteJane({ redeemed: true });
+    await h.travel(181);
+    expect(h.accounts.users.get('u-jane')?.enabled).toBe(false);
+    await h.inviteJane({ redeemed: true });
+    expect(h.accounts.users.get('u-jane')?.enabled).toBe(true);
+    expect(h.accounts.writes).toEqual(['removeFromGroup:falcon:u-jane', 'disableSignIn:u-jane', 'enableSignIn:u-jane']);
+    // A replay of that invitation changes nothing more.
+    await h.inviteJane({ redeemed: true });
+    expect(h.accounts.writes).toHaveLength(3);
+  });
+
   it('GUEST_REMOVAL=blockSignIn leaves a guest with other memberships alone', async () => {
     const h = lifecycleHarness({ settings: { removal: 'blockSignIn' } });
     h.accounts.addGuest('u-jane', 'Jane Doe', ['falcon', 'eagle'], 'Accepted');
