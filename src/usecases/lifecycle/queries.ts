@@ -11,6 +11,11 @@ export interface GuestRow {
   access: GuestAccessSummary;
   /** The token Renew / Let it end carry (the current end date). */
   forEndsAt: string | null;
+  /**
+   * The token Resend carries from this list (the latest invitation's time): a double click resends
+   * once; after a resend the list shows a new one.
+   */
+  resendToken: string;
   /** How the invitation came about (the InvitationRecord: sign-in method, redeem link), when known. */
   invitationRecordId: string | null;
   actions: GuestRowAction[];
@@ -23,7 +28,7 @@ function actionsFor(record: GuestAccessRecord): GuestRowAction[] {
 }
 
 function row(deps: LifecycleDeps, record: GuestAccessRecord): GuestRow {
-  return { access: summarise(deps, record), forEndsAt: record.endsAt, invitationRecordId: record.invitationRecordId, actions: actionsFor(record) };
+  return { access: summarise(deps, record), forEndsAt: record.endsAt, resendToken: `invited:${record.lastInvitedAt}`, invitationRecordId: record.invitationRecordId, actions: actionsFor(record) };
 }
 
 const RUNNING: readonly GuestAccessState[] = ['invited', 'accepted'];

@@ -283,6 +283,14 @@ describe('queries', () => {
       ['Jane Doe', 'endingSoon', ['resend', 'withdraw', 'renew']],
     ]);
     expect(await h.lifecycle.guestsOfSite(MEGAN, { groupId: 'falcon', siteName: 'Project Falcon' })).toMatchObject({ kind: 'refused', reason: 'notAllowed' });
+    // Resend from the list: a double click resends once; the refreshed list offers a new token.
+    const janeRow = rows[1]!;
+    await h.lifecycle.resend(MEGAN, { accessId: janeRow.access.accessId, reminderToken: janeRow.resendToken, sendEmail: false });
+    expect((await h.lifecycle.resend(MEGAN, { accessId: janeRow.access.accessId, reminderToken: janeRow.resendToken, sendEmail: false })).kind).toBe('already');
+    const refreshed = (await h.lifecycle.myGuests(MEGAN))[1]!;
+    expect(refreshed.resendToken).not.toBe(janeRow.resendToken);
+    expect((await h.lifecycle.resend(MEGAN, { accessId: janeRow.access.accessId, reminderToken: refreshed.resendToken, sendEmail: false })).kind).toBe('done');
+    expect(h.accounts.writes.filter((w) => w.startsWith('reinvite'))).toHaveLength(2);
     const ofSite = await h.lifecycle.guestsOfSite(ALEX, { groupId: 'falcon', siteName: 'Project Falcon' });
     expect(ofSite.kind === 'list' && ofSite.rows).toHaveLength(2);
     await h.travel(11);
