@@ -53,6 +53,7 @@ export function buildBulkFeature(
   const messenger = shared.messenger ?? new Notifier(services.adapter, services.botAppId, services.logger);
   return createBulkFeature({
     jobs: repositories.bulkJobs,
+    queue: repositories.workQueue,
     invitations: shared.invitations ?? repositories.invitations,
     directory: services.directory,
     advisor: shared.advisor ?? new SignInAdvisor(services.directory, { policyTtlMs: 0 }),
