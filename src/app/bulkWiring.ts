@@ -66,5 +66,6 @@ export function buildBulkFeature(
     holders: repositories.holders,
     clock,
     logger: services.logger,
+    runner: { maxDequeues: config.env.BULK_MAX_DEQUEUES },
   });
 }
