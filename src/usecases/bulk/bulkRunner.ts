@@ -7,7 +7,7 @@ import { detached, type BulkQueueDepth } from '../../shared/bulkTelemetry';
 import { finishedRows, JobRun } from './jobRun';
 import { MessageLease } from './messageLease';
 import { measureProgress, type BulkProgress } from './progress';
-import { QueuedWork } from './queuedWork';
+import { QueuedWork, type Dispatched } from './queuedWork';
 import { RowWork } from './rowWork';
 import { runnerSettings, silentLogger, type BulkRunnerLogger, type BulkRunnerOptions, type RunnerSettings } from './runnerOptions';
 import { BULK_QUEUE, isGaveUp, parseWork, planMessage, QUEUED_OWNER, type BulkWork } from './workMessages';
@@ -35,6 +35,9 @@ import { BULK_QUEUE, isGaveUp, parseWork, planMessage, QUEUED_OWNER, type BulkWo
  * of one message in queuedWork.ts; this file holds the queue loop, the jobs' ends and progress.
  */
 
+/** Messages held at most per messagesInFlight slot, landing ones included. */
+const MAX_HELD_PER_SLOT = 4;
+
 export class BulkRunner {
   private readonly clock: Clock;
   private readonly sleep: Sleep;
@@ -45,8 +48,12 @@ export class BulkRunner {
   private readonly work: QueuedWork;
   /** The jobs this process works on (any part of), by id. */
   private readonly jobRuns = new Map<string, JobRun>();
-  /** Messages being worked here, by message id. */
-  private readonly held = new Map<string, { work: BulkWork; done: Promise<void> }>();
+  /**
+   * Messages being worked here, by message id. A chunk whose invitations have all started is
+   * `landing`: it no longer counts against messagesInFlight, so the next chunk's claims and
+   * look-ups overlap its last invitations and memberships (the pace never waits for them).
+   */
+  private readonly held = new Map<string, { work: BulkWork; done: Promise<void>; landing: boolean }>();
   private readonly waiters = new Map<string, Array<() => void>>();
   /** Final notifications being sent here, by job id (whenFinished waits for them). */
   private readonly finishing = new Map<string, Promise<void>>();
@@ -248,7 +255,8 @@ export class BulkRunner {
     const { queue, jobs } = this.deps;
     let idle = 0;
     while (!this.stopping) {
-      const free = this.o.messagesInFlight - this.held.size;
+      const starting = [...this.held.values()].filter((h) => !h.landing).length;
+      const free = Math.min(this.o.messagesInFlight - starting, this.o.messagesInFlight * MAX_HELD_PER_SLOT - this.held.size);
       if (free > 0) {
         let messages: QueueMessage[] = [];
         try {
@@ -291,16 +299,22 @@ export class BulkRunner {
     const lease = new MessageLease(this.deps.queue, BULK_QUEUE, message, this.o.visibilityMs, (e) =>
       this.logger.warn({ jobId: work.jobId, err: e instanceof Error ? e.message : String(e) }, 'bulk message lease not renewed; trying again'),
     );
-    const done = detached(() => this.handle(work, lease))
+    const entry = { work, done: Promise.resolve(), landing: false };
+    const dispatched = (): void => {
+      if (entry.landing) return;
+      entry.landing = true;
+      this.wake?.();
+    };
+    entry.done = detached(() => this.handle(work, lease, dispatched))
       .catch((e: unknown) => this.logger.error({ jobId: work.jobId, err: String(e) }, 'bulk message handling failed'))
       .finally(() => {
         this.held.delete(message.id);
         this.wake?.();
       });
-    this.held.set(message.id, { work, done });
+    this.held.set(message.id, entry);
   }
 
-  private async handle(work: BulkWork, lease: MessageLease): Promise<void> {
+  private async handle(work: BulkWork, lease: MessageLease, dispatched: Dispatched): Promise<void> {
     const { dequeueCount } = lease.message;
     try {
       if (dequeueCount > this.o.maxDequeues) {
@@ -308,7 +322,7 @@ export class BulkRunner {
         await lease.complete();
         return;
       }
-      const outcome = await this.work.run(work, lease);
+      const outcome = await this.work.run(work, lease, dispatched);
       if (outcome === 'done') await lease.complete();
       else if (outcome === 'stopping') await lease.handBack();
       else lease.abandon();

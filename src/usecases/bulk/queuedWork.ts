@@ -32,6 +32,9 @@ export interface QueuedWorkContext {
   nudge(): void;
 }
 
+/** Told once a chunk's invitations have all started: the next message may be taken while they land. */
+export type Dispatched = () => void;
+
 /** How the work of one message ended. */
 export type WorkOutcome = 'done' | 'lost' | 'stopping';
 
@@ -42,14 +45,14 @@ export class QueuedWork {
     return new Date(this.c.now()).toISOString();
   }
 
-  async run(work: BulkWork, lease: MessageLease): Promise<WorkOutcome> {
+  async run(work: BulkWork, lease: MessageLease, dispatched: Dispatched): Promise<WorkOutcome> {
     const job = await this.c.deps.jobs.get(work.jobId);
     // A finished, discarded or removed job: nothing is left to do for this message.
     if (!job || !ACTIVE_JOB_STATES.includes(job.state)) return 'done';
     const run = await this.c.jobRun(job);
     run.held++;
     try {
-      return work.kind === 'plan' ? await this.plan(run, lease) : await this.chunk(run, lease, work.from, work.to);
+      return work.kind === 'plan' ? await this.plan(run, lease) : await this.chunk(run, lease, work.from, work.to, dispatched);
     } finally {
       run.held--;
     }
@@ -161,7 +164,7 @@ export class QueuedWork {
    * adds them, lets everything in flight land, then waits for the rows put off for a retry. A
    * cancelled job's rows not yet sent are marked cancelled; guests already invited are still added.
    */
-  private async chunk(jobRun: JobRun, lease: MessageLease, from: number, to: number): Promise<WorkOutcome> {
+  private async chunk(jobRun: JobRun, lease: MessageLease, from: number, to: number, dispatched: Dispatched): Promise<WorkOutcome> {
     const { jobs } = this.c.deps;
     const jobId = jobRun.job.id;
     const run = new ChunkRun(jobRun, lease, () => this.c.stopping());
@@ -176,6 +179,7 @@ export class QueuedWork {
         const due = (await jobs.dueRows(jobId, from - 1, this.c.now(), span)).filter((r) => r.rowNumber <= to);
         if (due.length > 0) {
           await this.c.rows.processPage(run, due);
+          dispatched();
           await this.settle(run);
           await this.c.report(jobRun);
           // With a directory that answers without I/O, a job is nothing but promise callbacks and
