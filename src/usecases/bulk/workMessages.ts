@@ -46,7 +46,7 @@ export function parseWork(body: string): BulkWork | null {
  * unexpected error). Shown in the results file's error column; counted on the finished card.
  */
 export function gaveUpReason(dequeues: number): string {
-  return `${GAVE_UP_PREFIX} ${dequeues} attempts: each stopped before this row was finished (the bot restarted or hit an unexpected error). Send the results file back to retry it.`;
+  return `${GAVE_UP_PREFIX} ${dequeues === 1 ? '1 attempt: it' : `${dequeues} attempts: each`} stopped before this row was finished (the bot restarted or hit an unexpected error). Send the results file back to retry it.`;
 }
 
 export const GAVE_UP_PREFIX = 'Gave up after';
