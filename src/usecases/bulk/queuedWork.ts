@@ -1,5 +1,5 @@
 import { isDirectoryError } from '../ports/Directory';
-import { ACTIVE_JOB_STATES, UNFINISHED_ROW_STATES, type BulkJob, type BulkRow } from '../../domain/bulkJob';
+import { ACTIVE_JOB_STATES, type BulkJob } from '../../domain/bulkJob';
 import { ChunkRun, type JobRun } from './jobRun';
 import type { MessageLease } from './messageLease';
 import type { RowWork } from './rowWork';
@@ -153,12 +153,6 @@ export class QueuedWork {
 
   // ---- a chunk of rows ----
 
-  /** The unfinished rows of the chunk (due or not). */
-  private async unfinished(jobId: string, from: number, to: number): Promise<BulkRow[]> {
-    const rows = await this.c.deps.jobs.rowsAfter(jobId, from - 1, to - from + 1);
-    return rows.filter((r) => r.rowNumber <= to && UNFINISHED_ROW_STATES.includes(r.state));
-  }
-
   /**
    * Works the rows from..to until each is finished: a pass invites (or finds) the due rows and
    * adds them, lets everything in flight land, then waits for the rows put off for a retry. A
@@ -176,7 +170,11 @@ export class QueuedWork {
         if (lease.lost) return (outcome = 'lost');
         if (this.c.stopping()) return (outcome = 'stopping');
         if (jobRun.cancel) await this.cancelPending(jobId, from, to);
-        const due = (await jobs.dueRows(jobId, from - 1, this.c.now(), span)).filter((r) => r.rowNumber <= to);
+        // The chunk's rows still to do, due now or later (at most `span`: every row of the range).
+        const left = (await jobs.dueRows(jobId, from - 1, Number.MAX_SAFE_INTEGER, span)).filter((r) => r.rowNumber <= to);
+        if (left.length === 0) break;
+        const now = this.c.now();
+        const due = left.filter((r) => r.nextAttemptAt <= now);
         if (due.length > 0) {
           await this.c.rows.processPage(run, due);
           dispatched();
@@ -187,10 +185,8 @@ export class QueuedWork {
           await new Promise<void>((resolve) => setImmediate(resolve));
           continue;
         }
-        const left = await this.unfinished(jobId, from, to);
-        if (left.length === 0) break;
         const next = Math.min(...left.map((r) => r.nextAttemptAt));
-        const wait = next - this.c.now();
+        const wait = next - now;
         if (wait > 0) await this.c.sleep(Math.min(wait, this.c.o.progressIntervalMs));
         await this.c.report(jobRun);
       }
