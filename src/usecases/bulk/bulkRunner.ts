@@ -113,7 +113,10 @@ export class BulkRunner {
     const job = await this.deps.jobs.get(jobId);
     if (!job || !ACTIVE_JOB_STATES.includes(job.state)) return false;
     this.ensureLoop();
-    return this.queueJob(job);
+    const queued = await this.queueJob(job);
+    // Again: the loop may have ended (no active job) while the job was being queued.
+    this.ensureLoop();
+    return queued;
   }
 
   private async queueJob(job: BulkJob): Promise<boolean> {
@@ -154,6 +157,7 @@ export class BulkRunner {
       if (await this.queueJob(job)) queued.push(job.id);
     }
     if (queued.length) this.logger.info({ jobs: queued }, 'resumed bulk invitation jobs');
+    this.ensureLoop();
     return queued;
   }
 
