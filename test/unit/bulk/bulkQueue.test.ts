@@ -242,4 +242,50 @@ describe('bulk work from the queue: several runners, stopping', () => {
     expect(notices).toHaveLength(1);
     await Promise.all([a.stop(), b.stop()]);
   });
+
+  it('a cancel asked on one instance stops the rows another instance works: what was sent is added, the rest cancelled, one finished notice', async () => {
+    const env = bulkTestEnv({ runner: { pageSize: 10, pollMs: 20 } });
+    const finished: Array<{ runner: string; state: string }> = [];
+    const make = (name: string, maxInFlight: number): BulkRunner =>
+      new BulkRunner({
+        jobs: env.jobs,
+        queue: env.queue,
+        invitations: env.invitations,
+        directory: env.directory,
+        pacer: new SlidingWindowPacer({ limit: 1000, windowMs: 50 }),
+        sendInvitationEmail: false,
+        pageSize: 10,
+        pollMs: 20,
+        maxInFlight,
+        progressIntervalMs: 10,
+        onFinished: (job) => void finished.push({ runner: name, state: job.state }),
+      });
+    const worker = make('worker', 1);
+    const asker = make('asker', 1);
+    const job = await env.submit(partnersCsv(60));
+    let cancelled: Promise<unknown> | null = null;
+    const invite = env.fake.invite.bind(env.fake);
+    env.fake.invite = async (input) => {
+      const result = await invite(input);
+      // The cancel comes from the other instance (a click that reached it), mid-job.
+      if (env.fake.callCount('invite') === 8 && !cancelled) cancelled = asker.requestCancel(job.id);
+      return result;
+    };
+    await worker.start(job.id);
+    await worker.whenFinished(job.id);
+    await cancelled;
+
+    expect((await env.jobs.get(job.id))?.state).toBe('cancelled');
+    const counts = await env.jobs.counts(job.id);
+    expect(counts.done).toBe(env.fake.callCount('invite'));
+    expect(counts.done).toBeLessThan(60);
+    expect(counts.cancelled).toBe(60 - counts.done);
+    expect(counts).toMatchObject({ pending: 0, invited: 0, failed: 0 });
+    const members = env.fake.snapshot().groups.find((g) => g.id === FALCON.id)?.members ?? [];
+    const guests = env.fake.snapshot().users.filter((u) => u.mail?.endsWith('@example.org'));
+    expect(guests.every((g) => members.includes(g.id))).toBe(true);
+    expect(finished).toHaveLength(1);
+    expect(finished[0]?.state).toBe('cancelled');
+    await Promise.all([worker.stop(), asker.stop()]);
+  });
 });
