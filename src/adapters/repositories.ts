@@ -7,6 +7,7 @@ import type { HolderRegistry, LeaseStore } from '../usecases/ports/leases';
 import type { PacerWindowStore } from '../usecases/ports/pacerWindow';
 import type { ScheduledWorkRepository } from '../usecases/ports/scheduler';
 import type { GuestAccessRepository } from '../usecases/lifecycle/ports';
+import type { WorkQueue } from '../usecases/ports/workQueue';
 import type { BulkJobRepository, ResultsLinkSecretStore } from '../usecases/bulk/ports';
 import type { ApprovalRequestRepository, ResetRequestRepository } from '../usecases/approvals/ports';
 
@@ -42,6 +43,8 @@ export interface Repositories {
   readonly scheduledWork: ScheduledWorkRepository;
   /** Each guest's access to a site: sponsor, dates, end (usecases/lifecycle/ports.ts). */
   readonly guestAccess: GuestAccessRepository;
+  /** Work handed between instances (bulk rows): leased messages, see usecases/ports/workQueue.ts. */
+  readonly workQueue: WorkQueue;
 }
 
 /** The repositories with the bot's own state and the store's lifecycle. */

@@ -13,6 +13,7 @@ import { MemoryHolderRegistry, MemoryHolderTable, MemoryLeaseStore } from './lea
 import { MemoryPacerWindowStore } from './pacerWindow';
 import { MemoryScheduledWorkRepository } from './scheduledWork';
 import { MemoryGuestAccessRepository } from './guestAccess';
+import { MemoryWorkQueue } from './workQueue';
 
 /** The memory store: the bundle, with the memory classes behind it. */
 export interface MemoryStore extends Store {
@@ -48,6 +49,7 @@ export function openMemoryStore(options: { clock?: Clock; holderTtlMs?: number }
     resultsLinkSecret: new MemoryResultsLinkSecret(),
     scheduledWork: new MemoryScheduledWorkRepository(holders, { clock }),
     guestAccess: new MemoryGuestAccessRepository({ clock }),
+    workQueue: new MemoryWorkQueue(clock),
     appliedMigrations: [],
     ping: () => open,
     close(): void {

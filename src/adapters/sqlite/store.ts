@@ -16,6 +16,7 @@ import { resetRequestMigrations, SqliteResetRequestRepository } from './resetReq
 import { scheduledWorkMigrations, SqliteScheduledWorkRepository } from './scheduledWork';
 import { guestAccessMigrations, SqliteGuestAccessRepository } from './guestAccess';
 import { SqliteBotStorage } from './SqliteBotStorage';
+import { SqliteWorkQueue, workQueueMigrations } from './workQueue';
 
 /** The SQLite store: the bundle, with the SQLite classes behind it (for the SQLite adapters' own tests). */
 export interface SqliteStore extends Store {
@@ -49,6 +50,7 @@ export const storeMigrations: readonly Migration[] = [
   ...resetRequestMigrations,
   ...approvalMigrations,
   ...bulkMigrations,
+  ...workQueueMigrations,
   ...scheduledWorkMigrations,
   ...guestAccessMigrations,
 ];
@@ -102,6 +104,7 @@ export function openStore(options: StoreOptions): SqliteStore {
     resultsLinkSecret: new SqliteResultsLinkSecret(db, clock),
     scheduledWork: new SqliteScheduledWorkRepository(db, holders, { clock }),
     guestAccess: new SqliteGuestAccessRepository(db, { clock }),
+    workQueue: new SqliteWorkQueue(db, clock),
     appliedMigrations,
     ping(): boolean {
       if (!db.open) return false;
