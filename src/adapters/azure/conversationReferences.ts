@@ -52,7 +52,7 @@ export class AzureConversationReferenceRepository implements ConversationReferen
     return this.account.table('ConversationRefs');
   }
 
-  upsert(reference: Partial<ConversationReferenceData>): Promise<StoredConversationReference> {
+  async upsert(reference: Partial<ConversationReferenceData>): Promise<StoredConversationReference> {
     const { conversationId, conversationType, tenantId, durable, personalUserId } = durableReference(reference);
     return this.queue.run(conversationId, async () => {
       const table = await this.table();

@@ -140,7 +140,7 @@ export class AzureHolderRegistry implements HolderRegistry {
   async prune(olderThanMs = 60 * 60_000): Promise<number> {
     const table = await this.table();
     const cutoff = this.clock.now().getTime() - olderThanMs;
-    const dead = await listAll<HolderEntity>(table, odata`PartitionKey eq ${HOLDER_PARTITION} and expiresAt lt ${cutoff}`, ['expiresAt']);
+    const dead = await listAll<HolderEntity>(table, odata`PartitionKey eq ${HOLDER_PARTITION} and expiresAt lt ${cutoff}`);
     let removed = 0;
     for (const row of dead) if (await deleteIfMatch(table, row.partitionKey as string, row.rowKey as string, row.etag)) removed += 1;
     return removed;
