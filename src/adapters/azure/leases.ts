@@ -109,7 +109,9 @@ export class AzureHolderRegistry implements HolderRegistry {
     if (this.stopped) return;
     const table = await this.table();
     const entity: HolderEntity = { host: this.host, pid: this.pid, startedAt: this.startedAt, expiresAt: this.clock.now().getTime() + this.ttlMs };
-    await table.upsertEntity({ partitionKey: HOLDER_PARTITION, rowKey: tableKey(this.holderId), ...entity }, 'Replace');
+    await table.upsertEntity({ partitionKey: HOLDER_PARTITION, rowKey: tableKey(this.holderId), ...entity }, 'Replace', {
+      abortSignal: AbortSignal.timeout(Math.max(1000, this.ttlMs / 3)),
+    });
   }
 
   /** Stops the heartbeat and removes the registration (everything this process held is free). Never rejects. */
@@ -118,8 +120,9 @@ export class AzureHolderRegistry implements HolderRegistry {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     try {
+      // Bounded: shutdown must not wait on a storage that is down (the heartbeat then runs out).
       const table = await this.table();
-      await table.deleteEntity(HOLDER_PARTITION, tableKey(this.holderId));
+      await table.deleteEntity(HOLDER_PARTITION, tableKey(this.holderId), { abortSignal: AbortSignal.timeout(3000) });
     } catch (error) {
       // Gone already, or storage unreachable: the heartbeat then simply runs out.
       if (!isNotFound(error)) this.options.onBeatError?.(error);
