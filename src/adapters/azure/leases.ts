@@ -110,7 +110,7 @@ export class AzureHolderRegistry implements HolderRegistry {
     const table = await this.table();
     const entity: HolderEntity = { host: this.host, pid: this.pid, startedAt: this.startedAt, expiresAt: this.clock.now().getTime() + this.ttlMs };
     await table.upsertEntity({ partitionKey: HOLDER_PARTITION, rowKey: tableKey(this.holderId), ...entity }, 'Replace', {
-      abortSignal: AbortSignal.timeout(Math.max(1000, this.ttlMs / 3)),
+      abortSignal: AbortSignal.timeout(Math.max(1000, Math.floor(this.ttlMs / 3))),
     });
   }
 
