@@ -15,6 +15,15 @@
  * check and the writes are not one atomic step (blobs have no multi-blob transaction); the bot
  * writes one key per save, so it never needs more.
  *
+ * botbuilder's BotState.saveChanges writes every state with `eTag: '*'` (last writer wins), which
+ * would let two instances running turns of one conversation at once overwrite each other's
+ * dialog. So an item this storage read remembers, out of sight (a non-enumerable symbol, which
+ * JSON and object spreads do not carry), the ETag it was read with; when that same object comes
+ * back with `eTag: '*'` (BotState's save), the write is conditional on the remembered ETag. The
+ * turn that saves second is refused with the eTag conflict, the bot answers it with its turn
+ * error message and cannot clear the winner's state either (its clearing save is refused the
+ * same way). A copy of a read item, or an item the caller made, keeps the rules above.
+ *
  * Transactions: read, write and delete = 1 per key (a conflict costs 1 more, the read that tells
  * a changed item from a missing one); a batch of n > 1 keys with eTags also reads them first.
  */
@@ -24,6 +33,9 @@ import { serializeStoreItem, StorageETagConflictError } from '../botStorageItems
 import type { AzureStorageAccount } from './account';
 
 export const BOT_STATE_CONTAINER = 'botstate';
+
+/** The ETag an item was read with, kept on the very object handed out by read(). */
+const READ_ETAG = Symbol('eTagAtRead');
 
 const isConflict = (error: unknown): boolean => error instanceof Error && /due to eTag conflict/.test(error.message);
 
@@ -42,7 +54,13 @@ export class AzureBotStorage implements Storage {
     if (!keys) throw new ReferenceError('Keys are required when reading.');
     if (keys.length === 0) return {};
     this.account.countTransactions(keys.length);
-    return this.blobs.read(keys);
+    const items = await this.blobs.read(keys);
+    for (const item of Object.values(items)) {
+      if (item && typeof item === 'object' && typeof item.eTag === 'string') {
+        Object.defineProperty(item, READ_ETAG, { value: item.eTag, enumerable: false, writable: true });
+      }
+    }
+    return items;
   }
 
   async write(changes: StoreItems): Promise<void> {
@@ -50,7 +68,9 @@ export class AzureBotStorage implements Storage {
     // Every value is checked first: one that JSON cannot hold writes nothing.
     const items = Object.entries(changes).map(([key, item]) => {
       const { value, eTag } = serializeStoreItem(key, item);
-      return { key, value: JSON.parse(value) as Record<string, unknown>, eTag };
+      // BotState's '*' on the object this storage handed out: the ETag it was read with decides.
+      const atRead = (item as { [READ_ETAG]?: string })[READ_ETAG];
+      return { key, item: item as object, value: JSON.parse(value) as Record<string, unknown>, eTag: eTag === '*' && atRead ? atRead : eTag };
     });
     if (items.length > 1) {
       const conditional = items.filter((i) => i.eTag !== undefined && i.eTag !== '*');
@@ -62,7 +82,11 @@ export class AzureBotStorage implements Storage {
         }
       }
     }
-    for (const { key, value, eTag } of items) await this.writeOne(key, value, eTag);
+    for (const { key, item, value, eTag } of items) {
+      await this.writeOne(key, value, eTag);
+      // Written: the ETag read no longer describes it (a second save in the same turn is its own).
+      if ((item as { [READ_ETAG]?: string })[READ_ETAG] !== undefined) (item as { [READ_ETAG]?: string })[READ_ETAG] = undefined;
+    }
   }
 
   private async writeOne(key: string, value: Record<string, unknown>, eTag: string | undefined): Promise<void> {

@@ -22,8 +22,12 @@ import { AzurePacerWindowStore } from './pacerWindow';
 import { AzureResultsLinkSecret } from './resultsLinkSecret';
 // TEMPORARY until azure-records lands: the four record repositories below are the in-memory ones,
 // so STORE=azure does NOT yet share invitations, approvals, reset requests or bulk jobs between
-// instances (nor keep them across a restart). Swap them for AzureInvitationRepository,
-// AzureApprovalRequestRepository, AzureResetRequestRepository and AzureBulkJobRepository.
+// instances (nor keep them across a restart). The swap, in openAzureStore (and delete
+// `recordCompanions` and these memory imports):
+//   invitations: new AzureInvitationRepository(account, { clock }),
+//   approvalRequests: new AzureApprovalRequestRepository(account, { audit, leases }),
+//   resetRequests: new AzureResetRequestRepository(account, { clock, audit }),
+//   bulkJobs: new AzureBulkJobRepository(account, { clock }),
 import { MemoryApprovalRequestRepository } from '../memory/approvalRequests';
 import { MemoryBulkJobRepository } from '../memory/bulkJobs';
 import { MemoryInvitationRepository } from '../memory/invitations';
