@@ -4,8 +4,9 @@
  * with a credential chosen like Graph's, from @azure/identity).
  */
 import type { TokenCredential } from '@azure/core-auth';
-import { AzureStorageConfigError, serviceUrls, type AzureStorageOptions } from '../adapters/azure/account';
-import { openAzureStore } from '../adapters/azure/store';
+import type * as AzureAccountModule from '../adapters/azure/account';
+import type { AzureStorageOptions } from '../adapters/azure/account';
+import type * as AzureStoreModule from '../adapters/azure/store';
 import { createGraphCredential, GraphCredentialError, type CredentialRuntime } from '../adapters/graph/credential';
 import type { Store } from '../adapters/repositories';
 import type { Migration } from '../adapters/sqlite/database';
@@ -25,6 +26,9 @@ export interface CreateStoreOptions {
 export function createStore(config: AppConfig, options: CreateStoreOptions = {}): Store {
   const env = config.env;
   if (env.STORE === 'azure') {
+    // Loaded only for STORE=azure: the Azure SDKs stay out of an embedded (SQLite) start.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy on purpose (cold start)
+    const { openAzureStore } = require('../adapters/azure/store') as typeof AzureStoreModule;
     return openAzureStore({
       account: azureStorageOptions(env),
       clock: options.clock,
@@ -48,6 +52,8 @@ export function createStore(config: AppConfig, options: CreateStoreOptions = {})
 export function azureStorageOptions(env: Env, runtime: CredentialRuntime = {}): AzureStorageOptions {
   const prefix = env.AZURE_STORAGE_PREFIX;
   if (env.AZURE_STORAGE_CONNECTION_STRING) return { connectionString: env.AZURE_STORAGE_CONNECTION_STRING, prefix };
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy on purpose (cold start)
+  const { AzureStorageConfigError, serviceUrls } = require('../adapters/azure/account') as typeof AzureAccountModule;
   let urls: { tableUrl?: string; blobUrl?: string; queueUrl?: string } = {};
   try {
     if (env.AZURE_STORAGE_ACCOUNT_URL) urls = serviceUrls(env.AZURE_STORAGE_ACCOUNT_URL);
