@@ -97,3 +97,17 @@ describe.each([
     expect((await audit.list())[0]?.details).toEqual(requested('req-1').details);
   });
 });
+
+describe('AzureAuditLog keyed appends (companion writes replayed after a crash)', () => {
+  it('an event appended twice under one key is recorded once, and the replay returns the first', async () => {
+    const clock = manualClock('2025-03-01T09:00:00.000Z');
+    const audit = new AzureAuditLog(azurite.account(), clock);
+    const first = await audit.appendOnce('decision:req-1:v2', requested('req-1'));
+    clock.advance(60_000);
+    const again = await Promise.all([audit.appendOnce('decision:req-1:v2', requested('req-1')), audit.appendOnce('decision:req-1:v2', requested('req-1'))]);
+    expect(again).toEqual([first, first]);
+    await audit.append(requested('req-1'));
+    const listed = await audit.list({ subjectType: 'invitationRequest', subjectId: 'req-1' });
+    expect(listed.map((e) => e.at)).toEqual(['2025-03-01T09:00:00.000Z', '2025-03-01T09:01:00.000Z']);
+  });
+});
