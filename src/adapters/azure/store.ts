@@ -7,7 +7,7 @@
  *            folder's small repositories; each file writes its keys at its top), and the records'
  *            tables of invitations.ts, approvalRequests.ts, resetRequests.ts, bulkJobs.ts;
  *   blobs    `<prefix>-botstate` (conversation and user state);
- *   queues   the bulk work queue (workQueue.ts).
+ *   queues   `<prefix>-<name>` per work queue (workQueue.ts; bulk rows).
  * Nothing is created up front: each table, container and queue is created on first use.
  */
 import { systemClock, type Clock } from '../../domain/clock';
@@ -20,6 +20,7 @@ import { AzureConversationReferenceRepository } from './conversationReferences';
 import { AzureHolderRegistry, AzureLeaseStore } from './leases';
 import { AzurePacerWindowStore } from './pacerWindow';
 import { AzureResultsLinkSecret } from './resultsLinkSecret';
+import { AzureWorkQueue } from './workQueue';
 // TEMPORARY until azure-records lands: the four record repositories below are the in-memory ones,
 // so STORE=azure does NOT yet share invitations, approvals, reset requests or bulk jobs between
 // instances (nor keep them across a restart). The swap, in openAzureStore (and delete
@@ -95,6 +96,7 @@ export function openAzureStore(options: AzureStoreOptions): AzureStore {
     resetRequests: new MemoryResetRequestRepository(clock, recordCompanions.audit),
     bulkJobs: new MemoryBulkJobRepository({ clock }),
     resultsLinkSecret: new AzureResultsLinkSecret(account, clock),
+    workQueue: new AzureWorkQueue(account),
     appliedMigrations: [],
     async ping(): Promise<boolean> {
       return !closed && (await account.ping());

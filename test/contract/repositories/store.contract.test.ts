@@ -27,6 +27,7 @@ const REPOSITORIES = [
   'resetRequests',
   'bulkJobs',
   'botStorage',
+  'workQueue',
 ] as const;
 
 describe.each([
