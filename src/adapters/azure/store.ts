@@ -34,6 +34,11 @@ import { MemoryBulkJobRepository } from '../memory/bulkJobs';
 import { MemoryInvitationRepository } from '../memory/invitations';
 import { MemoryResetRequestRepository } from '../memory/resetRequests';
 import type { AuditEventInput } from '../../usecases/ports/auditLog';
+// TEMPORARY until the Azure scheduled-work and guest-access adapters land (the guest lifecycle):
+// in memory, so on STORE=azure the lifecycle's schedule and records are per instance and lost on
+// restart. Only this process claims work in its own memory, so only its holder is alive there.
+import { MemoryGuestAccessRepository } from '../memory/guestAccess';
+import { MemoryScheduledWorkRepository } from '../memory/scheduledWork';
 
 /** The Azure store: the bundle, with the Azure classes behind it (for their own tests, the bench). */
 export interface AzureStore extends Store {
@@ -97,6 +102,9 @@ export function openAzureStore(options: AzureStoreOptions): AzureStore {
     bulkJobs: new MemoryBulkJobRepository({ clock }),
     resultsLinkSecret: new AzureResultsLinkSecret(account, clock),
     workQueue: new AzureWorkQueue(account),
+    // TEMPORARY (see the import above).
+    scheduledWork: new MemoryScheduledWorkRepository({ isAliveSync: (holderId) => holderId === holders.holderId }, { clock }),
+    guestAccess: new MemoryGuestAccessRepository({ clock }),
     appliedMigrations: [],
     async ping(): Promise<boolean> {
       return !closed && (await account.ping());
