@@ -1,4 +1,4 @@
-import Database from 'better-sqlite3';
+import type BetterSqlite3 from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
 import { NodeSqliteDatabase, nodeSqlite } from './nodeSqlite';
@@ -60,14 +60,22 @@ export interface SqliteTransaction<F extends (...args: any[]) => unknown> {
  */
 export type SqliteDriver = 'better-sqlite3' | 'node:sqlite';
 
-let betterSqlite3: { ok: true } | { ok: false; failure: string } | undefined;
+let betterSqlite3: { ok: true; Database: typeof BetterSqlite3 } | { ok: false; failure: string } | undefined;
 
-/** Whether better-sqlite3's native add-on loads in this Node (tried once, on an in-memory database). */
-function betterSqlite3Loads(): { ok: true } | { ok: false; failure: string } {
+/**
+ * better-sqlite3 if its native add-on loads in this Node (tried once, on an in-memory database).
+ * It is an optional dependency: where its add-on can be neither downloaded nor built at install
+ * (a Node 22/24 machine without a compiler or without access to its prebuilt binaries), npm
+ * leaves it out and the store runs on node:sqlite. Its add-on is built for one Node ABI: a
+ * node_modules installed under Node 20 and run by Node 22 has it, and it fails to load here.
+ */
+function betterSqlite3Loads(): { ok: true; Database: typeof BetterSqlite3 } | { ok: false; failure: string } {
   if (!betterSqlite3) {
     try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- optional dependency, loaded only when present
+      const Database = require('better-sqlite3') as typeof BetterSqlite3;
       new Database(':memory:').close();
-      betterSqlite3 = { ok: true };
+      betterSqlite3 = { ok: true, Database };
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       betterSqlite3 = { ok: false, failure: `better-sqlite3 did not load: ${message.split('\n').join(' ')}` };
@@ -113,7 +121,7 @@ export function connectSqlite(file: string, driver: SqliteDriver = defaultSqlite
   if (driver === 'better-sqlite3') {
     const better = betterSqlite3Loads();
     if (!better.ok) throw new Error(better.failure);
-    db = new Database(file);
+    db = new better.Database(file);
   } else {
     const builtIn = nodeSqlite();
     if (!('module' in builtIn)) throw new Error(builtIn.failure);

@@ -36,6 +36,24 @@ describe('which SQLite driver this Node runs', () => {
     if (major === 20) expect(drivers).toEqual(['better-sqlite3']);
   });
 
+  it('without better-sqlite3 (an optional dependency npm leaves out when its add-on cannot be built), node:sqlite runs the store, or the error names both', () => {
+    jest.isolateModules(() => {
+      jest.doMock('better-sqlite3', () => {
+        throw new Error("Cannot find module 'better-sqlite3'");
+      });
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- a fresh copy of the module, with better-sqlite3 missing
+      const fresh = require('../../../src/adapters/sqlite/database') as typeof import('../../../src/adapters/sqlite/database');
+      if (nodeSqliteExpected) {
+        expect(fresh.availableSqliteDrivers()).toEqual(['node:sqlite']);
+        const db = fresh.openDatabase(':memory:', []);
+        expect(fresh.sqliteDriverOf(db)).toBe('node:sqlite');
+        db.close();
+      } else {
+        expect(() => fresh.defaultSqliteDriver()).toThrow(/No SQLite driver in Node .*better-sqlite3 did not load: Cannot find module 'better-sqlite3'.*node:sqlite/);
+      }
+    });
+  });
+
   it('a connection says which driver it runs on', () => {
     const db = openDatabase(':memory:', []);
     expect(sqliteDriverOf(db)).toBe(defaultSqliteDriver());
