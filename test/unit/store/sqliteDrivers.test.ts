@@ -41,7 +41,6 @@ describe('which SQLite driver this Node runs', () => {
       jest.doMock('better-sqlite3', () => {
         throw new Error("Cannot find module 'better-sqlite3'");
       });
-      // eslint-disable-next-line @typescript-eslint/no-require-imports -- a fresh copy of the module, with better-sqlite3 missing
       const fresh = require('../../../src/adapters/sqlite/database') as typeof import('../../../src/adapters/sqlite/database');
       if (nodeSqliteExpected) {
         expect(fresh.availableSqliteDrivers()).toEqual(['node:sqlite']);
