@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Statement } from 'better-sqlite3';
-import type { Migration, SqliteDatabase } from './database';
+import type { Migration, SqliteDatabase, SqliteStatement as Statement } from './database';
 import { bulkTableMigrations, JOB_COLUMNS, jobFromRow, sqlValue, type JobRow } from './bulkSchema';
 import { SqliteBulkRows } from './bulkRows';
 import { resultsLinkSecretMigration } from './resultsLinkSecret';
@@ -29,7 +28,7 @@ type Value = string | number | null;
 
 /**
  * Bulk jobs and their rows in the embedded store (BulkJobRepository). Job changes are
- * compare-and-set on the version column; synchronous underneath (better-sqlite3).
+ * compare-and-set on the version column; synchronous underneath (SQLite).
  */
 export class SqliteBulkJobRepository implements BulkJobRepository {
   private readonly rows: SqliteBulkRows;

@@ -1,12 +1,11 @@
-import type { Statement } from 'better-sqlite3';
-import type { SqliteDatabase } from './database';
+import type { SqliteDatabase, SqliteStatement as Statement } from './database';
 import { ROW_COLUMNS, rowFromRow, sqlValue, type RowRow } from './bulkSchema';
 import { emptyCounts, type BulkRow, type BulkRowPatch, type BulkRowState, type BulkSite, type InvitationEmails, type NewBulkRow, type RowCounts } from '../../domain/bulkJob';
 
 type Value = string | number | null;
 
 /**
- * The rows of bulk jobs (table bulk_rows), synchronous underneath (better-sqlite3) and cheap
+ * The rows of bulk jobs (table bulk_rows), synchronous underneath (SQLite) and cheap
  * enough to call per row. Used by SqliteBulkJobRepository; statements are prepared once.
  */
 export class SqliteBulkRows {

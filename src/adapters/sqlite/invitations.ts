@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Statement } from 'better-sqlite3';
-import type { Migration, SqliteDatabase } from './database';
+import type { Migration, SqliteDatabase, SqliteStatement as Statement } from './database';
 import { systemClock, type Clock } from '../../domain/clock';
 import type { SignInMethod } from '../../domain/signInAdvice';
 import {
@@ -144,7 +143,7 @@ function fromRow(r: InvitationRow): InvitationRecord {
 
 const DEFAULT_LIMIT = 50;
 
-/** SQLite implementation (better-sqlite3 is synchronous; the async interface leaves room for other stores). */
+/** SQLite implementation (SQLite is synchronous here; the async interface leaves room for other stores). */
 export class SqliteInvitationRepository implements InvitationRepository {
   private readonly clock: Clock;
   private readonly newId: () => string;

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Statement } from 'better-sqlite3';
-import type { Migration, SqliteDatabase } from './database';
+import type { Migration, SqliteDatabase, SqliteStatement as Statement } from './database';
 import { systemClock, type Clock } from '../../domain/clock';
 import type { ResultsLinkSecretStore } from '../../usecases/bulk/ports';
 

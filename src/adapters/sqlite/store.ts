@@ -8,7 +8,7 @@ import { SqliteResultsLinkSecret } from './resultsLinkSecret';
 import { channelIdentityMigrations, SqliteChannelIdentityRepository } from './channelIdentities';
 import { SqliteConversationReferenceRepository } from './conversationReferences';
 import { coreMigrations } from './coreMigrations';
-import { applyMigrations, openDatabase, type Migration, type SqliteDatabase } from './database';
+import { applyMigrations, openDatabase, type Migration, type SqliteDatabase, type SqliteDriver } from './database';
 import { invitationMigrations, SqliteInvitationRepository } from './invitations';
 import { leaseMigrations, SqliteHolderRegistry, SqliteLeaseStore } from './leases';
 import { pacerWindowMigrations, SqlitePacerWindowStore } from './pacerWindow';
@@ -35,6 +35,8 @@ export interface StoreOptions {
   clock?: Clock;
   /** A process whose heartbeat is older than this is dead and its leases are free (HOLDER_TTL_MS; default 10 s). */
   holderTtlMs?: number;
+  /** The SQLite binding (default: better-sqlite3 when its add-on loads, else node:sqlite; see database.ts). */
+  driver?: SqliteDriver;
 }
 
 /**
@@ -74,7 +76,7 @@ export function sqliteDatabaseOf(store: Store): SqliteDatabase {
  */
 export function openStore(options: StoreOptions): SqliteStore {
   const clock = options.clock ?? systemClock;
-  const db = openDatabase(options.file, []);
+  const db = openDatabase(options.file, [], { driver: options.driver });
   let appliedMigrations: string[];
   try {
     const extra = (options.extraMigrations ?? []).filter((m) => !storeMigrations.includes(m));

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
 import readline from 'node:readline';
 import type { Migration } from '../../../src/adapters/sqlite/database';
 import { projectRoot } from '../../../src/shared/projectRoot';
@@ -10,17 +11,15 @@ const counterMigration: Migration = {
 };
 
 /**
- * A second process on the same file, plain JS over better-sqlite3 with the store's pragmas.
+ * A second process on the same file, plain JS over the store's own connection (openDatabase: the
+ * same SQLite driver as the parent, better-sqlite3 or node:sqlite, and the store's pragmas).
  * It waits for "go" on stdin so both processes write at the same time, then does N
  * read-modify-write increments of a shared counter plus N audit rows, one transaction each.
  */
 const CHILD = `
-const Database = require('better-sqlite3');
+const { openDatabase } = require('./src/adapters/sqlite/database.ts');
 const [file, n] = process.argv.slice(1);
-const db = new Database(file);
-db.pragma('busy_timeout = 5000');
-db.pragma('journal_mode = WAL');
-db.pragma('synchronous = NORMAL');
+const db = openDatabase(file, []);
 const read = db.prepare("SELECT value FROM counters WHERE name = 'shared'").pluck();
 const write = db.prepare("UPDATE counters SET value = ? WHERE name = 'shared'");
 const audit = db.prepare("INSERT INTO audit_events (at, actor_id, actor_name, action, subject_type, subject_id, details) VALUES (?, 'child', 'Child process', 'test.write', 'row', ?, '{}')");
@@ -45,7 +44,7 @@ describe('two processes on one database file', () => {
 
   it('both finish, no update is lost, every row is present and the file passes integrity_check', async () => {
     const store = tempStore([counterMigration]);
-    const spawned = spawn(process.execPath, ['-e', CHILD, store.file, String(N)], {
+    const spawned = spawn(process.execPath, ['-r', path.join(projectRoot(), 'test/support/bulkTsRegister.js'), '-e', CHILD, store.file, String(N)], {
       cwd: projectRoot(),
       stdio: ['pipe', 'pipe', 'pipe'],
     });
