@@ -70,12 +70,6 @@ const PATCHABLE = new Set<keyof InvitationPatch>([
   'inviteAttemptedAt',
 ]);
 
-interface KeyRow {
-  id: string;
-  createdAt: string;
-  seq: number;
-}
-
 interface Stored {
   record: InvitationRecord;
   etag: string;
