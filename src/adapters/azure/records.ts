@@ -16,17 +16,16 @@ import { isConflict, isNotFound, isPreconditionFailed } from './tables';
 export const MAX_BATCH = 100;
 
 /**
- * Submits the actions as one entity group transaction. Returns the ETags by row key, or null when
- * the transaction was refused because an entity existed (409), had changed (412) or was missing
- * (404): nothing was written then.
+ * Submits the actions as one entity group transaction. Returns the new ETag of each action's
+ * entity, in the order of the actions ('' for a delete), or null when the transaction was refused
+ * because an entity existed (409), had changed (412) or was missing (404): nothing was written then.
  */
-export async function submitIfAll(table: TableClient, actions: TransactionAction[]): Promise<Map<string, string> | null> {
-  if (actions.length === 0) return new Map();
+export async function submitIfAll(table: TableClient, actions: TransactionAction[]): Promise<string[] | null> {
+  if (actions.length === 0) return [];
   try {
     const response = await table.submitTransaction(actions);
-    const etags = new Map<string, string>();
-    for (const sub of response.subResponses) if (sub.rowKey && sub.etag) etags.set(sub.rowKey, sub.etag);
-    return etags;
+    // The sub-responses come in the order of the requests (the batch protocol's changeset order).
+    return actions.map((_, i) => response.subResponses[i]?.etag ?? '');
   } catch (e) {
     if (isConflict(e) || isPreconditionFailed(e) || isNotFound(e)) return null;
     throw e;
