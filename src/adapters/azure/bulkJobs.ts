@@ -54,6 +54,11 @@ import { BoundedCache, MAX_BATCH, orderedIds, submitIfAll } from './records';
 export interface AzureBulkJobDeps {
   clock?: Clock;
   newId?: () => string;
+  /**
+   * How far back before the newest change already counted the "changed since" query looks (ms,
+   * default 2 s): a margin for writes the service stamped just before one it had already shown.
+   */
+  countsMarginMs?: number;
 }
 
 const JOBS = 'jobs';
@@ -83,8 +88,6 @@ const ROW_FIELDS = [
 ] as const;
 /** How often counts read every row again instead of only the changed ones. */
 const FULL_RECOUNT_MS = 60_000;
-/** How far back the "changed since" query looks before the newest change already seen. */
-const TIMESTAMP_MARGIN_MS = 10_000;
 
 type Entity = { partitionKey: string; rowKey: string } & Record<string, unknown>;
 
@@ -126,6 +129,7 @@ export class AzureBulkJobRepository implements BulkJobRepository {
   private readonly newId: () => string;
   private readonly latest = new BoundedCache<string, StoredJob>(1000);
   private readonly snapshots = new BoundedCache<string, CountSnapshot>(100);
+  private readonly countsMarginMs: number;
 
   constructor(
     private readonly account: AzureStorageAccount,
@@ -133,6 +137,7 @@ export class AzureBulkJobRepository implements BulkJobRepository {
   ) {
     this.clock = deps.clock ?? systemClock;
     this.newId = deps.newId ?? randomUUID;
+    this.countsMarginMs = deps.countsMarginMs ?? 2000;
   }
 
   private jobs(): Promise<TableClient> {
@@ -457,7 +462,7 @@ export class AzureBulkJobRepository implements BulkJobRepository {
     if (!snapshot || wall - snapshot.fullAt > FULL_RECOUNT_MS) {
       snapshot = { states: new Map(), newest: 0, fullAt: wall };
     } else {
-      filter += ` and ${odata`Timestamp ge ${new Date(snapshot.newest - TIMESTAMP_MARGIN_MS)}`}`;
+      filter += ` and ${odata`Timestamp ge ${new Date(snapshot.newest - this.countsMarginMs)}`}`;
     }
     const rows = await listAll<{ state?: string }>(table, filter, ['RowKey', 'state', 'Timestamp']);
     for (const r of rows) {

@@ -160,7 +160,7 @@ export class AzureInvitationRepository implements InvitationRepository {
       ]);
       if (written) {
         this.ids.set(partitionKey + rowKey, record.id);
-        return { record: await this.materialise(record, seq), created: true };
+        return { record: await this.materialise(record, seq, true), created: true };
       }
       const existing = await getOrNull<Record<string, unknown>>(keys, partitionKey, rowKey);
       if (existing) return { record: await this.fromKeyRow(existing), created: false };
@@ -176,9 +176,15 @@ export class AzureInvitationRepository implements InvitationRepository {
     return this.materialise(first, Number(row['seq']));
   }
 
-  private async materialise(first: InvitationRecord, seq: number): Promise<InvitationRecord> {
-    const existing = await this.read(first.id);
-    if (existing) return existing;
+  /**
+   * The record of a key, written from its version-1 copy when missing. `fresh`: this process just
+   * wrote the key, so the record is (almost always) not there yet: insert without reading first.
+   */
+  private async materialise(first: InvitationRecord, seq: number, fresh = false): Promise<InvitationRecord> {
+    if (!fresh) {
+      const existing = await this.read(first.id);
+      if (existing) return existing;
+    }
     const table = await this.records();
     const created = await createIfAbsent(table, this.entity(first, seq));
     if (created !== null) {
