@@ -80,7 +80,6 @@ describe('Azure invitation records', () => {
     const other = new AzureInvitationRepository(account);
     costs['findByKey (other instance)'] = await spent(account, () => other.findByKey({ tenantId: TENANT, emailNormalised: 'kim@fabrikam.com', groupId: GROUP }));
     costs['update (other instance, stale version)'] = await spent(account, () => other.update(record.id, 1, { state: 'failed' }));
-    // eslint-disable-next-line no-console
     console.log('Azure transactions per invitation operation', costs);
     expect(costs).toEqual({
       'claim (new)': 2,
@@ -286,7 +285,6 @@ describe('Azure approval requests', () => {
       ),
     );
     costs['listDueForExpiry (nothing due)'] = await spent(account, () => repo.listDueForExpiry('2025-01-16T00:00:00.000Z'));
-    // eslint-disable-next-line no-console
     console.log('Azure transactions per approval operation (audit and leases in memory here)', costs);
     expect(costs['decide (with audit and lease)']).toBeLessThanOrEqual(3);
     expect(costs['recordFirstOutcome (with audit and notice)']).toBeLessThanOrEqual(5);
@@ -406,7 +404,6 @@ describe('Azure bulk jobs', () => {
       await repo.update(j.id, j.version, { leaseUntil: 1 });
     });
     const uptime = (await import('node:os')).loadavg().map((l) => l.toFixed(2)).join(' ');
-    // eslint-disable-next-line no-console
     console.log(`Azure transactions per bulk operation (5,000 rows inserted in ${insertMs} ms on Azurite, load ${uptime})`, costs);
     expect(costs).toMatchObject({
       'insertRows (100)': 1,
