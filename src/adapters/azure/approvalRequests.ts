@@ -22,11 +22,16 @@
  *   - PartitionKey `to|<recipientId>`, RowKey tableKey(requestId): `failed` / `reached` flags of
  *     the approval cards sent to that person, set by Merge-upserts (idempotent, in any order).
  *     `listUndeliveredFor` is one partition query.
+ *   - PartitionKey `pendingNotices`, RowKey numberKey(noticeId): the notices still pending, with
+ *     their request, requester and conversation. Written before the notice; removed when a
+ *     notice stops being pending (or by the next list that finds it delivered or superseded).
+ *     `listPendingNoticesFor` and `listPendingNoticesForConversation` run on every turn, so they
+ *     query this small partition (one request when nothing is pending), then read the candidates'
+ *     notice rows (the truth). `listNoticesDueForRetry` and superseding use it too.
  * - `<prefix>ApprovalNotices`, PartitionKey `notices`, RowKey numberKey(noticeId): the requester
- *   notices (JSON) plus `state`, `requestId`, `requesterId`, `conversationId`, `lastAttemptAt`,
- *   `attempts`, `claimedUntil` for the filters. `getNotice` is a point read; the lists are one
- *   filtered partition query (notices are few: one per decision that did not reach the requester);
- *   claims are compare-and-set on the ETag.
+ *   notices (JSON) plus `state`, `requestId`, `requesterId`, `conversationId`. `getNotice` is a
+ *   point read; claims, deliveries, releases and superseding are compare-and-set on the ETag;
+ *   `listNotices(requestId)` is a filtered query of the partition (not on a turn's path).
  *
  * Companion writes (the audit event and carry-out lease of a decision; the audit event, the new
  * notice and the superseding of older ones of a first outcome) live in other tables or behind the
@@ -100,6 +105,7 @@ type Entity = { partitionKey: string; rowKey: string } & Record<string, unknown>
 const REQUEST = 'request';
 const ACTIVE = 'active';
 const NOTICES = 'notices';
+const PENDING_NOTICES = 'pendingNotices';
 const copy = <T>(value: T): T => structuredClone(value);
 const byCreated = (a: ApprovalRequest, b: ApprovalRequest): number =>
   a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
@@ -508,6 +514,18 @@ export class AzureApprovalRequestRepository implements ApprovalRequestRepository
       deliveredAt: null,
       claimedUntil: n.claimedUntil ?? null,
     };
+    // The pending index first: a pending notice is never missing from it.
+    try {
+      await (await this.index()).createEntity({
+        partitionKey: PENDING_NOTICES,
+        rowKey: numberKey(id),
+        requestId: row.requestId,
+        requesterId: row.requesterId,
+        conversationId: conversationId ?? '',
+      });
+    } catch (e) {
+      if (!isConflict(e)) throw e;
+    }
     const table = await this.noticesTable();
     try {
       await table.createEntity(this.noticeEntity(row, conversationId));
@@ -556,17 +574,46 @@ export class AzureApprovalRequestRepository implements ApprovalRequestRepository
     return (await this.queryNotices(odata`requestId eq ${requestId}`)).map(publicNotice);
   }
 
+  /**
+   * The pending notices whose pending-index row matches `filter`, read whole (the notice row is
+   * the truth); index rows of notices no longer pending leave the index.
+   */
+  private async pendingNotices(filter?: string): Promise<NoticeRow[]> {
+    const index = await this.index();
+    const rows = await listAll<Record<string, unknown>>(index, odata`PartitionKey eq ${PENDING_NOTICES}` + (filter ? ` and ${filter}` : ''));
+    const found = await Promise.all(
+      rows.map(async (row) => {
+        const notice = await this.readNotice(Number(row.rowKey));
+        if (notice?.row.state === 'pending') return { ...notice.row, conversationId: notice.conversationId };
+        // Delivered or superseded (or never written by a process that stopped): out of the index.
+        if (notice || Date.now() - Date.parse(String(row.timestamp ?? '')) > this.graceMs) await this.unindexNotice(Number(row.rowKey));
+        return null;
+      }),
+    );
+    return found.filter((n): n is NoticeRow & { conversationId: string } => n !== null).sort((a, b) => a.id - b.id);
+  }
+
+  private async unindexNotice(id: number): Promise<void> {
+    try {
+      await (await this.index()).deleteEntity(PENDING_NOTICES, numberKey(id));
+    } catch (e) {
+      if (!isNotFound(e)) throw e;
+    }
+  }
+
   async listPendingNoticesFor(requesterId: string): Promise<RequesterNotice[]> {
-    return (await this.queryNotices(odata`state eq ${'pending'} and requesterId eq ${requesterId}`)).map(publicNotice);
+    return (await this.pendingNotices(odata`requesterId eq ${requesterId}`)).filter((n) => n.requesterId === requesterId).map(publicNotice);
   }
 
   async listPendingNoticesForConversation(conversationId: string): Promise<RequesterNotice[]> {
-    return (await this.queryNotices(odata`state eq ${'pending'} and conversationId eq ${conversationId}`)).map(publicNotice);
+    return (await this.pendingNotices(odata`conversationId eq ${conversationId}`))
+      .filter((n) => (n as NoticeRow & { conversationId: string }).conversationId === conversationId)
+      .map(publicNotice);
   }
 
   async listNoticesDueForRetry(lastAttemptBeforeIso: string, maxAttempts: number): Promise<RequesterNotice[]> {
-    return (await this.queryNotices(odata`state eq ${'pending'} and lastAttemptAt le ${lastAttemptBeforeIso}`))
-      .filter((n) => n.attempts < maxAttempts)
+    return (await this.pendingNotices())
+      .filter((n) => n.lastAttemptAt <= lastAttemptBeforeIso && n.attempts < maxAttempts)
       .sort((a, b) => (a.lastAttemptAt < b.lastAttemptAt ? -1 : a.lastAttemptAt > b.lastAttemptAt ? 1 : a.id - b.id))
       .map(publicNotice);
   }
@@ -581,6 +628,7 @@ export class AzureApprovalRequestRepository implements ApprovalRequestRepository
       if (!change(next)) return false;
       try {
         await table.updateEntity(this.noticeEntity(next, found.conversationId || null), 'Replace', { etag: found.etag });
+        if (next.state !== 'pending') await this.unindexNotice(id);
         return true;
       } catch (e) {
         if (!isPreconditionFailed(e) && !isNotFound(e)) throw e;
@@ -628,8 +676,8 @@ export class AzureApprovalRequestRepository implements ApprovalRequestRepository
 
   /** Supersedes the request's pending notices (but `keep`, the one an outcome just wrote). */
   private async supersede(requestId: string, keep: number | null): Promise<void> {
-    const pending = await this.queryNotices(odata`state eq ${'pending'} and requestId eq ${requestId}`);
-    await Promise.all(pending.filter((n) => n.id !== keep).map((n) => this.noticeCas(n.id, supersedeIfPending)));
+    const pending = await this.pendingNotices(odata`requestId eq ${requestId}`);
+    await Promise.all(pending.filter((n) => n.requestId === requestId && n.id !== keep).map((n) => this.noticeCas(n.id, supersedeIfPending)));
   }
 }
 
@@ -641,6 +689,6 @@ function supersedeIfPending(n: NoticeRow): boolean {
 }
 
 function publicNotice(n: NoticeRow): RequesterNotice {
-  const { claimedUntil: _claimed, ...rest } = n;
+  const { claimedUntil: _claimed, conversationId: _conversation, ...rest } = n as NoticeRow & { conversationId?: string };
   return copy(rest);
 }
