@@ -347,8 +347,12 @@ export class AzureApprovalRequestRepository implements ApprovalRequestRepository
         await this.leases.acquire(outbox.lease.key, outbox.lease.holderId, outbox.lease.ttlMs);
       }
     } else {
-      await this.supersede(request.id, outbox.notice.id);
-      notice = await this.writeNotice(outbox.notice, request.requesterConversationId, outbox.notice.id);
+      await this.supersede(request.id, outbox.notice.requestVersion);
+      // The id fixed in the outbox, or (taken by another process's notice in the same instant) the
+      // next free one after it: the same sequence on a replay, so the notice is written once.
+      for (let id = outbox.notice.id; notice === null; id++) {
+        notice = await this.writeNotice(outbox.notice, request.requesterConversationId, id);
+      }
     }
     // Clear the outbox (only if nobody changed the row since; a replay that claimed it clears it).
     try {
@@ -674,10 +678,14 @@ export class AzureApprovalRequestRepository implements ApprovalRequestRepository
     await this.supersede(requestId, null);
   }
 
-  /** Supersedes the request's pending notices (but `keep`, the one an outcome just wrote). */
-  private async supersede(requestId: string, keep: number | null): Promise<void> {
+  /** Supersedes the request's pending notices (older than `keepVersion`, when given: an outcome's own notice stays). */
+  private async supersede(requestId: string, keepVersion: number | null): Promise<void> {
     const pending = await this.pendingNotices(odata`requestId eq ${requestId}`);
-    await Promise.all(pending.filter((n) => n.requestId === requestId && n.id !== keep).map((n) => this.noticeCas(n.id, supersedeIfPending)));
+    await Promise.all(
+      pending
+        .filter((n) => n.requestId === requestId && (keepVersion === null || n.requestVersion < keepVersion))
+        .map((n) => this.noticeCas(n.id, supersedeIfPending)),
+    );
   }
 }
 

@@ -37,7 +37,7 @@ import {
   type ResetRequestRepository,
 } from '../../usecases/approvals/ports';
 import type { AzureStorageAccount } from './account';
-import { fromJsonProperties, getOrNull, isPreconditionFailed, isNotFound, jsonProperties, listAll, tableKey } from './tables';
+import { fromJsonProperties, getOrNull, isPreconditionFailed, isNotFound, jsonProperties, listAll, numberKey, tableKey } from './tables';
 import { appendAuditOnce, OUTBOX_GRACE_MS, prefixEnd, submitIfAll } from './records';
 
 export interface AzureResetRequestDeps {
@@ -76,7 +76,7 @@ export class AzureResetRequestRepository implements ResetRequestRepository {
       tenantId: request.tenantId,
       status: request.status,
       outbox: outbox ? JSON.stringify(outbox) : '',
-      outboxAt: outbox ? Date.now() : 0,
+      outboxAt: outbox ? numberKey(Date.now()) : '',
       ...jsonProperties(request),
     };
   }
@@ -117,7 +117,7 @@ export class AzureResetRequestRepository implements ResetRequestRepository {
   private async clearOutbox(id: string, etag: string | undefined): Promise<void> {
     if (!etag) return;
     try {
-      await (await this.table()).updateEntity({ partitionKey: PARTITION, rowKey: reqKey(id), outbox: '', outboxAt: 0 }, 'Merge', { etag });
+      await (await this.table()).updateEntity({ partitionKey: PARTITION, rowKey: reqKey(id), outbox: '', outboxAt: '' }, 'Merge', { etag });
     } catch (e) {
       if (!isPreconditionFailed(e) && !isNotFound(e)) throw e;
     }
@@ -128,13 +128,14 @@ export class AzureResetRequestRepository implements ResetRequestRepository {
     const table = await this.table();
     const stale = await listAll<Record<string, unknown>>(
       table,
-      odata`PartitionKey eq ${PARTITION} and outboxAt gt ${0} and outboxAt lt ${Date.now() - this.graceMs}`,
+      // Fixed-width text, compared as text (Table storage does not compare Int64 with Double).
+      odata`PartitionKey eq ${PARTITION} and outboxAt gt ${''} and outboxAt lt ${numberKey(Date.now() - this.graceMs)}`,
     );
     for (const row of stale) {
       const outbox = JSON.parse(String(row['outbox'])) as ApprovalAuditEvent;
       let etag: string | undefined;
       try {
-        etag = (await table.updateEntity({ partitionKey: PARTITION, rowKey: row.rowKey ?? '', outboxAt: Date.now() }, 'Merge', { etag: row.etag })).etag;
+        etag = (await table.updateEntity({ partitionKey: PARTITION, rowKey: row.rowKey ?? '', outboxAt: numberKey(Date.now()) }, 'Merge', { etag: row.etag })).etag;
       } catch (e) {
         if (isPreconditionFailed(e) || isNotFound(e)) continue;
         throw e;

@@ -15,6 +15,7 @@ import type { AuditLog } from '../../../src/usecases/ports/auditLog';
 import type { LeaseStore } from '../../../src/usecases/ports/leases';
 import type { NewApprovalRequest } from '../../../src/usecases/approvals/model';
 import type { NewBulkJob, NewBulkRow } from '../../../src/domain/bulkJob';
+import { orderedIds } from '../../../src/adapters/azure/records';
 import { useAzurite } from '../../support/azurite';
 
 const azurite = useAzurite();
@@ -228,6 +229,34 @@ describe('Azure approval requests', () => {
     expect((await audit.list({ subjectId: id })).map((e) => e.action)).toEqual(['approval.carriedOut']);
     await second.listApprovedWithoutOutcome('2025-01-17T00:00:00.000Z');
     expect(await second.listNotices(id)).toHaveLength(2);
+  });
+
+  it('an outcome\'s notice id taken by another instance\'s notice in the same instant: the next free id, the other notice untouched', async () => {
+    const account = azurite.account();
+    const audit = new MemoryAuditLog();
+    const holders = new MemoryHolderRegistry();
+    holders.start();
+    const repo = instance(account, audit, new MemoryLeaseStore(holders));
+    const a = await repo.create(approvalRequest());
+    const b = await repo.create(approvalRequest());
+    const taken = orderedIds.next() + 1_000_000;
+    const next = jest.spyOn(orderedIds, 'next').mockReturnValueOnce(taken);
+    const other = await repo.recordPendingNotice({ requestId: b.id, requesterId: 'adele', requestVersion: 1, notice: null, redeemUrl: null, error: 'x', at: '2025-01-15T09:00:00.000Z' });
+    expect(other.id).toBe(taken);
+    await repo.decide(a.id, 1, { state: 'approved', by: alex, note: null, at: '2025-01-16T09:00:00.000Z' });
+    next.mockReturnValueOnce(taken);
+    const outcome = await repo.recordFirstOutcome(
+      a.id,
+      { status: 'succeeded', message: 'invited', at: '2025-01-16T09:00:01.000Z' },
+      {
+        audit: { actorId: 'alex', actorName: 'Alex Wilber', action: 'approval.carriedOut', subjectType: 'approval', subjectId: a.id },
+        notice: { notice: null, redeemUrl: null, error: 'not sent yet', at: '2025-01-16T09:00:01.000Z' },
+      },
+    );
+    next.mockRestore();
+    expect(outcome.won && outcome.notice).toMatchObject({ id: taken + 1, requestId: a.id, requestVersion: 3 });
+    expect(await repo.getNotice(taken)).toMatchObject({ requestId: b.id, state: 'pending' });
+    expect((await repo.listPendingNoticesFor('adele')).map((n) => n.requestId)).toEqual([b.id, a.id]);
   });
 
   it('100 deciders over two instances: one decision, one audit event', async () => {
