@@ -47,7 +47,14 @@
  * transaction rolls back.
  *
  * Ids of deliveries and notices are numbers in the order made (OrderedIds), inserted with
- * create-if-absent (a number taken by another process in the same instant is skipped).
+ * create-if-absent (a number taken by another process in the same instant is skipped; an
+ * outcome's notice takes the next free number after the one in its outbox, the same on a replay).
+ *
+ * Transactions (measured on Azurite; the audit append and lease acquire are their stores' own):
+ * create 2, findPendingInvitation 1 + one read per candidate, recordDelivery 2 (1 for a
+ * non-card), decide 3 with companions (read, Replace, clear the outbox) and 2 without,
+ * recordFirstOutcome 6, a turn's listPendingNoticesFor + listUndeliveredFor 2 when nothing is
+ * waiting, listDueForExpiry 1 + one read per request due.
  */
 import { randomUUID } from 'node:crypto';
 import { odata, type TableClient } from '@azure/data-tables';

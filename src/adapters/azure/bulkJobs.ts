@@ -25,6 +25,10 @@
  *   - `counts` does not read every row on every progress tick: this process keeps the rows' states
  *     from its last count and asks only for rows changed since (a filter on the service-set
  *     `Timestamp`, with a margin), recounting in full at most once a minute.
+ *
+ * Transactions (measured on Azurite): 100 rows inserted 1 (the same 100 again 2), 5,000 rows 50,
+ * a page of due rows 1, a row update 1, counts of 5,000 rows 5 the first time and then 1 per
+ * progress tick, the runner's get + lease renewal 2.
  */
 import { randomUUID } from 'node:crypto';
 import { odata, type TableClient, type TransactionAction } from '@azure/data-tables';

@@ -366,6 +366,27 @@ describe('Azure reset requests', () => {
   });
 });
 
+describe('Azure reset requests: transactions', () => {
+  it('submit, a repeated submit, findOpen, listOpen, close', async () => {
+    const account = azurite.account();
+    const clock = { now: () => new Date('2025-01-15T09:00:00.000Z') };
+    const repo = new AzureResetRequestRepository(account, { clock, audit: new MemoryAuditLog() });
+    await account.table('ResetRequests');
+    const guest = { tenantId: 'tenant-1', userId: 'jordan', userName: 'Jordan Guest', email: 'jordan@fabrikam.example', redeemedWith: null, reason: 'x' };
+    const costs: Record<string, number> = {};
+    let id = '';
+    costs['submit'] = await spent(account, async () => {
+      id = (await repo.submit(guest)).request.id;
+    });
+    costs['submit (already open)'] = await spent(account, () => repo.submit(guest));
+    costs['findOpen'] = await spent(account, () => repo.findOpen('tenant-1', 'jordan'));
+    costs['listOpen'] = await spent(account, () => repo.listOpen('tenant-1'));
+    costs['close'] = await spent(account, () => repo.close(id, 'done', { userId: 'alex', name: 'Alex Wilber' }));
+    console.log('Azure transactions per reset request operation (audit in memory here)', costs);
+    expect(costs).toEqual({ submit: 3, 'submit (already open)': 3, findOpen: 1, listOpen: 2, close: 4 });
+  });
+});
+
 function bulkDraft(): NewBulkJob {
   return {
     tenantId: 't1',
