@@ -21,7 +21,8 @@
  *     facts), then read the candidates' request rows for their state: no scan over closed requests.
  *   - PartitionKey `to|<recipientId>`, RowKey tableKey(requestId): `failed` / `reached` flags of
  *     the approval cards sent to that person, set by Merge-upserts (idempotent, in any order).
- *     `listUndeliveredFor` is one partition query.
+ *     `listUndeliveredFor` is one partition query; it drops the rows of requests no longer
+ *     pending (no card of those is delivered again).
  *   - PartitionKey `pendingNotices`, RowKey numberKey(noticeId): the notices still pending, with
  *     their request, requester and conversation. Written before the notice; removed when a
  *     notice stops being pending (or by the next list that finds it delivered or superseded).
@@ -448,9 +449,25 @@ export class AzureApprovalRequestRepository implements ApprovalRequestRepository
       await this.index(),
       odata`PartitionKey eq ${`to|${tableKey(recipientId)}`} and failed eq ${true}`,
     );
-    const ids = rows.filter((r) => r.reached !== true).map((r) => fromTableKey(r.rowKey ?? ''));
-    const requests = await Promise.all(ids.map((id) => this.get(id)));
-    return requests.filter((r): r is ApprovalRequest => r !== null && r.state === 'pending').sort(byCreated);
+    const index = await this.index();
+    const requests = await Promise.all(
+      rows
+        .filter((r) => r.reached !== true)
+        .map(async (row) => {
+          const request = await this.get(fromTableKey(row.rowKey ?? ''));
+          if (request?.state === 'pending') return request;
+          // Decided, cancelled or expired: no card of it is ever delivered again, so its row goes.
+          if (request) {
+            try {
+              await index.deleteEntity(row.partitionKey ?? '', row.rowKey ?? '');
+            } catch (e) {
+              if (!isNotFound(e)) throw e;
+            }
+          }
+          return null;
+        }),
+    );
+    return requests.filter((r): r is ApprovalRequest => r !== null).sort(byCreated);
   }
 
   // ---------------------------------------------------------------- deliveries
