@@ -82,7 +82,7 @@ import type {
 } from '../../usecases/approvals/ports';
 import type { AzureStorageAccount } from './account';
 import { fromJsonProperties, fromTableKey, getOrNull, isConflict, isNotFound, isPreconditionFailed, jsonProperties, listAll, numberKey, tableKey } from './tables';
-import { appendAuditOnce, BoundedCache, orderedIds, OUTBOX_GRACE_MS } from './records';
+import { appendAuditOnce, BoundedCache, mapLimit, orderedIds, OUTBOX_GRACE_MS, READ_PARALLELISM } from './records';
 
 export interface AzureApprovalDeps {
   audit: AuditLog;
@@ -396,23 +396,21 @@ export class AzureApprovalRequestRepository implements ApprovalRequestRepository
   private async active(filter?: string): Promise<ApprovalRequest[]> {
     const index = await this.index();
     const rows = await listAll<Record<string, unknown>>(index, odata`PartitionKey eq ${ACTIVE}` + (filter ? ` and ${filter}` : ''));
-    const found = await Promise.all(
-      rows.map(async (row) => {
-        const id = fromTableKey(row.rowKey ?? '');
-        const request = await this.readSettled(id);
-        if (request && isActive(request)) return request.request;
-        // Closed for good (or never written by a process that stopped): no list needs it again.
-        // A row younger than the grace period may belong to a create still under way: keep it.
-        if (request || Date.now() - Date.parse(String(row.timestamp ?? '')) > this.graceMs) {
-          try {
-            await index.deleteEntity(ACTIVE, row.rowKey ?? '');
-          } catch (e) {
-            if (!isNotFound(e)) throw e;
-          }
+    const found = await mapLimit(rows, READ_PARALLELISM, async (row) => {
+      const id = fromTableKey(row.rowKey ?? '');
+      const request = await this.readSettled(id);
+      if (request && isActive(request)) return request.request;
+      // Closed for good (or never written by a process that stopped): no list needs it again.
+      // A row younger than the grace period may belong to a create still under way: keep it.
+      if (request || Date.now() - Date.parse(String(row.timestamp ?? '')) > this.graceMs) {
+        try {
+          await index.deleteEntity(ACTIVE, row.rowKey ?? '');
+        } catch (e) {
+          if (!isNotFound(e)) throw e;
         }
-        return null;
-      }),
-    );
+      }
+      return null;
+    });
     return found.filter((r): r is ApprovalRequest => r !== null);
   }
 
@@ -450,22 +448,22 @@ export class AzureApprovalRequestRepository implements ApprovalRequestRepository
       odata`PartitionKey eq ${`to|${tableKey(recipientId)}`} and failed eq ${true}`,
     );
     const index = await this.index();
-    const requests = await Promise.all(
-      rows
-        .filter((r) => r.reached !== true)
-        .map(async (row) => {
-          const request = await this.get(fromTableKey(row.rowKey ?? ''));
-          if (request?.state === 'pending') return request;
-          // Decided, cancelled or expired: no card of it is ever delivered again, so its row goes.
-          if (request) {
-            try {
-              await index.deleteEntity(row.partitionKey ?? '', row.rowKey ?? '');
-            } catch (e) {
-              if (!isNotFound(e)) throw e;
-            }
+    const requests = await mapLimit(
+      rows.filter((r) => r.reached !== true),
+      READ_PARALLELISM,
+      async (row) => {
+        const request = await this.get(fromTableKey(row.rowKey ?? ''));
+        if (request?.state === 'pending') return request;
+        // Decided, cancelled or expired: no card of it is ever delivered again, so its row goes.
+        if (request) {
+          try {
+            await index.deleteEntity(row.partitionKey ?? '', row.rowKey ?? '');
+          } catch (e) {
+            if (!isNotFound(e)) throw e;
           }
-          return null;
-        }),
+        }
+        return null;
+      },
     );
     return requests.filter((r): r is ApprovalRequest => r !== null).sort(byCreated);
   }
@@ -609,15 +607,13 @@ export class AzureApprovalRequestRepository implements ApprovalRequestRepository
   private async pendingNotices(filter?: string): Promise<NoticeRow[]> {
     const index = await this.index();
     const rows = await listAll<Record<string, unknown>>(index, odata`PartitionKey eq ${PENDING_NOTICES}` + (filter ? ` and ${filter}` : ''));
-    const found = await Promise.all(
-      rows.map(async (row) => {
-        const notice = await this.readNotice(Number(row.rowKey));
-        if (notice?.row.state === 'pending') return { ...notice.row, conversationId: notice.conversationId };
-        // Delivered or superseded (or never written by a process that stopped): out of the index.
-        if (notice || Date.now() - Date.parse(String(row.timestamp ?? '')) > this.graceMs) await this.unindexNotice(Number(row.rowKey));
-        return null;
-      }),
-    );
+    const found = await mapLimit(rows, READ_PARALLELISM, async (row) => {
+      const notice = await this.readNotice(Number(row.rowKey));
+      if (notice?.row.state === 'pending') return { ...notice.row, conversationId: notice.conversationId };
+      // Delivered or superseded (or never written by a process that stopped): out of the index.
+      if (notice || Date.now() - Date.parse(String(row.timestamp ?? '')) > this.graceMs) await this.unindexNotice(Number(row.rowKey));
+      return null;
+    });
     return found.filter((n): n is NoticeRow & { conversationId: string } => n !== null).sort((a, b) => a.id - b.id);
   }
 

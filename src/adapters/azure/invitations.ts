@@ -45,7 +45,7 @@ import {
 } from '../../usecases/ports/invitations';
 import type { AzureStorageAccount } from './account';
 import { fromJsonProperties, getOrNull, isConflict, isNotFound, isPreconditionFailed, jsonProperties, listAll, tableKey } from './tables';
-import { BoundedCache, descKey, orderedIds, prefixEnd, submitIfAll } from './records';
+import { BoundedCache, descKey, mapLimit, orderedIds, prefixEnd, READ_PARALLELISM, submitIfAll } from './records';
 
 const DEFAULT_LIMIT = 50;
 const RECORD_ROW = 'r';
@@ -288,7 +288,7 @@ export class AzureInvitationRepository implements InvitationRepository {
     rows.sort(newestFirst);
     const limit = options.limit ?? DEFAULT_LIMIT;
     const chosen = limit < 0 ? rows : rows.slice(0, limit);
-    return Promise.all(chosen.map((row) => this.fromKeyRow(row)));
+    return mapLimit(chosen, READ_PARALLELISM, (row) => this.fromKeyRow(row));
   }
 
   async listByState(state: InvitationState | readonly InvitationState[], options: InvitationListOptions = {}): Promise<InvitationRecord[]> {
@@ -306,17 +306,15 @@ export class AzureInvitationRepository implements InvitationRepository {
   private async resolve(tenantId: string, keyRows: string[]): Promise<InvitationRecord[]> {
     const partitionKey = tableKey(tenantId);
     const keys = await this.keys();
-    const found = await Promise.all(
-      keyRows.map(async (rowKey) => {
-        const id = this.ids.get(partitionKey + rowKey);
-        if (id) {
-          const record = await this.read(id);
-          if (record) return record;
-        }
-        const row = await getOrNull<Record<string, unknown>>(keys, partitionKey, rowKey);
-        return row ? this.fromKeyRow(row) : null;
-      }),
-    );
+    const found = await mapLimit(keyRows, READ_PARALLELISM, async (rowKey) => {
+      const id = this.ids.get(partitionKey + rowKey);
+      if (id) {
+        const record = await this.read(id);
+        if (record) return record;
+      }
+      const row = await getOrNull<Record<string, unknown>>(keys, partitionKey, rowKey);
+      return row ? this.fromKeyRow(row) : null;
+    });
     return found.filter((r): r is InvitationRecord => r !== null);
   }
 }

@@ -103,3 +103,20 @@ export async function appendAuditOnce(audit: AuditLog, event: AuditEventInput, r
 
 /** How long an outbox may stay on a record before another process completes it (its writer stopped). */
 export const OUTBOX_GRACE_MS = 30_000;
+
+/** `work` over `items` with at most `limit` in flight, results in the order of the items. */
+export async function mapLimit<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await work(items[i] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+
+/** Point reads in flight at once when a list resolves its candidates. */
+export const READ_PARALLELISM = 16;
