@@ -429,6 +429,28 @@ const bulkRow = (n: number): NewBulkRow => ({
 });
 
 describe('Azure bulk jobs', () => {
+  it('two instances staging the same rows at once: each row once; cancelling the rest leaves the row another instance moved', async () => {
+    const account = azurite.account();
+    const a = new AzureBulkJobRepository(account);
+    const b = new AzureBulkJobRepository(azurite.account(account.prefix));
+    const job = await a.createDraft(bulkDraft());
+    const rows = Array.from({ length: 250 }, (_, i) => bulkRow(i + 2));
+    await Promise.all([a.insertRows(job.id, rows), b.insertRows(job.id, rows.map((r) => ({ ...r, name: 'Other' }))), a.insertRows(job.id, rows.slice(50, 150))]);
+    const all = [];
+    for (let after = 0; ; ) {
+      const page = await b.rowsAfter(job.id, after, 100);
+      if (page.length === 0) break;
+      all.push(...page);
+      after = page[page.length - 1]!.rowNumber;
+    }
+    expect(all.map((r) => r.rowNumber)).toEqual(rows.map((r) => r.rowNumber));
+    expect((await b.counts(job.id)).pending).toBe(250);
+    await b.updateRow(job.id, 2, { state: 'invited' });
+    expect(await a.cancelRemaining(job.id, 'Cancelled before it was sent.', '2026-01-05T09:00:00.000Z')).toBe(249);
+    expect(await a.getRow(job.id, 2)).toMatchObject({ state: 'invited', error: null });
+    expect(await b.counts(job.id)).toMatchObject({ invited: 1, cancelled: 249, pending: 0 });
+  }, 60_000);
+
   it('a 100-row chunk is one transaction; 5,000 rows fifty; counts read only what changed', async () => {
     const account = azurite.account();
     const margin = 300;
