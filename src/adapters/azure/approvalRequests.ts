@@ -43,7 +43,8 @@
  * acquire by the same holder is a renewal, and a replayed audit event is appended only when the log
  * does not already hold it. If the writer stops half-way, the next process that reads the request
  * (a get, a decision, a sweep's list) after a grace period claims the outbox by ETag and completes
- * it: never lost, never written twice. If the audit log refuses the decision's event, the request
+ * it: never lost, never written twice. A change of a request whose outbox is still being
+ * written by another process waits for it (it never overwrites an outbox). If the audit log refuses the decision's event, the request
  * is put back as it was (the same ETag compare-and-set) and the error is thrown, as the SQLite
  * transaction rolls back.
  *
@@ -111,6 +112,8 @@ interface NoticeRow extends RequesterNotice {
 type Entity = { partitionKey: string; rowKey: string } & Record<string, unknown>;
 
 const REQUEST = 'request';
+/** How often a change waits on another writer's outbox to clear. */
+const OUTBOX_POLL_MS = 25;
 const ACTIVE = 'active';
 const NOTICES = 'notices';
 const PENDING_NOTICES = 'pendingNotices';
@@ -250,6 +253,12 @@ export class AzureApprovalRequestRepository implements ApprovalRequestRepository
       if (!row) return { won: false, current: null };
       const changed = change(copy(row.request));
       if (!changed) return { won: false, current: row.request };
+      if (row.outbox) {
+        // Another writer's companions are still being written (readSettled completes them once
+        // they are abandoned): wait for them rather than overwrite the outbox.
+        await new Promise((resolve) => setTimeout(resolve, OUTBOX_POLL_MS));
+        continue;
+      }
       const outboxAt = changed.outbox ? Date.now() : 0;
       try {
         const response = await table.updateEntity(this.entity(changed.next, changed.outbox, outboxAt), 'Replace', { etag: row.etag });
