@@ -167,11 +167,19 @@ export class AzureResetRequestRepository implements ResetRequestRepository {
   async close(id: string, status: 'done' | 'declined', by: { userId: string; name: string }): Promise<boolean> {
     const table = await this.table();
     await this.replayStale();
-    for (let attempt = 0; attempt < 5; attempt++) {
+    for (let attempt = 0; attempt < 5; ) {
       const row = await getOrNull<Record<string, unknown>>(table, PARTITION, reqKey(id));
       if (!row) return false;
       const request = fromJsonProperties<ResetRequest>(row);
       if (request.status !== 'open') return false;
+      if (typeof row['outbox'] === 'string' && row['outbox'] !== '') {
+        // The submit's audit event is still being written: wait for it (or, abandoned, complete
+        // it) rather than overwrite the outbox.
+        if (Date.now() - Number(row['outboxAt'] || 0) >= this.graceMs) await this.replayStale();
+        else await new Promise((resolve) => setTimeout(resolve, 25));
+        continue;
+      }
+      attempt++;
       const closed: ResetRequest = { ...request, status, updatedAt: this.clock.now().toISOString() };
       const audit = resetClosedAudit(id, status, by);
       const guardKey = openKey(request.tenantId, request.userId);
