@@ -14,11 +14,13 @@
  * - `<prefix>ApprovalIndex`:
  *   - PartitionKey `active`, RowKey tableKey(requestId): every request that may still need work
  *     (pending, approved without an outcome, or with an outbox), with its immutable facts (tenant,
- *     kind, guest address, site, guest user, created, expires). Written before the request, so no
- *     request is ever missing from it; a row whose request turned out closed for good is deleted
- *     when a list meets it. `listPending`, `listDueForExpiry`, `findPending*`,
- *     `listApprovedWithoutOutcome` query this one small partition (filtered on the immutable
- *     facts), then read the candidates' request rows for their state: no scan over closed requests.
+ *     kind, guest address, site, guest user, created, expires) and, once a decision was tried,
+ *     `decidedAt` (merged in just before the decision is written). Written before the request, so
+ *     no request is ever missing from it; a row whose request turned out closed for good is
+ *     deleted when a list meets it. `listPending`, `listDueForExpiry`, `findPending*` and
+ *     `listApprovedWithoutOutcome` (every few seconds: `decidedAt le` the cutoff) query this one
+ *     small partition filtered on those facts, then read the candidates' request rows for their
+ *     state: no scan over closed requests, and the recovery sweep reads decided requests only.
  *   - PartitionKey `to|<recipientId>`, RowKey tableKey(requestId): `failed` / `reached` flags of
  *     the approval cards sent to that person, set by Merge-upserts (idempotent, in any order).
  *     `listUndeliveredFor` is one partition query; it drops the rows of requests no longer
@@ -54,7 +56,7 @@
  *
  * Transactions (measured on Azurite; the audit append and lease acquire are their stores' own):
  * create 2, findPendingInvitation 1 + one read per candidate, recordDelivery 2 (1 for a
- * non-card), decide 3 with companions (read, Replace, clear the outbox) and 2 without,
+ * non-card), decide 4 with companions (read, index hint, Replace, clear the outbox) and 3 without,
  * recordFirstOutcome 6, a turn's listPendingNoticesFor + listUndeliveredFor 2 when nothing is
  * waiting, listDueForExpiry 1 + one read per request due.
  */
@@ -246,6 +248,7 @@ export class AzureApprovalRequestRepository implements ApprovalRequestRepository
   private async cas(
     id: string,
     change: (r: ApprovalRequest) => { next: ApprovalRequest; outbox: Outbox | null } | null,
+    beforeWrite?: (next: ApprovalRequest) => Promise<void>,
   ): Promise<{ won: true; request: ApprovalRequest; before: RequestRow; etag: string; outbox: Outbox | null } | { won: false; current: ApprovalRequest | null }> {
     const table = await this.requests();
     for (;;) {
@@ -260,6 +263,7 @@ export class AzureApprovalRequestRepository implements ApprovalRequestRepository
         continue;
       }
       const outboxAt = changed.outbox ? Date.now() : 0;
+      if (beforeWrite) await beforeWrite(changed.next);
       try {
         const response = await table.updateEntity(this.entity(changed.next, changed.outbox, outboxAt), 'Replace', { etag: row.etag });
         return { won: true, request: changed.next, before: row, etag: response.etag ?? '', outbox: changed.outbox };
@@ -270,13 +274,36 @@ export class AzureApprovalRequestRepository implements ApprovalRequestRepository
     }
   }
 
-  private pendingCas(id: string, expectedVersion: number, change: (r: ApprovalRequest) => void, outbox: Outbox | null = null): ReturnType<AzureApprovalRequestRepository['cas']> {
-    return this.cas(id, (r) => {
-      if (r.state !== 'pending' || r.version !== expectedVersion) return null;
-      change(r);
-      r.version += 1;
-      return { next: r, outbox };
-    });
+  private pendingCas(
+    id: string,
+    expectedVersion: number,
+    change: (r: ApprovalRequest) => void,
+    outbox: Outbox | null = null,
+    beforeWrite?: (next: ApprovalRequest) => Promise<void>,
+  ): ReturnType<AzureApprovalRequestRepository['cas']> {
+    return this.cas(
+      id,
+      (r) => {
+        if (r.state !== 'pending' || r.version !== expectedVersion) return null;
+        change(r);
+        r.version += 1;
+        return { next: r, outbox };
+      },
+      beforeWrite,
+    );
+  }
+
+  /**
+   * Marks the request's active-index row as decided (at the decision's time) before the decision
+   * is written, so the sweep for approved requests without an outcome reads only decided ones. A
+   * hint: a decision that then loses leaves it, and the sweep finds the request still pending.
+   */
+  private async hintDecided(next: ApprovalRequest): Promise<void> {
+    try {
+      await (await this.index()).updateEntity({ partitionKey: ACTIVE, rowKey: tableKey(next.id), decidedAt: next.decidedAt ?? '' }, 'Merge', { etag: '*' });
+    } catch (e) {
+      if (!isNotFound(e)) throw e;
+    }
   }
 
   async decide(id: string, expectedVersion: number, decision: Decision, companions?: DecisionCompanions): Promise<CasResult> {
@@ -292,6 +319,7 @@ export class AzureApprovalRequestRepository implements ApprovalRequestRepository
         r.decisionNote = decision.note;
       },
       outbox,
+      (next) => this.hintDecided(next),
     );
     if (!result.won) return result;
     if (result.outbox) await this.completeOutbox(result.request, result.outbox, result.etag, result.before, false);
@@ -446,7 +474,8 @@ export class AzureApprovalRequestRepository implements ApprovalRequestRepository
   }
 
   async listApprovedWithoutOutcome(decidedBeforeIso: string): Promise<ApprovalRequest[]> {
-    return (await this.active())
+    // Only requests a decision was written for (the hint; rows without one are not matched).
+    return (await this.active(odata`decidedAt le ${decidedBeforeIso}`))
       .filter((r) => r.state === 'approved' && r.outcome === null && r.decidedAt !== null && r.decidedAt <= decidedBeforeIso)
       .sort((a, b) => ((a.decidedAt ?? '') < (b.decidedAt ?? '') ? -1 : (a.decidedAt ?? '') > (b.decidedAt ?? '') ? 1 : a.id < b.id ? -1 : 1));
   }

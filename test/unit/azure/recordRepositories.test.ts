@@ -314,6 +314,10 @@ describe('Azure approval requests', () => {
       ),
     );
     costs['listDueForExpiry (nothing due)'] = await spent(account, () => repo.listDueForExpiry('2025-01-16T00:00:00.000Z'));
+    // The recovery sweep (every few seconds) reads decided requests only: 20 pending ones cost nothing more.
+    for (let i = 0; i < 20; i++) await repo.create(approvalRequest());
+    await repo.listApprovedWithoutOutcome('2025-01-17T00:00:00.000Z'); // (drops the carried-out request from the index)
+    costs['listApprovedWithoutOutcome (20 pending, none decided)'] = await spent(account, () => repo.listApprovedWithoutOutcome('2025-01-17T00:00:00.000Z'));
     // On every turn: notices kept for this person (none) and cards that did not reach them (none).
     costs['turn: listPendingNoticesFor + listUndeliveredFor'] = await spent(account, () =>
       Promise.all([repo.listPendingNoticesFor('alex'), repo.listUndeliveredFor('alex')]),
@@ -323,9 +327,10 @@ describe('Azure approval requests', () => {
       create: 2,
       findPendingInvitation: 2,
       'recordDelivery (card)': 2,
-      'decide (with audit and lease)': 3,
+      'decide (with audit and lease)': 4,
       'recordFirstOutcome (with audit and notice)': 6,
       'listDueForExpiry (nothing due)': 1,
+      'listApprovedWithoutOutcome (20 pending, none decided)': 1,
       'turn: listPendingNoticesFor + listUndeliveredFor': 2,
     });
   });
