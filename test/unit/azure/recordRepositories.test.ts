@@ -197,6 +197,44 @@ describe('Azure approval requests', () => {
     expect((await second.decide(id, 1, { state: 'rejected', by: alex, note: null, at: '2025-01-16T09:01:00.000Z' })).won).toBe(false);
   });
 
+  it('an outcome recorded while the decision\'s companions are unfinished waits for them instead of overwriting them', async () => {
+    const account = azurite.account();
+    const audit = new MemoryAuditLog();
+    const holders = new MemoryHolderRegistry();
+    holders.start();
+    const leases = new MemoryLeaseStore(holders);
+    const stopped: LeaseStore = {
+      acquire: () => Promise.reject(new Error('process stopped')),
+      renew: (k, h, t) => leases.renew(k, h, t),
+      release: (k, h) => leases.release(k, h),
+      complete: (k, h) => leases.complete(k, h),
+      isComplete: (k) => leases.isComplete(k),
+    };
+    const first = instance(account, audit, stopped);
+    const { id } = await first.create(approvalRequest());
+    await expect(
+      first.decide(id, 1, { state: 'approved', by: alex, note: null, at: '2025-01-16T09:00:00.000Z' }, {
+        audit: { actorId: 'alex', actorName: 'Alex Wilber', action: 'approval.approved', subjectType: 'approval', subjectId: id },
+        lease: { key: `approval:${id}`, holderId: holders.holderId, ttlMs: 60_000 },
+      }),
+    ).rejects.toThrow('process stopped');
+    // Another instance carries the request out at once: it waits out the grace period, completes
+    // the decision's companions, then writes its own.
+    const second = instance(account, audit, leases, 300);
+    const outcome = await second.recordFirstOutcome(
+      id,
+      { status: 'succeeded', message: 'invited', at: '2025-01-16T09:00:01.000Z' },
+      {
+        audit: { actorId: 'alex', actorName: 'Alex Wilber', action: 'approval.carriedOut', subjectType: 'approval', subjectId: id },
+        notice: { notice: null, redeemUrl: null, error: 'not sent yet', at: '2025-01-16T09:00:01.000Z' },
+      },
+    );
+    expect(outcome.won).toBe(true);
+    expect((await audit.list({ subjectId: id })).map((e) => e.action)).toEqual(['approval.approved', 'approval.carriedOut']);
+    expect(leases.acquireSync(`approval:${id}`, 'someone-else', 1000)).toBe(false);
+    expect(await second.get(id)).toMatchObject({ state: 'approved', version: 3, outcome: { status: 'succeeded' } });
+  });
+
   it('an outcome whose writer stops before its notice: the sweep writes the notice once and supersedes the older one', async () => {
     const account = azurite.account();
     const audit = new MemoryAuditLog();
