@@ -46,9 +46,10 @@
  * does not already hold it. If the writer stops half-way, the next process that reads the request
  * (a get, a decision, a sweep's list) after a grace period claims the outbox by ETag and completes
  * it: never lost, never written twice. A change of a request whose outbox is still being
- * written by another process waits for it (it never overwrites an outbox). If the audit log refuses the decision's event, the request
- * is put back as it was (the same ETag compare-and-set) and the error is thrown, as the SQLite
- * transaction rolls back.
+ * written by another process waits for it (it never overwrites an outbox). If the audit log
+ * refuses the decision's event, the request is put back as it was (the same ETag
+ * compare-and-set) and the error is thrown, as the SQLite transaction rolls back (unlike SQLite,
+ * a reader may have seen the decision in the moment between).
  *
  * Ids of deliveries and notices are numbers in the order made (OrderedIds), inserted with
  * create-if-absent (a number taken by another process in the same instant is skipped; an
