@@ -5,6 +5,7 @@ import type { ConversationReferenceRepository } from '../usecases/ports/conversa
 import type { InvitationRepository } from '../usecases/ports/invitations';
 import type { HolderRegistry, LeaseStore } from '../usecases/ports/leases';
 import type { PacerWindowStore } from '../usecases/ports/pacerWindow';
+import type { WorkQueue } from '../usecases/ports/workQueue';
 import type { BulkJobRepository, ResultsLinkSecretStore } from '../usecases/bulk/ports';
 import type { ApprovalRequestRepository, ResetRequestRepository } from '../usecases/approvals/ports';
 
@@ -36,6 +37,8 @@ export interface Repositories {
   readonly bulkJobs: BulkJobRepository;
   /** The secret results links are signed with: made once, then the same on every instance sharing the store. */
   readonly resultsLinkSecret: ResultsLinkSecretStore;
+  /** Work handed between instances (bulk rows): leased messages, see usecases/ports/workQueue.ts. */
+  readonly workQueue: WorkQueue;
 }
 
 /** The repositories with the bot's own state and the store's lifecycle. */

@@ -155,6 +155,8 @@ export const envSchema = z.object({
   BULK_MAX_ROWS: int(50_000, 1, 1_000_000),
   BULK_MAX_BYTES: int(20 * 1024 * 1024, 1024, 512 * 1024 * 1024),
   INVITES_PER_5S: int(150, 1, 150),
+  // A queue message received more times than this is given up: its unfinished rows fail with the reason.
+  BULK_MAX_DEQUEUES: int(5, 1, 100),
   PUBLIC_BASE_URL: url(),
   // Where attached CSV files may be downloaded from (https only; checked on every redirect).
   FILE_DOWNLOAD_HOSTS: hostPatternList,
