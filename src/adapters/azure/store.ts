@@ -21,19 +21,10 @@ import { AzureHolderRegistry, AzureLeaseStore } from './leases';
 import { AzurePacerWindowStore } from './pacerWindow';
 import { AzureResultsLinkSecret } from './resultsLinkSecret';
 import { AzureWorkQueue } from './workQueue';
-// TEMPORARY until azure-records lands: the four record repositories below are the in-memory ones,
-// so STORE=azure does NOT yet share invitations, approvals, reset requests or bulk jobs between
-// instances (nor keep them across a restart). The swap, in openAzureStore (and delete
-// `recordCompanions` and these memory imports):
-//   invitations: new AzureInvitationRepository(account, { clock }),
-//   approvalRequests: new AzureApprovalRequestRepository(account, { audit, leases }),
-//   resetRequests: new AzureResetRequestRepository(account, { clock, audit }),
-//   bulkJobs: new AzureBulkJobRepository(account, { clock }),
-import { MemoryApprovalRequestRepository } from '../memory/approvalRequests';
-import { MemoryBulkJobRepository } from '../memory/bulkJobs';
-import { MemoryInvitationRepository } from '../memory/invitations';
-import { MemoryResetRequestRepository } from '../memory/resetRequests';
-import type { AuditEventInput } from '../../usecases/ports/auditLog';
+import { AzureInvitationRepository } from './invitations';
+import { AzureApprovalRequestRepository } from './approvalRequests';
+import { AzureResetRequestRepository } from './resetRequests';
+import { AzureBulkJobRepository } from './bulkJobs';
 // TEMPORARY until the Azure scheduled-work and guest-access adapters land (the guest lifecycle):
 // in memory, so on STORE=azure the lifecycle's schedule and records are per instance and lost on
 // restart. Only this process claims work in its own memory, so only its holder is alive there.
@@ -72,18 +63,6 @@ export function openAzureStore(options: AzureStoreOptions): AzureStore {
   const audit = new AzureAuditLog(account, clock);
   const leases = new AzureLeaseStore(account, holders, { clock });
   const conversationReferences = new AzureConversationReferenceRepository(account, clock);
-  // TEMPORARY until azure-records lands: the memory record repositories write their companions
-  // synchronously (appendSync / acquireSync); here they go to the Azure audit log and leases in
-  // the background, so the audit and the carry-out lease are where the rest of the bot looks.
-  const recordCompanions = {
-    audit: { appendSync: (event: AuditEventInput): void => void audit.append(event).catch(() => undefined) },
-    leases: {
-      acquireSync: (key: string, holderId: string, ttlMs: number): boolean => {
-        void leases.acquire(key, holderId, ttlMs).catch(() => undefined);
-        return true;
-      },
-    },
-  };
   let closed = false;
   let closing: Promise<void> | undefined;
   return {
@@ -95,11 +74,10 @@ export function openAzureStore(options: AzureStoreOptions): AzureStore {
     conversationReferences,
     channelIdentities: new AzureChannelIdentityRepository(account, conversationReferences, clock),
     pacerWindow: new AzurePacerWindowStore(account),
-    // TEMPORARY until azure-records lands (see the import above).
-    invitations: new MemoryInvitationRepository({ clock }),
-    approvalRequests: new MemoryApprovalRequestRepository(recordCompanions),
-    resetRequests: new MemoryResetRequestRepository(clock, recordCompanions.audit),
-    bulkJobs: new MemoryBulkJobRepository({ clock }),
+    invitations: new AzureInvitationRepository(account, { clock }),
+    approvalRequests: new AzureApprovalRequestRepository(account, { audit, leases }),
+    resetRequests: new AzureResetRequestRepository(account, { clock, audit }),
+    bulkJobs: new AzureBulkJobRepository(account, { clock }),
     resultsLinkSecret: new AzureResultsLinkSecret(account, clock),
     workQueue: new AzureWorkQueue(account),
     // TEMPORARY (see the import above).

@@ -1,7 +1,7 @@
 /**
- * The approval request repository's contract, run over the SQLite adapter (on ':memory:') and the
- * in-memory adapter: compare-and-set, one winner among concurrent deciders, first outcome only,
- * companion writes (audit row, lease, outbox notice) landing with the write or not at all,
+ * The approval request repository's contract, run over the SQLite adapter (on ':memory:'), the
+ * in-memory adapter and Azure Table storage (Azurite): compare-and-set, one winner among
+ * concurrent deciders, first outcome only, companion writes (audit row, lease, outbox notice) landing with the write or not at all,
  * notice claims with a lease, orderings, and what "not found" looks like.
  */
 import { SqliteApprovalRequestRepository } from '../../../src/adapters/sqlite/approvalRequests';
@@ -15,6 +15,10 @@ import { openDatabase } from '../../../src/adapters/sqlite/database';
 import { SqliteAuditLog } from '../../../src/adapters/sqlite/audit';
 import { coreMigrations } from '../../../src/adapters/sqlite/coreMigrations';
 import { leaseMigrations, SqliteHolderRegistry, SqliteLeaseStore } from '../../../src/adapters/sqlite/leases';
+import { AzureApprovalRequestRepository } from '../../../src/adapters/azure/approvalRequests';
+import { useAzurite } from '../../support/azurite';
+
+const azurite = useAzurite();
 
 function newRequest(overrides: Partial<NewApprovalRequest> = {}): NewApprovalRequest {
   return {
@@ -103,6 +107,37 @@ function makeMemory(): Harness {
   };
 }
 
+/**
+ * Azure Table storage (Azurite), with the companions behind their ports (the memory audit log and
+ * lease store here; the Azure ones in the store bundle).
+ */
+function makeAzure(): Harness {
+  const audit = new MemoryAuditLog();
+  const holders = new MemoryHolderRegistry();
+  holders.start();
+  const leases = new MemoryLeaseStore(holders);
+  let fail = false;
+  const store = new AzureApprovalRequestRepository(azurite.account(), {
+    audit: {
+      append: async (event) => {
+        if (fail) throw new Error('disk full');
+        return audit.append(event);
+      },
+      list: (filter) => audit.list(filter),
+    },
+    leases,
+  });
+  return {
+    store,
+    auditActions: async () => (await audit.list({ limit: 1000 })).map((e) => e.action),
+    leaseHeld: (key) => !leases.acquireSync(key, 'someone-else', 1000),
+    failAudit: () => {
+      fail = true;
+    },
+    holderId: holders.holderId,
+  };
+}
+
 let harness: Harness;
 
 const outcomeCompanions = (at: string): OutcomeCompanions => ({
@@ -116,6 +151,7 @@ const megan = { userId: 'megan', name: 'Megan Bowen' };
 describe.each([
   ['sqlite', makeSqlite],
   ['memory', makeMemory],
+  ['azure', makeAzure],
 ])('approval request repository (%s)', (_name, make) => {
   const setup = (): ApprovalRequestRepository => {
     harness = make();

@@ -10,6 +10,8 @@ import { MemoryBulkJobRepository } from '../../../src/adapters/memory/bulkJobs';
 import { emptyCounts, type BulkJob, type NewBulkJob, type NewBulkRow } from '../../../src/domain/bulkJob';
 import type { BulkJobRepository } from '../../../src/usecases/bulk/ports';
 import type { Clock } from '../../../src/domain/clock';
+import { AzureBulkJobRepository } from '../../../src/adapters/azure/bulkJobs';
+import { useAzurite } from '../../support/azurite';
 
 class SettableClock implements Clock {
   constructor(public ms = Date.UTC(2026, 0, 5, 9, 0, 0)) {}
@@ -22,6 +24,8 @@ type Make = (clock: Clock) => BulkJobRepository;
 
 const makeSqlite: Make = (clock) => new SqliteBulkJobRepository(openDatabase(':memory:', bulkMigrations), { clock });
 const makeMemory: Make = (clock) => new MemoryBulkJobRepository({ clock });
+const azurite = useAzurite();
+const makeAzure: Make = (clock) => new AzureBulkJobRepository(azurite.account(), { clock });
 
 const SITE = { groupId: 'g-falcon', siteName: 'Project Falcon', siteUrl: 'https://contoso.sharepoint.com/sites/falcon' };
 
@@ -73,6 +77,7 @@ function row(rowNumber: number, over: Partial<NewBulkRow> = {}): NewBulkRow {
 describe.each([
   ['sqlite', makeSqlite],
   ['memory', makeMemory],
+  ['azure', makeAzure],
 ])('BulkJobRepository contract (%s)', (_name, make) => {
   let clock: SettableClock;
   let repo: BulkJobRepository;

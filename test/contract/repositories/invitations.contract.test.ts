@@ -1,7 +1,9 @@
-/** Invitation records: the idempotency key, compare-and-set and list order, the same over SQLite and memory. */
+/** Invitation records: the idempotency key, compare-and-set and list order, the same over SQLite, memory and Azure Table storage (Azurite). */
 import { openDatabase } from '../../../src/adapters/sqlite/database';
 import { invitationMigrations, SqliteInvitationRepository } from '../../../src/adapters/sqlite/invitations';
 import { MemoryInvitationRepository } from '../../../src/adapters/memory/invitations';
+import { AzureInvitationRepository } from '../../../src/adapters/azure/invitations';
+import { useAzurite } from '../../support/azurite';
 import type { InvitationDraft, InvitationRepository } from '../../../src/usecases/ports/invitations';
 import { manualClock, type ManualClock } from '../../support/store';
 
@@ -9,6 +11,8 @@ type Make = (clock: ManualClock) => InvitationRepository;
 
 const makeSqlite: Make = (clock) => new SqliteInvitationRepository(openDatabase(':memory:', invitationMigrations), { clock });
 const makeMemory: Make = (clock) => new MemoryInvitationRepository({ clock });
+const azurite = useAzurite();
+const makeAzure: Make = (clock) => new AzureInvitationRepository(azurite.account(), { clock });
 
 const TENANT = 'c0a7f3e2-1d4b-4e8a-9f6c-2b5d8e1a7c30';
 const FALCON = '7a2e9d41-0001-4b6c-9d8e-1f2a3b4c5d01';
@@ -31,6 +35,7 @@ const draft = (email: string, more: Partial<InvitationDraft> = {}): InvitationDr
 describe.each([
   ['sqlite', makeSqlite],
   ['memory', makeMemory],
+  ['azure', makeAzure],
 ])('InvitationRepository contract (%s)', (_name, make) => {
   it('claims a key once: a new record starts pending at version 1; a second claim returns it', async () => {
     const clock = manualClock('2025-03-01T09:00:00.000Z');

@@ -1,7 +1,7 @@
 /**
- * The reset request repository's contract, over the SQLite adapter (on ':memory:') and the
- * in-memory adapter: one open request per guest (a second submit finds the first, also when
- * submitted at the same moment), closing once, audit rows with every change, order, not found.
+ * The reset request repository's contract, over the SQLite adapter (on ':memory:'), the
+ * in-memory adapter and Azure Table storage (Azurite): one open request per guest (a second
+ * submit finds the first, also when submitted at the same moment), closing once, audit rows with every change, order, not found.
  */
 import { resetRequestMigrations, SqliteResetRequestRepository } from '../../../src/adapters/sqlite/resetRequests';
 import { MemoryResetRequestRepository } from '../../../src/adapters/memory/resetRequests';
@@ -11,6 +11,10 @@ import { openDatabase } from '../../../src/adapters/sqlite/database';
 import { SqliteAuditLog } from '../../../src/adapters/sqlite/audit';
 import { coreMigrations } from '../../../src/adapters/sqlite/coreMigrations';
 import type { Clock } from '../../../src/domain/clock';
+import { AzureResetRequestRepository } from '../../../src/adapters/azure/resetRequests';
+import { useAzurite } from '../../support/azurite';
+
+const azurite = useAzurite();
 
 interface Harness {
   repo: ResetRequestRepository;
@@ -49,6 +53,16 @@ function makeMemory(): Harness {
   };
 }
 
+function makeAzure(): Harness {
+  const clock = testClock();
+  const audit = new MemoryAuditLog(clock);
+  return {
+    repo: new AzureResetRequestRepository(azurite.account(), { clock, audit }),
+    auditActions: async () => (await audit.list({ limit: 1000 })).map((e) => e.action),
+    clock,
+  };
+}
+
 const jordan: NewResetRequest = {
   tenantId: 'tenant-1',
   userId: 'jordan',
@@ -61,6 +75,7 @@ const jordan: NewResetRequest = {
 describe.each([
   ['sqlite', makeSqlite],
   ['memory', makeMemory],
+  ['azure', makeAzure],
 ])('reset request repository (%s)', (_name, make) => {
   it('records a request open, audited, and a second submit finds the first instead of writing another', async () => {
     const h = make();

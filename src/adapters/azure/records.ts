@@ -1,0 +1,122 @@
+/**
+ * What the Table storage record repositories (invitations, approvals, reset requests, bulk jobs)
+ * share beyond tables.ts: entity group transactions that report a lost race as `false`, ordered
+ * numeric ids without a central counter, descending key parts for newest-first ranges, a small
+ * ETag cache, and audit events written at most once when an outbox is replayed.
+ *
+ * Entity group transactions (https://learn.microsoft.com/rest/api/storageservices/performing-entity-group-transactions):
+ * at most 100 operations, one partition of one table, all or nothing; the response carries each
+ * entity's new ETag.
+ */
+import type { TableClient, TransactionAction } from '@azure/data-tables';
+import type { AuditEventInput, AuditLog } from '../../usecases/ports/auditLog';
+import { isConflict, isNotFound, isPreconditionFailed } from './tables';
+
+/** The largest entity group transaction Table storage accepts. */
+export const MAX_BATCH = 100;
+
+/**
+ * Submits the actions as one entity group transaction. Returns the new ETag of each action's
+ * entity, in the order of the actions ('' for a delete), or null when the transaction was refused
+ * because an entity existed (409), had changed (412) or was missing (404): nothing was written then.
+ */
+export async function submitIfAll(table: TableClient, actions: TransactionAction[]): Promise<string[] | null> {
+  if (actions.length === 0) return [];
+  try {
+    const response = await table.submitTransaction(actions);
+    // The sub-responses come in the order of the requests (the batch protocol's changeset order).
+    return actions.map((_, i) => response.subResponses[i]?.etag ?? '');
+  } catch (e) {
+    if (isConflict(e) || isPreconditionFailed(e) || isNotFound(e)) return null;
+    throw e;
+  }
+}
+
+/**
+ * Increasing numbers for ids that must be numbers and keep the order they were made in (notice
+ * and delivery ids): the wall clock in microseconds, bumped past the last one this process made.
+ * Two processes may make the same number in the same millisecond; callers insert with
+ * create-if-absent and take the next number when it was taken (`nextAfter`).
+ */
+export class OrderedIds {
+  private last = 0;
+
+  next(): number {
+    const candidate = Date.now() * 1000 + Math.floor(Math.random() * 100);
+    this.last = Math.max(candidate, this.last + 1);
+    return this.last;
+  }
+}
+
+/** One sequence per process: every repository here orders its inserts by it. */
+export const orderedIds = new OrderedIds();
+
+const DESC_BASE = 8_999_999_999_999_999;
+
+/** A key part that sorts newest first: the larger n, the smaller the key (0 ≤ n ≤ 8.99e15). */
+export function descKey(n: number): string {
+  return String(DESC_BASE - n).padStart(16, '0');
+}
+
+/** The first key after every key starting with `prefix` (prefix ranges: ge prefix and lt upper). */
+export function prefixEnd(prefix: string): string {
+  return prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
+}
+
+/** A bounded map that forgets its oldest entries (ETags and key → id lookups seen by this process). */
+export class BoundedCache<K, V> {
+  private readonly map = new Map<K, V>();
+  constructor(private readonly capacity = 5000) {}
+
+  get(key: K): V | undefined {
+    return this.map.get(key);
+  }
+
+  set(key: K, value: V): void {
+    this.map.delete(key);
+    this.map.set(key, value);
+    if (this.map.size > this.capacity) {
+      const oldest = this.map.keys().next();
+      if (!oldest.done) this.map.delete(oldest.value);
+    }
+  }
+
+  delete(key: K): void {
+    this.map.delete(key);
+  }
+}
+
+/**
+ * Appends an audit event kept in an outbox. On the first attempt (the writer that committed the
+ * outbox) it simply appends. On a replay (the writer may have appended before it stopped) it
+ * appends only if the log has no event with the same action, subject, actor and details, so a
+ * replay never writes it twice.
+ */
+export async function appendAuditOnce(audit: AuditLog, event: AuditEventInput, replay: boolean): Promise<void> {
+  if (replay) {
+    const existing = await audit.list({ subjectType: event.subjectType, subjectId: event.subjectId, action: event.action, limit: 1000 });
+    const details = JSON.stringify(event.details ?? {});
+    if (existing.some((e) => e.actorId === event.actorId && JSON.stringify(e.details ?? {}) === details)) return;
+  }
+  await audit.append(event);
+}
+
+/** How long an outbox may stay on a record before another process completes it (its writer stopped). */
+export const OUTBOX_GRACE_MS = 30_000;
+
+/** `work` over `items` with at most `limit` in flight, results in the order of the items. */
+export async function mapLimit<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await work(items[i] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+
+/** Point reads in flight at once when a list resolves its candidates. */
+export const READ_PARALLELISM = 16;
