@@ -1,0 +1,212 @@
+/**
+ * Several bot instances as a service runs them: N processes (instanceBot.ts, the app as
+ * production builds it) sharing one store, a round-robin proxy in front of them (the load
+ * balancer), the Graph-shaped test server behind them (one tenant for all, counting what it is
+ * asked) and a Bot Connector stand-in receiving their replies. Teams users talk to the proxy
+ * through `teamsUser` (teamsClient.ts).
+ *
+ * The store: `{ kind: 'sqlite' }` shares one DATA_DIR between the processes (one machine);
+ * `{ kind: 'azure', env }` passes the STORE=azure settings (Azurite's connection string).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { FakeDirectory } from '../../../src/adapters/demo/FakeDirectory';
+import { DEMO, demoDirectory } from '../directory';
+import { startGraphServer, type GraphServerOptions, type GraphTestServer } from '../graphServer';
+import { startRoundRobinProxy, type RoundRobinProxy } from '../roundRobinProxy';
+import { startConnectorStandIn, type ConnectorStandIn } from './connector';
+
+const ROOT = path.resolve(__dirname, '../../..');
+
+export type StoreChoice = { kind: 'sqlite'; dataDir?: string } | { kind: 'azure'; env: Record<string, string> };
+
+export interface Instance {
+  readonly index: number;
+  readonly url: string;
+  readonly pid: number;
+  /** Everything it printed (JSON logs on stdout, errors on stderr). */
+  output(): string;
+  /** Its JSON log lines (stdout), parsed. */
+  logs(): Array<Record<string, unknown>>;
+  exited: Promise<number | null>;
+  /** SIGTERM (the bot's clean shutdown), SIGKILL after `graceMs`. */
+  stop(graceMs?: number): Promise<number | null>;
+  /** SIGKILL: the instance dies at once, mid-whatever. */
+  kill(): Promise<void>;
+}
+
+export interface ClusterOptions {
+  instances?: number;
+  store: StoreChoice;
+  /** Extra environment for every instance (INVITES_PER_5S, APPROVAL_EXPIRY_DAYS …). */
+  env?: Record<string, string>;
+  graph?: GraphServerOptions;
+  /** How long an instance may take to listen (first start transpiles the sources). */
+  startTimeoutMs?: number;
+}
+
+export interface Cluster {
+  /** The proxy's /api/messages: where Teams (the tests) sends activities. */
+  readonly messagesUrl: string;
+  readonly proxy: RoundRobinProxy;
+  readonly connector: ConnectorStandIn;
+  readonly graph: GraphTestServer;
+  /** The tenant behind the Graph-shaped server. */
+  readonly tenant: FakeDirectory;
+  readonly instances: Instance[];
+  /** Starts one more instance (same store and settings, `env` added) and puts it in rotation. */
+  addInstance(env?: Record<string, string>): Promise<Instance>;
+  /** Takes instances out of rotation (they are not stopped). */
+  rotate(instances: readonly Instance[]): void;
+  /** Stops every instance, the proxy, the connector and the Graph server; removes a temporary DATA_DIR. */
+  close(): Promise<void>;
+}
+
+/** The environment every instance gets: local mode on loopback, Graph through the test server. */
+export function instanceEnv(graphUrl: string, store: StoreChoice, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    PATH: process.env.PATH ?? '',
+    HOME: process.env.HOME ?? os.tmpdir(),
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'info',
+    NODE_DISABLE_COMPILE_CACHE: '1',
+    DIRECTORY: 'graph',
+    GRAPH_TENANT_ID: DEMO.tenantId,
+    GRAPH_CLIENT_ID: '00000000-0000-4000-8000-000000000001',
+    GRAPH_CLIENT_SECRET: 'unused: the instance injects a fixed-token credential',
+    GRAPH_BASE_URL: graphUrl,
+    APPROVER_GROUP_ID: DEMO.groups.guestApprovers.id,
+    // A dead instance's locks are free soon, and the survivors look for orphaned work often.
+    HOLDER_TTL_MS: '3000',
+    RECOVERY_INTERVAL_MS: '1000',
+    ...(store.kind === 'sqlite' ? { STORE: 'sqlite', DATA_DIR: store.dataDir ?? '' } : { STORE: 'azure', ...store.env }),
+    ...extra,
+  };
+}
+
+/** Starts one instance process and waits until it listens. */
+export function startInstance(index: number, env: Record<string, string>, timeoutMs = 90_000): Promise<Instance> {
+  const child: ChildProcess = spawn(
+    process.execPath,
+    ['-r', path.join(ROOT, 'test/support/bulkTsRegister.js'), path.join(ROOT, 'test/support/instances/instanceBot.ts')],
+    { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let out = '';
+  let stdout = '';
+  child.stdout?.on('data', (d: Buffer) => {
+    out += d.toString();
+    stdout += d.toString();
+  });
+  child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const logs = (): Array<Record<string, unknown>> =>
+    stdout
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .flatMap((l) => {
+        try {
+          return [JSON.parse(l) as Record<string, unknown>];
+        } catch {
+          return [];
+        }
+      });
+  return new Promise<Instance>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`instance ${index} did not start within ${timeoutMs} ms:\n${out}`));
+    }, timeoutMs);
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`instance ${index} exited with ${code} before listening:\n${out}`));
+    });
+    const poll = setInterval(() => {
+      const port = logs().find((l) => typeof l.listening === 'number')?.listening as number | undefined;
+      if (port === undefined) return;
+      clearInterval(poll);
+      clearTimeout(timer);
+      resolve({
+        index,
+        url: `http://127.0.0.1:${port}`,
+        pid: child.pid ?? -1,
+        output: () => out,
+        logs,
+        exited,
+        stop: async (graceMs = 15_000) => {
+          if (child.exitCode === null && child.signalCode === null) {
+            child.kill('SIGTERM');
+            const hard = setTimeout(() => child.kill('SIGKILL'), graceMs);
+            const code = await exited;
+            clearTimeout(hard);
+            return code;
+          }
+          return exited;
+        },
+        kill: async () => {
+          if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+          await exited;
+        },
+      });
+    }, 20);
+    void exited.then(() => clearInterval(poll));
+  });
+}
+
+export async function startCluster(options: ClusterOptions): Promise<Cluster> {
+  const tenant = demoDirectory();
+  const graph = await startGraphServer(tenant, { pageSize: 100, ...options.graph });
+  const connector = await startConnectorStandIn();
+  const ownDataDir = options.store.kind === 'sqlite' && !options.store.dataDir ? fs.mkdtempSync(path.join(os.tmpdir(), 'gob-instances-')) : null;
+  const store: StoreChoice = ownDataDir ? { kind: 'sqlite', dataDir: ownDataDir } : options.store;
+  const env = (extra: Record<string, string> = {}): Record<string, string> => instanceEnv(graph.baseUrl, store, { ...options.env, ...extra });
+  const instances: Instance[] = [];
+  let proxy: RoundRobinProxy | undefined;
+  let inRotation: Instance[] = [];
+  const close = async (): Promise<void> => {
+    await Promise.all(instances.map((i) => i.stop()));
+    await proxy?.close();
+    await connector.close();
+    await graph.close();
+    if (ownDataDir) fs.rmSync(ownDataDir, { recursive: true, force: true });
+  };
+  try {
+    // The first one alone (it creates the schema or the tables), then the others together.
+    const count = options.instances ?? 2;
+    instances.push(await startInstance(0, env(), options.startTimeoutMs));
+    instances.push(...(await Promise.all(Array.from({ length: count - 1 }, (_, i) => startInstance(i + 1, env(), options.startTimeoutMs)))));
+    inRotation = [...instances];
+    proxy = await startRoundRobinProxy(inRotation.map((i) => i.url));
+  } catch (error) {
+    await close();
+    throw error;
+  }
+  const theProxy = proxy;
+  return {
+    messagesUrl: `${theProxy.url}/api/messages`,
+    proxy: theProxy,
+    connector,
+    graph,
+    tenant,
+    instances,
+    addInstance: async (extra) => {
+      const instance = await startInstance(instances.length, env(extra), options.startTimeoutMs);
+      instances.push(instance);
+      inRotation.push(instance);
+      theProxy.setUpstreams(inRotation.map((i) => i.url));
+      return instance;
+    },
+    rotate: (only) => {
+      inRotation = [...only];
+      theProxy.setUpstreams(inRotation.map((i) => i.url));
+    },
+    close,
+  };
+}
+
+/** How many POST /invitations each address got on the Graph-shaped server (answered or not). */
+export function invitationsPerAddress(tenant: FakeDirectory): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const inv of tenant.state.invitations) counts.set(inv.email.toLowerCase(), (counts.get(inv.email.toLowerCase()) ?? 0) + 1);
+  return counts;
+}
