@@ -62,6 +62,15 @@ export function cardActions(activity: Partial<Activity>): CardAction[] {
   return out;
 }
 
+/** The ids of the inputs shown with the button `verb` (in the same Action.ShowCard), e.g. a reject reason. */
+export function inputIdsFor(activity: Partial<Activity>, verb: string): string[] {
+  const show = cardActions(activity).find((a) => a.type === 'Action.ShowCard' && (a.card?.actions ?? []).some((x) => x.verb === verb));
+  return (show?.card?.body ?? []).flatMap((b) => {
+    const element = b as { type?: string; id?: string };
+    return element.type?.startsWith('Input.') && element.id ? [element.id] : [];
+  });
+}
+
 export function teamsUser(
   person: DemoPerson,
   options: { messagesUrl: string; connector: ConnectorStandIn; conversationId?: string },
