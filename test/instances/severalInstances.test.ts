@@ -4,19 +4,13 @@
 import { startCluster, type Cluster } from '../support/instances/cluster';
 import { cardActions, inputIdsFor, teamsUser, type PostResult, type TeamsUser } from '../support/instances/teamsClient';
 import { activityText } from '../support/instances/connector';
-import { invitationsPerAddress } from '../support/instances/cluster';
+import { graphCounts, invitationsPerAddress } from '../support/instances/cluster';
+import { DEMO } from '../support/directory';
 
 const RACES = Number(process.env.INSTANCES_APPROVAL_RACES ?? 100);
-
-/** Runs `work` over `items`, `width` at a time. */
-async function inParallel<T>(items: readonly T[], width: number, work: (item: T) => Promise<void>): Promise<void> {
-  const queue = [...items];
-  await Promise.all(
-    Array.from({ length: width }, async () => {
-      for (let item = queue.shift(); item !== undefined; item = queue.shift()) await work(item);
-    }),
-  );
-}
+const BULK_ROWS = Number(process.env.INSTANCES_BULK_ROWS ?? 2000);
+/** Graph's documented limit, and the bot's setting (INVITES_PER_5S): both instances together must stay under it. */
+const INVITES_PER_5S = 150;
 
 const ok = (answer: PostResult): PostResult => {
   if (answer.status >= 300) throw new Error(`HTTP ${answer.status}: ${JSON.stringify(answer.body)}`);
@@ -27,7 +21,11 @@ describe('two instances sharing one store', () => {
   let cluster: Cluster;
 
   beforeAll(async () => {
-    cluster = await startCluster({ store: { kind: 'sqlite' } });
+    cluster = await startCluster({
+      store: { kind: 'sqlite' },
+      env: { INVITES_PER_5S: String(INVITES_PER_5S) },
+      graph: { limits: { invitationsPer5s: INVITES_PER_5S } },
+    });
   }, 180_000);
 
   afterAll(async () => {
@@ -58,19 +56,18 @@ describe('two instances sharing one store', () => {
     const alex = teamsUser('alex', cluster);
     ok(await alex.say('help'));
     const guest = (i: number): string => `race.partner${i}@fabrikam.com`;
-    // Adele (a member, owns nothing) asks for each guest: ten chats at once.
-    const chats: TeamsUser[] = Array.from({ length: 10 }, () => teamsUser('adele', cluster));
+    // Adele (a member, owns nothing) asks for each guest: ten chats at once, one request at a time in each.
     const requesterOf = new Map<number, TeamsUser>();
-    await inParallel(
-      Array.from({ length: RACES }, (_, i) => i),
-      10,
-      async (i) => {
-        const adele = chats[i % chats.length] as TeamsUser;
-        requesterOf.set(i, adele);
-        ok(await adele.say(`invite Race Partner ${i} <${guest(i)}> to Project Falcon`));
-        ok(await adele.press('Send for approval'));
-        ok(await adele.say('They review the launch plan with us this quarter.'));
-      },
+    await Promise.all(
+      Array.from({ length: 10 }, async (_, chat) => {
+        const adele = teamsUser('adele', cluster);
+        for (let i = chat; i < RACES; i += 10) {
+          requesterOf.set(i, adele);
+          ok(await adele.say(`invite Race Partner ${i} <${guest(i)}> to Project Falcon`));
+          ok(await adele.press('Send for approval'));
+          ok(await adele.say('They review the launch plan with us this quarter.'));
+        }
+      }),
     );
     // Alex gets one card per request; the races: Approve against Approve, or Approve against Reject.
     await alex.waitForText(/race\.partner/, { times: RACES, timeoutMs: 60_000 });
@@ -120,4 +117,42 @@ describe('two instances sharing one store', () => {
     const wrong = outcomes.filter((o) => (perAddress.get(guest(o.i)) ?? 0) !== (o.kinds.includes('approved') ? 1 : 0));
     expect(wrong).toEqual([]);
   }, 240_000);
+
+  it(`a ${BULK_ROWS}-row bulk job whose instance is SIGKILLed mid-run is finished by the other: 0 lost, 0 duplicate invitations or memberships, 0 429s`, async () => {
+    const megan = teamsUser('megan', cluster);
+    // Short addresses, no names: the paste stays under Teams' 28,000 characters.
+    const emails = Array.from({ length: BULK_ROWS }, (_, i) => `b${i}@ex.io`);
+    const fromRequest = cluster.graph.requestLog.length;
+    ok(await megan.say(['bulk invite to Project Falcon', 'Name,Email', ...emails.map((e) => `,${e}`)].join('\n')));
+    await megan.waitForText('Will be sent');
+    const confirmAt = cluster.proxy.log.length;
+    ok(await megan.press('Confirm'));
+    const runner = cluster.instances[cluster.proxy.log[confirmAt]?.upstream ?? -1];
+    if (!runner) throw new Error('the Confirm reached no instance');
+    const survivor = cluster.instances.find((i) => i !== runner && i.index < 2);
+    // Mid-run: a fifth of the guests invited.
+    const invited = (): number => emails.filter((e) => (invitationsPerAddress(cluster.tenant).get(e) ?? 0) > 0).length;
+    const deadline = Date.now() + 120_000;
+    while (invited() < BULK_ROWS / 5) {
+      if (Date.now() > deadline) throw new Error(`only ${invited()} invited after 120 s`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    await runner.kill();
+    const atKill = invited();
+    cluster.rotate([survivor as (typeof cluster.instances)[number]]);
+    // The survivor takes the job over and finishes it: the requester's card says so.
+    await megan.waitForText('Bulk invitation finished', { timeoutMs: 180_000 });
+    const finished = megan.received().filter((r) => activityText(r.activity).includes('Bulk invitation finished'));
+    expect(finished.map((r) => /Invited and added\n([\d,]+)/.exec(activityText(r.activity))?.[1]?.replace(/,/g, ''))).toContain(String(BULK_ROWS));
+    const counts = graphCounts(cluster, DEMO.groups.projectFalcon.id, emails, fromRequest);
+    expect({ atKillBelowAll: atKill < BULK_ROWS, ...counts, requests: 0 }).toEqual({
+      atKillBelowAll: true,
+      lost: 0,
+      duplicateInvitations: 0,
+      duplicateMemberships: 0,
+      alreadyMemberAnswers: counts.alreadyMemberAnswers,
+      throttled: 0,
+      requests: 0,
+    });
+  }, 300_000);
 });

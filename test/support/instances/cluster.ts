@@ -210,3 +210,65 @@ export function invitationsPerAddress(tenant: FakeDirectory): Map<string, number
   for (const inv of tenant.state.invitations) counts.set(inv.email.toLowerCase(), (counts.get(inv.email.toLowerCase()) ?? 0) + 1);
   return counts;
 }
+
+/** What the Graph-shaped server saw of a bulk run over `emails` (lower case), counted from its log and its tenant. */
+export interface GraphCounts {
+  /** Addresses with no guest in the group at the end. */
+  lost: number;
+  /** Addresses invited more than once (POST /invitations that took effect). */
+  duplicateInvitations: number;
+  /** Guests added to the group by more than one successful request, or listed twice among its members. */
+  duplicateMemberships: number;
+  /** Membership adds answered "already a member" (harmless, but work done twice). */
+  alreadyMemberAnswers: number;
+  /** 429 answers, batch parts included. */
+  throttled: number;
+  /** Requests on the wire ($batch counted once). */
+  requests: number;
+}
+
+const lastSegment = (url: string): string => url.split('/').filter(Boolean).pop() ?? '';
+
+export function graphCounts(cluster: Pick<Cluster, 'graph' | 'tenant'>, groupId: string, emails: readonly string[], fromRequest = 0): GraphCounts {
+  const wanted = new Set(emails.map((e) => e.toLowerCase()));
+  const invitations = invitationsPerAddress(cluster.tenant);
+  const userOf = new Map<string, string>();
+  for (const user of cluster.tenant.state.fixture.users) {
+    const mail = user.mail?.toLowerCase();
+    if (mail && wanted.has(mail)) userOf.set(mail, user.id);
+  }
+  const members = cluster.tenant.state.group(groupId)?.members ?? [];
+  const memberCount = new Map<string, number>();
+  for (const id of members) memberCount.set(id, (memberCount.get(id) ?? 0) + 1);
+  const adds = new Map<string, number>();
+  let alreadyMemberAnswers = 0;
+  const log = cluster.graph.requestLog.slice(fromRequest);
+  for (const entry of log) {
+    const body = (entry.body ?? {}) as Record<string, unknown>;
+    let ids: string[] = [];
+    if (entry.method === 'POST' && entry.path.endsWith(`/groups/${groupId}/members/$ref`)) ids = [lastSegment(String(body['@odata.id'] ?? ''))];
+    else if (entry.method === 'PATCH' && entry.path.endsWith(`/groups/${groupId}`) && Array.isArray(body['members@odata.bind'])) {
+      ids = (body['members@odata.bind'] as unknown[]).map((b) => lastSegment(String(b)));
+    }
+    if (ids.length === 0) continue;
+    if (entry.status === 204) for (const id of ids) adds.set(id, (adds.get(id) ?? 0) + 1);
+    else if (entry.status === 400) alreadyMemberAnswers++;
+  }
+  let lost = 0;
+  let duplicateInvitations = 0;
+  let duplicateMemberships = 0;
+  for (const email of wanted) {
+    if ((invitations.get(email) ?? 0) > 1) duplicateInvitations++;
+    const id = userOf.get(email);
+    if (!id || !memberCount.has(id)) lost++;
+    if (id && ((adds.get(id) ?? 0) > 1 || (memberCount.get(id) ?? 0) > 1)) duplicateMemberships++;
+  }
+  return {
+    lost,
+    duplicateInvitations,
+    duplicateMemberships,
+    alreadyMemberAnswers,
+    throttled: log.filter((r) => r.status === 429).length,
+    requests: log.filter((r) => !r.inBatch).length,
+  };
+}
