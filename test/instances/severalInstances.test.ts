@@ -155,4 +155,28 @@ describe('two instances sharing one store', () => {
       requests: 0,
     });
   }, 300_000);
+
+  // Last: it replaces the instances with two started "15 days later".
+  it('an expiry sweep runs once, not twice, when both instances come up after the requests fell due', async () => {
+    const adele = teamsUser('adele', cluster);
+    const due = ['due.partner1@fabrikam.com', 'due.partner2@fabrikam.com', 'due.partner3@fabrikam.com'];
+    for (const [n, email] of due.entries()) {
+      ok(await adele.say(`invite Due Partner ${n + 1} <${email}> to Project Falcon`));
+      ok(await adele.press('Send for approval'));
+      ok(await adele.say('skip'));
+      await adele.waitForText(`Due Partner ${n + 1}`, { times: 3 });
+    }
+    // Every instance down; two come up together 15 days on (the requests expire after 14).
+    const before = [...cluster.instances];
+    await Promise.all(before.map((i) => i.stop()));
+    const later = { CLOCK_OFFSET_MS: String(15 * 86_400_000) };
+    const after = await Promise.all([cluster.addInstance(later), cluster.addInstance(later)]);
+    cluster.rotate(after);
+    await adele.waitForText('No approver decided in time', { times: due.length, timeoutMs: 60_000 });
+    // A second sweep, if any, has its chance to tell her again.
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    expect(adele.count('No approver decided in time')).toBe(due.length);
+    const sweeps = after.map((i) => i.logs().filter((l) => l.msg === 'approval sweep').length);
+    expect(sweeps.reduce((a, b) => a + b, 0)).toBe(1);
+  }, 120_000);
 });
