@@ -35,6 +35,14 @@ export interface Instance {
   stop(graceMs?: number): Promise<number | null>;
   /** SIGKILL: the instance dies at once, mid-whatever. */
   kill(): Promise<void>;
+  /** CPU time, peak RSS and (STORE=azure) the storage transactions it made so far. */
+  usage(): Promise<InstanceUsage>;
+}
+
+export interface InstanceUsage {
+  cpuMs: number;
+  peakRssMb: number;
+  storageTransactions: number | null;
 }
 
 export interface ClusterOptions {
@@ -45,6 +53,8 @@ export interface ClusterOptions {
   graph?: GraphServerOptions;
   /** How long an instance may take to listen (first start transpiles the sources). */
   startTimeoutMs?: number;
+  /** Files a Teams user can attach (teamsUser().attach): served to the instances from this folder. */
+  filesDir?: string;
 }
 
 export interface Cluster {
@@ -147,6 +157,17 @@ export function startInstance(index: number, env: Record<string, string>, timeou
           if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
           await exited;
         },
+        usage: async () => {
+          const seen = logs().filter((l) => l.usage).length;
+          child.kill('SIGUSR2');
+          const deadline = Date.now() + 10_000;
+          for (;;) {
+            const reports = logs().filter((l) => l.usage);
+            if (reports.length > seen) return reports[reports.length - 1]?.usage as InstanceUsage;
+            if (Date.now() > deadline) throw new Error(`instance ${index} did not report its usage`);
+            await new Promise((r) => setTimeout(r, 20));
+          }
+        },
       });
     }, 20);
     void exited.then(() => clearInterval(poll));
@@ -159,7 +180,8 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   const connector = await startConnectorStandIn();
   const ownDataDir = options.store.kind === 'sqlite' && !options.store.dataDir ? fs.mkdtempSync(path.join(os.tmpdir(), 'gob-instances-')) : null;
   const store: StoreChoice = ownDataDir ? { kind: 'sqlite', dataDir: ownDataDir } : options.store;
-  const env = (extra: Record<string, string> = {}): Record<string, string> => instanceEnv(graph.baseUrl, store, { ...options.env, ...extra });
+  const files: Record<string, string> = options.filesDir ? { INSTANCE_FILES_DIR: options.filesDir } : {};
+  const env = (extra: Record<string, string> = {}): Record<string, string> => instanceEnv(graph.baseUrl, store, { ...files, ...options.env, ...extra });
   const instances: Instance[] = [];
   let proxy: RoundRobinProxy | undefined;
   let inRotation: Instance[] = [];

@@ -8,6 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Activity } from 'botbuilder';
 import { DEMO } from '../directory';
+import { TEST_FILES_HOST } from './testFiles';
 import { activityText, type ConnectorStandIn, type ReceivedActivity } from './connector';
 
 export type DemoPerson = keyof typeof DEMO.users;
@@ -34,6 +35,8 @@ export interface TeamsUser {
   received(): ReceivedActivity[];
   /** Sends a message; resolves when the bot answered the HTTP request (its replies are at the connector). */
   say(text: string): Promise<PostResult>;
+  /** Sends a message with a CSV file attached from the cluster's files folder (as Teams attaches a OneDrive file). */
+  attach(fileName: string, text?: string): Promise<PostResult>;
   /** Presses the button titled `title` on the newest card that has one (ShowCard sub-actions included). */
   press(title: string, inputs?: Record<string, unknown>): Promise<PostResult>;
   /** Presses a button whose action the test took from a card (e.g. another person's copy). */
@@ -122,6 +125,20 @@ export function teamsUser(
     conversationId,
     received,
     say: (text) => post({ ...base(), type: 'message', text, textFormat: 'plain' }),
+    attach: (fileName, text = '') =>
+      post({
+        ...base(),
+        type: 'message',
+        text,
+        textFormat: 'plain',
+        attachments: [
+          {
+            contentType: 'application/vnd.microsoft.teams.file.download.info',
+            name: fileName,
+            content: { downloadUrl: `https://${TEST_FILES_HOST}/${encodeURIComponent(fileName)}`, uniqueId: randomUUID(), fileType: 'csv' },
+          },
+        ],
+      }),
     press: async (title, inputs) => {
       const cards = received().map((r) => r.activity).reverse();
       for (const activity of cards) {
