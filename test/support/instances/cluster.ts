@@ -18,7 +18,15 @@ import { startGraphServer, type GraphServerOptions, type GraphTestServer } from 
 import { startRoundRobinProxy, type RoundRobinProxy } from '../roundRobinProxy';
 import { startConnectorStandIn, type ConnectorStandIn } from './connector';
 
-const ROOT = path.resolve(__dirname, '../../..');
+/** The project folder (this file runs from test/support/instances, or from dist/ when a bench is built). */
+function projectRoot(from: string): string {
+  for (let dir = from; dir !== path.dirname(dir); dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, 'package.json')) && fs.existsSync(path.join(dir, 'test', 'support', 'bulkTsRegister.js'))) return dir;
+  }
+  throw new Error(`no project folder above ${from}`);
+}
+
+const ROOT = projectRoot(__dirname);
 
 export type StoreChoice = { kind: 'sqlite'; dataDir?: string } | { kind: 'azure'; env: Record<string, string> };
 

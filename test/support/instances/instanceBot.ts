@@ -49,6 +49,8 @@ async function main(): Promise<void> {
   if (process.env.INSTANCE_FILES_DIR) serveTestFiles(process.env.INSTANCE_FILES_DIR);
   // Port 0: the instance takes a free port and says which (the proxy is pointed at it).
   const config = { ...loadConfig(process.env), port: 0 };
+  // A build without the Azure store would quietly run on SQLite instead: refuse.
+  if (process.env.STORE === 'azure' && (config.env as { STORE?: string }).STORE !== 'azure') throw new Error('STORE=azure is not known to this build');
   const logger = createLogger({ level: config.env.LOG_LEVEL });
   const offsetMs = Number(process.env.CLOCK_OFFSET_MS ?? '0');
   const clock: Clock | undefined = offsetMs ? { now: () => new Date(Date.now() + offsetMs) } : undefined;
