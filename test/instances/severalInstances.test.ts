@@ -6,6 +6,8 @@ import { cardActions, inputIdsFor, teamsUser, type PostResult, type TeamsUser } 
 import { activityText } from '../support/instances/connector';
 import { graphCounts, invitationsPerAddress } from '../support/instances/cluster';
 import { DEMO } from '../support/directory';
+import { CROSSED_TURN_MESSAGE } from '../../src/teams/bot/GuestOnboardingBot';
+import { CANCELLED_MESSAGE } from '../../src/teams/bot/RootDialog';
 
 const RACES = Number(process.env.INSTANCES_APPROVAL_RACES ?? 100);
 const BULK_ROWS = Number(process.env.INSTANCES_BULK_ROWS ?? 2000);
@@ -51,6 +53,25 @@ describe('two instances sharing one store', () => {
     expect(served).toEqual([0, 1, 0, 1, 0].map((i) => (i + (served[0] ?? 0)) % 2));
     expect(cluster.tenant.state.invitations.filter((i) => i.email === 'sam.taylor@fabrikam.com')).toHaveLength(1);
   }, 60_000);
+
+  it('two messages of one chat reaching both instances at once: never an error, and the dialog goes on', async () => {
+    const outcomes: string[] = [];
+    for (let trial = 0; trial < 10; trial++) {
+      const megan = teamsUser('megan', cluster);
+      ok(await megan.say('invite a guest'));
+      await megan.waitForText("What is the guest's email address?");
+      const before = megan.received().length;
+      // Two devices: both answers sent together, the proxy hands one to each instance.
+      await Promise.all([megan.say(`crossed.a${trial}@fabrikam.com`), megan.say(`crossed.b${trial}@fabrikam.com`)].map(async (p) => ok(await p)));
+      const replies = megan.received().slice(before).map((r) => activityText(r.activity));
+      expect(replies.filter((t) => /something went wrong/i.test(t))).toEqual([]);
+      outcomes.push(replies.some((t) => t.includes(CROSSED_TURN_MESSAGE)) ? 'crossed' : 'in turn');
+      // Still in the dialog: "cancel" cancels it (a cleared dialog would have nothing to cancel).
+      ok(await megan.say('cancel'));
+      await megan.waitForText(CANCELLED_MESSAGE);
+    }
+    expect(outcomes).toHaveLength(10);
+  }, 120_000);
 
   it(`${RACES} approval races spread over both instances: exactly one outcome each, one invitation`, async () => {
     const alex = teamsUser('alex', cluster);

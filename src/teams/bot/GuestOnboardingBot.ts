@@ -25,6 +25,8 @@ export const TURN_ERROR_MESSAGE = 'Sorry, something went wrong on my side. Your 
 export const STALE_CARD_MESSAGE =
   'This card no longer matches anything I can do, so nothing was changed. Say "help" to start again.';
 export const ACTION_FAILED_MESSAGE = 'Something went wrong on my side and nothing was changed. Please try again in a moment.';
+export const CROSSED_TURN_MESSAGE =
+  'Two of your messages reached me at the same moment and I went on with the other one. If this one still matters, send it again.';
 export const STORE_UNAVAILABLE_MESSAGE = "I can't reach my storage just now, so nothing was done. Please try again in a moment: we carry on where we were.";
 
 const TURN_LOGGER_KEY = Symbol('turnLogger');
@@ -151,6 +153,17 @@ export class GuestOnboardingBot extends TeamsActivityHandler {
 
   private async answerTurnError(context: TurnContext, error: Error): Promise<void> {
     const log = loggerFor(context, turnLogger(this.logger, context.activity));
+    // Two turns of one conversation at once (two instances, or two devices): the state's eTag let
+    // the other turn's save win. Its dialog is the conversation's now; nothing here is cleared.
+    if (/due to eTag conflict/i.test(error.message)) {
+      log.info({ err: describe(error) }, 'turn lost a state eTag race');
+      try {
+        await context.sendActivity(CROSSED_TURN_MESSAGE);
+      } catch (sendError) {
+        log.warn({ err: describe(sendError) }, 'could not tell the user about the crossed turn');
+      }
+      return;
+    }
     if (this.isStoreUnavailable(error)) {
       // Nothing to clear: the state could not be read or written, and the dialog carries on once it can.
       log.warn({ err: describe(error) }, 'store unavailable during a turn');

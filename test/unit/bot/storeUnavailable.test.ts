@@ -8,7 +8,8 @@ import { RestError } from '@azure/core-rest-pipeline';
 import type { Storage, StoreItems } from 'botbuilder';
 import { openMemoryStore } from '../../../src/adapters/memory/store';
 import { isStoreUnavailable } from '../../../src/adapters/storeErrors';
-import { STORE_UNAVAILABLE_MESSAGE, TURN_ERROR_MESSAGE } from '../../../src/teams/bot/GuestOnboardingBot';
+import { StorageETagConflictError } from '../../../src/adapters/botStorageItems';
+import { CROSSED_TURN_MESSAGE, STORE_UNAVAILABLE_MESSAGE, TURN_ERROR_MESSAGE } from '../../../src/teams/bot/GuestOnboardingBot';
 import { messageFrom, replyTexts, startInProcessApp, type RunningApp } from '../../support/e2e/inProcessApp';
 
 describe('isStoreUnavailable', () => {
@@ -37,6 +38,8 @@ describe('isStoreUnavailable', () => {
 describe('a turn while the store is out of reach', () => {
   let running: RunningApp;
   let down = false;
+  /** The next write loses an eTag race (another turn of the chat saved first). */
+  let conflictNext = false;
 
   beforeAll(async () => {
     const store = openMemoryStore();
@@ -46,7 +49,14 @@ describe('a turn while the store is out of reach', () => {
     };
     const flaky: Storage = {
       read: (keys: string[]): Promise<StoreItems> => (down ? Promise.reject(outage()) : inner.read(keys)),
-      write: (changes: StoreItems): Promise<void> => (down ? Promise.reject(outage()) : inner.write(changes)),
+      write: (changes: StoreItems): Promise<void> => {
+        if (down) return Promise.reject(outage());
+        if (conflictNext) {
+          conflictNext = false;
+          return Promise.reject(new StorageETagConflictError(Object.keys(changes)[0] ?? ''));
+        }
+        return inner.write(changes);
+      },
       delete: (keys: string[]): Promise<void> => (down ? Promise.reject(outage()) : inner.delete(keys)),
     };
     running = await startInProcessApp({ overrides: { store: { ...store, botStorage: flaky } } });
@@ -69,6 +79,22 @@ describe('a turn while the store is out of reach', () => {
     expect(during).not.toContain(TURN_ERROR_MESSAGE);
     down = false;
     // The question is still open: the same answer now moves the dialog on.
+    expect(await say('sam.taylor@fabrikam.com')).toContain('What name should they have in your organisation');
+  });
+
+  it('a turn whose state save lost an eTag race says so, and the dialog the other turn saved goes on', async () => {
+    const conversation = { id: 'conv-crossed', tenantId: 'c0a7f3e2-1d4b-4e8a-9f6c-2b5d8e1a7c30', isGroup: false, name: '', conversationType: 'personal' };
+    const say = async (text: string): Promise<string> => {
+      const res = await running.post(messageFrom(text, { conversation }));
+      expect(res.status).toBe(200);
+      return replyTexts(await res.json()).join('\n');
+    };
+    expect(await say('invite a guest')).toContain("What is the guest's email address?");
+    conflictNext = true;
+    const lost = await say('sam.taylor@fabrikam.com');
+    expect(lost).toContain(CROSSED_TURN_MESSAGE);
+    expect(lost).not.toContain(TURN_ERROR_MESSAGE);
+    // The state as saved before (still at the address question) is the conversation's.
     expect(await say('sam.taylor@fabrikam.com')).toContain('What name should they have in your organisation');
   });
 });
