@@ -305,6 +305,20 @@ class WeightlessDirectory implements Directory {
     throw new Error('not used');
   };
   lookupExternalDomain = async (domain: string) => ({ domain, managedTenant: null });
+  // The guest lifecycle is not part of a bulk run.
+  addSponsor = notUsed;
+  removeSponsor = notUsed;
+  replaceSponsor = notUsed;
+  listSponsors = notUsed;
+  accountStatus = notUsed;
+  getGuestLifecycle = notUsed;
+  setGuestSignIn = notUsed;
+  deleteGuest = notUsed;
+  removeMember = notUsed;
+}
+
+async function notUsed(): Promise<never> {
+  throw new Error('not used');
 }
 
 const cheapAdvisor: SignInAdvisorPort = {

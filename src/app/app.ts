@@ -96,7 +96,7 @@ export function createApp(config: AppConfig, overrides: AppOverrides = {}): App 
     // One pacer for every invitation this process sends, its window in the store (see pacer.ts).
     const invitationPacer = new SharedPacer(store.pacerWindow, { limit: config.env.INVITES_PER_5S, windowMs: 5000 });
     const directoryPaces = !overrides.directory && config.directory === 'graph';
-    const directory = overrides.directory ?? createDirectory(config, logger, { invitationPacer });
+    const directory = overrides.directory ?? createDirectory(config, logger, { invitationPacer, clock });
     const conversationState = new ConversationState(store.botStorage);
     const userState = new UserState(store.botStorage);
     const adapter = createAdapter(config, overrides.auth);

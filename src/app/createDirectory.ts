@@ -5,6 +5,7 @@
 import type { TokenCredential } from '@azure/identity';
 import type { Logger } from 'pino';
 import { ConfigError, type AppConfig, type Env } from './config';
+import { systemClock, type Clock } from '../domain/clock';
 import { CachingDirectory } from '../adapters/directory/CachingDirectory';
 import type { Directory } from '../usecases/ports/Directory';
 import { FakeDirectory } from '../adapters/demo/FakeDirectory';
@@ -58,12 +59,16 @@ export interface CreateDirectoryOptions {
   graph?: Pick<GraphDirectoryOptions, 'maxRetries' | 'retryDelaySeconds' | 'delayScale' | 'sleep'>;
   /** The process's shared invitation pacer: GraphDirectory paces every POST /invitations attempt with it. */
   invitationPacer?: GraphDirectoryOptions['invitationPacer'];
+  /** The app's clock: the demo tenant's timestamps, and its lifecycle-stage guests dated from its start. */
+  clock?: Clock;
 }
 
 export function createDirectory(config: AppConfig, logger?: Logger, options: CreateDirectoryOptions = {}): Directory {
   if (config.directory === 'demo') {
     logger?.info('directory: embedded demo tenant "Contoso (demo)"');
-    return new FakeDirectory(demoTenantFixture());
+    // With guests at each stage of the guest lifecycle (DEMO_LIFECYCLE), dated from now.
+    const clock = options.clock ?? systemClock;
+    return new FakeDirectory(demoTenantFixture({ lifecycleStagesAt: clock.now() }), { clock });
   }
   const credential = options.credential ?? graphCredentialFromConfig(config.env);
   const baseUrl = config.env.GRAPH_BASE_URL;

@@ -1,7 +1,11 @@
 import { describeDirectoryContract } from './directoryContract';
+import { describeLifecycleContract } from './directoryLifecycleContract';
 import { demoDirectory } from '../support/directory';
 
-describeDirectoryContract('FakeDirectory', async () => {
+async function makeFake() {
   const fake = demoDirectory();
   return { directory: fake, fake, close: async () => {} };
-});
+}
+
+describeDirectoryContract('FakeDirectory', makeFake);
+describeLifecycleContract('FakeDirectory', makeFake);

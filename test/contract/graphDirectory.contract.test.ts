@@ -5,6 +5,7 @@
  */
 import type { AccessToken, TokenCredential } from '@azure/identity';
 import { describeDirectoryContract } from './directoryContract';
+import { describeLifecycleContract } from './directoryLifecycleContract';
 import { demoDirectory } from '../support/directory';
 import { startGraphServer } from '../support/graphServer';
 import { GraphDirectory } from '../../src/adapters/graph/GraphDirectory';
@@ -13,9 +14,12 @@ const credential: TokenCredential = {
   getToken: async (): Promise<AccessToken> => ({ token: 'contract-test-token', expiresOnTimestamp: Date.now() + 3_600_000 }),
 };
 
-describeDirectoryContract('GraphDirectory over HTTP', async () => {
+async function makeGraph() {
   const fake = demoDirectory();
   const server = await startGraphServer(fake);
   const directory = new GraphDirectory({ credential, baseUrl: server.baseUrl, maxRetries: 3, retryDelaySeconds: 0.01 });
   return { directory, fake, close: () => server.close() };
-});
+}
+
+describeDirectoryContract('GraphDirectory over HTTP', makeGraph);
+describeLifecycleContract('GraphDirectory over HTTP', makeGraph);

@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { DirectoryError } from '../../src/usecases/ports/Directory';
 import { graphAnswerFor, type FakeDirectory } from '../../src/adapters/demo/FakeDirectory';
 import { type FakeTenantState } from '../../src/adapters/demo/FakeTenantState';
-import { GRAPH_ERRORS, graphErrorBody } from '../../src/adapters/graph/errors';
+import { GRAPH_ERRORS, graphErrorBody, permissionForRequest } from '../../src/adapters/graph/errors';
 import type { FixtureGroup, FixtureUser } from '../../src/adapters/demo/fixture';
 
 export type FaultKind = '429' | '503' | '504' | 'reset' | 'slow' | 'hang';
@@ -24,6 +24,11 @@ export interface GraphServerOptions {
   faults?: { rate?: number; kinds?: FaultKind[]; seed?: number; slowMs?: number; plan?: Array<FaultKind | null> };
   /** Items per page of paged collections (small, so paging is exercised). */
   pageSize?: number;
+  /**
+   * The clock of the rate windows, in ms (default performance.now). Tests that depend on a window
+   * not ending early freeze it and move it themselves: a loaded machine cannot then end it.
+   */
+  now?: () => number;
 }
 
 export interface LoggedRequest {
@@ -157,6 +162,8 @@ function userJson(u: FixtureUser): Record<string, unknown> {
     externalUserState: u.externalUserState,
     externalUserStateChangeDateTime: u.externalUserStateChangeDateTime,
     identities: u.identities,
+    accountEnabled: u.accountEnabled !== false,
+    createdDateTime: u.createdDateTime ?? null,
   };
 }
 
@@ -458,15 +465,21 @@ export class GraphServer {
 
   /** Limits, then the route. */
   private execute(method: string, version: string, path: string, query: URLSearchParams, body: unknown): GraphResponse {
-    const now = performance.now();
+    const now = (this.options.now ?? performance.now.bind(performance))();
     if (version === 'v1.0' && method === 'POST' && path === '/invitations') {
       const wait = this.invitations.take(now);
       if (wait !== null) return this.throttled(wait);
     }
+    // Graph checks the app's permissions before anything else: a denied one is a 403 whatever the target.
+    if (this.state.deniedPermissions.has(permissionForRequest(method, `/${version}${path}`))) {
+      return error(403, GRAPH_ERRORS.insufficientPrivileges.code, GRAPH_ERRORS.insufficientPrivileges.message);
+    }
     const isWrite =
       version === 'v1.0' &&
       ((method === 'POST' && /^\/groups\/[^/]+\/members\/\$ref$/.test(path)) ||
-        (method === 'PATCH' && /^\/groups\/[^/]+$/.test(path)));
+        (method === 'PATCH' && /^\/groups\/[^/]+$/.test(path)) ||
+        (method === 'DELETE' && /^\/groups\/[^/]+\/members\/[^/]+\/\$ref$/.test(path)) ||
+        (method !== 'GET' && /^\/users\/[^/]+(\/sponsors(\/[^/]+)?\/\$ref)?$/.test(path)));
     if (isWrite) {
       const wait = this.directoryWrites.take(now);
       if (wait !== null) return this.throttled(wait);
@@ -518,6 +531,42 @@ export class GraphServer {
       if (!user) return notFound(seg[1] ?? '');
       return ok({ '@odata.context': context('users/$entity'), ...select(userJson(user), $select, DEFAULT_USER_PROPERTIES) });
     }
+    if (seg[0] === 'users' && seg.length === 2 && method === 'PATCH') {
+      // Only accountEnabled is served (what the bot changes); anything else would be a bug in the bot.
+      const patch = (body ?? {}) as Record<string, unknown>;
+      const keys = Object.keys(patch);
+      if (keys.length !== 1 || typeof patch.accountEnabled !== 'boolean') {
+        return error(400, 'Request_BadRequest', 'Only { "accountEnabled": true|false } is served here.');
+      }
+      s.setAccountEnabled(seg[1] ?? '', patch.accountEnabled);
+      return { status: 204 };
+    }
+    if (seg[0] === 'users' && seg.length === 2 && method === 'DELETE') {
+      s.deleteUser(seg[1] ?? '');
+      return { status: 204 };
+    }
+    // Sponsors: users or groups, paged like the other relationship lists.
+    if (seg[0] === 'users' && seg[2] === 'sponsors' && seg.length === 3) {
+      if (method !== 'GET') return methodNotAllowed();
+      const sponsors = s.sponsorsOf(seg[1] ?? '').map((x) =>
+        x.kind === 'user' ? select(userJson(x.user), $select, DEFAULT_USER_PROPERTIES) : select(groupJson(x.group), $select),
+      );
+      return this.page(path, query, sponsors, context('directoryObjects'));
+    }
+    if (seg[0] === 'users' && seg[2] === 'sponsors' && seg[3] === '$ref' && seg.length === 4) {
+      if (method !== 'POST') return methodNotAllowed();
+      const ref = (body as Record<string, unknown> | undefined)?.['@odata.id'];
+      if (typeof ref !== 'string' || ref === '') {
+        return error(400, 'Request_BadRequest', 'The @odata.id of the reference is missing.');
+      }
+      s.addSponsor(seg[1] ?? '', lastSegment(ref));
+      return { status: 204 };
+    }
+    if (seg[0] === 'users' && seg[2] === 'sponsors' && seg[4] === '$ref' && seg.length === 5) {
+      if (method !== 'DELETE') return methodNotAllowed();
+      s.removeSponsor(seg[1] ?? '', seg[3] ?? '');
+      return { status: 204 };
+    }
     if (seg[0] === 'users' && seg[2] === 'ownedObjects' && seg[3] === 'microsoft.graph.group' && seg.length === 4) {
       if (method !== 'GET') return methodNotAllowed();
       const userId = seg[1] ?? '';
@@ -562,6 +611,11 @@ export class GraphServer {
       }
       if (method === 'PATCH') return this.patchGroup(seg[1] ?? '', body);
       return methodNotAllowed();
+    }
+    if (seg[0] === 'groups' && seg[2] === 'members' && seg[4] === '$ref' && seg.length === 5) {
+      if (method !== 'DELETE') return methodNotAllowed();
+      s.removeMember(seg[1] ?? '', seg[3] ?? '');
+      return { status: 204 };
     }
     if (seg[0] === 'groups' && seg[2] === 'members' && seg[3] === '$ref' && seg.length === 4) {
       if (method !== 'POST') return methodNotAllowed();
@@ -730,7 +784,12 @@ export class GraphServer {
       }
       result = this.state.resetRedemption(invitedUser.id, email, redirectUrl);
     } else {
-      result = this.state.invite({ email, displayName, redirectUrl, sendInvitationMessage });
+      const sponsors = b.invitedUserSponsors;
+      if (sponsors !== undefined && !Array.isArray(sponsors)) {
+        return error(400, 'BadRequest', 'invitedUserSponsors must be a collection of directory objects.');
+      }
+      const sponsorIds = sponsors?.map((x: unknown) => String((x as { id?: unknown } | null)?.id ?? ''));
+      result = this.state.invite({ email, displayName, redirectUrl, sendInvitationMessage, sponsorIds });
     }
     const user = this.state.user(result.userId);
     return {

@@ -4,7 +4,17 @@
  * (through `state`), so GraphDirectory and FakeDirectory are held to one contract suite.
  */
 import { systemClock, type Clock } from '../../domain/clock';
-import { type AddMembersResult, type Directory, type InvitationInput, type InvitationResult, DirectoryError } from '../../usecases/ports/Directory';
+import {
+  type AccountStatus,
+  type AddMembersResult,
+  type Directory,
+  type DirectoryWriteAction,
+  type GuestLifecycleFacts,
+  type InvitationInput,
+  type InvitationResult,
+  type Sponsor,
+  DirectoryError,
+} from '../../usecases/ports/Directory';
 import type { DirectoryUser, ExternalDomainInfo, GroupInfo, TenantPolicies, UserSummary } from '../../domain/tenant';
 import type { SignInMethod } from '../../domain/signInAdvice';
 import { GRAPH_ERRORS, USER_MESSAGES, graphErrorBody } from '../graph/errors';
@@ -79,6 +89,24 @@ export class FakeDirectory implements Directory {
     Object.assign(this.state.fixture.policies, structuredClone(patch));
   }
 
+  /**
+   * Takes a Graph application permission away (e.g. 'User.EnableDisableAccount.All'): the
+   * lifecycle calls needing it fail with 'permissionMissing', here and over the test server.
+   */
+  denyPermission(permission: string): void {
+    this.state.deniedPermissions.add(permission);
+  }
+
+  /** Makes a demo user's sign-in blocked or allowed without the bot (an admin did it), e.g. a sponsor who left. */
+  setAccountEnabled(userId: string, enabled: boolean): void {
+    this.state.setAccountEnabled(userId, enabled);
+  }
+
+  /** Deletes a user behind the bot's back (e.g. a sponsor who left the organisation). */
+  removeUser(userId: string): void {
+    this.state.deleteUser(userId);
+  }
+
   /** How many times `method` was called (failed calls included). */
   callCount(method: DirectoryMethod): number {
     return this.calls.get(method) ?? 0;
@@ -124,7 +152,14 @@ export class FakeDirectory implements Directory {
 
   async invite(input: InvitationInput): Promise<InvitationResult> {
     this.enter('invite');
-    return this.state.invite(input);
+    if (input.sponsorIds === undefined) return this.state.invite(input);
+    try {
+      return { ...this.state.invite(input), sponsorsSet: true };
+    } catch (e) {
+      // As GraphDirectory: a refused sponsor never costs the invitation.
+      if (!(e instanceof DirectoryError) || e.code !== 'notFound') throw e;
+      return { ...this.state.invite({ ...input, sponsorIds: undefined }), sponsorsSet: false };
+    }
   }
 
   async resetRedemption(userId: string, email: string, redirectUrl: string): Promise<InvitationResult> {
@@ -191,6 +226,115 @@ export class FakeDirectory implements Directory {
     return this.state.group(groupId)?.members.includes(userId) ?? false;
   }
 
+  // ---- guest lifecycle (the same order of checks as GraphDirectory: read, then the write's permission) ----
+
+  async addSponsor(userId: string, sponsorId: string): Promise<'added' | 'alreadySponsor'> {
+    this.enter('addSponsor');
+    this.requirePermission('User.ReadWrite.All', 'addSponsor');
+    try {
+      this.state.addSponsor(userId, sponsorId);
+      return 'added';
+    } catch (e) {
+      if (e instanceof DirectoryError && e.code === 'alreadyExists') return 'alreadySponsor';
+      throw e;
+    }
+  }
+
+  async removeSponsor(userId: string, sponsorId: string): Promise<'removed' | 'notSponsor'> {
+    this.enter('removeSponsor');
+    this.requirePermission('User.ReadWrite.All', 'removeSponsor');
+    if (!this.state.user(userId)) throw notFound(`user ${userId}`);
+    if (!(this.state.user(userId)?.sponsors ?? []).includes(sponsorId)) return 'notSponsor';
+    this.state.removeSponsor(userId, sponsorId);
+    return 'removed';
+  }
+
+  async replaceSponsor(userId: string, from: string | null, to: string): Promise<void> {
+    this.enter('replaceSponsor');
+    this.requirePermission('User.ReadWrite.All', 'addSponsor');
+    try {
+      this.state.addSponsor(userId, to);
+    } catch (e) {
+      if (!(e instanceof DirectoryError) || e.code !== 'alreadyExists') throw e;
+    }
+    if (from !== null && from !== to && (this.state.user(userId)?.sponsors ?? []).includes(from)) {
+      this.state.removeSponsor(userId, from);
+    }
+  }
+
+  async listSponsors(userId: string): Promise<Sponsor[]> {
+    this.enter('listSponsors');
+    this.requirePermission('User.Read.All');
+    return this.state.sponsorsOf(userId).map((s): Sponsor =>
+      s.kind === 'user'
+        ? { id: s.user.id, displayName: s.user.displayName, kind: 'user', accountEnabled: s.user.accountEnabled !== false }
+        : { id: s.group.id, displayName: s.group.displayName, kind: 'group', accountEnabled: null },
+    );
+  }
+
+  async accountStatus(userId: string): Promise<AccountStatus> {
+    this.enter('accountStatus');
+    this.requirePermission('User.Read.All');
+    const user = this.state.user(userId);
+    if (!user) return 'notFound';
+    return user.accountEnabled === false ? 'disabled' : 'active';
+  }
+
+  async getGuestLifecycle(userId: string): Promise<GuestLifecycleFacts | null> {
+    this.enter('getGuestLifecycle');
+    this.requirePermission('User.Read.All');
+    const user = this.state.user(userId);
+    if (!user) return null;
+    return {
+      userId: user.id,
+      kind: user.kind,
+      externalUserState: user.externalUserState,
+      externalUserStateChangeDateTime: user.externalUserStateChangeDateTime,
+      accountEnabled: user.accountEnabled !== false,
+      createdDateTime: user.createdDateTime ?? null,
+      memberOf: this.state.memberGroups(userId).map((g) => ({ ...toGroupInfo(g), siteUrl: null })),
+    };
+  }
+
+  async setGuestSignIn(userId: string, enabled: boolean): Promise<void> {
+    this.enter('setGuestSignIn');
+    const user = this.state.user(userId);
+    if (!user) throw notFound(`user ${userId}`);
+    assertGuest(user.kind);
+    if ((user.accountEnabled !== false) === enabled) return;
+    this.requirePermission('User.EnableDisableAccount.All', enabled ? 'unblockSignIn' : 'blockSignIn');
+    this.state.setAccountEnabled(userId, enabled);
+  }
+
+  async deleteGuest(userId: string): Promise<'deleted' | 'alreadyGone'> {
+    this.enter('deleteGuest');
+    const user = this.state.user(userId);
+    if (!user) return 'alreadyGone';
+    assertGuest(user.kind);
+    this.requirePermission('User.ReadWrite.All', 'deleteGuest');
+    this.state.deleteUser(userId);
+    return 'deleted';
+  }
+
+  async removeMember(groupId: string, userId: string): Promise<'removed' | 'notMember'> {
+    this.enter('removeMember');
+    this.requirePermission('GroupMember.ReadWrite.All', 'removeMember');
+    if (!(this.state.group(groupId)?.members.includes(userId) ?? false)) return 'notMember';
+    this.state.removeMember(groupId, userId);
+    return 'removed';
+  }
+
+  /** Graph's 403 for an application permission not granted (see denyPermission). */
+  private requirePermission(permission: string, action?: DirectoryWriteAction): void {
+    if (!this.state.deniedPermissions.has(permission)) return;
+    throw new DirectoryError('permissionMissing', USER_MESSAGES.permissionMissing(permission), {
+      permission,
+      action,
+      graphCode: GRAPH_ERRORS.insufficientPrivileges.code,
+      detail: `${permission} not granted (test hook)`,
+    });
+  }
+
   async readPolicies(): Promise<TenantPolicies> {
     this.enter('readPolicies');
     return this.state.policies();
@@ -222,7 +366,9 @@ export class FakeDirectory implements Directory {
 export function graphAnswerFor(error: DirectoryError): { status: number; body: ReturnType<typeof graphErrorBody> } {
   switch (error.code) {
     case 'alreadyExists':
-      return { status: 400, body: graphErrorBody(GRAPH_ERRORS.alreadyMember.code, GRAPH_ERRORS.alreadyMember.message) };
+      return error.userMessage === USER_MESSAGES.alreadySponsor
+        ? { status: 400, body: graphErrorBody(GRAPH_ERRORS.alreadySponsor.code, GRAPH_ERRORS.alreadySponsor.message) }
+        : { status: 400, body: graphErrorBody(GRAPH_ERRORS.alreadyMember.code, GRAPH_ERRORS.alreadyMember.message) };
     case 'notFound':
       return { status: 404, body: graphErrorBody(GRAPH_ERRORS.notFound.code, error.message) };
     case 'forbiddenByPolicy':
@@ -243,5 +389,12 @@ export function graphAnswerFor(error: DirectoryError): { status: number; body: R
       return error.graphCode === GRAPH_ERRORS.internalAddress.code && error.userMessage === USER_MESSAGES.internalAddress
         ? { status: 400, body: graphErrorBody(GRAPH_ERRORS.internalAddress.code, GRAPH_ERRORS.internalAddress.message) }
         : { status: 400, body: graphErrorBody('BadRequest', error.message) };
+  }
+}
+
+/** The bot never blocks or deletes a member of the organisation, whatever it is asked (as GraphDirectory). */
+function assertGuest(kind: 'member' | 'guest'): void {
+  if (kind !== 'guest') {
+    throw new DirectoryError('invalidInput', USER_MESSAGES.memberNotGuest, { detail: 'refused before calling Graph: not a guest' });
   }
 }

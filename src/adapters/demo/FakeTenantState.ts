@@ -29,6 +29,12 @@ export interface RecordedInvitation {
 export class FakeTenantState {
   readonly fixture: TenantFixture;
   readonly invitations: RecordedInvitation[] = [];
+  /**
+   * Graph application permissions this tenant has not granted the bot (test hook): FakeDirectory
+   * refuses the calls needing them, and the Graph-shaped test server answers them 403
+   * Authorization_RequestDenied, as Graph does.
+   */
+  readonly deniedPermissions = new Set<string>();
   private counter: number;
   private readonly index = new UserIndex();
 
@@ -190,9 +196,16 @@ export class FakeTenantState {
   invite(input: InvitationInput): InvitationResult {
     const email = input.email.trim();
     this.checkInvitable(email);
+    const sponsorIds = [...new Set(input.sponsorIds ?? [])];
+    // invitedUserSponsors must name existing users or groups: Graph refuses the whole invitation otherwise.
+    const unknownSponsor = sponsorIds.find((id) => !this.user(id) && !this.group(id));
+    if (unknownSponsor !== undefined) throw notFound(`sponsor ${unknownSponsor}`);
     // Graph re-invites an existing user (fresh redeem URL) rather than creating a second one.
     const existing = this.usersByAddress(email)[0];
-    if (existing) return this.recordInvitation(existing, email, existing.displayName, input, false);
+    if (existing) {
+      existing.sponsors = [...new Set([...(existing.sponsors ?? []), ...sponsorIds])];
+      return this.recordInvitation(existing, email, existing.displayName, input, false);
+    }
 
     const displayName = input.displayName.trim() || email.slice(0, email.indexOf('@'));
     const user: FixtureUser = {
@@ -206,6 +219,9 @@ export class FakeTenantState {
       externalUserState: 'PendingAcceptance',
       externalUserStateChangeDateTime: this.now(),
       identities: [],
+      accountEnabled: true,
+      createdDateTime: this.now(),
+      sponsors: sponsorIds,
     };
     this.addUser(user);
     return this.recordInvitation(user, email, displayName, input, false);
@@ -241,6 +257,80 @@ export class FakeTenantState {
       });
     }
     group.members.push(userId);
+  }
+
+  // ---- guest lifecycle: sponsors, sign-in, deletion, leaving a group ----
+
+  /** The user's sponsors that still exist, users or groups, in the order they were added. */
+  sponsorsOf(userId: string): Array<{ kind: 'user'; user: FixtureUser } | { kind: 'group'; group: FixtureGroup }> {
+    const user = this.user(userId);
+    if (!user) throw notFound(`user ${userId}`);
+    const out: Array<{ kind: 'user'; user: FixtureUser } | { kind: 'group'; group: FixtureGroup }> = [];
+    for (const id of user.sponsors ?? []) {
+      const sponsorUser = this.user(id);
+      if (sponsorUser) out.push({ kind: 'user', user: sponsorUser });
+      else {
+        const group = this.group(id);
+        if (group) out.push({ kind: 'group', group });
+      }
+    }
+    return out;
+  }
+
+  /** POST /users/{id}/sponsors/$ref: 404 for an unknown user or sponsor, 400 "already exist" for a sponsor already there. */
+  addSponsor(userId: string, sponsorId: string): void {
+    const user = this.user(userId);
+    if (!user) throw notFound(`user ${userId}`);
+    if (!this.user(sponsorId) && !this.group(sponsorId)) throw notFound(`sponsor ${sponsorId}`);
+    const sponsors = user.sponsors ?? [];
+    if (sponsors.includes(sponsorId)) {
+      throw new DirectoryError('alreadyExists', USER_MESSAGES.alreadySponsor, {
+        graphCode: GRAPH_ERRORS.alreadySponsor.code,
+        detail: GRAPH_ERRORS.alreadySponsor.message,
+      });
+    }
+    user.sponsors = [...sponsors, sponsorId];
+  }
+
+  /** DELETE /users/{id}/sponsors/{sponsorId}/$ref: 404 for an unknown user or a sponsor not on the list. */
+  removeSponsor(userId: string, sponsorId: string): void {
+    const user = this.user(userId);
+    if (!user) throw notFound(`user ${userId}`);
+    const sponsors = user.sponsors ?? [];
+    if (!sponsors.includes(sponsorId)) throw notFound(`sponsor ${sponsorId} of user ${userId}`);
+    user.sponsors = sponsors.filter((id) => id !== sponsorId);
+  }
+
+  /** PATCH /users/{id} { accountEnabled }. */
+  setAccountEnabled(userId: string, enabled: boolean): void {
+    const user = this.user(userId);
+    if (!user) throw notFound(`user ${userId}`);
+    user.accountEnabled = enabled;
+  }
+
+  /**
+   * DELETE /users/{id}: the user leaves the tenant, their group memberships and ownerships and
+   * the sponsor lists they were on (Graph keeps a soft-deleted user out of every relationship).
+   */
+  deleteUser(userId: string): void {
+    if (!this.user(userId)) throw notFound(`user ${userId}`);
+    // A new array: the address index notices and rebuilds (see UserIndex.sync).
+    this.fixture.users = this.fixture.users.filter((u) => u.id !== userId);
+    for (const g of this.fixture.groups) {
+      g.members = g.members.filter((id) => id !== userId);
+      g.owners = g.owners.filter((id) => id !== userId);
+    }
+    for (const u of this.fixture.users) {
+      if (u.sponsors?.includes(userId)) u.sponsors = u.sponsors.filter((id) => id !== userId);
+    }
+  }
+
+  /** DELETE /groups/{id}/members/{userId}/$ref: 404 for an unknown group or user, or someone not in the group. */
+  removeMember(groupId: string, userId: string): void {
+    const group = this.group(groupId);
+    if (!group) throw notFound(`group ${groupId}`);
+    if (!group.members.includes(userId)) throw notFound(`member ${userId} of group ${groupId}`);
+    group.members = group.members.filter((id) => id !== userId);
   }
 
   /** The guest redeems: Accepted, now, and the identity the method leaves in `identities`. */

@@ -6,6 +6,8 @@
 import type { UserIdentity } from '../../domain/tenant';
 import type { FixtureUser, TenantFixture } from './fixture';
 
+const DAY_MS = 24 * 60 * 60 * 1000;
+
 const TENANT_ID = 'c0a7f3e2-1d4b-4e8a-9f6c-2b5d8e1a7c30';
 const INITIAL_DOMAIN = 'contoso.onmicrosoft.com';
 
@@ -59,6 +61,85 @@ export const DEMO = {
   blockedDomains: ['litware.com'],
 } as const;
 
+/**
+ * Guests at each stage of the guest lifecycle, for the demo (opt in with
+ * `demoTenantFixture({ lifecycleStagesAt: now })`): their dates are relative to `now`, so an owner
+ * sees the reminders right after start-up. All are members of Project Falcon, whose owner is
+ * Megan. `invitedDaysAgo` dates the invitation (createdDateTime); `endsInDays` is the end of access
+ * the lifecycle records should carry (negative: already ended), consistent with 180 days of access.
+ */
+export const DEMO_LIFECYCLE = {
+  /** A colleague who left: still in the directory, sign-in blocked (accountEnabled=false), owns nothing. */
+  departedSponsor: {
+    id: '6f1c2b3a-0006-4c5d-8e9f-0a1b2c3d4e06',
+    displayName: 'Diego Siciliani',
+    mail: 'diego.siciliani@contoso.com',
+  },
+  guests: {
+    /** Never redeemed, invited 10 days ago: the unredeemed reminder (7 days) is due; sponsor Megan. */
+    unredeemed: {
+      id: '6f1c2b3a-0101-4c5d-8e9f-0a1b2c3d4f01',
+      displayName: 'Isabel Ruiz',
+      mail: 'isabel.ruiz@fabrikam.com',
+      invitedDaysAgo: 10,
+      endsInDays: 170,
+    },
+    /** Redeemed (work account), access ends tomorrow: the 1-day renewal reminder is due; sponsor Megan. */
+    endingTomorrow: {
+      id: '6f1c2b3a-0102-4c5d-8e9f-0a1b2c3d4f02',
+      displayName: 'Nora Quinn',
+      mail: 'nora.quinn@tailspintoys.com',
+      invitedDaysAgo: 179,
+      endsInDays: 1,
+    },
+    /** Redeemed (Microsoft account), access ended yesterday and nobody acted: still in the group; sponsor Megan. */
+    endedYesterday: {
+      id: '6f1c2b3a-0103-4c5d-8e9f-0a1b2c3d4f03',
+      displayName: 'Omar Haddad',
+      mail: 'omar.haddad@outlook.com',
+      invitedDaysAgo: 181,
+      endsInDays: -1,
+    },
+    /** Redeemed (Google), access ends in 14 days, sponsor Diego has left: the reminder goes to the site's owners. */
+    sponsorGone: {
+      id: '6f1c2b3a-0104-4c5d-8e9f-0a1b2c3d4f04',
+      displayName: 'Priya Shah',
+      mail: 'priya.shah@gmail.com',
+      invitedDaysAgo: 166,
+      endsInDays: 14,
+    },
+  },
+} as const;
+
+/** The lifecycle-stage guests and the departed sponsor, dated relative to `now`. */
+export function demoLifecycleUsers(now: Date): FixtureUser[] {
+  const { departedSponsor, guests } = DEMO_LIFECYCLE;
+  const { megan } = DEMO.users;
+  const daysAgo = (days: number): string => new Date(now.getTime() - days * DAY_MS).toISOString();
+  const stage = (
+    person: (typeof guests)[keyof typeof guests],
+    redeemed: { daysAgo: number; issuer: string } | null,
+    sponsor: string,
+  ): FixtureUser => ({
+    ...guest(person, {
+      externalUserState: redeemed ? 'Accepted' : 'PendingAcceptance',
+      at: daysAgo(redeemed ? redeemed.daysAgo : person.invitedDaysAgo),
+      identities: redeemed
+        ? [{ signInType: 'federated', issuer: redeemed.issuer, issuerAssignedId: redeemed.issuer === 'ExternalAzureAD' ? null : person.mail }]
+        : [],
+    }),
+    createdDateTime: daysAgo(person.invitedDaysAgo),
+    sponsors: [sponsor],
+  });
+  return [
+    { ...member(departedSponsor), accountEnabled: false, createdDateTime: '2022-09-12T08:00:00Z' },
+    stage(guests.unredeemed, null, megan.id),
+    stage(guests.endingTomorrow, { daysAgo: 178, issuer: 'ExternalAzureAD' }, megan.id),
+    stage(guests.endedYesterday, { daysAgo: 180, issuer: 'MicrosoftAccount' }, megan.id),
+    stage(guests.sponsorGone, { daysAgo: 165, issuer: 'google.com' }, departedSponsor.id),
+  ];
+}
+
 /** Guests' userPrincipalName as Entra writes it: `jane_fabrikam.com#EXT#@contoso.onmicrosoft.com`. */
 export function guestUserPrincipalName(email: string, initialDomain: string): string {
   return `${email.toLowerCase().replace('@', '_')}#EXT#@${initialDomain}`;
@@ -79,12 +160,20 @@ function member(person: { id: string; displayName: string; mail: string }): Fixt
     externalUserState: null,
     externalUserStateChangeDateTime: null,
     identities,
+    accountEnabled: true,
+    createdDateTime: '2023-03-01T09:00:00Z',
+    sponsors: [],
   };
 }
 
 function guest(
   person: { id: string; displayName: string; mail: string },
-  state: { externalUserState: 'Accepted' | 'PendingAcceptance'; at: string; identities: UserIdentity[] },
+  state: {
+    externalUserState: 'Accepted' | 'PendingAcceptance';
+    at: string;
+    identities: UserIdentity[];
+    createdDateTime?: string;
+  },
 ): FixtureUser {
   return {
     id: person.id,
@@ -97,11 +186,29 @@ function guest(
     externalUserState: state.externalUserState,
     externalUserStateChangeDateTime: state.at,
     identities: state.identities,
+    accountEnabled: true,
+    createdDateTime: state.createdDateTime ?? state.at,
+    sponsors: [],
   };
 }
 
-/** A fresh copy of the demo tenant each call: callers may change it freely. */
-export function demoTenantFixture(): TenantFixture {
+/**
+ * A fresh copy of the demo tenant each call: callers may change it freely. With
+ * `lifecycleStagesAt`, the tenant also has the DEMO_LIFECYCLE guests (members of Project Falcon)
+ * and their departed sponsor, dated relative to that instant.
+ */
+export function demoTenantFixture(options: { lifecycleStagesAt?: Date } = {}): TenantFixture {
+  const fixture = baseFixture();
+  if (options.lifecycleStagesAt) {
+    const people = demoLifecycleUsers(options.lifecycleStagesAt);
+    fixture.users.push(...people);
+    const falcon = fixture.groups.find((g) => g.id === DEMO.groups.projectFalcon.id);
+    falcon?.members.push(...Object.values(DEMO_LIFECYCLE.guests).map((g) => g.id));
+  }
+  return fixture;
+}
+
+function baseFixture(): TenantFixture {
   const { users, groups } = DEMO;
   return {
     tenantId: DEMO.tenantId,
@@ -129,6 +236,7 @@ export function demoTenantFixture(): TenantFixture {
       guest(users.jordan, {
         externalUserState: 'Accepted',
         at: '2024-11-04T16:20:00Z',
+        createdDateTime: '2024-10-28T10:05:00Z',
         identities: [{ signInType: 'federated', issuer: 'mail', issuerAssignedId: users.jordan.mail }],
       }),
       guest(users.leeGu, { externalUserState: 'PendingAcceptance', at: '2025-01-10T08:30:00Z', identities: [] }),

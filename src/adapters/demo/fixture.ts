@@ -16,6 +16,12 @@ export interface FixtureUser {
   externalUserState: ExternalUserState;
   externalUserStateChangeDateTime: string | null;
   identities: UserIdentity[];
+  /** Graph `accountEnabled`; absent means true (sign-in allowed). */
+  accountEnabled?: boolean;
+  /** Graph `createdDateTime` (ISO 8601); absent means unknown (null). */
+  createdDateTime?: string | null;
+  /** Ids of the users or groups sponsoring this user (Graph `sponsors`); absent means none. */
+  sponsors?: string[];
 }
 
 export interface FixtureGroup {

@@ -11,8 +11,11 @@
  * - Reads about people and sites, briefly (`READ_TTL_MS`): a user by id or by address, the groups
  *   a user owns or belongs to, a group with its site, a group's owners and ownership checks.
  *   Writes through this directory forget what they make stale (an invitation forgets that
- *   address, a membership change forgets those users' groups); a change made elsewhere is seen
- *   when the entry expires.
+ *   address, a membership change forgets those users' groups, a deleted guest is forgotten
+ *   everywhere they appear); a change made elsewhere is seen when the entry expires.
+ * - Never kept: the guest lifecycle's reads (sponsors, account status, a guest's lifecycle
+ *   facts). They decide reminders and removals, run a few times a day per guest, and must see
+ *   the directory as it is (a sponsor who left this morning).
  * - Identical reads in flight at once share one Graph request.
  *
  * Nothing is cached across tenants: one instance serves one directory (one tenant).
@@ -20,10 +23,13 @@
 import { systemClock, type Clock } from '../../domain/clock';
 import {
   isDirectoryError,
+  type AccountStatus,
   type AddMembersResult,
   type Directory,
+  type GuestLifecycleFacts,
   type InvitationInput,
   type InvitationResult,
+  type Sponsor,
 } from '../../usecases/ports/Directory';
 import type { DirectoryUser, ExternalDomainInfo, GroupInfo, TenantPolicies, UserSummary } from '../../domain/tenant';
 
@@ -93,9 +99,9 @@ class ReadCache<V> {
     this.generation++;
   }
 
-  forgetWhere(test: (key: string) => boolean): void {
-    for (const key of [...this.entries.keys()]) if (test(key)) this.entries.delete(key);
-    for (const key of [...this.loading.keys()]) if (test(key)) this.loading.delete(key);
+  forgetWhere(test: (key: string, value: V | undefined) => boolean): void {
+    for (const [key, entry] of [...this.entries]) if (test(key, entry.value)) this.entries.delete(key);
+    for (const key of [...this.loading.keys()]) if (test(key, undefined)) this.loading.delete(key);
     this.generation++;
   }
 
@@ -279,6 +285,70 @@ export class CachingDirectory implements Directory {
 
   listMemberGroups(userId: string): Promise<GroupInfo[]> {
     return this.memberGroups.get(userId.toLowerCase(), () => this.inner.listMemberGroups(userId));
+  }
+
+  // ---- guest lifecycle: reads pass through; writes forget what they change
+
+  addSponsor(userId: string, sponsorId: string): Promise<'added' | 'alreadySponsor'> {
+    return this.inner.addSponsor(userId, sponsorId);
+  }
+
+  removeSponsor(userId: string, sponsorId: string): Promise<'removed' | 'notSponsor'> {
+    return this.inner.removeSponsor(userId, sponsorId);
+  }
+
+  replaceSponsor(userId: string, from: string | null, to: string): Promise<void> {
+    return this.inner.replaceSponsor(userId, from, to);
+  }
+
+  listSponsors(userId: string): Promise<Sponsor[]> {
+    return this.inner.listSponsors(userId);
+  }
+
+  accountStatus(userId: string): Promise<AccountStatus> {
+    return this.inner.accountStatus(userId);
+  }
+
+  getGuestLifecycle(userId: string): Promise<GuestLifecycleFacts | null> {
+    return this.inner.getGuestLifecycle(userId);
+  }
+
+  async setGuestSignIn(userId: string, enabled: boolean): Promise<void> {
+    try {
+      await this.inner.setGuestSignIn(userId, enabled);
+    } finally {
+      this.forgetUser(userId);
+    }
+  }
+
+  async deleteGuest(userId: string): Promise<'deleted' | 'alreadyGone'> {
+    try {
+      return await this.inner.deleteGuest(userId);
+    } finally {
+      this.forgetUser(userId);
+    }
+  }
+
+  async removeMember(groupId: string, userId: string): Promise<'removed' | 'notMember'> {
+    try {
+      return await this.inner.removeMember(groupId, userId);
+    } finally {
+      const id = userId.toLowerCase();
+      this.memberGroups.forget(id);
+      this.ownership.forgetWhere((key) => key.startsWith(`${groupId.toLowerCase()}|`));
+      this.owners.forget(groupId.toLowerCase());
+    }
+  }
+
+  /** Forgets a user wherever a read may hold them: by id, by any address, their groups, owner lists. */
+  private forgetUser(userId: string): void {
+    const id = userId.toLowerCase();
+    this.users.forget(id);
+    this.usersByAddress.forgetWhere((_key, user) => user === undefined || user?.id.toLowerCase() === id);
+    this.ownedGroups.forget(id);
+    this.memberGroups.forget(id);
+    this.ownership.forgetWhere((key) => key.endsWith(`|${id}`));
+    this.owners.forgetWhere((_key, owners) => owners === undefined || owners.some((o) => o.id.toLowerCase() === id));
   }
 
   /** The sign-in advisor keeps domain answers for an hour itself. */

@@ -27,10 +27,13 @@
 import {
   DirectoryError,
   isDirectoryError,
+  type AccountStatus,
   type AddMembersResult,
   type Directory,
+  type GuestLifecycleFacts,
   type InvitationInput,
   type InvitationResult,
+  type Sponsor,
 } from '../../usecases/ports/Directory';
 import type { DirectoryUser, ExternalDomainInfo, GroupInfo, TenantPolicies, UserSummary } from '../../domain/tenant';
 import { USER_MESSAGES } from './errors';
@@ -48,24 +51,28 @@ import {
   toInvitationResult,
   userByEmailPath,
   userHasAddress,
+  GUID,
   USER_SELECT,
   type GraphCollection,
   type GraphInvitation,
   type GraphUser,
 } from './graphWire';
 import { GraphGroups } from './graphGroups';
+import { GraphLifecycle } from './graphLifecycle';
 import { GraphPolicyReader } from './graphPolicies';
 
 export class GraphDirectory implements Directory {
   private readonly t: GraphTransport;
   private readonly groups: GraphGroups;
   private readonly policies: GraphPolicyReader;
+  private readonly lifecycle: GraphLifecycle;
   private tenantId: string | undefined;
 
   constructor(options: GraphDirectoryOptions) {
     this.t = new GraphTransport(options);
     this.groups = new GraphGroups(this.t);
     this.policies = new GraphPolicyReader(this.t);
+    this.lifecycle = new GraphLifecycle(this.t, this.groups);
     this.tenantId = options.tenantId;
   }
 
@@ -126,14 +133,33 @@ export class GraphDirectory implements Directory {
     if (input.message !== undefined && input.message.trim() !== '') {
       body.invitedUserMessageInfo = { customizedMessageBody: input.message };
     }
+    if (input.sponsorIds === undefined) return this.postInvitation(email.key, body);
 
+    // invitedUserSponsors: [{ id }] (https://learn.microsoft.com/graph/api/resources/invitation).
+    const sponsorIds = [...new Set(input.sponsorIds.map((id) => id.toLowerCase()))];
+    if (sponsorIds.length === 0 || !sponsorIds.every((id) => GUID.test(id))) {
+      return { ...(await this.postInvitation(email.key, body)), sponsorsSet: sponsorIds.length === 0 };
+    }
+    try {
+      const result = await this.postInvitation(email.key, { ...body, invitedUserSponsors: sponsorIds.map((id) => ({ id })) });
+      // A recovered invitation's sponsors are unknown: the caller adds them (idempotently).
+      return { ...result, sponsorsSet: result.recovered !== true };
+    } catch (e) {
+      if (!refusedForSponsors(e)) throw e;
+      // Graph answered, so the invitation was not made: send it without the sponsors it refused.
+      this.t.log?.warn({ code: e.code, graphCode: e.graphCode }, 'invitation refused with sponsors; sending it without them');
+      return { ...(await this.postInvitation(email.key, body)), sponsorsSet: false };
+    }
+  }
+
+  private async postInvitation(key: string, body: Record<string, unknown>): Promise<InvitationResult> {
     try {
       return toInvitationResult(
         await this.t.call<GraphInvitation>({ method: 'POST', path: '/invitations', body }),
       );
     } catch (e) {
       if (!isDirectoryError(e) || !isOutcomeUnknown(e)) throw e;
-      return this.recoverInvitation(email.key, body, e);
+      return this.recoverInvitation(key, body, e);
     }
   }
 
@@ -258,6 +284,45 @@ export class GraphDirectory implements Directory {
   }
 
   // ------------------------------------------------------------------------------------------
+  // Guest lifecycle (./graphLifecycle.ts).
+
+  addSponsor(userId: string, sponsorId: string): Promise<'added' | 'alreadySponsor'> {
+    return this.lifecycle.addSponsor(userId, sponsorId);
+  }
+
+  removeSponsor(userId: string, sponsorId: string): Promise<'removed' | 'notSponsor'> {
+    return this.lifecycle.removeSponsor(userId, sponsorId);
+  }
+
+  replaceSponsor(userId: string, from: string | null, to: string): Promise<void> {
+    return this.lifecycle.replaceSponsor(userId, from, to);
+  }
+
+  listSponsors(userId: string): Promise<Sponsor[]> {
+    return this.lifecycle.listSponsors(userId);
+  }
+
+  accountStatus(userId: string): Promise<AccountStatus> {
+    return this.lifecycle.accountStatus(userId);
+  }
+
+  getGuestLifecycle(userId: string): Promise<GuestLifecycleFacts | null> {
+    return this.lifecycle.getGuestLifecycle(userId);
+  }
+
+  setGuestSignIn(userId: string, enabled: boolean): Promise<void> {
+    return this.lifecycle.setGuestSignIn(userId, enabled);
+  }
+
+  deleteGuest(userId: string): Promise<'deleted' | 'alreadyGone'> {
+    return this.lifecycle.deleteGuest(userId);
+  }
+
+  removeMember(groupId: string, userId: string): Promise<'removed' | 'notMember'> {
+    return this.lifecycle.removeMember(groupId, userId);
+  }
+
+  // ------------------------------------------------------------------------------------------
   // Policies (./graphPolicies.ts).
 
   async readPolicies(): Promise<TenantPolicies> {
@@ -285,4 +350,16 @@ export class GraphDirectory implements Directory {
       throw e;
     }
   }
+}
+
+/**
+ * An invitation Graph refused because of its sponsors: an unknown sponsor (404, 400) or a
+ * permission the sponsors need. Policy refusals and the internal-address refusal are about the
+ * guest, not the sponsors, and would be refused again.
+ */
+function refusedForSponsors(e: unknown): e is DirectoryError {
+  if (!isDirectoryError(e)) return false;
+  if (e.code === 'notFound') return true;
+  if (e.code === 'permissionMissing') return e.permission !== undefined;
+  return e.code === 'invalidInput' && e.userMessage !== USER_MESSAGES.internalAddress && !/refused before calling Graph/.test(e.message);
 }

@@ -20,6 +20,12 @@ export const GRAPH_ERRORS = {
     code: 'Request_BadRequest',
     message: "One or more added object references already exist for the following modified properties: 'members'.",
   },
+  /** The same Graph wording as for members, naming the sponsors property. */
+  alreadySponsor: {
+    status: 400,
+    code: 'Request_BadRequest',
+    message: "One or more added object references already exist for the following modified properties: 'sponsors'.",
+  },
   internalAddress: {
     status: 400,
     code: 'BadRequest',
@@ -79,6 +85,14 @@ export function permissionForRequest(method: string, path: string): string {
   const p = path.replace(/^https?:\/\/[^/]+/, '').replace(/^\/(v1\.0|beta)/, '').split('?')[0] ?? '';
   const m = method.toUpperCase();
   if (p.startsWith('/invitations')) return 'User.Invite.All';
+  // Sponsors: adding and removing need User.ReadWrite.All (nothing narrower exists); listing, User.Read.All.
+  // https://learn.microsoft.com/graph/api/user-post-sponsors, .../user-delete-sponsors, .../user-list-sponsors
+  if (/^\/users\/[^/]+\/sponsors/.test(p)) return m === 'GET' ? 'User.Read.All' : 'User.ReadWrite.All';
+  // accountEnabled alone: User.EnableDisableAccount.All (with User.Read.All) is the least privileged
+  // choice, https://learn.microsoft.com/graph/api/user-update (properties needing special permissions).
+  if (/^\/users\/[^/]+$/.test(p) && m === 'PATCH') return 'User.EnableDisableAccount.All';
+  // https://learn.microsoft.com/graph/api/user-delete: User.ReadWrite.All is the least privileged.
+  if (/^\/users\/[^/]+$/.test(p) && m === 'DELETE') return 'User.ReadWrite.All';
   if (/^\/groups\/[^/]+\/members/.test(p) && m !== 'GET') return 'GroupMember.ReadWrite.All';
   if (/^\/groups\/[^/]+$/.test(p) && m === 'PATCH') return 'GroupMember.ReadWrite.All';
   if (/^\/groups\/[^/]+\/(sites|drive)/.test(p)) return 'Sites.Read.All';
@@ -155,6 +169,8 @@ function graphCodeAndMessage(body: unknown): { code: string | undefined; message
 // User-facing wording, shared so the fake and the real implementation say the same thing.
 export const USER_MESSAGES = {
   alreadyMember: 'They are already a member.',
+  alreadySponsor: 'They are already a sponsor of this guest.',
+  memberNotGuest: 'Only guest accounts can be blocked or deleted by the bot; this is a member of the organisation.',
   internalAddress: "That address belongs to one of this organisation's own domains: it is a colleague, not a guest.",
   invitesNotAllowed:
     'This organisation does not let apps invite guests (external collaboration settings). An administrator can change that.',
@@ -206,6 +222,9 @@ export function directoryErrorFromGraph(failure: GraphFailure, cause?: unknown):
   if (status === 404) return new DirectoryError('notFound', USER_MESSAGES.notFound, base);
   if (status === 409) return new DirectoryError('alreadyExists', USER_MESSAGES.alreadyMember, base);
   if (status === 400) {
+    if (/already exist/i.test(message) && /\/sponsors\b|'sponsors'/.test(`${path} ${message}`)) {
+      return new DirectoryError('alreadyExists', USER_MESSAGES.alreadySponsor, base);
+    }
     if (/already exist/i.test(message) && (isMembership || !isInvitation)) {
       return new DirectoryError('alreadyExists', USER_MESSAGES.alreadyMember, base);
     }

@@ -159,6 +159,8 @@ export class GraphTransport {
           return (await request.post(spec.body ?? {})) as T;
         case 'PATCH':
           return (await request.patch(spec.body ?? {})) as T;
+        case 'DELETE':
+          return (await request.delete()) as T;
       }
     } catch (e) {
       throw this.toDirectoryError(e, spec.method, `/${version}${pathOnly(spec.path)}`);

@@ -19,6 +19,16 @@ export const USER_SELECT = [
 
 export const GROUP_SELECT = 'id,displayName,mail,groupTypes';
 
+/** A guest's lifecycle facts (GuestLifecycleFacts): none of these but id and displayName come back unless selected. */
+export const LIFECYCLE_SELECT = [
+  'id',
+  'userType',
+  'externalUserState',
+  'externalUserStateChangeDateTime',
+  'accountEnabled',
+  'createdDateTime',
+].join(',');
+
 
 // ---------------------------------------------------------------------------------------------
 // Graph wire shapes (only the fields we read).
@@ -33,12 +43,22 @@ export interface GraphUser {
   userType?: string | null;
   externalUserState?: string | null;
   externalUserStateChangeDateTime?: string | null;
+  accountEnabled?: boolean | null;
+  createdDateTime?: string | null;
   identities?: Array<{ signInType?: string | null; issuer?: string | null; issuerAssignedId?: string | null }> | null;
 }
 
 export interface GraphUserSummary {
   id: string;
   displayName?: string | null;
+  '@odata.type'?: string;
+}
+
+/** One entry of GET /users/{id}/sponsors: a user or a group. */
+export interface GraphSponsor {
+  id: string;
+  displayName?: string | null;
+  accountEnabled?: boolean | null;
   '@odata.type'?: string;
 }
 
@@ -69,7 +89,7 @@ export interface BatchResponseItem {
   body?: unknown;
 }
 
-export type HttpMethod = 'GET' | 'POST' | 'PATCH';
+export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'DELETE';
 
 export interface GraphCall {
   method: HttpMethod;

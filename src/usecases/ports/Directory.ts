@@ -9,8 +9,10 @@
 import type {
   DirectoryUser,
   ExternalDomainInfo,
+  ExternalUserState,
   GroupInfo,
   TenantPolicies,
+  UserKind,
   UserSummary,
 } from '../../domain/tenant';
 
@@ -23,6 +25,13 @@ export interface InvitationInput {
   sendInvitationMessage: boolean;
   /** Graph drops a customised body for app-only callers; kept for delegated use. */
   message?: string;
+  /**
+   * Users (or groups) who become the guest's sponsors: the invitation's `invitedUserSponsors`
+   * (https://learn.microsoft.com/graph/api/resources/invitation). A sponsor the directory refuses
+   * (unknown id, permission) never costs the invitation: it is sent without sponsors and the
+   * result says `sponsorsSet: false`, so the caller can add them with addSponsor.
+   */
+  sponsorIds?: readonly string[];
 }
 
 export interface InvitationResult {
@@ -39,6 +48,11 @@ export interface InvitationResult {
    * invitationId is empty.
    */
   recovered?: boolean;
+  /**
+   * Only when `sponsorIds` were given: true when the invitation carried them, false when it had
+   * to go without (then call addSponsor, whose refusal says why).
+   */
+  sponsorsSet?: boolean;
 }
 
 export interface AddMembersResult {
@@ -47,6 +61,46 @@ export interface AddMembersResult {
   alreadyMembers: string[];
   failed: Array<{ userId: string; error: DirectoryError }>;
 }
+
+/** Someone responsible for a guest (Graph `sponsors`: users or groups). */
+export interface Sponsor {
+  id: string;
+  displayName: string;
+  kind: 'user' | 'group';
+  /** Users: false once their sign-in is blocked. Null for groups (and for a user Graph gave no value for). */
+  accountEnabled: boolean | null;
+}
+
+/** "Has this sponsor left?": gone from the directory, or still there with sign-in blocked. */
+export type AccountStatus = 'active' | 'disabled' | 'notFound';
+
+/** What the guest lifecycle needs to know about a guest, read in one go. */
+export interface GuestLifecycleFacts {
+  userId: string;
+  kind: UserKind;
+  /** Graph `externalUserState`: PendingAcceptance (never redeemed), Accepted, or null. */
+  externalUserState: ExternalUserState;
+  /** When externalUserState last changed (the invitation, or the redemption); ISO 8601 or null. */
+  externalUserStateChangeDateTime: string | null;
+  /** False once sign-in is blocked. */
+  accountEnabled: boolean;
+  /** When the account was created (the first invitation); ISO 8601 or null. */
+  createdDateTime: string | null;
+  /**
+   * The groups (Microsoft 365 and security) the guest is a direct member of, every page, each
+   * with `siteUrl: null`: "has no other memberships" is `memberOf.every((g) => g.id === siteGroupId)`.
+   */
+  memberOf: GroupInfo[];
+}
+
+/** The lifecycle's directory writes: what a 'permissionMissing' refusal names in `action`. */
+export type DirectoryWriteAction =
+  | 'addSponsor'
+  | 'removeSponsor'
+  | 'blockSignIn'
+  | 'unblockSignIn'
+  | 'deleteGuest'
+  | 'removeMember';
 
 export interface Directory {
   /** Looks in mail, userPrincipalName, otherMails and proxyAddresses (case-insensitive). */
@@ -84,6 +138,43 @@ export interface Directory {
 
   readPolicies(): Promise<TenantPolicies>;
   lookupExternalDomain(domain: string): Promise<ExternalDomainInfo>;
+
+  // ---- guest lifecycle (sponsors, sign-in, end of access) ----
+  // Each write is idempotent: repeating it after it took effect answers "already so", never an
+  // error, so a replayed click or a second instance does no harm. A missing Graph permission is a
+  // DirectoryError 'permissionMissing' with `permission` and `action` set (see permissionRefusal):
+  // the caller offers the step as instructions for an administrator instead.
+
+  /** POST /users/{id}/sponsors/$ref. Unknown guest or sponsor → DirectoryError 'notFound'. */
+  addSponsor(userId: string, sponsorId: string): Promise<'added' | 'alreadySponsor'>;
+  /** DELETE /users/{id}/sponsors/{sponsorId}/$ref. Unknown guest → 'notFound'. */
+  removeSponsor(userId: string, sponsorId: string): Promise<'removed' | 'notSponsor'>;
+  /**
+   * Hands sponsorship over: `to` is added first, then `from` removed, so the guest is never left
+   * without a sponsor. When `from` is null, `to` is only added.
+   */
+  replaceSponsor(userId: string, from: string | null, to: string): Promise<void>;
+  /** GET /users/{id}/sponsors, every page. Unknown guest → 'notFound'. Order is not meaningful. */
+  listSponsors(userId: string): Promise<Sponsor[]>;
+  /** Whether someone (a recorded sponsor) is still here: 'notFound' when deleted, 'disabled' when sign-in is blocked. */
+  accountStatus(userId: string): Promise<AccountStatus>;
+  /** The guest's state, dates, sign-in and memberships; null when the user does not exist. */
+  getGuestLifecycle(userId: string): Promise<GuestLifecycleFacts | null>;
+  /**
+   * Sets `accountEnabled` of a guest (false = sign-in blocked). Refuses members ('invalidInput'):
+   * the bot only ever blocks guests. Unknown user → 'notFound'. Setting the current value is success.
+   */
+  setGuestSignIn(userId: string, enabled: boolean): Promise<void>;
+  /**
+   * DELETE /users/{id} of a guest (soft-deleted: restorable for 30 days). Refuses members
+   * ('invalidInput'). A user already gone answers 'alreadyGone'.
+   */
+  deleteGuest(userId: string): Promise<'deleted' | 'alreadyGone'>;
+  /**
+   * DELETE /groups/{id}/members/{userId}/$ref. Someone not in the group (or a group or user that
+   * no longer exists: Graph answers both with 404) answers 'notMember'.
+   */
+  removeMember(groupId: string, userId: string): Promise<'removed' | 'notMember'>;
 }
 
 export type DirectoryErrorCode =
@@ -105,6 +196,8 @@ export class DirectoryError extends Error {
   readonly permission: string | undefined;
   /** Graph's own error code and message, when there was one. */
   readonly graphCode: string | undefined;
+  /** For 'permissionMissing' on a lifecycle write: which one, so the caller can offer it as instructions. */
+  readonly action: DirectoryWriteAction | undefined;
 
   constructor(
     code: DirectoryErrorCode,
@@ -115,6 +208,7 @@ export class DirectoryError extends Error {
       permission?: string;
       graphCode?: string;
       detail?: string;
+      action?: DirectoryWriteAction;
     } = {},
   ) {
     super(options.detail ? `${userMessage} (${options.detail})` : userMessage, { cause: options.cause });
@@ -124,6 +218,7 @@ export class DirectoryError extends Error {
     this.retryAfterMs = options.retryAfterMs;
     this.permission = options.permission;
     this.graphCode = options.graphCode;
+    this.action = options.action;
   }
 
   /** Worth retrying later: throttling and transient faults. */
@@ -134,4 +229,15 @@ export class DirectoryError extends Error {
 
 export function isDirectoryError(e: unknown): e is DirectoryError {
   return e instanceof DirectoryError;
+}
+
+/**
+ * The typed refusal for "the bot may not do this": a lifecycle write Graph refused for a missing
+ * application permission (or an admin-role target app-only calls cannot change). Null for any
+ * other failure, including credentials Graph did not accept (no permission named).
+ */
+export function permissionRefusal(e: unknown): { action: DirectoryWriteAction; permission: string } | null {
+  if (!isDirectoryError(e) || e.code !== 'permissionMissing') return null;
+  if (e.action === undefined || e.permission === undefined) return null;
+  return { action: e.action, permission: e.permission };
 }

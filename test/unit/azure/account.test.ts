@@ -72,13 +72,10 @@ describe('Azure Storage account on Azurite', () => {
   });
 
   it('answers ping false when the emulator is gone', async () => {
-    const account = new AzureStorageAccount({
-      connectionString: azurite.connectionString.replace(/:(\d+)\/devstoreaccount1;(?!.*Blob)/, ':1/devstoreaccount1;'),
-    });
     const dead = new AzureStorageAccount({
-      connectionString: 'DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=eA==;TableEndpoint=http://127.0.0.1:1/devstoreaccount1;BlobEndpoint=http://127.0.0.1:1/devstoreaccount1;QueueEndpoint=http://127.0.0.1:1/devstoreaccount1;',
+      connectionString:
+        'DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=eA==;TableEndpoint=http://127.0.0.1:1/devstoreaccount1;BlobEndpoint=http://127.0.0.1:1/devstoreaccount1;QueueEndpoint=http://127.0.0.1:1/devstoreaccount1;',
     });
-    expect(account).toBeDefined();
     expect(await dead.ping()).toBe(false);
   }, 60_000);
 });

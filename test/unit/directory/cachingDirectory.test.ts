@@ -134,6 +134,50 @@ describe('CachingDirectory: people, groups and sites', () => {
   });
 });
 
+describe('CachingDirectory: guest lifecycle', () => {
+  const { megan, jordan, leeGu } = DEMO.users;
+  const falcon = DEMO.groups.projectFalcon.id;
+
+  it('forgets a deleted guest by id and by address', async () => {
+    const { directory } = setup();
+    expect(await directory.getUser(leeGu.id)).not.toBeNull();
+    expect(await directory.findUserByEmail(leeGu.mail)).not.toBeNull();
+    await directory.deleteGuest(leeGu.id);
+    expect(await directory.getUser(leeGu.id)).toBeNull();
+    expect(await directory.findUserByEmail(leeGu.mail)).toBeNull();
+  });
+
+  it("forgets a guest's groups when they leave one", async () => {
+    const { directory } = setup();
+    expect((await directory.listMemberGroups(jordan.id)).map((g) => g.id)).toEqual([falcon]);
+    expect(await directory.removeMember(falcon, jordan.id)).toBe('removed');
+    expect(await directory.listMemberGroups(jordan.id)).toEqual([]);
+  });
+
+  it('forgets even when the write fails (the directory may have changed anyway)', async () => {
+    const { fake, directory } = setup();
+    await directory.getUser(leeGu.id);
+    fake.failNext('deleteGuest', new DirectoryError('transient', 'no answer'));
+    fake.removeUser(leeGu.id);
+    await expect(directory.deleteGuest(leeGu.id)).rejects.toThrow('no answer');
+    expect(await directory.getUser(leeGu.id)).toBeNull();
+  });
+
+  it('keeps none of the lifecycle reads: a sponsor who left this minute is seen at once', async () => {
+    const { fake, directory } = setup();
+    await directory.addSponsor(jordan.id, megan.id);
+    expect(await directory.accountStatus(megan.id)).toBe('active');
+    expect((await directory.listSponsors(jordan.id))[0]?.accountEnabled).toBe(true);
+    fake.setAccountEnabled(megan.id, false);
+    expect(await directory.accountStatus(megan.id)).toBe('disabled');
+    expect((await directory.listSponsors(jordan.id))[0]?.accountEnabled).toBe(false);
+    await directory.setGuestSignIn(jordan.id, false);
+    expect((await directory.getGuestLifecycle(jordan.id))?.accountEnabled).toBe(false);
+    expect(fake.callCount('getGuestLifecycle')).toBe(1);
+    expect(fake.callCount('accountStatus')).toBe(2);
+  });
+});
+
 describe('SharedTokenCredential', () => {
   function slowCredential(lifetimeMs = 3_600_000) {
     let calls = 0;

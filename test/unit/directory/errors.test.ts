@@ -53,4 +53,20 @@ describe('Graph failure → DirectoryError', () => {
     );
     expect(permissionForRequest('GET', '/v1.0/admin/sharepoint/settings')).toBe('SharePointTenantSettings.Read.All');
   });
+
+  it("knows the least-privileged permission of each guest-lifecycle call", () => {
+    expect(permissionForRequest('POST', '/v1.0/users/u/sponsors/$ref')).toBe('User.ReadWrite.All');
+    expect(permissionForRequest('DELETE', '/v1.0/users/u/sponsors/s/$ref')).toBe('User.ReadWrite.All');
+    expect(permissionForRequest('GET', '/v1.0/users/u/sponsors?$select=id')).toBe('User.Read.All');
+    expect(permissionForRequest('PATCH', '/v1.0/users/u')).toBe('User.EnableDisableAccount.All');
+    expect(permissionForRequest('DELETE', '/v1.0/users/u')).toBe('User.ReadWrite.All');
+    expect(permissionForRequest('GET', '/v1.0/users/u')).toBe('User.Read.All');
+    expect(permissionForRequest('DELETE', '/v1.0/groups/g/members/u/$ref')).toBe('GroupMember.ReadWrite.All');
+  });
+
+  it('treats "already exist" on a sponsor add as alreadyExists, worded for sponsors', () => {
+    const e = directoryErrorFromGraph({ status: 400, body: body(GRAPH_ERRORS.alreadySponsor), method: 'POST', path: '/v1.0/users/u/sponsors/$ref' });
+    expect(e.code).toBe('alreadyExists');
+    expect(e.userMessage).toMatch(/already a sponsor/);
+  });
 });

@@ -29,9 +29,18 @@ interface Harness {
   waits: number[];
 }
 
-async function harness(options: GraphServerOptions = {}, maxRetries = 4): Promise<Harness> {
+/**
+ * `frozenWindows`: the server's rate windows only move when the client sleeps (by what it slept),
+ * so a loaded machine cannot end a window between two requests.
+ */
+async function harness(options: GraphServerOptions = {}, maxRetries = 4, frozenWindows = false): Promise<Harness> {
   const fake = demoDirectory();
-  const server = await startGraphServer(fake, { limits: { timeScale: TIME_SCALE }, ...options });
+  let serverTime = 1_000;
+  const server = await startGraphServer(fake, {
+    limits: { timeScale: TIME_SCALE },
+    ...(frozenWindows ? { now: () => serverTime } : {}),
+    ...options,
+  });
   servers.push(server);
   const waits: number[] = [];
   const directory = new GraphDirectory({
@@ -41,6 +50,7 @@ async function harness(options: GraphServerOptions = {}, maxRetries = 4): Promis
     retryDelaySeconds: 0.001,
     sleep: async (ms) => {
       waits.push(ms);
+      serverTime += ms;
       await new Promise((resolve) => setTimeout(resolve, ms));
     },
   });
@@ -126,7 +136,7 @@ describe('GraphDirectory under injected faults', () => {
   );
 
   it('honours a 429 Retry-After before sending the request again', async () => {
-    const { server, directory, waits } = await harness({ limits: { invitationsPer5s: 1, timeScale: TIME_SCALE } });
+    const { server, directory, waits } = await harness({ limits: { invitationsPer5s: 1, timeScale: TIME_SCALE } }, 4, true);
     await directory.invite({ email: 'first@outlook.com', displayName: 'First', redirectUrl: SITE, sendInvitationMessage: false });
     const started = Date.now();
     const second = await directory.invite({ email: 'second@outlook.com', displayName: 'Second', redirectUrl: SITE, sendInvitationMessage: false });
