@@ -77,6 +77,8 @@ if (!given) {
   console.log(
     `Azurite (local Azure Storage) on 127.0.0.1: tables ${azurite.ports.table}, blobs ${azurite.ports.blob}, queues ${azurite.ports.queue}; data in ${path.relative(root, location) || location}`,
   );
+  // Azurite's development account key is public (the same in every Azurite): no secret printed.
+  console.log(`A second instance on the same store: STORE=azure PORT=3979 AZURE_STORAGE_CONNECTION_STRING="${azurite.connectionString}" npm run start:bot`);
 } else {
   console.log('Store: the Azure Storage account given in the environment.');
 }
