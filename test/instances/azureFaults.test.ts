@@ -35,6 +35,7 @@ describe('Azure Storage stopped and restarted mid-run', () => {
   }, 180_000);
 
   afterAll(async () => {
+    if (process.env.DUMP) for (const i of cluster?.instances ?? []) process.stderr.write(`--- instance ${i.index}\n${i.output().split('\n').filter((l) => !l.includes('"level":30')).slice(-80).join('\n')}\n`);
     await cluster?.close();
     await azurite?.stop();
     fs.rmSync(folder, { recursive: true, force: true });

@@ -1,7 +1,10 @@
 /**
  * Two bot instances behind a round-robin proxy, sharing one store, driven as Teams drives them.
+ * The store: Azure Storage on Azurite (STORE=azure), or with INSTANCES_STORE=sqlite one SQLite
+ * data folder shared by the two processes (one machine).
  */
-import { startCluster, type Cluster } from '../support/instances/cluster';
+import { startAzurite, type AzuriteInstance } from '../../src/tools/azurite';
+import { startCluster, type Cluster, type StoreChoice } from '../support/instances/cluster';
 import { cardActions, inputIdsFor, teamsUser, type PostResult, type TeamsUser } from '../support/instances/teamsClient';
 import { activityText } from '../support/instances/connector';
 import { graphCounts, invitationsPerAddress } from '../support/instances/cluster';
@@ -9,6 +12,7 @@ import { DEMO } from '../support/directory';
 import { CROSSED_TURN_MESSAGE } from '../../src/teams/bot/GuestOnboardingBot';
 import { CANCELLED_MESSAGE } from '../../src/teams/bot/RootDialog';
 
+const STORE = process.env.INSTANCES_STORE === 'sqlite' ? 'sqlite' : 'azure';
 const RACES = Number(process.env.INSTANCES_APPROVAL_RACES ?? 100);
 const BULK_ROWS = Number(process.env.INSTANCES_BULK_ROWS ?? 2000);
 /** Graph's documented limit, and the bot's setting (INVITES_PER_5S): both instances together must stay under it. */
@@ -19,12 +23,18 @@ const ok = (answer: PostResult): PostResult => {
   return answer;
 };
 
-describe('two instances sharing one store', () => {
+describe(`two instances sharing one store (${STORE})`, () => {
   let cluster: Cluster;
+  let azurite: AzuriteInstance | undefined;
 
   beforeAll(async () => {
+    let store: StoreChoice = { kind: 'sqlite' };
+    if (STORE === 'azure') {
+      azurite = await startAzurite();
+      store = { kind: 'azure', env: { AZURE_STORAGE_CONNECTION_STRING: azurite.connectionString, AZURE_STORAGE_PREFIX: 'several' } };
+    }
     cluster = await startCluster({
-      store: { kind: 'sqlite' },
+      store,
       env: { INVITES_PER_5S: String(INVITES_PER_5S) },
       graph: { limits: { invitationsPer5s: INVITES_PER_5S } },
     });
@@ -32,6 +42,7 @@ describe('two instances sharing one store', () => {
 
   afterAll(async () => {
     await cluster?.close();
+    await azurite?.stop();
   }, 60_000);
 
   it('a guided invitation whose turns alternate between the instances completes, with the result and sync cards', async () => {
