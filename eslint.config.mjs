@@ -29,6 +29,7 @@ const ENTRY_FILES = ['src/*.ts'];
 const BOT_STATE_STORAGE = [
   'src/adapters/sqlite/SqliteBotStorage.ts',
   'src/adapters/memory/botStorage.ts',
+  'src/adapters/azure/botStorage.ts',
   'src/adapters/repositories.ts',
 ];
 

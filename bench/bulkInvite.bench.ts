@@ -24,6 +24,7 @@ import type { DirectoryUser } from '../src/domain/tenant';
 import { GraphDirectory } from '../src/adapters/graph/GraphDirectory';
 import { openDatabase } from '../src/adapters/sqlite/database';
 import { SqliteInvitationRepository, invitationMigrations } from '../src/adapters/sqlite/invitations';
+import { SqliteWorkQueue, workQueueMigrations } from '../src/adapters/sqlite/workQueue';
 import type { SignInAdvisorPort } from '../src/usecases/signIn/signInAdvisor';
 import { SignInAdvisor } from '../src/usecases/signIn/signInAdvisor';
 import { DEMO, demoDirectory } from '../test/support/directory';
@@ -213,7 +214,7 @@ async function pacedRun(rows: number): Promise<RunResult> {
   const { graph, baseUrl } = await RemoteGraph.start();
   try {
     const directory = graphDirectory(baseUrl);
-    const db = openDatabase(':memory:', [...invitationMigrations, ...bulkMigrations]);
+    const db = openDatabase(':memory:', [...invitationMigrations, ...bulkMigrations, ...workQueueMigrations]);
     const jobs = new SqliteBulkJobRepository(db);
     const staged = await stageBulkFile(
       {
@@ -229,6 +230,7 @@ async function pacedRun(rows: number): Promise<RunResult> {
     await jobs.transition(staged.job.id, ['draft'], { state: 'queued' });
     const runner = new BulkRunner({
       jobs,
+      queue: new SqliteWorkQueue(db),
       invitations: new SqliteInvitationRepository(db),
       directory,
       // The margin covers arrival jitter; on a loaded 2-core machine that is event-loop delay, which does not scale with time.
@@ -344,7 +346,7 @@ const cheapAdvisor: SignInAdvisorPort = {
 async function memoryRun(rows: number): Promise<MemoryResult> {
   const file = csvFile(rows);
   const dbFile = path.join(path.dirname(file), 'bench.sqlite');
-  const db = openDatabase(dbFile, [...invitationMigrations, ...bulkMigrations]);
+  const db = openDatabase(dbFile, [...invitationMigrations, ...bulkMigrations, ...workQueueMigrations]);
   const jobs = new SqliteBulkJobRepository(db);
   const directory = new WeightlessDirectory();
   const start = performance.now();
@@ -355,6 +357,7 @@ async function memoryRun(rows: number): Promise<MemoryResult> {
   await jobs.transition(staged.job.id, ['draft'], { state: 'queued' });
   const runner = new BulkRunner({
     jobs,
+    queue: new SqliteWorkQueue(db),
     invitations: new SqliteInvitationRepository(db),
     directory,
     pacer: new SlidingWindowPacer({ limit: 1_000_000, windowMs: 1 }),

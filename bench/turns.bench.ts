@@ -116,9 +116,21 @@ function baseEnv(dataDir: string): Record<string, string> {
   };
 }
 
+/**
+ * The bots of the load phases: both bundled by scripts/bundle-bench.mjs with the settings of
+ * production's dist/src/main.js (scripts/bundle.mjs), so this bot runs as in production (one
+ * bundled file; no compile cache, which only shortens a start) and the minimal bot is built the
+ * same way. The unbundled dist/bench/turnsBots.js runs the same code, only loaded module by module.
+ */
+function bundledBot(kind: 'bot' | 'minimal'): string {
+  const file = path.join(__dirname, 'bundled', kind === 'bot' ? 'thisBot.js' : 'minimalBot.js');
+  if (!fs.existsSync(file)) throw new Error(`${file} is missing: run npm run bench:turns (it bundles the bots after the build)`);
+  return file;
+}
+
 async function startBot(kind: 'bot' | 'minimal', env: Record<string, string> = {}): Promise<BotChild> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'turns-bench-'));
-  const child = spawn(process.execPath, ['--no-deprecation', path.join(__dirname, 'turnsBots.js'), kind], {
+  const child = spawn(process.execPath, ['--no-deprecation', bundledBot(kind)], {
     cwd: ROOT,
     env: { ...baseEnv(dataDir), ...env },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -328,6 +340,9 @@ interface LoadResult {
   samples: TurnSample[];
   cpuMsPerTurn: number;
   peakRssMb: number;
+  /** RSS (MB) once started, before any load. */
+  idleRssMb: number;
+  atPeak: UsageReport['atPeak'];
   proactive: number;
 }
 
@@ -421,6 +436,7 @@ async function runLoad(label: string, bot: BotChild, connector: ConnectorStandIn
   let turns = 0;
   let cpuAtStart = 0;
   const proactiveAtStart = connector.proactive;
+  const idleRssMb = (await bot.usage()).rssMb;
   const cpuSampled = sleep(WARMUP_SECONDS * 1000).then(async () => {
     cpuAtStart = (await bot.usage()).cpuMs;
   });
@@ -470,6 +486,8 @@ async function runLoad(label: string, bot: BotChild, connector: ConnectorStandIn
     samples,
     cpuMsPerTurn: (usage.cpuMs - cpuAtStart) / Math.max(1, turns),
     peakRssMb: usage.peakRssMb,
+    idleRssMb,
+    atPeak: usage.atPeak,
     proactive: connector.proactive - proactiveAtStart,
   };
 }
@@ -541,9 +559,47 @@ function loadLine(r: LoadResult): string {
   return `| ${r.label} | ${f0(r.turnsPerSecond)} | ${f1(s.p50)} / ${f1(s.p95)} / ${f1(s.p99)} | ${f1(r.cpuMsPerTurn)} | ${f0(r.peakRssMb)} | ${r.errors} |`;
 }
 
+/**
+ * `npm run bench:turns -- --memory`: only the memory phases (minimal bot, this bot on the demo
+ * tenant, minimal bot again), with idle RSS and where the peak went (heap used / heap total /
+ * external), for looking into memory without the whole run.
+ */
+async function memoryOnly(): Promise<void> {
+  const loadBefore = os.loadavg();
+  console.log(`memory: ${CONVERSATIONS} conversations, ${WARMUP_SECONDS} s warm-up + ${SECONDS} s (load average at start: ${loadBefore.map((l) => l.toFixed(2)).join(' ')})`);
+  const connector = new ConnectorStandIn();
+  const serviceUrl = await connector.start();
+  const runs: LoadResult[] = [];
+  for (const [label, kind] of [
+    ['minimal bot (before)', 'minimal'],
+    ['this bot, demo tenant', 'bot'],
+    ['minimal bot (after)', 'minimal'],
+  ] as const) {
+    const bot = await startBot(kind);
+    try {
+      runs.push(await runLoad(label, bot, connector, serviceUrl, kind === 'bot'));
+    } finally {
+      await bot.stop();
+    }
+  }
+  await connector.close();
+  const loadAfter = os.loadavg();
+  const out = ['', '| run | turns/s | errors | idle RSS | peak RSS | at peak: heap used / heap total / external (MB) |', '|---|---|---|---|---|---|'];
+  for (const r of runs) {
+    const p = r.atPeak;
+    out.push(`| ${r.label} | ${f0(r.turnsPerSecond)} | ${r.errors} | ${f0(r.idleRssMb)} | ${f0(r.peakRssMb)} | ${f0(p.heapUsed)} / ${f0(p.heapTotal)} / ${f0(p.external)} |`);
+  }
+  const minimalRss = Math.max(...runs.filter((r) => r.label.startsWith('minimal')).map((r) => r.peakRssMb));
+  const bot = runs.find((r) => r.label.startsWith('this bot'));
+  if (bot) out.push('', `peak RSS ${(bot.peakRssMb / minimalRss).toFixed(2)}× the minimal bot (${f0(bot.peakRssMb)} vs ${f0(minimalRss)} MB)`);
+  out.push(`load average (1/5/15 min) at start ${loadBefore.map((l) => l.toFixed(2)).join(' ')}, at end ${loadAfter.map((l) => l.toFixed(2)).join(' ')}`);
+  console.log(out.join('\n'));
+}
+
 async function main(): Promise<void> {
   if (process.argv[2] === '--graph-server') return graphServerProcess();
   if (process.argv[2] === '--cold-start') return coldStartOnly();
+  if (process.argv[2] === '--memory') return memoryOnly();
   const startedAt = new Date();
   const loadBefore = os.loadavg();
   console.log(`Turn benchmark: ${CONVERSATIONS} conversations, ~${THINK_MS} ms think time, ${WARMUP_SECONDS} s warm-up + ${SECONDS} s per phase`);

@@ -21,7 +21,7 @@ import type { Directory } from '../usecases/ports/Directory';
 import { createLogger, type Logger } from '../shared/logger';
 import { createBotServer, type RouteRegistrar } from './server';
 import type { Migration } from '../adapters/sqlite/database';
-import { openStore } from '../adapters/sqlite/store';
+import { createStore } from './createStore';
 import type { Store } from '../adapters/repositories';
 import { SharedPacer } from '../usecases/ports/pacer';
 import { isStoreUnavailable } from '../adapters/storeErrors';
@@ -81,18 +81,23 @@ export function createApp(config: AppConfig, overrides: AppOverrides = {}): App 
   // The store: every repository, one adapter (SQLite, migrations owned by it).
   const store: Store =
     overrides.store ??
-    openStore({
-      file: overrides.databaseFile ?? config.databaseFile,
-      extraMigrations: overrides.migrations ?? [],
+    createStore(config, {
+      databaseFile: overrides.databaseFile,
+      migrations: overrides.migrations,
       clock,
-      holderTtlMs: config.env.HOLDER_TTL_MS,
+      onHeartbeatError: (error) => logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'could not write this process\'s heartbeat to the store'),
     });
   try {
     // This process as the holder of locks and leases: registered now, so that a process that died
-    // is told apart from this one from the first turn on.
-    store.holders.start();
-    // Registrations of processes dead for an hour or more are only history.
-    store.holders.prune();
+    // is told apart from this one from the first turn on (a store over the network registers in
+    // the background; listen() waits for it before any background work starts). Registrations of
+    // processes dead for an hour or more are only history.
+    const registered = (async () => {
+      await store.holders.start();
+      await store.holders.prune();
+    })();
+    // Awaited by listen(); a failure there is reported then, not as an unhandled rejection now.
+    registered.catch(() => undefined);
     // One pacer for every invitation this process sends, its window in the store (see pacer.ts).
     const invitationPacer = new SharedPacer(store.pacerWindow, { limit: config.env.INVITES_PER_5S, windowMs: 5000 });
     const directoryPaces = !overrides.directory && config.directory === 'graph';
@@ -187,7 +192,7 @@ export function createApp(config: AppConfig, overrides: AppOverrides = {}): App 
               },
               `bot listening on http://${config.host}:${address.port}/api/messages`,
             );
-            startFeatures().then(
+            registered.then(startFeatures).then(
               () => resolve({ port: address.port, host: config.host }),
               (error: unknown) => reject(error instanceof Error ? error : new Error(String(error))),
             );
@@ -211,7 +216,7 @@ export function createApp(config: AppConfig, overrides: AppOverrides = {}): App 
               logger.warn({ err: error instanceof Error ? error.message : String(error), feature: feature.name }, 'feature did not stop cleanly');
             }
           }
-          store.close();
+          await store.close();
           logger.info('bot stopped');
           logger.flush();
         })();
@@ -219,7 +224,7 @@ export function createApp(config: AppConfig, overrides: AppOverrides = {}): App 
       },
     };
   } catch (error) {
-    store.close();
+    void Promise.resolve(store.close()).catch(() => undefined);
     throw error;
   }
 }

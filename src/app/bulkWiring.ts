@@ -53,6 +53,7 @@ export function buildBulkFeature(
   const messenger = shared.messenger ?? new Notifier(services.adapter, services.botAppId, services.logger);
   return createBulkFeature({
     jobs: repositories.bulkJobs,
+    queue: repositories.workQueue,
     invitations: shared.invitations ?? repositories.invitations,
     directory: services.directory,
     advisor: shared.advisor ?? new SignInAdvisor(services.directory, { policyTtlMs: 0 }),
@@ -65,5 +66,6 @@ export function buildBulkFeature(
     holders: repositories.holders,
     clock,
     logger: services.logger,
+    runner: { maxDequeues: config.env.BULK_MAX_DEQUEUES },
   });
 }

@@ -155,6 +155,8 @@ export const envSchema = z.object({
   BULK_MAX_ROWS: int(50_000, 1, 1_000_000),
   BULK_MAX_BYTES: int(20 * 1024 * 1024, 1024, 512 * 1024 * 1024),
   INVITES_PER_5S: int(150, 1, 150),
+  // A queue message received more times than this is given up: its unfinished rows fail with the reason.
+  BULK_MAX_DEQUEUES: int(5, 1, 100),
   PUBLIC_BASE_URL: url(),
   // Where attached CSV files may be downloaded from (https only; checked on every redirect).
   FILE_DOWNLOAD_HOSTS: hostPatternList,
@@ -163,6 +165,48 @@ export const envSchema = z.object({
   // Recovery after a crash.
   RECOVERY_INTERVAL_MS: int(5000, 100, 600_000),
   HOLDER_TTL_MS: int(10_000, 500, 600_000),
+
+  // The store: the embedded SQLite file (one process), or Azure Storage (several instances).
+  STORE: z.preprocess(
+    (v) => (typeof v === 'string' ? emptyToUndefined(v.trim().toLowerCase()) : v),
+    z.enum(['sqlite', 'azure'], { message: 'expected sqlite or azure' }).default('sqlite'),
+  ),
+  AZURE_STORAGE_CONNECTION_STRING: z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .trim()
+      .regex(/(^|;)\s*(AccountName|TableEndpoint|UseDevelopmentStorage)\s*=/i, {
+        message: 'expected an Azure Storage connection string ("DefaultEndpointsProtocol=https;AccountName=…;AccountKey=…" or with …Endpoint=…;SharedAccessSignature=…)',
+      })
+      .optional(),
+  ),
+  AZURE_STORAGE_ACCOUNT_URL: url(),
+  AZURE_STORAGE_TABLE_URL: url(),
+  AZURE_STORAGE_BLOB_URL: url(),
+  AZURE_STORAGE_QUEUE_URL: url(),
+  AZURE_STORAGE_CREDENTIAL: z.preprocess(
+    emptyToUndefined,
+    z
+      .enum(['managedIdentity', 'workloadIdentity', 'certificate', 'clientSecret'], {
+        message: 'expected managedIdentity, workloadIdentity, certificate or clientSecret',
+      })
+      .default('managedIdentity'),
+  ),
+  // Default to the GRAPH_* values: one app registration usually holds both (see README, Store).
+  AZURE_STORAGE_TENANT_ID: guid,
+  AZURE_STORAGE_CLIENT_ID: guid,
+  AZURE_STORAGE_CLIENT_SECRET: optionalString,
+  AZURE_STORAGE_CERTIFICATE_PATH: optionalString,
+  AZURE_STORAGE_MANAGED_IDENTITY_CLIENT_ID: guid,
+  AZURE_STORAGE_PREFIX: z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .trim()
+      .regex(/^[a-z][a-z0-9]{0,19}$/, { message: 'expected lowercase letters and digits, starting with a letter, at most 20 characters' })
+      .default('guestbot'),
+  ),
 
   // Telemetry (OpenTelemetry → Azure Monitor). No connection string = no telemetry exported.
   APPLICATIONINSIGHTS_CONNECTION_STRING: z.preprocess(
@@ -323,6 +367,8 @@ function crossCheck(env: Env): { problems: string[]; auth: AuthMode; directory: 
     problems.push('APPROVER_GROUP_ID: required when DIRECTORY=graph (the group whose members approve invitations)');
   }
 
+  problems.push(...storeProblems(env));
+
   if (env.OTEL_TRACES_SAMPLER_ARG !== undefined && env.OTEL_TRACES_SAMPLER_ARG > 1 && env.OTEL_TRACES_SAMPLER !== 'microsoft.rate_limited') {
     problems.push(
       'OTEL_TRACES_SAMPLER_ARG: expected a ratio between 0 and 1 (it is a number of traces per second only with OTEL_TRACES_SAMPLER=microsoft.rate_limited)',
@@ -330,4 +376,49 @@ function crossCheck(env: Env): { problems: string[]; auth: AuthMode; directory: 
   }
 
   return { problems, auth, directory };
+}
+
+/**
+ * STORE=azure needs a connection string, or the account's endpoints with a credential; each
+ * problem names the variable to set. The credential's own checks (files that must exist) run when
+ * the store is built (src/app/createStore.ts).
+ */
+function storeProblems(env: Env): string[] {
+  if (env.STORE !== 'azure' || env.AZURE_STORAGE_CONNECTION_STRING) return [];
+  const problems: string[] = [];
+  const perService = {
+    AZURE_STORAGE_TABLE_URL: env.AZURE_STORAGE_TABLE_URL,
+    AZURE_STORAGE_BLOB_URL: env.AZURE_STORAGE_BLOB_URL,
+    AZURE_STORAGE_QUEUE_URL: env.AZURE_STORAGE_QUEUE_URL,
+  };
+  const given = Object.entries(perService).filter(([, v]) => v);
+  if (!env.AZURE_STORAGE_ACCOUNT_URL && given.length === 0) {
+    problems.push(
+      'AZURE_STORAGE_CONNECTION_STRING: required when STORE=azure, unless AZURE_STORAGE_ACCOUNT_URL (or AZURE_STORAGE_TABLE_URL, AZURE_STORAGE_BLOB_URL and AZURE_STORAGE_QUEUE_URL) is set with a credential',
+    );
+    return problems;
+  }
+  if (!env.AZURE_STORAGE_ACCOUNT_URL) {
+    for (const [name, value] of Object.entries(perService)) {
+      if (!value) problems.push(`${name}: required with the other AZURE_STORAGE_*_URL when AZURE_STORAGE_ACCOUNT_URL is not set`);
+    }
+  } else if (!/^[a-z0-9]+\.(blob|table|queue|dfs)\./i.test(new URL(env.AZURE_STORAGE_ACCOUNT_URL).hostname) && given.length < 3) {
+    problems.push(
+      'AZURE_STORAGE_ACCOUNT_URL: expected an account endpoint like https://<account>.blob.core.windows.net (or set AZURE_STORAGE_TABLE_URL, AZURE_STORAGE_BLOB_URL and AZURE_STORAGE_QUEUE_URL)',
+    );
+  }
+  const tenant = env.AZURE_STORAGE_TENANT_ID ?? env.GRAPH_TENANT_ID;
+  const client = env.AZURE_STORAGE_CLIENT_ID ?? env.GRAPH_CLIENT_ID;
+  const kind = env.AZURE_STORAGE_CREDENTIAL;
+  if (kind === 'clientSecret' || kind === 'certificate') {
+    if (!tenant) problems.push(`AZURE_STORAGE_TENANT_ID: required with AZURE_STORAGE_CREDENTIAL=${kind} (or GRAPH_TENANT_ID)`);
+    if (!client) problems.push(`AZURE_STORAGE_CLIENT_ID: required with AZURE_STORAGE_CREDENTIAL=${kind} (or GRAPH_CLIENT_ID)`);
+  }
+  if (kind === 'clientSecret' && !(env.AZURE_STORAGE_CLIENT_SECRET ?? env.GRAPH_CLIENT_SECRET)) {
+    problems.push('AZURE_STORAGE_CLIENT_SECRET: required with AZURE_STORAGE_CREDENTIAL=clientSecret (or GRAPH_CLIENT_SECRET)');
+  }
+  if (kind === 'certificate' && !(env.AZURE_STORAGE_CERTIFICATE_PATH ?? env.GRAPH_CERTIFICATE_PATH)) {
+    problems.push('AZURE_STORAGE_CERTIFICATE_PATH: required with AZURE_STORAGE_CREDENTIAL=certificate (or GRAPH_CERTIFICATE_PATH)');
+  }
+  return problems;
 }

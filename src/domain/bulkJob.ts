@@ -98,6 +98,10 @@ export interface BulkJob {
   summary: BulkValidationSummary;
   /** Why the job failed (user-facing), when it did. */
   error: string | null;
+  /**
+   * The instance putting the job's work in the queue (until leaseUntil), then "work-queue" once
+   * it is there (leaseUntil null): the rows are worked by whichever instance takes each message.
+   */
   leaseOwner: string | null;
   /** ms since epoch. */
   leaseUntil: number | null;

@@ -106,7 +106,7 @@ export function expandTemplate(templateJson: unknown, data: CardData, name = 'in
   }
   const leftover = findUnexpanded(expanded);
   if (leftover !== null) throw new CardTemplateError(name, `no data for ${leftover}`);
-  const card = dropUnsafeUrlActions(walk(expanded, decodeDollar));
+  const card = decodeAndDropUnsafeUrlActions(expanded);
   if (!isAdaptiveCard(card)) throw new CardTemplateError(name, 'the result is not an AdaptiveCard');
   return card;
 }
@@ -222,16 +222,26 @@ function isUrlAction(v: unknown): v is { type: 'Action.OpenUrl'; url?: unknown }
   return !!v && typeof v === 'object' && (v as { type?: unknown }).type === 'Action.OpenUrl';
 }
 
-/** Removes Action.OpenUrl entries (and selectActions) whose url is not a safe https URL. */
-function dropUnsafeUrlActions(value: unknown): unknown {
+/**
+ * The expanded card with its `$` carriers decoded, less the Action.OpenUrl entries (and
+ * selectActions) whose url is not a safe https URL: one copy of the card, not one per pass.
+ */
+function decodeAndDropUnsafeUrlActions(value: unknown): unknown {
+  if (typeof value === 'string') return decodeDollar(value);
   if (Array.isArray(value)) {
-    return value.filter((v) => !isUrlAction(v) || isSafeCardUrl(v.url)).map(dropUnsafeUrlActions);
+    const out: unknown[] = [];
+    for (const item of value) {
+      const v = decodeAndDropUnsafeUrlActions(item);
+      if (!isUrlAction(v) || isSafeCardUrl(v.url)) out.push(v);
+    }
+    return out;
   }
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) {
+    for (const k of Object.keys(value)) {
+      const v = decodeAndDropUnsafeUrlActions((value as Record<string, unknown>)[k]);
       if (k === 'selectAction' && isUrlAction(v) && !isSafeCardUrl(v.url)) continue;
-      out[k] = dropUnsafeUrlActions(v);
+      out[k] = v;
     }
     return out;
   }

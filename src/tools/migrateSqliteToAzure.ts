@@ -22,6 +22,8 @@
 import fs from 'node:fs';
 import type { Storage, StoreItems } from 'botbuilder';
 import type { Repositories } from '../adapters/repositories';
+import { ConfigError, loadConfig, loadDotEnv } from '../app/config';
+import { createStore } from '../app/createStore';
 import { openStore, sqliteDatabaseOf, type SqliteStore } from '../adapters/sqlite/store';
 import type { InvitationPatch, InvitationRecord, InvitationState } from '../usecases/ports/invitations';
 
@@ -216,4 +218,42 @@ export function describeReport(report: MigrationReport): string {
 export function openSource(file: string): SqliteStore | null {
   if (!fs.existsSync(file)) return null;
   return openStore({ file, holderTtlMs: 10_000 });
+}
+
+async function main(): Promise<void> {
+  loadDotEnv();
+  let config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`The configuration is invalid.\n  - ${error.problems.join('\n  - ')}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+  if (config.env.STORE !== 'azure') {
+    process.stderr.write('Set STORE=azure and the target account (AZURE_STORAGE_CONNECTION_STRING, or AZURE_STORAGE_ACCOUNT_URL with a credential): see README, Store.\n');
+    process.exit(1);
+  }
+  const source = openSource(config.databaseFile);
+  if (!source) {
+    process.stderr.write(`There is no embedded store at ${config.databaseFile} (DATA_DIR): nothing to copy.\n`);
+    process.exit(1);
+  }
+  const target = createStore(config);
+  try {
+    if (!(await target.ping())) throw new Error('the storage account does not answer');
+    process.stdout.write(`${describeReport(await migrateStore(source, target))}\n`);
+  } finally {
+    source.close();
+    await target.close();
+  }
+}
+
+if (require.main === module) {
+  main().catch((error: unknown) => {
+    process.stderr.write(`The migration stopped: ${error instanceof Error ? error.message : String(error)}\nRun it again: what was copied stays, the rest follows.\n`);
+    process.exit(1);
+  });
 }

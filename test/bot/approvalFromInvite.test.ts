@@ -6,6 +6,7 @@
  * over the demo directory; proactive messages go through the real Notifier to a recording adapter.
  */
 import { ActivityTypes, ConversationState, MemoryStorage, TestAdapter, UserState, type Activity } from 'botbuilder';
+import { TEST_STORE } from '../support/store';
 import { GuestOnboardingBot } from '../../src/teams/bot/GuestOnboardingBot';
 import { RootDialog } from '../../src/teams/bot/RootDialog';
 import type { BotFeature } from '../../src/teams/bot/feature';
@@ -70,7 +71,8 @@ function approvalBot(options: ApprovalTestbedOptions = {}) {
     createInviteFeature({ service: bed.invite, directory: bed.directory }),
     bed.feature,
   ];
-  const storage = new MemoryStorage();
+  // Bot state in the store under test (TEST_STORE=azure: Blob storage), else in memory.
+  const storage = TEST_STORE === 'azure' ? bed.store.botStorage : new MemoryStorage();
   const bot = new GuestOnboardingBot({
     conversationState: new ConversationState(storage),
     userState: new UserState(storage),

@@ -4,6 +4,7 @@
  * (from.aadObjectId + tenant); the card data only names the request.
  */
 import { ActivityTypes, ConversationState, MemoryStorage, TestAdapter, UserState, type Activity } from 'botbuilder';
+import { TEST_STORE } from '../support/store';
 import { GuestOnboardingBot } from '../../src/teams/bot/GuestOnboardingBot';
 import { RootDialog } from '../../src/teams/bot/RootDialog';
 import { createLogger } from '../../src/shared/logger';
@@ -25,7 +26,8 @@ interface InvokeBody {
 
 function botFor(bed: ApprovalTestbed) {
   const feature = bed.feature;
-  const storage = new MemoryStorage();
+  // Bot state in the store under test (TEST_STORE=azure: Blob storage), else in memory.
+  const storage = TEST_STORE === 'azure' ? bed.store.botStorage : new MemoryStorage();
   const bot = new GuestOnboardingBot({
     conversationState: new ConversationState(storage),
     userState: new UserState(storage),

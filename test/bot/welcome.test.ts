@@ -1,4 +1,5 @@
 import { ActivityTypes, ConversationState, MemoryStorage, TestAdapter, UserState, type Activity } from 'botbuilder';
+import { botTestStore, TEST_STORE } from '../support/store';
 import { ComponentDialog, type DialogContext, TextPrompt, WaterfallDialog } from 'botbuilder-dialogs';
 import { GuestOnboardingBot, STALE_CARD_MESSAGE, TURN_ERROR_MESSAGE } from '../../src/teams/bot/GuestOnboardingBot';
 import type { BotFeature } from '../../src/teams/bot/feature';
@@ -73,7 +74,8 @@ const boom: BotFeature = {
 };
 
 function testBot(features: BotFeature[] = [inviteHelp, asker, boom], rootDialog = new RootDialog(features)) {
-  const storage = new MemoryStorage();
+  // Bot state in the store under test (TEST_STORE=azure: Blob storage), else in memory.
+  const storage = TEST_STORE === 'azure' ? botTestStore().botStorage : new MemoryStorage();
   const bot = new GuestOnboardingBot({
     conversationState: new ConversationState(storage),
     userState: new UserState(storage),

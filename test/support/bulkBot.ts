@@ -90,6 +90,7 @@ export function bulkBot(
   const fileDownload = options.fileDownload;
   const feature = createBulkFeature({
     jobs: env.jobs,
+    queue: env.queue,
     invitations: env.invitations,
     directory: env.directory,
     advisor: new SignInAdvisor(env.fake),

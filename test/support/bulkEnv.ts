@@ -16,7 +16,9 @@ import { DirectoryError, type Directory } from '../../src/usecases/ports/Directo
 import type { FakeDirectory } from '../../src/adapters/demo/FakeDirectory';
 import { SignInAdvisor } from '../../src/usecases/signIn/signInAdvisor';
 import { SqliteInvitationRepository, invitationMigrations } from '../../src/adapters/sqlite/invitations';
-import type { SqliteDatabase } from '../../src/adapters/sqlite/database';
+import { applyMigrations, type SqliteDatabase } from '../../src/adapters/sqlite/database';
+import { SqliteWorkQueue, workQueueMigrations } from '../../src/adapters/sqlite/workQueue';
+import type { WorkQueue } from '../../src/usecases/ports/workQueue';
 import { DEMO, demoDirectory } from './directory';
 import { memoryStore } from './store';
 
@@ -86,6 +88,8 @@ export function faultyDirectory(inner: Directory, rate: number, seed = 42): Dire
 export interface BulkTestEnv {
   db: SqliteDatabase;
   jobs: BulkJobRepository;
+  /** The work queue the runner takes its work from (default: SQLite over `db`). */
+  queue: WorkQueue;
   invitations: InvitationRepository;
   fake: FakeDirectory;
   directory: Directory;
@@ -104,18 +108,23 @@ export function bulkTestEnv(
     jobs?: BulkJobRepository;
     /** The invitation repository (default: SQLite over `db`). */
     invitations?: InvitationRepository;
+    /** The work queue (default: SQLite over `db`). */
+    queue?: WorkQueue;
     runner?: Partial<BulkRunnerOptions>;
     approvalPolicy?: 'nonOwners' | 'unlistedDomains' | 'always';
     partnerDomains?: string[];
   } = {},
 ): BulkTestEnv {
-  const db = options.db ?? memoryStore([...invitationMigrations, ...bulkMigrations]).db;
+  const db = options.db ?? memoryStore([...invitationMigrations, ...bulkMigrations, ...workQueueMigrations]).db;
+  if (!options.queue) applyMigrations(db, workQueueMigrations);
+  const queue = options.queue ?? new SqliteWorkQueue(db);
   const fake = options.fake ?? demoDirectory();
   const directory = options.directory ? options.directory(fake) : fake;
   const jobs = options.jobs ?? new SqliteBulkJobRepository(db);
   const invitations = options.invitations ?? new SqliteInvitationRepository(db);
   const runner = new BulkRunner({
     jobs,
+    queue,
     invitations,
     directory,
     pacer: new SlidingWindowPacer({ limit: 1000, windowMs: 50 }),
@@ -146,7 +155,7 @@ export function bulkTestEnv(
     if (!job) throw new Error('could not confirm the staged job');
     return job;
   };
-  return { db, jobs, invitations, fake, directory, runner, stage, submit };
+  return { db, jobs, queue, invitations, fake, directory, runner, stage, submit };
 }
 
 /** How many POST /invitations each address got (the fake records every one). */

@@ -12,18 +12,19 @@ import type { FakeDirectory } from '../../src/adapters/demo/FakeDirectory';
 import type { TenantFixture } from '../../src/adapters/demo/fixture';
 import { SqliteInvitationRepository, invitationMigrations } from '../../src/adapters/sqlite/invitations';
 import type { Store } from '../../src/adapters/repositories';
+import type { InvitationRepository } from '../../src/usecases/ports/invitations';
 import { InviteGuestService } from '../../src/usecases/invite/inviteGuest';
 import { type ApprovalGateway, type InviteGuestDependencies } from '../../src/usecases/invite/ports';
 import { SignInAdvisor } from '../../src/usecases/signIn/signInAdvisor';
 import { DEMO, demoDirectory, fixedClock, type TestClock } from './directory';
-import { memoryStore } from './store';
+import { botTestStore, memoryStore, TEST_STORE } from './store';
 
 export type DemoUserKey = keyof typeof DEMO.users;
 
 export interface InviteTestbed {
   directory: FakeDirectory;
   store: Store;
-  invitations: SqliteInvitationRepository;
+  invitations: InvitationRepository;
   service: InviteGuestService;
   clock: TestClock;
   /** Milliseconds the service asked to wait (it never really waits). */
@@ -41,8 +42,10 @@ export function inviteTestbed(
 ): InviteTestbed {
   const clock = fixedClock();
   const directory = demoDirectory({ clock, tweak: options.tweak });
-  const store = memoryStore(invitationMigrations, { clock });
-  const invitations = new SqliteInvitationRepository(store.db, { clock });
+  // TEST_STORE=azure: the store's own repositories on Azure Storage; else SQLite in memory.
+  const sqlite = TEST_STORE === 'azure' ? null : memoryStore(invitationMigrations, { clock });
+  const store: Store = sqlite ?? botTestStore({ clock });
+  const invitations: InvitationRepository = sqlite ? new SqliteInvitationRepository(sqlite.db, { clock }) : store.invitations;
   const waits: number[] = [];
   const service = new InviteGuestService({
     directory,
@@ -93,7 +96,8 @@ export function inviteBot(
   });
   const features = [feature, ...(options.extraFeatures ?? [])];
   const root = new RootDialog(features);
-  const conversationState = new ConversationState(new MemoryStorage());
+  // The dialog state in the store under test (TEST_STORE=azure: Blob storage), else in memory.
+  const conversationState = new ConversationState(TEST_STORE === 'azure' ? testbed.store.botStorage : new MemoryStorage());
   const dialogState = conversationState.createProperty<DialogState>('DialogState');
   const kind = options.conversation ?? 'personal';
 

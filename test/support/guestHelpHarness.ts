@@ -15,6 +15,7 @@ import type { DialogState } from 'botbuilder-dialogs';
 import { actorFromActivity } from '../../src/teams/bot/actor';
 import type { BotFeature } from '../../src/teams/bot/feature';
 import { RootDialog } from '../../src/teams/bot/RootDialog';
+import { botTestStore, TEST_STORE } from './store';
 
 export interface Person {
   id: string;
@@ -36,7 +37,8 @@ function who(person: Person, tenantId: string): { from: ChannelAccount; conversa
 }
 
 export function featureHarness(features: BotFeature[]): FeatureHarness {
-  const conversationState = new ConversationState(new MemoryStorage());
+  // The dialog state in the store under test (TEST_STORE=azure: Blob storage), else in memory.
+  const conversationState = new ConversationState(TEST_STORE === 'azure' ? botTestStore().botStorage : new MemoryStorage());
   const dialogState = conversationState.createProperty<DialogState>('dialogState');
   const root = new RootDialog(features);
   const handlers = new Map(features.flatMap((f) => Object.entries(f.actions ?? {})));

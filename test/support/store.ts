@@ -5,6 +5,16 @@ import type { Clock } from '../../src/domain/clock';
 import type { Migration, SqliteDatabase } from '../../src/adapters/sqlite/database';
 import { openStore, sqliteDatabaseOf, type SqliteStore } from '../../src/adapters/sqlite/store';
 import { type Store } from '../../src/adapters/repositories';
+import type { AzuriteHandle } from './azurite';
+
+/**
+ * Which store the bot suites run on: SQLite in memory (default), or with `TEST_STORE=azure` the
+ * Azure Storage store on an Azurite started once for the test file (each store on a prefix of its
+ * own). `TEST_STORE=azure npx jest test/bot` runs the bot suites on Azure Storage.
+ */
+export const TEST_STORE: 'sqlite' | 'azure' = process.env.TEST_STORE === 'azure' ? 'azure' : 'sqlite';
+
+let azurite: AzuriteHandle | undefined;
 
 export interface BuilderOptions {
   clock?: Clock;
@@ -42,6 +52,16 @@ export function memoryStore(extraMigrations: readonly Migration[] = [], options:
   return Object.assign(store, { db: sqliteDatabaseOf(store) });
 }
 
+/**
+ * The store a bot suite runs on (see TEST_STORE): SQLite in memory, or Azure Storage on this
+ * file's Azurite. Closed after the test file like the others.
+ */
+export function botTestStore(options: BuilderOptions = {}): Store {
+  if (!azurite) return memoryStore([], options);
+  const { openAzureStore } = require('../../src/adapters/azure/store') as typeof import('../../src/adapters/azure/store');
+  return track(openAzureStore({ account: azurite.account(), clock: options.clock }));
+}
+
 /** A clock that only moves when told to. */
 export type ManualClock = Clock & (() => Date) & { advance(ms: number): void; set(iso: string): void };
 
@@ -60,8 +80,8 @@ export function manualClock(start = '2025-03-01T09:00:00.000Z'): ManualClock {
 }
 
 /** Closes every store and deletes every temp file made through this module. Runs by itself after each test file. */
-export function cleanupTempStores(): void {
-  for (const store of openedStores.splice(0)) store.close();
+export async function cleanupTempStores(): Promise<void> {
+  for (const store of openedStores.splice(0)) await store.close();
   for (const dir of tempDirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
 }
 
@@ -71,3 +91,6 @@ function track<S extends Store>(store: S): S {
 }
 
 if (typeof afterAll === 'function') afterAll(cleanupTempStores);
+// After the cleanup hook, so stores close while Azurite still runs. Loaded only when asked for, so
+// the other test files neither start Azurite nor load its SDKs.
+if (TEST_STORE === 'azure' && typeof beforeAll === 'function') azurite = (require('./azurite') as typeof import('./azurite')).useAzurite();

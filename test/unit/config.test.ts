@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { ConfigError, loadConfig } from '../../src/app/config';
+import { azureStorageOptions } from '../../src/app/createStore';
 
 const ROOT = path.join(path.sep, 'srv', 'bot');
 const APP_ID = '11111111-2222-4333-8444-555555555555';
@@ -125,5 +126,73 @@ describe('configuration problems are all reported at once', () => {
 
   it('says which log levels exist', () => {
     expect(() => loadConfig({ LOG_LEVEL: 'verbose' })).toThrow(/LOG_LEVEL: expected one of fatal, error, warn, info/);
+  });
+});
+
+describe('configuration of the store', () => {
+  const CS = 'DefaultEndpointsProtocol=https;AccountName=contosobot;AccountKey=a2V5;EndpointSuffix=core.windows.net';
+
+  it('defaults to the embedded SQLite store, prefix guestbot, managed identity', () => {
+    const env = loadConfig({}, ROOT).env;
+    expect(env.STORE).toBe('sqlite');
+    expect(env.AZURE_STORAGE_PREFIX).toBe('guestbot');
+    expect(env.AZURE_STORAGE_CREDENTIAL).toBe('managedIdentity');
+  });
+
+  it('STORE=azure takes a connection string, or an account URL with a managed identity', () => {
+    expect(loadConfig({ STORE: 'azure', AZURE_STORAGE_CONNECTION_STRING: CS }, ROOT).env.STORE).toBe('azure');
+    expect(loadConfig({ STORE: 'Azure', AZURE_STORAGE_ACCOUNT_URL: 'https://contosobot.blob.core.windows.net' }, ROOT).env.STORE).toBe('azure');
+  });
+
+  it('refuses a bad value naming the variable', () => {
+    expect(problemsOf({ STORE: 'cosmos' })).toEqual(['STORE: expected sqlite or azure']);
+    expect(problemsOf({ STORE: 'azure', AZURE_STORAGE_CONNECTION_STRING: 'not a connection string' })[0]).toMatch(/^AZURE_STORAGE_CONNECTION_STRING: expected an Azure Storage connection string/);
+    expect(problemsOf({ STORE: 'azure', AZURE_STORAGE_CONNECTION_STRING: CS, AZURE_STORAGE_PREFIX: 'Guest_Bot' })[0]).toMatch(/^AZURE_STORAGE_PREFIX: /);
+    expect(problemsOf({ STORE: 'azure', AZURE_STORAGE_ACCOUNT_URL: 'ftp://x' })[0]).toMatch(/^AZURE_STORAGE_ACCOUNT_URL: /);
+    expect(problemsOf({ STORE: 'azure', AZURE_STORAGE_ACCOUNT_URL: 'https://contosobot.blob.core.windows.net', AZURE_STORAGE_CREDENTIAL: 'password' })[0]).toMatch(
+      /^AZURE_STORAGE_CREDENTIAL: expected managedIdentity, workloadIdentity, certificate or clientSecret/,
+    );
+  });
+
+  it('STORE=azure without a connection string or endpoints names AZURE_STORAGE_CONNECTION_STRING; missing service URLs are named', () => {
+    expect(problemsOf({ STORE: 'azure' })[0]).toMatch(/^AZURE_STORAGE_CONNECTION_STRING: required when STORE=azure/);
+    expect(problemsOf({ STORE: 'azure', AZURE_STORAGE_TABLE_URL: 'http://127.0.0.1:10002/devstoreaccount1' })).toEqual([
+      'AZURE_STORAGE_BLOB_URL: required with the other AZURE_STORAGE_*_URL when AZURE_STORAGE_ACCOUNT_URL is not set',
+      'AZURE_STORAGE_QUEUE_URL: required with the other AZURE_STORAGE_*_URL when AZURE_STORAGE_ACCOUNT_URL is not set',
+    ]);
+    expect(problemsOf({ STORE: 'azure', AZURE_STORAGE_ACCOUNT_URL: 'https://storage.contoso.com' })[0]).toMatch(/^AZURE_STORAGE_ACCOUNT_URL: expected an account endpoint/);
+  });
+
+  it('a client secret credential needs a tenant, a client and a secret, taken from GRAPH_* when not given', () => {
+    const base = { STORE: 'azure', AZURE_STORAGE_ACCOUNT_URL: 'https://contosobot.blob.core.windows.net', AZURE_STORAGE_CREDENTIAL: 'clientSecret' };
+    expect(problemsOf(base)).toEqual([
+      'AZURE_STORAGE_TENANT_ID: required with AZURE_STORAGE_CREDENTIAL=clientSecret (or GRAPH_TENANT_ID)',
+      'AZURE_STORAGE_CLIENT_ID: required with AZURE_STORAGE_CREDENTIAL=clientSecret (or GRAPH_CLIENT_ID)',
+      'AZURE_STORAGE_CLIENT_SECRET: required with AZURE_STORAGE_CREDENTIAL=clientSecret (or GRAPH_CLIENT_SECRET)',
+    ]);
+    expect(loadConfig({ ...base, GRAPH_TENANT_ID: TENANT, GRAPH_CLIENT_ID: APP_ID, GRAPH_CLIENT_SECRET: 's' }, ROOT).env.STORE).toBe('azure');
+  });
+
+  it('a certificate that cannot be read stops start-up naming AZURE_STORAGE_CERTIFICATE_PATH', () => {
+    const config = loadConfig(
+      {
+        STORE: 'azure',
+        AZURE_STORAGE_ACCOUNT_URL: 'https://contosobot.blob.core.windows.net',
+        AZURE_STORAGE_CREDENTIAL: 'certificate',
+        AZURE_STORAGE_TENANT_ID: TENANT,
+        AZURE_STORAGE_CLIENT_ID: APP_ID,
+        AZURE_STORAGE_CERTIFICATE_PATH: '/nonexistent/storage.pem',
+      },
+      ROOT,
+    );
+    expect(() => azureStorageOptions(config.env)).toThrow(/AZURE_STORAGE_CERTIFICATE_PATH: cannot read "\/nonexistent\/storage.pem"/);
+    const options = azureStorageOptions(loadConfig({ STORE: 'azure', AZURE_STORAGE_ACCOUNT_URL: 'https://contosobot.blob.core.windows.net' }, ROOT).env);
+    expect(options).toMatchObject({
+      tableUrl: 'https://contosobot.table.core.windows.net',
+      blobUrl: 'https://contosobot.blob.core.windows.net',
+      queueUrl: 'https://contosobot.queue.core.windows.net',
+      prefix: 'guestbot',
+    });
+    expect(options.credential).toBeDefined();
   });
 });

@@ -140,6 +140,21 @@ export class AzureStorageAccount {
     return this.requests;
   }
 
+  /** Counts requests sent by a client built outside this class (botbuilder-azure-blobs' own container client). */
+  countTransactions(n: number): void {
+    this.requests += n;
+  }
+
+  /** The token credential, when the account was opened with endpoints rather than a connection string. */
+  get credential(): TokenCredential | undefined {
+    return this.options.connectionString ? undefined : this.options.credential;
+  }
+
+  /** The full name of the container `name` (`<prefix>-<name>`), for clients that create it themselves. */
+  containerName(name: string): string {
+    return `${this.prefix}-${name}`;
+  }
+
   /** The table `<prefix><Name>` (Name: letters and digits), created on first use. */
   table(name: string): Promise<TableClient> {
     const full = `${this.prefix}${name}`;

@@ -88,11 +88,11 @@ export async function deleteIfMatch(table: TableClient, partitionKey: string, ro
 /** Every entity of a query, in key order (the SDK pages through continuation tokens). */
 export async function listAll<T extends object>(
   table: TableClient,
-  filter: string,
+  filter: string | undefined,
   select?: string[],
 ): Promise<TableEntityResult<T>[]> {
   const out: TableEntityResult<T>[] = [];
-  for await (const entity of table.listEntities<T>({ queryOptions: { filter, select } })) out.push(entity);
+  for await (const entity of table.listEntities<T>({ queryOptions: { filter: filter || undefined, select } })) out.push(entity);
   return out;
 }
 

@@ -11,6 +11,7 @@ import { MemoryConversationReferenceRepository } from './conversationReferences'
 import { MemoryInvitationRepository } from './invitations';
 import { MemoryHolderRegistry, MemoryHolderTable, MemoryLeaseStore } from './leases';
 import { MemoryPacerWindowStore } from './pacerWindow';
+import { MemoryWorkQueue } from './workQueue';
 
 /** The memory store: the bundle, with the memory classes behind it. */
 export interface MemoryStore extends Store {
@@ -44,6 +45,7 @@ export function openMemoryStore(options: { clock?: Clock; holderTtlMs?: number }
     resetRequests: new MemoryResetRequestRepository(clock, audit),
     bulkJobs: new MemoryBulkJobRepository({ clock }),
     resultsLinkSecret: new MemoryResultsLinkSecret(),
+    workQueue: new MemoryWorkQueue(clock),
     appliedMigrations: [],
     ping: () => open,
     close(): void {

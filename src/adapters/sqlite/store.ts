@@ -14,6 +14,7 @@ import { leaseMigrations, SqliteHolderRegistry, SqliteLeaseStore } from './lease
 import { pacerWindowMigrations, SqlitePacerWindowStore } from './pacerWindow';
 import { resetRequestMigrations, SqliteResetRequestRepository } from './resetRequests';
 import { SqliteBotStorage } from './SqliteBotStorage';
+import { SqliteWorkQueue, workQueueMigrations } from './workQueue';
 
 /** The SQLite store: the bundle, with the SQLite classes behind it (for the SQLite adapters' own tests). */
 export interface SqliteStore extends Store {
@@ -47,6 +48,7 @@ export const storeMigrations: readonly Migration[] = [
   ...resetRequestMigrations,
   ...approvalMigrations,
   ...bulkMigrations,
+  ...workQueueMigrations,
 ];
 
 const databases = new WeakMap<Store, SqliteDatabase>();
@@ -96,6 +98,7 @@ export function openStore(options: StoreOptions): SqliteStore {
     resetRequests: new SqliteResetRequestRepository(db, clock, audit),
     bulkJobs: new SqliteBulkJobRepository(db, { clock }),
     resultsLinkSecret: new SqliteResultsLinkSecret(db, clock),
+    workQueue: new SqliteWorkQueue(db, clock),
     appliedMigrations,
     ping(): boolean {
       if (!db.open) return false;

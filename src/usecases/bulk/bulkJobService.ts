@@ -1,5 +1,6 @@
 import type { Directory } from '../ports/Directory';
 import type { InvitationRepository } from '../ports/invitations';
+import type { WorkQueue } from '../ports/workQueue';
 import type { HolderRegistry } from '../ports/leases';
 import { SlidingWindowPacer, type InvitationPacer } from '../ports/pacer';
 import type { SignInAdvisorPort } from '../signIn/signInAdvisor';
@@ -23,6 +24,8 @@ import type { BulkApprovalGateway, BulkRunnerLogger, BulkRunnerOptions } from '.
 
 export interface BulkServiceDeps {
   jobs: BulkJobRepository;
+  /** The store's work queue: jobs' rows are worked from it by any instance. */
+  queue: WorkQueue;
   invitations: InvitationRepository;
   directory: Directory;
   advisor: SignInAdvisorPort;
@@ -90,6 +93,7 @@ export class BulkJobService {
     this.pacer = deps.pacer === undefined ? new SlidingWindowPacer({ limit: deps.settings.invitesPer5s, windowMs: 5000 }) : deps.pacer;
     this.runner = new BulkRunner({
       jobs: deps.jobs,
+      queue: deps.queue,
       invitations: deps.invitations,
       directory: deps.directory,
       pacer: this.pacer,

@@ -1,16 +1,20 @@
 import { randomUUID } from 'node:crypto';
-import { isDirectoryError } from '../ports/Directory';
 import { systemClock, type Clock } from '../../domain/clock';
 import { realSleep, type Sleep } from '../ports/pacer';
-import { ACTIVE_JOB_STATES, type BulkJob } from '../../domain/bulkJob';
+import type { QueueMessage } from '../ports/workQueue';
+import { ACTIVE_JOB_STATES, isFinishedJob, type BulkJob } from '../../domain/bulkJob';
 import { detached, type BulkQueueDepth } from '../../shared/bulkTelemetry';
-import { JobRun } from './jobRun';
+import { finishedRows, JobRun } from './jobRun';
+import { MessageLease } from './messageLease';
 import { measureProgress, type BulkProgress } from './progress';
+import { QueuedWork, type Dispatched } from './queuedWork';
 import { RowWork } from './rowWork';
-import { runnerSettings, silentLogger, type BulkApprovals, type BulkRunnerLogger, type BulkRunnerOptions, type RunnerSettings } from './runnerOptions';
+import { runnerSettings, silentLogger, type BulkRunnerLogger, type BulkRunnerOptions, type RunnerSettings } from './runnerOptions';
+import { BULK_QUEUE, isGaveUp, parseWork, planMessage, QUEUED_OWNER, type BulkWork } from './workMessages';
 
 /**
- * The background bulk invitation job.
+ * The background bulk invitation jobs, worked from the store's work queue so that any instance
+ * works any job, and an instance killed mid-job loses nothing and repeats nothing.
  *
  * Exactly once, whatever happens: every row goes through the same invitation record as a
  * single invitation (InvitationRepository.claim on tenant + address + site), each step is
@@ -18,22 +22,46 @@ import { runnerSettings, silentLogger, type BulkApprovals, type BulkRunnerLogger
  * addresses up (in bulk): a guest who already exists — including one whose invitation went
  * through just before a crash — is added to the site, never invited a second time.
  *
- * Throughput: invitations start as fast as the pacer allows (the tenant's /invitations limit)
- * with several in flight; memberships are added 20 per request while invitations continue.
- * The row steps are in rowWork.ts; this file holds the job: its lease, passes, approvals, end.
+ * The queue (workMessages.ts): confirming a job queues one plan message; the plan queues one
+ * message per chunk of rows. A message is hidden while an instance works it (its lease, renewed
+ * as it goes), deleted when its rows are finished, and seen again by another instance if this one
+ * dies. A message received more than maxDequeues times is given up: its unfinished rows fail
+ * with the reason, and are counted on the finished card. The instance that finishes the last row
+ * ends the job (compare-and-set: one of them) and tells the requester.
+ *
+ * Throughput: invitations start as fast as the shared pacer allows (the tenant's /invitations
+ * limit) with several in flight; two messages are worked at once, so one fills the pace while
+ * the other's last invitations and memberships land. The row steps are in rowWork.ts, the work
+ * of one message in queuedWork.ts; this file holds the queue loop, the jobs' ends and progress.
  */
+
+/** Messages held at most per messagesInFlight slot, landing ones included. */
+const MAX_HELD_PER_SLOT = 4;
 
 export class BulkRunner {
   private readonly clock: Clock;
   private readonly sleep: Sleep;
   private readonly logger: BulkRunnerLogger;
-  private readonly runs = new Map<string, { run: JobRun; done: Promise<void> }>();
-  /** Starts being decided (the job read and leased): a second start of the same job waits for none. */
-  private readonly starting = new Set<string>();
   private readonly runnerId: string;
-  private stopping = false;
   private readonly o: RunnerSettings;
   private readonly rows: RowWork;
+  private readonly work: QueuedWork;
+  /** The jobs this process works on (any part of), by id. */
+  private readonly jobRuns = new Map<string, JobRun>();
+  /**
+   * Messages being worked here, by message id. A chunk whose invitations have all started is
+   * `landing`: it no longer counts against messagesInFlight, so the next chunk's claims and
+   * look-ups overlap its last invitations and memberships (the pace never waits for them).
+   */
+  private readonly held = new Map<string, { work: BulkWork; done: Promise<void>; landing: boolean }>();
+  private readonly waiters = new Map<string, Array<() => void>>();
+  /** Final notifications being sent here, by job id (whenFinished waits for them). */
+  private readonly finishing = new Map<string, Promise<void>>();
+  private looping = false;
+  private loopDone: Promise<void> = Promise.resolve();
+  private wake: (() => void) | null = null;
+  private nudges = 0;
+  private stopping = false;
 
   constructor(private readonly deps: BulkRunnerOptions) {
     this.clock = deps.clock ?? systemClock;
@@ -49,14 +77,24 @@ export class BulkRunner {
       now: () => this.now(),
       alive: (holderId) => this.alive(holderId),
     });
+    this.work = new QueuedWork({
+      deps,
+      o: this.o,
+      rows: this.rows,
+      logger: this.logger,
+      now: () => this.now(),
+      sleep: (ms) => this.sleep(ms),
+      jobRun: (job) => this.jobRun(job),
+      report: (run, force) => this.report(run, force),
+      finishIfDone: (jobId) => this.finishIfDone(jobId),
+      refresh: (run) => this.refresh(run),
+      stopping: () => this.stopping,
+      nudge: () => this.nudge(),
+    });
   }
 
   private now(): number {
     return this.clock.now().getTime();
-  }
-
-  private iso(): string {
-    return new Date(this.now()).toISOString();
   }
 
   /** Whether `holderId` still runs (without a registry: until its lease or lock runs out). */
@@ -66,75 +104,103 @@ export class BulkRunner {
   }
 
   /**
-   * Starts (in the background) a confirmed job, unless this process already runs it or another
-   * live runner holds its lease. Resolves to whether it started here, once the lease is taken;
-   * the job itself runs on without being waited for.
+   * Queues a confirmed job's work (unless it is already queued, or another live instance is
+   * queueing it right now) and makes sure this process works the queue. True when this call
+   * queued it.
    */
   async start(jobId: string): Promise<boolean> {
-    if (this.stopping || this.runs.has(jobId) || this.starting.has(jobId)) return false;
-    this.starting.add(jobId);
-    try {
-      const now = this.now();
-      const job = await this.deps.jobs.get(jobId);
-      if (!job || !ACTIVE_JOB_STATES.includes(job.state)) return false;
-      // Another runner holds the job while its lease runs and it is alive; a dead runner's job is taken at once.
-      if (job.leaseOwner && job.leaseOwner !== this.runnerId && (job.leaseUntil ?? 0) > now && (await this.alive(job.leaseOwner))) return false;
-      const leased = await this.deps.jobs.update(job.id, job.version, {
-        state: job.state === 'queued' ? 'running' : job.state,
-        leaseOwner: this.runnerId,
-        leaseUntil: now + this.o.leaseMs,
-        startedAt: job.startedAt ?? now,
-      });
-      if (!leased || this.stopping) return false;
-      const run = new JobRun(leased, now);
-      const done = detached(() => this.execute(run))
-        .catch((e: unknown) => this.fail(run, e))
-        .finally(() => {
-          this.runs.delete(jobId);
-        });
-      this.runs.set(jobId, { run, done });
-      return true;
-    } finally {
-      this.starting.delete(jobId);
+    if (this.stopping) return false;
+    const job = await this.deps.jobs.get(jobId);
+    if (!job || !ACTIVE_JOB_STATES.includes(job.state)) return false;
+    this.ensureLoop();
+    const queued = await this.queueJob(job);
+    // Again: the loop may have ended (no active job) while the job was being queued.
+    this.ensureLoop();
+    return queued;
+  }
+
+  private async queueJob(job: BulkJob): Promise<boolean> {
+    const { jobs, queue } = this.deps;
+    const now = this.now();
+    if (job.leaseOwner === QUEUED_OWNER) return false;
+    // Another live instance is queueing it (or, before the queue, a runner of its own ran it).
+    if (job.leaseOwner && job.leaseOwner !== this.runnerId && (job.leaseUntil ?? 0) > now && (await this.alive(job.leaseOwner))) return false;
+    const claimed = await jobs.update(job.id, job.version, {
+      state: job.state === 'queued' ? 'running' : job.state,
+      leaseOwner: this.runnerId,
+      leaseUntil: now + this.o.leaseMs,
+      startedAt: job.startedAt ?? now,
+    });
+    if (!claimed) return false;
+    // Sent before the job says so: a crash in between leaves a claim that runs out and is queued again.
+    await queue.send(BULK_QUEUE, planMessage(job.id));
+    this.nudge();
+    let current: BulkJob | null = claimed;
+    for (let i = 0; i < 5 && current?.leaseOwner === this.runnerId; i++) {
+      if (await jobs.update(current.id, current.version, { leaseOwner: QUEUED_OWNER, leaseUntil: null })) break;
+      current = await jobs.get(job.id);
     }
+    this.logger.info({ jobId: job.id }, 'bulk job queued');
+    return true;
   }
 
   /**
-   * Picks up every unfinished job (confirmed, running when its runner died, or cancelling) that
-   * no live runner holds. Run at start-up and then every RECOVERY_INTERVAL_MS.
+   * Makes sure every unfinished job (confirmed, cancelling, or left by a runner that died before
+   * its work was queued) has its work in the queue, and that this process works the queue. Run
+   * at start-up and then every RECOVERY_INTERVAL_MS. Returns the jobs this call queued.
    */
   async resumeAll(): Promise<string[]> {
-    const started: string[] = [];
+    if (this.stopping) return [];
+    this.ensureLoop();
+    const queued: string[] = [];
     for (const job of await this.deps.jobs.listActive()) {
-      if (await this.start(job.id)) started.push(job.id);
+      if (await this.queueJob(job)) queued.push(job.id);
     }
-    if (started.length) this.logger.info({ jobs: started }, 'resumed bulk invitation jobs');
-    return started;
+    if (queued.length) this.logger.info({ jobs: queued }, 'resumed bulk invitation jobs');
+    this.ensureLoop();
+    return queued;
   }
 
   /** Asks a job to stop: no new invitation starts; in-flight ones finish and their guests are still added. */
   async requestCancel(jobId: string): Promise<BulkJob | null> {
     const job = await this.deps.jobs.transition(jobId, ['queued', 'running'], { state: 'cancelling' });
-    const local = this.runs.get(jobId);
-    if (local) local.run.cancel = true;
-    else if (job) await this.start(jobId);
+    const local = this.jobRuns.get(jobId);
+    if (local) local.cancel = true;
+    if (job && job.leaseOwner !== QUEUED_OWNER) await this.start(jobId);
+    else this.ensureLoop();
     return job;
   }
 
+  /** Whether this process is working on part of the job now. */
   isRunning(jobId: string): boolean {
-    return this.runs.has(jobId);
+    return (this.jobRuns.get(jobId)?.held ?? 0) > 0;
   }
 
-  /** Resolves when the job's run in this process ends (immediately when not running here). */
+  /**
+   * Resolves when the job has ended (wherever it was worked) and, when it ended here, its final
+   * card was sent; at once when it is not active. Also resolves when this process stops.
+   */
   async whenFinished(jobId: string): Promise<void> {
-    await this.runs.get(jobId)?.done;
+    const job = await this.deps.jobs.get(jobId);
+    if (job && ACTIVE_JOB_STATES.includes(job.state) && !this.stopping) {
+      await new Promise<void>((resolve) => {
+        this.waiters.set(jobId, [...(this.waiters.get(jobId) ?? []), resolve]);
+        this.ensureLoop();
+      });
+    }
+    await this.finishing.get(jobId);
   }
 
-  /** Stops starting new work and waits for the current runs to wind down (process shutdown). */
+  /**
+   * Stops taking work: what is in flight lands, its guests are added, and each message held here
+   * is handed back to the queue for another instance (or the next start).
+   */
   async stop(): Promise<void> {
     this.stopping = true;
-    for (const { run } of this.runs.values()) run.cancel = true;
-    await Promise.all([...this.runs.values()].map((r) => r.done));
+    this.wake?.();
+    await this.loopDone;
+    await Promise.all([...this.held.values()].map((h) => h.done));
+    for (const jobId of [...this.waiters.keys()]) this.resolveWaiters(jobId);
   }
 
   /** Jobs confirmed and not finished, and their rows still to do: the bulk queue gauges (telemetry). */
@@ -151,136 +217,172 @@ export class BulkRunner {
   async progress(jobId: string): Promise<BulkProgress | null> {
     const job = await this.deps.jobs.get(jobId);
     if (!job) return null;
-    const local = this.runs.get(jobId)?.run;
-    return this.measure(job, local ?? null);
+    return this.measure(job, this.jobRuns.get(jobId) ?? null);
   }
 
-  // ---- the job ----
+  // ---- the queue loop ----
 
-  private async execute(run: JobRun): Promise<void> {
-    const { jobs } = this.deps;
-    const jobId = run.job.id;
-    this.logger.info({ jobId, runner: this.runnerId }, 'bulk job running');
-    const approvals = this.deps.approvals;
-    if (approvals && !(await this.submitForApproval(run, approvals))) return;
-    let cursor = 0;
-    for (;;) {
-      if (!(await this.refresh(run))) return; // lease lost to another runner
-      if (run.cancel || run.job.state === 'cancelling') break;
-      const page = await jobs.dueRows(jobId, cursor, this.now(), this.o.pageSize);
-      if (page.length === 0) {
-        // End of a pass: let in-flight work land, then see what is left to retry.
-        await run.drain();
-        this.rows.flushAllMembers(run);
-        await run.drain();
-        const next = await jobs.nextDue(jobId);
-        if (next === null) break;
-        cursor = 0;
-        const wait = next - this.now();
-        if (wait > 0) await this.sleep(Math.min(wait, this.o.progressIntervalMs));
-        await this.report(run);
-        continue;
+  private nudge(): void {
+    this.nudges++;
+    this.wake?.();
+  }
+
+  private ensureLoop(): void {
+    if (this.looping || this.stopping) return;
+    this.looping = true;
+    this.loopDone = detached(() => this.loop()).catch((e: unknown) => {
+      this.looping = false;
+      this.logger.error({ err: String(e) }, 'bulk queue loop stopped');
+    });
+  }
+
+  /** Waits `ms`, or less when woken (a message sent here, a message worked here finished, stop). */
+  private async pause(ms: number): Promise<void> {
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms);
+      timer.unref();
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
       }
-      cursor = page[page.length - 1]?.rowNumber ?? cursor;
-      await this.rows.processPage(run, page);
-      await this.report(run);
-      // With a directory that answers without I/O, a job is nothing but promise callbacks and
-      // would starve the event loop: the bot's turns, timers and the finalisers that free
-      // SQLite statements (memory grew with the file's length) all wait for a turn.
-      await new Promise<void>((resolve) => setImmediate(resolve));
-    }
-    await run.drain();
-    this.rows.flushAllMembers(run);
-    await run.drain();
-    await this.finish(run);
+      this.wake = done;
+    });
+    this.wake = null;
   }
 
   /**
-   * Sends the rows that need an approver to the approvals feature, one request per row (the
-   * approver decides per guest; an approved request is carried out by the single-invitation code,
-   * on the same invitation record). Each row is marked with its request id once submitted; a
-   * resumed job only submits rows not yet marked, and a repeat submission returns the pending
-   * request. False when the lease was lost.
+   * Takes messages while there is room (messagesInFlight), looks again quickly after work and
+   * more slowly when the queue stays empty (up to pollMs), and ends when no job is active (start,
+   * resumeAll and whenFinished start it again).
    */
-  private async submitForApproval(run: JobRun, approvals: BulkApprovals): Promise<boolean> {
-    const { jobs, invitations } = this.deps;
-    let cursor = 0;
-    for (;;) {
-      if (!(await this.refresh(run))) return false;
-      if (run.cancel || run.job.state === 'cancelling') return true;
-      const page = await jobs.rowsInState(run.job.id, 'needsApproval', cursor, this.o.pageSize);
-      if (page.length === 0) return true;
-      cursor = page[page.length - 1]?.rowNumber ?? cursor;
-      const job = run.job;
-      for (const row of page) {
-        if (run.cancel) return true;
-        if (!row.emailKey || !row.groupId) {
-          await jobs.updateRow(job.id, row.rowNumber, { state: 'failed', error: 'No site to add this guest to.', time: this.iso() });
-          continue;
-        }
-        // Approved (and carried out) since an earlier run of the same file: nothing to ask.
-        const record = await invitations.findByKey({ tenantId: job.tenantId, emailNormalised: row.emailKey, groupId: row.groupId });
-        if (record?.state === 'completed') {
-          await jobs.updateRow(job.id, row.rowNumber, this.rows.doneFrom(record));
-          continue;
-        }
+  private async loop(): Promise<void> {
+    const { queue, jobs } = this.deps;
+    let idle = 0;
+    while (!this.stopping) {
+      const starting = [...this.held.values()].filter((h) => !h.landing).length;
+      const free = Math.min(this.o.messagesInFlight - starting, this.o.messagesInFlight * MAX_HELD_PER_SLOT - this.held.size);
+      if (free > 0) {
+        let messages: QueueMessage[] = [];
         try {
-          const advice = await approvals.advisor.advise(row.email);
-          const receipt = await approvals.gateway.submit({
-            request: {
-              email: row.email,
-              displayName: row.name || row.email,
-              groupId: row.groupId,
-              requestedBy: { userId: job.requestedBy.id, name: job.requestedBy.name, tenantId: job.tenantId },
-              conversationRefKey: job.conversationId,
-              source: `bulk:${job.id}`,
-            },
-            target: { groupId: row.groupId, siteName: row.siteName ?? '', siteUrl: row.siteUrl ?? '' },
-            advice,
-            justification: `Row ${row.rowNumber} of the bulk invitation file ${job.summary.sourceName}.`,
-          });
-          await jobs.updateRow(job.id, row.rowNumber, {
-            state: 'sentForApproval',
-            approvalRequestId: receipt.requestId,
-            status: 'PendingApproval',
-            error: `sent for approval (request ${receipt.requestId})`,
-            time: this.iso(),
-          });
+          messages = await queue.receive(BULK_QUEUE, free, this.o.visibilityMs);
         } catch (e) {
-          this.logger.warn({ jobId: job.id, row: row.rowNumber, err: String(e) }, 'bulk row could not be sent for approval');
-          await jobs.updateRow(job.id, row.rowNumber, {
-            state: 'failed',
-            error: `could not be sent for approval: ${isDirectoryError(e) ? e.userMessage : 'unexpected error'}`,
-            time: this.iso(),
-          });
+          this.logger.warn({ err: e instanceof Error ? e.message : String(e) }, 'bulk queue not reachable; trying again');
+          await this.pause(this.o.pollMs);
+          continue;
+        }
+        for (const message of messages) this.take(message);
+        if (messages.length > 0) {
+          idle = 0;
+          continue;
         }
       }
-      await this.report(run);
+      await this.checkWaiters();
+      // Whether any job is left to wait for (the loop ends when none is): not at every empty look.
+      if (this.held.size === 0 && idle % 5 === 1) {
+        const mark = this.nudges;
+        const active = await jobs.listActive().catch(() => null);
+        if (active?.length === 0 && mark === this.nudges && !this.stopping) {
+          this.looping = false;
+          for (const jobId of [...this.waiters.keys()]) this.resolveWaiters(jobId);
+          return;
+        }
+      }
+      idle++;
+      await this.pause(free > 0 ? Math.min(this.o.pollMs, 25 * 2 ** idle) : this.o.pollMs);
+    }
+    this.looping = false;
+  }
+
+  private take(message: QueueMessage): void {
+    const work = parseWork(message.body);
+    if (!work) {
+      // Not ours (or from a newer version that wrote a format this one cannot read): logged, removed.
+      this.logger.error({ messageId: message.id }, 'unreadable bulk queue message removed');
+      void this.deps.queue.delete(BULK_QUEUE, message).catch(() => undefined);
+      return;
+    }
+    const lease = new MessageLease(this.deps.queue, BULK_QUEUE, message, this.o.visibilityMs, (e) =>
+      this.logger.warn({ jobId: work.jobId, err: e instanceof Error ? e.message : String(e) }, 'bulk message lease not renewed; trying again'),
+    );
+    const entry = { work, done: Promise.resolve(), landing: false };
+    const dispatched = (): void => {
+      if (entry.landing) return;
+      entry.landing = true;
+      this.wake?.();
+    };
+    entry.done = detached(() => this.handle(work, lease, dispatched))
+      .catch((e: unknown) => this.logger.error({ jobId: work.jobId, err: String(e) }, 'bulk message handling failed'))
+      .finally(() => {
+        this.held.delete(message.id);
+        this.wake?.();
+      });
+    this.held.set(message.id, entry);
+  }
+
+  private async handle(work: BulkWork, lease: MessageLease, dispatched: Dispatched): Promise<void> {
+    const { dequeueCount } = lease.message;
+    try {
+      if (dequeueCount > this.o.maxDequeues) {
+        await this.work.giveUp(work, dequeueCount - 1);
+        await lease.complete();
+        return;
+      }
+      const outcome = await this.work.run(work, lease, dispatched);
+      if (outcome === 'done') await lease.complete();
+      else if (outcome === 'stopping') await lease.handBack();
+      else lease.abandon();
+    } catch (e) {
+      // Shown again after a while, doubling; after maxDequeues receipts it is given up (above).
+      const delay = Math.min(this.o.retryDelayMs * 2 ** Math.max(0, dequeueCount - 1), 300_000);
+      this.logger.error({ jobId: work.jobId, kind: work.kind, dequeueCount, err: String(e) }, 'bulk work failed; it will be tried again');
+      await lease.retryAfter(delay).catch(() => lease.abandon());
     }
   }
 
-  /** Re-reads the job and renews the lease; false when another runner has taken it over. */
-  private async refresh(run: JobRun): Promise<boolean> {
-    for (let i = 0; i < 5; i++) {
-      const job = await this.deps.jobs.get(run.job.id);
-      if (!job || job.leaseOwner !== this.runnerId) {
-        this.logger.warn({ jobId: run.job.id }, 'bulk job lease lost; stopping here');
-        return false;
-      }
-      if (job.state === 'cancelling') run.cancel = true;
-      const renewed = await this.deps.jobs.update(job.id, job.version, { leaseUntil: this.now() + this.o.leaseMs });
-      if (renewed) {
-        run.job = renewed;
-        return true;
-      }
+  // ---- jobs ----
+
+  private async jobRun(job: BulkJob): Promise<JobRun> {
+    const known = this.jobRuns.get(job.id);
+    if (known) {
+      known.job = job;
+      return known;
     }
-    return true;
+    const run = new JobRun(job, this.now());
+    this.jobRuns.set(job.id, run);
+    run.baselineFinished = finishedRows(await this.deps.jobs.counts(job.id));
+    this.logger.info({ jobId: job.id, runner: this.runnerId }, 'bulk job worked here');
+    return run;
   }
 
-  // ---- progress and the end ----
+  /** Re-reads the job into the run; null when it is gone or has ended. */
+  private async refresh(run: JobRun): Promise<BulkJob | null> {
+    const job = await this.deps.jobs.get(run.job.id);
+    if (!job || !ACTIVE_JOB_STATES.includes(job.state)) return null;
+    run.job = job;
+    if (job.state === 'cancelling') run.cancel = true;
+    return job;
+  }
 
   private async measure(job: BulkJob, run: JobRun | null): Promise<BulkProgress> {
-    return measureProgress(job, await this.deps.jobs.counts(job.id), run, this.now());
+    const counts = await this.deps.jobs.counts(job.id);
+    // The pace counts every instance's rows since this process started on the job.
+    const pace = run ? { startedAt: run.startedAt, finishedThisRun: Math.max(run.finishedThisRun, finishedRows(counts) - (run.baselineFinished ?? finishedRows(counts))) } : null;
+    const progress = measureProgress(job, counts, pace, this.now());
+    if (isFinishedJob(job) && counts.failed > 0) progress.gaveUp = await this.countGaveUp(job.id);
+    return progress;
+  }
+
+  /** Failed rows whose work was given up after too many attempts (the finished card counts them). */
+  private async countGaveUp(jobId: string): Promise<number> {
+    let n = 0;
+    let cursor = 0;
+    for (;;) {
+      const page = await this.deps.jobs.rowsInState(jobId, 'failed', cursor, 500);
+      const last = page[page.length - 1];
+      if (!last) return n;
+      n += page.filter((r) => isGaveUp(r.error)).length;
+      cursor = last.rowNumber;
+    }
   }
 
   private async report(run: JobRun, force = false): Promise<void> {
@@ -295,20 +397,36 @@ export class BulkRunner {
     }
   }
 
-  private async finish(run: JobRun): Promise<void> {
+  /** Ends the job when no row is left to do; the instance whose compare-and-set wins tells the requester. */
+  private async finishIfDone(jobId: string): Promise<void> {
     const { jobs } = this.deps;
-    const cancelled = run.cancel || run.job.state === 'cancelling';
-    if (cancelled) await jobs.cancelRemaining(run.job.id, 'Cancelled before it was sent.', this.iso());
-    const finished = await jobs.transition(run.job.id, ['running', 'cancelling', 'queued'], {
-      state: cancelled ? 'cancelled' : 'completed',
+    const job = await jobs.get(jobId);
+    if (!job || !ACTIVE_JOB_STATES.includes(job.state)) return;
+    // One look for any row still to do (cheaper than counting every row, at the end of every chunk).
+    if ((await jobs.nextDue(jobId)) !== null) return;
+    const finished = await jobs.transition(jobId, ['running', 'cancelling', 'queued'], {
+      state: job.state === 'cancelling' ? 'cancelled' : 'completed',
       finishedAt: this.now(),
       leaseOwner: null,
       leaseUntil: null,
     });
     if (!finished) return;
+    const notified = this.notifyFinished(finished);
+    this.finishing.set(jobId, notified);
+    try {
+      await notified;
+    } finally {
+      this.finishing.delete(jobId);
+      this.jobRuns.delete(jobId);
+      this.resolveWaiters(jobId);
+    }
+  }
+
+  private async notifyFinished(finished: BulkJob): Promise<void> {
+    const run = this.jobRuns.get(finished.id) ?? new JobRun(finished, this.now());
     run.job = finished;
     const progress = await this.measure(finished, run);
-    this.logger.info({ jobId: finished.id, state: finished.state, done: progress.done, failed: progress.failed }, 'bulk job finished');
+    this.logger.info({ jobId: finished.id, state: finished.state, done: progress.done, failed: progress.failed, gaveUp: progress.gaveUp }, 'bulk job finished');
     await this.report(run, true);
     try {
       await this.deps.onFinished?.(finished, progress);
@@ -317,22 +435,18 @@ export class BulkRunner {
     }
   }
 
-  private async fail(run: JobRun, e: unknown): Promise<void> {
-    this.logger.error({ jobId: run.job.id, err: String(e) }, 'bulk job crashed');
-    await run.drain().catch(() => undefined);
-    const failed = await this.deps.jobs.transition(run.job.id, ['running', 'cancelling'], {
-      state: 'failed',
-      error: 'The job stopped because of an unexpected error. Send the results file back to retry what is left.',
-      finishedAt: this.now(),
-      leaseOwner: null,
-      leaseUntil: null,
-    });
-    if (failed) {
-      try {
-        await this.deps.onFinished?.(failed, await this.measure(failed, run));
-      } catch {
-        // Reported above; nothing more to do.
-      }
+  private resolveWaiters(jobId: string): void {
+    const waiting = this.waiters.get(jobId) ?? [];
+    this.waiters.delete(jobId);
+    for (const resolve of waiting) resolve();
+  }
+
+  /** Jobs someone waits for that ended elsewhere (another instance finished them). */
+  private async checkWaiters(): Promise<void> {
+    for (const jobId of [...this.waiters.keys()]) {
+      if (this.finishing.has(jobId)) continue;
+      const job = await this.deps.jobs.get(jobId).catch(() => undefined);
+      if (job === null || (job && !ACTIVE_JOB_STATES.includes(job.state))) this.resolveWaiters(jobId);
     }
   }
 }

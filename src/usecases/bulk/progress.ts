@@ -11,6 +11,11 @@ export interface BulkProgress {
   failed: number;
   /** Not sent because of a cancel. */
   cancelled: number;
+  /**
+   * Of the failed rows, those given up because every attempt at them stopped (BULK_MAX_DEQUEUES);
+   * counted once the job has ended (0 before).
+   */
+  gaveUp: number;
   remaining: number;
   /** Rows finished per minute in this run. */
   ratePerMinute: number;
@@ -36,6 +41,7 @@ export function measureProgress(job: BulkJob, counts: RowCounts, run: { startedA
     done: counts.done,
     failed: counts.failed,
     cancelled: counts.cancelled,
+    gaveUp: 0,
     remaining,
     ratePerMinute: Math.round(ratePerMinute * 10) / 10,
     finishedThisRun: run?.finishedThisRun ?? 0,

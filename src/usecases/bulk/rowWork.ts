@@ -4,7 +4,7 @@ import type { InvitationPatch, InvitationRecord } from '../ports/invitations';
 import type { BulkRow, BulkRowPatch } from '../../domain/bulkJob';
 import { countInvitationSent } from '../../shared/telemetry';
 import { startBulkBatch, type BulkBatchCounts } from '../../shared/bulkTelemetry';
-import type { JobRun } from './jobRun';
+import type { ChunkRun } from './jobRun';
 import type { BulkRunnerLogger, BulkRunnerOptions, RunnerSettings } from './runnerOptions';
 
 /**
@@ -63,7 +63,7 @@ export class RowWork {
    * One page of rows is one `bulk.batch` span (telemetry): it ends once the page's invitations
    * have landed, while the job already goes on with the next page.
    */
-  async processPage(run: JobRun, page: BulkRow[]): Promise<void> {
+  async processPage(run: ChunkRun, page: BulkRow[]): Promise<void> {
     const batch = startBulkBatch(run.job.id, page.length);
     const counts: BulkBatchCounts = { lookups: 0, invitations: 0, existing: 0 };
     const invitations: Array<Promise<void>> = [];
@@ -76,7 +76,7 @@ export class RowWork {
     void Promise.allSettled(invitations).then(() => batch.end(counts));
   }
 
-  private async dispatchPage(run: JobRun, page: BulkRow[], counts: BulkBatchCounts, invitations: Array<Promise<void>>): Promise<void> {
+  private async dispatchPage(run: ChunkRun, page: BulkRow[], counts: BulkBatchCounts, invitations: Array<Promise<void>>): Promise<void> {
     const toLookUp: BulkRow[] = [];
     for (const row of page) {
       if (row.state === 'invited' && row.userId) {
@@ -119,7 +119,7 @@ export class RowWork {
    * Claims the row's invitation record and decides what is left to do. Returns the row (with
    * its record locked by this job) when the directory step is needed, null otherwise.
    */
-  private async claimAndLock(run: JobRun, row: BulkRow): Promise<BulkRow | null> {
+  private async claimAndLock(run: ChunkRun, row: BulkRow): Promise<BulkRow | null> {
     const { jobs, invitations } = this.c.deps;
     const o = this.c.o;
     const job = run.job;
@@ -189,7 +189,7 @@ export class RowWork {
     return { ...row, invitationRecordId: record.id, lockVersion };
   }
 
-  private async recordFound(run: JobRun, row: BulkRow, user: DirectoryUser): Promise<void> {
+  private async recordFound(run: ChunkRun, row: BulkRow, user: DirectoryUser): Promise<void> {
     const status = user.kind === 'member' ? 'member' : (user.externalUserState ?? 'PendingAcceptance');
     await this.patchRecord(run, row, {
       state: 'invited',
@@ -202,7 +202,7 @@ export class RowWork {
     this.queueMember(run, { ...row, state: 'invited', userId: user.id, status });
   }
 
-  private async invite(run: JobRun, row: BulkRow): Promise<void> {
+  private async invite(run: ChunkRun, row: BulkRow): Promise<void> {
     const { deps } = this.c;
     await deps.pacer?.acquire();
     if (run.cancel) {
@@ -238,7 +238,7 @@ export class RowWork {
 
   // ---- memberships, 20 per request ----
 
-  private queueMember(run: JobRun, row: BulkRow): void {
+  private queueMember(run: ChunkRun, row: BulkRow): void {
     if (!row.groupId || !row.userId) return;
     const queue = run.members.get(row.groupId) ?? [];
     queue.push(row);
@@ -246,11 +246,11 @@ export class RowWork {
     if (queue.length >= MEMBERS_PER_REQUEST) this.flushMembers(run, row.groupId);
   }
 
-  flushAllMembers(run: JobRun): void {
+  flushAllMembers(run: ChunkRun): void {
     for (const groupId of [...run.members.keys()]) this.flushMembers(run, groupId);
   }
 
-  private flushMembers(run: JobRun, groupId: string): void {
+  private flushMembers(run: ChunkRun, groupId: string): void {
     const queue = run.members.get(groupId) ?? [];
     run.members.delete(groupId);
     for (let i = 0; i < queue.length; i += MEMBERS_PER_REQUEST) {
@@ -258,7 +258,7 @@ export class RowWork {
     }
   }
 
-  private async addMembers(run: JobRun, groupId: string, rows: BulkRow[]): Promise<void> {
+  private async addMembers(run: ChunkRun, groupId: string, rows: BulkRow[]): Promise<void> {
     const byUser = new Map<string, BulkRow[]>();
     for (const r of rows) if (r.userId) byUser.set(r.userId, [...(byUser.get(r.userId) ?? []), r]);
     try {
@@ -276,7 +276,7 @@ export class RowWork {
     }
   }
 
-  private async completeRow(run: JobRun, row: BulkRow): Promise<void> {
+  private async completeRow(run: ChunkRun, row: BulkRow): Promise<void> {
     await this.patchRecord(run, row, { state: 'completed', lockedUntil: null, lastError: null });
     await this.c.deps.jobs.updateRow(run.job.id, row.rowNumber, {
       state: 'done',
@@ -293,7 +293,7 @@ export class RowWork {
    * Throttled and transient faults come back later (Retry-After, or exponential backoff) until
    * the row has had maxAttempts; anything else, or too many attempts, fails the row with the reason.
    */
-  private async defer(run: JobRun, row: BulkRow, e: unknown, retryable?: boolean): Promise<void> {
+  private async defer(run: ChunkRun, row: BulkRow, e: unknown, retryable?: boolean): Promise<void> {
     const { jobs } = this.c.deps;
     const current = await jobs.getRow(run.job.id, row.rowNumber);
     const attempts = (current?.attempts ?? row.attempts) + 1;
@@ -321,7 +321,7 @@ export class RowWork {
   }
 
   /** Updates the row's invitation record (compare-and-set, re-read on a race). */
-  private async patchRecord(run: JobRun, row: BulkRow, patch: InvitationPatch): Promise<InvitationRecord | null> {
+  private async patchRecord(run: ChunkRun, row: BulkRow, patch: InvitationPatch): Promise<InvitationRecord | null> {
     const { invitations } = this.c.deps;
     const id = row.invitationRecordId;
     if (!id) return null;

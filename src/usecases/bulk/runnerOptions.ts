@@ -4,6 +4,7 @@ import type { HolderRegistry } from '../ports/leases';
 import type { ApprovalSubmission } from '../invite/ports';
 import type { SignInAdvisorPort } from '../signIn/signInAdvisor';
 import type { InvitationPacer, Sleep } from '../ports/pacer';
+import type { WorkQueue } from '../ports/workQueue';
 import type { Clock } from '../../domain/clock';
 import type { BulkJob } from '../../domain/bulkJob';
 import type { BulkJobRepository } from './ports';
@@ -34,6 +35,8 @@ export interface BulkApprovals {
 
 export interface BulkRunnerOptions {
   jobs: BulkJobRepository;
+  /** Where the job's work waits for whichever instance takes it (the store's work queue). */
+  queue: WorkQueue;
   invitations: InvitationRepository;
   directory: Directory;
   /**
@@ -64,10 +67,24 @@ export interface BulkRunnerOptions {
   maxBackoffMs?: number;
   /** How long an attempt owns an invitation record (default 2 min, as the single-invite flow). */
   lockMs?: number;
-  /** How long a runner's claim on a job lasts without renewal (default 30 s). */
+  /** How long an instance's claim on queueing a job lasts (default 30 s). */
   leaseMs?: number;
-  /** Rows read from the store at a time (default 100). */
+  /** Rows read from the store at a time, and rows per queue message (default 100). */
   pageSize?: number;
+  /**
+   * How long a received message stays hidden from other instances without renewal (default
+   * 10 s; renewed every third of it while worked): after a kill, its rows are taken over this
+   * long after the last renewal.
+   */
+  visibilityMs?: number;
+  /** A message received more than this many times is not tried again: its unfinished rows fail (BULK_MAX_DEQUEUES, default 5). */
+  maxDequeues?: number;
+  /** After a message's work failed, it shows again after this long, doubling each time (default 10 s, at most 5 min). */
+  retryDelayMs?: number;
+  /** Messages worked at once by this process (default 2: one fills the pace while the other's last invitations land). */
+  messagesInFlight?: number;
+  /** The longest wait between two looks at an empty queue (default 1 s; shorter right after work). */
+  pollMs?: number;
   /** Identifies this process in job leases (default: the holder id, else a random one). */
   runnerId?: string;
   /**
@@ -80,7 +97,23 @@ export interface BulkRunnerOptions {
 }
 
 export type RunnerSettings = Required<
-  Pick<BulkRunnerOptions, 'progressIntervalMs' | 'maxInFlight' | 'maxAttempts' | 'baseBackoffMs' | 'maxBackoffMs' | 'lockMs' | 'leaseMs' | 'pageSize' | 'lockRecheckMs'>
+  Pick<
+    BulkRunnerOptions,
+    | 'progressIntervalMs'
+    | 'maxInFlight'
+    | 'maxAttempts'
+    | 'baseBackoffMs'
+    | 'maxBackoffMs'
+    | 'lockMs'
+    | 'leaseMs'
+    | 'pageSize'
+    | 'lockRecheckMs'
+    | 'visibilityMs'
+    | 'maxDequeues'
+    | 'retryDelayMs'
+    | 'messagesInFlight'
+    | 'pollMs'
+  >
 >;
 
 export function runnerSettings(o: BulkRunnerOptions): RunnerSettings {
@@ -94,5 +127,10 @@ export function runnerSettings(o: BulkRunnerOptions): RunnerSettings {
     leaseMs: o.leaseMs ?? 30_000,
     pageSize: o.pageSize ?? 100,
     lockRecheckMs: o.lockRecheckMs ?? 250,
+    visibilityMs: Math.max(1000, o.visibilityMs ?? 10_000),
+    maxDequeues: o.maxDequeues ?? 5,
+    retryDelayMs: o.retryDelayMs ?? 10_000,
+    messagesInFlight: o.messagesInFlight ?? 2,
+    pollMs: o.pollMs ?? 1000,
   };
 }

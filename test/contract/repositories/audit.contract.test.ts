@@ -5,11 +5,16 @@ import { SqliteAuditLog } from '../../../src/adapters/sqlite/audit';
 import { MemoryAuditLog } from '../../../src/adapters/memory/audit';
 import { AuditEventError, type AuditEventInput, type AuditLog } from '../../../src/usecases/ports/auditLog';
 import { manualClock, type ManualClock } from '../../support/store';
+import { AzureAuditLog } from '../../../src/adapters/azure/audit';
+import { useAzurite } from '../../support/azurite';
+
+const azurite = useAzurite();
 
 type Make = (clock: ManualClock) => AuditLog;
 
 const makeSqlite: Make = (clock) => new SqliteAuditLog(openDatabase(':memory:', coreMigrations), clock);
 const makeMemory: Make = (clock) => new MemoryAuditLog(clock);
+const makeAzure: Make = (clock) => new AzureAuditLog(azurite.account(), clock);
 
 const MEGAN = { actorId: '6f1c2b3a-0001-4c5d-8e9f-0a1b2c3d4e01', actorName: 'Megan Bowen' };
 const ALEX = { actorId: '6f1c2b3a-0003-4c5d-8e9f-0a1b2c3d4e03', actorName: 'Alex Wilber' };
@@ -25,6 +30,7 @@ const requested = (subjectId: string): AuditEventInput => ({
 describe.each([
   ['sqlite', makeSqlite],
   ['memory', makeMemory],
+  ['azure', makeAzure],
 ])('AuditLog contract (%s)', (_name, make) => {
   it('records who did what with the clock’s time and returns it as written', async () => {
     const audit = make(manualClock('2025-03-01T09:00:00.000Z'));
@@ -89,5 +95,19 @@ describe.each([
     const [listed] = await audit.list();
     (listed?.details as Record<string, unknown>).groupId = 'changed';
     expect((await audit.list())[0]?.details).toEqual(requested('req-1').details);
+  });
+});
+
+describe('AzureAuditLog keyed appends (companion writes replayed after a crash)', () => {
+  it('an event appended twice under one key is recorded once, and the replay returns the first', async () => {
+    const clock = manualClock('2025-03-01T09:00:00.000Z');
+    const audit = new AzureAuditLog(azurite.account(), clock);
+    const first = await audit.appendOnce('decision:req-1:v2', requested('req-1'));
+    clock.advance(60_000);
+    const again = await Promise.all([audit.appendOnce('decision:req-1:v2', requested('req-1')), audit.appendOnce('decision:req-1:v2', requested('req-1'))]);
+    expect(again).toEqual([first, first]);
+    await audit.append(requested('req-1'));
+    const listed = await audit.list({ subjectType: 'invitationRequest', subjectId: 'req-1' });
+    expect(listed.map((e) => e.at)).toEqual(['2025-03-01T09:00:00.000Z', '2025-03-01T09:01:00.000Z']);
   });
 });

@@ -5,15 +5,21 @@ import { openDatabase } from '../../../src/adapters/sqlite/database';
 import { SqliteBotStorage } from '../../../src/adapters/sqlite/SqliteBotStorage';
 import { MemoryBotStorage } from '../../../src/adapters/memory/botStorage';
 import { StorageETagConflictError, StorageValueError } from '../../../src/adapters/botStorageItems';
+import { AzureBotStorage } from '../../../src/adapters/azure/botStorage';
+import { useAzurite } from '../../support/azurite';
+
+const azurite = useAzurite();
 
 type Make = () => Storage;
 
 const makeSqlite: Make = () => new SqliteBotStorage(openDatabase(':memory:', coreMigrations));
 const makeMemory: Make = () => new MemoryBotStorage();
+const makeAzure: Make = () => new AzureBotStorage(azurite.account());
 
 describe.each([
   ['sqlite', makeSqlite],
   ['memory', makeMemory],
+  ['azure', makeAzure],
 ])('bot Storage contract (%s)', (_name, make) => {
   it('returns what was written, with an eTag, and nothing for unknown keys', async () => {
     const botStorage = make();

@@ -9,6 +9,11 @@ import { MemoryConversationReferenceRepository } from '../../../src/adapters/mem
 import type { ChannelAccount, ChannelIdentityRepository } from '../../../src/usecases/ports/channelIdentities';
 import type { ConversationReferenceRepository } from '../../../src/usecases/ports/conversationReferences';
 import { manualClock } from '../../support/store';
+import { AzureChannelIdentityRepository } from '../../../src/adapters/azure/channelIdentities';
+import { AzureConversationReferenceRepository } from '../../../src/adapters/azure/conversationReferences';
+import { useAzurite } from '../../support/azurite';
+
+const azurite = useAzurite();
 
 type Make = () => { identities: ChannelIdentityRepository; references: ConversationReferenceRepository };
 
@@ -23,6 +28,12 @@ const makeMemory: Make = () => {
   const clock = manualClock();
   const references = new MemoryConversationReferenceRepository(clock);
   return { references, identities: new MemoryChannelIdentityRepository(references, clock) };
+};
+const makeAzure: Make = () => {
+  const account = azurite.account();
+  const clock = manualClock();
+  const references = new AzureConversationReferenceRepository(account, clock);
+  return { references, identities: new AzureChannelIdentityRepository(account, references, clock) };
 };
 
 const TENANT = 'c0a7f3e2-1d4b-4e8a-9f6c-2b5d8e1a7c30';
@@ -40,6 +51,7 @@ const pair = (channelUserId: string, aadObjectId: string, more: Partial<ChannelA
 describe.each([
   ['sqlite', makeSqlite],
   ['memory', makeMemory],
+  ['azure', makeAzure],
 ])('ChannelIdentityRepository contract (%s)', (_name, make) => {
   it('remembers a pair seen first, and keeps agreeing with it', async () => {
     const { identities } = make();

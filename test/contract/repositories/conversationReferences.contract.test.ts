@@ -6,11 +6,16 @@ import { SqliteConversationReferenceRepository } from '../../../src/adapters/sql
 import { MemoryConversationReferenceRepository } from '../../../src/adapters/memory/conversationReferences';
 import { ConversationReferenceError, type ConversationReferenceRepository } from '../../../src/usecases/ports/conversationReferences';
 import { manualClock, type ManualClock } from '../../support/store';
+import { AzureConversationReferenceRepository } from '../../../src/adapters/azure/conversationReferences';
+import { useAzurite } from '../../support/azurite';
+
+const azurite = useAzurite();
 
 type Make = (clock: ManualClock) => ConversationReferenceRepository;
 
 const makeSqlite: Make = (clock) => new SqliteConversationReferenceRepository(openDatabase(':memory:', coreMigrations), clock);
 const makeMemory: Make = (clock) => new MemoryConversationReferenceRepository(clock);
+const makeAzure: Make = (clock) => new AzureConversationReferenceRepository(azurite.account(), clock);
 
 const TENANT = 'c0a7f3e2-1d4b-4e8a-9f6c-2b5d8e1a7c30';
 const MEGAN = '6f1c2b3a-0001-4c5d-8e9f-0a1b2c3d4e01';
@@ -37,6 +42,7 @@ const channel: Partial<ConversationReference> = {
 describe.each([
   ['sqlite', makeSqlite],
   ['memory', makeMemory],
+  ['azure', makeAzure],
 ])('ConversationReferenceRepository contract (%s)', (_name, make) => {
   it('finds a user’s personal chat by Entra object id, but never a channel they spoke in', async () => {
     const references = make(manualClock());

@@ -3,15 +3,21 @@ import { openDatabase } from '../../../src/adapters/sqlite/database';
 import { pacerWindowMigrations, SqlitePacerWindowStore } from '../../../src/adapters/sqlite/pacerWindow';
 import { MemoryPacerWindowStore } from '../../../src/adapters/memory/pacerWindow';
 import type { PacerWindowStore } from '../../../src/usecases/ports/pacerWindow';
+import { AzurePacerWindowStore } from '../../../src/adapters/azure/pacerWindow';
+import { useAzurite } from '../../support/azurite';
+
+const azurite = useAzurite();
 
 type Make = () => PacerWindowStore;
 
 const makeSqlite: Make = () => new SqlitePacerWindowStore(openDatabase(':memory:', pacerWindowMigrations));
 const makeMemory: Make = () => new MemoryPacerWindowStore();
+const makeAzure: Make = () => new AzurePacerWindowStore(azurite.account());
 
 describe.each([
   ['sqlite', makeSqlite],
   ['memory', makeMemory],
+  ['azure', makeAzure],
 ])('PacerWindowStore contract (%s)', (_name, make) => {
   it('lets `limit` starts into a window, then says how long until the oldest leaves it', async () => {
     const window = make();

@@ -8,6 +8,10 @@ import { bulkMigrations } from '../../../src/adapters/sqlite/bulkJobs';
 import { SqliteResultsLinkSecret } from '../../../src/adapters/sqlite/resultsLinkSecret';
 import { MemoryResultsLinkSecret, MemorySecretCell } from '../../../src/adapters/memory/resultsLinkSecret';
 import type { ResultsLinkSecretStore } from '../../../src/usecases/bulk/ports';
+import { AzureResultsLinkSecret } from '../../../src/adapters/azure/resultsLinkSecret';
+import { useAzurite } from '../../support/azurite';
+
+const azurite = useAzurite();
 
 /** A storage, and a way to open a repository over it (as a new process would). */
 interface Storage {
@@ -22,10 +26,16 @@ const memoryStorage = (): Storage => {
   const cell = new MemorySecretCell();
   return { open: () => new MemoryResultsLinkSecret(cell) };
 };
+const azureStorage = (): Storage => {
+  const prefix = azurite.account().prefix;
+  // Each open is a new account object on the same prefix: another process over the same storage.
+  return { open: () => new AzureResultsLinkSecret(azurite.account(prefix)) };
+};
 
 describe.each([
   ['sqlite', sqliteStorage],
   ['memory', memoryStorage],
+  ['azure', azureStorage],
 ])('ResultsLinkSecretStore contract (%s)', (_name, storage) => {
   it('is made on first use, at least 32 bytes, and then always the same', async () => {
     const secrets = storage().open();

@@ -8,6 +8,7 @@ import type { Activity } from 'botbuilder';
 import { createApp, type App, type AppOverrides } from '../../../src/app/app';
 import { loadConfig, type AppConfig } from '../../../src/app/config';
 import { createLogger } from '../../../src/shared/logger';
+import { botTestStore, TEST_STORE } from '../store';
 
 export const DEMO_TENANT_ID = 'c0a7f3e2-1d4b-4e8a-9f6c-2b5d8e1a7c30';
 export const MEGAN = { id: 'user-megan', name: 'Megan Bowen', aadObjectId: '6f1c2b3a-0001-4c5d-8e9f-0a1b2c3d4e01' };
@@ -31,10 +32,13 @@ export async function startInProcessApp(
   options: { env?: Record<string, string>; config?: AppConfig; overrides?: AppOverrides } = {},
 ): Promise<RunningApp> {
   const config = options.config ?? testConfig(options.env);
+  // TEST_STORE=azure: the app runs on Azure Storage (this file's Azurite) unless the test chose a store.
+  const onAzure = TEST_STORE === 'azure' && !options.overrides?.store && config.env.STORE !== 'azure';
   const app = createApp(config, {
     logger: createLogger({ level: 'silent' }),
     databaseFile: ':memory:',
     shutdownTimeoutMs: 2_000,
+    ...(onAzure ? { store: botTestStore({ clock: options.overrides?.clock }) } : {}),
     ...options.overrides,
   });
   const { port } = await app.listen();

@@ -4,11 +4,12 @@ import { tempStore } from '../../support/store';
 
 describe('decision, outcome and audit in one transaction', () => {
   it('when the audit row cannot be written, the decision is not recorded either', async () => {
-    const tb = approvalTestbed({ store: tempStore(APPROVAL_TEST_MIGRATIONS) });
+    const store = tempStore(APPROVAL_TEST_MIGRATIONS);
+    const tb = approvalTestbed({ store });
     const request = await tb.requestInvitation();
     // The repository writes the audit row inside the decision's transaction (appendSync).
-    const append = tb.store.audit.appendSync.bind(tb.store.audit);
-    tb.store.audit.appendSync = (event) => {
+    const append = store.audit.appendSync.bind(store.audit);
+    store.audit.appendSync = (event) => {
       if (event.action === 'approval.approved') throw new Error('disk full');
       return append(event);
     };

@@ -28,12 +28,17 @@ import { Notifier, type ProactiveAdapter } from '../../../src/teams/bot/proactiv
 import type { FakeDirectory } from '../../../src/adapters/demo/FakeDirectory';
 import { SqliteInvitationRepository, invitationMigrations } from '../../../src/adapters/sqlite/invitations';
 import { resetRequestMigrations, SqliteResetRequestRepository } from '../../../src/adapters/sqlite/resetRequests';
-import { sqliteDatabaseOf, type SqliteStore as Store } from '../../../src/adapters/sqlite/store';
+import { sqliteDatabaseOf } from '../../../src/adapters/sqlite/store';
+import type { SqliteAuditLog } from '../../../src/adapters/sqlite/audit';
+import type { SqliteLeaseStore } from '../../../src/adapters/sqlite/leases';
+import type { Store } from '../../../src/adapters/repositories';
+import type { ApprovalRequestRepository, ResetRequestRepository } from '../../../src/usecases/approvals/ports';
+import type { ConversationReferenceRepository } from '../../../src/usecases/ports/conversationReferences';
 import type { InvitationRequest, InvitationStatusView, InviteOutcome } from '../../../src/usecases/invite/model';
 import { InviteGuestService } from '../../../src/usecases/invite/inviteGuest';
 import { SignInAdvisor } from '../../../src/usecases/signIn/signInAdvisor';
 import { DEMO, demoDirectory, fixedClock, type TestClock } from '../../support/directory';
-import { memoryStore, tempStore } from '../../support/store';
+import { botTestStore, memoryStore, tempStore, TEST_STORE } from '../../support/store';
 
 export { DEMO };
 export type DemoUser = keyof typeof DEMO.users;
@@ -216,11 +221,11 @@ export interface ApprovalTestbed {
   store: Store;
   directory: FakeDirectory;
   clock: TestClock;
-  requests: SqliteApprovalRequestRepository;
+  requests: ApprovalRequestRepository;
   invite: InviteGuestService;
   executor: CountingExecutor;
   adapter: RecordingAdapter;
-  resetLedger: SqliteResetRequestRepository;
+  resetLedger: ResetRequestRepository;
   service: ApprovalService;
   settings: ApprovalServiceSettings;
   /** The Teams feature over the service (invoke handlers, "pending", conversation seen). */
@@ -233,17 +238,37 @@ export interface ApprovalTestbed {
   requestInvitation(options?: { as?: DemoUser; email?: string; name?: string; groupId?: string; justification?: string }): Promise<ApprovalRequest>;
 }
 
+/** The references, read only once the personal chats the testbed stores up front are written. */
+function afterSeeding(references: ConversationReferenceRepository, seeded: Promise<unknown>): ConversationReferenceRepository {
+  return {
+    upsert: async (reference) => (await seeded, references.upsert(reference)),
+    get: async (id) => (await seeded, references.get(id)),
+    getPersonal: async (userId) => (await seeded, references.getPersonal(userId)),
+    delete: async (id) => (await seeded, references.delete(id)),
+  };
+}
+
 export function approvalTestbed(options: ApprovalTestbedOptions = {}): ApprovalTestbed {
   const clock = options.clock ?? fixedClock();
   const directory = options.directory ?? demoDirectory({ clock });
-  const store = options.store ?? (options.onDisk ? tempStore(APPROVAL_TEST_MIGRATIONS, { clock }) : memoryStore(APPROVAL_TEST_MIGRATIONS, { clock }));
+  // TEST_STORE=azure (and no store handed in): the store's own repositories on Azure Storage.
+  const azure = TEST_STORE === 'azure' && !options.store && !options.onDisk;
+  const opened: Store =
+    options.store ??
+    (azure ? botTestStore({ clock }) : options.onDisk ? tempStore(APPROVAL_TEST_MIGRATIONS, { clock }) : memoryStore(APPROVAL_TEST_MIGRATIONS, { clock }));
+  const seeding: Promise<unknown>[] = [];
   for (const user of options.reachable ?? (Object.keys(DEMO.users) as DemoUser[])) {
-    // The SQLite and memory repositories write before their promise settles.
-    void store.conversationReferences.upsert(personalReference(user));
+    // The SQLite and memory repositories write before their promise settles; Azure's is awaited below.
+    seeding.push(opened.conversationReferences.upsert(personalReference(user)));
   }
-  const requests = new SqliteApprovalRequestRepository(sqliteDatabaseOf(store), { audit: store.audit, leases: store.leases });
+  const store: Store = azure ? { ...opened, conversationReferences: afterSeeding(opened.conversationReferences, Promise.all(seeding)) } : opened;
+  const requests: ApprovalRequestRepository = azure
+    ? store.approvalRequests
+    : new SqliteApprovalRequestRepository(sqliteDatabaseOf(store), { audit: store.audit as SqliteAuditLog, leases: store.leases as SqliteLeaseStore });
   const adapter = options.adapter ?? new RecordingAdapter();
-  const resetLedger = new SqliteResetRequestRepository(sqliteDatabaseOf(store), { now: clock }, store.audit);
+  const resetLedger: ResetRequestRepository = azure
+    ? store.resetRequests
+    : new SqliteResetRequestRepository(sqliteDatabaseOf(store), { now: clock }, store.audit as SqliteAuditLog);
   const settings: ApprovalServiceSettings = {
     policy: 'nonOwners',
     partnerDomains: [],
@@ -270,7 +295,7 @@ export function approvalTestbed(options: ApprovalTestbedOptions = {}): ApprovalT
   const invite = new InviteGuestService({
     directory,
     advisor: new SignInAdvisor(directory),
-    invitations: new SqliteInvitationRepository(sqliteDatabaseOf(store), { clock }),
+    invitations: azure ? store.invitations : new SqliteInvitationRepository(sqliteDatabaseOf(store), { clock }),
     audit: store.audit,
     sendInvitationEmail: false,
     clock,

@@ -45,6 +45,7 @@ const progress: BulkProgress = {
   done: 1,
   failed: 0,
   cancelled: 0,
+  gaveUp: 0,
   remaining: 2,
   ratePerMinute: 0,
   finishedThisRun: 1,

@@ -30,6 +30,7 @@ describe('bulk notices', () => {
     const messenger = new RecordingNotifier();
     const service = new BulkJobService({
       jobs: env.jobs,
+      queue: env.queue,
       invitations: env.invitations,
       directory: env.directory,
       advisor: new SignInAdvisor(env.fake),
@@ -61,7 +62,7 @@ describe('bulk notices', () => {
     const notifier = new TeamsBulkNotifier(messenger, settings);
     const env = bulkTestEnv();
     const staged = await env.stage(partnersCsv(1));
-    const progress = { jobId: staged.job.id, state: 'running' as const, total: 1, done: 0, failed: 0, cancelled: 0, remaining: 1, ratePerMinute: 0, finishedThisRun: 0, elapsedMs: 0, secondsLeft: null, counts: await env.jobs.counts(staged.job.id) };
+    const progress = { jobId: staged.job.id, state: 'running' as const, total: 1, done: 0, failed: 0, cancelled: 0, gaveUp: 0, remaining: 1, ratePerMinute: 0, finishedThisRun: 0, elapsedMs: 0, secondsLeft: null, counts: await env.jobs.counts(staged.job.id) };
     expect(await notifier.progress(staged.job, progress)).toBeNull();
     expect(await notifier.finished(staged.job, progress, { invited: 0, emailed: 0, notEmailed: 0 })).toBeNull();
     expect(messenger.notices).toEqual([]);

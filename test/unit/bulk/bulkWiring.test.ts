@@ -14,6 +14,7 @@ import { DEMO, demoDirectory } from '../../support/directory';
 import { tempDatabaseFile } from '../../support/store';
 import { RecordingAdapter } from '../approvals/testbed';
 import { textOf } from '../../support/bulkBot';
+import { BULK_QUEUE, QUEUED_OWNER, rowsMessage } from '../../../src/usecases/bulk/workMessages';
 
 const stores: Store[] = [];
 afterEach(() => {
@@ -193,5 +194,23 @@ describe('approver group in local mode', () => {
     const bulk = feature(open(tempDatabaseFile()), { ...PUBLIC, APPROVER_GROUP_ID: DEMO.groups.research.id });
     const job = await finishedJob(bulk);
     expect(await linkFor(bulk, job.id, 'adele')).not.toBeNull();
+  });
+
+  it("a job's rows are worked from the store's work queue, and BULK_MAX_DEQUEUES is the poison limit", async () => {
+    const store = open(tempDatabaseFile());
+    const bulk = feature(store, { ...PUBLIC, BULK_MAX_DEQUEUES: '1' });
+    const draft = await finishedJob(bulk, 'draft');
+    const job = await bulk.jobs.update(draft.id, draft.version, { state: 'running', leaseOwner: QUEUED_OWNER, leaseUntil: null });
+    // One instance received the row's message and died on it.
+    await store.workQueue.send(BULK_QUEUE, rowsMessage(draft.id, 2, 2));
+    const [message] = await store.workQueue.receive(BULK_QUEUE, 1, 60_000);
+    await store.workQueue.extend(BULK_QUEUE, message!, 0);
+    expect(job).not.toBeNull();
+    await bulk.runner.resumeAll();
+    await bulk.runner.whenFinished(draft.id);
+    const row = await bulk.jobs.getRow(draft.id, 2);
+    expect(row).toMatchObject({ state: 'failed', error: expect.stringMatching(/^Gave up after 1 attempt: it stopped before this row was finished/) });
+    expect((await bulk.jobs.get(draft.id))?.state).toBe('completed');
+    await bulk.runner.stop();
   });
 });

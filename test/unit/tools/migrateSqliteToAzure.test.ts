@@ -3,10 +3,11 @@
  * copied into the target through its ports; a second run copies nothing new; the report says
  * what was copied and what was not.
  */
-import type { Repositories } from '../../../src/adapters/repositories';
 import { openMemoryStore } from '../../../src/adapters/memory/store';
+import { openAzureStore } from '../../../src/adapters/azure/store';
+import { useAzurite } from '../../support/azurite';
 import { openStore } from '../../../src/adapters/sqlite/store';
-import { describeReport, migrateStore, type MigrationTarget } from '../../../src/tools/migrateSqliteToAzure';
+import { describeReport, migrateStore } from '../../../src/tools/migrateSqliteToAzure';
 import { DEMO } from '../../support/directory';
 import { tempDatabaseFile } from '../../support/store';
 import { personalReference } from '../approvals/testbed';
@@ -41,14 +42,19 @@ async function embeddedStoreWithData(file: string): Promise<void> {
   store.close();
 }
 
-describe('migrating the embedded store', () => {
+const azurite = useAzurite();
+
+describe.each([
+  ['Azure Storage (Azurite)', () => openAzureStore({ account: azurite.account() })],
+  ['the memory store', () => openMemoryStore()],
+])('migrating the embedded store into %s', (_label, openTarget) => {
   it('copies bot state, conversation references and invitation records once, and says so', async () => {
     const file = tempDatabaseFile();
     await embeddedStoreWithData(file);
-    const target = openMemoryStore();
+    const target = openTarget();
     const source = openStore({ file });
     try {
-      const first = await migrateStore(source, target as MigrationTarget & Repositories);
+      const first = await migrateStore(source, target);
       expect(first).toMatchObject({
         botState: { found: 2, copied: 2, present: 0 },
         conversationReferences: { found: 2, copied: 2, present: 0 },
@@ -63,12 +69,13 @@ describe('migrating the embedded store', () => {
       expect(moved).toMatchObject({ state: 'completed', userId: 'user-0', emailDisplay: 'Moved0@fabrikam.com', lockedBy: null });
       expect(moved?.redeemUrl).toContain('rd=0');
 
-      const second = await migrateStore(source, target as MigrationTarget & Repositories);
+      const second = await migrateStore(source, target);
       expect([second.botState.copied, second.conversationReferences.copied, second.invitations.copied]).toEqual([0, 0, 0]);
       expect([second.botState.present, second.conversationReferences.present, second.invitations.present]).toEqual([2, 2, 3]);
       expect(describeReport(second)).toContain('invitation records: 0 copied, 3 already there (3 in the embedded store)');
     } finally {
       source.close();
+      await target.close();
     }
   });
 });

@@ -14,6 +14,9 @@ export interface BulkDoneCardData {
   stateText: string;
   done: number;
   failed: number;
+  /** Of the failed rows, those given up after repeated stopped attempts (the poison path), said in a line of its own. */
+  hasGaveUp: boolean;
+  gaveUpLine: string;
   cancelled: number;
   notSent: number;
   needsApproval: number;
@@ -60,6 +63,13 @@ export function secretLinkNotice(ttlMinutes: number): string {
   return `Keep this link to yourself: anyone who has it can download the results file until it expires in ${ttlMinutes} minutes. The file holds each guest's invitation link, so do not forward it or post it in a shared chat.`;
 }
 
+/** The line for rows given up after every attempt at them stopped (BULK_MAX_DEQUEUES). */
+export function gaveUpText(gaveUp: number): string {
+  if (gaveUp === 0) return '';
+  const rows = gaveUp === 1 ? '1 of the failed rows was' : `${gaveUp.toLocaleString('en-US')} of the failed rows were`;
+  return `${rows} given up: every attempt at ${gaveUp === 1 ? 'it' : 'them'} stopped before the guest was invited and added (the bot restarted or hit an unexpected error each time). The results file says so in the error column; send it back to retry them.`;
+}
+
 export function bulkDoneCardData(
   job: BulkJob,
   progress: BulkProgress,
@@ -81,6 +91,8 @@ export function bulkDoneCardData(
     stateText,
     done: progress.done,
     failed: progress.failed,
+    hasGaveUp: progress.gaveUp > 0,
+    gaveUpLine: gaveUpText(progress.gaveUp),
     cancelled: progress.cancelled,
     notSent: progress.counts.invalid + progress.counts.duplicate,
     needsApproval: progress.counts.needsApproval + progress.counts.sentForApproval,

@@ -1,0 +1,113 @@
+/**
+ * The bot's conversation and user state (botbuilder `Storage`) in Azure Blob storage, through
+ * botbuilder-azure-blobs' BlobsStorage: one blob per state key in the container
+ * `<prefix>-botstate` (blob name: the key, URI-encoded by BlobsStorage), JSON, with the blob's
+ * ETag as the item's eTag. A write carrying an eTag is conditional (If-Match), so when two turns
+ * of one conversation run at once on two instances, the second to save finds the state changed
+ * and is refused (botbuilder's "eTag conflict"): the state's ETag decides, never a silent
+ * overwrite. https://learn.microsoft.com/azure/bot-service/bot-builder-howto-v4-storage
+ *
+ * Around BlobsStorage, the rules every bot-state adapter here keeps (see SqliteBotStorage):
+ * values are checked before anything is written (StorageValueError names the key); a conflict is
+ * a StorageETagConflictError with MemoryStorage's message; an item not stored yet is written
+ * whatever eTag it carries (Blob storage itself refuses If-Match on a missing blob); in a batch of
+ * several keys the eTags are checked before the first write, so a stale one writes nothing. That
+ * check and the writes are not one atomic step (blobs have no multi-blob transaction); the bot
+ * writes one key per save, so it never needs more.
+ *
+ * botbuilder's BotState.saveChanges writes every state with `eTag: '*'` (last writer wins), which
+ * would let two instances running turns of one conversation at once overwrite each other's
+ * dialog. So an item this storage read remembers, out of sight (a non-enumerable symbol, which
+ * JSON and object spreads do not carry), the ETag it was read with; when that same object comes
+ * back with `eTag: '*'` (BotState's save), the write is conditional on the remembered ETag. The
+ * turn that saves second is refused with the eTag conflict, the bot answers it with its turn
+ * error message and cannot clear the winner's state either (its clearing save is refused the
+ * same way). A copy of a read item, or an item the caller made, keeps the rules above.
+ *
+ * Transactions: read, write and delete = 1 per key (a conflict costs 1 more, the read that tells
+ * a changed item from a missing one); a batch of n > 1 keys with eTags also reads them first.
+ */
+import type { Storage, StoreItems } from 'botbuilder';
+import { BlobsStorage } from 'botbuilder-azure-blobs';
+import { serializeStoreItem, StorageETagConflictError } from '../botStorageItems';
+import type { AzureStorageAccount } from './account';
+
+export const BOT_STATE_CONTAINER = 'botstate';
+
+/** The ETag an item was read with, kept on the very object handed out by read(). */
+const READ_ETAG = Symbol('eTagAtRead');
+
+const isConflict = (error: unknown): boolean => error instanceof Error && /due to eTag conflict/.test(error.message);
+
+export class AzureBotStorage implements Storage {
+  private readonly blobs: BlobsStorage;
+
+  constructor(private readonly account: AzureStorageAccount) {
+    const name = account.containerName(BOT_STATE_CONTAINER);
+    const credential = account.credential;
+    this.blobs = credential
+      ? new BlobsStorage('', name, undefined, account.blobs.getContainerClient(name).url, credential)
+      : new BlobsStorage(account.connectionString ?? '', name);
+  }
+
+  async read(keys: string[]): Promise<StoreItems> {
+    if (!keys) throw new ReferenceError('Keys are required when reading.');
+    if (keys.length === 0) return {};
+    this.account.countTransactions(keys.length);
+    const items = await this.blobs.read(keys);
+    for (const item of Object.values(items)) {
+      if (item && typeof item === 'object' && typeof item.eTag === 'string') {
+        Object.defineProperty(item, READ_ETAG, { value: item.eTag, enumerable: false, writable: true });
+      }
+    }
+    return items;
+  }
+
+  async write(changes: StoreItems): Promise<void> {
+    if (!changes) throw new ReferenceError('Changes are required when writing.');
+    // Every value is checked first: one that JSON cannot hold writes nothing.
+    const items = Object.entries(changes).map(([key, item]) => {
+      const { value, eTag } = serializeStoreItem(key, item);
+      // BotState's '*' on the object this storage handed out: the ETag it was read with decides.
+      const atRead = (item as { [READ_ETAG]?: string })[READ_ETAG];
+      return { key, item: item as object, value: JSON.parse(value) as Record<string, unknown>, eTag: eTag === '*' && atRead ? atRead : eTag };
+    });
+    if (items.length > 1) {
+      const conditional = items.filter((i) => i.eTag !== undefined && i.eTag !== '*');
+      if (conditional.length > 0) {
+        const stored = await this.read(conditional.map((i) => i.key));
+        for (const i of conditional) {
+          const current = stored[i.key] as { eTag?: string } | undefined;
+          if (current && current.eTag !== i.eTag) throw new StorageETagConflictError(i.key);
+        }
+      }
+    }
+    for (const { key, item, value, eTag } of items) {
+      await this.writeOne(key, value, eTag);
+      // Written: the ETag read no longer describes it (a second save in the same turn is its own).
+      if ((item as { [READ_ETAG]?: string })[READ_ETAG] !== undefined) (item as { [READ_ETAG]?: string })[READ_ETAG] = undefined;
+    }
+  }
+
+  private async writeOne(key: string, value: Record<string, unknown>, eTag: string | undefined): Promise<void> {
+    this.account.countTransactions(1);
+    try {
+      await this.blobs.write({ [key]: { ...value, eTag: eTag ?? '*' } });
+      return;
+    } catch (error) {
+      if (!isConflict(error)) throw error;
+    }
+    // Refused: changed since it was read, or not stored at all (then any eTag may write it).
+    const current = await this.read([key]);
+    if (current[key]) throw new StorageETagConflictError(key);
+    this.account.countTransactions(1);
+    await this.blobs.write({ [key]: { ...value, eTag: '*' } });
+  }
+
+  async delete(keys: string[]): Promise<void> {
+    if (!keys) throw new ReferenceError('Keys are required when deleting.');
+    if (keys.length === 0) return;
+    this.account.countTransactions(keys.length);
+    await this.blobs.delete(keys);
+  }
+}
