@@ -24,6 +24,7 @@ import type { Migration } from '../adapters/sqlite/database';
 import { createStore } from './createStore';
 import type { Store } from '../adapters/repositories';
 import { SharedPacer } from '../usecases/ports/pacer';
+import { isStoreUnavailable } from '../adapters/storeErrors';
 
 /** What tests (and only tests) swap out when they start the app in-process. */
 export interface AppOverrides {
@@ -128,6 +129,7 @@ export function createApp(config: AppConfig, overrides: AppOverrides = {}): App 
       logger,
       conversationReferences: store.conversationReferences,
       onceClaims: { leases: store.leases, holderId: store.holders.holderId },
+      isStoreUnavailable,
     });
     adapter.onTurnError = (context, error) => bot.handleTurnError(context, error);
     adapter.use(new TurnTelemetry());

@@ -19,6 +19,16 @@ export const EXPIRY_SWEEP_INTERVAL_MS = 15 * 60_000;
  */
 export const NOTICE_RETRY_MIN_AGE_MS = 5 * 60_000;
 
+/**
+ * The sweep runs once per period across every instance sharing the store: the instance that takes
+ * this lease sweeps, and keeps the lease for most of the period (not released after a sweep that
+ * worked), so the others' ticks in that period find it held and skip. A failed sweep releases it
+ * (the next tick anywhere tries again); a sweeper that dies frees it with its holder; an instance
+ * starting after downtime finds it expired and catches up at once.
+ */
+export const SWEEP_LEASE_KEY = 'sweep:approvals';
+export const SWEEP_LEASE_MS = Math.round(EXPIRY_SWEEP_INTERVAL_MS * 0.9);
+
 /** The ports the approvals feature is built from (the composition root supplies them). */
 export interface ApprovalsPorts {
   requests: ApprovalRequestRepository;
@@ -94,7 +104,7 @@ export function buildApprovals(ports: ApprovalsPorts, settings: ApprovalsSetting
     logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'reset request recorded but not sent for approval'),
   );
 
-  let sweep: NodeJS.Timeout | undefined;
+  let sweepTimer: NodeJS.Timeout | undefined;
   let startup: Promise<void> = Promise.resolve();
   const resume = async (): Promise<void> => {
     try {
@@ -106,22 +116,41 @@ export function buildApprovals(ports: ApprovalsPorts, settings: ApprovalsSetting
       logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'resuming approved requests failed');
     }
   };
-  const expire = async (): Promise<void> => {
+  /** True when the sweep's step worked (nothing to do counts). */
+  const expire = async (): Promise<boolean> => {
     try {
       const expired = await service.expireDue();
       if (expired) logger.info({ expired }, 'expired overdue approval requests');
+      return true;
     } catch (error) {
       logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'approval expiry sweep failed');
+      return false;
     }
   };
 
-  const retryNotices = async (): Promise<void> => {
+  const retryNotices = async (): Promise<boolean> => {
     try {
       const delivered = await service.retryNotices({ minAgeMs: NOTICE_RETRY_MIN_AGE_MS });
       if (delivered) logger.info({ delivered }, 'sent requester notices that had failed');
+      return true;
     } catch (error) {
       logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'retrying requester notices failed');
+      return false;
     }
+  };
+
+  /** Expiry and failed notices, on the one instance holding this period's sweep lease. */
+  const sweep = async (): Promise<void> => {
+    let taken = false;
+    try {
+      taken = await ports.leases.acquire(SWEEP_LEASE_KEY, ports.holderId, SWEEP_LEASE_MS);
+    } catch (error) {
+      logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'approval sweep lease unavailable');
+    }
+    if (!taken) return;
+    logger.info({}, 'approval sweep');
+    const worked = (await expire()) && (await retryNotices());
+    if (!worked) await Promise.resolve(ports.leases.release(SWEEP_LEASE_KEY, ports.holderId)).catch(() => undefined);
   };
 
   const recovery = new RecoveryLoop(settings.recoveryIntervalMs);
@@ -136,19 +165,13 @@ export function buildApprovals(ports: ApprovalsPorts, settings: ApprovalsSetting
       });
       startup = (async () => {
         await recovery.idle();
-        await expire();
-        await retryNotices();
+        await sweep();
       })();
-      sweep = setInterval(() => {
-        void (async () => {
-          await expire();
-          await retryNotices();
-        })();
-      }, EXPIRY_SWEEP_INTERVAL_MS);
-      sweep.unref();
+      sweepTimer = setInterval(() => void sweep(), EXPIRY_SWEEP_INTERVAL_MS);
+      sweepTimer.unref();
     },
     stop: async () => {
-      if (sweep) clearInterval(sweep);
+      if (sweepTimer) clearInterval(sweepTimer);
       await recovery.stop();
       // The start-up sweep (expiry, failed notices) finishes before the store may close.
       await startup;

@@ -25,6 +25,9 @@ export const TURN_ERROR_MESSAGE = 'Sorry, something went wrong on my side. Your 
 export const STALE_CARD_MESSAGE =
   'This card no longer matches anything I can do, so nothing was changed. Say "help" to start again.';
 export const ACTION_FAILED_MESSAGE = 'Something went wrong on my side and nothing was changed. Please try again in a moment.';
+export const CROSSED_TURN_MESSAGE =
+  'Two of your messages reached me at the same moment and I went on with the other one. If this one still matters, send it again.';
+export const STORE_UNAVAILABLE_MESSAGE = "I can't reach my storage just now, so nothing was done. Please try again in a moment: we carry on where we were.";
 
 const TURN_LOGGER_KEY = Symbol('turnLogger');
 
@@ -47,6 +50,11 @@ export interface GuestOnboardingBotOptions {
    * Absent in some tests: then an in-memory guard stands in.
    */
   onceClaims?: { leases: Pick<LeaseStore, 'acquire' | 'release' | 'complete'>; holderId: string };
+  /**
+   * Whether a turn's error means the store was out of reach for a moment (src/adapters/storeErrors.ts):
+   * the person is asked to try again in a moment and the conversation's state is left as it was.
+   */
+  isStoreUnavailable?: (error: unknown) => boolean;
 }
 
 /** How long a welcome being sent is held by its turn (a crash frees it at once; see leases.ts). */
@@ -65,6 +73,7 @@ export class GuestOnboardingBot extends TeamsActivityHandler {
   /** Conversations being welcomed right now: Teams sends conversationUpdate and installationUpdate together. */
   private readonly welcoming = new Set<string>();
   private readonly onceClaims: GuestOnboardingBotOptions['onceClaims'];
+  private readonly isStoreUnavailable: (error: unknown) => boolean;
 
   constructor(options: GuestOnboardingBotOptions) {
     super();
@@ -72,6 +81,7 @@ export class GuestOnboardingBot extends TeamsActivityHandler {
     this.userState = options.userState;
     this.rootDialog = options.rootDialog;
     this.features = options.features;
+    this.isStoreUnavailable = options.isStoreUnavailable ?? (() => false);
     this.logger = options.logger;
     this.conversationReferences = options.conversationReferences;
     this.onceClaims = options.onceClaims;
@@ -143,6 +153,27 @@ export class GuestOnboardingBot extends TeamsActivityHandler {
 
   private async answerTurnError(context: TurnContext, error: Error): Promise<void> {
     const log = loggerFor(context, turnLogger(this.logger, context.activity));
+    // Two turns of one conversation at once (two instances, or two devices): the state's eTag let
+    // the other turn's save win. Its dialog is the conversation's now; nothing here is cleared.
+    if (/due to eTag conflict/i.test(error.message)) {
+      log.info({ err: describe(error) }, 'turn lost a state eTag race');
+      try {
+        await context.sendActivity(CROSSED_TURN_MESSAGE);
+      } catch (sendError) {
+        log.warn({ err: describe(sendError) }, 'could not tell the user about the crossed turn');
+      }
+      return;
+    }
+    if (this.isStoreUnavailable(error)) {
+      // Nothing to clear: the state could not be read or written, and the dialog carries on once it can.
+      log.warn({ err: describe(error) }, 'store unavailable during a turn');
+      try {
+        await context.sendActivity(STORE_UNAVAILABLE_MESSAGE);
+      } catch (sendError) {
+        log.warn({ err: describe(sendError) }, 'could not tell the user the store is unavailable');
+      }
+      return;
+    }
     log.error({ err: { name: error.name, message: error.message, stack: error.stack } }, 'unhandled error in turn');
     try {
       await context.sendActivity(TURN_ERROR_MESSAGE);
