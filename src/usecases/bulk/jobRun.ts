@@ -89,9 +89,13 @@ export class ChunkRun {
 
   track(p: Promise<void>): void {
     this.pending.add(p);
-    void p.finally(() => {
+    // then(forget, forget), not finally(): finally() returns a new promise that rejects with p's
+    // error, and nobody awaits it, so a store fault mid-job would become an unhandled rejection
+    // and stop the process. drain() still sees p's own rejection.
+    const forget = (): void => {
       this.pending.delete(p);
-    });
+    };
+    p.then(forget, forget);
   }
 
   async drain(): Promise<void> {
