@@ -10,6 +10,14 @@ module.exports = {
       testPathIgnorePatterns: ['/node_modules/', '/dist/', '<rootDir>/test/e2e/', '<rootDir>/test/instances/'],
     },
     {
+      // The bot suites again with STORE=azure: every repository and the bot state on Azurite.
+      displayName: 'bot-azure',
+      testEnvironment: 'node',
+      transform: { '^.+\\.ts$': tsJest },
+      testMatch: ['<rootDir>/test/bot/**/*.test.ts'],
+      setupFiles: ['<rootDir>/test/support/azureStoreProject.js'],
+    },
+    {
       // Several bot processes, Azurite and a proxy per file: npm run test:instances.
       displayName: 'instances',
       testEnvironment: 'node',
