@@ -1,33 +1,47 @@
 /**
  * `npm run migrate:sqlite-to-azure`: copies the embedded store (DATA_DIR/bot.sqlite) into the
- * Azure Storage account the STORE=azure settings name (AZURE_STORAGE_*), through the repository
- * ports, so the Azure adapters write every key and index as the bot would. Idempotent: what the
- * target already holds is left alone, so a second run copies nothing new. Prints what it copied,
+ * Azure Storage account the STORE=azure settings name (AZURE_STORAGE_*), so the bot carries on
+ * there where it stopped. Idempotent: what the target already holds is left alone, so a second run
+ * copies nothing new, and a run that stopped half-way finishes on the next. Prints what it copied,
  * per kind. Stop the bot first (its SQLite file must not change while it is read).
  *
- * What is copied:
+ * What is copied, each under its own id, through the ports (bot state, conversation references)
+ * or the Azure adapters' import methods (the rest: insert-if-absent, keeping the id, with every
+ * key, index and guard row the adapter's own writes keep):
  * - bot state (every conversation's dialog and the user state), item by item, when absent;
  * - conversation references (the personal-chat index follows from them, and so do the channel
  *   identities the bot learns from stored personal chats);
- * - invitation records, by their key (tenant, address, site): the idempotency anchor, so an
- *   address invited before the move is never invited a second time after it. The target gives
- *   the record a new id: buttons on cards sent before the move that name a record ("Send the
- *   invitation email") answer that the card is out of date.
+ * - invitation records as they are (id, state, version, outcome): the idempotency anchor, so an
+ *   address invited before the move is never invited a second time after it, and buttons on cards
+ *   sent before the move that name a record keep working. A lock held by a process of the
+ *   embedded store is not carried over;
+ * - approval requests as they are (state, version, decision, outcome), with their deliveries (the
+ *   approval cards sent, so a decision still updates every copy) and requester notices (a pending
+ *   one is still delivered): an open request can still be decided on a card sent before the move;
+ * - reset requests, with the guest's open guard while one is open;
+ * - bulk jobs with their rows (a running job is resumed by the bot on Azure; its lease is not
+ *   carried over);
+ * - the audit history, with its times and order (it lists before what the bot writes on Azure);
+ * - the results-link secret, so results links handed out before the move still work (unless the
+ *   target already has its own: then that one stays, as links signed with it may be out).
  *
- * What is not copied, and said so: approval requests, reset requests and bulk jobs (work in
- * flight: finish or cancel it on the embedded store before moving, the tool counts what is still
- * open), the audit history (it stays in the SQLite file; keep a copy), the results-link secret
- * (links handed out before the move stop working; the target makes its own).
+ * Not copied: what belongs to the running processes (leases, holders, the pacer's window, the
+ * work queue's messages: the bot on Azure makes its own), and the guest lifecycle's access
+ * records and schedule (the Azure store keeps them in memory until its adapters for them land).
  */
 import fs from 'node:fs';
 import type { Storage, StoreItems } from 'botbuilder';
-import type { Repositories } from '../adapters/repositories';
+import type { AzureStore } from '../adapters/azure/store';
+import { openAzureStore } from '../adapters/azure/store';
 import { ConfigError, loadConfig, loadDotEnv } from '../app/config';
-import { createStore } from '../app/createStore';
+import { azureStorageOptions } from '../app/createStore';
+import { resetRequestFromRow, type ResetRequestRow } from '../adapters/sqlite/resetRequests';
 import { openStore, sqliteDatabaseOf, type SqliteStore } from '../adapters/sqlite/store';
-import type { InvitationPatch, InvitationRecord, InvitationState } from '../usecases/ports/invitations';
+import type { AuditEvent, JsonValue } from '../usecases/ports/auditLog';
+import type { InvitationRecord, InvitationState } from '../usecases/ports/invitations';
 
-export interface MigrationTarget extends Pick<Repositories, 'conversationReferences' | 'invitations'> {
+export interface MigrationTarget
+  extends Pick<AzureStore, 'conversationReferences' | 'invitations' | 'approvalRequests' | 'resetRequests' | 'bulkJobs' | 'audit' | 'resultsLinkSecret'> {
   readonly botStorage: Storage;
 }
 
@@ -44,32 +58,43 @@ export interface MigrationReport {
   botState: KindCount;
   conversationReferences: KindCount;
   invitations: KindCount;
-  /** Not copied (see the file comment): how many there are, and how many are still open. */
-  notCopied: {
-    approvalRequests: { total: number; open: number };
-    resetRequests: { total: number; open: number };
-    bulkJobs: { total: number; open: number };
-    auditEvents: number;
-  };
+  approvalRequests: KindCount & { deliveries: number; notices: number };
+  resetRequests: KindCount;
+  bulkJobs: KindCount & { rows: number };
+  auditEvents: KindCount;
+  /** found 0 or 1: whether the embedded store had made one. */
+  resultsLinkSecret: KindCount;
 }
 
 const ALL_STATES: InvitationState[] = ['pending', 'invited', 'completed', 'partial', 'failed'];
 const BATCH = 50;
+const ROW_PAGE = 500;
 
 const count = (): KindCount => ({ found: 0, copied: 0, present: 0 });
 
-function column<T>(source: SqliteStore, sql: string): T[] {
+function rows<T>(source: SqliteStore, sql: string, ...params: Array<string | number>): T[] {
   const db = sqliteDatabaseOf(source);
   try {
-    return db.prepare(sql).pluck().all() as T[];
+    return db.prepare(sql).all(...params) as T[];
   } catch {
     // A table of a feature this store never used (its migration not applied): nothing there.
     return [];
   }
 }
 
-function countOf(source: SqliteStore, sql: string): number {
-  return column<number>(source, sql)[0] ?? 0;
+function column<T>(source: SqliteStore, sql: string): T[] {
+  const db = sqliteDatabaseOf(source);
+  try {
+    return db.prepare(sql).pluck().all() as T[];
+  } catch {
+    return [];
+  }
+}
+
+/** Counts one insert-if-absent. */
+function tally(result: KindCount, written: boolean): void {
+  if (written) result.copied++;
+  else result.present++;
 }
 
 async function copyBotState(source: SqliteStore, target: MigrationTarget): Promise<KindCount> {
@@ -114,104 +139,142 @@ async function copyConversationReferences(source: SqliteStore, target: Migration
   return result;
 }
 
-/** Everything of a record the target cannot take at claim time. */
-function statePatch(record: InvitationRecord): InvitationPatch {
-  return {
-    conversationRefKey: record.conversationRefKey,
-    predictedMethod: record.predictedMethod,
-    actualMethod: record.actualMethod,
-    state: record.state,
-    outcomeKind: record.outcomeKind,
-    invitationId: record.invitationId,
-    redeemUrl: record.redeemUrl,
-    userId: record.userId,
-    lastError: record.lastError,
-    attempts: record.attempts,
-    // A lock or an attempt in flight belonged to a process of the embedded store: not carried over.
-    lockedUntil: null,
-    lockedBy: null,
-    inviteAttemptedAt: record.inviteAttemptedAt,
-  };
-}
-
 async function copyInvitations(source: SqliteStore, target: MigrationTarget): Promise<KindCount> {
   const result = count();
   const records = await source.invitations.listByState(ALL_STATES, { limit: Number.MAX_SAFE_INTEGER });
   result.found = records.length;
-  for (const record of records) {
-    const key = { tenantId: record.tenantId, emailNormalised: record.emailNormalised, groupId: record.groupId };
-    if (await target.invitations.findByKey(key)) {
-      result.present++;
-      continue;
-    }
-    const claimed = await target.invitations.claim({
-      ...key,
-      emailDisplay: record.emailDisplay,
-      displayName: record.displayName,
-      siteName: record.siteName,
-      siteUrl: record.siteUrl,
-      requestedBy: record.requestedBy,
-      conversationRefKey: record.conversationRefKey,
-      source: record.source,
-      predictedMethod: record.predictedMethod,
-    });
-    if (!claimed.created) {
-      result.present++;
-      continue;
-    }
-    const updated = await target.invitations.update(claimed.record.id, claimed.record.version, statePatch(record));
-    if (!updated) throw new Error(`the copy of invitation ${record.id} changed while it was written; run the migration again`);
-    result.copied++;
+  for (const record of records.reverse()) {
+    // A lock or an attempt in flight belonged to a process of the embedded store: not carried over.
+    const copy: InvitationRecord = { ...record, lockedUntil: null, lockedBy: null };
+    tally(result, await target.invitations.importRecord(copy));
   }
   return result;
 }
 
-/** Copies what can be copied from `source` into `target`; see the file comment. */
+async function copyApprovalRequests(source: SqliteStore, target: MigrationTarget): Promise<MigrationReport['approvalRequests']> {
+  const result = { ...count(), deliveries: 0, notices: 0 };
+  const ids = column<string>(source, 'SELECT id FROM approval_requests ORDER BY created_at, id');
+  result.found = ids.length;
+  for (const id of ids) {
+    const request = await source.approvalRequests.get(id);
+    if (!request) continue;
+    const deliveries = await source.approvalRequests.listDeliveries(id);
+    const notices = await source.approvalRequests.listNotices(id);
+    result.deliveries += deliveries.length;
+    result.notices += notices.length;
+    tally(result, await target.approvalRequests.importRequest(request, deliveries, notices));
+  }
+  return result;
+}
+
+async function copyResetRequests(source: SqliteStore, target: MigrationTarget): Promise<KindCount> {
+  const result = count();
+  const found = rows<ResetRequestRow>(source, 'SELECT * FROM reset_requests ORDER BY requested_at, id').map(resetRequestFromRow);
+  result.found = found.length;
+  for (const request of found) tally(result, await target.resetRequests.importRequest(request));
+  return result;
+}
+
+async function copyBulkJobs(source: SqliteStore, target: MigrationTarget): Promise<MigrationReport['bulkJobs']> {
+  const result = { ...count(), rows: 0 };
+  const ids = column<string>(source, 'SELECT id FROM bulk_jobs ORDER BY created_at, rowid');
+  result.found = ids.length;
+  for (const id of ids) {
+    const job = await source.bulkJobs.get(id);
+    if (!job) continue;
+    const jobRows = [];
+    for (let after = 0; ; ) {
+      const page = await source.bulkJobs.rowsAfter(id, after, ROW_PAGE);
+      jobRows.push(...page);
+      if (page.length < ROW_PAGE) break;
+      after = page[page.length - 1]?.rowNumber ?? after;
+    }
+    result.rows += jobRows.length;
+    tally(result, await target.bulkJobs.importJob(job, jobRows));
+  }
+  return result;
+}
+
+interface AuditRow {
+  seq: number;
+  at: string;
+  actor_id: string;
+  actor_name: string;
+  action: string;
+  subject_type: string;
+  subject_id: string;
+  details: string;
+}
+
+async function copyAudit(source: SqliteStore, target: MigrationTarget): Promise<KindCount> {
+  const result = count();
+  for (let after = 0; ; ) {
+    const page = rows<AuditRow>(source, 'SELECT * FROM audit_events WHERE seq > ? ORDER BY seq LIMIT ?', after, ROW_PAGE);
+    for (const row of page) {
+      const event: AuditEvent = {
+        seq: row.seq,
+        at: row.at,
+        actorId: row.actor_id,
+        actorName: row.actor_name,
+        action: row.action,
+        subjectType: row.subject_type,
+        subjectId: row.subject_id,
+        details: JSON.parse(row.details) as { [key: string]: JsonValue },
+      };
+      result.found++;
+      tally(result, await target.audit.importEvent(event));
+    }
+    if (page.length < ROW_PAGE) break;
+    after = page[page.length - 1]?.seq ?? after;
+  }
+  return result;
+}
+
+async function copyResultsLinkSecret(source: SqliteStore, target: MigrationTarget): Promise<KindCount> {
+  const result = count();
+  // Read as it is: the port's getOrCreate would make one in the embedded store when it has none.
+  const [value] = column<string>(source, "SELECT value FROM bulk_secrets WHERE name = 'resultsLink'");
+  if (value === undefined) return result;
+  result.found = 1;
+  tally(result, await target.resultsLinkSecret.importSecret(Buffer.from(value, 'base64')));
+  return result;
+}
+
+/** Copies the embedded store into `target`; see the file comment. */
 export async function migrateStore(source: SqliteStore, target: MigrationTarget): Promise<MigrationReport> {
+  // The secret first: a bot started on the target before the rest is copied signs with it.
+  const resultsLinkSecret = await copyResultsLinkSecret(source, target);
   const botState = await copyBotState(source, target);
   const conversationReferences = await copyConversationReferences(source, target);
   const invitations = await copyInvitations(source, target);
-  return {
-    botState,
-    conversationReferences,
-    invitations,
-    notCopied: {
-      approvalRequests: {
-        total: countOf(source, 'SELECT COUNT(*) FROM approval_requests'),
-        open: countOf(source, "SELECT COUNT(*) FROM approval_requests WHERE state = 'pending' OR (state = 'approved' AND outcome_status IS NULL)"),
-      },
-      resetRequests: {
-        total: countOf(source, 'SELECT COUNT(*) FROM reset_requests'),
-        open: countOf(source, "SELECT COUNT(*) FROM reset_requests WHERE status = 'open'"),
-      },
-      bulkJobs: {
-        total: countOf(source, 'SELECT COUNT(*) FROM bulk_jobs'),
-        open: countOf(source, "SELECT COUNT(*) FROM bulk_jobs WHERE state IN ('queued', 'running', 'cancelling')"),
-      },
-      auditEvents: countOf(source, 'SELECT COUNT(*) FROM audit_events'),
-    },
-  };
+  const approvalRequests = await copyApprovalRequests(source, target);
+  const resetRequests = await copyResetRequests(source, target);
+  const bulkJobs = await copyBulkJobs(source, target);
+  const auditEvents = await copyAudit(source, target);
+  return { botState, conversationReferences, invitations, approvalRequests, resetRequests, bulkJobs, auditEvents, resultsLinkSecret };
 }
 
 /** The report as the tool prints it. */
 export function describeReport(report: MigrationReport): string {
-  const line = (label: string, c: KindCount): string =>
-    `  ${label}: ${c.copied} copied, ${c.present} already there (${c.found} in the embedded store)`;
-  const open = report.notCopied;
-  const lines = [
+  const line = (label: string, c: KindCount, extra = ''): string =>
+    `  ${label}: ${c.copied} copied, ${c.present} already there (${c.found} in the embedded store${extra})`;
+  const a = report.approvalRequests;
+  const secret = report.resultsLinkSecret;
+  return [
     'Copied into Azure Storage:',
     line('bot state (conversations and users)', report.botState),
     line('conversation references', report.conversationReferences),
     line('invitation records', report.invitations),
-    'Not copied:',
-    `  approval requests: ${open.approvalRequests.total} (${open.approvalRequests.open} still open)`,
-    `  reset requests: ${open.resetRequests.total} (${open.resetRequests.open} still open)`,
-    `  bulk jobs: ${open.bulkJobs.total} (${open.bulkJobs.open} still open)`,
-    `  audit events: ${open.auditEvents} (they stay in the SQLite file)`,
-  ];
-  const stillOpen = open.approvalRequests.open + open.resetRequests.open + open.bulkJobs.open;
-  if (stillOpen > 0) lines.push(`Work still open in the embedded store (${stillOpen}): finish or cancel it there (STORE=sqlite), then run this again.`);
-  return lines.join('\n');
+    line('approval requests', a, `, with ${a.deliveries} deliveries and ${a.notices} requester notices`),
+    line('reset requests', report.resetRequests),
+    line('bulk jobs', report.bulkJobs, `, with ${report.bulkJobs.rows} rows`),
+    line('audit events', report.auditEvents),
+    secret.found === 0
+      ? '  results-link secret: none in the embedded store (no results link was handed out)'
+      : secret.copied === 1
+        ? '  results-link secret: copied (results links handed out before still work)'
+        : '  results-link secret: the target has its own already, kept (links signed by the embedded store no longer work)',
+  ].join('\n');
 }
 
 /** Opens the embedded store read for copying; null when there is none at `file`. */
@@ -241,7 +304,7 @@ async function main(): Promise<void> {
     process.stderr.write(`There is no embedded store at ${config.databaseFile} (DATA_DIR): nothing to copy.\n`);
     process.exit(1);
   }
-  const target = createStore(config);
+  const target = openAzureStore({ account: azureStorageOptions(config.env), holderTtlMs: config.env.HOLDER_TTL_MS });
   try {
     if (!(await target.ping())) throw new Error('the storage account does not answer');
     process.stdout.write(`${describeReport(await migrateStore(source, target))}\n`);

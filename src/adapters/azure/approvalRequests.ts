@@ -207,6 +207,72 @@ export class AzureApprovalRequestRepository implements ApprovalRequestRepository
     return copy(request);
   }
 
+  /**
+   * Migration only (the SQLite-to-Azure tool; not a port method): writes a request from another
+   * store as it is (id, state, version, decision, outcome), with its deliveries and requester
+   * notices under their own ids, and every index row the bot's own writes keep: the `active` row
+   * while it may still need work, the `to|<recipient>` flags of its approval cards, the
+   * `pendingNotices` row of each pending notice (index rows first, as `create` and `writeNotice`
+   * do). The request row is written last, so once it is there everything it needs is: then this
+   * is false and writes nothing (the bot here may have moved the request on since). A run that
+   * stopped before it writes the rest again, each create-if-absent.
+   */
+  async importRequest(source: ApprovalRequest, deliveries: readonly Delivery[], notices: readonly RequesterNotice[]): Promise<boolean> {
+    const request = copy(source);
+    const table = await this.requests();
+    if (await getOrNull(table, tableKey(request.id), REQUEST)) return false;
+    const index = await this.index();
+    const createQuietly = async (table: TableClient, entity: Entity): Promise<boolean> => {
+      try {
+        await table.createEntity(entity);
+        return true;
+      } catch (e) {
+        if (isConflict(e)) return false;
+        throw e;
+      }
+    };
+    if (isActive({ request, etag: '', outbox: null, outboxAt: 0 })) {
+      const subject = request.subject;
+      await createQuietly(index, {
+        partitionKey: ACTIVE,
+        rowKey: tableKey(request.id),
+        tenantId: request.tenantId,
+        kind: request.kind,
+        email: subject.kind === 'invitation' ? subject.guestEmail.toLowerCase() : '',
+        groupId: subject.kind === 'invitation' ? subject.groupId : '',
+        guestUserId: subject.kind === 'redemptionReset' ? subject.guestUserId : '',
+        createdAt: request.createdAt,
+        expiresAt: request.expiresAt,
+        ...(request.decidedAt ? { decidedAt: request.decidedAt } : {}),
+      });
+    }
+    for (const delivery of deliveries) {
+      if (delivery.purpose === 'card' && delivery.recipientId !== null) {
+        const flag = delivery.status === 'sent' ? { reached: true } : { failed: true };
+        await index.upsertEntity({ partitionKey: `to|${tableKey(delivery.recipientId)}`, rowKey: tableKey(request.id), ...flag }, 'Merge');
+      }
+      await createQuietly(table, { partitionKey: tableKey(request.id), rowKey: `d|${numberKey(delivery.id)}`, ...jsonProperties(copy(delivery)) });
+    }
+    const noticeTable = await this.noticesTable();
+    for (const notice of notices) {
+      if (notice.state === 'pending') {
+        await createQuietly(index, {
+          partitionKey: PENDING_NOTICES,
+          rowKey: numberKey(notice.id),
+          requestId: notice.requestId,
+          requesterId: notice.requesterId,
+          conversationId: request.requesterConversationId ?? '',
+        });
+      }
+      // A claim in flight belonged to a process of the other store: not carried over.
+      await createQuietly(noticeTable, this.noticeEntity({ ...copy(notice), claimedUntil: null }, request.requesterConversationId));
+    }
+    // The request row last (see above).
+    const created = await createQuietly(table, this.entity(request, null, 0));
+    if (created) this.known.set(request.id, { conversationId: request.requesterConversationId });
+    return created;
+  }
+
   private entity(request: ApprovalRequest, outbox: Outbox | null, outboxAt: number): Entity {
     return {
       partitionKey: tableKey(request.id),

@@ -116,6 +116,31 @@ export class AzureAuditLog implements KeyedAuditLog {
     }
   }
 
+  /**
+   * Migration only (the SQLite-to-Azure tool; not a port method): writes an event of another log
+   * with its own time and position. Its RowKey is `i~` + its old position, so a second import of
+   * the same event finds it there (false, nothing written); its `seq` stays the old one, which is
+   * smaller than any this log gives (epoch ms × 1000), so the old history lists before the new, in
+   * its own order.
+   */
+  async importEvent(event: AuditEvent): Promise<boolean> {
+    const entity: AuditEntity = {
+      seq: event.seq,
+      at: event.at,
+      actorId: event.actorId,
+      actorName: event.actorName,
+      action: event.action,
+      subjectType: event.subjectType,
+      subjectId: event.subjectId,
+    };
+    return insertIfAbsent(await this.table(), {
+      partitionKey: auditPartition(event.subjectType, event.subjectId),
+      rowKey: `i~${numberKey(event.seq)}`,
+      ...entity,
+      ...jsonProperties(event.details ?? {}),
+    });
+  }
+
   async list(filter: AuditFilter = {}): Promise<AuditEvent[]> {
     const conditions: string[] = [];
     if (filter.subjectType !== undefined && filter.subjectId !== undefined) {

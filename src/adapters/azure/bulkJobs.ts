@@ -200,6 +200,45 @@ export class AzureBulkJobRepository implements BulkJobRepository {
     return copy(job);
   }
 
+  /**
+   * Migration only (the SQLite-to-Azure tool; not a port method): writes a job from another store
+   * as it is (id, state, version, summary) with its rows as they are (state, outcome, attempts).
+   * The rows first, in transactions of 100 as insertRows (a chunk refused because some of its
+   * rows exist already writes only the missing ones), then the job row: once the job is there,
+   * so are its rows, and this is false and writes nothing (the bot here may have worked the job
+   * since). Rows without their job (a run that stopped in between) are never read: no list meets
+   * them, and the next run completes them. A lease held by a process of the other store is not
+   * carried over, so an instance here resumes a job that was running.
+   */
+  async importJob(source: BulkJob, rows: readonly BulkRow[]): Promise<boolean> {
+    const job: BulkJob = { ...copy(source), leaseOwner: null, leaseUntil: null };
+    const jobs = await this.jobs();
+    if (await getOrNull(jobs, JOBS, tableKey(job.id))) return false;
+    const table = await this.rows();
+    const create = (r: BulkRow): TransactionAction => ['create', rowEntity(job.id, { ...copy(r), jobId: job.id })];
+    for (let i = 0; i < rows.length; i += MAX_BATCH) {
+      const chunk = rows.slice(i, i + MAX_BATCH);
+      if (await submitIfAll(table, chunk.map(create))) continue;
+      const first = chunk[0] as BulkRow;
+      const last = chunk[chunk.length - 1] as BulkRow;
+      const existing = await listAll<Record<string, unknown>>(
+        table,
+        odata`PartitionKey eq ${tableKey(job.id)} and RowKey ge ${rowKey(first.rowNumber)} and RowKey le ${rowKey(last.rowNumber)}`,
+        ['RowKey'],
+      );
+      const have = new Set(existing.map((e) => Number(e.rowKey)));
+      const missing = chunk.filter((r) => !have.has(r.rowNumber));
+      if (missing.length > 0 && !(await submitIfAll(table, missing.map(create)))) throw new Error(`bulk job import: the rows of ${job.id} changed while they were written; run it again`);
+    }
+    try {
+      await jobs.createEntity(this.jobEntity(job, orderedIds.next()));
+      return true;
+    } catch (e) {
+      if (isConflict(e)) return false;
+      throw e;
+    }
+  }
+
   private async read(id: string): Promise<BulkJob | null> {
     const entity = await getOrNull<Record<string, unknown>>(await this.jobs(), JOBS, tableKey(id));
     if (!entity) {

@@ -17,6 +17,10 @@
  *     createdAt never change), in newest-first key order. `listByRequester` is a RowKey range.
  *   The two rows of a claim go in one entity group transaction (same partition): atomic.
  *
+ * `importRecord` (the SQLite-to-Azure migration only) writes the same two rows for a record of
+ * another store, its key row holding the record as imported instead of version 1, then its
+ * record row.
+ *
  * A claim is: that transaction, then the record row (create-if-absent). A process that stops
  * between the two leaves a key without a record; whoever reads the key next (a second claim,
  * findByKey, a list) writes the record from the key row's version-1 copy (create-if-absent, so
@@ -167,6 +171,41 @@ export class AzureInvitationRepository implements InvitationRepository {
       // Refused for the requester index row alone (another process, same instant): try again.
     }
     throw new Error('invitation claim: could not write the key (five collisions in a row)');
+  }
+
+  /**
+   * Migration only (the SQLite-to-Azure tool; not a port method): writes a record from another
+   * store as it is, keeping its id, state and version, with its key row and requester index row.
+   * Insert-if-absent by key: false (nothing written) when the key is taken already.
+   */
+  async importRecord(source: InvitationRecord): Promise<boolean> {
+    const record = copy(source);
+    const partitionKey = tableKey(record.tenantId);
+    const rowKey = keyRowKey(normaliseEmailForKey(record.emailNormalised), record.groupId);
+    const keys = await this.keys();
+    const seq = orderedIds.next();
+    const written = await submitIfAll(keys, [
+      // The key row's copy is the record as it is now: a reader that finds the record row missing
+      // (this process stopped in between) writes this one, so it is never lost.
+      ['create', { partitionKey, rowKey, id: record.id, createdAt: record.createdAt, seq, ...jsonProperties(record) }],
+      [
+        'create',
+        {
+          partitionKey,
+          rowKey: `r|${tableKey(record.requestedBy.id)}|${descKey(Date.parse(record.createdAt))}|${descKey(seq)}`,
+          id: record.id,
+          keyRow: rowKey,
+          createdAt: record.createdAt,
+        },
+      ],
+    ]);
+    if (!written) {
+      if (await getOrNull(keys, partitionKey, rowKey)) return false;
+      throw new Error(`invitation import: the requester index of ${record.id} collided; run it again`);
+    }
+    await createIfAbsent(await this.records(), this.entity(record, seq));
+    this.ids.set(partitionKey + rowKey, record.id);
+    return true;
   }
 
   /** The record row of a key row, written from the key row's version-1 copy if it is missing. */

@@ -25,7 +25,7 @@
  * the one query for abandoned outboxes.
  */
 import { randomUUID } from 'node:crypto';
-import { odata, type TableClient } from '@azure/data-tables';
+import { odata, type TableClient, type TransactionAction } from '@azure/data-tables';
 import type { Clock } from '../../domain/clock';
 import type { AuditLog } from '../../usecases/ports/auditLog';
 import {
@@ -80,6 +80,20 @@ export class AzureResetRequestRepository implements ResetRequestRepository {
       outboxAt: outbox ? numberKey(Date.now()) : '',
       ...jsonProperties(request),
     };
+  }
+
+  /**
+   * Migration only (the SQLite-to-Azure tool; not a port method): writes a request from another
+   * store as it is (id, status, times), with its open guard when it is open, in one transaction
+   * and without an audit event (its events are copied with the audit log). False when it is there
+   * already, or (open) when the guest has another open request here: then nothing is written.
+   */
+  async importRequest(source: ResetRequest): Promise<boolean> {
+    const request: ResetRequest = { ...source };
+    const table = await this.table();
+    const actions: TransactionAction[] = [['create', this.requestEntity(request, null)]];
+    if (request.status === 'open') actions.push(['create', { partitionKey: PARTITION, rowKey: openKey(request.tenantId, request.userId), ...jsonProperties(request) }]);
+    return (await submitIfAll(table, actions)) !== null;
   }
 
   async submit(input: NewResetRequest): Promise<ResetRequestReceipt> {

@@ -31,6 +31,19 @@ export class AzureResultsLinkSecret implements ResultsLinkSecretStore {
     return Buffer.from(await this.secret);
   }
 
+  /**
+   * Migration only (the SQLite-to-Azure tool; not a port method): takes another store's secret,
+   * so results links handed out before the move keep working. Insert-if-absent: false when this
+   * account has a secret already (made by a bot that ran here first, or an earlier import); it is
+   * kept, as links signed with it may be out.
+   */
+  async importSecret(secret: Buffer): Promise<boolean> {
+    const table = await this.account.table('Settings');
+    const inserted = await insertIfAbsent(table, { partitionKey: PARTITION, rowKey: ROW, value: secret.toString('base64'), createdAt: this.clock.now().toISOString() });
+    this.secret = undefined;
+    return inserted;
+  }
+
   private async load(): Promise<Buffer> {
     const table = await this.account.table('Settings');
     const stored = await getOrNull<{ value: string }>(table, PARTITION, ROW);

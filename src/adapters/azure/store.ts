@@ -38,6 +38,11 @@ export interface AzureStore extends Store {
   readonly holders: AzureHolderRegistry;
   readonly leases: AzureLeaseStore;
   readonly botStorage: AzureBotStorage;
+  readonly invitations: AzureInvitationRepository;
+  readonly approvalRequests: AzureApprovalRequestRepository;
+  readonly resetRequests: AzureResetRequestRepository;
+  readonly bulkJobs: AzureBulkJobRepository;
+  readonly resultsLinkSecret: AzureResultsLinkSecret;
   ping(): Promise<boolean>;
   close(): Promise<void>;
 }

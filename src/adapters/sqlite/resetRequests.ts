@@ -39,7 +39,7 @@ export const resetRequestMigrations: readonly Migration[] = [
   },
 ];
 
-interface ResetRequestRow {
+export interface ResetRequestRow {
   id: string;
   tenant_id: string;
   user_id: string;
@@ -52,7 +52,7 @@ interface ResetRequestRow {
   updated_at: string;
 }
 
-function fromRow(row: ResetRequestRow): ResetRequest {
+export function resetRequestFromRow(row: ResetRequestRow): ResetRequest {
   return {
     id: row.id,
     tenantId: row.tenant_id,
@@ -90,7 +90,7 @@ export class SqliteResetRequestRepository implements ResetRequestRepository {
         `SELECT * FROM reset_requests WHERE tenant_id = ? AND status = 'open' ORDER BY requested_at, id`,
       )
       .all(tenantId)
-      .map(fromRow);
+      .map(resetRequestFromRow);
   }
 
   async close(id: string, status: 'done' | 'declined', by: { userId: string; name: string }): Promise<boolean> {
@@ -110,7 +110,7 @@ export class SqliteResetRequestRepository implements ResetRequestRepository {
         `SELECT * FROM reset_requests WHERE tenant_id = ? AND user_id = ? AND status = 'open'`,
       )
       .get(tenantId, userId);
-    return row ? fromRow(row) : null;
+    return row ? resetRequestFromRow(row) : null;
   }
 
   private submitSync(input: NewResetRequest): ResetRequestReceipt {
