@@ -259,4 +259,33 @@ describe('migrating the embedded store into Azure Storage (Azurite)', () => {
       await target.close();
     }
   });
+
+  it('leaves what a bot already running on the account made: its secret and an invitation of the same key', async () => {
+    const file = tempDatabaseFile();
+    const seeded = await embeddedStoreWithData(file);
+    const target = openAzureStore({ account: azurite.account() });
+    const source = openStore({ file });
+    try {
+      const own = await target.resultsLinkSecret.getOrCreate();
+      const key = { tenantId: DEMO.tenantId, emailNormalised: 'moved1@fabrikam.com', groupId: DEMO.groups.projectFalcon.id };
+      const { record: theirs } = await target.invitations.claim({
+        ...key,
+        emailDisplay: 'moved1@fabrikam.com',
+        displayName: 'Moved 1',
+        siteName: 'Project Falcon',
+        siteUrl: 'https://contoso.sharepoint.com/sites/ProjectFalcon',
+        requestedBy: { id: DEMO.users.adele.id, name: DEMO.users.adele.displayName },
+      });
+      const report = await migrateStore(source, target);
+      expect(report.invitations).toEqual({ found: 3, copied: 2, present: 1 });
+      expect(report.resultsLinkSecret).toEqual({ found: 1, copied: 0, present: 1 });
+      expect(await target.invitations.findByKey(key)).toEqual(theirs);
+      expect((await target.resultsLinkSecret.getOrCreate()).equals(own)).toBe(true);
+      expect(own.equals(seeded.secret)).toBe(false);
+      expect(describeReport(report)).toContain('results-link secret: the target has its own already, kept');
+    } finally {
+      source.close();
+      await target.close();
+    }
+  });
 });
