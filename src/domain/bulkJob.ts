@@ -149,6 +149,36 @@ export interface BulkRow {
 export type NewBulkRow = Pick<BulkRow, 'rowNumber' | 'name' | 'email' | 'emailKey' | 'groupId' | 'siteName' | 'siteUrl' | 'redirectUrl' | 'sendEmail' | 'message' | 'predictedMethod' | 'state'> &
   Partial<Pick<BulkRow, 'userId' | 'redeemUrl' | 'inviteId' | 'status' | 'error' | 'time'>>;
 
+/** A staged row as every store first keeps it: not yet worked (no record, no attempts, no approval). */
+export function newBulkRow(jobId: string, r: NewBulkRow): BulkRow {
+  return {
+    jobId,
+    rowNumber: r.rowNumber,
+    name: r.name,
+    email: r.email,
+    emailKey: r.emailKey,
+    groupId: r.groupId,
+    siteName: r.siteName,
+    siteUrl: r.siteUrl,
+    redirectUrl: r.redirectUrl,
+    sendEmail: r.sendEmail,
+    message: r.message,
+    predictedMethod: r.predictedMethod,
+    state: r.state,
+    invitationRecordId: null,
+    lockVersion: null,
+    userId: r.userId ?? null,
+    redeemUrl: r.redeemUrl ?? null,
+    inviteId: r.inviteId ?? null,
+    status: r.status ?? null,
+    error: r.error ?? null,
+    time: r.time ?? null,
+    attempts: 0,
+    nextAttemptAt: 0,
+    approvalRequestId: null,
+  };
+}
+
 export type BulkRowPatch = Partial<
   Pick<
     BulkRow,

@@ -49,6 +49,7 @@ import {
   type NewBulkJob,
   type NewBulkRow,
   type RowCounts,
+  newBulkRow,
 } from '../../domain/bulkJob';
 import type { BulkJobRepository } from '../../usecases/bulk/ports';
 import type { AzureStorageAccount } from './account';
@@ -331,7 +332,7 @@ export class AzureBulkJobRepository implements BulkJobRepository {
   }
 
   private async insertChunk(table: TableClient, jobId: string, chunk: NewBulkRow[]): Promise<void> {
-    const create = (r: NewBulkRow): TransactionAction => ['create', rowEntity(jobId, newRow(jobId, r))];
+    const create = (r: NewBulkRow): TransactionAction => ['create', rowEntity(jobId, newBulkRow(jobId, r))];
     if (await submitIfAll(table, chunk.map(create))) return;
     // Some of these rows exist already (a re-run): keep them, create the others.
     const first = chunk[0] as NewBulkRow;
@@ -348,7 +349,7 @@ export class AzureBulkJobRepository implements BulkJobRepository {
     // Someone else is inserting the same rows right now: one at a time, each create-if-absent.
     for (const r of missing) {
       try {
-        await table.createEntity(rowEntity(jobId, newRow(jobId, r)));
+        await table.createEntity(rowEntity(jobId, newBulkRow(jobId, r)));
       } catch (e) {
         if (!isConflict(e)) throw e;
       }
@@ -588,33 +589,4 @@ export class AzureBulkJobRepository implements BulkJobRepository {
       }
     }
   }
-}
-
-function newRow(jobId: string, r: NewBulkRow): BulkRow {
-  return {
-    jobId,
-    rowNumber: r.rowNumber,
-    name: r.name,
-    email: r.email,
-    emailKey: r.emailKey,
-    groupId: r.groupId,
-    siteName: r.siteName,
-    siteUrl: r.siteUrl,
-    redirectUrl: r.redirectUrl,
-    sendEmail: r.sendEmail,
-    message: r.message,
-    predictedMethod: r.predictedMethod,
-    state: r.state,
-    invitationRecordId: null,
-    lockVersion: null,
-    userId: r.userId ?? null,
-    redeemUrl: r.redeemUrl ?? null,
-    inviteId: r.inviteId ?? null,
-    status: r.status ?? null,
-    error: r.error ?? null,
-    time: r.time ?? null,
-    attempts: 0,
-    nextAttemptAt: 0,
-    approvalRequestId: null,
-  };
 }

@@ -16,6 +16,7 @@ import {
   type NewBulkJob,
   type NewBulkRow,
   type RowCounts,
+  newBulkRow,
 } from '../../domain/bulkJob';
 import type { BulkJobRepository } from '../../usecases/bulk/ports';
 
@@ -131,32 +132,7 @@ export class MemoryBulkJobRepository implements BulkJobRepository {
     if (!stored) throw new Error(`bulk job ${jobId} does not exist`);
     for (const r of rows) {
       if (stored.rows.has(r.rowNumber)) continue;
-      stored.rows.set(r.rowNumber, {
-        jobId,
-        rowNumber: r.rowNumber,
-        name: r.name,
-        email: r.email,
-        emailKey: r.emailKey,
-        groupId: r.groupId,
-        siteName: r.siteName,
-        siteUrl: r.siteUrl,
-        redirectUrl: r.redirectUrl,
-        sendEmail: r.sendEmail,
-        message: r.message,
-        predictedMethod: r.predictedMethod,
-        state: r.state,
-        invitationRecordId: null,
-        lockVersion: null,
-        userId: r.userId ?? null,
-        redeemUrl: r.redeemUrl ?? null,
-        inviteId: r.inviteId ?? null,
-        status: r.status ?? null,
-        error: r.error ?? null,
-        time: r.time ?? null,
-        attempts: 0,
-        nextAttemptAt: 0,
-        approvalRequestId: null,
-      });
+      stored.rows.set(r.rowNumber, newBulkRow(jobId, r));
     }
   }
 
