@@ -46,6 +46,7 @@ import {
   type InvitationRecord,
   type InvitationRepository,
   type InvitationState,
+  newInvitationRecord,
 } from '../../usecases/ports/invitations';
 import type { AzureStorageAccount } from './account';
 import { fromJsonProperties, getOrNull, isConflict, isNotFound, isPreconditionFailed, jsonProperties, listAll, tableKey } from './tables';
@@ -121,34 +122,7 @@ export class AzureInvitationRepository implements InvitationRepository {
     for (let attempt = 0; attempt < 5; attempt++) {
       const now = this.clock.now();
       const seq = orderedIds.next();
-      const record: InvitationRecord = {
-        id: this.newId(),
-        tenantId: draft.tenantId,
-        emailNormalised,
-        groupId: draft.groupId,
-        emailDisplay: draft.emailDisplay,
-        displayName: draft.displayName,
-        siteName: draft.siteName,
-        siteUrl: draft.siteUrl,
-        requestedBy: { id: draft.requestedBy.id, name: draft.requestedBy.name },
-        conversationRefKey: draft.conversationRefKey ?? null,
-        source: draft.source ?? 'chat',
-        predictedMethod: draft.predictedMethod ?? null,
-        actualMethod: null,
-        state: 'pending',
-        outcomeKind: null,
-        invitationId: null,
-        redeemUrl: null,
-        userId: null,
-        lastError: null,
-        attempts: 0,
-        lockedUntil: null,
-        lockedBy: null,
-        inviteAttemptedAt: null,
-        createdAt: now.toISOString(),
-        updatedAt: now.toISOString(),
-        version: 1,
-      };
+      const record = newInvitationRecord(this.newId(), draft, emailNormalised, now.toISOString());
       const written = await submitIfAll(keys, [
         ['create', { partitionKey, rowKey, id: record.id, createdAt: record.createdAt, seq, ...jsonProperties(record) }],
         [

@@ -10,6 +10,7 @@ import {
   type InvitationRecord,
   type InvitationRepository,
   type InvitationState,
+  newInvitationRecord,
 } from '../../usecases/ports/invitations';
 
 const DEFAULT_LIMIT = 50;
@@ -33,32 +34,7 @@ export class MemoryInvitationRepository implements InvitationRepository {
     const existing = this.byKey.get(keyOf(key));
     if (existing) return { record: copy(existing), created: false };
     const now = this.clock.now().toISOString();
-    const record: InvitationRecord = {
-      id: this.newId(),
-      ...key,
-      emailDisplay: draft.emailDisplay,
-      displayName: draft.displayName,
-      siteName: draft.siteName,
-      siteUrl: draft.siteUrl,
-      requestedBy: { id: draft.requestedBy.id, name: draft.requestedBy.name },
-      conversationRefKey: draft.conversationRefKey ?? null,
-      source: draft.source ?? 'chat',
-      predictedMethod: draft.predictedMethod ?? null,
-      actualMethod: null,
-      state: 'pending',
-      outcomeKind: null,
-      invitationId: null,
-      redeemUrl: null,
-      userId: null,
-      lastError: null,
-      attempts: 0,
-      lockedUntil: null,
-      lockedBy: null,
-      inviteAttemptedAt: null,
-      createdAt: now,
-      updatedAt: now,
-      version: 1,
-    };
+    const record = newInvitationRecord(this.newId(), draft, key.emailNormalised, now);
     if (this.byId.has(record.id)) throw new Error('invitation claim: duplicate id');
     this.records.push(record);
     this.byId.set(record.id, record);

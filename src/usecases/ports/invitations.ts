@@ -146,3 +146,38 @@ export interface InvitationRepository {
 export function normaliseEmailForKey(email: string): string {
   return email.trim().toLowerCase();
 }
+
+/**
+ * A claimed invitation as every store first keeps it: pending, never tried, unlocked, version 1.
+ * `emailNormalised` is the draft's address already normalised for the key.
+ */
+export function newInvitationRecord(id: string, draft: InvitationDraft, emailNormalised: string, now: string): InvitationRecord {
+  return {
+    id,
+    tenantId: draft.tenantId,
+    emailNormalised,
+    groupId: draft.groupId,
+    emailDisplay: draft.emailDisplay,
+    displayName: draft.displayName,
+    siteName: draft.siteName,
+    siteUrl: draft.siteUrl,
+    requestedBy: { id: draft.requestedBy.id, name: draft.requestedBy.name },
+    conversationRefKey: draft.conversationRefKey ?? null,
+    source: draft.source ?? 'chat',
+    predictedMethod: draft.predictedMethod ?? null,
+    actualMethod: null,
+    state: 'pending',
+    outcomeKind: null,
+    invitationId: null,
+    redeemUrl: null,
+    userId: null,
+    lastError: null,
+    attempts: 0,
+    lockedUntil: null,
+    lockedBy: null,
+    inviteAttemptedAt: null,
+    createdAt: now,
+    updatedAt: now,
+    version: 1,
+  };
+}
