@@ -76,6 +76,7 @@ import type {
   NewRequesterNotice,
   RequesterNotice,
 } from '../../usecases/approvals/model';
+import { byCreated, newApprovalRequest } from '../../usecases/approvals/model';
 import type {
   ApprovalAuditEvent,
   ApprovalRequestRepository,
@@ -121,8 +122,6 @@ const ACTIVE = 'active';
 const NOTICES = 'notices';
 const PENDING_NOTICES = 'pendingNotices';
 const copy = <T>(value: T): T => structuredClone(value);
-const byCreated = (a: ApprovalRequest, b: ApprovalRequest): number =>
-  a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
 
 /** A request that can still change or still has companion writes to do. */
 const isActive = (row: RequestRow): boolean =>
@@ -162,25 +161,7 @@ export class AzureApprovalRequestRepository implements ApprovalRequestRepository
   // ---------------------------------------------------------------- requests
 
   async create(input: NewApprovalRequest, id: string = randomUUID()): Promise<ApprovalRequest> {
-    const request: ApprovalRequest = {
-      id,
-      kind: input.subject.kind,
-      tenantId: input.tenantId,
-      state: 'pending',
-      version: 1,
-      requester: { userId: input.requester.userId, name: input.requester.name, tenantId: input.tenantId },
-      requesterConversationId: input.requesterConversationId,
-      subject: copy(input.subject),
-      justification: input.justification,
-      reasons: [...input.reasons],
-      createdAt: input.createdAt,
-      expiresAt: input.expiresAt,
-      decidedAt: null,
-      decidedBy: null,
-      decisionNote: null,
-      infoRequest: null,
-      outcome: null,
-    };
+    const request = newApprovalRequest(id, input);
     const subject = request.subject;
     // The index row first: a request never exists without it. (It may exist without a request
     // if this process stops here; lists drop such rows.)

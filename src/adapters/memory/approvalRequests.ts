@@ -17,6 +17,7 @@ import type {
   NewRequesterNotice,
   RequesterNotice,
 } from '../../usecases/approvals/model';
+import { byCreated, newApprovalRequest } from '../../usecases/approvals/model';
 import type {
   ApprovalRequestRepository,
   DecisionCompanions,
@@ -29,8 +30,6 @@ interface NoticeRow extends RequesterNotice {
 }
 
 const copy = <T>(value: T): T => structuredClone(value);
-const byCreated = (a: ApprovalRequest, b: ApprovalRequest): number =>
-  a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
 
 export class MemoryApprovalRequestRepository implements ApprovalRequestRepository {
   private readonly requests = new Map<string, ApprovalRequest>();
@@ -41,25 +40,7 @@ export class MemoryApprovalRequestRepository implements ApprovalRequestRepositor
 
   async create(input: NewApprovalRequest, id: string = randomUUID()): Promise<ApprovalRequest> {
     if (this.requests.has(id)) throw new Error(`approval request ${id} exists already`);
-    const request: ApprovalRequest = {
-      id,
-      kind: input.subject.kind,
-      tenantId: input.tenantId,
-      state: 'pending',
-      version: 1,
-      requester: { userId: input.requester.userId, name: input.requester.name, tenantId: input.tenantId },
-      requesterConversationId: input.requesterConversationId,
-      subject: copy(input.subject),
-      justification: input.justification,
-      reasons: [...input.reasons],
-      createdAt: input.createdAt,
-      expiresAt: input.expiresAt,
-      decidedAt: null,
-      decidedBy: null,
-      decisionNote: null,
-      infoRequest: null,
-      outcome: null,
-    };
+    const request = newApprovalRequest(id, input);
     this.requests.set(id, request);
     return copy(request);
   }

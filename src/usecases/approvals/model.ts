@@ -165,3 +165,29 @@ export interface Decision {
 /** won: this call decided the request. Otherwise `current` is what someone else made of it (null: no such request). */
 export type CasResult = { won: true; request: ApprovalRequest } | { won: false; current: ApprovalRequest | null };
 
+/** A new request as every store first keeps it: pending, undecided, version 1, with its own copies of the input's lists. */
+export function newApprovalRequest(id: string, input: NewApprovalRequest): ApprovalRequest {
+  return {
+    id,
+    kind: input.subject.kind,
+    tenantId: input.tenantId,
+    state: 'pending',
+    version: 1,
+    requester: { userId: input.requester.userId, name: input.requester.name, tenantId: input.tenantId },
+    requesterConversationId: input.requesterConversationId,
+    subject: structuredClone(input.subject),
+    justification: input.justification,
+    reasons: [...input.reasons],
+    createdAt: input.createdAt,
+    expiresAt: input.expiresAt,
+    decidedAt: null,
+    decidedBy: null,
+    decisionNote: null,
+    infoRequest: null,
+    outcome: null,
+  };
+}
+
+/** The order requests are listed in: oldest first, then by id. */
+export const byCreated = (a: ApprovalRequest, b: ApprovalRequest): number =>
+  a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
