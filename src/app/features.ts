@@ -10,6 +10,9 @@ import { createGuestHelpFeature } from '../teams/guestHelp/guestHelpFeature';
 import { createInviteFeature } from '../teams/invite/inviteFeature';
 import { Notifier } from '../teams/bot/proactive';
 import type { BotServices } from './services';
+import { buildGuestLifecycle } from './lifecycleWiring';
+import { TeamsLifecycleNotifier } from '../teams/lifecycle/lifecycleNotifier';
+import { plainLifecycleMessages } from '../teams/lifecycle/plainMessages';
 
 /**
  * Every feature the bot offers, in the order their onMessage is tried. One advisor (and so one
@@ -23,6 +26,12 @@ export function buildFeatures(services: BotServices): BotFeature[] {
   const advisor = new SignInAdvisor(directory, { clock: services.clock, policyTtlMs: 0 });
   const invitations = store.invitations;
   const notifier = new Notifier(services.adapter, services.botAppId, logger);
+  // The guest lifecycle: every invitation path records the guest's access through it.
+  const lifecycle = buildGuestLifecycle(services, {
+    notifier: new TeamsLifecycleNotifier(notifier, store.conversationReferences, plainLifecycleMessages),
+    approvals: null,
+  });
+  void lifecycle;
   const approvalPorts: ApprovalsPorts = {
     requests: store.approvalRequests,
     resetRequests: store.resetRequests,

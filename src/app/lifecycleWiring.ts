@@ -1,8 +1,30 @@
 import { DEMO, DEMO_LIFECYCLE } from '../adapters/demo/demoTenant';
 import { DAY_MS } from '../domain/lifecycle';
 import type { Directory } from '../usecases/ports/Directory';
-import type { GuestLifecycle } from '../usecases/lifecycle/guestLifecycle';
-import type { GuestAccounts } from '../usecases/lifecycle/ports';
+import { createGuestLifecycle, type GuestLifecycle } from '../usecases/lifecycle/guestLifecycle';
+import type { GuestAccounts, LifecycleNotifier, RenewalApprovals } from '../usecases/lifecycle/ports';
+import type { ApprovalSettings } from '../domain/approvalPolicy';
+import { lifecycleSettingsFrom } from './lifecycleSettings';
+import type { BotServices } from './services';
+
+/** The one guest lifecycle of the process: the invitation paths record access through it, the Teams layer acts through it. */
+export function buildGuestLifecycle(
+  services: Pick<BotServices, 'directory' | 'repositories' | 'clock' | 'logger' | 'config'>,
+  parts: { notifier: LifecycleNotifier; approvals: { settings: ApprovalSettings; gate: RenewalApprovals } | null },
+): GuestLifecycle {
+  const store = services.repositories;
+  return createGuestLifecycle({
+    access: store.guestAccess,
+    work: store.scheduledWork,
+    accounts: guestAccountsFrom(services.directory),
+    notifier: parts.notifier,
+    audit: store.audit,
+    clock: services.clock,
+    settings: lifecycleSettingsFrom(services.config.env),
+    approvals: parts.approvals,
+    logger: services.logger,
+  });
+}
 
 /**
  * The lifecycle's narrow directory port over the Directory (GraphDirectory, FakeDirectory, or the
