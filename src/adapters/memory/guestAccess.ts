@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { systemClock, type Clock } from '../../domain/clock';
 import {
   accessListLimit,
+  tenantListLimit,
   compareAccess,
   newAccessRecord,
   type GuestAccessDraft,
@@ -60,11 +61,11 @@ export class MemoryGuestAccessRepository implements GuestAccessRepository {
     return structuredClone(next);
   }
 
-  private list(match: (r: GuestAccessRecord) => boolean, options: GuestAccessListOptions): GuestAccessRecord[] {
+  private list(match: (r: GuestAccessRecord) => boolean, options: GuestAccessListOptions, limit = accessListLimit(options.limit)): GuestAccessRecord[] {
     return [...this.byId.values()]
       .filter((r) => match(r) && (!options.states || options.states.includes(r.state)))
       .sort(compareAccess)
-      .slice(0, accessListLimit(options.limit))
+      .slice(0, limit)
       .map((r) => structuredClone(r));
   }
 
@@ -78,5 +79,9 @@ export class MemoryGuestAccessRepository implements GuestAccessRepository {
 
   async listByEmail(tenantId: string, emailNormalised: string, options: GuestAccessListOptions = {}): Promise<GuestAccessRecord[]> {
     return this.list((r) => r.tenantId === tenantId && r.emailNormalised === emailNormalised, options);
+  }
+
+  async listByTenant(tenantId: string, options: GuestAccessListOptions = {}): Promise<GuestAccessRecord[]> {
+    return this.list((r) => r.tenantId === tenantId, options, tenantListLimit(options.limit));
   }
 }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { systemClock, type Clock } from '../../domain/clock';
 import {
   accessListLimit,
+  tenantListLimit,
   newAccessRecord,
   type GuestAccessDraft,
   type GuestAccessKey,
@@ -119,10 +120,10 @@ export class SqliteGuestAccessRepository implements GuestAccessRepository {
     return run.immediate();
   }
 
-  private list(where: string, params: string[], options: GuestAccessListOptions): GuestAccessRecord[] {
+  private list(where: string, params: string[], options: GuestAccessListOptions, limit = accessListLimit(options.limit)): GuestAccessRecord[] {
     const states = options.states ? [...options.states] : null;
     const stateFilter = states ? ` AND state IN (${states.map(() => '?').join(', ')})` : '';
-    return prepared<string[], { record: string }>(this.db, `SELECT record FROM guest_access WHERE ${where}${stateFilter} ${ORDER} LIMIT ${accessListLimit(options.limit)}`)
+    return prepared<string[], { record: string }>(this.db, `SELECT record FROM guest_access WHERE ${where}${stateFilter} ${ORDER} LIMIT ${limit}`)
       .all(...params, ...(states ?? []))
       .map((row) => JSON.parse(row.record) as GuestAccessRecord);
   }
@@ -137,5 +138,9 @@ export class SqliteGuestAccessRepository implements GuestAccessRepository {
 
   async listByEmail(tenantId: string, emailNormalised: string, options: GuestAccessListOptions = {}): Promise<GuestAccessRecord[]> {
     return this.list('tenant_id = ? AND email_normalised = ?', [tenantId, emailNormalised], options);
+  }
+
+  async listByTenant(tenantId: string, options: GuestAccessListOptions = {}): Promise<GuestAccessRecord[]> {
+    return this.list('tenant_id = ?', [tenantId], options, tenantListLimit(options.limit));
   }
 }

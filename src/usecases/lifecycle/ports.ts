@@ -106,14 +106,27 @@ export interface GuestAccessRepository {
   listBySponsor(tenantId: string, sponsorId: string, options?: GuestAccessListOptions): Promise<GuestAccessRecord[]>;
   listByGroup(tenantId: string, groupId: string, options?: GuestAccessListOptions): Promise<GuestAccessRecord[]>;
   listByEmail(tenantId: string, emailNormalised: string, options?: GuestAccessListOptions): Promise<GuestAccessRecord[]>;
+  /**
+   * Every record of the tenant (reports, exports, reviews), same order; `limit` defaults to
+   * MAX_TENANT_ACCESS_LIST and may not exceed it.
+   */
+  listByTenant(tenantId: string, options?: GuestAccessListOptions): Promise<GuestAccessRecord[]>;
 }
 
 export const DEFAULT_ACCESS_LIST_LIMIT = 100;
 export const MAX_ACCESS_LIST_LIMIT = 1000;
 
-export function accessListLimit(limit: number | undefined): number {
-  const n = Number.isFinite(limit) ? Math.trunc(limit as number) : DEFAULT_ACCESS_LIST_LIMIT;
-  return Math.min(Math.max(n, 1), MAX_ACCESS_LIST_LIMIT);
+/** A tenant-wide list (reports, exports) holds at most this many records. */
+export const MAX_TENANT_ACCESS_LIST = 100_000;
+
+export function accessListLimit(limit: number | undefined, max = MAX_ACCESS_LIST_LIMIT, fallback = DEFAULT_ACCESS_LIST_LIMIT): number {
+  const n = Number.isFinite(limit) ? Math.trunc(limit as number) : fallback;
+  return Math.min(Math.max(n, 1), max);
+}
+
+/** The limit of a tenant-wide list: everything (up to MAX_TENANT_ACCESS_LIST) unless asked for fewer. */
+export function tenantListLimit(limit: number | undefined): number {
+  return accessListLimit(limit, MAX_TENANT_ACCESS_LIST, MAX_TENANT_ACCESS_LIST);
 }
 
 /** Newest invitation first, then by id, in every adapter. */

@@ -76,4 +76,22 @@ describe.each([
     expect((await repo.listBySponsor('t1', 'alex')).map((r) => r.userId)).toEqual(['b', 'c']);
     expect((await repo.listBySponsor('t1', 'megan')).map((r) => r.userId)).toEqual(['a']);
   });
+
+  it('lists a whole tenant, newest invitation first, beyond the per-list limit unless asked for fewer', async () => {
+    const repo = make();
+    for (let i = 0; i < 120; i += 1) {
+      const day = String(1 + (i % 28)).padStart(2, '0');
+      await repo.claim(draft({ userId: `u${String(i).padStart(3, '0')}`, email: `u${i}@x.com`, invitedAt: `2025-01-${day}T00:00:00.000Z`, state: i % 2 ? 'accepted' : 'invited' }));
+    }
+    await repo.claim(draft({ tenantId: 't2', userId: 'other', email: 'o@x.com' }));
+    const all = await repo.listByTenant('t1');
+    expect(all).toHaveLength(120);
+    expect(all.every((r) => r.tenantId === 't1')).toBe(true);
+    const order = all.map((r) => r.invitedAt);
+    expect([...order].sort().reverse()).toEqual(order);
+    expect(await repo.listByTenant('t1', { states: ['accepted'] })).toHaveLength(60);
+    expect(await repo.listByTenant('t1', { limit: 7 })).toHaveLength(7);
+    expect((await repo.listByTenant('t2')).map((r) => r.userId)).toEqual(['other']);
+    expect(await repo.listByTenant('t3')).toEqual([]);
+  });
 });
