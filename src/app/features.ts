@@ -13,6 +13,8 @@ import type { BotServices } from './services';
 import { buildGuestLifecycle } from './lifecycleWiring';
 import { TeamsLifecycleNotifier } from '../teams/lifecycle/lifecycleNotifier';
 import { plainLifecycleMessages } from '../teams/lifecycle/plainMessages';
+import { AccessRecording } from '../usecases/invite/accessRecording';
+import { lifecycleSettingsFrom } from './lifecycleSettings';
 
 /**
  * Every feature the bot offers, in the order their onMessage is tried. One advisor (and so one
@@ -31,7 +33,18 @@ export function buildFeatures(services: BotServices): BotFeature[] {
     notifier: new TeamsLifecycleNotifier(notifier, store.conversationReferences, plainLifecycleMessages),
     approvals: null,
   });
-  void lifecycle;
+  // Each invitation path (chat, an approved request, a bulk row) records the guest's access
+  // through this, with its sponsor and end date; a recording that failed is due work
+  // (accessRecording.handlers()) for the scheduler.
+  const accessRecording = new AccessRecording({
+    recorder: lifecycle,
+    work: store.scheduledWork,
+    invitations,
+    accessRecords: store.guestAccess,
+    settings: lifecycleSettingsFrom(config.env),
+    clock: services.clock,
+    logger,
+  });
   const approvalPorts: ApprovalsPorts = {
     requests: store.approvalRequests,
     resetRequests: store.resetRequests,
@@ -60,6 +73,7 @@ export function buildFeatures(services: BotServices): BotFeature[] {
     clock: services.clock,
     holders: store.holders,
     approvals: buildApprovalIntake(approvalPorts, approvalSettings),
+    access: accessRecording,
   });
   const approvals = buildApprovals(approvalPorts, approvalSettings, inviteService);
 
