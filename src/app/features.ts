@@ -13,6 +13,8 @@ import type { BotServices } from './services';
 import { buildLifecycle, seedDemoGuestAccess } from './lifecycleWiring';
 import { buildScheduler } from './schedulerWiring';
 import { DEMO } from '../adapters/demo/demoTenant';
+import { AccessRecording } from '../usecases/invite/accessRecording';
+import { lifecycleSettingsFrom } from './lifecycleSettings';
 
 /** How the features are built beyond the services. */
 export interface FeatureOptions {
@@ -35,10 +37,22 @@ export function buildFeatures(services: BotServices, options: FeatureOptions = {
   // The guest lifecycle: every invitation path records the guest's access through it.
   const lifecycleWiring = buildLifecycle(services, { sender: notifier, approvals: approvalSettingsFromConfig(config) });
   const lifecycle = lifecycleWiring.lifecycle;
+  // Each invitation path (chat, an approved request, a bulk row) records the guest's access
+  // through this, with its sponsor and end date; a recording that failed is due work
+  // (accessRecording.handlers()) for the scheduler.
+  const accessRecording = new AccessRecording({
+    recorder: lifecycle,
+    work: store.scheduledWork,
+    invitations,
+    accessRecords: store.guestAccess,
+    settings: lifecycleSettingsFrom(config.env),
+    clock: services.clock,
+    logger,
+  });
   // The one scheduler of the process: every feature's due work in one handler map.
   const scheduler = buildScheduler(
     services,
-    { ...lifecycle.handlers },
+    { ...lifecycle.handlers, ...accessRecording.handlers() },
     {
       beforeFirstPass: async () => {
         if (!options.seedDemoGuests) return;
@@ -75,6 +89,7 @@ export function buildFeatures(services: BotServices, options: FeatureOptions = {
     clock: services.clock,
     holders: store.holders,
     approvals: buildApprovalIntake(approvalPorts, approvalSettings),
+    access: accessRecording,
   });
   const approvals = buildApprovals(approvalPorts, approvalSettings, inviteService);
 
