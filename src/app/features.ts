@@ -10,16 +10,24 @@ import { createGuestHelpFeature } from '../teams/guestHelp/guestHelpFeature';
 import { createInviteFeature } from '../teams/invite/inviteFeature';
 import { Notifier } from '../teams/bot/proactive';
 import type { BotServices } from './services';
-import { buildGuestLifecycle } from './lifecycleWiring';
-import { TeamsLifecycleNotifier } from '../teams/lifecycle/lifecycleNotifier';
-import { plainLifecycleMessages } from '../teams/lifecycle/plainMessages';
+import { buildLifecycle, seedDemoGuestAccess } from './lifecycleWiring';
+import { buildScheduler } from './schedulerWiring';
+import { DEMO } from '../adapters/demo/demoTenant';
+import { AccessRecording } from '../usecases/invite/accessRecording';
+import { lifecycleSettingsFrom } from './lifecycleSettings';
+
+/** How the features are built beyond the services. */
+export interface FeatureOptions {
+  /** Local mode (`npm start`): the demo guests' access is recorded, so their reminders are due at once. */
+  seedDemoGuests?: boolean;
+}
 
 /**
  * Every feature the bot offers, in the order their onMessage is tried. One advisor (and so one
  * domain-lookup cache), one invitation repository and one notifier are shared by all of them,
  * so a single invite, an approval and a bulk row all go through the same idempotent records.
  */
-export function buildFeatures(services: BotServices): BotFeature[] {
+export function buildFeatures(services: BotServices, options: FeatureOptions = {}): BotFeature[] {
   const { directory, repositories: store, logger, config } = services;
 
   // Policies are kept once, by the directory (POLICY_CACHE_SECONDS), not a second time here.
@@ -27,11 +35,32 @@ export function buildFeatures(services: BotServices): BotFeature[] {
   const invitations = store.invitations;
   const notifier = new Notifier(services.adapter, services.botAppId, logger);
   // The guest lifecycle: every invitation path records the guest's access through it.
-  const lifecycle = buildGuestLifecycle(services, {
-    notifier: new TeamsLifecycleNotifier(notifier, store.conversationReferences, plainLifecycleMessages),
-    approvals: null,
+  const lifecycleWiring = buildLifecycle(services, { sender: notifier, approvals: approvalSettingsFromConfig(config) });
+  const lifecycle = lifecycleWiring.lifecycle;
+  // Each invitation path (chat, an approved request, a bulk row) records the guest's access
+  // through this, with its sponsor and end date; a recording that failed is due work
+  // (accessRecording.handlers()) for the scheduler.
+  const accessRecording = new AccessRecording({
+    recorder: lifecycle,
+    work: store.scheduledWork,
+    invitations,
+    accessRecords: store.guestAccess,
+    settings: lifecycleSettingsFrom(config.env),
+    clock: services.clock,
+    logger,
   });
-  void lifecycle;
+  // The one scheduler of the process: every feature's due work in one handler map.
+  const scheduler = buildScheduler(
+    services,
+    { ...lifecycle.handlers, ...accessRecording.handlers() },
+    {
+      beforeFirstPass: async () => {
+        if (!options.seedDemoGuests) return;
+        const seeded = await seedDemoGuestAccess(lifecycle, DEMO.tenantId, services.clock.now());
+        if (seeded > 0) logger.info({ seeded }, 'demo guests at each lifecycle stage recorded');
+      },
+    },
+  );
   const approvalPorts: ApprovalsPorts = {
     requests: store.approvalRequests,
     resetRequests: store.resetRequests,
@@ -60,6 +89,7 @@ export function buildFeatures(services: BotServices): BotFeature[] {
     clock: services.clock,
     holders: store.holders,
     approvals: buildApprovalIntake(approvalPorts, approvalSettings),
+    access: accessRecording,
   });
   const approvals = buildApprovals(approvalPorts, approvalSettings, inviteService);
 
@@ -90,5 +120,5 @@ export function buildFeatures(services: BotServices): BotFeature[] {
   const guestHelp = createGuestHelpFeature({ directory, advisor, invitations, resetRequests: approvals.resetSink, logger });
 
   // Guest help goes last: it answers unrecognised questions with its menu.
-  return [createInviteFeature({ service: inviteService, directory, advisor }), approvals.feature, bulkFeature, guestHelp];
+  return [createInviteFeature({ service: inviteService, directory, advisor }), approvals.feature, bulkFeature, lifecycleWiring.feature, guestHelp, scheduler];
 }
