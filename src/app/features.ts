@@ -77,7 +77,7 @@ export function buildFeatures(services: BotServices): BotFeature[] {
   });
   const approvals = buildApprovals(approvalPorts, approvalSettings, inviteService);
 
-  const bulk = buildBulkFeature(services, { advisor, invitations, messenger: notifier, approvalGateway: approvals.service });
+  const bulk = buildBulkFeature(services, { advisor, invitations, messenger: notifier, approvalGateway: approvals.service, access: accessRecording });
   let recovery: NodeJS.Timeout | undefined;
   let stopQueueGauges: (() => void) | undefined;
   const bulkFeature: BotFeature = {
