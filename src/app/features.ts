@@ -36,12 +36,13 @@ export function buildFeatures(services: BotServices): BotFeature[] {
   // Each invitation path (chat, an approved request, a bulk row) records the guest's access
   // through this, with its sponsor and end date; a recording that failed is due work
   // (accessRecording.handlers()) for the scheduler.
+  const accessSettings = lifecycleSettingsFrom(config.env);
   const accessRecording = new AccessRecording({
     recorder: lifecycle,
     work: store.scheduledWork,
     invitations,
     accessRecords: store.guestAccess,
-    settings: lifecycleSettingsFrom(config.env),
+    settings: accessSettings,
     clock: services.clock,
     logger,
   });
@@ -61,6 +62,7 @@ export function buildFeatures(services: BotServices): BotFeature[] {
   const approvalSettings: ApprovalsSettings = {
     approvals: approvalSettingsFromConfig(config),
     recoveryIntervalMs: config.env.RECOVERY_INTERVAL_MS,
+    access: accessSettings,
   };
   // The invitation flow hands requests to the approvals' intake; the approvals then carry them
   // out through the invitation service: built in this order, no setter.
