@@ -40,12 +40,13 @@ export function buildFeatures(services: BotServices, options: FeatureOptions = {
   // Each invitation path (chat, an approved request, a bulk row) records the guest's access
   // through this, with its sponsor and end date; a recording that failed is due work
   // (accessRecording.handlers()) for the scheduler.
+  const accessSettings = lifecycleSettingsFrom(config.env);
   const accessRecording = new AccessRecording({
     recorder: lifecycle,
     work: store.scheduledWork,
     invitations,
     accessRecords: store.guestAccess,
-    settings: lifecycleSettingsFrom(config.env),
+    settings: accessSettings,
     clock: services.clock,
     logger,
   });
@@ -77,6 +78,7 @@ export function buildFeatures(services: BotServices, options: FeatureOptions = {
   const approvalSettings: ApprovalsSettings = {
     approvals: approvalSettingsFromConfig(config),
     recoveryIntervalMs: config.env.RECOVERY_INTERVAL_MS,
+    access: accessSettings,
   };
   // The invitation flow hands requests to the approvals' intake; the approvals then carry them
   // out through the invitation service: built in this order, no setter.
@@ -93,7 +95,7 @@ export function buildFeatures(services: BotServices, options: FeatureOptions = {
   });
   const approvals = buildApprovals(approvalPorts, approvalSettings, inviteService);
 
-  const bulk = buildBulkFeature(services, { advisor, invitations, messenger: notifier, approvalGateway: approvals.service });
+  const bulk = buildBulkFeature(services, { advisor, invitations, messenger: notifier, approvalGateway: approvals.service, access: accessRecording });
   let recovery: NodeJS.Timeout | undefined;
   let stopQueueGauges: (() => void) | undefined;
   const bulkFeature: BotFeature = {
