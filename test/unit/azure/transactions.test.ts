@@ -22,27 +22,27 @@ describe('transactions per operation on Azure Storage', () => {
   it('pacer: one conditional write per start on one instance; a wait answered from its copy costs nothing', async () => {
     const account = azurite.account();
     const window = new AzurePacerWindowStore(account);
-    await window.tryStart('invitations', 5, 1000, 0); // creates the table and the entity
+    await window.tryStart('invitations', 5, 1000, () => 0); // creates the table and the entity
     expect(await cost(account, async () => {
-      for (let i = 1; i < 5; i++) expect(await window.tryStart('invitations', 5, 1000, i)).toBe(0);
+      for (let i = 1; i < 5; i++) expect(await window.tryStart('invitations', 5, 1000, () => i)).toBe(0);
     })).toBe(4);
-    expect(await cost(account, () => window.tryStart('invitations', 5, 1000, 10))).toBe(0);
+    expect(await cost(account, () => window.tryStart('invitations', 5, 1000, () => 10))).toBe(0);
   });
 
   it('pacer: two instances starting in turn pay at most three per start, and never exceed the limit together', async () => {
     const prefix = azurite.account().prefix;
     const accounts = [azurite.account(prefix), azurite.account(prefix)];
     const windows = accounts.map((a) => new AzurePacerWindowStore(a));
-    await windows[0]?.tryStart('invitations', 100, 60_000, 0);
+    await windows[0]?.tryStart('invitations', 100, 60_000, () => 0);
     await windows[1]?.countSince('invitations', 0); // warm both: tables created, entity read
     const before = accounts.reduce((n, a) => n + a.transactions, 0);
     let started = 0;
-    for (let i = 1; i <= 20; i++) if ((await windows[i % 2]?.tryStart('invitations', 100, 60_000, i)) === 0) started++;
+    for (let i = 1; i <= 20; i++) if ((await windows[i % 2]?.tryStart('invitations', 100, 60_000, () => i)) === 0) started++;
     const spent = accounts.reduce((n, a) => n + a.transactions, 0) - before;
     expect(started).toBe(20);
     expect(spent).toBeLessThanOrEqual(3 * 20);
     // Both at once, over the limit: exactly the limit starts, across the two.
-    const waits = await Promise.all(Array.from({ length: 30 }, (_, i) => windows[i % 2]?.tryStart('burst', 10, 60_000, 1000)));
+    const waits = await Promise.all(Array.from({ length: 30 }, (_, i) => windows[i % 2]?.tryStart('burst', 10, 60_000, () => 1000)));
     expect(waits.filter((w) => w === 0)).toHaveLength(10);
   });
 
