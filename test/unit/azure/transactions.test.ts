@@ -6,6 +6,7 @@ import { AzureAuditLog } from '../../../src/adapters/azure/audit';
 import { AzureChannelIdentityRepository } from '../../../src/adapters/azure/channelIdentities';
 import { AzureHolderRegistry, AzureLeaseStore } from '../../../src/adapters/azure/leases';
 import { AzurePacerWindowStore } from '../../../src/adapters/azure/pacerWindow';
+import { AzureBulkJobRepository } from '../../../src/adapters/azure/bulkJobs';
 import type { AzureStorageAccount } from '../../../src/adapters/azure/account';
 import { useAzurite } from '../../support/azurite';
 
@@ -44,6 +45,29 @@ describe('transactions per operation on Azure Storage', () => {
     // Both at once, over the limit: exactly the limit starts, across the two.
     const waits = await Promise.all(Array.from({ length: 30 }, (_, i) => windows[i % 2]?.tryStart('burst', 10, 60_000, () => 1000)));
     expect(waits.filter((w) => w === 0)).toHaveLength(10);
+  });
+
+  it('bulk rows: updates of one job asked for while another is written go together, a hundred per transaction', async () => {
+    const account = azurite.account();
+    const jobs = new AzureBulkJobRepository(account);
+    const job = await jobs.createDraft({
+      tenantId: 't1',
+      requestedBy: { id: 'megan', name: 'Megan Bowen' },
+      conversationId: null,
+      defaultSite: null,
+      summary: { sourceName: 'p.csv', format: 'script', rows: 0, valid: 0, invalid: 0, invalidRows: [], duplicates: 0, internal: 0, blocked: 0, alreadyDone: 0, needsApproval: 0, approvalReasons: [], methods: {}, sites: [], toSend: 0 },
+    });
+    const numbers = Array.from({ length: 40 }, (_, i) => i + 2);
+    await jobs.insertRows(
+      job.id,
+      numbers.map((n) => ({ rowNumber: n, name: '', email: `p${n}@example.org`, emailKey: `p${n}@example.org`, groupId: 'g', siteName: 'S', siteUrl: 'https://s', redirectUrl: null, sendEmail: null, message: null, predictedMethod: null, state: 'pending' as const })),
+    );
+    // One alone is one request, as before.
+    expect(await cost(account, () => jobs.updateRow(job.id, 2, { lockVersion: 2 }))).toBe(1);
+    // Forty at once (a page's claims, a group's members landing): the first goes alone, the other
+    // thirty-nine wait for it and go in one transaction.
+    expect(await cost(account, () => Promise.all(numbers.map((n) => jobs.updateRow(job.id, n, { state: 'done', error: 'success' }))))).toBe(2);
+    expect((await jobs.counts(job.id)).done).toBe(40);
   });
 
   it('a free lease is one insert; an audit event is one insert; a known identity pair costs nothing after the first check', async () => {
