@@ -13,6 +13,7 @@ import type { BotServices } from './services';
 import { buildGuestLifecycle } from './lifecycleWiring';
 import { TeamsLifecycleNotifier } from '../teams/lifecycle/lifecycleNotifier';
 import { plainLifecycleMessages } from '../teams/lifecycle/plainMessages';
+import { buildReportsFeature } from './reportsWiring';
 
 /**
  * Every feature the bot offers, in the order their onMessage is tried. One advisor (and so one
@@ -89,6 +90,9 @@ export function buildFeatures(services: BotServices): BotFeature[] {
 
   const guestHelp = createGuestHelpFeature({ directory, advisor, invitations, resetRequests: approvals.resetSink, logger });
 
+  // Reports and exports for approvers; its work handlers ('audit.…') belong in the one scheduler's map.
+  const reports = buildReportsFeature(services, approvalSettings.approvals.approverGroupId);
+
   // Guest help goes last: it answers unrecognised questions with its menu.
-  return [createInviteFeature({ service: inviteService, directory, advisor }), approvals.feature, bulkFeature, guestHelp];
+  return [createInviteFeature({ service: inviteService, directory, advisor }), approvals.feature, bulkFeature, reports, guestHelp];
 }

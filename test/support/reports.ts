@@ -92,19 +92,19 @@ async function seedInvitation(
 }
 
 /** Seeds the store (the clock moves while seeding and ends at NOW). */
-export async function seedReportStore(store: Store, clock: ManualClock): Promise<void> {
+export async function seedReportStore(store: Store, clock: ManualClock, tenantId = TENANT): Promise<void> {
   for (const seed of SEED_ACCESS) {
     const invitationRecordId = seed.invitation
       ? await seedInvitation(
           store,
-          { tenantId: TENANT, email: seed.email, site: seed.site, by: seed.invitation.by, createdDaysAgo: seed.invitedDaysAgo, state: 'completed', predicted: seed.invitation.predicted, actual: seed.invitation.actual },
+          { tenantId, email: seed.email, site: seed.site, by: seed.invitation.by, createdDaysAgo: seed.invitedDaysAgo, state: 'completed', predicted: seed.invitation.predicted, actual: seed.invitation.actual },
           clock,
         )
       : null;
     clock.set(ago(seed.invitedDaysAgo));
     const site = SITES[seed.site];
     const { record } = await store.guestAccess.claim({
-      tenantId: TENANT,
+      tenantId,
       groupId: site.groupId,
       userId: seed.user,
       siteName: site.siteName,
@@ -127,16 +127,16 @@ export async function seedReportStore(store: Store, clock: ManualClock): Promise
   }
   // Invitations in the last 30 days with no access record: one completed by Megan, one that
   // failed (not counted), one in another tenant (not counted), one older than 30 days (not counted).
-  await seedInvitation(store, { tenantId: TENANT, email: 'zoe@contoso-partner.com', site: 'falcon', by: 'megan', createdDaysAgo: 5, state: 'completed' }, clock);
-  await seedInvitation(store, { tenantId: TENANT, email: 'bad@fabrikam.com', site: 'falcon', by: 'megan', createdDaysAgo: 2, state: 'failed' }, clock);
+  await seedInvitation(store, { tenantId, email: 'zoe@contoso-partner.com', site: 'falcon', by: 'megan', createdDaysAgo: 5, state: 'completed' }, clock);
+  await seedInvitation(store, { tenantId, email: 'bad@fabrikam.com', site: 'falcon', by: 'megan', createdDaysAgo: 2, state: 'failed' }, clock);
   await seedInvitation(store, { tenantId: OTHER_TENANT, email: 'x@fabrikam.com', site: 'falcon', by: 'megan', createdDaysAgo: 2, state: 'completed' }, clock);
-  await seedInvitation(store, { tenantId: TENANT, email: 'old@fabrikam.com', site: 'marketing', by: 'alex', createdDaysAgo: 45, state: 'completed' }, clock);
+  await seedInvitation(store, { tenantId, email: 'old@fabrikam.com', site: 'marketing', by: 'alex', createdDaysAgo: 45, state: 'completed' }, clock);
 
   // Pending approvals: two invitations (4 and 1 days old) and a reset (2 days); one in another tenant.
   const pending = [
-    { days: 4, tenantId: TENANT, kind: 'invitation' as const },
-    { days: 1, tenantId: TENANT, kind: 'invitation' as const },
-    { days: 2, tenantId: TENANT, kind: 'redemptionReset' as const },
+    { days: 4, tenantId, kind: 'invitation' as const },
+    { days: 1, tenantId, kind: 'invitation' as const },
+    { days: 2, tenantId, kind: 'redemptionReset' as const },
     { days: 9, tenantId: OTHER_TENANT, kind: 'invitation' as const },
   ];
   for (const [i, p] of pending.entries()) {
