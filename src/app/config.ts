@@ -222,6 +222,8 @@ export const envSchema = z.object({
   GUEST_DELETE_AFTER_DAYS: int(30, 0, 365),
   GUEST_ACCOUNT_DELETE_ON_WITHDRAW: bool(true),
   SCHEDULER_INTERVAL_SECONDS: int(60, 5, 3600),
+  // Reports and exports: audit events older than this are deleted by a daily sweep (see README, Reports and exports).
+  AUDIT_RETENTION_DAYS: int(365, 1, 36_500),
   // Recovery after a crash.
   RECOVERY_INTERVAL_MS: int(5000, 100, 600_000),
   HOLDER_TTL_MS: int(10_000, 500, 600_000),

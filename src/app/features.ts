@@ -21,6 +21,7 @@ export interface FeatureOptions {
   /** Local mode (`npm start`): the demo guests' access is recorded, so their reminders are due at once. */
   seedDemoGuests?: boolean;
 }
+import { buildReportsFeature } from './reportsWiring';
 
 /**
  * Every feature the bot offers, in the order their onMessage is tried. One advisor (and so one
@@ -50,18 +51,6 @@ export function buildFeatures(services: BotServices, options: FeatureOptions = {
     clock: services.clock,
     logger,
   });
-  // The one scheduler of the process: every feature's due work in one handler map.
-  const scheduler = buildScheduler(
-    services,
-    { ...lifecycle.handlers, ...accessRecording.handlers() },
-    {
-      beforeFirstPass: async () => {
-        if (!options.seedDemoGuests) return;
-        const seeded = await seedDemoGuestAccess(lifecycle, DEMO.tenantId, services.clock.now());
-        if (seeded > 0) logger.info({ seeded }, 'demo guests at each lifecycle stage recorded');
-      },
-    },
-  );
   const approvalPorts: ApprovalsPorts = {
     requests: store.approvalRequests,
     resetRequests: store.resetRequests,
@@ -121,6 +110,22 @@ export function buildFeatures(services: BotServices, options: FeatureOptions = {
 
   const guestHelp = createGuestHelpFeature({ directory, advisor, invitations, resetRequests: approvals.resetSink, logger });
 
+  // Reports and exports for approvers; its work handlers ('audit.…') belong in the one scheduler's map.
+  const reports = buildReportsFeature(services, approvalSettings.approvals.approverGroupId);
+
+  // The one scheduler of the process: every feature's due work in one handler map.
+  const scheduler = buildScheduler(
+    services,
+    { ...lifecycle.handlers, ...accessRecording.handlers(), ...reports.workHandlers },
+    {
+      beforeFirstPass: async () => {
+        if (!options.seedDemoGuests) return;
+        const seeded = await seedDemoGuestAccess(lifecycle, DEMO.tenantId, services.clock.now());
+        if (seeded > 0) logger.info({ seeded }, 'demo guests at each lifecycle stage recorded');
+      },
+    },
+  );
+
   // Guest help goes last: it answers unrecognised questions with its menu.
-  return [createInviteFeature({ service: inviteService, directory, advisor }), approvals.feature, bulkFeature, lifecycleWiring.feature, guestHelp, scheduler];
+  return [createInviteFeature({ service: inviteService, directory, advisor }), approvals.feature, bulkFeature, lifecycleWiring.feature, reports, guestHelp, scheduler];
 }
