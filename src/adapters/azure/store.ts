@@ -29,6 +29,7 @@ import { AzureBulkJobRepository } from './bulkJobs';
 // in memory, so on STORE=azure the lifecycle's schedule and records are per instance and lost on
 // restart. Only this process claims work in its own memory, so only its holder is alive there.
 import { MemoryGuestAccessRepository } from '../memory/guestAccess';
+import { AzureReviewRoundRepository } from './reviewRounds';
 import { MemoryScheduledWorkRepository } from '../memory/scheduledWork';
 
 /** The Azure store: the bundle, with the Azure classes behind it (for their own tests, the bench). */
@@ -88,6 +89,7 @@ export function openAzureStore(options: AzureStoreOptions): AzureStore {
     // TEMPORARY (see the import above).
     scheduledWork: new MemoryScheduledWorkRepository({ isAliveSync: (holderId) => holderId === holders.holderId }, { clock }),
     guestAccess: new MemoryGuestAccessRepository({ clock }),
+    reviewRounds: new AzureReviewRoundRepository(account, { clock }),
     appliedMigrations: [],
     async ping(): Promise<boolean> {
       return !closed && (await account.ping());
