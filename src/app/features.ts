@@ -13,6 +13,9 @@ import type { BotServices } from './services';
 import { buildGuestLifecycle } from './lifecycleWiring';
 import { TeamsLifecycleNotifier } from '../teams/lifecycle/lifecycleNotifier';
 import { plainLifecycleMessages } from '../teams/lifecycle/plainMessages';
+import { buildAccessReviews } from './reviewsWiring';
+import { TeamsReviewNotifier } from '../teams/reviews/reviewNotifier';
+import { createReviewFeature } from '../teams/reviews/reviewFeature';
 
 /**
  * Every feature the bot offers, in the order their onMessage is tried. One advisor (and so one
@@ -32,6 +35,20 @@ export function buildFeatures(services: BotServices): BotFeature[] {
     approvals: null,
   });
   void lifecycle;
+  // Access reviews: owners keep or remove their sites' guests; Remove goes through the lifecycle.
+  const reviews = buildAccessReviews(services, {
+    lifecycle,
+    notifier: new TeamsReviewNotifier(notifier, store.conversationReferences, services.clock),
+    approverGroupId: approvalSettingsFromConfig(config).approverGroupId,
+  });
+  // Every kind of due work, for the one ScheduledWorkRunner of the process (each instance must know every kind).
+  const scheduledWorkHandlers = { ...lifecycle.handlers, ...reviews.handlers };
+  void scheduledWorkHandlers;
+  const reviewFeature: BotFeature = {
+    ...createReviewFeature({ reviews, clock: services.clock, logger }),
+    // The periodic cycle, scheduled once across instances (kind + subject), or cancelled when ACCESS_REVIEWS is off.
+    start: () => reviews.schedulePeriodic(),
+  };
   const approvalPorts: ApprovalsPorts = {
     requests: store.approvalRequests,
     resetRequests: store.resetRequests,
@@ -90,5 +107,5 @@ export function buildFeatures(services: BotServices): BotFeature[] {
   const guestHelp = createGuestHelpFeature({ directory, advisor, invitations, resetRequests: approvals.resetSink, logger });
 
   // Guest help goes last: it answers unrecognised questions with its menu.
-  return [createInviteFeature({ service: inviteService, directory, advisor }), approvals.feature, bulkFeature, guestHelp];
+  return [createInviteFeature({ service: inviteService, directory, advisor }), approvals.feature, bulkFeature, reviewFeature, guestHelp];
 }
