@@ -14,6 +14,11 @@ import { reviewView } from './views';
  */
 
 const ATTEMPTS = 5;
+/**
+ * A 'remove' still pending this long after it was decided was cut short (a crash, a lost answer):
+ * the next click finishes it. Younger, it is a click racing the one carrying it out right now.
+ */
+export const PENDING_REMOVAL_GRACE_MS = 60_000;
 const nameOf = (actor: Actor) => ({ id: actor.userId, name: actor.name });
 
 type Loaded = { round: ReviewRound; as: 'owner' | 'approver' } | { refusal: Exclude<ReviewOutcome, { view: unknown }> };
@@ -49,7 +54,8 @@ export async function decide(deps: ReviewDeps, actor: Actor, input: { roundId: s
     const existing = round.decisions.find((d) => d.userId.toLowerCase() === guest.userId.toLowerCase());
     if (existing) {
       // Someone decided first (or this is a replay); a removal left half-way is finished now.
-      const current = existing.decision === 'remove' && existing.outcome === 'pending' ? await finishRemoval(deps, actor, round, guest) : round;
+      const stale = existing.decision === 'remove' && existing.outcome === 'pending' && deps.clock.now().getTime() - Date.parse(existing.at) >= PENDING_REMOVAL_GRACE_MS;
+      const current = stale ? await finishRemoval(deps, actor, round, guest) : round;
       return { kind: 'already', view: await reviewView(deps, current, { as }), message: decidedMessage(existing, guest.displayName) };
     }
     const now = deps.clock.now().toISOString();
