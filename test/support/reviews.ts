@@ -65,6 +65,8 @@ export interface ReviewHarness {
   runner: ScheduledWorkRunner;
   /** Moves the clock on by whole or fractional days and runs due work, as the loop would. */
   travel(days: number): Promise<void>;
+  /** Passes of the scheduler loop until one finds nothing due (work scheduled by a pass runs in the next). */
+  tick(): Promise<void>;
 }
 
 export async function reviewHarness(
@@ -123,7 +125,13 @@ export async function reviewHarness(
     runner,
     async travel(days) {
       clock.advance(Math.round(days * 24 * 60 * 60_000));
-      await runner.runOnce();
+      await this.tick();
+    },
+    async tick() {
+      for (let pass = 0; pass < 5; pass += 1) {
+        const done = await runner.runOnce();
+        if (done.done + done.rescheduled + done.retried + done.superseded === 0) return;
+      }
     },
   };
 }

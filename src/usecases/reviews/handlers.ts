@@ -100,7 +100,8 @@ function deliver(deps: ReviewDeps): WorkHandler {
     await deliverOnce(deps, round.id, owners, 'owner', async (to, current) => deps.notifier.reviewRequested(to, await reviewView(deps, current, { as: 'owner' })));
     const after = await deps.rounds.get(round.id);
     // Nobody could be reached (no owner, or none ever talked to the bot): the approvers get it now.
-    if (after && after.escalateAt && !after.escalatedAt && !after.deliveries.some((d) => d.as === 'owner' && d.outcome === 'sent')) {
+    // A card claimed by another instance and on its way counts as reaching someone.
+    if (after && after.escalateAt && !after.escalatedAt && !after.deliveries.some((d) => d.as === 'owner' && d.outcome !== 'unreachable')) {
       await deps.work.schedule({ kind: REVIEW_WORK.escalate, subject: round.id, dueAt: deps.clock.now().toISOString() }, { replace: true });
     }
     return DONE;
@@ -111,7 +112,7 @@ function escalate(deps: ReviewDeps): WorkHandler {
   return async (work) => {
     let round = await deps.rounds.get(work.subject);
     if (!round || round.completedAt || undecided(round).length === 0) return DONE;
-    if (round.escalateAt && Date.parse(round.escalateAt) > deps.clock.now().getTime() && round.deliveries.some((d) => d.as === 'owner' && d.outcome === 'sent')) {
+    if (round.escalateAt && Date.parse(round.escalateAt) > deps.clock.now().getTime() && round.deliveries.some((d) => d.as === 'owner' && d.outcome !== 'unreachable')) {
       return { outcome: 'reschedule', dueAt: round.escalateAt };
     }
     for (let attempt = 0; attempt < 5 && round && !round.escalatedAt; attempt += 1) {
