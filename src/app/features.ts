@@ -22,6 +22,9 @@ export interface FeatureOptions {
   seedDemoGuests?: boolean;
 }
 import { buildReportsFeature } from './reportsWiring';
+import { buildAccessReviews } from './reviewsWiring';
+import { TeamsReviewNotifier } from '../teams/reviews/reviewNotifier';
+import { createReviewFeature } from '../teams/reviews/reviewFeature';
 
 /**
  * Every feature the bot offers, in the order their onMessage is tried. One advisor (and so one
@@ -51,6 +54,17 @@ export function buildFeatures(services: BotServices, options: FeatureOptions = {
     clock: services.clock,
     logger,
   });
+  // Access reviews: owners keep or remove their sites' guests; Remove goes through the lifecycle.
+  const reviews = buildAccessReviews(services, {
+    lifecycle,
+    notifier: new TeamsReviewNotifier(notifier, store.conversationReferences, services.clock),
+    approverGroupId: approvalSettingsFromConfig(config).approverGroupId,
+  });
+  const reviewFeature: BotFeature = {
+    ...createReviewFeature({ reviews, clock: services.clock, logger }),
+    // The periodic cycle, scheduled once across instances (kind + subject), or cancelled when ACCESS_REVIEWS is off.
+    start: () => reviews.schedulePeriodic(),
+  };
   const approvalPorts: ApprovalsPorts = {
     requests: store.approvalRequests,
     resetRequests: store.resetRequests,
@@ -116,7 +130,7 @@ export function buildFeatures(services: BotServices, options: FeatureOptions = {
   // The one scheduler of the process: every feature's due work in one handler map.
   const scheduler = buildScheduler(
     services,
-    { ...lifecycle.handlers, ...accessRecording.handlers(), ...reports.workHandlers },
+    { ...lifecycle.handlers, ...accessRecording.handlers(), ...reviews.handlers, ...reports.workHandlers },
     {
       beforeFirstPass: async () => {
         if (!options.seedDemoGuests) return;
@@ -127,5 +141,5 @@ export function buildFeatures(services: BotServices, options: FeatureOptions = {
   );
 
   // Guest help goes last: it answers unrecognised questions with its menu.
-  return [createInviteFeature({ service: inviteService, directory, advisor }), approvals.feature, bulkFeature, lifecycleWiring.feature, reports, guestHelp, scheduler];
+  return [createInviteFeature({ service: inviteService, directory, advisor }), approvals.feature, bulkFeature, lifecycleWiring.feature, reviewFeature, reports, guestHelp, scheduler];
 }
