@@ -49,7 +49,7 @@ export interface LifecycleFeatureDeps {
   pending: PendingNotices;
   sender: LifecycleSender;
   clock: Clock;
-  logger?: Pick<Logger, 'warn' | 'error'>;
+  logger?: Pick<Logger, 'info' | 'warn' | 'error'>;
 }
 
 const id = z.string().trim().min(1).max(200);
@@ -316,7 +316,7 @@ export function createLifecycleFeature(deps: LifecycleFeatureDeps): BotFeature {
       const personal = conversation?.conversationType ? conversation.conversationType === 'personal' : conversation?.isGroup !== true;
       if (!conversation?.id || !userId || !personal) return;
       const delivered = await deps.pending.deliver(userId, reference, deps.sender);
-      if (delivered > 0) deps.logger?.warn({ delivered }, 'lifecycle: delivered notices that had waited for a personal chat');
+      if (delivered > 0) deps.logger?.info({ delivered }, 'lifecycle: delivered notices that had waited for a personal chat');
     },
     help: [
       { title: 'See the guests you sponsor, with Resend, Renew and Remove', example: 'my guests', audience: 'owners' },
