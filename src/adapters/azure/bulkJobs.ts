@@ -96,6 +96,7 @@ const ROW_FIELDS = [
   'attempts',
   'nextAttemptAt',
   'approvalRequestId',
+  'accessEnd',
 ] as const;
 /** Row transactions in flight at once while inserting. */
 const INSERT_PARALLELISM = 8;
