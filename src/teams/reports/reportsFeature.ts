@@ -46,6 +46,7 @@ function isPersonal(dc: DialogContext): boolean {
 
 export function createReportsFeature(deps: ReportsFeatureDeps): ReportsFeature {
   const { service } = deps;
+  let scheduling: Promise<void> = Promise.resolve();
 
   async function sendExport(dc: DialogContext, actor: Actor | null, request: ExportRequest): Promise<void> {
     const link = await service.exportLink(actor, request);
@@ -96,11 +97,13 @@ export function createReportsFeature(deps: ReportsFeatureDeps): ReportsFeature {
     workHandlers: deps.retention.handlers,
     start: async () => {
       // Every instance asks; the store keeps one sweep (kind + subject), run by whichever claims it.
-      try {
-        await deps.retention.schedule();
-      } catch (error) {
+      // Not awaited: start-up (and the signal handlers installed after it) never waits on a store write.
+      scheduling = deps.retention.schedule().catch((error: unknown) => {
         deps.logger?.warn({ err: error instanceof Error ? error.name : 'failed' }, 'audit retention sweep not scheduled');
-      }
+      });
+    },
+    stop: async () => {
+      await scheduling;
     },
     registerRoutes: (server: Server) =>
       registerResultsFileRoute(server, EXPORT_ROUTE, {
