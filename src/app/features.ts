@@ -21,6 +21,10 @@ export interface FeatureOptions {
   /** Local mode (`npm start`): the demo guests' access is recorded, so their reminders are due at once. */
   seedDemoGuests?: boolean;
 }
+import { buildReportsFeature } from './reportsWiring';
+import { buildAccessReviews } from './reviewsWiring';
+import { TeamsReviewNotifier } from '../teams/reviews/reviewNotifier';
+import { createReviewFeature } from '../teams/reviews/reviewFeature';
 
 /**
  * Every feature the bot offers, in the order their onMessage is tried. One advisor (and so one
@@ -40,27 +44,27 @@ export function buildFeatures(services: BotServices, options: FeatureOptions = {
   // Each invitation path (chat, an approved request, a bulk row) records the guest's access
   // through this, with its sponsor and end date; a recording that failed is due work
   // (accessRecording.handlers()) for the scheduler.
+  const accessSettings = lifecycleSettingsFrom(config.env);
   const accessRecording = new AccessRecording({
     recorder: lifecycle,
     work: store.scheduledWork,
     invitations,
     accessRecords: store.guestAccess,
-    settings: lifecycleSettingsFrom(config.env),
+    settings: accessSettings,
     clock: services.clock,
     logger,
   });
-  // The one scheduler of the process: every feature's due work in one handler map.
-  const scheduler = buildScheduler(
-    services,
-    { ...lifecycle.handlers, ...accessRecording.handlers() },
-    {
-      beforeFirstPass: async () => {
-        if (!options.seedDemoGuests) return;
-        const seeded = await seedDemoGuestAccess(lifecycle, DEMO.tenantId, services.clock.now());
-        if (seeded > 0) logger.info({ seeded }, 'demo guests at each lifecycle stage recorded');
-      },
-    },
-  );
+  // Access reviews: owners keep or remove their sites' guests; Remove goes through the lifecycle.
+  const reviews = buildAccessReviews(services, {
+    lifecycle,
+    notifier: new TeamsReviewNotifier(notifier, store.conversationReferences, services.clock),
+    approverGroupId: approvalSettingsFromConfig(config).approverGroupId,
+  });
+  const reviewFeature: BotFeature = {
+    ...createReviewFeature({ reviews, clock: services.clock, logger }),
+    // The periodic cycle, scheduled once across instances (kind + subject), or cancelled when ACCESS_REVIEWS is off.
+    start: () => reviews.schedulePeriodic(),
+  };
   const approvalPorts: ApprovalsPorts = {
     requests: store.approvalRequests,
     resetRequests: store.resetRequests,
@@ -77,6 +81,7 @@ export function buildFeatures(services: BotServices, options: FeatureOptions = {
   const approvalSettings: ApprovalsSettings = {
     approvals: approvalSettingsFromConfig(config),
     recoveryIntervalMs: config.env.RECOVERY_INTERVAL_MS,
+    access: accessSettings,
   };
   // The invitation flow hands requests to the approvals' intake; the approvals then carry them
   // out through the invitation service: built in this order, no setter.
@@ -93,7 +98,7 @@ export function buildFeatures(services: BotServices, options: FeatureOptions = {
   });
   const approvals = buildApprovals(approvalPorts, approvalSettings, inviteService);
 
-  const bulk = buildBulkFeature(services, { advisor, invitations, messenger: notifier, approvalGateway: approvals.service });
+  const bulk = buildBulkFeature(services, { advisor, invitations, messenger: notifier, approvalGateway: approvals.service, access: accessRecording });
   let recovery: NodeJS.Timeout | undefined;
   let stopQueueGauges: (() => void) | undefined;
   const bulkFeature: BotFeature = {
@@ -119,6 +124,22 @@ export function buildFeatures(services: BotServices, options: FeatureOptions = {
 
   const guestHelp = createGuestHelpFeature({ directory, advisor, invitations, resetRequests: approvals.resetSink, logger });
 
+  // Reports and exports for approvers; its work handlers ('audit.…') belong in the one scheduler's map.
+  const reports = buildReportsFeature(services, approvalSettings.approvals.approverGroupId);
+
+  // The one scheduler of the process: every feature's due work in one handler map.
+  const scheduler = buildScheduler(
+    services,
+    { ...lifecycle.handlers, ...accessRecording.handlers(), ...reviews.handlers, ...reports.workHandlers },
+    {
+      beforeFirstPass: async () => {
+        if (!options.seedDemoGuests) return;
+        const seeded = await seedDemoGuestAccess(lifecycle, DEMO.tenantId, services.clock.now());
+        if (seeded > 0) logger.info({ seeded }, 'demo guests at each lifecycle stage recorded');
+      },
+    },
+  );
+
   // Guest help goes last: it answers unrecognised questions with its menu.
-  return [createInviteFeature({ service: inviteService, directory, advisor }), approvals.feature, bulkFeature, lifecycleWiring.feature, guestHelp, scheduler];
+  return [createInviteFeature({ service: inviteService, directory, advisor }), approvals.feature, bulkFeature, lifecycleWiring.feature, reviewFeature, reports, guestHelp, scheduler];
 }

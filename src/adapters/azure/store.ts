@@ -28,6 +28,7 @@ import { AzureResetRequestRepository } from './resetRequests';
 import { AzureBulkJobRepository } from './bulkJobs';
 import { AzureGuestAccessRepository } from './guestAccess';
 import { AzureScheduledWorkRepository } from './scheduledWork';
+import { AzureReviewRoundRepository } from './reviewRounds';
 
 /** The Azure store: the bundle, with the Azure classes behind it (for their own tests, the bench). */
 export interface AzureStore extends Store {
@@ -87,6 +88,7 @@ export function openAzureStore(options: AzureStoreOptions): AzureStore {
     workQueue: new AzureWorkQueue(account),
     scheduledWork: new AzureScheduledWorkRepository(account, holders, { clock }),
     guestAccess: new AzureGuestAccessRepository(account, { clock }),
+    reviewRounds: new AzureReviewRoundRepository(account, { clock }),
     appliedMigrations: [],
     async ping(): Promise<boolean> {
       return !closed && (await account.ping());

@@ -60,10 +60,21 @@ export interface AccessNote {
   existing: boolean;
 }
 
+/** The invitation whose guest's access is recorded (an invitation record, or a bulk row with its job). */
+export type AccessSubject = Pick<
+  InvitationRecord,
+  'id' | 'tenantId' | 'groupId' | 'siteName' | 'siteUrl' | 'userId' | 'emailDisplay' | 'displayName' | 'requestedBy' | 'outcomeKind'
+>;
+
 type Payload = { redeemed: boolean; sponsorSetByInvitation: boolean; invitedAt: string; endsAt: string | null };
 
 export class AccessRecording {
   constructor(private readonly deps: AccessRecordingDeps) {}
+
+  /** GUEST_ACCESS_DAYS and the per-site periods the ends come from. */
+  get settings(): LifecycleSettings {
+    return this.deps.settings;
+  }
 
   /** The end an invitation to `groupId` made now would get (the confirmation card); null = no end. */
   expectedEnd(groupId: string, requested?: string): string | null {
@@ -75,7 +86,7 @@ export class AccessRecording {
    * is logged without personal data and left as due work that records it later.
    * Internal users (members of the organisation) have no guest access to record.
    */
-  async record(record: InvitationRecord, facts: AccessFacts): Promise<AccessNote | null> {
+  async record(record: AccessSubject, facts: AccessFacts): Promise<AccessNote | null> {
     if (!record.userId || record.outcomeKind === 'internalUser') return null;
     const invitedAt = facts.invitedAt ?? this.deps.clock.now().toISOString();
     try {
@@ -137,7 +148,7 @@ export class AccessRecording {
     return { outcome: 'done' };
   }
 
-  private recordNow(record: InvitationRecord, facts: AccessFacts & { invitedAt: string }): ReturnType<AccessRecorder['recordAccess']> {
+  private recordNow(record: AccessSubject, facts: AccessFacts & { invitedAt: string }): ReturnType<AccessRecorder['recordAccess']> {
     return this.deps.recorder.recordAccess({
       tenantId: record.tenantId,
       groupId: record.groupId,
