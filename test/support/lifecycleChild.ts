@@ -89,6 +89,12 @@ async function main(): Promise<void> {
     holderTtlMs: 3000,
   });
   await store.holders.start();
+  // What went wrong shows in the parent's failure message (reasons and ids only: no personal data).
+  const logger = {
+    info: () => undefined,
+    warn: (fields: object, message?: string) => void process.stderr.write(`warn ${message ?? ''} ${JSON.stringify(fields)}\n`),
+    error: (fields: object, message?: string) => void process.stderr.write(`error ${message ?? ''} ${JSON.stringify(fields)}\n`),
+  };
   const lifecycle = createGuestLifecycle({
     access: store.guestAccess,
     work: store.scheduledWork,
@@ -98,6 +104,7 @@ async function main(): Promise<void> {
     clock: systemClock,
     settings: DEFAULT_LIFECYCLE_SETTINGS,
     approvals: null,
+    logger,
   });
   // Small batches, so that the two instances' claims interleave rather than one taking everything.
   const runner = new ScheduledWorkRunner({
@@ -106,6 +113,7 @@ async function main(): Promise<void> {
     clock: systemClock,
     handlers: lifecycle.handlers,
     options: { intervalMs: Number(process.env.INTERVAL_MS ?? 500), batch: 2 },
+    logger,
   });
   const stop = async (): Promise<void> => {
     await runner.stop();
