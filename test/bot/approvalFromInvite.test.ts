@@ -376,3 +376,50 @@ describe('the reason question repeats the guest name typed by the member', () =>
     expect(question).not.toMatch(/\]\(|\*\*|<\/?at\b|^[ \t]*#|https:\/\/evil/m);
   });
 });
+
+describe('an approved request records the guest access, with the requester as sponsor', () => {
+  it('the cards say when access would end and who sponsors; once carried out the record names Adele, not the approver', async () => {
+    const bot = approvalBot({ lifecycle: true });
+    const { bed } = bot;
+    const confirm = visibleText(await bot.say('invite Zoe Park <zoe@example.org> to Project Falcon'));
+    expect(confirm).toContain('Access ends on 14 July 2025');
+    expect(confirm).toContain("You become the guest's sponsor once an approver agrees");
+    await bot.submit({ inviteAction: 'confirm' });
+    const [receipt] = cardsIn(await bot.say('Supplier audit.'));
+    expect(textOf(receipt)).toContain('Access ends on 14 July 2025 if approved today · Sponsor: you');
+
+    const alexCard = bed.adapter.cardsSentTo(personalConversationId('alex'))[0];
+    expect(textOf(alexCard)).toContain('Access ends on 14 July 2025 if approved today · Sponsor: Adele Vance (the requester)');
+
+    // Approved two days later: the access counts from then.
+    bed.clock.advance(2 * 24 * 60 * 60_000);
+    const approve = executeActions(alexCard).find((a) => a.verb === 'approval.approve');
+    const approved = await bot.click('approval.approve', approve?.data ?? {}, 'alex');
+    expect(textOf(approved.value)).toContain('Access ends on 16 July 2025 · Sponsor: Adele Vance (the requester)');
+
+    const userId = bed.directory.snapshot().invitations[0]?.userId as string;
+    const access = await bed.store.guestAccess.findByKey({ tenantId: DEMO.tenantId, groupId: FALCON.id, userId });
+    expect(access).toMatchObject({ state: 'invited', sponsor: { id: DEMO.users.adele.id, name: 'Adele Vance' }, endsAt: '2025-07-16T09:00:00.000Z' });
+    // Entra has the requester as sponsor (invitedUserSponsors), never the approver.
+    const sponsors = (await bed.directory.listSponsors(userId)).map((s) => s.id);
+    expect(sponsors).toEqual([DEMO.users.adele.id]);
+
+    // Adele's card, updated with the outcome, shows the recorded end.
+    const updated = bed.adapter.updatesIn(FALCON_CHAT).at(-1);
+    expect(textOf(updated)).toContain('Access ends on 16 July 2025 · Sponsor: you');
+  });
+
+  it('a carrying-out resumed after a stop records the access once (idempotent)', async () => {
+    const bot = approvalBot({ lifecycle: true });
+    const { bed } = bot;
+    await askAndConfirm(bot);
+    await bot.say('Supplier audit.');
+    const alexCard = bed.adapter.cardsSentTo(personalConversationId('alex'))[0];
+    const approve = executeActions(alexCard).find((a) => a.verb === 'approval.approve');
+    await bot.click('approval.approve', approve?.data ?? {}, 'alex');
+    // A second instance resuming the same approval (or the sweep) finds it done: still one record.
+    await bed.service.resumeApproved();
+    await bed.service.whenIdle();
+    expect(await bed.store.guestAccess.listByGroup(DEMO.tenantId, FALCON.id)).toHaveLength(1);
+  });
+});

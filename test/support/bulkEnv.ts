@@ -2,6 +2,8 @@
  * Builders for bulk invitation tests: a store with the bulk and invitation tables, the demo
  * directory (optionally wrapped with injected faults), a fast pacer and a runner.
  */
+import type { AccessRecording } from '../../src/usecases/invite/accessRecording';
+import { systemClock } from '../../src/domain/clock';
 import type { Actor } from '../../src/domain/actor';
 import { SqliteBulkJobRepository, bulkMigrations } from '../../src/adapters/sqlite/bulkJobs';
 import type { BulkJob, BulkRow } from '../../src/domain/bulkJob';
@@ -113,6 +115,8 @@ export function bulkTestEnv(
     runner?: Partial<BulkRunnerOptions>;
     approvalPolicy?: 'nonOwners' | 'unlistedDomains' | 'always';
     partnerDomains?: string[];
+    /** The guest lifecycle's recording: rows record access, and staging checks the end-date column. */
+    access?: AccessRecording | null;
   } = {},
 ): BulkTestEnv {
   const db = options.db ?? memoryStore([...invitationMigrations, ...bulkMigrations, ...workQueueMigrations]).db;
@@ -134,6 +138,7 @@ export function bulkTestEnv(
     maxAttempts: 30,
     progressIntervalMs: 10,
     leaseMs: 60_000,
+    access: options.access ?? null,
     ...options.runner,
   });
   const advisor = new SignInAdvisor(fake);
@@ -146,6 +151,7 @@ export function bulkTestEnv(
         approvals: { policy: options.approvalPolicy ?? 'nonOwners', partnerDomains: options.partnerDomains ?? [] },
         approverGroupId: DEMO.groups.guestApprovers.id,
         limits: { maxBytes: 20 * 1024 * 1024, maxRows: 50_000 },
+        access: options.access ? { settings: options.access.settings, clock: systemClock } : null,
       },
       { actor, source: csv, sourceName: 'partners.csv', conversationId: 'conv-1', siteHint },
     );

@@ -142,9 +142,9 @@ export function isTemplateExampleRow(layout: CsvLayout, cells: readonly string[]
   return layout.format === 'entraTemplate' && /^\s*example\s*:/i.test(cells[0] ?? '');
 }
 
-/** Header cell as a lookup key: lower-case, without spaces, dashes or underscores. */
+/** Header cell as a lookup key: lower-case, without spaces, dashes, underscores or brackets ("Duration (days)"). */
 function canonical(cell: string): string {
-  return cell.trim().toLowerCase().replace(/[\s_-]+/g, '');
+  return cell.trim().toLowerCase().replace(/[\s_()-]+/g, '');
 }
 
 /**

@@ -228,6 +228,7 @@ describe.each([
         attempts: 0,
         nextAttemptAt: 0,
         approvalRequestId: null,
+        accessEnd: null,
       });
       expect(await repo.getRow(jobId, 3)).toMatchObject({ state: 'skipped', userId: 'u-3', redeemUrl: 'https://invite.example/3', error: 'success', sendEmail: null });
     });
@@ -285,6 +286,16 @@ describe.each([
       expect((await repo.rowsInState(jobId, 'needsApproval', 2, 10)).map((r) => r.rowNumber)).toEqual([4]);
       expect((await repo.rowsInState(jobId, 'needsApproval', 0, 1)).map((r) => r.rowNumber)).toEqual([2]);
       expect(await repo.counts(jobId)).toEqual({ ...emptyCounts(), needsApproval: 2, pending: 1, invalid: 1 });
+    });
+
+    it('the access end a row asked for is kept, and replaced by the end its guest got', async () => {
+      await repo.insertRows(jobId, [row(2, { accessEnd: '2027-05-30' }), row(3, { accessEnd: '90d' }), row(4)]);
+      expect((await repo.getRow(jobId, 2))?.accessEnd).toBe('2027-05-30');
+      expect((await repo.getRow(jobId, 3))?.accessEnd).toBe('90d');
+      expect((await repo.getRow(jobId, 4))?.accessEnd).toBeNull();
+      await repo.updateRow(jobId, 3, { state: 'done', accessEnd: '2026-04-01' });
+      await repo.updateRow(jobId, 4, { state: 'done', accessEnd: 'none' });
+      expect((await repo.rowsAfter(jobId, 0, 10)).map((r) => r.accessEnd)).toEqual(['2027-05-30', '2026-04-01', 'none']);
     });
 
     it('a row update changes only the fields given', async () => {

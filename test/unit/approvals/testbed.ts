@@ -3,6 +3,11 @@
  * real InviteGuestService (so "one invitation" is counted at the directory), the real Notifier
  * over a recording adapter, and demo users who have (or have not) chatted with the bot.
  */
+import { DEFAULT_LIFECYCLE_SETTINGS } from '../../../src/domain/lifecycle';
+import { guestAccountsFrom } from '../../../src/app/lifecycleWiring';
+import { createGuestLifecycle } from '../../../src/usecases/lifecycle/guestLifecycle';
+import { AccessRecording } from '../../../src/usecases/invite/accessRecording';
+import { RecordingNotifier } from '../../support/lifecycle';
 import {
   BotAdapter,
   TurnContext,
@@ -215,6 +220,8 @@ export interface ApprovalTestbedOptions {
   inlineBudgetMs?: number;
   /** Wraps the real invitation service as the approvals' executor (e.g. to make it "crash"). */
   wrapExecutor?: (inner: InvitationExecutor) => InvitationExecutor;
+  /** Wire the guest lifecycle as the composition root does (access recorded, ends on the cards). */
+  lifecycle?: boolean;
 }
 
 export interface ApprovalTestbed {
@@ -289,18 +296,34 @@ export function approvalTestbed(options: ApprovalTestbedOptions = {}): ApprovalT
     audit: store.audit,
     settings,
     clock: { now: clock },
+    ...(options.lifecycle ? { access: DEFAULT_LIFECYCLE_SETTINGS } : {}),
   };
+  const inviteInvitations = azure ? store.invitations : new SqliteInvitationRepository(sqliteDatabaseOf(store), { clock });
+  const lifecycle = createGuestLifecycle({
+    access: store.guestAccess,
+    work: store.scheduledWork,
+    accounts: guestAccountsFrom(directory),
+    notifier: new RecordingNotifier(),
+    audit: store.audit,
+    clock,
+    settings: DEFAULT_LIFECYCLE_SETTINGS,
+    approvals: null,
+  });
+  const access = options.lifecycle
+    ? new AccessRecording({ recorder: lifecycle, work: store.scheduledWork, invitations: inviteInvitations, accessRecords: store.guestAccess, settings: DEFAULT_LIFECYCLE_SETTINGS, clock })
+    : null;
   // As the composition root builds them: the invitation flow with the approvals' intake, then the
   // approvals with the invitation flow as their executor.
   const invite = new InviteGuestService({
     directory,
     advisor: new SignInAdvisor(directory),
-    invitations: azure ? store.invitations : new SqliteInvitationRepository(sqliteDatabaseOf(store), { clock }),
+    invitations: inviteInvitations,
     audit: store.audit,
     sendInvitationEmail: false,
     clock,
     sleep: async () => undefined,
     approvals: new ApprovalIntake(intakeDeps),
+    access,
   });
   const executor = new CountingExecutor(options.wrapExecutor ? options.wrapExecutor(invite) : invite);
   const service = new ApprovalService({
