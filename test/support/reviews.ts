@@ -115,6 +115,12 @@ export async function reviewHarness(
   // Only the review kinds: the lifecycle's own reminders and ends (tested with the lifecycle) stay put,
   // so the site's guests stay as the demo has them.
   const runner = new ScheduledWorkRunner({ work: store.scheduledWork, holderId: store.holders.holderId, clock, handlers: reviews.handlers });
+  const tick = async (): Promise<void> => {
+    for (let pass = 0; pass < 5; pass += 1) {
+      const done = await runner.runOnce();
+      if (done.done + done.rescheduled + done.retried + done.superseded === 0) return;
+    }
+  };
   return {
     clock,
     fake,
@@ -123,15 +129,10 @@ export async function reviewHarness(
     reviews,
     notifier,
     runner,
+    tick,
     async travel(days) {
       clock.advance(Math.round(days * 24 * 60 * 60_000));
-      await this.tick();
-    },
-    async tick() {
-      for (let pass = 0; pass < 5; pass += 1) {
-        const done = await runner.runOnce();
-        if (done.done + done.rescheduled + done.retried + done.superseded === 0) return;
-      }
+      await tick();
     },
   };
 }
