@@ -7,7 +7,15 @@
 // - better-sqlite3, dtrace-provider (restify's optional one): native add-ons;
 // - @azure/monitor-opentelemetry and @opentelemetry/resources: loaded only when Application
 //   Insights is configured; the distro hooks the module loader;
-// - @opentelemetry/api: one copy shared by our spans and the distro's SDK.
+// - @opentelemetry/api: one copy shared by our spans and the distro's SDK;
+// - the Azure Storage SDKs (@azure/data-tables, @azure/storage-blob, @azure/storage-queue,
+//   botbuilder-azure-blobs) and the Graph SDK (@microsoft/microsoft-graph-client): loaded only
+//   with STORE=azure or DIRECTORY=graph (src/app/createStore.ts, src/app/createDirectory.ts
+//   require their adapters when configured). Inside the bundle they would cost memory in every
+//   process even unused: V8 keeps the whole bundle's source text (about a quarter less without
+//   them). Their own dependencies shared with the bundle (@azure/core-rest-pipeline, ...) are
+//   then a second copy, so nothing here tests their classes with instanceof (see
+//   src/adapters/azure/tables.ts).
 // The bundle's semantics are tsc's (esbuild only joins tsc's CommonJS output); identifiers keep
 // their names, so stack traces stay readable (linked source map: node --enable-source-maps).
 import fs from 'node:fs';

@@ -12,6 +12,13 @@ export const EXTERNAL = [
   '@azure/monitor-opentelemetry',
   '@opentelemetry/resources',
   '@opentelemetry/api',
+  // Loaded only when configured (STORE=azure, DIRECTORY=graph), from node_modules: a demo or
+  // SQLite start keeps their source out of memory. See scripts/bundle.mjs.
+  '@azure/data-tables',
+  '@azure/storage-blob',
+  '@azure/storage-queue',
+  'botbuilder-azure-blobs',
+  '@microsoft/microsoft-graph-client',
 ];
 
 /**

@@ -238,6 +238,8 @@ export const envSchema = z.object({
   GUEST_DELETE_AFTER_DAYS: int(30, 0, 365),
   GUEST_ACCOUNT_DELETE_ON_WITHDRAW: bool(true),
   SCHEDULER_INTERVAL_SECONDS: int(60, 5, 3600),
+  // Reports and exports: audit events older than this are deleted by a daily sweep (see README, Reports and exports).
+  AUDIT_RETENTION_DAYS: int(365, 1, 36_500),
   // Access reviews and inactive guests (see README, Access reviews).
   ACCESS_REVIEWS: bool(false),
   REVIEW_INTERVAL_DAYS: int(90, 1, 3650),

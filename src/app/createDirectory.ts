@@ -1,6 +1,8 @@
 /**
  * Builds the Directory the app runs against, from AppConfig. The only place that chooses between
  * the embedded demo tenant and Microsoft Graph; nothing outside src/adapters/graph imports the Graph SDK.
+ * GraphDirectory (and with it the Graph SDK) is loaded only for DIRECTORY=graph: a demo start
+ * never holds it in memory (README "Performance", memory).
  */
 import type { TokenCredential } from '@azure/identity';
 import type { Logger } from 'pino';
@@ -10,8 +12,8 @@ import { CachingDirectory } from '../adapters/directory/CachingDirectory';
 import type { Directory } from '../usecases/ports/Directory';
 import { FakeDirectory } from '../adapters/demo/FakeDirectory';
 import { demoTenantFixture } from '../adapters/demo/demoTenant';
-import { GraphDirectory } from '../adapters/graph/GraphDirectory';
-import { type GraphDirectoryOptions } from '../adapters/graph/graphTransport';
+import type * as GraphDirectoryModule from '../adapters/graph/GraphDirectory';
+import type { GraphDirectoryOptions } from '../adapters/graph/graphTransport';
 import {
   createGraphCredential,
   GraphCredentialError,
@@ -73,6 +75,8 @@ export function createDirectory(config: AppConfig, logger?: Logger, options: Cre
   const credential = options.credential ?? graphCredentialFromConfig(config.env);
   const baseUrl = config.env.GRAPH_BASE_URL;
   logger?.info({ baseUrl, credential: options.credential ? 'injected' : config.env.GRAPH_CREDENTIAL }, 'directory: Microsoft Graph');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy on purpose (memory: see the header)
+  const { GraphDirectory } = require('../adapters/graph/GraphDirectory') as typeof GraphDirectoryModule;
   const graph = new GraphDirectory({
     credential,
     baseUrl,

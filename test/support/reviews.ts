@@ -134,5 +134,6 @@ export async function reviewHarness(
       clock.advance(Math.round(days * 24 * 60 * 60_000));
       await tick();
     },
+    tick,
   };
 }

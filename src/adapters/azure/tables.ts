@@ -7,7 +7,7 @@
  * `tableKey` maps any string to a safe key that keeps the order of plain ASCII letters and digits
  * (so ranges over ids and zero-padded numbers still work) and decodes back with `fromTableKey`.
  */
-import { RestError } from '@azure/core-rest-pipeline';
+import { isRestError } from '@azure/core-rest-pipeline';
 import type { TableClient, TableEntity, TableEntityResult } from '@azure/data-tables';
 
 /** A safe PartitionKey / RowKey for any string (reversible; ASCII letters, digits and - _ . ! * ( ) ' unchanged). */
@@ -28,7 +28,9 @@ export function numberKey(n: number, width = 16): string {
 }
 
 export function statusOf(error: unknown): number | undefined {
-  return error instanceof RestError ? error.statusCode : undefined;
+  // isRestError, not instanceof: the bundle (scripts/bundle.mjs) leaves the Storage SDKs outside,
+  // so their RestError class can be another copy than the one bundled here.
+  return isRestError(error) ? error.statusCode : undefined;
 }
 
 export const isNotFound = (e: unknown): boolean => statusOf(e) === 404;

@@ -2,7 +2,7 @@ import { systemClock, type Clock } from '../../domain/clock';
 import type { Store } from '../repositories';
 import { SqliteApprovalRequestRepository } from './approvalRequests';
 import { approvalMigrations } from './approvalSchema';
-import { SqliteAuditLog } from './audit';
+import { auditMigrations, SqliteAuditLog } from './audit';
 import { bulkMigrations, SqliteBulkJobRepository } from './bulkJobs';
 import { SqliteResultsLinkSecret } from './resultsLinkSecret';
 import { channelIdentityMigrations, SqliteChannelIdentityRepository } from './channelIdentities';
@@ -48,6 +48,7 @@ export const storeMigrations: readonly Migration[] = [
   ...coreMigrations,
   ...leaseMigrations,
   ...pacerWindowMigrations,
+  ...auditMigrations,
   ...channelIdentityMigrations,
   ...invitationMigrations,
   ...resetRequestMigrations,

@@ -3,7 +3,8 @@
  * one bundle that loads nothing of ours from other files, and `node dist/src/index.js` starts
  * from it, answers /healthz and /readyz, holds a real conversation turn (card templates found,
  * card rendered, reply sent), writes its compile cache on a clean stop, and starts again from
- * that cache.
+ * that cache. The Storage and Graph SDKs stay outside the bundle and load from node_modules only
+ * with STORE=azure (Azurite here) or DIRECTORY=graph.
  */
 import fs from 'node:fs';
 import http from 'node:http';
@@ -12,11 +13,25 @@ import { builtinModules, Module } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { DEMO } from '../../../src/adapters/demo/demoTenant';
+import { uniquePrefix, useAzurite } from '../../support/azurite';
 import { PROJECT_ROOT, startBotProcess, type BotProcess } from '../../support/e2e/processes';
 
 const MAIN = path.join(PROJECT_ROOT, 'dist', 'src', 'main.js');
 /** What scripts/bundle.mjs leaves outside the bundle, on purpose. */
-const EXTERNAL = ['better-sqlite3', 'dtrace-provider', '@azure/monitor-opentelemetry', '@opentelemetry/resources', '@opentelemetry/api'];
+const EXTERNAL = [
+  'better-sqlite3',
+  'dtrace-provider',
+  '@azure/monitor-opentelemetry',
+  '@opentelemetry/resources',
+  '@opentelemetry/api',
+  // Loaded only with STORE=azure / DIRECTORY=graph (kept out of a demo or SQLite process's memory).
+  '@azure/data-tables',
+  '@azure/storage-blob',
+  '@azure/storage-queue',
+  'botbuilder-azure-blobs',
+  '@microsoft/microsoft-graph-client',
+  '@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials',
+];
 
 /** Records the bot's replies (the Bot Connector's place in local mode: the activity's serviceUrl). */
 async function startConnector(): Promise<{ url: string; replies: Array<Record<string, unknown>>; close(): Promise<void> }> {
@@ -61,6 +76,8 @@ async function askForHelp(bot: BotProcess, serviceUrl: string, n: number): Promi
   return response.status;
 }
 
+const azurite = useAzurite();
+
 describe('the bundled production start (node dist/src/index.js)', () => {
   let cacheDir: string;
   let connector: Awaited<ReturnType<typeof startConnector>>;
@@ -97,7 +114,68 @@ describe('the bundled production start (node dist/src/index.js)', () => {
     // Our own modules are inside (a composition-root module and a card template loader).
     expect(source).toContain('dist/src/app/app.js');
     expect(source).toContain('dist/src/teams/cards.js');
+    // The Storage and Graph SDKs are not: V8 keeps the whole source of the bundle in memory, so
+    // inside it they would cost every demo or SQLite process memory (README "Performance").
+    for (const sdk of ['@azure/storage-blob', '@azure/storage-queue', '@azure/data-tables', 'botbuilder-azure-blobs', '@microsoft/microsoft-graph-client']) {
+      expect(source).not.toContain(`node_modules/${sdk}/`);
+    }
+    // Our adapters over them are inside, loaded only when configured.
+    expect(source).toContain('dist/src/adapters/azure/store.js');
+    expect(source).toContain('dist/src/adapters/graph/GraphDirectory.js');
   });
+
+  /** The packages the process loaded from node_modules (NODE_DEBUG=module), by name. */
+  const loadedPackages = (output: string): Set<string> =>
+    new Set([...output.matchAll(/^MODULE \d+: load "[^"]*\/node_modules\/((?:@[^/"]+\/)?[^/"]+)\//gm)].map((m) => m[1]!));
+
+  it('a demo start loads neither the Storage nor the Graph SDK; STORE=azure and DIRECTORY=graph load them from node_modules and work', async () => {
+    const sdks = ['@azure/storage-blob', '@azure/storage-queue', '@azure/data-tables', 'botbuilder-azure-blobs', '@microsoft/microsoft-graph-client'];
+    // No compile cache here: the cache test below starts from an empty one.
+    const env = { NODE_DISABLE_COMPILE_CACHE: '1', NODE_DEBUG: 'module', LOG_LEVEL: 'info' };
+    const demo = await startBotProcess({ env, readyTimeoutMs: 60_000 });
+    try {
+      expect(await askForHelp(demo, connector.url, 10)).toBeLessThan(300);
+    } finally {
+      expect(await demo.stop()).toBe(0);
+    }
+    expect(sdks.filter((sdk) => loadedPackages(demo.output()).has(sdk))).toEqual([]);
+
+    // STORE=azure: the bot state, conversation references and records in Azurite, a turn answered.
+    const azure = await startBotProcess({
+      env: { ...env, STORE: 'azure', AZURE_STORAGE_CONNECTION_STRING: azurite.connectionString, AZURE_STORAGE_PREFIX: uniquePrefix() },
+      readyTimeoutMs: 60_000,
+    });
+    try {
+      expect((await fetch(`${azure.url}/readyz`)).status).toBe(200);
+      const before = connector.replies.length;
+      expect(await askForHelp(azure, connector.url, 11)).toBeLessThan(300);
+      expect(connector.replies.length).toBeGreaterThan(before);
+    } finally {
+      expect(await azure.stop()).toBe(0);
+    }
+    expect(['@azure/storage-blob', '@azure/storage-queue', '@azure/data-tables', 'botbuilder-azure-blobs'].filter((sdk) => !loadedPackages(azure.output()).has(sdk))).toEqual([]);
+
+    // DIRECTORY=graph: GraphDirectory and the Graph SDK load at start (no request is made before a turn).
+    const graph = await startBotProcess({
+      env: {
+        ...env,
+        DIRECTORY: 'graph',
+        GRAPH_TENANT_ID: DEMO.tenantId,
+        GRAPH_CLIENT_ID: '00000000-0000-4000-8000-000000000001',
+        GRAPH_CLIENT_SECRET: 'not used: no Graph request is made in this test',
+        GRAPH_BASE_URL: 'http://127.0.0.1:9',
+        APPROVER_GROUP_ID: DEMO.groups.guestApprovers.id,
+      },
+      readyTimeoutMs: 60_000,
+    });
+    try {
+      expect((await fetch(`${graph.url}/healthz`)).status).toBe(200);
+    } finally {
+      expect(await graph.stop()).toBe(0);
+    }
+    expect(graph.output()).toMatch(/directory: Microsoft Graph/);
+    expect(loadedPackages(graph.output()).has('@microsoft/microsoft-graph-client')).toBe(true);
+  }, 150_000);
 
   it('starts from the bundle, answers /healthz, /readyz and a turn, then starts again from its compile cache', async () => {
     // Node 22.1+ caches itself (module.enableCompileCache) and tells what it did under
