@@ -129,7 +129,6 @@ export async function reviewHarness(
     reviews,
     notifier,
     runner,
-    tick,
     async travel(days) {
       clock.advance(Math.round(days * 24 * 60 * 60_000));
       await tick();
