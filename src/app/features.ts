@@ -15,16 +15,16 @@ import { buildScheduler } from './schedulerWiring';
 import { DEMO } from '../adapters/demo/demoTenant';
 import { AccessRecording } from '../usecases/invite/accessRecording';
 import { lifecycleSettingsFrom } from './lifecycleSettings';
+import { buildReportsFeature } from './reportsWiring';
+import { buildAccessReviews } from './reviewsWiring';
+import { TeamsReviewNotifier } from '../teams/reviews/reviewNotifier';
+import { createReviewFeature } from '../teams/reviews/reviewFeature';
 
 /** How the features are built beyond the services. */
 export interface FeatureOptions {
   /** Local mode (`npm start`): the demo guests' access is recorded, so their reminders are due at once. */
   seedDemoGuests?: boolean;
 }
-import { buildReportsFeature } from './reportsWiring';
-import { buildAccessReviews } from './reviewsWiring';
-import { TeamsReviewNotifier } from '../teams/reviews/reviewNotifier';
-import { createReviewFeature } from '../teams/reviews/reviewFeature';
 
 /**
  * Every feature the bot offers, in the order their onMessage is tried. One advisor (and so one
@@ -140,6 +140,7 @@ export function buildFeatures(services: BotServices, options: FeatureOptions = {
     },
   );
 
+  // The lifecycle first: "my guests" is its list (the invite feature also reads it as "my invitations").
   // Guest help goes last: it answers unrecognised questions with its menu.
-  return [createInviteFeature({ service: inviteService, directory, advisor }), approvals.feature, bulkFeature, lifecycleWiring.feature, reviewFeature, reports, guestHelp, scheduler];
+  return [lifecycleWiring.feature, createInviteFeature({ service: inviteService, directory, advisor }), approvals.feature, bulkFeature, reviewFeature, reports, guestHelp, scheduler];
 }

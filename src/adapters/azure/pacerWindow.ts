@@ -14,6 +14,7 @@
  * from it with **no transaction** (the wait may be a little short; the caller then asks again).
  * Starts from this process are made one at a time per name (the pacer queues them anyway).
  * The time of a start is read from the caller for every attempt, just before the write.
+ * moveStart (a start that went out late) is one conditional write, 3 when another instance wrote since.
  * countSince and holdOff read the entity (1) and holdOff writes it (1, conditional).
  * ETag compare-and-set: https://learn.microsoft.com/azure/storage/tables/table-storage-design-patterns#concurrency
  */
@@ -94,6 +95,19 @@ export class AzurePacerWindowStore implements PacerWindowStore {
         const starts = [...recent, now].slice(-Math.max(limit, 1));
         if (await this.write(name, state, { starts, holdUntil: state.holdUntil })) return 0;
         // Another instance wrote since: read it and decide again.
+      }
+    });
+  }
+
+  moveStart(name: string, from: number, to: number): Promise<void> {
+    return this.queue.run(name, async () => {
+      for (;;) {
+        const state = this.cache.get(name) ?? (await this.read(name));
+        const i = state.starts.indexOf(from);
+        if (i < 0) return;
+        const starts = [...state.starts];
+        starts[i] = to;
+        if (await this.write(name, state, { starts, holdUntil: state.holdUntil })) return;
       }
     });
   }

@@ -22,6 +22,12 @@ export class MemoryPacerWindowStore implements PacerWindowStore {
     return 0;
   }
 
+  async moveStart(name: string, from: number, to: number): Promise<void> {
+    const starts = this.starts.get(name) ?? [];
+    const i = starts.indexOf(from);
+    if (i >= 0) starts[i] = to;
+  }
+
   async holdOff(name: string, until: number): Promise<void> {
     this.holds.set(name, Math.max(this.holds.get(name) ?? until, until));
   }

@@ -44,6 +44,13 @@ export class SqlitePacerWindowStore implements PacerWindowStore {
     return attempt.immediate();
   }
 
+  async moveStart(name: string, from: number, to: number): Promise<void> {
+    prepared(
+      this.db,
+      'UPDATE pacer_starts SET at = ? WHERE rowid = (SELECT rowid FROM pacer_starts WHERE name = ? AND at = ? LIMIT 1)',
+    ).run(to, name, from);
+  }
+
   async holdOff(name: string, until: number): Promise<void> {
     prepared(
       this.db,

@@ -101,17 +101,15 @@ export interface SharedPacerOptions extends PacerOptions {
   /** The window's name in the store (default 'invitations'). */
   name?: string;
   /**
-   * How late a start may go out after the time recorded for it, in ms, before it is taken again
-   * (the recorded slot stays counted, unused). Default half the safety margin, at least 2 ms:
-   * the other half covers what happens after the pacer (the request's way to Graph).
+   * How late a start may go out after the time recorded for it, in ms, before its record is moved
+   * to when it really went. Default half the safety margin, at least 2 ms: the other half covers
+   * what happens after the pacer (the request's way to Graph).
    */
   lateMs?: number;
 }
 
 /** Starts remembered for the lead (how long a start takes to be recorded). */
-const LEAD_SAMPLES = 32;
-/** A start taken again this many times in a row goes out anyway (the window is never left to stall). */
-const MAX_RETAKES = 3;
+const LEAD_SAMPLES = 64;
 
 /**
  * The one pacer for every POST /invitations a process sends (single, approval, bulk, resets, and
@@ -128,9 +126,9 @@ const MAX_RETAKES = 3;
  *   - the time recorded is the decision plus the *lead*, the longest recent decide-to-recorded
  *     time of this process, and the start is let through at that time, not before: so what the
  *     window holds is when the invitation goes, not when it was decided;
- *   - a start that could only be let through more than `lateMs` after its recorded time (the store
- *     was slower than ever lately) is not sent: its slot stays counted, unused, and a fresh one is
- *     taken, so a late send is counted when it happens.
+ *   - a start let through more than `lateMs` after its recorded time (the store or this process
+ *     was slower than lately) is counted when it happens: its record is moved to that time (in
+ *     the background, queued with this process's own starts).
  * Callers in this process are recorded in the order they asked.
  */
 export class SharedPacer implements InvitationPacer {
@@ -146,8 +144,8 @@ export class SharedPacer implements InvitationPacer {
   private holding: Promise<void> = Promise.resolve();
   /** Decide-to-recorded times of the latest starts, ms. */
   private readonly latencies: number[] = [];
-  /** Starts taken again because they would have gone out late (for tests and diagnostics). */
-  retakes = 0;
+  /** Starts let through late whose record was moved (for tests and diagnostics). */
+  moved = 0;
 
   constructor(
     private readonly window: PacerWindowStore,
@@ -164,16 +162,19 @@ export class SharedPacer implements InvitationPacer {
   }
 
   async acquire(): Promise<void> {
-    for (let retake = 0; ; retake++) {
-      // Recorded one at a time, in order; the wait until the recorded time is not (it would
-      // hold every later caller behind it for nothing).
-      const turn = this.queue.then(() => this.record());
-      this.queue = turn.catch(() => undefined);
-      const at = await turn;
-      const early = at - this.now();
-      if (early > 0) await this.sleep(early);
-      if (this.now() - at <= this.lateMs || retake >= MAX_RETAKES) return;
-      this.retakes++;
+    // Recorded one at a time, in order; the wait until the recorded time is not (it would hold
+    // every later caller behind it for nothing).
+    const turn = this.queue.then(() => this.record());
+    this.queue = turn.catch(() => undefined);
+    const at = await turn;
+    const early = at - this.now();
+    if (early > 0) await this.sleep(early);
+    const now = this.now();
+    if (now - at > this.lateMs) {
+      this.moved++;
+      // In the background, in turn with this process's starts; a failed write leaves the start where it was.
+      const move = this.queue.then(() => this.window.moveStart(this.name, at, now));
+      this.queue = move.catch(() => undefined);
     }
   }
 

@@ -16,6 +16,12 @@ export interface PacerWindowStore {
    * return a time a little ahead of its clock (when it will really send) and then send at it.
    */
   tryStart(name: string, limit: number, windowMs: number, at: () => number): Promise<number>;
+  /**
+   * The start recorded at `from` really happened at `to` (later): it is counted from then on.
+   * Never refused, never waits (it is the same start, only later). Nothing happens when no start
+   * is recorded at `from` (it has left the window already).
+   */
+  moveStart(name: string, from: number, to: number): Promise<void>;
   /** Nobody starts before `until` (a 429's Retry-After applies to every caller). A later hold-off never shortens an earlier one. */
   holdOff(name: string, until: number): Promise<void>;
   /** Starts after `since`. */

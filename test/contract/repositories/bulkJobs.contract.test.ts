@@ -216,6 +216,7 @@ describe.each([
       expect(await repo.getRow(jobId, 2)).toEqual({
         ...row(2, { sendEmail: true, message: 'Welcome', redirectUrl: 'https://contoso.example/welcome' }),
         jobId,
+        accessEnd: null,
         invitationRecordId: null,
         lockVersion: null,
         userId: null,

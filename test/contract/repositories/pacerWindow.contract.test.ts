@@ -111,6 +111,25 @@ describe.each([
     expect(await two.countSince('invitations', clock.last())).toBe(0);
   });
 
+  it('a start moved to when it really went is counted from then: the window frees later, and no more is counted', async () => {
+    const [one, two] = makeTwo();
+    expect(await one.tryStart('invitations', 2, 1000, () => 10_000)).toBe(0);
+    expect(await two.tryStart('invitations', 2, 1000, () => 10_100)).toBe(0);
+    // The first went out 300 ms late; another process (a stale copy in Azure's case) moves it.
+    await one.moveStart('invitations', 10_000, 10_300);
+    expect(await two.countSince('invitations', 10_299)).toBe(1);
+    expect(await two.countSince('invitations', 0)).toBe(2);
+    // Full until a window after the *earlier* of the two: 10,100.
+    expect(await two.tryStart('invitations', 2, 1000, () => 11_050)).toBe(50);
+    expect(await two.tryStart('invitations', 2, 1000, () => 11_100)).toBe(0);
+    // Then a window after the moved one (10,300), not after 10,000.
+    expect(await one.tryStart('invitations', 2, 1000, () => 11_200)).toBe(100);
+    expect(await one.tryStart('invitations', 2, 1000, () => 11_300)).toBe(0);
+    // A start no longer recorded (left the window) is not moved into it.
+    await two.moveStart('invitations', 5_000, 11_350);
+    expect(await two.countSince('invitations', 11_000)).toBe(2);
+  });
+
   it('two processes starting in turn never exceed the limit between them, judged at each reading', async () => {
     const [one, two] = makeTwo();
     let t = 0;
