@@ -10,6 +10,7 @@
  *
  *   npm run bench:azure                 (builds first, as the other benches)
  *   BENCH_ROWS=1000 npm run bench:azure a quicker look
+ *   BENCH_ONLY=2,3 npm run bench:azure  only these configurations (numbered as above)
  *
  * For each: the fraction of the tenant's invitation limit reached while the job ran (target
  * ≥ 0.9), Graph requests per guest (≤ 1.1; $batch counted once), duplicate invitations and
@@ -134,7 +135,9 @@ async function main(): Promise<void> {
       ['Azurite, one instance', azure('benchone'), 1],
       ['Azurite, two instances', azure('benchtwo'), 2],
     ];
+    const only = (process.env.BENCH_ONLY ?? '').split(',').map((n) => Number(n.trim())).filter((n) => n >= 1);
     for (const [i, [label, store, instances]] of plan.entries()) {
+      if (only.length > 0 && !only.includes(i + 1)) continue;
       process.stdout.write(`${label}…\n`);
       results.push(await run(label, store, instances, filesDir, `r${i}`));
     }

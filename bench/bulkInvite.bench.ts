@@ -314,6 +314,7 @@ class WeightlessDirectory implements Directory {
   listSponsors = notUsed;
   accountStatus = notUsed;
   getGuestLifecycle = notUsed;
+  getSignInActivity = notUsed;
   setGuestSignIn = notUsed;
   deleteGuest = notUsed;
   removeMember = notUsed;

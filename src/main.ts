@@ -24,7 +24,8 @@ async function main(): Promise<void> {
     process.stderr.write(`Telemetry is off: the Azure Monitor exporter could not start: ${error instanceof Error ? error.message : String(error)}\n`);
     return TELEMETRY_OFF;
   });
-  const app = createApp(config);
+  // Local mode: the demo guests' reminders reach Megan Bowen right after start-up.
+  const app = createApp(config, { seedDemoGuests: config.directory === 'demo' });
   await app.listen();
 
   let stopping = false;

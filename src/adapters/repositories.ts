@@ -7,6 +7,7 @@ import type { HolderRegistry, LeaseStore } from '../usecases/ports/leases';
 import type { PacerWindowStore } from '../usecases/ports/pacerWindow';
 import type { ScheduledWorkRepository } from '../usecases/ports/scheduler';
 import type { GuestAccessRepository } from '../usecases/lifecycle/ports';
+import type { ReviewRoundRepository } from '../usecases/reviews/ports';
 import type { WorkQueue } from '../usecases/ports/workQueue';
 import type { BulkJobRepository, ResultsLinkSecretStore } from '../usecases/bulk/ports';
 import type { ApprovalRequestRepository, ResetRequestRepository } from '../usecases/approvals/ports';
@@ -47,6 +48,8 @@ export interface Repositories {
   readonly scheduledWork: ScheduledWorkRepository;
   /** Each guest's access to a site: sponsor, dates, end (usecases/lifecycle/ports.ts). */
   readonly guestAccess: GuestAccessRepository;
+  /** Access review rounds with their decisions and deliveries (usecases/reviews/ports.ts). */
+  readonly reviewRounds: ReviewRoundRepository;
   /** Work handed between instances (bulk rows): leased messages, see usecases/ports/workQueue.ts. */
   readonly workQueue: WorkQueue;
 }

@@ -41,6 +41,11 @@ export interface AppOverrides {
   store?: Store;
   auth?: AuthOverrides;
   registerRoutes?: readonly RouteRegistrar[];
+  /**
+   * Records the demo tenant's guests at each lifecycle stage before the scheduler's first pass
+   * (local mode: main passes it with the demo directory), so their reminders are due at once.
+   */
+  seedDemoGuests?: boolean;
   /** How long shutdown waits for in-flight turns. */
   shutdownTimeoutMs?: number;
 }
@@ -111,6 +116,7 @@ export function createApp(config: AppConfig, overrides: AppOverrides = {}): App 
       directory,
       repositories: store,
       conversationState,
+      botStorage: store.botStorage,
       userState,
       adapter,
       botAppId: config.auth.kind === 'botFramework' ? config.auth.appId : '',
@@ -120,7 +126,7 @@ export function createApp(config: AppConfig, overrides: AppOverrides = {}): App 
     const features =
       typeof overrides.features === 'function'
         ? overrides.features(services)
-        : (overrides.features ?? buildFeatures(services));
+        : (overrides.features ?? buildFeatures(services, { seedDemoGuests: overrides.seedDemoGuests === true && config.directory === 'demo' }));
     const bot = new GuestOnboardingBot({
       conversationState,
       userState,

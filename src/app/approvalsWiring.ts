@@ -1,5 +1,6 @@
 import type { BotFeature } from '../teams/bot/feature';
 import type { Clock } from '../domain/clock';
+import type { LifecycleSettings } from '../domain/lifecycle';
 import type { Directory } from '../usecases/ports/Directory';
 import { createApprovalFeature } from '../teams/approvals/approvalFeature';
 import { TeamsApprovalNotifier, teamsApprovalChats, type ConversationLookup, type ProactiveSender } from '../teams/approvals/approvalNotifier';
@@ -52,6 +53,8 @@ export interface ApprovalsSettings {
   approvals: ApprovalServiceSettings;
   /** RECOVERY_INTERVAL_MS: how often approvals left unfinished (here or by a dead process) are looked for. */
   recoveryIntervalMs: number;
+  /** GUEST_ACCESS_DAYS (and per site): the cards say when an approved guest's access ends. Absent: nothing said. */
+  access?: LifecycleSettings | null;
 }
 
 export interface ApprovalsWiring {
@@ -76,6 +79,7 @@ function intakeDependencies(ports: ApprovalsPorts, settings: ApprovalsSettings, 
     settings: settings.approvals,
     clock: ports.clock,
     logger: ports.logger,
+    access: settings.access ?? null,
   };
 }
 

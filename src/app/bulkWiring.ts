@@ -7,6 +7,7 @@ import { SignInAdvisor, type SignInAdvisorPort } from '../usecases/signIn/signIn
 import type { BulkSettings } from '../usecases/bulk/ports';
 import type { BulkApprovalGateway } from '../usecases/bulk/runnerOptions';
 import { storedResultsLinkSigner } from '../usecases/bulk/resultsLink';
+import type { AccessRecording } from '../usecases/invite/accessRecording';
 import { Notifier } from '../teams/bot/proactive';
 import { TeamsBulkNotifier, type ProactiveMessenger } from '../teams/bulk/bulkNotifier';
 import { createBulkFeature, type BulkFeature } from '../teams/bulk/bulkFeature';
@@ -45,7 +46,14 @@ export function bulkSettingsFromConfig(config: AppConfig): BulkSettings {
  */
 export function buildBulkFeature(
   services: BotServices,
-  shared: { advisor?: SignInAdvisorPort; invitations?: InvitationRepository; messenger?: ProactiveMessenger; approvalGateway?: BulkApprovalGateway | null } = {},
+  shared: {
+    advisor?: SignInAdvisorPort;
+    invitations?: InvitationRepository;
+    messenger?: ProactiveMessenger;
+    approvalGateway?: BulkApprovalGateway | null;
+    /** The guest lifecycle's recording of each added guest (sponsor: who started the job; the end date). */
+    access?: AccessRecording | null;
+  } = {},
 ): BulkFeature {
   const { config, repositories } = services;
   const settings = bulkSettingsFromConfig(config);
@@ -62,6 +70,7 @@ export function buildBulkFeature(
     signer: storedResultsLinkSigner(repositories.resultsLinkSecret, clock),
     download: (url, maxBytes) => downloadTeamsFile(url, maxBytes, { allowedHosts: config.env.FILE_DOWNLOAD_HOSTS }),
     approvalGateway: shared.approvalGateway ?? null,
+    access: shared.access ?? null,
     pacer: services.invitationPacer,
     holders: repositories.holders,
     clock,

@@ -3,6 +3,7 @@ import path from 'node:path';
 import dotenv from 'dotenv';
 import { z } from 'zod';
 import { projectRoot } from '../shared/projectRoot';
+import { parseInactivityExclusions } from '../domain/inactivity';
 
 /** Loads `.env` from the project root (never relative to the working directory). Real env vars win. */
 export function loadDotEnv(root = projectRoot()): void {
@@ -42,6 +43,21 @@ const domainList = z.preprocess(
         .filter(Boolean),
     )
     .pipe(z.array(z.string().regex(/^[a-z0-9.-]+\.[a-z0-9-]+$/, { message: 'expected domain names separated by commas' }))),
+);
+/** INACTIVE_EXCLUDE: domains, *.domains, addresses or object ids (src/domain/inactivity.ts). */
+const inactiveExclusions = z.preprocess(
+  emptyToUndefined,
+  z
+    .string()
+    .default('')
+    .transform((s, ctx) => {
+      const parsed = parseInactivityExclusions(s);
+      if ('problems' in parsed) {
+        ctx.addIssue({ code: 'custom', message: `expected domains, *.domains, addresses or object ids separated by commas (${parsed.problems.join('; ')})` });
+        return z.NEVER;
+      }
+      return parsed.exclusions;
+    }),
 );
 const guid = z.preprocess(
   emptyToUndefined,
@@ -222,6 +238,14 @@ export const envSchema = z.object({
   GUEST_DELETE_AFTER_DAYS: int(30, 0, 365),
   GUEST_ACCOUNT_DELETE_ON_WITHDRAW: bool(true),
   SCHEDULER_INTERVAL_SECONDS: int(60, 5, 3600),
+  // Reports and exports: audit events older than this are deleted by a daily sweep (see README, Reports and exports).
+  AUDIT_RETENTION_DAYS: int(365, 1, 36_500),
+  // Access reviews and inactive guests (see README, Access reviews).
+  ACCESS_REVIEWS: bool(false),
+  REVIEW_INTERVAL_DAYS: int(90, 1, 3650),
+  REVIEW_ESCALATE_DAYS: int(14, 0, 365),
+  INACTIVE_DAYS: int(90, 1, 3650),
+  INACTIVE_EXCLUDE: inactiveExclusions,
   // Recovery after a crash.
   RECOVERY_INTERVAL_MS: int(5000, 100, 600_000),
   HOLDER_TTL_MS: int(10_000, 500, 600_000),
@@ -441,6 +465,9 @@ function crossCheck(env: Env): { problems: string[]; auth: AuthMode; directory: 
   const longestReminder = Math.max(0, ...(env.RENEWAL_REMINDER_DAYS ?? []));
   if (typeof env.GUEST_ACCESS_DAYS === 'number' && longestReminder >= env.GUEST_ACCESS_DAYS) {
     problems.push('RENEWAL_REMINDER_DAYS: expected fewer days than GUEST_ACCESS_DAYS (a reminder before the access starts is no reminder)');
+  }
+  if (env.ACCESS_REVIEWS && env.REVIEW_ESCALATE_DAYS >= env.REVIEW_INTERVAL_DAYS) {
+    problems.push('REVIEW_ESCALATE_DAYS: expected fewer days than REVIEW_INTERVAL_DAYS (a review is escalated before the next one starts), or 0 for never');
   }
 
   return { problems, auth, directory };

@@ -10,16 +10,28 @@ import { createGuestHelpFeature } from '../teams/guestHelp/guestHelpFeature';
 import { createInviteFeature } from '../teams/invite/inviteFeature';
 import { Notifier } from '../teams/bot/proactive';
 import type { BotServices } from './services';
-import { buildGuestLifecycle } from './lifecycleWiring';
-import { TeamsLifecycleNotifier } from '../teams/lifecycle/lifecycleNotifier';
-import { plainLifecycleMessages } from '../teams/lifecycle/plainMessages';
+import { buildLifecycle, seedDemoGuestAccess } from './lifecycleWiring';
+import { buildScheduler } from './schedulerWiring';
+import { DEMO } from '../adapters/demo/demoTenant';
+import { AccessRecording } from '../usecases/invite/accessRecording';
+import { lifecycleSettingsFrom } from './lifecycleSettings';
+
+/** How the features are built beyond the services. */
+export interface FeatureOptions {
+  /** Local mode (`npm start`): the demo guests' access is recorded, so their reminders are due at once. */
+  seedDemoGuests?: boolean;
+}
+import { buildReportsFeature } from './reportsWiring';
+import { buildAccessReviews } from './reviewsWiring';
+import { TeamsReviewNotifier } from '../teams/reviews/reviewNotifier';
+import { createReviewFeature } from '../teams/reviews/reviewFeature';
 
 /**
  * Every feature the bot offers, in the order their onMessage is tried. One advisor (and so one
  * domain-lookup cache), one invitation repository and one notifier are shared by all of them,
  * so a single invite, an approval and a bulk row all go through the same idempotent records.
  */
-export function buildFeatures(services: BotServices): BotFeature[] {
+export function buildFeatures(services: BotServices, options: FeatureOptions = {}): BotFeature[] {
   const { directory, repositories: store, logger, config } = services;
 
   // Policies are kept once, by the directory (POLICY_CACHE_SECONDS), not a second time here.
@@ -27,11 +39,32 @@ export function buildFeatures(services: BotServices): BotFeature[] {
   const invitations = store.invitations;
   const notifier = new Notifier(services.adapter, services.botAppId, logger);
   // The guest lifecycle: every invitation path records the guest's access through it.
-  const lifecycle = buildGuestLifecycle(services, {
-    notifier: new TeamsLifecycleNotifier(notifier, store.conversationReferences, plainLifecycleMessages),
-    approvals: null,
+  const lifecycleWiring = buildLifecycle(services, { sender: notifier, approvals: approvalSettingsFromConfig(config) });
+  const lifecycle = lifecycleWiring.lifecycle;
+  // Each invitation path (chat, an approved request, a bulk row) records the guest's access
+  // through this, with its sponsor and end date; a recording that failed is due work
+  // (accessRecording.handlers()) for the scheduler.
+  const accessSettings = lifecycleSettingsFrom(config.env);
+  const accessRecording = new AccessRecording({
+    recorder: lifecycle,
+    work: store.scheduledWork,
+    invitations,
+    accessRecords: store.guestAccess,
+    settings: accessSettings,
+    clock: services.clock,
+    logger,
   });
-  void lifecycle;
+  // Access reviews: owners keep or remove their sites' guests; Remove goes through the lifecycle.
+  const reviews = buildAccessReviews(services, {
+    lifecycle,
+    notifier: new TeamsReviewNotifier(notifier, store.conversationReferences, services.clock),
+    approverGroupId: approvalSettingsFromConfig(config).approverGroupId,
+  });
+  const reviewFeature: BotFeature = {
+    ...createReviewFeature({ reviews, clock: services.clock, logger }),
+    // The periodic cycle, scheduled once across instances (kind + subject), or cancelled when ACCESS_REVIEWS is off.
+    start: () => reviews.schedulePeriodic(),
+  };
   const approvalPorts: ApprovalsPorts = {
     requests: store.approvalRequests,
     resetRequests: store.resetRequests,
@@ -48,6 +81,7 @@ export function buildFeatures(services: BotServices): BotFeature[] {
   const approvalSettings: ApprovalsSettings = {
     approvals: approvalSettingsFromConfig(config),
     recoveryIntervalMs: config.env.RECOVERY_INTERVAL_MS,
+    access: accessSettings,
   };
   // The invitation flow hands requests to the approvals' intake; the approvals then carry them
   // out through the invitation service: built in this order, no setter.
@@ -60,10 +94,11 @@ export function buildFeatures(services: BotServices): BotFeature[] {
     clock: services.clock,
     holders: store.holders,
     approvals: buildApprovalIntake(approvalPorts, approvalSettings),
+    access: accessRecording,
   });
   const approvals = buildApprovals(approvalPorts, approvalSettings, inviteService);
 
-  const bulk = buildBulkFeature(services, { advisor, invitations, messenger: notifier, approvalGateway: approvals.service });
+  const bulk = buildBulkFeature(services, { advisor, invitations, messenger: notifier, approvalGateway: approvals.service, access: accessRecording });
   let recovery: NodeJS.Timeout | undefined;
   let stopQueueGauges: (() => void) | undefined;
   const bulkFeature: BotFeature = {
@@ -89,6 +124,22 @@ export function buildFeatures(services: BotServices): BotFeature[] {
 
   const guestHelp = createGuestHelpFeature({ directory, advisor, invitations, resetRequests: approvals.resetSink, logger });
 
+  // Reports and exports for approvers; its work handlers ('audit.…') belong in the one scheduler's map.
+  const reports = buildReportsFeature(services, approvalSettings.approvals.approverGroupId);
+
+  // The one scheduler of the process: every feature's due work in one handler map.
+  const scheduler = buildScheduler(
+    services,
+    { ...lifecycle.handlers, ...accessRecording.handlers(), ...reviews.handlers, ...reports.workHandlers },
+    {
+      beforeFirstPass: async () => {
+        if (!options.seedDemoGuests) return;
+        const seeded = await seedDemoGuestAccess(lifecycle, DEMO.tenantId, services.clock.now());
+        if (seeded > 0) logger.info({ seeded }, 'demo guests at each lifecycle stage recorded');
+      },
+    },
+  );
+
   // Guest help goes last: it answers unrecognised questions with its menu.
-  return [createInviteFeature({ service: inviteService, directory, advisor }), approvals.feature, bulkFeature, guestHelp];
+  return [createInviteFeature({ service: inviteService, directory, advisor }), approvals.feature, bulkFeature, lifecycleWiring.feature, reviewFeature, reports, guestHelp, scheduler];
 }

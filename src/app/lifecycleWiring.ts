@@ -4,8 +4,62 @@ import type { Directory } from '../usecases/ports/Directory';
 import { createGuestLifecycle, type GuestLifecycle } from '../usecases/lifecycle/guestLifecycle';
 import type { GuestAccounts, LifecycleNotifier, RenewalApprovals } from '../usecases/lifecycle/ports';
 import type { ApprovalSettings } from '../domain/approvalPolicy';
+import type { ApprovalServiceSettings } from '../usecases/approvals/runtime';
+import type { BotFeature } from '../teams/bot/feature';
+import type { Notifier } from '../teams/bot/proactive';
+import { createLifecycleFeature } from '../teams/lifecycle/lifecycleFeature';
+import { TeamsLifecycleNotifier } from '../teams/lifecycle/lifecycleNotifier';
+import { PendingNotices } from '../teams/lifecycle/pendingNotices';
+import { TeamsRenewalApprovals } from '../teams/lifecycle/renewalRequests';
 import { lifecycleSettingsFrom } from './lifecycleSettings';
 import type { BotServices } from './services';
+
+export interface LifecycleWiring {
+  /** The one guest lifecycle: the invitation paths record access through it. */
+  lifecycle: GuestLifecycle;
+  /** Its Teams surface: the commands, the card actions, the notices that waited for a chat. */
+  feature: BotFeature;
+}
+
+/**
+ * The guest lifecycle with its Teams parts: notices as cards in personal chats (kept for people
+ * the bot cannot reach yet), and renewals through the approver group when APPROVAL_POLICY asks
+ * for an approver (the same policy, group and directory the invitation approvals use).
+ */
+export function buildLifecycle(
+  services: Pick<BotServices, 'directory' | 'repositories' | 'botStorage' | 'clock' | 'logger' | 'config'>,
+  parts: { sender: Notifier; approvals: ApprovalServiceSettings },
+): LifecycleWiring {
+  const store = services.repositories;
+  const pending = new PendingNotices(services.botStorage, services.clock);
+  const renewals = new TeamsRenewalApprovals({
+    storage: services.botStorage,
+    leases: store.leases,
+    holderId: store.holders.holderId,
+    directory: services.directory,
+    approverGroupId: parts.approvals.approverGroupId,
+    chats: store.conversationReferences,
+    sender: parts.sender,
+    pending,
+    clock: services.clock,
+    logger: services.logger,
+  });
+  const lifecycle = buildGuestLifecycle(services, {
+    notifier: new TeamsLifecycleNotifier(parts.sender, store.conversationReferences, pending),
+    // Every policy can ask for an approver (nonOwners: a sponsor who does not own the site).
+    approvals: { settings: { policy: parts.approvals.policy, partnerDomains: parts.approvals.partnerDomains }, gate: renewals },
+  });
+  const feature = createLifecycleFeature({
+    lifecycle,
+    directory: services.directory,
+    renewals,
+    pending,
+    sender: parts.sender,
+    clock: services.clock,
+    logger: services.logger,
+  });
+  return { lifecycle, feature };
+}
 
 /** The one guest lifecycle of the process: the invitation paths record access through it, the Teams layer acts through it. */
 export function buildGuestLifecycle(

@@ -1,4 +1,4 @@
-import type { ConversationState, UserState } from 'botbuilder';
+import type { ConversationState, Storage, UserState } from 'botbuilder';
 import type { AppConfig } from './config';
 import type { Directory } from '../usecases/ports/Directory';
 import type { Logger } from '../shared/logger';
@@ -18,6 +18,8 @@ export interface BotServices {
   /** Every repository (ports), built by the store adapter; the store itself stays with the app. */
   repositories: Repositories;
   conversationState: ConversationState;
+  /** The store's bot-state Storage (small Teams-side records: notices waiting for a chat, renewal requests). */
+  botStorage: Storage;
   userState: UserState;
   /** For proactive messages (the CloudAdapter in the app, a fake in tests). */
   adapter: ProactiveAdapter;

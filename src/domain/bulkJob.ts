@@ -81,6 +81,13 @@ export interface BulkValidationSummary {
   lookAlikes?: number;
   /** The first of them, with the Unicode and ASCII forms. */
   lookAlikeRows?: Array<{ rowNumber: number; display: string; ascii: string; reason: string }>;
+  /**
+   * The access end each site's rows get from the settings (GUEST_ACCESS_DAYS, per-site
+   * overrides; null = no end), as of staging. Absent without the guest lifecycle.
+   */
+  accessEnds?: Array<{ siteName: string; endsAt: string | null }>;
+  /** Rows that name their own end (the file's end-date or days column). */
+  ownAccessEnd?: number;
 }
 
 export interface BulkJob {
@@ -144,10 +151,16 @@ export interface BulkRow {
   nextAttemptAt: number;
   /** The approval request this row was sent to (state sentForApproval). */
   approvalRequestId: string | null;
+  /**
+   * The access end the file asked for (its end-date or days column), stored as `2027-05-30` or
+   * `90d` (accessEnd.ts); null: the site's period (GUEST_ACCESS_DAYS …). Once the guest's access
+   * is recorded: the end it got, `2027-05-30` or `none`.
+   */
+  accessEnd: string | null;
 }
 
 export type NewBulkRow = Pick<BulkRow, 'rowNumber' | 'name' | 'email' | 'emailKey' | 'groupId' | 'siteName' | 'siteUrl' | 'redirectUrl' | 'sendEmail' | 'message' | 'predictedMethod' | 'state'> &
-  Partial<Pick<BulkRow, 'userId' | 'redeemUrl' | 'inviteId' | 'status' | 'error' | 'time'>>;
+  Partial<Pick<BulkRow, 'userId' | 'redeemUrl' | 'inviteId' | 'status' | 'error' | 'time' | 'accessEnd'>>;
 
 /** A staged row as every store first keeps it: not yet worked (no record, no attempts, no approval). */
 export function newBulkRow(jobId: string, r: NewBulkRow): BulkRow {
@@ -176,13 +189,14 @@ export function newBulkRow(jobId: string, r: NewBulkRow): BulkRow {
     attempts: 0,
     nextAttemptAt: 0,
     approvalRequestId: null,
+    accessEnd: r.accessEnd ?? null,
   };
 }
 
 export type BulkRowPatch = Partial<
   Pick<
     BulkRow,
-    'state' | 'invitationRecordId' | 'lockVersion' | 'userId' | 'redeemUrl' | 'inviteId' | 'status' | 'error' | 'time' | 'attempts' | 'nextAttemptAt' | 'predictedMethod' | 'approvalRequestId' | 'sendEmail'
+    'state' | 'invitationRecordId' | 'lockVersion' | 'userId' | 'redeemUrl' | 'inviteId' | 'status' | 'error' | 'time' | 'attempts' | 'nextAttemptAt' | 'predictedMethod' | 'approvalRequestId' | 'sendEmail' | 'accessEnd'
   >
 >;
 

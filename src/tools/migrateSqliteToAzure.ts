@@ -23,11 +23,16 @@
  *   carried over);
  * - the audit history, with its times and order (it lists before what the bot writes on Azure);
  * - the results-link secret, so results links handed out before the move still work (unless the
- *   target already has its own: then that one stays, as links signed with it may be out).
+ *   target already has its own: then that one stays, as links signed with it may be out);
+ * - the guest lifecycle's access records as they are (id, state, version, sponsor, end date,
+ *   reminders sent), so "my guests" and the buttons on lifecycle cards sent before the move keep
+ *   working, and a reminder already sent is not sent again;
+ * - the scheduled work (reminders, ends, sweeps) with its due times, payloads and attempts, so
+ *   what fell due while the bot was being moved runs once on Azure. A claim held by a process of
+ *   the embedded store is not carried over.
  *
  * Not copied: what belongs to the running processes (leases, holders, the pacer's window, the
- * work queue's messages: the bot on Azure makes its own), and the guest lifecycle's access
- * records and schedule (the Azure store keeps them in memory until its adapters for them land).
+ * work queue's messages: the bot on Azure makes its own).
  */
 import fs from 'node:fs';
 import type { Storage, StoreItems } from 'botbuilder';
@@ -39,9 +44,13 @@ import { resetRequestFromRow, type ResetRequestRow } from '../adapters/sqlite/re
 import { openStore, sqliteDatabaseOf, type SqliteStore } from '../adapters/sqlite/store';
 import type { AuditEvent, JsonValue } from '../usecases/ports/auditLog';
 import type { InvitationRecord, InvitationState } from '../usecases/ports/invitations';
+import type { GuestAccessRecord } from '../usecases/lifecycle/ports';
 
 export interface MigrationTarget
-  extends Pick<AzureStore, 'conversationReferences' | 'invitations' | 'approvalRequests' | 'resetRequests' | 'bulkJobs' | 'audit' | 'resultsLinkSecret'> {
+  extends Pick<
+    AzureStore,
+    'conversationReferences' | 'invitations' | 'approvalRequests' | 'resetRequests' | 'bulkJobs' | 'audit' | 'resultsLinkSecret' | 'guestAccess' | 'scheduledWork'
+  > {
   readonly botStorage: Storage;
 }
 
@@ -64,6 +73,8 @@ export interface MigrationReport {
   auditEvents: KindCount;
   /** found 0 or 1: whether the embedded store had made one. */
   resultsLinkSecret: KindCount;
+  guestAccess: KindCount;
+  scheduledWork: KindCount;
 }
 
 const ALL_STATES: InvitationState[] = ['pending', 'invited', 'completed', 'partial', 'failed'];
@@ -240,6 +251,32 @@ async function copyResultsLinkSecret(source: SqliteStore, target: MigrationTarge
   return result;
 }
 
+async function copyGuestAccess(source: SqliteStore, target: MigrationTarget): Promise<KindCount> {
+  const result = count();
+  for (let offset = 0; ; offset += ROW_PAGE) {
+    const page = column<string>(source, `SELECT record FROM guest_access ORDER BY invited_at, id LIMIT ${ROW_PAGE} OFFSET ${offset}`);
+    for (const json of page) {
+      result.found++;
+      tally(result, await target.guestAccess.importRecord(JSON.parse(json) as GuestAccessRecord));
+    }
+    if (page.length < ROW_PAGE) break;
+  }
+  return result;
+}
+
+async function copyScheduledWork(source: SqliteStore, target: MigrationTarget): Promise<KindCount> {
+  const result = count();
+  const items = rows<{ kind: string; subject: string }>(source, 'SELECT kind, subject FROM scheduled_work ORDER BY due_at, kind, subject');
+  for (const { kind, subject } of items) {
+    const work = await source.scheduledWork.get(kind, subject);
+    if (!work) continue;
+    result.found++;
+    // A claim belonged to a process of the embedded store: not carried over (importWork drops it).
+    tally(result, await target.scheduledWork.importWork(work));
+  }
+  return result;
+}
+
 /** Copies the embedded store into `target`; see the file comment. */
 export async function migrateStore(source: SqliteStore, target: MigrationTarget): Promise<MigrationReport> {
   // The secret first: a bot started on the target before the rest is copied signs with it.
@@ -251,7 +288,10 @@ export async function migrateStore(source: SqliteStore, target: MigrationTarget)
   const resetRequests = await copyResetRequests(source, target);
   const bulkJobs = await copyBulkJobs(source, target);
   const auditEvents = await copyAudit(source, target);
-  return { botState, conversationReferences, invitations, approvalRequests, resetRequests, bulkJobs, auditEvents, resultsLinkSecret };
+  // Access records before the schedule about them: a handler that runs at once finds its record.
+  const guestAccess = await copyGuestAccess(source, target);
+  const scheduledWork = await copyScheduledWork(source, target);
+  return { botState, conversationReferences, invitations, approvalRequests, resetRequests, bulkJobs, auditEvents, resultsLinkSecret, guestAccess, scheduledWork };
 }
 
 /** The report as the tool prints it. */
@@ -269,6 +309,8 @@ export function describeReport(report: MigrationReport): string {
     line('reset requests', report.resetRequests),
     line('bulk jobs', report.bulkJobs, `, with ${report.bulkJobs.rows} rows`),
     line('audit events', report.auditEvents),
+    line('guest access records', report.guestAccess),
+    line('scheduled work (reminders, ends, sweeps)', report.scheduledWork),
     secret.found === 0
       ? '  results-link secret: none in the embedded store (no results link was handed out)'
       : secret.copied === 1

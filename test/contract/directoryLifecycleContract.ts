@@ -270,5 +270,56 @@ export function describeLifecycleContract(name: string, makeDirectory: () => Pro
         expect(permissionRefusal(new Error('boom'))).toBeNull();
       });
     });
+
+    describe('last sign-in (signInActivity)', () => {
+      const interactive = '2026-10-02T08:15:00Z';
+      const nonInteractive = '2026-11-28T17:40:00Z';
+
+      it('reads the interactive, non-interactive and successful sign-ins as Entra recorded them', async () => {
+        fake.setSignInActivity(jordan.id, {
+          lastSignInDateTime: interactive,
+          lastNonInteractiveSignInDateTime: nonInteractive,
+          lastSuccessfulSignInDateTime: nonInteractive,
+        });
+        expect(await directory.getSignInActivity(jordan.id)).toEqual({
+          kind: 'known',
+          activity: { lastSignInDateTime: interactive, lastNonInteractiveSignInDateTime: nonInteractive, lastSuccessfulSignInDateTime: nonInteractive },
+        });
+      });
+
+      it('keeps a missing field missing (no successful sign-in recorded before December 2023)', async () => {
+        fake.setSignInActivity(jordan.id, { lastSignInDateTime: null, lastNonInteractiveSignInDateTime: nonInteractive, lastSuccessfulSignInDateTime: null });
+        expect(await directory.getSignInActivity(jordan.id)).toEqual({
+          kind: 'known',
+          activity: { lastSignInDateTime: null, lastNonInteractiveSignInDateTime: nonInteractive, lastSuccessfulSignInDateTime: null },
+        });
+      });
+
+      it('answers all nulls for a guest who never signed in (Graph sends signInActivity: null)', async () => {
+        fake.setSignInActivity(leeGu.id, null);
+        expect(await directory.getSignInActivity(leeGu.id)).toEqual({
+          kind: 'known',
+          activity: { lastSignInDateTime: null, lastNonInteractiveSignInDateTime: null, lastSuccessfulSignInDateTime: null },
+        });
+      });
+
+      it('is null for a user who does not exist', async () => {
+        expect(await directory.getSignInActivity(GHOST)).toBeNull();
+      });
+
+      it('is unavailable, not an error and not "never", without AuditLog.Read.All', async () => {
+        fake.setSignInActivity(jordan.id, { lastSignInDateTime: interactive, lastNonInteractiveSignInDateTime: null, lastSuccessfulSignInDateTime: null });
+        fake.denyPermission('AuditLog.Read.All');
+        expect(await directory.getSignInActivity(jordan.id)).toEqual({ kind: 'unavailable', reason: 'permissionMissing' });
+        // The rest of the user is still readable: only the sign-ins need the extra permission.
+        expect((await directory.getUser(jordan.id))?.id).toBe(jordan.id);
+      });
+
+      it('is unavailable in a tenant without Microsoft Entra ID P1 or P2', async () => {
+        fake.setSignInActivity(jordan.id, { lastSignInDateTime: interactive, lastNonInteractiveSignInDateTime: null, lastSuccessfulSignInDateTime: null });
+        fake.setEntraIdPremium(false);
+        expect(await directory.getSignInActivity(jordan.id)).toEqual({ kind: 'unavailable', reason: 'licenceMissing' });
+      });
+    });
   });
 }

@@ -24,6 +24,7 @@ export function bulkServices(options: { store: Store; directory: Directory; adap
     directory: options.directory,
     repositories: options.store,
     conversationState: new ConversationState(storage),
+    botStorage: storage,
     userState: new UserState(storage),
     adapter: options.adapter,
     botAppId: '',

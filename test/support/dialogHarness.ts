@@ -17,6 +17,11 @@ import { InviteGuestService } from '../../src/usecases/invite/inviteGuest';
 import { type ApprovalGateway, type InviteGuestDependencies } from '../../src/usecases/invite/ports';
 import { SignInAdvisor } from '../../src/usecases/signIn/signInAdvisor';
 import { DEMO, demoDirectory, fixedClock, type TestClock } from './directory';
+import { DEFAULT_LIFECYCLE_SETTINGS, type LifecycleSettings } from '../../src/domain/lifecycle';
+import { guestAccountsFrom } from '../../src/app/lifecycleWiring';
+import { createGuestLifecycle, type GuestLifecycle } from '../../src/usecases/lifecycle/guestLifecycle';
+import { AccessRecording, type AccessRecorder } from '../../src/usecases/invite/accessRecording';
+import { RecordingNotifier } from './lifecycle';
 import { botTestStore, memoryStore, TEST_STORE } from './store';
 
 export type DemoUserKey = keyof typeof DEMO.users;
@@ -30,6 +35,11 @@ export interface InviteTestbed {
   /** Milliseconds the service asked to wait (it never really waits). */
   waits: number[];
   actor(user: DemoUserKey): { userId: string; name: string; tenantId: string };
+  /** The guest lifecycle the invitations record access through (over the testbed's store and directory). */
+  lifecycle: GuestLifecycle;
+  /** The recording the service was given (null with `lifecycle: false`). */
+  access: AccessRecording | null;
+  lifecycleSettings: LifecycleSettings;
 }
 
 export function inviteTestbed(
@@ -38,6 +48,10 @@ export function inviteTestbed(
     approvals?: ApprovalGateway | null;
     sendInvitationEmail?: boolean;
     service?: Partial<InviteGuestDependencies>;
+    /** Lifecycle settings (GUEST_ACCESS_DAYS …), or false for a service without the guest lifecycle. */
+    lifecycle?: Partial<LifecycleSettings> | false;
+    /** Stands in for the lifecycle's recordAccess (e.g. one that fails). */
+    recorder?: AccessRecorder;
   } = {},
 ): InviteTestbed {
   const clock = fixedClock();
@@ -47,6 +61,28 @@ export function inviteTestbed(
   const store: Store = sqlite ?? botTestStore({ clock });
   const invitations: InvitationRepository = sqlite ? new SqliteInvitationRepository(sqlite.db, { clock }) : store.invitations;
   const waits: number[] = [];
+  const lifecycleSettings: LifecycleSettings = { ...DEFAULT_LIFECYCLE_SETTINGS, ...(options.lifecycle || {}) };
+  const lifecycle = createGuestLifecycle({
+    access: store.guestAccess,
+    work: store.scheduledWork,
+    accounts: guestAccountsFrom(directory),
+    notifier: new RecordingNotifier(),
+    audit: store.audit,
+    clock,
+    settings: lifecycleSettings,
+    approvals: null,
+  });
+  const access =
+    options.lifecycle === false
+      ? null
+      : new AccessRecording({
+          recorder: options.recorder ?? lifecycle,
+          work: store.scheduledWork,
+          invitations,
+          accessRecords: store.guestAccess,
+          settings: lifecycleSettings,
+          clock,
+        });
   const service = new InviteGuestService({
     directory,
     advisor: new SignInAdvisor(directory),
@@ -58,6 +94,7 @@ export function inviteTestbed(
     sleep: async (ms) => {
       waits.push(ms);
     },
+    access,
     ...options.service,
   });
   return {
@@ -67,6 +104,9 @@ export function inviteTestbed(
     service,
     clock,
     waits,
+    lifecycle,
+    access,
+    lifecycleSettings,
     actor: (user) => ({ userId: DEMO.users[user].id, name: DEMO.users[user].displayName, tenantId: DEMO.tenantId }),
   };
 }

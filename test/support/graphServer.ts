@@ -164,6 +164,10 @@ function userJson(u: FixtureUser): Record<string, unknown> {
     identities: u.identities,
     accountEnabled: u.accountEnabled !== false,
     createdDateTime: u.createdDateTime ?? null,
+    // Only ever returned when $select names it (never among the defaults), as Graph does.
+    signInActivity: u.signInActivity
+      ? { '@odata.type': '#microsoft.graph.signInActivity', lastSignInRequestId: null, lastNonInteractiveSignInRequestId: null, ...u.signInActivity }
+      : null,
   };
 }
 
@@ -522,6 +526,15 @@ export class GraphServer {
         '@odata.context': context('users'),
         value: users.map((u) => select(userJson(u), $select, DEFAULT_USER_PROPERTIES)),
       });
+    }
+    if (seg[0] === 'users' && method === 'GET' && /(^|,)\s*signInActivity\s*(,|$)/i.test($select ?? '')) {
+      // signInActivity needs AuditLog.Read.All and Entra ID P1/P2, checked before the user is looked up.
+      if (s.deniedPermissions.has('AuditLog.Read.All')) {
+        return error(403, GRAPH_ERRORS.insufficientPrivileges.code, GRAPH_ERRORS.insufficientPrivileges.message);
+      }
+      if (s.fixture.entraIdPremium === false) {
+        return error(403, GRAPH_ERRORS.nonPremiumTenant.code, GRAPH_ERRORS.nonPremiumTenant.message);
+      }
     }
     if (seg[0] === 'users' && seg.length === 2 && method === 'GET') {
       const key = (seg[1] ?? '').toLowerCase();

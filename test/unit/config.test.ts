@@ -196,3 +196,25 @@ describe('configuration of the store', () => {
     expect(options.credential).toBeDefined();
   });
 });
+
+describe('access review settings', () => {
+  it('are off by default, every 90 days, escalated after 14, inactive after 90, nobody excluded', () => {
+    const { env } = loadConfig({});
+    expect(env).toMatchObject({ ACCESS_REVIEWS: false, REVIEW_INTERVAL_DAYS: 90, REVIEW_ESCALATE_DAYS: 14, INACTIVE_DAYS: 90 });
+    expect(env.INACTIVE_EXCLUDE).toEqual({ domains: [], emails: [], userIds: [] });
+  });
+
+  it('parse INACTIVE_EXCLUDE and refuse an entry that is none of domain, *.domain, address or object id', () => {
+    expect(loadConfig({ INACTIVE_EXCLUDE: 'Fabrikam.com, *.tailspintoys.com, jane@outlook.com' }).env.INACTIVE_EXCLUDE).toEqual({
+      domains: ['fabrikam.com', '*.tailspintoys.com'],
+      emails: ['jane@outlook.com'],
+      userIds: [],
+    });
+    expect(() => loadConfig({ INACTIVE_EXCLUDE: 'fabrikam.com, nope!' })).toThrow(/INACTIVE_EXCLUDE/);
+  });
+
+  it('refuse an escalation that would come after the next review', () => {
+    expect(() => loadConfig({ ACCESS_REVIEWS: 'true', REVIEW_INTERVAL_DAYS: '14', REVIEW_ESCALATE_DAYS: '14' })).toThrow(/REVIEW_ESCALATE_DAYS/);
+    expect(loadConfig({ ACCESS_REVIEWS: 'true', REVIEW_INTERVAL_DAYS: '30', REVIEW_ESCALATE_DAYS: '0' }).env.REVIEW_ESCALATE_DAYS).toBe(0);
+  });
+});

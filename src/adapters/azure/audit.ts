@@ -1,5 +1,6 @@
 /**
- * The audit log in Azure Table storage: append-only (nothing here updates or deletes an event),
+ * The audit log in Azure Table storage: append-only (nothing here updates an event; the only
+ * deletion is retention, pruneBefore),
  * positions that follow time across instances, and the same list() answers as SQLite.
  *
  * Table `<prefix>Audit`, one entity per event:
@@ -18,11 +19,22 @@
  * the stored event). list by subject = one partition query; list by actor, action or time alone
  * is a query over the whole table filtered by the service (the bot itself never lists; this is
  * for admins and tests).
+ *
+ * Time ranges (listRange, for the audit export) and retention (pruneBefore) are such scans too,
+ * filtered by the service on `at` (ISO text, so text order is time order): one export or one
+ * sweep a day reads the range once per page, which costs far less than a second, time-keyed copy
+ * of every event would on every append. A page is the range's events after the cursor (`seq`),
+ * sorted by `seq` here. pruneBefore deletes what it found in batch transactions of at most 100
+ * entities of one partition.
  */
 import { odata, type TableClient } from '@azure/data-tables';
 import { type Clock, systemClock } from '../../domain/clock';
 import {
   auditLimit,
+  auditPageLimit,
+  validateAuditRange,
+  type AuditPage,
+  type AuditRange,
   validateAuditEvent,
   type AuditEvent,
   type AuditEventInput,
@@ -31,7 +43,7 @@ import {
   type JsonValue,
 } from '../../usecases/ports/auditLog';
 import type { AzureStorageAccount } from './account';
-import { fromJsonProperties, getOrNull, insertIfAbsent, jsonProperties, listAll, numberKey, tableKey } from './tables';
+import { fromJsonProperties, getOrNull, insertIfAbsent, isNotFound, jsonProperties, listAll, numberKey, statusOf, tableKey } from './tables';
 
 interface AuditEntity {
   seq: number;
@@ -157,7 +169,48 @@ export class AzureAuditLog implements KeyedAuditLog {
     const events = rows.map(toEvent).sort((a, b) => a.seq - b.seq);
     return events.slice(Math.max(0, events.length - auditLimit(filter)));
   }
+
+  async listRange(range: AuditRange): Promise<AuditPage> {
+    const { from, to, after } = validateAuditRange(range);
+    const limit = auditPageLimit(range);
+    const filter = odata`at ge ${from} and at lt ${to} and seq gt ${after}`;
+    const events = (await listAll<Record<string, unknown>>(await this.table(), filter)).map(toEvent).sort((a, b) => a.seq - b.seq);
+    const page = events.slice(0, limit);
+    return { events: page, next: events.length > limit ? (page.at(-1)?.seq ?? null) : null };
+  }
+
+  async pruneBefore(before: Date): Promise<number> {
+    const table = await this.table();
+    const old = await listAll<Record<string, unknown>>(table, odata`at lt ${before.toISOString()}`, ['PartitionKey', 'RowKey']);
+    const byPartition = new Map<string, string[]>();
+    for (const { partitionKey, rowKey } of old) {
+      if (partitionKey === undefined || rowKey === undefined) continue;
+      const keys = byPartition.get(partitionKey) ?? [];
+      keys.push(rowKey);
+      byPartition.set(partitionKey, keys);
+    }
+    let pruned = 0;
+    for (const [partitionKey, rowKeys] of byPartition) {
+      for (let i = 0; i < rowKeys.length; i += PRUNE_BATCH) {
+        const slice = rowKeys.slice(i, i + PRUNE_BATCH);
+        try {
+          await table.submitTransaction(slice.map((rowKey) => ['delete', { partitionKey, rowKey }] as const));
+        } catch (e) {
+          // Another instance pruned some of them first (a batch fails whole): one by one, gone counts as done.
+          if (statusOf(e) !== 404) throw e;
+          for (const rowKey of slice) await table.deleteEntity(partitionKey, rowKey).catch((err: unknown) => {
+            if (!isNotFound(err)) throw err;
+          });
+        }
+        pruned += slice.length;
+      }
+    }
+    return pruned;
+  }
 }
+
+/** Entities per delete transaction (the service's limit for one batch). */
+const PRUNE_BATCH = 100;
 
 function toEvent(row: Record<string, unknown>): AuditEvent {
   const e = row as unknown as AuditEntity;

@@ -13,6 +13,7 @@
  * only under-count: when the copy already says "full" or "held off", the answer (wait) is given
  * from it with **no transaction** (the wait may be a little short; the caller then asks again).
  * Starts from this process are made one at a time per name (the pacer queues them anyway).
+ * The time of a start is read from the caller for every attempt, just before the write.
  * countSince and holdOff read the entity (1) and holdOff writes it (1, conditional).
  * ETag compare-and-set: https://learn.microsoft.com/azure/storage/tables/table-storage-design-patterns#concurrency
  */
@@ -74,10 +75,14 @@ export class AzurePacerWindowStore implements PacerWindowStore {
     return true;
   }
 
-  tryStart(name: string, limit: number, windowMs: number, now: number): Promise<number> {
+  tryStart(name: string, limit: number, windowMs: number, at: () => number): Promise<number> {
     return this.queue.run(name, async () => {
       for (;;) {
         const state = this.cache.get(name) ?? (await this.read(name));
+        // Read for every attempt, after any read of the entity: a start decided after a refused
+        // write (another instance started first) is recorded when it was decided, not when the
+        // caller first asked.
+        const now = at();
         if (state.holdUntil > now) return state.holdUntil - now;
         const recent = state.starts.filter((at) => at > now - windowMs).sort((a, b) => a - b);
         if (recent.length >= limit) {

@@ -5,7 +5,8 @@
  * What lives where (every name carries the account's prefix, AZURE_STORAGE_PREFIX):
  *   tables   Holders, Leases, Audit, ConversationRefs, ChannelAccounts, Pacer, Settings (this
  *            folder's small repositories; each file writes its keys at its top), and the records'
- *            tables of invitations.ts, approvalRequests.ts, resetRequests.ts, bulkJobs.ts;
+ *            tables of invitations.ts, approvalRequests.ts, resetRequests.ts, bulkJobs.ts,
+ *            scheduledWork.ts (the durable scheduler) and guestAccess.ts (the guest lifecycle);
  *   blobs    `<prefix>-botstate` (conversation and user state);
  *   queues   `<prefix>-<name>` per work queue (workQueue.ts; bulk rows).
  * Nothing is created up front: each table, container and queue is created on first use.
@@ -25,11 +26,9 @@ import { AzureInvitationRepository } from './invitations';
 import { AzureApprovalRequestRepository } from './approvalRequests';
 import { AzureResetRequestRepository } from './resetRequests';
 import { AzureBulkJobRepository } from './bulkJobs';
-// TEMPORARY until the Azure scheduled-work and guest-access adapters land (the guest lifecycle):
-// in memory, so on STORE=azure the lifecycle's schedule and records are per instance and lost on
-// restart. Only this process claims work in its own memory, so only its holder is alive there.
-import { MemoryGuestAccessRepository } from '../memory/guestAccess';
-import { MemoryScheduledWorkRepository } from '../memory/scheduledWork';
+import { AzureGuestAccessRepository } from './guestAccess';
+import { AzureScheduledWorkRepository } from './scheduledWork';
+import { AzureReviewRoundRepository } from './reviewRounds';
 
 /** The Azure store: the bundle, with the Azure classes behind it (for their own tests, the bench). */
 export interface AzureStore extends Store {
@@ -43,6 +42,8 @@ export interface AzureStore extends Store {
   readonly resetRequests: AzureResetRequestRepository;
   readonly bulkJobs: AzureBulkJobRepository;
   readonly resultsLinkSecret: AzureResultsLinkSecret;
+  readonly scheduledWork: AzureScheduledWorkRepository;
+  readonly guestAccess: AzureGuestAccessRepository;
   ping(): Promise<boolean>;
   close(): Promise<void>;
 }
@@ -85,9 +86,9 @@ export function openAzureStore(options: AzureStoreOptions): AzureStore {
     bulkJobs: new AzureBulkJobRepository(account, { clock }),
     resultsLinkSecret: new AzureResultsLinkSecret(account, clock),
     workQueue: new AzureWorkQueue(account),
-    // TEMPORARY (see the import above).
-    scheduledWork: new MemoryScheduledWorkRepository({ isAliveSync: (holderId) => holderId === holders.holderId }, { clock }),
-    guestAccess: new MemoryGuestAccessRepository({ clock }),
+    scheduledWork: new AzureScheduledWorkRepository(account, holders, { clock }),
+    guestAccess: new AzureGuestAccessRepository(account, { clock }),
+    reviewRounds: new AzureReviewRoundRepository(account, { clock }),
     appliedMigrations: [],
     async ping(): Promise<boolean> {
       return !closed && (await account.ping());

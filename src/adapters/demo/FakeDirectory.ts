@@ -11,6 +11,8 @@ import {
   type DirectoryWriteAction,
   type GuestLifecycleFacts,
   type InvitationInput,
+  type SignInActivity,
+  type SignInActivityReading,
   type InvitationResult,
   type Sponsor,
   DirectoryError,
@@ -95,6 +97,18 @@ export class FakeDirectory implements Directory {
    */
   denyPermission(permission: string): void {
     this.state.deniedPermissions.add(permission);
+  }
+
+  /** Sets what Entra recorded of a user's sign-ins (null: none), as a test or the demo needs. */
+  setSignInActivity(userId: string, activity: SignInActivity | null): void {
+    const user = this.state.user(userId);
+    if (!user) throw new Error(`no user ${userId} in the fake tenant`);
+    user.signInActivity = activity === null ? null : { ...activity };
+  }
+
+  /** Takes the tenant's Entra ID P1/P2 away (or gives it back): signInActivity is then refused, as Graph does. */
+  setEntraIdPremium(premium: boolean): void {
+    this.state.fixture.entraIdPremium = premium;
   }
 
   /** Makes a demo user's sign-in blocked or allowed without the bot (an admin did it), e.g. a sponsor who left. */
@@ -322,6 +336,25 @@ export class FakeDirectory implements Directory {
     if (!(this.state.group(groupId)?.members.includes(userId) ?? false)) return 'notMember';
     this.state.removeMember(groupId, userId);
     return 'removed';
+  }
+
+  async getSignInActivity(userId: string): Promise<SignInActivityReading | null> {
+    this.enter('getSignInActivity');
+    this.requirePermission('User.Read.All');
+    // Graph checks the permission and the licence before looking the user up.
+    if (this.state.deniedPermissions.has('AuditLog.Read.All')) return { kind: 'unavailable', reason: 'permissionMissing' };
+    if (this.state.fixture.entraIdPremium === false) return { kind: 'unavailable', reason: 'licenceMissing' };
+    const user = this.state.user(userId);
+    if (!user) return null;
+    const a = user.signInActivity;
+    return {
+      kind: 'known',
+      activity: {
+        lastSignInDateTime: a?.lastSignInDateTime ?? null,
+        lastNonInteractiveSignInDateTime: a?.lastNonInteractiveSignInDateTime ?? null,
+        lastSuccessfulSignInDateTime: a?.lastSuccessfulSignInDateTime ?? null,
+      },
+    };
   }
 
   /** Graph's 403 for an application permission not granted (see denyPermission). */

@@ -111,6 +111,31 @@ export const DEMO_LIFECYCLE = {
   },
 } as const;
 
+/**
+ * What Entra recorded of the demo guests' sign-ins (signInActivity), in days before `now`; null =
+ * no sign-in of that kind. Each shape is one case of the inactivity rules (src/domain/inactivity.ts):
+ * Jordan works in Teams (non-interactive sign-ins only lately), Omar has not signed in for months,
+ * Isabel never redeemed, Priya only ever appears as non-interactive sign-ins.
+ */
+export const DEMO_SIGN_INS: Readonly<Record<string, { interactive: number | null; nonInteractive: number | null; successful: number | null } | null>> = {
+  [DEMO.users.jordan.id]: { interactive: 200, nonInteractive: 3, successful: 3 },
+  [DEMO_LIFECYCLE.guests.unredeemed.id]: null,
+  [DEMO_LIFECYCLE.guests.endingTomorrow.id]: { interactive: 6, nonInteractive: 1, successful: 1 },
+  [DEMO_LIFECYCLE.guests.endedYesterday.id]: { interactive: 130, nonInteractive: 125, successful: 125 },
+  [DEMO_LIFECYCLE.guests.sponsorGone.id]: { interactive: null, nonInteractive: 12, successful: null },
+};
+
+function demoSignIns(users: FixtureUser[], now: Date): void {
+  const at = (days: number | null): string | null => (days === null ? null : new Date(now.getTime() - days * DAY_MS).toISOString());
+  for (const user of users) {
+    if (!Object.hasOwn(DEMO_SIGN_INS, user.id)) continue;
+    const shape = DEMO_SIGN_INS[user.id];
+    user.signInActivity = shape
+      ? { lastSignInDateTime: at(shape.interactive), lastNonInteractiveSignInDateTime: at(shape.nonInteractive), lastSuccessfulSignInDateTime: at(shape.successful) }
+      : null;
+  }
+}
+
 /** The lifecycle-stage guests and the departed sponsor, dated relative to `now`. */
 export function demoLifecycleUsers(now: Date): FixtureUser[] {
   const { departedSponsor, guests } = DEMO_LIFECYCLE;
@@ -195,7 +220,7 @@ function guest(
 /**
  * A fresh copy of the demo tenant each call: callers may change it freely. With
  * `lifecycleStagesAt`, the tenant also has the DEMO_LIFECYCLE guests (members of Project Falcon)
- * and their departed sponsor, dated relative to that instant.
+ * and their departed sponsor, dated relative to that instant, and the guests' sign-ins (DEMO_SIGN_INS).
  */
 export function demoTenantFixture(options: { lifecycleStagesAt?: Date } = {}): TenantFixture {
   const fixture = baseFixture();
@@ -204,6 +229,7 @@ export function demoTenantFixture(options: { lifecycleStagesAt?: Date } = {}): T
     fixture.users.push(...people);
     const falcon = fixture.groups.find((g) => g.id === DEMO.groups.projectFalcon.id);
     falcon?.members.push(...Object.values(DEMO_LIFECYCLE.guests).map((g) => g.id));
+    demoSignIns(fixture.users, options.lifecycleStagesAt);
   }
   return fixture;
 }

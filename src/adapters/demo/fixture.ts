@@ -3,6 +3,7 @@
  * Graph-shaped test server serves. Plain data, so tests can copy it and change one thing.
  */
 import type { ExternalUserState, TenantPolicies, UserIdentity, UserKind } from '../../domain/tenant';
+import type { SignInActivity } from '../../usecases/ports/Directory';
 
 export interface FixtureUser {
   id: string;
@@ -22,6 +23,8 @@ export interface FixtureUser {
   createdDateTime?: string | null;
   /** Ids of the users or groups sponsoring this user (Graph `sponsors`); absent means none. */
   sponsors?: string[];
+  /** Graph `signInActivity`; absent or null means Entra has recorded no sign-in (Graph answers null). */
+  signInActivity?: SignInActivity | null;
 }
 
 export interface FixtureGroup {
@@ -54,6 +57,11 @@ export interface TenantFixture {
   groups: FixtureGroup[];
   /** Domains a lookup knows about; any other domain has no Entra tenant. */
   externalDomains: FixtureExternalDomain[];
+  /**
+   * The tenant has Microsoft Entra ID P1 or P2 (absent means true): without it Graph refuses
+   * `signInActivity` with 403 Authentication_RequestFromNonPremiumTenantOrB2CTenant.
+   */
+  entraIdPremium?: boolean;
 }
 
 /** A deep copy, so a test can change a fixture without touching the shared one. */

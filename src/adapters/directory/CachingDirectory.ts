@@ -13,6 +13,7 @@
  *   Writes through this directory forget what they make stale (an invitation forgets that
  *   address, a membership change forgets those users' groups, a deleted guest is forgotten
  *   everywhere they appear); a change made elsewhere is seen when the entry expires.
+ * - A user's last sign-ins (signInActivity, which Entra itself updates with a delay), briefly.
  * - Never kept: the guest lifecycle's reads (sponsors, account status, a guest's lifecycle
  *   facts). They decide reminders and removals, run a few times a day per guest, and must see
  *   the directory as it is (a sponsor who left this morning).
@@ -29,6 +30,7 @@ import {
   type GuestLifecycleFacts,
   type InvitationInput,
   type InvitationResult,
+  type SignInActivityReading,
   type Sponsor,
 } from '../../usecases/ports/Directory';
 import type { DirectoryUser, ExternalDomainInfo, GroupInfo, TenantPolicies, UserSummary } from '../../domain/tenant';
@@ -43,6 +45,8 @@ export const READ_TTL_MS = {
   group: 5 * 60_000,
   /** Owners of a group and "is this person an owner" (rights are re-read at least this often). */
   owners: 30_000,
+  /** A user's signInActivity (a review card shows it for every guest, after every click). */
+  signIns: 5 * 60_000,
 } as const;
 
 export const DEFAULT_POLICY_TTL_MS = 5 * 60_000;
@@ -137,6 +141,7 @@ export class CachingDirectory implements Directory {
   private readonly groups: ReadCache<GroupInfo | null>;
   private readonly owners: ReadCache<UserSummary[]>;
   private readonly ownership: ReadCache<boolean>;
+  private readonly signIns: ReadCache<SignInActivityReading | null>;
 
   constructor(
     private readonly inner: Directory,
@@ -152,6 +157,7 @@ export class CachingDirectory implements Directory {
     this.groups = new ReadCache(READ_TTL_MS.group, this.now);
     this.owners = new ReadCache(READ_TTL_MS.owners, this.now);
     this.ownership = new ReadCache(READ_TTL_MS.owners, this.now);
+    this.signIns = new ReadCache(READ_TTL_MS.signIns, this.now);
   }
 
   // ---- policies
@@ -313,6 +319,14 @@ export class CachingDirectory implements Directory {
     return this.inner.getGuestLifecycle(userId);
   }
 
+  /**
+   * A review card reads every guest's sign-ins each time it is shown (after each click): kept
+   * READ_TTL_MS.signIns. Entra itself refreshes signInActivity with a delay, so this hides nothing.
+   */
+  getSignInActivity(userId: string): Promise<SignInActivityReading | null> {
+    return this.signIns.get(userId.toLowerCase(), () => this.inner.getSignInActivity(userId));
+  }
+
   async setGuestSignIn(userId: string, enabled: boolean): Promise<void> {
     try {
       await this.inner.setGuestSignIn(userId, enabled);
@@ -347,6 +361,7 @@ export class CachingDirectory implements Directory {
     this.usersByAddress.forgetWhere((_key, user) => user === undefined || user?.id.toLowerCase() === id);
     this.ownedGroups.forget(id);
     this.memberGroups.forget(id);
+    this.signIns.forget(id);
     this.ownership.forgetWhere((key) => key.endsWith(`|${id}`));
     this.owners.forgetWhere((_key, owners) => owners === undefined || owners.some((o) => o.id.toLowerCase() === id));
   }

@@ -31,6 +31,7 @@ import {
   type AddMembersResult,
   type Directory,
   type GuestLifecycleFacts,
+  type SignInActivityReading,
   type InvitationInput,
   type InvitationResult,
   type Sponsor,
@@ -308,6 +309,10 @@ export class GraphDirectory implements Directory {
 
   getGuestLifecycle(userId: string): Promise<GuestLifecycleFacts | null> {
     return this.lifecycle.getGuestLifecycle(userId);
+  }
+
+  getSignInActivity(userId: string): Promise<SignInActivityReading | null> {
+    return this.lifecycle.getSignInActivity(userId);
   }
 
   setGuestSignIn(userId: string, enabled: boolean): Promise<void> {

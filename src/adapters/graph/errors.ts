@@ -47,6 +47,15 @@ export const GRAPH_ERRORS = {
     code: 'Authorization_RequestDenied',
     message: 'Insufficient privileges to complete the operation.',
   },
+  /**
+   * signInActivity (and the sign-in logs) in a tenant without Microsoft Entra ID P1/P2:
+   * https://learn.microsoft.com/entra/identity/monitoring-health/howto-configure-prerequisites-for-reporting-api
+   */
+  nonPremiumTenant: {
+    status: 403,
+    code: 'Authentication_RequestFromNonPremiumTenantOrB2CTenant',
+    message: "Neither tenant is B2C or tenant doesn't have premium license",
+  },
   notFound: {
     status: 404,
     code: 'Request_ResourceNotFound',

@@ -13,6 +13,10 @@
  *   (soft delete: restorable for 30 days, with the user's group memberships)
  * - DELETE /groups/{id}/members/{id}/$ref     GroupMember.ReadWrite.All
  *                                                                  https://learn.microsoft.com/graph/api/group-delete-members
+ * - GET    /users/{id}?$select=signInActivity AuditLog.Read.All + User.Read.All, and a tenant with
+ *                                            Microsoft Entra ID P1 or P2 (403 otherwise)
+ *                                                                  https://learn.microsoft.com/graph/api/user-get
+ *                                                                  https://learn.microsoft.com/graph/api/resources/signinactivity
  * The `$ref` on both DELETEs matters: without it, an app allowed to manage the object deletes the
  * object itself (the sponsor's or member's account), not the link (both reference pages warn).
  */
@@ -22,9 +26,10 @@ import {
   type AccountStatus,
   type DirectoryWriteAction,
   type GuestLifecycleFacts,
+  type SignInActivityReading,
   type Sponsor,
 } from '../../usecases/ports/Directory';
-import { USER_MESSAGES } from './errors';
+import { GRAPH_ERRORS, USER_MESSAGES } from './errors';
 import type { GraphGroups } from './graphGroups';
 import type { GraphTransport } from './graphTransport';
 import { LIFECYCLE_SELECT, assertObjectId, query, type GraphSponsor, type GraphUser } from './graphWire';
@@ -114,6 +119,33 @@ export class GraphLifecycle {
       accountEnabled: user.accountEnabled !== false,
       createdDateTime: user.createdDateTime ?? null,
       memberOf,
+    };
+  }
+
+  /**
+   * The user's last sign-ins. A 403 is the tenant's answer, not a fault: no AuditLog.Read.All
+   * (Authorization_RequestDenied) or no Entra ID P1/P2 (Authentication_RequestFromNonPremiumTenantOrB2CTenant).
+   */
+  async getSignInActivity(userId: string): Promise<SignInActivityReading | null> {
+    const uid = assertObjectId(userId, 'user');
+    let user: GraphUser | null;
+    try {
+      user = await this.readUser(uid, 'id,signInActivity');
+    } catch (e) {
+      if (isDirectoryError(e) && e.code === 'permissionMissing' && e.permission !== undefined) {
+        return { kind: 'unavailable', reason: e.graphCode === GRAPH_ERRORS.nonPremiumTenant.code ? 'licenceMissing' : 'permissionMissing' };
+      }
+      throw e;
+    }
+    if (user === null) return null;
+    const a = user.signInActivity ?? {};
+    return {
+      kind: 'known',
+      activity: {
+        lastSignInDateTime: a.lastSignInDateTime ?? null,
+        lastNonInteractiveSignInDateTime: a.lastNonInteractiveSignInDateTime ?? null,
+        lastSuccessfulSignInDateTime: a.lastSuccessfulSignInDateTime ?? null,
+      },
     };
   }
 

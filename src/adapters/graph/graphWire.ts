@@ -46,6 +46,11 @@ export interface GraphUser {
   accountEnabled?: boolean | null;
   createdDateTime?: string | null;
   identities?: Array<{ signInType?: string | null; issuer?: string | null; issuerAssignedId?: string | null }> | null;
+  signInActivity?: {
+    lastSignInDateTime?: string | null;
+    lastNonInteractiveSignInDateTime?: string | null;
+    lastSuccessfulSignInDateTime?: string | null;
+  } | null;
 }
 
 export interface GraphUserSummary {

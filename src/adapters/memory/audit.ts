@@ -1,6 +1,10 @@
 import { systemClock, type Clock } from '../../domain/clock';
 import {
   auditLimit,
+  auditPageLimit,
+  validateAuditRange,
+  type AuditPage,
+  type AuditRange,
   validateAuditEvent,
   type AuditEvent,
   type AuditEventInput,
@@ -9,9 +13,10 @@ import {
   type JsonValue,
 } from '../../usecases/ports/auditLog';
 
-/** The audit log in memory: append-only, in append order, as the SQLite one. */
+/** The audit log in memory: append-only (retention aside), in append order, as the SQLite one. */
 export class MemoryAuditLog implements AuditLog {
-  private readonly events: AuditEvent[] = [];
+  private events: AuditEvent[] = [];
+  private lastSeq = 0;
 
   constructor(private readonly clock: Clock = systemClock) {}
 
@@ -23,7 +28,7 @@ export class MemoryAuditLog implements AuditLog {
   appendSync(event: AuditEventInput): AuditEvent {
     const detailsJson = validateAuditEvent(event);
     const stored: AuditEvent = {
-      seq: this.events.length + 1,
+      seq: ++this.lastSeq,
       at: this.clock.now().toISOString(),
       actorId: event.actorId,
       actorName: event.actorName,
@@ -47,6 +52,22 @@ export class MemoryAuditLog implements AuditLog {
         (since === undefined || e.at >= since),
     );
     return matching.slice(-auditLimit(filter)).map(clone);
+  }
+
+  async listRange(range: AuditRange): Promise<AuditPage> {
+    const { from, to, after } = validateAuditRange(range);
+    const limit = auditPageLimit(range);
+    const matching = this.events.filter((e) => e.seq > after && e.at >= from && e.at < to);
+    const events = matching.slice(0, limit).map(clone);
+    return { events, next: matching.length > limit ? (events.at(-1)?.seq ?? null) : null };
+  }
+
+  async pruneBefore(before: Date): Promise<number> {
+    const cutoff = before.toISOString();
+    const kept = this.events.filter((e) => e.at >= cutoff);
+    const pruned = this.events.length - kept.length;
+    this.events = kept;
+    return pruned;
   }
 }
 

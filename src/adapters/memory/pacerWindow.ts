@@ -6,7 +6,8 @@ export class MemoryPacerWindowStore implements PacerWindowStore {
   private readonly starts = new Map<string, number[]>();
   private readonly holds = new Map<string, number>();
 
-  async tryStart(name: string, limit: number, windowMs: number, now: number): Promise<number> {
+  async tryStart(name: string, limit: number, windowMs: number, at: () => number): Promise<number> {
+    const now = at();
     const hold = this.holds.get(name);
     if (hold !== undefined && hold > now) return hold - now;
     const recent = (this.starts.get(name) ?? []).filter((at) => at > now - windowMs);

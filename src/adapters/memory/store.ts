@@ -13,6 +13,7 @@ import { MemoryHolderRegistry, MemoryHolderTable, MemoryLeaseStore } from './lea
 import { MemoryPacerWindowStore } from './pacerWindow';
 import { MemoryScheduledWorkRepository } from './scheduledWork';
 import { MemoryGuestAccessRepository } from './guestAccess';
+import { MemoryReviewRoundRepository } from './reviewRounds';
 import { MemoryWorkQueue } from './workQueue';
 
 /** The memory store: the bundle, with the memory classes behind it. */
@@ -49,6 +50,7 @@ export function openMemoryStore(options: { clock?: Clock; holderTtlMs?: number }
     resultsLinkSecret: new MemoryResultsLinkSecret(),
     scheduledWork: new MemoryScheduledWorkRepository(holders, { clock }),
     guestAccess: new MemoryGuestAccessRepository({ clock }),
+    reviewRounds: new MemoryReviewRoundRepository({ clock }),
     workQueue: new MemoryWorkQueue(clock),
     appliedMigrations: [],
     ping: () => open,

@@ -27,8 +27,8 @@ export class SqliteBulkRows {
     // Idempotent per (job, row number): a row already staged is kept as it is.
     this.insertStmt = db.prepare<Value[]>(
       `INSERT INTO bulk_rows (job_id, row_number, name, email, email_key, group_id, site_name, site_url, redirect_url,
-        send_email, message, predicted_method, state, user_id, redeem_url, invite_id, status, error, time)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        send_email, message, predicted_method, state, user_id, redeem_url, invite_id, status, error, time, access_end)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (job_id, row_number) DO NOTHING`,
     );
     this.assignSiteStmt = db.prepare('UPDATE bulk_rows SET group_id = ?, site_name = ?, site_url = ? WHERE job_id = ? AND group_id IS NULL');
@@ -75,6 +75,7 @@ export class SqliteBulkRows {
           r.status ?? null,
           r.error ?? null,
           r.time ?? null,
+          r.accessEnd ?? null,
         );
       }
     });

@@ -64,6 +64,11 @@ export const bulkTableMigrations: Migration[] = [
     id: 'bulk/002-rows-approval-request',
     up: 'ALTER TABLE bulk_rows ADD COLUMN approval_request_id TEXT;',
   },
+  {
+    // The access end a row of the file asked for ('2027-05-30' or '90d'); NULL: the site's period.
+    id: 'bulk/003-rows-access-end',
+    up: 'ALTER TABLE bulk_rows ADD COLUMN access_end TEXT;',
+  },
 ];
 
 export interface JobRow {
@@ -111,6 +116,7 @@ export interface RowRow {
   attempts: number;
   next_attempt_at: number;
   approval_request_id: string | null;
+  access_end: string | null;
 }
 
 export function jobFromRow(r: JobRow): BulkJob {
@@ -160,6 +166,7 @@ export function rowFromRow(r: RowRow): BulkRow {
     attempts: r.attempts,
     nextAttemptAt: r.next_attempt_at,
     approvalRequestId: r.approval_request_id,
+    accessEnd: r.access_end ?? null,
   };
 }
 
@@ -192,6 +199,7 @@ export const ROW_COLUMNS: Record<keyof BulkRowPatch, string> = {
   predictedMethod: 'predicted_method',
   approvalRequestId: 'approval_request_id',
   sendEmail: 'send_email',
+  accessEnd: 'access_end',
 };
 
 export function sqlValue(value: unknown): string | number | null {

@@ -22,8 +22,10 @@ export const pacerWindowMigrations: Migration[] = [
 export class SqlitePacerWindowStore implements PacerWindowStore {
   constructor(private readonly db: SqliteDatabase) {}
 
-  async tryStart(name: string, limit: number, windowMs: number, now: number): Promise<number> {
+  async tryStart(name: string, limit: number, windowMs: number, at: () => number): Promise<number> {
     const attempt = this.db.transaction((): number => {
+      // Read inside the transaction: after any wait for another process's write lock.
+      const now = at();
       const hold = prepared<[string], { not_before: number }>(this.db, 'SELECT not_before FROM pacer_holds WHERE name = ?').get(name);
       if (hold && hold.not_before > now) return hold.not_before - now;
       prepared(this.db, 'DELETE FROM pacer_starts WHERE name = ? AND at <= ?').run(name, now - windowMs);

@@ -2,7 +2,7 @@ import { systemClock, type Clock } from '../../domain/clock';
 import type { Store } from '../repositories';
 import { SqliteApprovalRequestRepository } from './approvalRequests';
 import { approvalMigrations } from './approvalSchema';
-import { SqliteAuditLog } from './audit';
+import { auditMigrations, SqliteAuditLog } from './audit';
 import { bulkMigrations, SqliteBulkJobRepository } from './bulkJobs';
 import { SqliteResultsLinkSecret } from './resultsLinkSecret';
 import { channelIdentityMigrations, SqliteChannelIdentityRepository } from './channelIdentities';
@@ -15,6 +15,7 @@ import { pacerWindowMigrations, SqlitePacerWindowStore } from './pacerWindow';
 import { resetRequestMigrations, SqliteResetRequestRepository } from './resetRequests';
 import { scheduledWorkMigrations, SqliteScheduledWorkRepository } from './scheduledWork';
 import { guestAccessMigrations, SqliteGuestAccessRepository } from './guestAccess';
+import { reviewRoundMigrations, SqliteReviewRoundRepository } from './reviewRounds';
 import { SqliteBotStorage } from './SqliteBotStorage';
 import { SqliteWorkQueue, workQueueMigrations } from './workQueue';
 
@@ -47,6 +48,7 @@ export const storeMigrations: readonly Migration[] = [
   ...coreMigrations,
   ...leaseMigrations,
   ...pacerWindowMigrations,
+  ...auditMigrations,
   ...channelIdentityMigrations,
   ...invitationMigrations,
   ...resetRequestMigrations,
@@ -55,6 +57,7 @@ export const storeMigrations: readonly Migration[] = [
   ...workQueueMigrations,
   ...scheduledWorkMigrations,
   ...guestAccessMigrations,
+  ...reviewRoundMigrations,
 ];
 
 const databases = new WeakMap<Store, SqliteDatabase>();
@@ -106,6 +109,7 @@ export function openStore(options: StoreOptions): SqliteStore {
     resultsLinkSecret: new SqliteResultsLinkSecret(db, clock),
     scheduledWork: new SqliteScheduledWorkRepository(db, holders, { clock }),
     guestAccess: new SqliteGuestAccessRepository(db, { clock }),
+    reviewRounds: new SqliteReviewRoundRepository(db, { clock }),
     workQueue: new SqliteWorkQueue(db, clock),
     appliedMigrations,
     ping(): boolean {

@@ -229,6 +229,7 @@ export class InviteGuestDialog extends ComponentDialog {
           advice: decision.advice,
           needsApproval: values.needsApproval,
           lookAlike,
+          accessEnd: this.services.service.expectedAccessEnd(decision.target.groupId),
         }),
       ],
     });
@@ -268,6 +269,7 @@ export class InviteGuestDialog extends ComponentDialog {
       tenantName: policies.tenantDisplayName,
       tenantId: policies.tenantId,
       emailsInvitations: this.services.service.emailsInvitations,
+      accessEnd: outcome.target ? this.services.service.expectedAccessEnd(outcome.target.groupId) : null,
     });
     await step.context.sendActivity({ attachments: cards });
     return step.endDialog({ outcome: outcome.status, recordId: outcome.record?.id ?? null });

@@ -161,6 +161,7 @@ export function createInviteFeature(services: InviteFeatureServices): BotFeature
       tenantName: policies.tenantDisplayName,
       tenantId: policies.tenantId,
       emailsInvitations: services.service.emailsInvitations,
+      accessEnd: outcome.record ? services.service.expectedAccessEnd(outcome.record.groupId) : null,
     });
     return cardInvokeResponse(card?.content as Parameters<typeof cardInvokeResponse>[0]);
   };

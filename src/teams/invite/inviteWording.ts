@@ -1,8 +1,9 @@
 /** How invitations read on cards: the sign-in method, what the guest will see, the link's texts, sync and state. */
+import { accessEndSentence, formatAccessDay } from '../../domain/accessEnd';
 import type { SignInAdvice, SignInMethod } from '../../domain/signInAdvice';
 import { OTP_CODE_VALID_MINUTES, OTP_SESSION_HOURS, methodLabel, methodWithArticle } from '../../domain/signInWording';
 import type { InvitationRecord, InvitationState } from '../../usecases/ports/invitations';
-import type { InvitationStatusView } from '../../usecases/invite/model';
+import type { InvitationStatusView, RecordedAccess } from '../../usecases/invite/model';
 
 /** "work or school account", or "personal Microsoft account if they have one, otherwise …". */
 export function describeMethod(advice: SignInAdvice): string {
@@ -120,4 +121,44 @@ export function formatTime(iso: string | null): string {
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return 'unknown time';
   return `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+}
+
+/** The access-end line of the invite cards: the end date and who is the guest's sponsor. */
+export interface AccessEndData {
+  hasAccessEnd: boolean;
+  accessEnd: string;
+  sponsorNote: string;
+}
+
+/**
+ * "Access ends on 30 May 2027" (or "No end date") with the sponsor: `you` on the confirmation
+ * card, `afterApproval` when an approver decides first, or the sponsor's name on a result.
+ * `endsAt` undefined: no guest lifecycle, no line.
+ */
+export function accessEndData(endsAt: string | null | undefined, sponsor: 'you' | 'afterApproval' | { name: string }): AccessEndData {
+  if (endsAt === undefined) return { hasAccessEnd: false, accessEnd: '', sponsorNote: '' };
+  const renew = endsAt === null ? '' : ' and can renew it';
+  const sponsorNote =
+    sponsor === 'you'
+      ? `· You become the guest's sponsor: you are reminded before it ends${renew}.`
+      : sponsor === 'afterApproval'
+        ? `· You become the guest's sponsor once an approver agrees.`
+        : `· Sponsor: ${sponsor.name}.`;
+  return { hasAccessEnd: true, accessEnd: accessEndSentence(endsAt), sponsorNote };
+}
+
+/** The recorded access of "status of" and "my invitations": "Access ends on 30 May 2027", "No end date", "Access ended on …"; '' when none. */
+export function recordedAccessLine(access: RecordedAccess | null | undefined): string {
+  if (!access) return '';
+  switch (access.state) {
+    case 'invited':
+    case 'accepted':
+      return accessEndSentence(access.endsAt);
+    case 'ended':
+      return access.endsAt ? `Access ended on ${formatAccessDay(access.endsAt)}` : 'Access ended';
+    case 'withdrawn':
+      return 'Invitation withdrawn';
+    case 'removed':
+      return 'Removed from the site';
+  }
 }

@@ -1,20 +1,25 @@
 /**
- * The guest lifecycle's notification port over Teams: each notice goes to the person's personal
- * chat with the bot (a stored conversation reference), proactively. A person who never talked to
- * the bot 1:1 cannot be reached: 'unreachable', and the lifecycle falls back as it decides.
+ * The guest lifecycle's notification port over Teams: each notice is a card (cards/lifecycle*.json)
+ * posted to the person's personal chat with the bot (a stored conversation reference),
+ * proactively. A person the bot cannot reach now (no personal chat stored yet, or the chat is gone
+ * or failed) gets the card kept for them (PendingNotices) and delivered when they next talk to the
+ * bot; the use case is told 'unreachable'.
  */
 import type { Activity, ConversationReference } from 'botbuilder';
 import type { NotifyResult } from '../bot/proactive';
+import { cardAttachment, type AdaptiveCard } from '../cards';
 import type {
   AccessEndedNotice,
   Delivery,
+  EndReason,
+  GuestAccessSummary,
   LifecycleNotifier,
   NoticeRecipient,
   RenewalReminderNotice,
   UnredeemedReminderNotice,
-  GuestAccessSummary,
-  EndReason,
 } from '../../usecases/lifecycle/ports';
+import { accessEndedCard, guestAccessEndedCard, renewalReminderCard, sponsorshipCard, unredeemedReminderCard } from './cards/noticeCards';
+import type { PendingNotices } from './pendingNotices';
 
 /** The part of the conversation reference store the notices use. */
 export interface PersonalChats {
@@ -26,54 +31,46 @@ export interface LifecycleSender {
   send(reference: Partial<ConversationReference>, activity: string | Partial<Activity>): Promise<NotifyResult>;
 }
 
-/** What each notice looks like in chat; the message sent is built from it. */
-export interface LifecycleMessages {
-  unredeemedReminder(to: NoticeRecipient, notice: UnredeemedReminderNotice): Partial<Activity> | string;
-  autoWithdrawn(to: NoticeRecipient, notice: AccessEndedNotice): Partial<Activity> | string;
-  renewalReminder(to: NoticeRecipient, notice: RenewalReminderNotice): Partial<Activity> | string;
-  accessEnded(to: NoticeRecipient, notice: AccessEndedNotice): Partial<Activity> | string;
-  guestAccessEnded(guest: { userId: string; name: string }, notice: { siteName: string; endedAt: string; reason: EndReason }): Partial<Activity> | string;
-  sponsorshipReceived(to: NoticeRecipient, notice: { access: GuestAccessSummary; from: string; by: string }): Partial<Activity> | string;
-}
-
 export class TeamsLifecycleNotifier implements LifecycleNotifier {
   constructor(
     private readonly sender: LifecycleSender,
     private readonly chats: PersonalChats,
-    private readonly messages: LifecycleMessages,
+    private readonly pending: PendingNotices,
   ) {}
 
   unredeemedReminder(to: NoticeRecipient, notice: UnredeemedReminderNotice): Promise<Delivery> {
-    return this.deliver(to.userId, this.messages.unredeemedReminder(to, notice));
+    return this.deliver(to.userId, `unredeemed:${notice.access.accessId}`, unredeemedReminderCard(to, notice));
   }
 
   autoWithdrawn(to: NoticeRecipient, notice: AccessEndedNotice): Promise<Delivery> {
-    return this.deliver(to.userId, this.messages.autoWithdrawn(to, notice));
+    return this.deliver(to.userId, `ended:${notice.access.accessId}`, accessEndedCard(to, notice));
   }
 
   renewalReminder(to: NoticeRecipient, notice: RenewalReminderNotice): Promise<Delivery> {
-    return this.deliver(to.userId, this.messages.renewalReminder(to, notice));
+    return this.deliver(to.userId, `renewal:${notice.access.accessId}`, renewalReminderCard(to, notice));
   }
 
   accessEnded(to: NoticeRecipient, notice: AccessEndedNotice): Promise<Delivery> {
-    return this.deliver(to.userId, this.messages.accessEnded(to, notice));
+    return this.deliver(to.userId, `ended:${notice.access.accessId}`, accessEndedCard(to, notice));
   }
 
   guestAccessEnded(guest: { userId: string; name: string }, notice: { siteName: string; endedAt: string; reason: EndReason }): Promise<Delivery> {
-    return this.deliver(guest.userId, this.messages.guestAccessEnded(guest, notice));
+    return this.deliver(guest.userId, `guestEnded:${notice.siteName}:${notice.endedAt}`, guestAccessEndedCard(notice));
   }
 
   sponsorshipReceived(to: NoticeRecipient, notice: { access: GuestAccessSummary; from: string; by: string }): Promise<Delivery> {
-    return this.deliver(to.userId, this.messages.sponsorshipReceived(to, notice));
+    return this.deliver(to.userId, `sponsor:${notice.access.accessId}`, sponsorshipCard(notice));
   }
 
-  private async deliver(userId: string, message: Partial<Activity> | string): Promise<Delivery> {
+  private async deliver(userId: string, key: string, card: AdaptiveCard): Promise<Delivery> {
+    const activity: Partial<Activity> = { type: 'message', attachments: [cardAttachment(card)] };
     const chat = await this.chats.getPersonal(userId);
-    if (!chat) return 'unreachable';
-    const result = await this.sender.send(chat.reference, message);
-    if (result.ok) return 'sent';
-    // A transient failure is retried by the scheduler (the handler throws); a chat that is gone is not.
-    if (result.reason === 'notFound' || result.reason === 'forbidden') return 'unreachable';
-    throw new Error(`Sending the lifecycle notice failed: ${result.reason}`);
+    if (chat) {
+      const result = await this.sender.send(chat.reference, activity);
+      if (result.ok) return 'sent';
+    }
+    // Not reachable now (never talked to the bot 1:1, chat gone, or a failure): kept for their next visit.
+    await this.pending.add(userId, key, activity);
+    return 'unreachable';
   }
 }

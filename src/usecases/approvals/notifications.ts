@@ -6,6 +6,7 @@
  */
 import type { SignInMethod } from '../../domain/signInAdvice';
 import type { ApprovalRequest, ConversationAddress, Delivery, DeliveryAudience, NoticeTone } from './model';
+import type { RecordedAccess } from '../invite/model';
 
 /** A line above the request about what just happened (e.g. "You approved the request."). */
 export interface Notice {
@@ -26,6 +27,17 @@ export interface ApproverView {
   approverWarnings: string[];
   /** Entra object ids of the people who may decide it: their copies refresh by themselves. */
   refreshFor: string[];
+  /** When the guest's access would end, and who becomes the sponsor (invitations, with the guest lifecycle). */
+  access?: AccessTerms | null;
+}
+
+/** The access an invitation request gives: its end and its sponsor (the requester, never the approver). */
+export interface AccessTerms {
+  /** Null: no end (the site is set up without one). */
+  endsAt: string | null;
+  /** Not decided yet: the end counts from the day it is approved. */
+  ifApprovedNow: boolean;
+  sponsorName: string;
 }
 
 /** An approved, carried-out invitation as the requester sees it (as a direct invitation's result shows it). */
@@ -46,6 +58,8 @@ export interface ApprovedInvitation {
   tenantDisplayName: string;
   /** The outcome succeeded (the guest is in the site). */
   succeeded: boolean;
+  /** The guest's recorded access (its end), when the guest lifecycle recorded it. */
+  access?: RecordedAccess | null;
 }
 
 /** The request as its requester sees it ("Sent for approval", then the decision). */
@@ -62,6 +76,7 @@ export interface RequesterView {
   /** The invitation or reset link, once an approval produced one. */
   redeemUrl: string | null;
   invitation: ApprovedInvitation | null;
+  access?: AccessTerms | null;
 }
 
 export type ApprovalView = ApproverView | RequesterView;

@@ -5,6 +5,7 @@
 import type { Actor } from '../../domain/actor';
 import type { ApprovalPolicyName } from '../../domain/approvalPolicy';
 import { systemClock, type Clock } from '../../domain/clock';
+import type { LifecycleSettings } from '../../domain/lifecycle';
 import type { Directory } from '../ports/Directory';
 import type { InvitationRequest, InvitationStatusView, InviteOutcome } from '../invite/model';
 import type { ApprovalRequest } from './model';
@@ -98,6 +99,11 @@ export interface ApprovalServiceDependencies {
    */
   leases: ApprovalLeases;
   holderId: string;
+  /**
+   * GUEST_ACCESS_DAYS and the per-site periods: the cards say when an approved guest's access
+   * ends. Null or absent: no guest lifecycle, nothing said.
+   */
+  access?: LifecycleSettings | null;
 }
 
 /**

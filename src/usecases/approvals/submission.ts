@@ -14,7 +14,7 @@ import { MAX_JUSTIFICATION } from './deciding';
 import { postAndRecord } from './outbox';
 import type { IntakeRuntime } from './runtime';
 import { adviceSummary, clip, formatInstant } from './texts';
-import { copyView, deliverySummary } from './views';
+import { accessTerms, copyView, deliverySummary } from './views';
 
 /** A guest asking an admin to reset their redemption (from the guest-help feature). */
 export interface RedemptionResetSubmission {
@@ -171,6 +171,7 @@ async function duplicateResult(rt: IntakeRuntime, existing: ApprovalRequest): Pr
       },
       redeemUrl: null,
       invitation: null,
+      access: accessTerms(rt, existing),
     },
   };
 }
@@ -189,7 +190,7 @@ async function deliverNewRequest(rt: IntakeRuntime, request: ApprovalRequest): P
     approvers,
     unreachable,
     duplicate: false,
-    card: { kind: 'requester', request, now: rt.now(), approvers, unreachable, notice: null, redeemUrl: null, invitation: null },
+    card: { kind: 'requester', request, now: rt.now(), approvers, unreachable, notice: null, redeemUrl: null, invitation: null, access: accessTerms(rt, request) },
   };
 }
 

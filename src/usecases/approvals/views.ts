@@ -1,7 +1,8 @@
 /** The views of a request (data for the Teams layer's cards): for approvers, and for the requester. */
 import type { Actor } from '../../domain/actor';
 import type { ApprovalRequest, DeliveryAudience } from './model';
-import type { ApprovedInvitation, ApproverView, Notice, Recipient, RequesterView } from './notifications';
+import type { AccessTerms, ApprovedInvitation, ApproverView, Notice, Recipient, RequesterView } from './notifications';
+import { accessEndFor } from '../../domain/lifecycle';
 import { approverWarnings, recipientsFor } from './audience';
 import type { ApprovalRuntime, IntakeRuntime } from './runtime';
 import { describe } from './texts';
@@ -21,6 +22,24 @@ export async function approverView(
     notice: options.notice ?? null,
     approverWarnings: approverWarnings(rt, request),
     refreshFor: recipients.map((r) => r.id),
+    access: accessTerms(rt, request),
+  };
+}
+
+/**
+ * The access an invitation request gives, from the settings (GUEST_ACCESS_DAYS, per site): the
+ * end counted from the decision (from now while it waits), and the requester as the sponsor.
+ * Once carried out, `recordedEnd` is the end the guest lifecycle recorded.
+ */
+export function accessTerms(rt: IntakeRuntime, request: ApprovalRequest, recordedEnd?: string | null): AccessTerms | null {
+  const settings = rt.deps.access;
+  if (!settings || request.subject.kind !== 'invitation') return null;
+  const pending = request.state === 'pending';
+  const from = !pending && request.decidedAt ? new Date(request.decidedAt) : rt.now();
+  return {
+    endsAt: recordedEnd !== undefined ? recordedEnd : accessEndFor(settings, request.subject.groupId, from),
+    ifApprovedNow: pending,
+    sponsorName: request.requester.name,
   };
 }
 
@@ -38,6 +57,7 @@ export function copyView(rt: IntakeRuntime, request: ApprovalRequest, audience: 
     notice: null,
     approverWarnings: approverWarnings(rt, request),
     refreshFor: recipients.map((r) => r.id),
+    access: accessTerms(rt, request),
   };
 }
 
@@ -54,7 +74,8 @@ export async function requesterView(
 ): Promise<RequesterView> {
   const { approvers, unreachable } = await deliverySummary(rt, request.id);
   const invitation = await approvedInvitation(rt, request, redeemUrl);
-  return { kind: 'requester', request, now: rt.now(), approvers, unreachable, notice, redeemUrl, invitation };
+  const access = accessTerms(rt, request, invitation?.access ? invitation.access.endsAt : undefined);
+  return { kind: 'requester', request, now: rt.now(), approvers, unreachable, notice, redeemUrl, invitation, access };
 }
 
 /** Names the card reached / did not reach, from the delivery log. */
@@ -99,6 +120,7 @@ async function approvedInvitation(rt: ApprovalRuntime, request: ApprovalRequest,
       method: view?.actualMethod ?? view?.record.predictedMethod ?? s.signInMethod,
       tenantDisplayName: policies.tenantDisplayName,
       succeeded: request.outcome.status === 'succeeded',
+      access: view?.access ?? null,
     };
   } catch (error) {
     rt.logger.warn({ requestId: request.id, err: describe(error) }, 'approvals: could not read the approved invitation for the requester card');

@@ -15,6 +15,7 @@ import type { BulkJobNotifier, BulkJobRepository, BulkSettings } from './ports';
 import type { BulkProgress } from './progress';
 import { resultsUrl, type ResultsLinkSigner } from './resultsLink';
 import type { BulkApprovalGateway, BulkRunnerLogger, BulkRunnerOptions } from './runnerOptions';
+import type { AccessRecording } from '../invite/accessRecording';
 
 /**
  * Bulk invitations as use cases: stage a file into a draft, confirm, cancel, hand out the
@@ -49,6 +50,8 @@ export interface BulkServiceDeps {
   logger?: BulkRunnerLogger;
   /** Runner settings (tests: backoff; benchmarks: pacer window). */
   runner?: Partial<BulkRunnerOptions>;
+  /** The guest lifecycle's recording of each added guest (end date, sponsor); null: none. */
+  access?: AccessRecording | null;
 }
 
 /** A job and what its cards show: progress (null for a draft) and the new guests' emails. */
@@ -101,6 +104,7 @@ export class BulkJobService {
       clock: this.clock,
       sendInvitationEmail: deps.settings.sendInvitationEmail,
       approvals: deps.approvalGateway ? { gateway: deps.approvalGateway, advisor: deps.advisor } : null,
+      access: deps.access ?? null,
       logger: deps.logger,
       onProgress: async (job, progress) => this.remember(job, await deps.notifier.progress(job, progress)),
       onFinished: async (job, progress) => this.remember(job, await deps.notifier.finished(job, progress, await this.emailsOf(job))),
@@ -147,7 +151,15 @@ export class BulkJobService {
   stage(actor: Actor, source: CsvSource, sourceName: string, conversationId: string | null, siteHint: string | null): Promise<StagedBulkJob> {
     const { settings } = this.deps;
     return stageBulkFile(
-      { jobs: this.jobs, directory: this.deps.directory, advisor: this.deps.advisor, approvals: settings.approvals, approverGroupId: settings.approverGroupId, limits: settings.limits },
+      {
+        jobs: this.jobs,
+        directory: this.deps.directory,
+        advisor: this.deps.advisor,
+        approvals: settings.approvals,
+        approverGroupId: settings.approverGroupId,
+        limits: settings.limits,
+        access: this.deps.access ? { settings: this.deps.access.settings, clock: this.clock } : null,
+      },
       { actor, source, sourceName, conversationId, siteHint },
     );
   }

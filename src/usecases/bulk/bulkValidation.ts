@@ -7,6 +7,9 @@ import { quoteForChat, trimEndChars } from '../../domain/text';
 import type { SignInAdvice, SignInMethod } from '../../domain/signInAdvice';
 import { approvalVerdict, type ApprovalSettings } from '../../domain/approvalPolicy';
 import type { SignInAdvisorPort } from '../signIn/signInAdvisor';
+import type { Clock } from '../../domain/clock';
+import { accessDaysFor, accessEndFor, DAY_MS, type LifecycleSettings } from '../../domain/lifecycle';
+import { checkRequestedEnd, storedAccessEnd } from '../../domain/accessEnd';
 import type { BulkJob, BulkSite, BulkValidationSummary, NewBulkRow } from '../../domain/bulkJob';
 import type { BulkJobRepository } from './ports';
 import type { CsvInvitationRow } from './csvFormats';
@@ -39,6 +42,11 @@ export interface BulkValidationDeps {
   limits: CsvLimits;
   /** How many invalid rows the summary lists (default 10). */
   maxInvalidShown?: number;
+  /**
+   * GUEST_ACCESS_DAYS (and per site): the end dates rows may ask for, and the default shown on
+   * the summary. Null: no guest lifecycle, the end-date column is only read.
+   */
+  access?: { settings: LifecycleSettings; clock: Clock } | null;
 }
 
 export interface StageRequest {
@@ -142,6 +150,7 @@ export async function stageBulkFile(deps: BulkValidationDeps, request: StageRequ
     return cached;
   };
   const siteCounts = new Map<string, number>();
+  const siteGroups = new Map<string, string>();
   const approvalReasons = new Set<string>();
   let batch: NewBulkRow[] = [];
   // First row of each address and site in this file, for "duplicate of row N". Kept in memory
@@ -216,6 +225,15 @@ export async function stageBulkFile(deps: BulkValidationDeps, request: StageRequ
     }
     firstRowOf.set(dedupeKey, row.rowNumber);
 
+    const access = deps.access;
+    if (access && row.noEndAsked && (site ? accessDaysFor(access.settings, site.groupId) : access.settings.accessDays) !== null) {
+      return invalid(row.rowNumber, row.name, row.email, `access end "none": only sites set up without an end date allow that; give a date or leave it empty for the site's period`);
+    }
+    if (access && row.accessEnd) {
+      const checked = checkRequestedEnd(access.settings, site?.groupId ?? null, row.accessEnd, access.clock.now());
+      if (!checked.ok) return invalid(row.rowNumber, row.name, row.email, checked.reason);
+    }
+
     const advice = await adviceFor(email.domain, email.address);
     const base: NewBulkRow = {
       rowNumber: row.rowNumber,
@@ -230,6 +248,7 @@ export async function stageBulkFile(deps: BulkValidationDeps, request: StageRequ
       message: row.message,
       predictedMethod: advice.method,
       state: 'pending',
+      accessEnd: row.accessEnd ? storedAccessEnd(row.accessEnd) : null,
     };
     if (advice.subject === 'blocked') {
       summary.blocked++;
@@ -261,11 +280,22 @@ export async function stageBulkFile(deps: BulkValidationDeps, request: StageRequ
     summary.methods[methodKey] = (summary.methods[methodKey] ?? 0) + 1;
     const siteName = site?.siteName ?? '(the site you choose)';
     siteCounts.set(siteName, (siteCounts.get(siteName) ?? 0) + 1);
+    if (site) siteGroups.set(siteName, site.groupId);
+    if (row.accessEnd) summary.ownAccessEnd = (summary.ownAccessEnd ?? 0) + 1;
     batch.push(base);
   }
 
   summary.format = stats.layout?.format ?? 'script';
   summary.sites = [...siteCounts].map(([siteName, rows]) => ({ siteName, rows }));
+  if (deps.access) {
+    const { settings, clock } = deps.access;
+    const now = clock.now();
+    // The end each site's rows get unless they name their own (a site chosen at Confirm: the default period).
+    summary.accessEnds = [...siteCounts.keys()].map((siteName) => {
+      const groupId = siteGroups.get(siteName);
+      return { siteName, endsAt: groupId ? accessEndFor(settings, groupId, now) : settings.accessDays === null ? null : new Date(now.getTime() + settings.accessDays * DAY_MS).toISOString() };
+    });
+  }
   summary.approvalReasons = [...approvalReasons];
   const updated = await deps.jobs.update(job.id, job.version, { summary });
   if (!updated) throw new Error('bulk draft changed while it was being staged');

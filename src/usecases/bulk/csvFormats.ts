@@ -10,8 +10,11 @@
  *   headings of the form `<Item name> [propertyName] <Required or blank>` (localised item
  *   names, so columns are recognised by the bracketed property name), then an optional
  *   `Example:` row that the portal asks people to delete (we ignore it if they did not).
- * Optional columns in every layout: site, message.
+ * Optional columns in every layout: site, message, and the guest's access end: a date
+ * (`Access ends on`, also End date, Expires, Expiry date, Access until …) or a number of days
+ * (`Access days`, also Days, Duration days …); without them the site's period applies.
  */
+import { parseAccessDaysCell, parseEndDateCell, type RequestedAccessEnd } from '../../domain/accessEnd';
 import { quoteForChat } from '../../domain/text';
 
 export type CsvFormat = 'script' | 'scriptResults' | 'entraTemplate';
@@ -29,10 +32,15 @@ export type CsvField =
   | 'userId'
   | 'redeemUrl'
   | 'inviteId'
-  | 'error';
+  | 'error'
+  | 'accessEnd'
+  | 'accessDays';
 
-/** The script's output columns, in its order: what results files carry. */
-export const RESULT_COLUMNS = ['Name', 'Email', 'time', 'status', 'userId', 'redeemUrl', 'inviteId', 'error'] as const;
+/**
+ * The script's output columns, in its order, then the access end each guest got (a date, or
+ * "none"): what results files carry. Fed back in, the end column is read as the rows' own end.
+ */
+export const RESULT_COLUMNS = ['Name', 'Email', 'time', 'status', 'userId', 'redeemUrl', 'inviteId', 'error', 'Access ends on'] as const;
 
 export interface CsvLayout {
   format: CsvFormat;
@@ -97,6 +105,31 @@ const PLAIN_NAMES: Record<string, CsvField> = {
   redeemurl: 'redeemUrl',
   inviteid: 'inviteId',
   error: 'error',
+  // The guest's access end: a date …
+  accessendson: 'accessEnd',
+  accessends: 'accessEnd',
+  accessend: 'accessEnd',
+  accessenddate: 'accessEnd',
+  accessuntil: 'accessEnd',
+  accessexpires: 'accessEnd',
+  enddate: 'accessEnd',
+  endson: 'accessEnd',
+  expires: 'accessEnd',
+  expireson: 'accessEnd',
+  expiry: 'accessEnd',
+  expirydate: 'accessEnd',
+  expiration: 'accessEnd',
+  expirationdate: 'accessEnd',
+  validuntil: 'accessEnd',
+  until: 'accessEnd',
+  // … or a number of days from the invitation.
+  accessdays: 'accessDays',
+  days: 'accessDays',
+  daysofaccess: 'accessDays',
+  durationdays: 'accessDays',
+  durationindays: 'accessDays',
+  accessduration: 'accessDays',
+  accessdurationdays: 'accessDays',
 };
 
 /** True for the Entra template's first row (`version:v1.0`, possibly padded with empty cells). */
@@ -161,6 +194,10 @@ export interface CsvInvitationRow {
   message: string | null;
   redirectUrl: string | null;
   sendEmail: boolean | null;
+  /** The end the row asks for (its end-date or days column), checked against the site later; null: the site's period. */
+  accessEnd: RequestedAccessEnd | null;
+  /** The end-date column says "none": allowed only where the site's access has no end. */
+  noEndAsked: boolean;
   /** Result columns from an earlier run, when the file is a results file. */
   previous: PreviousResult | null;
 }
@@ -224,6 +261,20 @@ export function mapRecord(layout: CsvLayout, cells: readonly string[], rowNumber
   const sendEmail = parseBool(cellAt(cells, c.sendEmail));
   if (sendEmail === 'bad') return invalid(`"Send invitation message" must be true or false, not "${cellAt(cells, c.sendEmail)}"`);
 
+  const endCell = cellAt(cells, c.accessEnd);
+  const daysCell = cellAt(cells, c.accessDays);
+  if (endCell !== '' && daysCell !== '') return invalid('gives both an access end date and a number of access days: keep one of them');
+  let accessEnd: RequestedAccessEnd | null = null;
+  if (endCell !== '' && endCell.toLowerCase() !== 'none') {
+    const end = parseEndDateCell(endCell);
+    if (!end.ok) return invalid(`access end date: ${end.reason}`);
+    accessEnd = { kind: 'date', date: end.date };
+  } else if (daysCell !== '') {
+    const days = parseAccessDaysCell(daysCell);
+    if (!days.ok) return invalid(days.reason);
+    accessEnd = { kind: 'days', days: days.days };
+  }
+
   const previous: PreviousResult | null =
     c.error !== undefined
       ? {
@@ -244,6 +295,8 @@ export function mapRecord(layout: CsvLayout, cells: readonly string[], rowNumber
     message: cellAt(cells, c.message) || null,
     redirectUrl: cellAt(cells, c.redirectUrl) || null,
     sendEmail,
+    accessEnd,
+    noEndAsked: endCell.toLowerCase() === 'none',
     previous,
   };
   if (previous !== null && previous.error.toLowerCase() === 'success') return { kind: 'alreadyDone', row };

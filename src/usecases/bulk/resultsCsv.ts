@@ -6,7 +6,8 @@ import { RESULT_COLUMNS } from './csvFormats';
 
 /**
  * The results file: the PowerShell script's output columns (Name, Email, time, status, userId,
- * redeemUrl, inviteId, error), one line per row of the original file, in its order. Rows whose
+ * redeemUrl, inviteId, error) and the access end each guest got, one line per row of the
+ * original file, in its order. Rows whose
  * error is `success` are skipped when the file is fed back in, so sending it again retries
  * exactly what failed. Streamed from the store a page at a time.
  */
@@ -42,7 +43,14 @@ export function resultRecord(row: BulkRow): string[] {
     row.redeemUrl ?? '',
     row.inviteId ?? '',
     errorColumn(row),
+    accessEndColumn(row),
   ];
+}
+
+/** The end the guest's access got (`2027-05-30`, or `none`), or the date the row asked for; '' otherwise. */
+function accessEndColumn(row: BulkRow): string {
+  const end = row.accessEnd ?? '';
+  return end === 'none' || /^\d{4}-\d{2}-\d{2}$/.test(end) ? end : '';
 }
 
 /** Every row of a job in file order, a page at a time (never the whole job in memory). */

@@ -6,6 +6,7 @@ import { countInvitationSent } from '../../shared/telemetry';
 import { startBulkBatch, type BulkBatchCounts } from '../../shared/bulkTelemetry';
 import type { ChunkRun } from './jobRun';
 import type { BulkRunnerLogger, BulkRunnerOptions, RunnerSettings } from './runnerOptions';
+import { formatAccessDay, requestedAccessEndFrom, requestedEndAt } from '../../domain/accessEnd';
 
 /**
  * The work on one page of rows: claim each row's invitation record (exactly once, shared with
@@ -15,6 +16,35 @@ import type { BulkRunnerLogger, BulkRunnerOptions, RunnerSettings } from './runn
  */
 
 const MEMBERS_PER_REQUEST = 20;
+/**
+ * Rows of a page claimed at once. Each claim is a few store round trips in a row (claim the
+ * record, note the lock on the row, lock the record): on a store over the network, one row after
+ * another would keep the page from reaching Graph's pace.
+ */
+const CLAIMS_IN_FLIGHT = 10;
+
+/**
+ * `work` over `items` with at most `limit` at once, results in the order of the items. After a
+ * failure no new item starts; the first failure is thrown once those in flight have ended.
+ */
+async function eachLimited<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const failures: unknown[] = [];
+  const worker = async (): Promise<void> => {
+    while (next < items.length && failures.length === 0) {
+      const i = next++;
+      try {
+        out[i] = await work(items[i] as T);
+      } catch (error) {
+        failures.push(error);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (failures.length > 0) throw failures[0];
+  return out;
+}
 
 /** A transient or throttled failure with when to try again. */
 interface Deferral {
@@ -39,6 +69,12 @@ export interface RowWorkContext {
 }
 
 export class RowWork {
+  /**
+   * Rows whose invitation this process sent with the sponsor accepted (invitedUserSponsors), by
+   * job and row: the lifecycle then need not add it. Unknown after a restart: it checks instead.
+   */
+  private readonly sponsorSet = new Set<string>();
+
   constructor(private readonly c: RowWorkContext) {}
 
   private iso(): string {
@@ -77,15 +113,14 @@ export class RowWork {
   }
 
   private async dispatchPage(run: ChunkRun, page: BulkRow[], counts: BulkBatchCounts, invitations: Array<Promise<void>>): Promise<void> {
-    const toLookUp: BulkRow[] = [];
-    for (const row of page) {
+    const claimed = await eachLimited(page, CLAIMS_IN_FLIGHT, async (row) => {
       if (row.state === 'invited' && row.userId) {
         this.queueMember(run, row);
-        continue;
+        return null;
       }
-      const ready = await this.claimAndLock(run, row);
-      if (ready) toLookUp.push(ready);
-    }
+      return this.claimAndLock(run, row);
+    });
+    const toLookUp = claimed.filter((row): row is BulkRow => row !== null);
     if (toLookUp.length === 0) return;
     counts.lookups = toLookUp.length;
 
@@ -128,6 +163,14 @@ export class RowWork {
       run.finishedThisRun++;
       return null;
     }
+    const asked = requestedAccessEndFrom(row.accessEnd);
+    if (asked?.kind === 'date' && row.state === 'pending' && Date.parse(requestedEndAt(asked, new Date(this.c.now()))) <= this.c.now()) {
+      // The job waited (for Confirm, an approver, the queue) past the end the row asked for.
+      const error = `The access end date ${formatAccessDay(`${asked.date}T12:00:00Z`)} had passed when this row's turn came: nothing was sent. Give a later date.`;
+      await jobs.updateRow(job.id, row.rowNumber, { state: 'failed', error, time: this.iso() });
+      run.finishedThisRun++;
+      return null;
+    }
     const { record } = await invitations.claim({
       tenantId: job.tenantId,
       emailNormalised: row.emailKey,
@@ -143,7 +186,10 @@ export class RowWork {
     });
     const base = { invitationRecordId: record.id };
     if (record.state === 'completed') {
-      await jobs.updateRow(job.id, row.rowNumber, this.doneFrom(record));
+      // Done before (an earlier run of the file, a single invitation, or this job before a stop):
+      // recorded again, which changes nothing when it is there.
+      const accessEnd = await this.recordAccess(run, { ...row, userId: record.userId, status: record.outcomeKind === 'internalUser' ? 'member' : row.status }, record.id);
+      await jobs.updateRow(job.id, row.rowNumber, { ...this.doneFrom(record), ...accessEnd });
       run.finishedThisRun++;
       return null;
     }
@@ -216,8 +262,11 @@ export class RowWork {
         redirectUrl: row.redirectUrl ?? row.siteUrl ?? '',
         sendInvitationMessage: row.sendEmail ?? deps.sendInvitationEmail,
         ...(row.message ? { message: row.message } : {}),
+        // The person who started the job becomes the guest's sponsor (invitedUserSponsors).
+        ...(deps.access ? { sponsorIds: [run.job.requestedBy.id] } : {}),
       });
       countInvitationSent('bulk');
+      if (result.sponsorsSet === true) this.sponsorSet.add(`${run.job.id}:${row.rowNumber}`);
       await this.patchRecord(run, row, {
         state: 'invited',
         outcomeKind: 'newGuest',
@@ -263,28 +312,67 @@ export class RowWork {
     for (const r of rows) if (r.userId) byUser.set(r.userId, [...(byUser.get(r.userId) ?? []), r]);
     try {
       const result = await this.c.deps.directory.addMembers(groupId, [...byUser.keys()]);
-      for (const userId of [...result.added, ...result.alreadyMembers]) {
-        for (const row of byUser.get(userId) ?? []) await this.completeRow(run, row);
-      }
-      for (const { userId, error } of result.failed) {
-        // A user created seconds ago can briefly be unknown to the group endpoint: retry.
-        const retry = error.retryable || error.code === 'notFound';
-        for (const row of byUser.get(userId) ?? []) await this.defer(run, row, error, retry);
-      }
+      // The rows are written together (the store may write a job's row updates in one request).
+      const added = [...result.added, ...result.alreadyMembers].flatMap((userId) => byUser.get(userId) ?? []);
+      await eachLimited(added, MEMBERS_PER_REQUEST, (row) => this.completeRow(run, row));
+      const failed = result.failed.flatMap(({ userId, error }) => (byUser.get(userId) ?? []).map((row) => ({ row, error })));
+      // A user created seconds ago can briefly be unknown to the group endpoint: retry.
+      await eachLimited(failed, MEMBERS_PER_REQUEST, ({ row, error }) => this.defer(run, row, error, error.retryable || error.code === 'notFound'));
     } catch (e) {
       for (const row of rows) await this.defer(run, row, e);
     }
   }
 
   private async completeRow(run: ChunkRun, row: BulkRow): Promise<void> {
+    // Recorded before the row is done: a stop in between leaves the row to be finished (and
+    // recorded again, idempotently) when the job resumes.
+    const accessEnd = await this.recordAccess(run, row, row.invitationRecordId);
     await this.patchRecord(run, row, { state: 'completed', lockedUntil: null, lastError: null });
     await this.c.deps.jobs.updateRow(run.job.id, row.rowNumber, {
       state: 'done',
       error: 'success',
       status: row.status ?? 'PendingAcceptance',
       time: this.iso(),
+      ...accessEnd,
     });
     run.finishedThisRun++;
+  }
+
+  /**
+   * The guest's access through the guest lifecycle: sponsor the person who started the job, end
+   * the row's own (kept within the site's period) or the site's. Never fails the row (a failed
+   * recording is retried as due work). Returns the row's end to keep for the results file.
+   */
+  private async recordAccess(run: ChunkRun, row: BulkRow, invitationRecordId: string | null): Promise<{ accessEnd?: string }> {
+    const access = this.c.deps.access;
+    if (!access || !invitationRecordId || !row.userId || !row.groupId || row.status === 'member') return {};
+    const key = `${run.job.id}:${row.rowNumber}`;
+    const asked = requestedAccessEndFrom(row.accessEnd);
+    const now = new Date(this.c.now());
+    const note = await access.record(
+      {
+        id: invitationRecordId,
+        tenantId: run.job.tenantId,
+        groupId: row.groupId,
+        siteName: row.siteName ?? '',
+        siteUrl: row.siteUrl ?? '',
+        userId: row.userId,
+        emailDisplay: row.email,
+        displayName: row.name || row.email,
+        requestedBy: run.job.requestedBy,
+        outcomeKind: null,
+      },
+      {
+        // An existing guest added to one more site is redeemed already (externalUserState).
+        redeemed: row.status === 'Accepted',
+        sponsorSetByInvitation: this.sponsorSet.has(key),
+        invitedAt: now.toISOString(),
+        ...(asked ? { endsAt: requestedEndAt(asked, now) } : {}),
+      },
+    );
+    this.sponsorSet.delete(key);
+    if (!note) return {};
+    return { accessEnd: note.endsAt === null ? 'none' : note.endsAt.slice(0, 10) };
   }
 
   // ---- failures ----

@@ -2,6 +2,7 @@ import type { Directory } from '../ports/Directory';
 import type { InvitationRepository } from '../ports/invitations';
 import type { HolderRegistry } from '../ports/leases';
 import type { ApprovalSubmission } from '../invite/ports';
+import type { AccessRecording } from '../invite/accessRecording';
 import type { SignInAdvisorPort } from '../signIn/signInAdvisor';
 import type { InvitationPacer, Sleep } from '../ports/pacer';
 import type { WorkQueue } from '../ports/workQueue';
@@ -48,6 +49,11 @@ export interface BulkRunnerOptions {
   sendInvitationEmail: boolean;
   /** Rows that need an approver are submitted here; without it they are not sent. */
   approvals?: BulkApprovals | null;
+  /**
+   * Each guest a row adds is recorded with the guest lifecycle (sponsor: the person who started
+   * the job; end: the row's own, else the site's period). Null: nothing is recorded.
+   */
+  access?: AccessRecording | null;
   clock?: Clock;
   /** Waits between passes over rows waiting for a retry (default: a timer). */
   sleep?: Sleep;

@@ -15,6 +15,7 @@ import type { InviteContext } from './inviteContext';
 import type { InvitationRequest, InviteOutcome, InviteTarget, Refusal } from './model';
 import { evaluateInvitation } from './policy';
 import { failedOutcome, refusalFromError } from './refusals';
+import type { AccessFacts, AccessNote } from './accessRecording';
 
 /** How often a waiter looks whether another attempt's lock was released. */
 const LOCK_RECHECK_MS = 100;
@@ -104,7 +105,11 @@ export class InvitationRunner {
     for (let round = 0; round < 20 && record; round++) {
       if (record.state === 'completed') {
         // "Already done" only while the guest is still in the group: someone may have removed them since.
-        if (!record.userId || (await this.stillMember(record))) return this.outcomeOf(record, advice, target, true);
+        if (!record.userId || (await this.stillMember(record))) {
+          // Recorded again (no change when it is there): an earlier recording may have been lost.
+          const access = await this.recordAccess(record, { redeemed: false, sponsorSetByInvitation: false });
+          return { ...this.outcomeOf(record, advice, target, true), access };
+        }
         if (!restoring) this.ctx.audit(actor, 'invitation.membershipLost', record.id, { userId: record.userId, groupId: record.groupId });
         restoring = true;
       }
@@ -145,6 +150,9 @@ export class InvitationRunner {
     const directory = this.ctx.deps.directory;
     let record = locked;
     let freshRedeemUrl: string | null = null;
+    // What the guest lifecycle is told once the guest is in the group. A retry of an earlier
+    // attempt does not know whether its invitation carried the sponsor: the lifecycle checks.
+    const facts: AccessFacts = { redeemed: false, sponsorSetByInvitation: false };
 
     if (record.state === 'pending' || record.state === 'failed' || !record.userId) {
       try {
@@ -154,11 +162,15 @@ export class InvitationRunner {
         if (existing?.kind === 'member') {
           patch = { state: 'invited', outcomeKind: 'internalUser', userId: existing.id, lastError: null };
         } else if (existing && existing.externalUserState === 'Accepted') {
+          // An existing guest added to one more site: redeemed already, and the sponsor is added
+          // by the lifecycle (POST /users/{id}/sponsors/$ref), since no invitation is sent.
+          facts.redeemed = true;
           patch = { state: 'invited', outcomeKind: 'existingGuest', userId: existing.id, lastError: null };
         } else if (existing && record.inviteAttemptedAt) {
           // This record's own POST went out before (the process stopped, or Graph's answer was
           // lost) and the guest exists: that invitation is ours. No second one; the redeem link
           // of the first is kept if it was recorded.
+          facts.redeemed = existing.externalUserState === 'Accepted';
           patch = { state: 'invited', outcomeKind: record.outcomeKind ?? 'newGuest', userId: existing.id, lastError: null };
           this.ctx.audit(actor, 'invitation.foundAfterEarlierAttempt', record.id, { userId: existing.id, attemptedAt: record.inviteAttemptedAt });
         } else {
@@ -175,8 +187,13 @@ export class InvitationRunner {
               displayName: record.displayName,
               redirectUrl: record.siteUrl,
               sendInvitationMessage: this.ctx.deps.sendInvitationEmail,
+              // The person who asked (for an approved request, the requester) becomes the guest's
+              // sponsor: invitedUserSponsors (https://learn.microsoft.com/graph/api/resources/invitation).
+              sponsorIds: [record.requestedBy.id],
             }),
           );
+          // Only a new guest is sure to carry it; an existing guest invited again gets it from the lifecycle.
+          facts.sponsorSetByInvitation = !existing && invitation.sponsorsSet === true;
           freshRedeemUrl = invitation.redeemUrl;
           countInvitationSent(invitationSource(record.source));
           patch = {
@@ -240,6 +257,9 @@ export class InvitationRunner {
       membershipError = refusalFromError(e, this.ctx.maxAttempts).message;
     }
 
+    // Recorded before the record says "completed": a stop in between leaves the record to be
+    // finished by the next attempt, which records it again (idempotent), so none goes unrecorded.
+    const access = membershipError === null ? await this.recordAccess(record, facts) : null;
     const finished = await repo.update(record.id, record.version, {
       state: membershipError === null ? 'completed' : 'partial',
       lastError: membershipError,
@@ -253,7 +273,14 @@ export class InvitationRunner {
     });
     const outcome = this.outcomeOf(finished, advice, target, false);
     if (freshRedeemUrl) outcome.redeemUrl = freshRedeemUrl;
+    if (access) outcome.access = access;
     return outcome;
+  }
+
+  /** The guest's access through the lifecycle, when one is plugged in; never fails the invitation. */
+  private async recordAccess(record: InvitationRecord, facts: AccessFacts): Promise<AccessNote | null> {
+    const recording = this.ctx.deps.access;
+    return recording ? recording.record(record, facts) : null;
   }
 
   /** Whether a completed record's guest is still in its group; a directory fault answers from the record. */

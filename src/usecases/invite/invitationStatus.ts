@@ -4,7 +4,7 @@ import { methodFromIdentities } from '../../domain/tenantSettingRules';
 import type { InvitationRecord } from '../ports/invitations';
 import { isDirectoryError } from '../ports/Directory';
 import type { InviteContext } from './inviteContext';
-import type { InvitationStatusView } from './model';
+import type { InvitationStatusView, RecordedAccess } from './model';
 
 /** The records with the guest's acceptance and sign-in method; a newly seen method is recorded (and audited). */
 export async function withDirectoryState(ctx: InviteContext, records: InvitationRecord[]): Promise<InvitationStatusView[]> {
@@ -36,7 +36,14 @@ export async function withDirectoryState(ctx: InviteContext, records: Invitation
       externalUserState: user ? user.externalUserState : null,
       externalUserStateChangedAt: user ? user.externalUserStateChangeDateTime : null,
       actualMethod: actual ?? current.actualMethod,
+      access: await recordedAccess(ctx, current),
     });
   }
   return views;
+}
+
+/** The guest's recorded access (end date, sponsor) for a record, when the guest lifecycle runs. */
+export async function recordedAccess(ctx: InviteContext, record: InvitationRecord): Promise<RecordedAccess | null> {
+  const found = ctx.deps.access ? await ctx.deps.access.accessOf(record) : null;
+  return found ? { endsAt: found.endsAt, state: found.state, sponsorName: found.sponsor.name } : null;
 }

@@ -5,7 +5,7 @@ import { normaliseEmailForKey, type InvitationRecord } from '../ports/invitation
 import type { ConversationAddress } from '../approvals/model';
 import type { SignInAdvisorPort } from '../signIn/signInAdvisor';
 import { InvitationRunner } from './invitationRunner';
-import { withDirectoryState } from './invitationStatus';
+import { recordedAccess, withDirectoryState } from './invitationStatus';
 import { InviteContext } from './inviteContext';
 import type {
   InvitationRequest,
@@ -141,6 +141,14 @@ export class InviteGuestService {
     return attempt;
   }
 
+  /**
+   * The end an invitation to this site made now gets (GUEST_ACCESS_DAYS or the site's own
+   * period; endsAt null = no end), or null when no guest lifecycle records access.
+   */
+  expectedAccessEnd(groupId: string): { endsAt: string | null } | null {
+    return this.deps.access ? { endsAt: this.deps.access.expectedEnd(groupId) } : null;
+  }
+
   /** SEND_INVITATION_EMAIL: whether Microsoft already emails each new invitation. */
   get emailsInvitations(): boolean {
     return this.deps.sendInvitationEmail;
@@ -177,7 +185,8 @@ export class InviteGuestService {
       );
       const updated = (await this.deps.invitations.update(record.id, record.version, { redeemUrl: invitation.redeemUrl, invitationId: invitation.invitationId })) ?? record;
       this.ctx.audit(actor, 'invitation.emailed', record.id, { userId: invitation.userId, invitationId: invitation.invitationId, sendInvitationMessage: true });
-      return { ...base, record: updated, redeemUrl: invitation.redeemUrl, emailed: true };
+      const access = await recordedAccess(this.ctx, updated);
+      return { ...base, record: updated, redeemUrl: invitation.redeemUrl, emailed: true, ...(access ? { access: { endsAt: access.endsAt, recorded: true, existing: true } } : {}) };
     } catch (e) {
       return { ...failedOutcome(refusalFromError(e, this.ctx.maxAttempts)), record, target, emailed: false };
     }

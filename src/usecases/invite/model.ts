@@ -2,6 +2,8 @@
 import type { Actor } from '../../domain/actor';
 import type { SignInAdvice, SignInMethod } from '../../domain/signInAdvice';
 import type { InvitationOutcomeKind, InvitationRecord } from '../ports/invitations';
+import type { AccessNote } from './accessRecording';
+import type { GuestAccessState } from '../../domain/lifecycle';
 
 /** What someone asks for: invite this person to this site. */
 export interface InviteDraft {
@@ -76,6 +78,8 @@ export interface InviteOutcome {
   membershipRestored?: boolean;
   /** Present for 'failed' and 'partial'. */
   refusal: Refusal | null;
+  /** The guest's access as recorded by the guest lifecycle (its end date), for a guest now in the group. */
+  access?: AccessNote | null;
   advice: SignInAdvice | null;
   target: InviteTarget | null;
 }
@@ -87,4 +91,13 @@ export interface InvitationStatusView {
   externalUserState: 'PendingAcceptance' | 'Accepted' | null;
   externalUserStateChangedAt: string | null;
   actualMethod: SignInMethod | null;
+  /** The guest's recorded access to the site (the guest lifecycle's): its end and sponsor; null when none is recorded. */
+  access?: RecordedAccess | null;
+}
+
+/** What the invite cards show of a recorded access. */
+export interface RecordedAccess {
+  endsAt: string | null;
+  state: GuestAccessState;
+  sponsorName: string;
 }

@@ -10,6 +10,7 @@ import type { ConversationAddress } from '../approvals/model';
 import type { RequesterView } from '../approvals/notifications';
 import type { SignInAdvisorPort } from '../signIn/signInAdvisor';
 import type { InvitationRequest, InviteTarget } from './model';
+import type { AccessRecording } from './accessRecording';
 
 /** What an ApprovalGateway needs to decide whether a request must be approved. */
 export interface ApprovalContext {
@@ -65,6 +66,11 @@ export interface InviteGuestDependencies {
   audit: InvitationAuditLog;
   /** Optional until the approvals feature provides one. */
   approvals?: ApprovalGateway | null;
+  /**
+   * The guest lifecycle's recording of each guest's access (end date, reminders, sponsor), once
+   * the guest is in the site's group. Null: nothing is recorded and no end date is shown.
+   */
+  access?: AccessRecording | null;
   /** SEND_INVITATION_EMAIL. */
   sendInvitationEmail: boolean;
   clock?: Clock;

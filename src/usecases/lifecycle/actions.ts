@@ -204,6 +204,20 @@ export async function removeGuest(deps: LifecycleDeps, actor: Actor, input: { ac
   return endByPerson(deps, actor, record, 'removed');
 }
 
+/**
+ * Remove decided in an access review (usecases/reviews): the review checked the reviewer's right
+ * at the click (an owner of the site now, or a guest approver the review went to), so only the
+ * tenant is checked here; the end is the same as Remove's (GUEST_REMOVAL, notices, audit).
+ */
+export async function removeReviewedGuest(deps: LifecycleDeps, reviewer: Actor, input: { accessId: string }): Promise<ActionOutcome<{ accountAction: AccountAction }>> {
+  const record = await deps.access.get(input.accessId);
+  if (!record || record.tenantId !== reviewer.tenantId) return refused('notFound', 'I could not find that guest any more.');
+  if (!isActive(record.state)) {
+    return { kind: 'already', access: summarise(deps, record), accountAction: record.accountAction ?? undefined, message: endedMessage(record) };
+  }
+  return endByPerson(deps, reviewer, record, 'removed');
+}
+
 // ---------- Renew / Let it end ----------
 
 export interface RenewInput {

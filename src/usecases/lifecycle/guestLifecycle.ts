@@ -7,6 +7,7 @@ import {
   keepWaiting,
   letAccessEnd,
   removeGuest,
+  removeReviewedGuest,
   renewAccess,
   resendInvitation,
   withdrawInvitation,
@@ -35,6 +36,8 @@ export interface GuestLifecycle {
   approveRenewal(approver: Actor, input: RenewInput): Promise<ActionOutcome<{ endsAt: string | null }>>;
   letEnd(actor: Actor, input: RenewInput): Promise<ActionOutcome<{ endsAt: string | null }>>;
   remove(actor: Actor, input: { accessId: string }): Promise<ActionOutcome<{ accountAction: AccountAction }>>;
+  /** Remove decided in an access review, whose rights the review checked (an owner, or an approver it escalated to). */
+  removeReviewed(reviewer: Actor, input: { accessId: string }): Promise<ActionOutcome<{ accountAction: AccountAction }>>;
   handOver(actor: Actor, input: { accessId: string; newSponsor: Sponsor }): Promise<ActionOutcome<{ sponsor: Sponsor }>>;
   myGuests(actor: Actor, options?: GuestListOptions): Promise<GuestRow[]>;
   guestsOfSite(actor: Actor, site: { groupId: string; siteName: string }, options?: GuestListOptions): Promise<{ kind: 'list'; rows: GuestRow[] } | Refusal>;
@@ -53,6 +56,7 @@ export function createGuestLifecycle(deps: LifecycleDeps): GuestLifecycle {
     approveRenewal: (approver, input) => approveRenewal(deps, approver, input),
     letEnd: (actor, input) => letAccessEnd(deps, actor, input),
     remove: (actor, input) => removeGuest(deps, actor, input),
+    removeReviewed: (reviewer, input) => removeReviewedGuest(deps, reviewer, input),
     handOver: (actor, input) => handOverSponsorship(deps, actor, input),
     myGuests: (actor, options) => myGuests(deps, actor, options),
     guestsOfSite: (actor, site, options) => guestsOfSite(deps, actor, site, options),

@@ -1,4 +1,5 @@
-import { accessEndFor, isActive, unredeemedReminderAt } from '../../domain/lifecycle';
+import { boundedAccessEnd } from '../../domain/accessEnd';
+import { isActive, unredeemedReminderAt } from '../../domain/lifecycle';
 import { adminInstructions, needsAdmin } from './adminInstructions';
 import { AUDIT_SUBJECT, summarise, type LifecycleDeps } from './model';
 import type { AdminInstructions, GuestAccessRecord, GuestAccessSummary, Sponsor } from './ports';
@@ -24,6 +25,12 @@ export interface RecordAccessInput {
   invitedAt?: string;
   /** When the guest redeemed, for a `redeemed` guest (ISO); default the invitation time. */
   acceptedAt?: string;
+  /**
+   * An end asked for explicitly (ISO), e.g. a bulk row's own date; default the site's period.
+   * Kept within the settings: never later than the site's period (GUEST_ACCESS_DAYS or its
+   * GUEST_ACCESS_DAYS_BY_SITE override) allows, never before the invitation.
+   */
+  endsAt?: string;
 }
 
 export interface RecordAccessResult {
@@ -49,7 +56,7 @@ export async function recordGuestAccess(deps: LifecycleDeps, input: RecordAccess
   const fresh = {
     state: input.redeemed ? ('accepted' as const) : ('invited' as const),
     acceptedAt: input.redeemed ? (input.acceptedAt ?? nowIso) : null,
-    endsAt: accessEndFor(deps.settings, input.groupId, now),
+    endsAt: boundedAccessEnd(deps.settings, input.groupId, now, input.endsAt),
     nextUnredeemedReminderAt: input.redeemed ? null : unredeemedReminderAt(deps.settings, nowIso),
   };
   const claimed = await deps.access.claim({

@@ -93,6 +93,30 @@ export interface GuestLifecycleFacts {
   memberOf: GroupInfo[];
 }
 
+/**
+ * A user's last sign-ins, from Graph `signInActivity` (ISO 8601, UTC; null when Entra has none):
+ * https://learn.microsoft.com/graph/api/resources/signinactivity
+ * Interactive sign-ins are `lastSignInDateTime`; token refreshes by a client (Teams, Outlook, a
+ * synced SharePoint library) are `lastNonInteractiveSignInDateTime`, often the only trace of a
+ * guest who works in Teams; `lastSuccessfulSignInDateTime` exists since December 2023 (not
+ * backfilled). Interactive data goes back to April 2020, non-interactive to May 2020.
+ */
+export interface SignInActivity {
+  lastSignInDateTime: string | null;
+  lastNonInteractiveSignInDateTime: string | null;
+  lastSuccessfulSignInDateTime: string | null;
+}
+
+/**
+ * What the directory can say about a user's sign-ins. Reading `signInActivity` needs the
+ * application permission AuditLog.Read.All (with User.Read.All) and a Microsoft Entra ID P1 or P2
+ * licence in the tenant (https://learn.microsoft.com/graph/api/user-get, "signInActivity"):
+ * without either, Graph answers 403 and the answer is 'unavailable', never "no sign-in".
+ */
+export type SignInActivityReading =
+  | { kind: 'known'; activity: SignInActivity }
+  | { kind: 'unavailable'; reason: 'permissionMissing' | 'licenceMissing' };
+
 /** The lifecycle's directory writes: what a 'permissionMissing' refusal names in `action`. */
 export type DirectoryWriteAction =
   | 'addSponsor'
@@ -138,6 +162,12 @@ export interface Directory {
 
   readPolicies(): Promise<TenantPolicies>;
   lookupExternalDomain(domain: string): Promise<ExternalDomainInfo>;
+
+  /**
+   * GET /users/{id}?$select=id,signInActivity. Null when the user does not exist. A missing
+   * AuditLog.Read.All or a tenant without Entra ID P1/P2 is `{ kind: 'unavailable' }`, not an error.
+   */
+  getSignInActivity(userId: string): Promise<SignInActivityReading | null>;
 
   // ---- guest lifecycle (sponsors, sign-in, end of access) ----
   // Each write is idempotent: repeating it after it took effect answers "already so", never an

@@ -96,44 +96,94 @@ export interface InvitationPacer {
   holdOff(ms: number): void;
 }
 
+/** What SharedPacer adds to PacerOptions. */
+export interface SharedPacerOptions extends PacerOptions {
+  /** The window's name in the store (default 'invitations'). */
+  name?: string;
+  /**
+   * How late a start may go out after the time recorded for it, in ms, before it is taken again
+   * (the recorded slot stays counted, unused). Default half the safety margin, at least 2 ms:
+   * the other half covers what happens after the pacer (the request's way to Graph).
+   */
+  lateMs?: number;
+}
+
+/** Starts remembered for the lead (how long a start takes to be recorded). */
+const LEAD_SAMPLES = 32;
+/** A start taken again this many times in a row goes out anyway (the window is never left to stall). */
+const MAX_RETAKES = 3;
+
 /**
  * The one pacer for every POST /invitations a process sends (single, approval, bulk, resets, and
  * the Graph client's own retries): its window lives in the store, so it is the same after a
- * restart and shared by every process using that store. Callers in this process keep their order.
+ * restart and shared by every process using that store.
+ *
+ * The window must hold the times invitations really go out: Graph counts arrivals, tenant-wide,
+ * and another instance's next start is allowed once this one's oldest start is a window old. A
+ * start is decided (a clock reading), then recorded by a write to the store, then sent; the write
+ * takes a round trip to the store, more when another instance wrote first and it is retried.
+ * So, per start:
+ *   - the store reads the time when it decides each attempt (never the time the caller first
+ *     asked: a start that waited behind others or lost a compare-and-set is counted late);
+ *   - the time recorded is the decision plus the *lead*, the longest recent decide-to-recorded
+ *     time of this process, and the start is let through at that time, not before: so what the
+ *     window holds is when the invitation goes, not when it was decided;
+ *   - a start that could only be let through more than `lateMs` after its recorded time (the store
+ *     was slower than ever lately) is not sent: its slot stays counted, unused, and a fresh one is
+ *     taken, so a late send is counted when it happens.
+ * Callers in this process are recorded in the order they asked.
  */
 export class SharedPacer implements InvitationPacer {
   readonly limit: number;
   readonly windowMs: number;
   private readonly safetyMs: number;
+  private readonly lateMs: number;
   private readonly clock: Clock;
   private readonly sleep: Sleep;
-  private queue: Promise<void> = Promise.resolve();
+  private readonly name: string;
+  private queue: Promise<unknown> = Promise.resolve();
   /** The latest hold-off being written: the next start waits for it. */
   private holding: Promise<void> = Promise.resolve();
+  /** Decide-to-recorded times of the latest starts, ms. */
+  private readonly latencies: number[] = [];
+  /** Starts taken again because they would have gone out late (for tests and diagnostics). */
+  retakes = 0;
 
   constructor(
     private readonly window: PacerWindowStore,
-    options: PacerOptions & { name?: string },
+    options: SharedPacerOptions,
   ) {
     if (!(options.limit >= 1) || !(options.windowMs > 0)) throw new RangeError('pacer: limit must be >= 1 and windowMs > 0');
     this.limit = Math.floor(options.limit);
     this.windowMs = options.windowMs;
     this.safetyMs = options.safetyMs ?? options.windowMs * 0.02;
+    this.lateMs = options.lateMs ?? Math.max(2, this.safetyMs / 2);
     this.clock = options.clock ?? systemClock;
     this.sleep = options.sleep ?? realSleep;
     this.name = options.name ?? 'invitations';
   }
 
-  private readonly name: string;
-
-  acquire(): Promise<void> {
-    const turn = this.queue.then(() => this.waitForSlot());
-    this.queue = turn.catch(() => undefined);
-    return turn;
+  async acquire(): Promise<void> {
+    for (let retake = 0; ; retake++) {
+      // Recorded one at a time, in order; the wait until the recorded time is not (it would
+      // hold every later caller behind it for nothing).
+      const turn = this.queue.then(() => this.record());
+      this.queue = turn.catch(() => undefined);
+      const at = await turn;
+      const early = at - this.now();
+      if (early > 0) await this.sleep(early);
+      if (this.now() - at <= this.lateMs || retake >= MAX_RETAKES) return;
+      this.retakes++;
+    }
   }
 
   private now(): number {
     return this.clock.now().getTime();
+  }
+
+  /** The lead: how long recording a start has taken lately (at most a tenth of the window). */
+  private lead(): number {
+    return Math.min(this.windowMs / 10, Math.max(0, ...this.latencies));
   }
 
   holdOff(ms: number): void {
@@ -147,12 +197,23 @@ export class SharedPacer implements InvitationPacer {
     return this.window.countSince(this.name, this.now() - this.windowMs);
   }
 
-  private async waitForSlot(): Promise<void> {
+  /** Records one start in the shared window; resolves the time it was recorded at. */
+  private async record(): Promise<number> {
     for (;;) {
       await this.holding;
+      const lead = this.lead();
+      let decided = this.now();
+      const at = (): number => {
+        decided = this.now();
+        return decided + lead;
+      };
       // The window counts a little longer than Graph's, as SlidingWindowPacer's safety margin does.
-      const wait = await this.window.tryStart(this.name, this.limit, this.windowMs + this.safetyMs, this.now());
-      if (wait <= 0) return;
+      const wait = await this.window.tryStart(this.name, this.limit, this.windowMs + this.safetyMs, at);
+      if (wait <= 0) {
+        this.latencies.push(this.now() - decided);
+        if (this.latencies.length > LEAD_SAMPLES) this.latencies.shift();
+        return decided + lead;
+      }
       // Another process may free a slot sooner than computed only by a hold-off ending: no earlier wake is needed.
       await this.sleep(wait);
     }

@@ -6,10 +6,16 @@
  */
 export interface PacerWindowStore {
   /**
-   * Records a start at `now` when fewer than `limit` started within `windowMs` (and no hold-off
-   * is in force): resolves 0. Otherwise records nothing and resolves how long to wait, in ms.
+   * Records a start when fewer than `limit` started within `windowMs` (and no hold-off is in
+   * force): resolves 0. Otherwise records nothing and resolves how long to wait, in ms.
+   *
+   * `at` is read when the start is decided, and again for every attempt an adapter makes (a
+   * compare-and-set refused because another process wrote first is decided anew): the start is
+   * recorded at, and the window judged from, the last reading. So a start decided after a wait
+   * or a retry is counted when it was decided, not when the caller first asked. The caller may
+   * return a time a little ahead of its clock (when it will really send) and then send at it.
    */
-  tryStart(name: string, limit: number, windowMs: number, now: number): Promise<number>;
+  tryStart(name: string, limit: number, windowMs: number, at: () => number): Promise<number>;
   /** Nobody starts before `until` (a 429's Retry-After applies to every caller). A later hold-off never shortens an earlier one. */
   holdOff(name: string, until: number): Promise<void>;
   /** Starts after `since`. */

@@ -124,6 +124,8 @@ function makeAzure(): Harness {
         return audit.append(event);
       },
       list: (filter) => audit.list(filter),
+      listRange: (range) => audit.listRange(range),
+      pruneBefore: (before) => audit.pruneBefore(before),
     },
     leases,
   });

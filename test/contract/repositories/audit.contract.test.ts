@@ -1,9 +1,9 @@
 /** The audit log's observable behaviour, the same over SQLite and memory. */
 import { coreMigrations } from '../../../src/adapters/sqlite/coreMigrations';
 import { openDatabase } from '../../../src/adapters/sqlite/database';
-import { SqliteAuditLog } from '../../../src/adapters/sqlite/audit';
+import { auditMigrations, SqliteAuditLog } from '../../../src/adapters/sqlite/audit';
 import { MemoryAuditLog } from '../../../src/adapters/memory/audit';
-import { AuditEventError, type AuditEventInput, type AuditLog } from '../../../src/usecases/ports/auditLog';
+import { AuditEventError, auditEventsInRange, type AuditEventInput, type AuditLog } from '../../../src/usecases/ports/auditLog';
 import { manualClock, type ManualClock } from '../../support/store';
 import { AzureAuditLog } from '../../../src/adapters/azure/audit';
 import { useAzurite } from '../../support/azurite';
@@ -12,7 +12,7 @@ const azurite = useAzurite();
 
 type Make = (clock: ManualClock) => AuditLog;
 
-const makeSqlite: Make = (clock) => new SqliteAuditLog(openDatabase(':memory:', coreMigrations), clock);
+const makeSqlite: Make = (clock) => new SqliteAuditLog(openDatabase(':memory:', [...coreMigrations, ...auditMigrations]), clock);
 const makeMemory: Make = (clock) => new MemoryAuditLog(clock);
 const makeAzure: Make = (clock) => new AzureAuditLog(azurite.account(), clock);
 
@@ -88,6 +88,56 @@ describe.each([
     expect(await audit.list()).toEqual([]);
   });
 
+  it('lists a time range [from, to) page by page, oldest first, each event once', async () => {
+    const clock = manualClock('2026-10-31T23:59:59.000Z');
+    const audit = make(clock);
+    await audit.append(requested('before'));
+    clock.set('2026-11-01T00:00:00.000Z');
+    for (let i = 1; i <= 5; i++) {
+      await audit.append(requested(`in-${i}`));
+      clock.advance(3_600_000);
+    }
+    clock.set('2026-12-01T00:00:00.000Z');
+    await audit.append(requested('at-end'));
+
+    const from = new Date('2026-11-01T00:00:00.000Z');
+    const to = new Date('2026-12-01T00:00:00.000Z');
+    const first = await audit.listRange({ from, to, limit: 2 });
+    expect(first.events.map((e) => e.subjectId)).toEqual(['in-1', 'in-2']);
+    expect(first.next).not.toBeNull();
+    const second = await audit.listRange({ from, to, after: first.next, limit: 2 });
+    expect(second.events.map((e) => e.subjectId)).toEqual(['in-3', 'in-4']);
+    const third = await audit.listRange({ from, to, after: second.next, limit: 2 });
+    expect(third).toEqual({ events: [expect.objectContaining({ subjectId: 'in-5' })], next: null });
+    // A page that ends exactly at the range's end says so.
+    expect((await audit.listRange({ from, to, limit: 5 })).next).toBeNull();
+    const streamed: string[] = [];
+    for await (const e of auditEventsInRange(audit, from, to, 2)) streamed.push(e.subjectId);
+    expect(streamed).toEqual(['in-1', 'in-2', 'in-3', 'in-4', 'in-5']);
+    expect(await audit.listRange({ from: to, to: new Date('2027-01-01T00:00:00.000Z') })).toEqual({
+      events: [expect.objectContaining({ subjectId: 'at-end' })],
+      next: null,
+    });
+    expect(await audit.listRange({ from: new Date('2020-01-01T00:00:00.000Z'), to: new Date('2020-02-01T00:00:00.000Z') })).toEqual({ events: [], next: null });
+    await expect(audit.listRange({ from: to, to: from })).rejects.toThrow(RangeError);
+  });
+
+  it('prunes only the events recorded before the cutoff, and keeps numbering after them', async () => {
+    const clock = manualClock('2025-01-01T00:00:00.000Z');
+    const audit = make(clock);
+    await audit.append(requested('old-1'));
+    await audit.append({ ...ALEX, action: 'invitation.approved', subjectType: 'approval', subjectId: 'old-2' });
+    clock.set('2026-01-01T00:00:00.000Z');
+    const kept = await audit.append(requested('new-1'));
+
+    expect(await audit.pruneBefore(new Date('2026-01-01T00:00:00.000Z'))).toBe(2);
+    expect((await audit.list()).map((e) => e.subjectId)).toEqual(['new-1']);
+    expect(await audit.pruneBefore(new Date('2026-01-01T00:00:00.000Z'))).toBe(0);
+    const later = await audit.append(requested('new-2'));
+    expect(later.seq).toBeGreaterThan(kept.seq);
+    expect((await audit.list()).map((e) => e.subjectId)).toEqual(['new-1', 'new-2']);
+  });
+
   it('returns copies: changing a returned event changes nothing stored', async () => {
     const audit = make(manualClock());
     const event = await audit.append(requested('req-1'));
@@ -109,5 +159,20 @@ describe('AzureAuditLog keyed appends (companion writes replayed after a crash)'
     await audit.append(requested('req-1'));
     const listed = await audit.list({ subjectType: 'invitationRequest', subjectId: 'req-1' });
     expect(listed.map((e) => e.at)).toEqual(['2025-03-01T09:00:00.000Z', '2025-03-01T09:01:00.000Z']);
+  });
+});
+
+describe('SqliteAuditLog keeps the log append-only outside retention', () => {
+  it('refuses an UPDATE, and a DELETE of an event that no prune cutoff covers', async () => {
+    const db = openDatabase(':memory:', [...coreMigrations, ...auditMigrations]);
+    const clock = manualClock('2026-01-01T00:00:00.000Z');
+    const audit = new SqliteAuditLog(db, clock);
+    await audit.append(requested('req-1'));
+    expect(() => db.prepare('UPDATE audit_events SET action = ?').run('x')).toThrow(/append-only/);
+    expect(() => db.prepare('DELETE FROM audit_events').run()).toThrow(/append-only/);
+    // A prune with an earlier cutoff leaves the event and the gate closed.
+    expect(await audit.pruneBefore(new Date('2025-06-01T00:00:00.000Z'))).toBe(0);
+    expect(() => db.prepare('DELETE FROM audit_events').run()).toThrow(/append-only/);
+    expect(await audit.list()).toHaveLength(1);
   });
 });

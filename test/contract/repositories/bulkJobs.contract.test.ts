@@ -231,6 +231,21 @@ describe.each([
       expect(await repo.getRow(jobId, 3)).toMatchObject({ state: 'skipped', userId: 'u-3', redeemUrl: 'https://invite.example/3', error: 'success', sendEmail: null });
     });
 
+    it('row updates asked for all at once each land; two of one row in a row keep the later value of a field both set', async () => {
+      const numbers = Array.from({ length: 150 }, (_, i) => i + 2);
+      await repo.insertRows(jobId, numbers.map((n) => row(n)));
+      await Promise.all([
+        ...numbers.map((n) => repo.updateRow(jobId, n, { state: 'invited', userId: `u-${n}` })),
+        repo.updateRow(jobId, 2, { state: 'done', error: 'success' }),
+        // A row of another job that does not exist changes nothing and fails nothing.
+        repo.updateRow('no-such-job', 3, { state: 'done' }),
+        repo.updateRow(jobId, 999, { state: 'done' }),
+      ]);
+      expect(await repo.getRow(jobId, 2)).toMatchObject({ state: 'done', userId: 'u-2', error: 'success' });
+      expect((await repo.rowsInState(jobId, 'invited', 0, 500)).map((r) => [r.rowNumber, r.userId])).toEqual(numbers.slice(1).map((n) => [n, `u-${n}`]));
+      expect(await repo.getRow(jobId, 999)).toBeNull();
+    });
+
     it('pages are in file order whatever the insert order, keyset-paged after the last row seen', async () => {
       await repo.insertRows(jobId, [row(5), row(2), row(9)]);
       await repo.insertRows(jobId, [row(3), row(7)]);

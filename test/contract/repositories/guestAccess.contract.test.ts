@@ -1,12 +1,17 @@
-/** Guest access records: the same rules over SQLite and memory (usecases/lifecycle/ports.ts). */
+/** Guest access records: the same rules over SQLite, memory and Azure Table storage (usecases/lifecycle/ports.ts). */
 import { openDatabase } from '../../../src/adapters/sqlite/database';
 import { guestAccessMigrations, SqliteGuestAccessRepository } from '../../../src/adapters/sqlite/guestAccess';
 import { MemoryGuestAccessRepository } from '../../../src/adapters/memory/guestAccess';
 import type { GuestAccessDraft, GuestAccessRepository } from '../../../src/usecases/lifecycle/ports';
+import { AzureGuestAccessRepository } from '../../../src/adapters/azure/guestAccess';
+import { useAzurite } from '../../support/azurite';
 import { manualClock } from '../../support/store';
+
+const azurite = useAzurite();
 
 const makeSqlite = (): GuestAccessRepository => new SqliteGuestAccessRepository(openDatabase(':memory:', guestAccessMigrations), { clock: manualClock() });
 const makeMemory = (): GuestAccessRepository => new MemoryGuestAccessRepository({ clock: manualClock() });
+const makeAzure = (): GuestAccessRepository => new AzureGuestAccessRepository(azurite.account(), { clock: manualClock() });
 
 function draft(overrides: Partial<GuestAccessDraft> = {}): GuestAccessDraft {
   return {
@@ -31,6 +36,7 @@ function draft(overrides: Partial<GuestAccessDraft> = {}): GuestAccessDraft {
 describe.each([
   ['sqlite', makeSqlite],
   ['memory', makeMemory],
+  ['azure', makeAzure],
 ])('GuestAccessRepository contract (%s)', (_name, make) => {
   it('claims one record per tenant, group and user, whatever the concurrency', async () => {
     const repo = make();

@@ -9,33 +9,62 @@ import { useAzurite } from '../../support/azurite';
 const azurite = useAzurite();
 
 type Make = () => PacerWindowStore;
+/** Two stores over one window, as two processes see it. */
+type MakeTwo = () => [PacerWindowStore, PacerWindowStore];
 
 const makeSqlite: Make = () => new SqlitePacerWindowStore(openDatabase(':memory:', pacerWindowMigrations));
 const makeMemory: Make = () => new MemoryPacerWindowStore();
 const makeAzure: Make = () => new AzurePacerWindowStore(azurite.account());
+const twoSqlite: MakeTwo = () => {
+  const db = openDatabase(':memory:', pacerWindowMigrations);
+  return [new SqlitePacerWindowStore(db), new SqlitePacerWindowStore(db)];
+};
+const twoMemory: MakeTwo = () => {
+  const one = new MemoryPacerWindowStore();
+  return [one, one];
+};
+const twoAzure: MakeTwo = () => {
+  const prefix = azurite.account().prefix;
+  return [new AzurePacerWindowStore(azurite.account(prefix)), new AzurePacerWindowStore(azurite.account(prefix))];
+};
+
+/** A clock read through `at`, moving on 100 ms at every reading (as it does while a store round trip goes on). */
+function movingClock(from: number): { at: () => number; last: () => number; readings: () => number } {
+  let t = from;
+  let readings = 0;
+  return {
+    at: () => {
+      readings++;
+      t += 100;
+      return t;
+    },
+    last: () => t,
+    readings: () => readings,
+  };
+}
 
 describe.each([
-  ['sqlite', makeSqlite],
-  ['memory', makeMemory],
-  ['azure', makeAzure],
-])('PacerWindowStore contract (%s)', (_name, make) => {
+  ['sqlite', makeSqlite, twoSqlite],
+  ['memory', makeMemory, twoMemory],
+  ['azure', makeAzure, twoAzure],
+])('PacerWindowStore contract (%s)', (name, make, makeTwo) => {
   it('lets `limit` starts into a window, then says how long until the oldest leaves it', async () => {
     const window = make();
-    expect(await window.tryStart('invitations', 3, 1000, 10_000)).toBe(0);
-    expect(await window.tryStart('invitations', 3, 1000, 10_100)).toBe(0);
-    expect(await window.tryStart('invitations', 3, 1000, 10_200)).toBe(0);
-    expect(await window.tryStart('invitations', 3, 1000, 10_300)).toBe(700);
+    expect(await window.tryStart('invitations', 3, 1000, () => 10_000)).toBe(0);
+    expect(await window.tryStart('invitations', 3, 1000, () => 10_100)).toBe(0);
+    expect(await window.tryStart('invitations', 3, 1000, () => 10_200)).toBe(0);
+    expect(await window.tryStart('invitations', 3, 1000, () => 10_300)).toBe(700);
     expect(await window.countSince('invitations', 10_300 - 1000)).toBe(3);
     // A refused start is not recorded; once the oldest left the window, one more starts.
-    expect(await window.tryStart('invitations', 3, 1000, 11_000)).toBe(0);
+    expect(await window.tryStart('invitations', 3, 1000, () => 11_000)).toBe(0);
     expect(await window.countSince('invitations', 11_000 - 1000)).toBe(3);
   });
 
   it('keeps windows apart by name', async () => {
     const window = make();
-    expect(await window.tryStart('a', 1, 1000, 0)).toBe(0);
-    expect(await window.tryStart('b', 1, 1000, 0)).toBe(0);
-    expect(await window.tryStart('a', 1, 1000, 10)).toBe(990);
+    expect(await window.tryStart('a', 1, 1000, () => 0)).toBe(0);
+    expect(await window.tryStart('b', 1, 1000, () => 0)).toBe(0);
+    expect(await window.tryStart('a', 1, 1000, () => 10)).toBe(990);
     expect(await window.countSince('never', -1)).toBe(0);
   });
 
@@ -43,17 +72,62 @@ describe.each([
     const window = make();
     await window.holdOff('invitations', 5000);
     await window.holdOff('invitations', 3000);
-    expect(await window.tryStart('invitations', 100, 1000, 1000)).toBe(4000);
+    expect(await window.tryStart('invitations', 100, 1000, () => 1000)).toBe(4000);
     expect(await window.countSince('invitations', 0)).toBe(0);
-    expect(await window.tryStart('invitations', 100, 1000, 5000)).toBe(0);
+    expect(await window.tryStart('invitations', 100, 1000, () => 5000)).toBe(0);
     await window.holdOff('invitations', 7000);
-    expect(await window.tryStart('invitations', 100, 1000, 6000)).toBe(1000);
+    expect(await window.tryStart('invitations', 100, 1000, () => 6000)).toBe(1000);
   });
 
   it('concurrent starts never exceed the limit', async () => {
     const window = make();
-    const waits = await Promise.all(Array.from({ length: 20 }, () => window.tryStart('invitations', 5, 1000, 50_000)));
+    const waits = await Promise.all(Array.from({ length: 20 }, () => window.tryStart('invitations', 5, 1000, () => 50_000)));
     expect(waits.filter((w) => w === 0)).toHaveLength(5);
     expect(waits.filter((w) => w > 0).every((w) => w === 1000)).toBe(true);
+  });
+
+  it('records a start at the time read when it was decided, not earlier', async () => {
+    const window = make();
+    const clock = movingClock(20_000);
+    expect(await window.tryStart('invitations', 5, 1000, clock.at)).toBe(0);
+    expect(await window.countSince('invitations', clock.last() - 1)).toBe(1);
+    expect(await window.countSince('invitations', clock.last())).toBe(0);
+  });
+
+  it('a start decided again after another process started first is recorded at the later reading', async () => {
+    const [one, two] = makeTwo();
+    // Both have seen the window (an instance keeps the copy it read or wrote).
+    expect(await one.tryStart('invitations', 5, 1000, () => 10_000)).toBe(0);
+    expect(await two.tryStart('invitations', 5, 1000, () => 10_050)).toBe(0);
+    // `one` still holds the window as it wrote it: its start is refused by the store and decided anew.
+    const clock = movingClock(10_100);
+    expect(await one.tryStart('invitations', 5, 1000, clock.at)).toBe(0);
+    expect(await one.countSince('invitations', 9_999)).toBe(3);
+    // Azure's write was refused (`one`'s copy was stale) and the start decided anew, with a fresh
+    // reading; SQLite and memory decide once, under their lock.
+    expect(clock.readings()).toBe(name === 'azure' ? 2 : 1);
+    // Recorded at the last reading, whichever attempt succeeded.
+    expect(await two.countSince('invitations', clock.last() - 1)).toBe(1);
+    expect(await two.countSince('invitations', clock.last())).toBe(0);
+  });
+
+  it('two processes starting in turn never exceed the limit between them, judged at each reading', async () => {
+    const [one, two] = makeTwo();
+    let t = 0;
+    const starts: number[] = [];
+    for (let i = 0; i < 12; i++) {
+      const window = i % 2 === 0 ? one : two;
+      let at = 0;
+      const wait = await window.tryStart('invitations', 4, 1000, () => {
+        at = t;
+        t += 25; // the clock moves on while the store is asked
+        return at;
+      });
+      if (wait === 0) starts.push(at);
+      else t += wait;
+    }
+    // Every 4 starts in a row span at least the window: no 1,000 ms holds more than 4.
+    for (let i = 4; i < starts.length; i++) expect((starts[i] ?? 0) - (starts[i - 4] ?? 0)).toBeGreaterThanOrEqual(1000);
+    expect(starts.length).toBeGreaterThanOrEqual(8);
   });
 });

@@ -1,16 +1,21 @@
-/** Durable scheduled work: the same rules over SQLite and memory (usecases/ports/scheduler.ts). */
+/** Durable scheduled work: the same rules over SQLite, memory and Azure Table storage (usecases/ports/scheduler.ts). */
 import { openDatabase } from '../../../src/adapters/sqlite/database';
 import { leaseMigrations, SqliteHolderRegistry } from '../../../src/adapters/sqlite/leases';
 import { scheduledWorkMigrations, SqliteScheduledWorkRepository } from '../../../src/adapters/sqlite/scheduledWork';
 import { MemoryHolderRegistry, MemoryHolderTable } from '../../../src/adapters/memory/leases';
 import { MemoryScheduledWorkRepository } from '../../../src/adapters/memory/scheduledWork';
+import { AzureHolderRegistry } from '../../../src/adapters/azure/leases';
+import { AzureScheduledWorkRepository } from '../../../src/adapters/azure/scheduledWork';
 import type { ScheduledWorkRepository } from '../../../src/usecases/ports/scheduler';
+import { useAzurite } from '../../support/azurite';
 import { manualClock, type ManualClock } from '../../support/store';
+
+const azurite = useAzurite();
 
 interface Holder {
   holderId: string;
-  beat(): void;
-  stop(): void;
+  beat(): void | Promise<void>;
+  stop(): void | Promise<void>;
 }
 
 interface Fixture {
@@ -21,7 +26,7 @@ interface Fixture {
   other(ttlMs: number): Holder;
 }
 
-type Make = (clock: ManualClock) => Fixture;
+type Make = (clock: ManualClock) => Fixture | Promise<Fixture>;
 
 const makeSqlite: Make = (clock) => {
   const db = openDatabase(':memory:', [...leaseMigrations, ...scheduledWorkMigrations]);
@@ -45,6 +50,18 @@ const makeMemory: Make = (clock) => {
   };
 };
 
+const makeAzure: Make = async (clock) => {
+  // Every registry on one account: instances of the bot on other machines sharing the storage.
+  const account = azurite.account();
+  const me = new AzureHolderRegistry(account, { ttlMs: 1000, clock });
+  await me.beat();
+  return {
+    me,
+    work: new AzureScheduledWorkRepository(account, me, { clock }),
+    other: (ttlMs) => new AzureHolderRegistry(account, { ttlMs, clock, host: 'other-host', pid: 4242 }),
+  };
+};
+
 const HOUR = 60 * 60_000;
 const DAY = 24 * HOUR;
 /** The one item a claim returned (fails the test otherwise). */
@@ -58,10 +75,11 @@ const claim = { leaseMs: 5 * 60_000, limit: 10 };
 describe.each([
   ['sqlite', makeSqlite],
   ['memory', makeMemory],
+  ['azure', makeAzure],
 ])('ScheduledWorkRepository contract (%s)', (_name, make) => {
   it('scheduling the same kind and subject twice keeps one record; replace moves it', async () => {
     const clock = manualClock('2025-03-01T09:00:00.000Z');
-    const { work } = make(clock);
+    const { work } = await make(clock);
     const first = await work.schedule({ kind: 'reminder', subject: 'g1', dueAt: '2025-03-08T09:00:00.000Z', payload: { n: 1 } });
     expect(first.created).toBe(true);
     expect(first.work).toMatchObject({ kind: 'reminder', subject: 'g1', dueAt: '2025-03-08T09:00:00.000Z', payload: { n: 1 }, attempts: 0, claimedBy: null });
@@ -84,7 +102,7 @@ describe.each([
   });
 
   it('refuses malformed work and writes nothing', async () => {
-    const { work } = make(manualClock());
+    const { work } = await make(manualClock());
     await expect(work.schedule({ kind: '', subject: 'g1', dueAt: '2025-03-08T09:00:00.000Z' })).rejects.toThrow(/kind/);
     await expect(work.schedule({ kind: 'k', subject: ' ', dueAt: '2025-03-08T09:00:00.000Z' })).rejects.toThrow(/subject/);
     await expect(work.schedule({ kind: 'k', subject: 's', dueAt: 'next tuesday' })).rejects.toThrow(/dueAt/);
@@ -93,7 +111,7 @@ describe.each([
   });
 
   it('is visible by subject and in order, soonest first', async () => {
-    const { work } = make(manualClock());
+    const { work } = await make(manualClock());
     await work.schedule({ kind: 'end', subject: 'jane', dueAt: '2025-09-01T00:00:00.000Z' });
     await work.schedule({ kind: 'renewal', subject: 'jane', dueAt: '2025-08-18T00:00:00.000Z' });
     await work.schedule({ kind: 'reminder', subject: 'bob', dueAt: '2025-03-02T00:00:00.000Z' });
@@ -106,9 +124,9 @@ describe.each([
 
   it('claims only what is due, and of two claimers exactly one gets each item', async () => {
     const clock = manualClock('2025-03-01T09:00:00.000Z');
-    const { work, me, other } = make(clock);
+    const { work, me, other } = await make(clock);
     const them = other(10_000);
-    them.beat();
+    await them.beat();
     await work.schedule({ kind: 'reminder', subject: 'g1', dueAt: '2025-03-01T10:00:00.000Z' });
     expect(await work.claimDue(me.holderId, claim)).toEqual([]);
 
@@ -122,9 +140,32 @@ describe.each([
     expect(await work.claimDue(loser, claim)).toEqual([]);
   });
 
+  it('of five claimers racing over twenty due items, each item is claimed exactly once', async () => {
+    const clock = manualClock('2025-03-01T09:00:00.000Z');
+    const { work, me, other } = await make(clock);
+    const others = [1, 2, 3, 4].map(() => other(10 * 60_000));
+    for (const h of others) await h.beat();
+    for (let i = 0; i < 20; i++) await work.schedule({ kind: 'reminder', subject: `g${String(i).padStart(2, '0')}`, dueAt: '2025-03-01T09:00:00.000Z' });
+    const holders = [me, ...others];
+    const taken = new Map<string, string[]>();
+    // Each claimer keeps claiming until nothing is left for it, as several runners would.
+    await Promise.all(
+      holders.map(async (h) => {
+        for (;;) {
+          const got = await work.claimDue(h.holderId, { leaseMs: 60_000, limit: 3 });
+          if (got.length === 0) return;
+          for (const w of got) taken.set(w.subject, [...(taken.get(w.subject) ?? []), h.holderId]);
+        }
+      }),
+    );
+    expect(taken.size).toBe(20);
+    expect([...taken.values()].filter((by) => by.length !== 1)).toEqual([]);
+    for (const [subject, [by]] of taken) expect((await work.get('reminder', subject))?.claimedBy).toBe(by);
+  });
+
   it('catches up after downtime: everything past due runs once, oldest first', async () => {
     const clock = manualClock('2025-03-01T09:00:00.000Z');
-    const { work, me } = make(clock);
+    const { work, me } = await make(clock);
     for (const [subject, days] of [['c', 3], ['a', 1], ['b', 2], ['later', 30]] as const) {
       await work.schedule({ kind: 'reminder', subject, dueAt: new Date(Date.parse('2025-03-01T09:00:00.000Z') + days * DAY).toISOString() });
     }
@@ -138,7 +179,7 @@ describe.each([
 
   it('honours the claim limit, leaving the rest for the next claim', async () => {
     const clock = manualClock();
-    const { work, me } = make(clock);
+    const { work, me } = await make(clock);
     for (const s of ['a', 'b', 'c']) await work.schedule({ kind: 'k', subject: s, dueAt: clock.now().toISOString() });
     expect((await work.claimDue(me.holderId, { leaseMs: 60_000, limit: 2 })).map((w) => w.subject)).toEqual(['a', 'b']);
     expect((await work.claimDue(me.holderId, { leaseMs: 60_000, limit: 2 })).map((w) => w.subject)).toEqual(['c']);
@@ -146,9 +187,9 @@ describe.each([
 
   it('work claimed by a holder that died is claimable again at once; a live claim only after it runs out', async () => {
     const clock = manualClock('2025-03-01T09:00:00.000Z');
-    const { work, me, other } = make(clock);
+    const { work, me, other } = await make(clock);
     const crashed = other(1000);
-    crashed.beat();
+    await crashed.beat();
     await work.schedule({ kind: 'end', subject: 'g1', dueAt: '2025-03-01T09:00:00.000Z' });
     const held = one(await work.claimDue(crashed.holderId, { leaseMs: 60 * 60_000, limit: 1 }));
     expect(held.claimedBy).toBe(crashed.holderId);
@@ -163,7 +204,7 @@ describe.each([
 
     // A live holder's claim is free once its time runs out.
     const alive = other(10 * 60 * 60_000);
-    alive.beat();
+    await alive.beat();
     await work.schedule({ kind: 'end', subject: 'g2', dueAt: clock.now().toISOString() });
     await work.claimDue(alive.holderId, { leaseMs: 60_000, limit: 5 });
     expect(await work.claimDue(me.holderId, claim)).toEqual([]);
@@ -173,7 +214,7 @@ describe.each([
 
   it('a failed run is retried at the backoff time, with attempts counted and the reason kept', async () => {
     const clock = manualClock('2025-03-01T09:00:00.000Z');
-    const { work, me } = make(clock);
+    const { work, me } = await make(clock);
     await work.schedule({ kind: 'end', subject: 'g1', dueAt: '2025-03-01T09:00:00.000Z', payload: { p: 1 } });
     const first = one(await work.claimDue(me.holderId, claim));
     expect(await work.settle('end', 'g1', me.holderId, first.version, { outcome: 'retry', dueAt: '2025-03-01T09:01:00.000Z', error: 'Graph was busy' })).toBe(true);
@@ -191,7 +232,7 @@ describe.each([
 
   it('reschedule moves claimed work to its next time with a new payload, attempts starting over', async () => {
     const clock = manualClock('2025-03-01T09:00:00.000Z');
-    const { work, me } = make(clock);
+    const { work, me } = await make(clock);
     await work.schedule({ kind: 'renewal', subject: 'g1', dueAt: '2025-03-01T09:00:00.000Z', payload: { daysBefore: 14 } });
     const a = one(await work.claimDue(me.holderId, claim));
     await work.settle('renewal', 'g1', me.holderId, a.version, { outcome: 'retry', dueAt: '2025-03-01T09:00:00.000Z', error: 'x' });
@@ -202,7 +243,7 @@ describe.each([
 
   it('work rescheduled while it runs keeps its new time: the runner\'s settle only drops its claim', async () => {
     const clock = manualClock('2025-03-01T09:00:00.000Z');
-    const { work, me } = make(clock);
+    const { work, me } = await make(clock);
     await work.schedule({ kind: 'end', subject: 'g1', dueAt: '2025-03-01T09:00:00.000Z' });
     const running = one(await work.claimDue(me.holderId, claim));
     // Renewed meanwhile: the end moves six months on.
@@ -213,7 +254,7 @@ describe.each([
 
   it('cancel removes scheduled or claimed work; a settle after it is refused', async () => {
     const clock = manualClock();
-    const { work, me } = make(clock);
+    const { work, me } = await make(clock);
     await work.schedule({ kind: 'end', subject: 'g1', dueAt: clock.now().toISOString() });
     const running = one(await work.claimDue(me.holderId, claim));
     expect(await work.cancel('end', 'g1')).toBe(true);

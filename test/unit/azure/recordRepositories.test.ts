@@ -391,6 +391,8 @@ describe('Azure reset requests', () => {
         return memory.append(event);
       },
       list: (filter) => memory.list(filter),
+      listRange: (range) => memory.listRange(range),
+      pruneBefore: (before) => memory.pruneBefore(before),
     };
     const clock = { now: () => new Date('2025-01-15T09:00:00.000Z') };
     const first = new AzureResetRequestRepository(account, { clock, audit });

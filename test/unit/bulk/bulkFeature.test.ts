@@ -240,8 +240,9 @@ describe('results file', () => {
       expect(res.headers.get('content-type')).toContain('text/csv');
       const csv = (await res.text()).replace(/^\uFEFF/, '');
       const lines = csv.trim().split('\r\n');
-      expect(lines[0]).toBe('Name,Email,time,status,userId,redeemUrl,inviteId,error');
-      expect(lines[1]).toMatch(/^"'=HYPERLINK\(""x""\)",ana@example.org,.*,PendingAcceptance,.*,https:\/\/.*,success$/);
+      // The script's columns, then the access end each guest got (none recorded without the guest lifecycle).
+      expect(lines[0]).toBe('Name,Email,time,status,userId,redeemUrl,inviteId,error,Access ends on');
+      expect(lines[1]).toMatch(/^"'=HYPERLINK\(""x""\)",ana@example.org,.*,PendingAcceptance,.*,https:\/\/.*,success,$/);
       expect(lines[2]).toMatch(/^Bo,not-an-address,.*email address/);
     } finally {
       await close();

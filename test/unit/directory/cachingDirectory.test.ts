@@ -224,3 +224,21 @@ describe('SharedTokenCredential', () => {
     }
   });
 });
+
+describe('CachingDirectory: last sign-ins', () => {
+  it('keeps a guest’s sign-ins for READ_TTL_MS.signIns (a review card re-reads them after every click), then reads Graph again', async () => {
+    const { fake, directory, clock } = setup();
+    const jordan = DEMO.users.jordan.id;
+    fake.setSignInActivity(jordan, { lastSignInDateTime: null, lastNonInteractiveSignInDateTime: '2025-01-10T08:00:00Z', lastSuccessfulSignInDateTime: null });
+    const first = await directory.getSignInActivity(jordan);
+    await directory.getSignInActivity(jordan);
+    expect(fake.callCount('getSignInActivity')).toBe(1);
+
+    fake.setSignInActivity(jordan, { lastSignInDateTime: '2025-01-15T08:30:00Z', lastNonInteractiveSignInDateTime: null, lastSuccessfulSignInDateTime: null });
+    clock.advance(READ_TTL_MS.signIns + 1);
+    const later = await directory.getSignInActivity(jordan);
+    expect(fake.callCount('getSignInActivity')).toBe(2);
+    expect(first).toMatchObject({ kind: 'known', activity: { lastNonInteractiveSignInDateTime: '2025-01-10T08:00:00Z' } });
+    expect(later).toMatchObject({ kind: 'known', activity: { lastSignInDateTime: '2025-01-15T08:30:00Z' } });
+  });
+});

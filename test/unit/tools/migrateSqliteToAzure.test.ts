@@ -1,7 +1,8 @@
 /**
  * npm run migrate:sqlite-to-azure: an embedded store with one of every kind of record (bot state,
  * chats, invitations, an open and a decided approval with a delivery and a notice, an open reset
- * request, a running bulk job with rows, the audit history, the results-link secret) is copied
+ * request, a running bulk job with rows, the audit history, the results-link secret, guest access
+ * records and scheduled work, one item of it claimed by a process long gone) is copied
  * into Azure Storage (Azurite) and read back through the Azure repositories with the same content
  * and ids; a second run copies nothing; the report says what was copied.
  */
@@ -58,6 +59,7 @@ function bulkRow(rowNumber: number): NewBulkRow {
 }
 
 interface Seeded {
+  access: string[];
   openApproval: string;
   decidedApproval: string;
   resetRequest: string;
@@ -157,8 +159,33 @@ async function embeddedStoreWithData(file: string): Promise<Seeded> {
   await store.bulkJobs.updateRow(draft.id, 1, { state: 'invited', userId: 'user-p1', error: 'success', attempts: 1 });
   await store.audit.append({ actorId: DEMO.users.megan.id, actorName: 'Megan Bowen', action: 'invite.sent', subjectType: 'invitation', subjectId: 'moved0', details: { n: 1 } });
   const secret = await store.resultsLinkSecret.getOrCreate();
+  // The guest lifecycle: Jane accepted and was reminded of her renewal once; Sam never redeemed.
+  const access: string[] = [];
+  for (const [userId, name] of [['u-jane', 'Jane'], ['u-sam', 'Sam']] as const) {
+    const { record } = await store.guestAccess.claim({
+      tenantId: DEMO.tenantId,
+      groupId: DEMO.groups.projectFalcon.id,
+      userId,
+      siteName: 'Project Falcon',
+      siteUrl: 'https://contoso.sharepoint.com/sites/ProjectFalcon',
+      email: `${name}@Fabrikam.com`,
+      displayName: name,
+      invitationRecordId: null,
+      sponsor: { id: DEMO.users.megan.id, name: DEMO.users.megan.displayName },
+      invitedAt: userId === 'u-jane' ? '2026-06-01T09:00:00.000Z' : '2026-11-20T09:00:00.000Z',
+      acceptedAt: null,
+      endsAt: '2026-12-10T09:00:00.000Z',
+      state: 'invited',
+      nextUnredeemedReminderAt: null,
+    });
+    access.push(record.id);
+    if (userId === 'u-jane') await store.guestAccess.update(record.id, record.version, { state: 'accepted', acceptedAt: '2026-06-02T09:00:00.000Z', renewalRemindersSent: [14] });
+  }
+  await store.scheduledWork.schedule({ kind: 'lifecycle.renewalReminder', subject: access[0] as string, dueAt: '2026-12-09T09:00:00.000Z', payload: { daysBefore: 1 } });
+  await store.scheduledWork.schedule({ kind: 'lifecycle.unredeemedReminder', subject: access[1] as string, dueAt: '2000-01-01T00:00:00.000Z' });
+  await store.scheduledWork.claimDue('a-process-long-gone', { leaseMs: 60 * 60_000, limit: 5 });
   store.close();
-  return { openApproval: open.id, decidedApproval: decided.id, resetRequest: reset.request.id, bulkJob: draft.id, secret };
+  return { access, openApproval: open.id, decidedApproval: decided.id, resetRequest: reset.request.id, bulkJob: draft.id, secret };
 }
 
 const azurite = useAzurite();
@@ -180,7 +207,10 @@ describe('migrating the embedded store into Azure Storage (Azurite)', () => {
         job: await source.bulkJobs.get(seeded.bulkJob),
         rows: await source.bulkJobs.rowsAfter(seeded.bulkJob, 0, 100),
         audit: await source.audit.list({ limit: 1000 }),
+        access: await source.guestAccess.listByTenant(DEMO.tenantId),
+        work: await source.scheduledWork.list(),
       };
+      expect(before.work.find((w) => w.kind === 'lifecycle.unredeemedReminder')?.claimedBy).toBe('a-process-long-gone');
       expect(before.audit.map((e) => e.action)).toEqual(expect.arrayContaining(['redemptionReset.requested', 'invite.sent']));
 
       const first = await migrateStore(source, target);
@@ -193,6 +223,8 @@ describe('migrating the embedded store into Azure Storage (Azurite)', () => {
         bulkJobs: { found: 1, copied: 1, present: 0, rows: 3 },
         auditEvents: { found: before.audit.length, copied: before.audit.length, present: 0 },
         resultsLinkSecret: { found: 1, copied: 1, present: 0 },
+        guestAccess: { found: 2, copied: 2, present: 0 },
+        scheduledWork: { found: 2, copied: 2, present: 0 },
       });
 
       // What the bot reads after the move: the dialog where it was, the chats ...
@@ -239,10 +271,42 @@ describe('migrating the embedded store into Azure Storage (Azurite)', () => {
         await fresh.close();
       }
 
+      // ... the guest access records under their ids, in every list, updatable at their version ...
+      expect(await target.guestAccess.listByTenant(DEMO.tenantId)).toEqual(before.access);
+      for (const record of before.access) {
+        expect(await target.guestAccess.get(record.id)).toEqual(record);
+        expect(await target.guestAccess.findByKey(record)).toEqual(record);
+      }
+      expect(await target.guestAccess.listBySponsor(DEMO.tenantId, DEMO.users.megan.id)).toEqual(before.access);
+      expect((await target.guestAccess.listByEmail(DEMO.tenantId, 'jane@fabrikam.com')).map((r) => r.id)).toEqual([seeded.access[0]]);
+      const jane = before.access.find((r) => r.id === seeded.access[0]);
+      expect(jane).toMatchObject({ state: 'accepted', renewalRemindersSent: [14], version: 2 });
+      expect(await target.guestAccess.update(jane!.id, jane!.version, { renewals: 1 })).toMatchObject({ renewals: 1, version: 3 });
+      // ... and the schedule: due times and payloads as they were, the gone process's claim dropped,
+      // so the overdue reminder is claimed at once on Azure.
+      expect(await target.scheduledWork.list()).toEqual(before.work.map((w) => ({ ...w, claimedBy: null, claimedUntil: null })));
+      expect((await target.scheduledWork.listBySubject(seeded.access[0] as string)).map((w) => w.payload)).toEqual([{ daysBefore: 1 }]);
+      const due = await target.scheduledWork.claimDue(target.holders.holderId, { leaseMs: 60_000, limit: 5 });
+      expect(due.map((w) => w.kind)).toEqual(['lifecycle.unredeemedReminder']);
+
       const auditCount = (await target.audit.list({ limit: 1000 })).length;
       const second = await migrateStore(source, target);
-      const copied = [second.botState, second.conversationReferences, second.invitations, second.approvalRequests, second.resetRequests, second.bulkJobs, second.auditEvents, second.resultsLinkSecret].map((c) => c.copied);
-      expect(copied).toEqual([0, 0, 0, 0, 0, 0, 0, 0]);
+      const copied = [
+        second.botState,
+        second.conversationReferences,
+        second.invitations,
+        second.approvalRequests,
+        second.resetRequests,
+        second.bulkJobs,
+        second.auditEvents,
+        second.resultsLinkSecret,
+        second.guestAccess,
+        second.scheduledWork,
+      ].map((c) => c.copied);
+      expect(copied).toEqual([0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+      // The renewal made on the target and the claim taken there stand: a second run puts nothing back.
+      expect((await target.guestAccess.get(seeded.access[0] as string))?.renewals).toBe(1);
+      expect((await target.scheduledWork.get('lifecycle.unredeemedReminder', seeded.access[1] as string))?.claimedBy).toBe(target.holders.holderId);
       expect(second.auditEvents.present).toBe(before.audit.length);
       expect((await target.audit.list({ limit: 1000 })).length).toBe(auditCount);
       // The decision made on the target stands: a second run does not put the old state back.
@@ -254,13 +318,15 @@ describe('migrating the embedded store into Azure Storage (Azurite)', () => {
       expect(report).toContain('bulk jobs: 0 copied, 1 already there (1 in the embedded store, with 3 rows)');
       expect(describeReport(first)).toContain('results-link secret: copied');
       expect(describeReport(first)).toContain(`audit events: ${before.audit.length} copied, 0 already there`);
+      expect(describeReport(first)).toContain('guest access records: 2 copied, 0 already there (2 in the embedded store)');
+      expect(report).toContain('scheduled work (reminders, ends, sweeps): 0 copied, 2 already there (2 in the embedded store)');
     } finally {
       source.close();
       await target.close();
     }
   });
 
-  it('leaves what a bot already running on the account made: its secret and an invitation of the same key', async () => {
+  it('leaves what a bot already running on the account made: its secret, an invitation, a guest access record and scheduled work of the same key', async () => {
     const file = tempDatabaseFile();
     const seeded = await embeddedStoreWithData(file);
     const target = openAzureStore({ account: azurite.account() });
@@ -276,7 +342,27 @@ describe('migrating the embedded store into Azure Storage (Azurite)', () => {
         siteUrl: 'https://contoso.sharepoint.com/sites/ProjectFalcon',
         requestedBy: { id: DEMO.users.adele.id, name: DEMO.users.adele.displayName },
       });
+      const samKey = { tenantId: DEMO.tenantId, groupId: DEMO.groups.projectFalcon.id, userId: 'u-sam' };
+      const { record: theirSam } = await target.guestAccess.claim({
+        ...samKey,
+        siteName: 'Project Falcon',
+        siteUrl: 'https://contoso.sharepoint.com/sites/ProjectFalcon',
+        email: 'sam@fabrikam.com',
+        displayName: 'Sam',
+        invitationRecordId: null,
+        sponsor: { id: DEMO.users.adele.id, name: DEMO.users.adele.displayName },
+        invitedAt: '2026-11-25T09:00:00.000Z',
+        acceptedAt: null,
+        endsAt: null,
+        state: 'invited',
+        nextUnredeemedReminderAt: null,
+      });
+      const { work: theirWork } = await target.scheduledWork.schedule({ kind: 'lifecycle.renewalReminder', subject: seeded.access[0] as string, dueAt: '2026-12-31T00:00:00.000Z' });
       const report = await migrateStore(source, target);
+      expect(report.guestAccess).toEqual({ found: 2, copied: 1, present: 1 });
+      expect(report.scheduledWork).toEqual({ found: 2, copied: 1, present: 1 });
+      expect(await target.guestAccess.findByKey(samKey)).toEqual(theirSam);
+      expect(await target.scheduledWork.get('lifecycle.renewalReminder', seeded.access[0] as string)).toEqual(theirWork);
       expect(report.invitations).toEqual({ found: 3, copied: 2, present: 1 });
       expect(report.resultsLinkSecret).toEqual({ found: 1, copied: 0, present: 1 });
       expect(await target.invitations.findByKey(key)).toEqual(theirs);

@@ -6,6 +6,8 @@
 import { reasonForApprover } from '../../../domain/approvalPolicy';
 import type { ApprovalRequest, ApprovalState } from '../../../usecases/approvals/model';
 import { formatInstant, requestTitle, signInMethodLabel } from '../../../usecases/approvals/texts';
+import type { AccessTerms } from '../../../usecases/approvals/notifications';
+import { accessEndSentence } from '../../../domain/accessEnd';
 
 export const REQUEST_CARD = 'approvalRequest';
 export const PENDING_CARD = 'approvalPending';
@@ -106,7 +108,7 @@ export function statusDetail(request: ApprovalRequest, now: Date): string {
 }
 
 /** The request's facts for its reader: "Why approval" speaks to the requester, and about them to approvers. */
-export function requestFacts(request: ApprovalRequest, reader: 'approver' | 'requester' = 'approver'): Fact[] {
+export function requestFacts(request: ApprovalRequest, reader: 'approver' | 'requester' = 'approver', access: AccessTerms | null = null): Fact[] {
   const s = request.subject;
   const facts: Fact[] = [{ title: 'Requested by', value: request.requester.name }];
   if (s.kind === 'invitation') {
@@ -116,6 +118,7 @@ export function requestFacts(request: ApprovalRequest, reader: 'approver' | 'req
       { title: 'Site', value: s.siteUrl ? `${s.siteName} (${s.siteUrl})` : s.siteName },
       { title: 'Sign-in', value: s.signInSummary ?? signInMethodLabel(s.signInMethod) },
     );
+    if (access) facts.push({ title: 'Access', value: accessFact(access, reader) });
   } else {
     facts.push(
       { title: 'Guest', value: s.guestName },
@@ -161,3 +164,13 @@ export function statusFields(
   };
 }
 
+
+/**
+ * "Access ends on 30 May 2027 if approved today · Sponsor: Megan Bowen (the requester)": the end
+ * from GUEST_ACCESS_DAYS (or the site's own period), and the sponsor, who is never the approver.
+ */
+export function accessFact(access: AccessTerms, reader: 'approver' | 'requester'): string {
+  const end = `${accessEndSentence(access.endsAt)}${access.ifApprovedNow && access.endsAt !== null ? ' if approved today' : ''}`;
+  const sponsor = reader === 'requester' ? 'you' : `${access.sponsorName} (the requester)`;
+  return `${end} · Sponsor: ${sponsor}`;
+}

@@ -1,7 +1,7 @@
 /** Data and builder for cards/approvalRequest.json: one request as an approver sees it (or a notice about none). */
 import { expandCard, type AdaptiveCard } from '../../cards';
 import type { ApprovalRequest } from '../../../usecases/approvals/model';
-import type { ApproverView } from '../../../usecases/approvals/notifications';
+import type { AccessTerms, ApproverView } from '../../../usecases/approvals/notifications';
 import {
   paragraphs,
   questionInputId,
@@ -45,6 +45,8 @@ export interface RequestCardOptions {
   refreshUserIds?: readonly string[];
   /** Extra warnings for approvers, e.g. "resets are disabled in this deployment". */
   approverWarnings?: readonly string[];
+  /** When an approved guest's access ends, and who becomes the sponsor. */
+  access?: AccessTerms | null;
 }
 
 export function requestCardData(request: ApprovalRequest, options: RequestCardOptions): ApprovalRequestCardData {
@@ -61,7 +63,7 @@ export function requestCardData(request: ApprovalRequest, options: RequestCardOp
     version: request.version,
     heading: request.subject.kind === 'invitation' ? 'Guest invitation request' : 'Redemption reset request',
     ...statusFields(request, detail, options.notice),
-    facts: requestFacts(request),
+    facts: requestFacts(request, 'approver', options.access ?? null),
     hasFacts: true,
     warnings,
     // "Before you decide" is for a decision still to make.
@@ -92,6 +94,7 @@ export function requestCard(view: ApproverView, refreshUserIds: readonly string[
       notice: view.notice,
       refreshUserIds,
       approverWarnings: view.approverWarnings,
+      access: view.access ?? null,
     }),
   );
 }

@@ -2,7 +2,7 @@
 import { expandCard, type AdaptiveCard } from '../../cards';
 import { guestWillSee, invitationLinkTexts, syncSummary } from '../../invite/inviteWording';
 import type { ApprovalRequest } from '../../../usecases/approvals/model';
-import type { ApprovedInvitation, RequesterView } from '../../../usecases/approvals/notifications';
+import type { AccessTerms, ApprovedInvitation, RequesterView } from '../../../usecases/approvals/notifications';
 import { answerInputId, joinNames, requestFacts, STATE_LABELS, statusDetail, statusFields, SUBMITTED_CARD, type Fact, type RequestStatusFields, type Tone } from './common';
 import { formatInstant } from '../../../usecases/approvals/texts';
 
@@ -61,6 +61,8 @@ export interface SubmittedCardOptions {
   redeemUrl?: string | null;
   /** An approved invitation as a direct invitation's result shows it (link, what the guest sees, sync). */
   invitation?: ApprovedInvitationView | null;
+  /** When the guest's access ends (would end, while waiting), and who becomes the sponsor. */
+  access?: AccessTerms | null;
 }
 
 export function submittedCardData(request: ApprovalRequest, options: SubmittedCardOptions): SubmittedCardData {
@@ -85,7 +87,7 @@ export function submittedCardData(request: ApprovalRequest, options: SubmittedCa
     requestId: request.id,
     heading: pending ? (approvers.length > 0 ? 'Sent for approval' : 'Recorded, waiting for an approver') : `Your request: ${state.label.toLowerCase()}`,
     ...statusFields(request, statusDetail(request, options.now), options.notice),
-    facts: requestFacts(request, 'requester'),
+    facts: requestFacts(request, 'requester', options.access ?? null),
     approversText: approvers.length > 0 ? `Sent for approval to ${joinNames(approvers)}.` : '',
     hasApprovers: approvers.length > 0,
     unreachableText:
@@ -140,6 +142,7 @@ export function requesterCard(view: RequesterView): AdaptiveCard {
       notice: view.notice,
       redeemUrl: view.redeemUrl,
       invitation: view.invitation ? approvedInvitationView(view.invitation) : null,
+      access: view.access ?? null,
     }),
   );
 }

@@ -3,6 +3,7 @@ import { methodLabel } from '../../../domain/signInWording';
 import type { SignInMethod } from '../../../domain/signInAdvice';
 import type { BulkJob, BulkSite } from '../../../domain/bulkJob';
 import type { CsvFormat } from '../../../usecases/bulk/csvFormats';
+import { accessEndSentence } from '../../../domain/accessEnd';
 
 /** Data of the `bulkSummary` template (cards/bulkSummary.json): what the file holds, before Confirm. */
 export interface BulkSummaryCardData {
@@ -36,6 +37,11 @@ export interface BulkSummaryCardData {
   moreLookAlikes: number;
   hasNotice: boolean;
   notice: string;
+  /** The end each site's guests get from the settings (absent without the guest lifecycle). */
+  hasAccessEnds: boolean;
+  accessEnds: Array<{ siteName: string; endText: string }>;
+  /** Where the ends come from, rows with their own end, and who becomes the sponsor. */
+  accessNote: string;
 }
 
 const FORMAT_LABELS: Record<CsvFormat, string> = {
@@ -101,6 +107,25 @@ export function bulkSummaryCardData(job: BulkJob, siteChoices: readonly BulkSite
     moreLookAlikes: Math.max(0, (s.lookAlikes ?? 0) - (s.lookAlikeRows?.length ?? 0)),
     hasNotice: notice !== null,
     notice: notice ?? '',
+    ...accessEndsData(s.accessEnds, s.ownAccessEnd ?? 0, job.requestedBy.name),
+  };
+}
+
+function accessEndsData(
+  ends: ReadonlyArray<{ siteName: string; endsAt: string | null }> | undefined,
+  own: number,
+  requester: string,
+): Pick<BulkSummaryCardData, 'hasAccessEnds' | 'accessEnds' | 'accessNote'> {
+  if (!ends || ends.length === 0) return { hasAccessEnds: false, accessEnds: [], accessNote: '' };
+  const rows = own === 1 ? '1 row gives its own end date' : `${own} rows give their own end dates`;
+  const source =
+    own > 0
+      ? `${rows} (the file's end-date or days column); the others get their site's period.`
+      : 'From the site\'s period; a file can give each guest its own with an "Access ends on" (a date) or "Access days" column.';
+  return {
+    hasAccessEnds: true,
+    accessEnds: ends.map((e) => ({ siteName: e.siteName, endText: accessEndSentence(e.endsAt) })),
+    accessNote: `${source} ${requester || 'The person who confirms'} becomes each new guest's sponsor and is reminded before access ends.`,
   };
 }
 

@@ -2,7 +2,7 @@ import type { Attachment } from 'botbuilder';
 import { methodLabel } from '../../../domain/signInWording';
 import type { InvitationStatusView } from '../../../usecases/invite/model';
 import { renderCard } from '../../cards';
-import { formatTime, stateLabel } from '../inviteWording';
+import { formatTime, recordedAccessLine, stateLabel } from '../inviteWording';
 
 /** The data of cards/invitationStatus.json: one row per invitation the reader may see. */
 export interface InvitationStatusCardData {
@@ -18,6 +18,11 @@ export interface InvitationStatusCardData {
     stateDetail: string;
     showRedeemLink: boolean;
     redeemUrl: string;
+    /** "Access ends on 30 May 2027", "No end date", "Access ended on …", or '' when no access is recorded. */
+    accessLine: string;
+    hasAccessLine: boolean;
+    /** " · Sponsor: Megan Bowen", or ''. */
+    sponsorLine: string;
   }>;
 }
 
@@ -42,6 +47,9 @@ export function invitationStatusCard(email: string, views: readonly InvitationSt
             : `last change ${formatTime(v.record.updatedAt)}`,
         showRedeemLink: !accepted && v.record.redeemUrl !== null && v.record.outcomeKind !== 'internalUser',
         redeemUrl: v.record.redeemUrl ?? '',
+        accessLine: recordedAccessLine(v.access),
+      hasAccessLine: recordedAccessLine(v.access) !== '',
+        sponsorLine: v.access ? ` · Sponsor: ${v.access.sponsorName}` : '',
       };
     }),
   };

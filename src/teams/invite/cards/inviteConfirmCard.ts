@@ -3,7 +3,7 @@ import type { LookAlikeWarning } from '../../../domain/lookAlike';
 import type { SignInAdvice } from '../../../domain/signInAdvice';
 import type { InviteTarget } from '../../../usecases/invite/model';
 import { renderCard } from '../../cards';
-import { capitalise, describeMethod } from '../inviteWording';
+import { accessEndData, capitalise, describeMethod } from '../inviteWording';
 
 /** The look-alike box's fields (cards inviteConfirm and bulkSummary). */
 export interface LookAlikeBoxData {
@@ -26,6 +26,12 @@ export interface InviteConfirmCardData extends LookAlikeBoxData {
   methodLabel: string;
   reasons: string[];
   warnings: string[];
+  /** The end date the invitation will get (GUEST_ACCESS_DAYS …), when the guest lifecycle runs. */
+  hasAccessEnd: boolean;
+  /** "Access ends on 30 May 2027" or "No end date". */
+  accessEnd: string;
+  /** Who becomes the guest's sponsor, and what that means. */
+  sponsorNote: string;
 }
 
 export interface ConfirmCardInput {
@@ -36,6 +42,8 @@ export interface ConfirmCardInput {
   needsApproval: string | null;
   /** An internationalised or mixed-script domain: shown with its ASCII form, to be confirmed knowingly. */
   lookAlike?: LookAlikeWarning | null;
+  /** The end the access will get (null = no end); undefined when no guest lifecycle runs. */
+  accessEnd?: { endsAt: string | null } | null;
 }
 
 export function inviteConfirmCard(input: ConfirmCardInput): Attachment {
@@ -58,6 +66,7 @@ export function inviteConfirmCard(input: ConfirmCardInput): Attachment {
     methodLabel: capitalise(describeMethod(advice)),
     reasons: advice.reasons,
     warnings: advice.warnings,
+    ...accessEndData(input.accessEnd && advice.subject !== 'internalUser' ? input.accessEnd.endsAt : undefined, input.needsApproval !== null ? 'afterApproval' : 'you'),
     ...lookAlikeCardData(input.lookAlike ?? null),
   };
   return renderCard('inviteConfirm', data);

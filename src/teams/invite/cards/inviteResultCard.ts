@@ -2,7 +2,7 @@ import type { Attachment } from 'botbuilder';
 import { methodLabel, signInUrlFor } from '../../../domain/signInWording';
 import type { InviteOutcome } from '../../../usecases/invite/model';
 import { renderCard, type AdaptiveCard, expandCard } from '../../cards';
-import { capitalise, effectiveMethod, guestWillSee, invitationLinkTexts } from '../inviteWording';
+import { accessEndData, capitalise, effectiveMethod, guestWillSee, invitationLinkTexts } from '../inviteWording';
 import { syncInstructionsCard } from './syncInstructionsCard';
 
 /** The data of cards/inviteResult.json. */
@@ -33,6 +33,9 @@ export interface InviteResultCardData {
   tenantSignInUrl: string;
   /** The invitation record the card's buttons act on. */
   recordId: string;
+  hasAccessEnd: boolean;
+  accessEnd: string;
+  sponsorNote: string;
 }
 
 export interface ResultCardContext {
@@ -46,6 +49,8 @@ export interface ResultCardContext {
   justEmailed?: boolean;
   /** A line about what just happened (e.g. the email was sent, or why not). */
   notice?: string | null;
+  /** The end the access gets when the outcome carries none (a partial invitation); null = no end. */
+  accessEnd?: { endsAt: string | null } | null;
 }
 
 export function inviteResultCards(outcome: InviteOutcome, ctx: ResultCardContext): Attachment[] {
@@ -113,6 +118,10 @@ export function inviteResultCards(outcome: InviteOutcome, ctx: ResultCardContext
       showTenantLink,
       tenantSignInUrl: showTenantLink ? (outcome.advice?.tenantSignInUrl ?? signInUrlFor(ctx.tenantId)) : '',
       recordId: record?.id ?? '',
+      ...accessEndData(
+        (isCompleted || isPartial) && outcome.kind !== 'internalUser' ? (outcome.access ? outcome.access.endsAt : ctx.accessEnd?.endsAt) : undefined,
+        { name: record?.requestedBy.name ?? '' },
+      ),
   };
   const cards = [renderCard('inviteResult', data)];
   if ((isCompleted || isPartial) && outcome.kind !== 'internalUser' && target) {
@@ -147,6 +156,9 @@ export function refusedInviteResultCard(message: string): AdaptiveCard {
     showTenantLink: false,
     tenantSignInUrl: '',
     recordId: '',
+    hasAccessEnd: false,
+    accessEnd: '',
+    sponsorNote: '',
   };
   return expandCard('inviteResult', data);
 }

@@ -1,7 +1,7 @@
 import type { Attachment } from 'botbuilder';
 import type { InvitationStatusView } from '../../../usecases/invite/model';
 import { renderCard } from '../../cards';
-import { formatTime, stateLabel } from '../inviteWording';
+import { formatTime, recordedAccessLine, stateLabel } from '../inviteWording';
 
 /** The data of cards/myInvitations.json: the reader's own invitations, newest first. */
 export interface MyInvitationsCardData {
@@ -14,6 +14,9 @@ export interface MyInvitationsCardData {
     stateLabel: string;
     isDone: boolean;
     isProblem: boolean;
+    /** "Access ends on 30 May 2027", "No end date", "Access ended on …", or ''. */
+    accessLine: string;
+    hasAccessLine: boolean;
   }>;
 }
 
@@ -31,6 +34,8 @@ export function myInvitationsCard(views: readonly InvitationStatusView[]): Attac
       stateLabel: stateLabel(v),
       isDone: v.record.state === 'completed' && (v.externalUserState === 'Accepted' || v.record.outcomeKind === 'internalUser'),
       isProblem: v.record.state === 'partial' || v.record.state === 'failed',
+      accessLine: recordedAccessLine(v.access),
+      hasAccessLine: recordedAccessLine(v.access) !== '',
     })),
   };
   return renderCard('myInvitations', data);

@@ -1,0 +1,305 @@
+/**
+ * Durable scheduled work in Azure Table storage (the rules are in src/usecases/ports/scheduler.ts):
+ * reminders, ends and sweeps shared by every instance, each due item acted on by one of them.
+ *
+ * Keys: table `<prefix>ScheduledWork`, one partition (PartitionKey `work`), so that every write of
+ * an item is one atomic entity group transaction over its three rows:
+ * - RowKey `w|<tableKey(kind)>|<tableKey(subject)>`: the item (identity kind + subject). `get` is a
+ *   point read; `schedule` creates it with create-if-absent (409: it exists), so of N concurrent
+ *   schedules of one pair exactly one creates it.
+ * - RowKey `d|<numberKey(dueAt ms)>|<tableKey(kind)>|<tableKey(subject)>|<numberKey(version)>`: the
+ *   due index, a copy of the item, soonest first in key order. `claimDue` is one RowKey range
+ *   `d|` … `d|<now + 1 ms>` (only what is due: future work is never read, however much there is),
+ *   `list` the same range up to `dueBefore`.
+ * - RowKey `s|<tableKey(subject)>|<tableKey(kind)>`: the subject index, a copy of the item.
+ *   `listBySubject` ("what is scheduled for jane@…") is one RowKey range `s|<subject>|`.
+ *
+ * Compare-and-set: the due row's key holds the item's version, and every write deletes the due row
+ * of the version it read and creates the one of the next version, in the same transaction as the
+ * item and subject rows. A write made from a stale read therefore finds its due row gone (404) and
+ * the whole transaction is refused: of two claimers of one item exactly one succeeds, and a settle
+ * after the item was rescheduled, cancelled or taken over changes nothing. (A delete in an entity
+ * group transaction cannot carry If-Match, hence the version in the key; writes that replace the
+ * item row after reading it also carry its ETag as If-Match:
+ * https://learn.microsoft.com/rest/api/storageservices/performing-entity-group-transactions.)
+ *
+ * A claim held by a holder that is dead (its heartbeat in `<prefix>Holders` ran out: leases.ts) is
+ * free at once, as in the SQLite adapter; a live holder's claim only when its time runs out.
+ *
+ * One partition bounds the scheduler at Table storage's ~2,000 operations per second per
+ * partition (https://learn.microsoft.com/azure/storage/tables/scalability-targets): far beyond a
+ * guest lifecycle's few writes per guest per month.
+ *
+ * Transactions: schedule 2 when new (read, create), 1 when it exists and is kept, 2 with replace;
+ * get 1; listBySubject 1; list 1 (per 1,000 rows); claimDue 1 query + 1 per item claimed + 1 per
+ * distinct live-looking holder whose claim is checked; settle 2 (read, write); cancel 2.
+ */
+import { odata, type TableClient, type TableEntityResult, type TransactionAction } from '@azure/data-tables';
+import { systemClock, type Clock } from '../../domain/clock';
+import type { HolderRegistry } from '../../usecases/ports/leases';
+import {
+  scheduleListLimit,
+  validateScheduleInput,
+  type ClaimOptions,
+  type ScheduledWork,
+  type ScheduledWorkRepository,
+  type ScheduleInput,
+  type ScheduleResult,
+  type WorkSettlement,
+} from '../../usecases/ports/scheduler';
+import { compareWork } from '../memory/scheduledWork';
+import type { AzureStorageAccount } from './account';
+import { fromJsonProperties, getOrNull, jsonProperties, listAll, numberKey, tableKey } from './tables';
+import { prefixEnd, submitIfAll } from './records';
+
+const PARTITION = 'work';
+const DUE = 'd|';
+/** Tries of a write that lost a race to another writer before giving up (each re-reads first). */
+const WRITE_TRIES = 8;
+
+type Entity = { partitionKey: string; rowKey: string } & Record<string, unknown>;
+
+const itemKey = (kind: string, subject: string): string => `w|${tableKey(kind)}|${tableKey(subject)}`;
+const subjectKey = (kind: string, subject: string): string => `s|${tableKey(subject)}|${tableKey(kind)}`;
+/** Times before 1970 sort first (the key cannot hold a negative number). */
+const dueMs = (iso: string): number => Math.max(0, Date.parse(iso));
+const dueKey = (work: ScheduledWork): string =>
+  `${DUE}${numberKey(dueMs(work.dueAt))}|${tableKey(work.kind)}|${tableKey(work.subject)}|${numberKey(work.version, 12)}`;
+
+function rows(work: ScheduledWork): { item: Entity; due: Entity; subject: Entity } {
+  const fields = { kind: work.kind, subject: work.subject, version: work.version, ...jsonProperties(work) };
+  return {
+    item: { partitionKey: PARTITION, rowKey: itemKey(work.kind, work.subject), ...fields },
+    due: { partitionKey: PARTITION, rowKey: dueKey(work), ...fields },
+    subject: { partitionKey: PARTITION, rowKey: subjectKey(work.kind, work.subject), ...fields },
+  };
+}
+
+/** The actions that move an item from `from` (as read, with the item row's ETag if known) to `to`. */
+function moveActions(from: ScheduledWork, to: ScheduledWork, etag: string | null): TransactionAction[] {
+  const next = rows(to);
+  return [
+    ['delete', { partitionKey: PARTITION, rowKey: dueKey(from) }],
+    ['create', next.due],
+    etag ? ['update', next.item, 'Replace', { etag }] : ['upsert', next.item, 'Replace'],
+    ['upsert', next.subject, 'Replace'],
+  ];
+}
+
+/** The actions that remove an item last read as `from` (refused if it changed since). */
+function removeActions(from: ScheduledWork): TransactionAction[] {
+  return [
+    ['delete', { partitionKey: PARTITION, rowKey: dueKey(from) }],
+    ['delete', { partitionKey: PARTITION, rowKey: itemKey(from.kind, from.subject) }],
+    ['delete', { partitionKey: PARTITION, rowKey: subjectKey(from.kind, from.subject) }],
+  ];
+}
+
+const toWork = (row: Record<string, unknown>): ScheduledWork => fromJsonProperties<ScheduledWork>(row);
+
+export class AzureScheduledWorkRepository implements ScheduledWorkRepository {
+  private readonly clock: Clock;
+
+  constructor(
+    private readonly account: AzureStorageAccount,
+    private readonly holders: Pick<HolderRegistry, 'isAlive'>,
+    options: { clock?: Clock } = {},
+  ) {
+    this.clock = options.clock ?? systemClock;
+  }
+
+  private table(): Promise<TableClient> {
+    return this.account.table('ScheduledWork');
+  }
+
+  private nowIso(): string {
+    return this.clock.now().toISOString();
+  }
+
+  private async read(kind: string, subject: string): Promise<{ work: ScheduledWork; etag: string } | null> {
+    const row = await getOrNull<Record<string, unknown>>(await this.table(), PARTITION, itemKey(kind, subject));
+    return row ? { work: toWork(row), etag: row.etag } : null;
+  }
+
+  async schedule(input: ScheduleInput, options: { replace?: boolean } = {}): Promise<ScheduleResult> {
+    validateScheduleInput(input);
+    const table = await this.table();
+    const dueAt = new Date(input.dueAt).toISOString();
+    const payload = structuredClone(input.payload ?? {});
+    for (let attempt = 0; attempt < WRITE_TRIES; attempt++) {
+      const existing = await this.read(input.kind, input.subject);
+      const now = this.nowIso();
+      if (existing && !options.replace) return { work: existing.work, created: false };
+      if (existing) {
+        const moved: ScheduledWork = {
+          ...existing.work,
+          dueAt,
+          payload,
+          attempts: 0,
+          lastError: null,
+          updatedAt: now,
+          version: existing.work.version + 1,
+        };
+        if (await submitIfAll(table, moveActions(existing.work, moved, existing.etag))) return { work: moved, created: true };
+        continue; // changed meanwhile: read again
+      }
+      const work: ScheduledWork = {
+        kind: input.kind,
+        subject: input.subject,
+        dueAt,
+        payload,
+        attempts: 0,
+        lastError: null,
+        claimedBy: null,
+        claimedUntil: null,
+        createdAt: now,
+        updatedAt: now,
+        version: 1,
+      };
+      const fresh = rows(work);
+      // The item row's create is refused (409) when another schedule of the pair came first.
+      if (await submitIfAll(table, [['create', fresh.item], ['create', fresh.due], ['upsert', fresh.subject, 'Replace']])) return { work, created: true };
+    }
+    throw new Error('scheduled work: could not write the item (it kept changing)');
+  }
+
+  /**
+   * Migration only (the SQLite-to-Azure tool; not a port method): writes an item of another store
+   * as it is (due time, payload, attempts, version), without its claim (the other store's holders
+   * do not exist here). Create-if-absent by kind + subject: false when the pair exists already.
+   */
+  async importWork(source: ScheduledWork): Promise<boolean> {
+    const work: ScheduledWork = { ...structuredClone(source), dueAt: new Date(source.dueAt).toISOString(), claimedBy: null, claimedUntil: null };
+    const r = rows(work);
+    const table = await this.table();
+    if (await submitIfAll(table, [['create', r.item], ['create', r.due], ['upsert', r.subject, 'Replace']])) return true;
+    if (await this.read(work.kind, work.subject)) return false;
+    throw new Error('scheduled work import: refused, and the item is not there; run it again');
+  }
+
+  async get(kind: string, subject: string): Promise<ScheduledWork | null> {
+    return (await this.read(kind, subject))?.work ?? null;
+  }
+
+  async listBySubject(subject: string): Promise<ScheduledWork[]> {
+    const prefix = `s|${tableKey(subject)}|`;
+    const found = await listAll<Record<string, unknown>>(
+      await this.table(),
+      odata`PartitionKey eq ${PARTITION} and RowKey ge ${prefix} and RowKey lt ${prefixEnd(prefix)}`,
+    );
+    return found.map(toWork).sort(compareWork);
+  }
+
+  async list(options: { limit?: number; dueBefore?: string } = {}): Promise<ScheduledWork[]> {
+    const limit = scheduleListLimit(options.limit);
+    const upper = options.dueBefore === undefined ? prefixEnd(DUE) : `${DUE}${numberKey(dueMs(options.dueBefore))}`;
+    return this.dueRows(upper, limit, () => true);
+  }
+
+  /**
+   * Due rows below `upper` in key order (soonest first), at most `limit` accepted by `accept`;
+   * rows with the due time of the last one taken are read too, so ties are ordered by kind and
+   * subject exactly as the other adapters order them.
+   */
+  private async dueRows(
+    upper: string,
+    limit: number,
+    accept: (work: ScheduledWork) => boolean | Promise<boolean>,
+  ): Promise<ScheduledWork[]> {
+    const table = await this.table();
+    const out: ScheduledWork[] = [];
+    let lastDue: string | null = null;
+    const filter = odata`PartitionKey eq ${PARTITION} and RowKey ge ${DUE} and RowKey lt ${upper}`;
+    for await (const row of table.listEntities<Record<string, unknown>>({ queryOptions: { filter } })) {
+      const work = toWork(row as TableEntityResult<Record<string, unknown>>);
+      if (out.length >= limit && work.dueAt !== lastDue) break;
+      if (!(await accept(work))) continue;
+      out.push(work);
+      lastDue = work.dueAt;
+    }
+    return out.sort(compareWork).slice(0, limit);
+  }
+
+  async claimDue(holderId: string, options: ClaimOptions): Promise<ScheduledWork[]> {
+    const limit = Math.max(0, Math.trunc(options.limit));
+    if (limit === 0) return [];
+    const nowMs = this.clock.now().getTime();
+    const alive = new Map<string, Promise<boolean>>();
+    const isAlive = (id: string): Promise<boolean> => {
+      let known = alive.get(id);
+      if (!known) {
+        known = this.holders.isAlive(id);
+        alive.set(id, known);
+      }
+      return known;
+    };
+    const free = async (work: ScheduledWork): Promise<boolean> => {
+      if (work.claimedBy === null || work.claimedUntil === null) return true;
+      if (Date.parse(work.claimedUntil) <= nowMs) return true;
+      return !(await isAlive(work.claimedBy));
+    };
+    // Candidates: due now and free; a few more than the limit, as some may be taken by another claimer first.
+    const candidates = await this.dueRows(`${DUE}${numberKey(nowMs + 1)}`, limit * 2, free);
+    const table = await this.table();
+    const claimed: ScheduledWork[] = [];
+    for (const work of candidates) {
+      if (claimed.length >= limit) break;
+      const next: ScheduledWork = {
+        ...work,
+        claimedBy: holderId,
+        claimedUntil: new Date(nowMs + options.leaseMs).toISOString(),
+        updatedAt: new Date(nowMs).toISOString(),
+        version: work.version + 1,
+      };
+      // Refused (its due row of this version is gone) when another claimer or writer came first.
+      if (await submitIfAll(table, moveActions(work, next, null))) claimed.push(next);
+    }
+    return claimed;
+  }
+
+  async settle(kind: string, subject: string, holderId: string, version: number, settlement: WorkSettlement): Promise<boolean> {
+    const table = await this.table();
+    for (let attempt = 0; attempt < WRITE_TRIES; attempt++) {
+      const current = await this.read(kind, subject);
+      if (!current || current.work.claimedBy !== holderId) return false;
+      const row = current.work;
+      const now = this.nowIso();
+      const base: ScheduledWork = { ...row, claimedBy: null, claimedUntil: null, updatedAt: now, version: row.version + 1 };
+      if (row.version !== version) {
+        // Rescheduled while this holder ran it: keep the new due time, drop only this holder's claim.
+        if (await submitIfAll(table, moveActions(row, base, current.etag))) return false;
+        continue;
+      }
+      let actions: TransactionAction[];
+      if (settlement.outcome === 'done') actions = removeActions(row);
+      else if (settlement.outcome === 'reschedule') {
+        actions = moveActions(
+          row,
+          {
+            ...base,
+            dueAt: new Date(settlement.dueAt).toISOString(),
+            payload: structuredClone(settlement.payload ?? row.payload),
+            attempts: 0,
+            lastError: null,
+          },
+          current.etag,
+        );
+      } else {
+        actions = moveActions(row, { ...base, dueAt: new Date(settlement.dueAt).toISOString(), attempts: row.attempts + 1, lastError: settlement.error }, current.etag);
+      }
+      if (await submitIfAll(table, actions)) return true;
+      // Changed between the read and the write: read again (a newer version then drops only the claim).
+    }
+    return false;
+  }
+
+  async cancel(kind: string, subject: string): Promise<boolean> {
+    const table = await this.table();
+    for (let attempt = 0; attempt < WRITE_TRIES; attempt++) {
+      const current = await this.read(kind, subject);
+      if (!current) return false;
+      if (await submitIfAll(table, removeActions(current.work))) return true;
+    }
+    throw new Error('scheduled work: could not cancel the item (it kept changing)');
+  }
+}
