@@ -26,8 +26,6 @@ async function main(): Promise<void> {
   });
   // Local mode: the demo guests' reminders reach Megan Bowen right after start-up.
   const app = createApp(config, { seedDemoGuests: config.directory === 'demo' });
-  await app.listen();
-
   let stopping = false;
   const stop = (signal: NodeJS.Signals): void => {
     if (stopping) {
@@ -47,8 +45,10 @@ async function main(): Promise<void> {
         },
       );
   };
+  // Registered before listening: a stop that arrives while the features start still shuts down cleanly.
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
+  await app.listen();
 }
 
 main().catch((error: unknown) => {

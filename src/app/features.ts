@@ -140,6 +140,7 @@ export function buildFeatures(services: BotServices, options: FeatureOptions = {
     },
   );
 
+  // The lifecycle first: "my guests" is its list (the invite feature also reads it as "my invitations").
   // Guest help goes last: it answers unrecognised questions with its menu.
-  return [createInviteFeature({ service: inviteService, directory, advisor }), approvals.feature, bulkFeature, lifecycleWiring.feature, reviewFeature, reports, guestHelp, scheduler];
+  return [lifecycleWiring.feature, createInviteFeature({ service: inviteService, directory, advisor }), approvals.feature, bulkFeature, reviewFeature, reports, guestHelp, scheduler];
 }

@@ -29,18 +29,27 @@ export function buildScheduler(
     logger: services.logger,
     options: { intervalMs: services.config.env.SCHEDULER_INTERVAL_SECONDS * 1000 },
   });
+  let stopped = false;
+  let preparing: Promise<void> = Promise.resolve();
   return {
     name: 'scheduler',
     runner,
     start: async () => {
-      try {
-        await options.beforeFirstPass?.();
-      } catch (error) {
-        services.logger.warn({ err: error instanceof Error ? error.name : 'error' }, 'scheduler: preparing the first pass failed');
-      }
-      // The first pass starts now and runs beside the first turns (not awaited: catch-up can be long).
-      runner.start();
+      // Preparing (seeding the demo guests) and the first pass run beside the first turns: start-up
+      // does not wait for them (on a remote store they take seconds), and a stop that comes first wins.
+      preparing = (async () => {
+        try {
+          await options.beforeFirstPass?.();
+        } catch (error) {
+          services.logger.warn({ err: error instanceof Error ? error.name : 'error' }, 'scheduler: preparing the first pass failed');
+        }
+        if (!stopped) runner.start();
+      })();
     },
-    stop: () => runner.stop(),
+    stop: async () => {
+      stopped = true;
+      await preparing;
+      await runner.stop();
+    },
   };
 }

@@ -49,7 +49,7 @@ export interface LifecycleFeatureDeps {
   pending: PendingNotices;
   sender: LifecycleSender;
   clock: Clock;
-  logger?: Pick<Logger, 'warn' | 'error'>;
+  logger?: Pick<Logger, 'info' | 'warn' | 'error'>;
 }
 
 const id = z.string().trim().min(1).max(200);
@@ -58,6 +58,9 @@ const tokenData = accessData.extend({ reminderToken: id });
 const endData = accessData.extend({ forEndsAt: id });
 const requestData = z.object({ requestId: id });
 const listData = z.object({ scope: z.string().trim().min(1).max(200).optional() });
+
+/** How many of the asker's own sites a name is looked for in (after the guest's sites). */
+const MAX_GROUPS_SEARCHED = 20;
 
 const WHO_ARE_YOU = 'I could not tell who you are (Teams did not say which Microsoft Entra user you are), so nothing was changed.';
 
@@ -216,25 +219,40 @@ export function createLifecycleFeature(deps: LifecycleFeatureDeps): BotFeature {
       if (user.kind !== 'member') return { problem: `${user.displayName} is a guest: a sponsor must be someone in your organisation.` };
       return { id: user.id, name: user.displayName };
     }
-    // People who belong to the guest's sites (owners and members): found by full or first name.
+    // The directory port has no search by name: a name is looked for among the people of the
+    // guest's sites, then of the sites the asker owns (full name, or first name), members only.
     const owned = await directory.listOwnedGroups(actor.userId);
     const member = await directory.listMemberGroups(actor.userId);
-    const groups = [...owned, ...member].filter((g, i, all) => siteNames.some((s) => sameName(s, g.displayName)) && all.findIndex((x) => x.id === g.id) === i);
-    const people = new Map<string, string>();
-    for (const g of groups) {
-      for (const p of [...(await directory.listGroupOwners(g.id)), ...(await directory.listGroupMembers(g.id))]) people.set(p.id, p.displayName);
-    }
-    const named = [...people.entries()].filter(([, name]) => sameName(name, said) || sameName(name.split(' ')[0] ?? '', said));
-    const members: Array<{ id: string; name: string }> = [];
-    for (const [id, name] of named) {
-      const user = await directory.getUser(id);
-      if (user && user.kind === 'member' && (user.mail ?? '').toLowerCase() !== guestEmail.toLowerCase()) members.push({ id, name });
+    const all = [...owned, ...member].filter((g, i, list) => list.findIndex((x) => x.id === g.id) === i);
+    const guestSites = all.filter((g) => siteNames.some((s) => sameName(s, g.displayName)));
+    const searched: string[] = [];
+    let members: Array<{ id: string; name: string }> = [];
+    for (const groups of [guestSites, owned.filter((g) => !guestSites.some((x) => x.id === g.id)).slice(0, MAX_GROUPS_SEARCHED)]) {
+      if (groups.length === 0) continue;
+      searched.push(...groups.map((g) => g.displayName));
+      members = await peopleNamed(said, groups, guestEmail);
+      if (members.length > 0) break;
     }
     if (members.length === 1 && members[0]) return members[0];
     if (members.length > 1) {
       return { problem: `Several people are called "${said}": ${members.map((m) => m.name).join(', ')}. Say their email address instead, for example "make alex@contoso.com the sponsor of ${guestEmail}".` };
     }
-    return { problem: `I could not find "${said}" among the people of ${siteNames.join(', ')}. Say their email address instead, for example "make alex@contoso.com the sponsor of ${guestEmail}".` };
+    return { problem: `I could not find "${said}" among the people of ${(searched.length ? searched : siteNames).join(', ')}. Say their email address instead, for example "make alex@contoso.com the sponsor of ${guestEmail}".` };
+  };
+
+  /** Members of the organisation (not guests) in `groups` called `said` (full or first name). */
+  const peopleNamed = async (said: string, groups: GroupInfo[], guestEmail: string): Promise<Array<{ id: string; name: string }>> => {
+    const people = new Map<string, string>();
+    for (const g of groups) {
+      for (const p of [...(await directory.listGroupOwners(g.id)), ...(await directory.listGroupMembers(g.id))]) people.set(p.id, p.displayName);
+    }
+    const named = [...people.entries()].filter(([, name]) => sameName(name, said) || sameName(name.split(' ')[0] ?? '', said));
+    const found: Array<{ id: string; name: string }> = [];
+    for (const [id, name] of named) {
+      const user = await directory.getUser(id);
+      if (user && user.kind === 'member' && (user.mail ?? '').toLowerCase() !== guestEmail.toLowerCase()) found.push({ id, name });
+    }
+    return found;
   };
 
   /** Parses the button data (a malformed invoke changes nothing) and answers with a card, always. */
@@ -298,12 +316,12 @@ export function createLifecycleFeature(deps: LifecycleFeatureDeps): BotFeature {
       const personal = conversation?.conversationType ? conversation.conversationType === 'personal' : conversation?.isGroup !== true;
       if (!conversation?.id || !userId || !personal) return;
       const delivered = await deps.pending.deliver(userId, reference, deps.sender);
-      if (delivered > 0) deps.logger?.warn({ delivered }, 'lifecycle: delivered notices that had waited for a personal chat');
+      if (delivered > 0) deps.logger?.info({ delivered }, 'lifecycle: delivered notices that had waited for a personal chat');
     },
     help: [
       { title: 'See the guests you sponsor, with Resend, Renew and Remove', example: 'my guests', audience: 'owners' },
       { title: "See a site's guests (its owners only)", example: 'guests of Project Falcon', audience: 'owners' },
-      { title: 'Hand a guest over to another sponsor', example: 'make Alex Wilber the sponsor of jane@fabrikam.com', audience: 'owners' },
+      { title: 'Hand a guest over to another sponsor', example: 'make Adele Vance the sponsor of jane@fabrikam.com', audience: 'owners' },
       { title: 'See what is planned for a guest (reminders, end of access)', example: 'what is scheduled for jane@fabrikam.com', audience: 'owners' },
     ],
   };

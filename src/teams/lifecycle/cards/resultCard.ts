@@ -85,7 +85,9 @@ export function actionResultCard(
   }
   const redeemUrl = outcome.redeemUrl ?? null;
   const link = verb === 'resend' && isSafeCardUrl(redeemUrl);
-  if (outcome.kind === 'already') {
+  // "Let it end" after the last reminder went out: nothing was left to note, and it does end then.
+  const endsAsPlanned = verb === 'letEnd' && outcome.kind === 'already' && ['invited', 'accepted', 'endingSoon'].includes(outcome.access.status) && !/renewed/.test(outcome.message);
+  if (outcome.kind === 'already' && !endsAsPlanned) {
     const data = base('default', outcome.message, [], facts, listAction);
     if (link) Object.assign(data, { showLink: true, redeemUrl, linkNote: `The link of that new invitation, for ${outcome.access.guestName}:` });
     return expandCard('lifecycleResult', data);
