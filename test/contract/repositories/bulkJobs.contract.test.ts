@@ -228,7 +228,6 @@ describe.each([
         attempts: 0,
         nextAttemptAt: 0,
         approvalRequestId: null,
-        accessEnd: null,
       });
       expect(await repo.getRow(jobId, 3)).toMatchObject({ state: 'skipped', userId: 'u-3', redeemUrl: 'https://invite.example/3', error: 'success', sendEmail: null });
     });
