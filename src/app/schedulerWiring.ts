@@ -4,6 +4,8 @@ import type { BotServices } from './services';
 
 export interface SchedulerFeature extends BotFeature {
   readonly runner: ScheduledWorkRunner;
+  /** Resolves once the preparation and the first pass after start() have finished (tests, tools). */
+  firstPass(): Promise<void>;
 }
 
 /**
@@ -45,6 +47,10 @@ export function buildScheduler(
         }
         if (!stopped) runner.start();
       })();
+    },
+    firstPass: async () => {
+      await preparing;
+      await runner.idle();
     },
     stop: async () => {
       stopped = true;

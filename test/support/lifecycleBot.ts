@@ -125,7 +125,7 @@ export async function lifecycleBot(options: { env?: Record<string, string>; seed
         await f.start();
         started.push(f);
       }
-      await scheduler.runner.idle();
+      await scheduler.firstPass();
     },
     async runDue() {
       await scheduler.runner.runOnce();
