@@ -8,6 +8,8 @@
  *   npm run bench:turns                 (builds, then about three minutes)
  *   BENCH_SECONDS=10 npm run bench:turns      shorter phases for a quick look
  *   npm run bench:turns -- --cold-start       only the cold starts (BENCH_COLD_RUNS, default 5)
+ *   npm run bench:turns -- --memory           only the memory phases (minimal bot, this bot, minimal bot)
+ *   BENCH_NODE_FLAGS="--max-old-space-size=256" npm run bench:turns    both bots with these Node flags
  *
  * Everything runs on 127.0.0.1: the bots are child processes in local mode, and their replies go
  * to a Bot Connector stand-in in this process (the activity's serviceUrl), which records when
@@ -38,6 +40,17 @@ const ROOT = path.resolve(__dirname, '..', '..');
 /** Cold starts of each kind (median reported). */
 const COLD_RUNS = Number(process.env.BENCH_COLD_RUNS ?? '5');
 const TURN_ERROR_TEXT = 'something went wrong on my side';
+/**
+ * Node/V8 flags for every bot process of the run, this bot and the minimal bot alike (so the
+ * comparison stays fair), e.g. BENCH_NODE_FLAGS="--max-semi-space-size=8".
+ */
+const NODE_FLAGS = (process.env.BENCH_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
+/**
+ * --memory only: an earlier build of this bot to measure in the same run, before this one (a
+ * copy of another commit's dist/bench/bundled/thisBot.js placed beside it, so that its outside
+ * packages resolve from this node_modules).
+ */
+const EARLIER_BOT = process.env.BENCH_EARLIER_BOT ?? '';
 
 // ---------------------------------------------------------------------------------------------
 // The Bot Connector stand-in: receives the bots' replies.
@@ -122,15 +135,16 @@ function baseEnv(dataDir: string): Record<string, string> {
  * bundled file; no compile cache, which only shortens a start) and the minimal bot is built the
  * same way. The unbundled dist/bench/turnsBots.js runs the same code, only loaded module by module.
  */
-function bundledBot(kind: 'bot' | 'minimal'): string {
+function bundledBot(kind: 'bot' | 'minimal' | 'earlier'): string {
+  if (kind === 'earlier') return path.resolve(EARLIER_BOT);
   const file = path.join(__dirname, 'bundled', kind === 'bot' ? 'thisBot.js' : 'minimalBot.js');
   if (!fs.existsSync(file)) throw new Error(`${file} is missing: run npm run bench:turns (it bundles the bots after the build)`);
   return file;
 }
 
-async function startBot(kind: 'bot' | 'minimal', env: Record<string, string> = {}): Promise<BotChild> {
+async function startBot(kind: 'bot' | 'minimal' | 'earlier', env: Record<string, string> = {}): Promise<BotChild> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'turns-bench-'));
-  const child = spawn(process.execPath, ['--no-deprecation', bundledBot(kind)], {
+  const child = spawn(process.execPath, ['--no-deprecation', ...NODE_FLAGS, bundledBot(kind)], {
     cwd: ROOT,
     env: { ...baseEnv(dataDir), ...env },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -182,7 +196,7 @@ async function coldStart(args: string[], env: Record<string, string> = {}): Prom
   const port = await freePort();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'turns-bench-cold-'));
   const started = performance.now();
-  const child = spawn(process.execPath, ['--no-deprecation', ...args], { cwd: ROOT, env: { ...baseEnv(dataDir), ...env, PORT: String(port) }, stdio: 'ignore' });
+  const child = spawn(process.execPath, ['--no-deprecation', ...NODE_FLAGS, ...args], { cwd: ROOT, env: { ...baseEnv(dataDir), ...env, PORT: String(port) }, stdio: 'ignore' });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   let elapsed = Number.NaN;
   for (;;) {
@@ -570,28 +584,39 @@ async function memoryOnly(): Promise<void> {
   const connector = new ConnectorStandIn();
   const serviceUrl = await connector.start();
   const runs: LoadResult[] = [];
-  for (const [label, kind] of [
+  const phases: Array<readonly [string, 'bot' | 'minimal' | 'earlier']> = [
     ['minimal bot (before)', 'minimal'],
+    ...(EARLIER_BOT ? [[`this bot, earlier build (${path.basename(EARLIER_BOT)})`, 'earlier'] as const] : []),
     ['this bot, demo tenant', 'bot'],
     ['minimal bot (after)', 'minimal'],
-  ] as const) {
+  ];
+  for (const [label, kind] of phases) {
     const bot = await startBot(kind);
     try {
-      runs.push(await runLoad(label, bot, connector, serviceUrl, kind === 'bot'));
+      runs.push(await runLoad(label, bot, connector, serviceUrl, kind !== 'minimal'));
     } finally {
       await bot.stop();
     }
   }
   await connector.close();
   const loadAfter = os.loadavg();
-  const out = ['', '| run | turns/s | errors | idle RSS | peak RSS | at peak: heap used / heap total / external (MB) |', '|---|---|---|---|---|---|'];
+  const out = [
+    '',
+    '| run | turns/s | errors | idle RSS | peak RSS | at peak: heap used / heap total / external | RSS anonymous / files (MB) |',
+    '|---|---|---|---|---|---|---|',
+  ];
   for (const r of runs) {
     const p = r.atPeak;
-    out.push(`| ${r.label} | ${f0(r.turnsPerSecond)} | ${r.errors} | ${f0(r.idleRssMb)} | ${f0(r.peakRssMb)} | ${f0(p.heapUsed)} / ${f0(p.heapTotal)} / ${f0(p.external)} |`);
+    out.push(
+      `| ${r.label} | ${f0(r.turnsPerSecond)} | ${r.errors} | ${f0(r.idleRssMb)} | ${f0(r.peakRssMb)} | ${f0(p.heapUsed)} / ${f0(p.heapTotal)} / ${f0(p.external)} | ${f0(p.rssAnon)} / ${f0(p.rssFile)} |`,
+    );
   }
+  if (NODE_FLAGS.length) out.push('', `both bots ran with ${NODE_FLAGS.join(' ')}`);
   const minimalRss = Math.max(...runs.filter((r) => r.label.startsWith('minimal')).map((r) => r.peakRssMb));
-  const bot = runs.find((r) => r.label.startsWith('this bot'));
-  if (bot) out.push('', `peak RSS ${(bot.peakRssMb / minimalRss).toFixed(2)}× the minimal bot (${f0(bot.peakRssMb)} vs ${f0(minimalRss)} MB)`);
+  out.push('');
+  for (const bot of runs.filter((r) => r.label.startsWith('this bot'))) {
+    out.push(`${bot.label}: peak RSS ${(bot.peakRssMb / minimalRss).toFixed(2)}× the minimal bot (${f0(bot.peakRssMb)} vs ${f0(minimalRss)} MB)`);
+  }
   out.push(`load average (1/5/15 min) at start ${loadBefore.map((l) => l.toFixed(2)).join(' ')}, at end ${loadAfter.map((l) => l.toFixed(2)).join(' ')}`);
   console.log(out.join('\n'));
 }
@@ -604,6 +629,7 @@ async function main(): Promise<void> {
   const loadBefore = os.loadavg();
   console.log(`Turn benchmark: ${CONVERSATIONS} conversations, ~${THINK_MS} ms think time, ${WARMUP_SECONDS} s warm-up + ${SECONDS} s per phase`);
   console.log(`load average at start: ${loadBefore.map((l) => l.toFixed(2)).join(' ')}`);
+  if (NODE_FLAGS.length) console.log(`both bots run with ${NODE_FLAGS.join(' ')}`);
 
   const connector = new ConnectorStandIn();
   const serviceUrl = await connector.start();
@@ -710,6 +736,13 @@ async function main(): Promise<void> {
     `| no growth with ${INVITATIONS_HELD} invitations held | CPU per turn ${growth.toFixed(2)}×, p99 ${f1(heldSummary.p99)} vs ${f1(bot.p99)} ms | ${verdict(growth <= 1.2)} |`,
   );
   out.push(`| Graph requests per turn under load (DIRECTORY=graph) | ${graphRequestsPerTurn.toFixed(2)} | |`);
+  out.push('');
+  out.push('Where the peak went (MB, sampled every 250 ms): heap used / heap total, RSS anonymous / files');
+  for (const r of [minimalBefore, demo, minimalAfter]) {
+    const p = r.atPeak;
+    out.push(`- ${r.label}: ${f0(p.heapUsed)} / ${f0(p.heapTotal)}, ${f0(p.rssAnon)} / ${f0(p.rssFile)} (idle RSS ${f0(r.idleRssMb)})`);
+  }
+  if (NODE_FLAGS.length) out.push(`both bots ran with ${NODE_FLAGS.join(' ')}`);
   const errors = [minimalBefore, demo, held, graphLoad, minimalAfter].filter((r) => r.errors > 0);
   if (errors.length) {
     out.push('');
@@ -726,7 +759,15 @@ async function main(): Promise<void> {
     startedAt: startedAt.toISOString(),
     node: process.version,
     loadAverage: { start: loadBefore, end: loadAfter },
-    settings: { seconds: SECONDS, warmupSeconds: WARMUP_SECONDS, conversations: CONVERSATIONS, thinkMs: THINK_MS, graphLatencyMs: GRAPH_LATENCY_MS, invitationsHeld: INVITATIONS_HELD },
+    settings: {
+      seconds: SECONDS,
+      warmupSeconds: WARMUP_SECONDS,
+      conversations: CONVERSATIONS,
+      thinkMs: THINK_MS,
+      graphLatencyMs: GRAPH_LATENCY_MS,
+      invitationsHeld: INVITATIONS_HELD,
+      nodeFlags: NODE_FLAGS,
+    },
     coldStartMs: { botFirstStart: cold.botFirst, botRestart: cold.botRestart, minimal: cold.minimal, runs: cold.runs },
     runs: [minimalBefore, demo, held, graphLoad, minimalAfter].map((r) => ({
       label: r.label,
@@ -738,6 +779,8 @@ async function main(): Promise<void> {
       latencyByKind: Object.fromEntries([...byKind(r.samples)].map(([k, v]) => [k, summarise(v)])),
       cpuMsPerTurn: r.cpuMsPerTurn,
       peakRssMb: r.peakRssMb,
+      idleRssMb: r.idleRssMb,
+      atPeak: r.atPeak,
       proactive: r.proactive,
     })),
     graph: { attribution, requestsPerTurnUnderLoad: graphRequestsPerTurn },

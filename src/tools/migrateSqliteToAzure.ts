@@ -41,8 +41,8 @@ import { openAzureStore } from '../adapters/azure/store';
 import { ConfigError, loadConfig, loadDotEnv } from '../app/config';
 import { azureStorageOptions } from '../app/createStore';
 import { resetRequestFromRow, type ResetRequestRow } from '../adapters/sqlite/resetRequests';
+import { auditEventFromRow, type AuditRow } from '../adapters/sqlite/audit';
 import { openStore, sqliteDatabaseOf, type SqliteStore } from '../adapters/sqlite/store';
-import type { AuditEvent, JsonValue } from '../usecases/ports/auditLog';
 import type { InvitationRecord, InvitationState } from '../usecases/ports/invitations';
 import type { GuestAccessRecord } from '../usecases/lifecycle/ports';
 
@@ -206,34 +206,14 @@ async function copyBulkJobs(source: SqliteStore, target: MigrationTarget): Promi
   return result;
 }
 
-interface AuditRow {
-  seq: number;
-  at: string;
-  actor_id: string;
-  actor_name: string;
-  action: string;
-  subject_type: string;
-  subject_id: string;
-  details: string;
-}
 
 async function copyAudit(source: SqliteStore, target: MigrationTarget): Promise<KindCount> {
   const result = count();
   for (let after = 0; ; ) {
     const page = rows<AuditRow>(source, 'SELECT * FROM audit_events WHERE seq > ? ORDER BY seq LIMIT ?', after, ROW_PAGE);
     for (const row of page) {
-      const event: AuditEvent = {
-        seq: row.seq,
-        at: row.at,
-        actorId: row.actor_id,
-        actorName: row.actor_name,
-        action: row.action,
-        subjectType: row.subject_type,
-        subjectId: row.subject_id,
-        details: JSON.parse(row.details) as { [key: string]: JsonValue },
-      };
       result.found++;
-      tally(result, await target.audit.importEvent(event));
+      tally(result, await target.audit.importEvent(auditEventFromRow(row)));
     }
     if (page.length < ROW_PAGE) break;
     after = page[page.length - 1]?.seq ?? after;

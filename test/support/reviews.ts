@@ -74,14 +74,17 @@ export async function reviewHarness(
     settings?: Partial<ReviewSettings>;
     /** A SQLite file: a restart or a second instance opens it again. */
     file?: string;
+    /** A store opened by the caller (e.g. Azure Storage over Azurite, one per instance), on `clock`. */
+    store?: Store;
+    clock?: ManualClock;
     /** Carried over from another harness (a restart, a second instance): the same tenant, clock and inbox. */
     carry?: Pick<ReviewHarness, 'clock' | 'fake' | 'notifier'>;
   } = {},
 ): Promise<ReviewHarness> {
-  const clock = options.carry?.clock ?? manualClock(REVIEW_T0);
+  const clock = options.carry?.clock ?? options.clock ?? manualClock(REVIEW_T0);
   const fake = options.carry?.fake ?? new FakeDirectory(demoTenantFixture({ lifecycleStagesAt: clock.now() }), { clock });
   const notifier = options.carry?.notifier ?? new RecordingReviewNotifier();
-  const store: Store = options.file ? tempStore([], { clock, file: options.file }) : memoryStore([], { clock });
+  const store: Store = options.store ?? (options.file ? tempStore([], { clock, file: options.file }) : memoryStore([], { clock }));
   const lifecycle = createGuestLifecycle({
     access: store.guestAccess,
     work: store.scheduledWork,

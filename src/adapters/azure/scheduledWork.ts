@@ -38,6 +38,7 @@ import { odata, type TableClient, type TableEntityResult, type TransactionAction
 import { systemClock, type Clock } from '../../domain/clock';
 import type { HolderRegistry } from '../../usecases/ports/leases';
 import {
+  newScheduledWork,
   scheduleListLimit,
   validateScheduleInput,
   type ClaimOptions,
@@ -143,19 +144,7 @@ export class AzureScheduledWorkRepository implements ScheduledWorkRepository {
         if (await submitIfAll(table, moveActions(existing.work, moved, existing.etag))) return { work: moved, created: true };
         continue; // changed meanwhile: read again
       }
-      const work: ScheduledWork = {
-        kind: input.kind,
-        subject: input.subject,
-        dueAt,
-        payload,
-        attempts: 0,
-        lastError: null,
-        claimedBy: null,
-        claimedUntil: null,
-        createdAt: now,
-        updatedAt: now,
-        version: 1,
-      };
+      const work: ScheduledWork = newScheduledWork(input, dueAt, payload, now);
       const fresh = rows(work);
       // The item row's create is refused (409) when another schedule of the pair came first.
       if (await submitIfAll(table, [['create', fresh.item], ['create', fresh.due], ['upsert', fresh.subject, 'Replace']])) return { work, created: true };

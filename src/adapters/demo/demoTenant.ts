@@ -114,15 +114,16 @@ export const DEMO_LIFECYCLE = {
 /**
  * What Entra recorded of the demo guests' sign-ins (signInActivity), in days before `now`; null =
  * no sign-in of that kind. Each shape is one case of the inactivity rules (src/domain/inactivity.ts):
- * Jordan works in Teams (non-interactive sign-ins only lately), Omar has not signed in for months,
- * Isabel never redeemed, Priya only ever appears as non-interactive sign-ins.
+ * Jordan works in Teams (non-interactive sign-ins only lately), Omar has not signed in for months
+ * (his access ends first anyway), Isabel never redeemed, Priya only ever appears as non-interactive
+ * sign-ins and none for 100 days (inactive).
  */
 export const DEMO_SIGN_INS: Readonly<Record<string, { interactive: number | null; nonInteractive: number | null; successful: number | null } | null>> = {
   [DEMO.users.jordan.id]: { interactive: 200, nonInteractive: 3, successful: 3 },
   [DEMO_LIFECYCLE.guests.unredeemed.id]: null,
   [DEMO_LIFECYCLE.guests.endingTomorrow.id]: { interactive: 6, nonInteractive: 1, successful: 1 },
   [DEMO_LIFECYCLE.guests.endedYesterday.id]: { interactive: 130, nonInteractive: 125, successful: 125 },
-  [DEMO_LIFECYCLE.guests.sponsorGone.id]: { interactive: null, nonInteractive: 12, successful: null },
+  [DEMO_LIFECYCLE.guests.sponsorGone.id]: { interactive: null, nonInteractive: 100, successful: null },
 };
 
 function demoSignIns(users: FixtureUser[], now: Date): void {

@@ -1,5 +1,6 @@
 import { systemClock, type Clock } from '../../domain/clock';
 import {
+  newScheduledWork,
   scheduleListLimit,
   validateScheduleInput,
   workKey,
@@ -51,19 +52,7 @@ export class MemoryScheduledWorkRepository implements ScheduledWorkRepository {
       this.rows.set(key, moved);
       return { work: structuredClone(moved), created: true };
     }
-    const work: ScheduledWork = {
-      kind: input.kind,
-      subject: input.subject,
-      dueAt,
-      payload,
-      attempts: 0,
-      lastError: null,
-      claimedBy: null,
-      claimedUntil: null,
-      createdAt: now,
-      updatedAt: now,
-      version: 1,
-    };
+    const work: ScheduledWork = newScheduledWork(input, dueAt, payload, now);
     this.rows.set(key, work);
     return { work: structuredClone(work), created: true };
   }

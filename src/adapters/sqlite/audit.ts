@@ -33,7 +33,8 @@ export const auditMigrations: readonly Migration[] = [
   },
 ];
 
-interface AuditRow {
+/** A row of audit_events as SQLite returns it (the migration tool reads them too). */
+export interface AuditRow {
   seq: number;
   at: string;
   actor_id: string;
@@ -114,7 +115,7 @@ export class SqliteAuditLog implements AuditLog {
     // At most 32 shapes of this statement (which filters are set), so each is prepared once.
     return prepared<Array<string | number>, AuditRow>(this.db, sql)
       .all(...params)
-      .map(toEvent);
+      .map(auditEventFromRow);
   }
 
   async listRange(range: AuditRange): Promise<AuditPage> {
@@ -125,7 +126,7 @@ export class SqliteAuditLog implements AuditLog {
       this.db,
       'SELECT * FROM audit_events WHERE at >= ? AND at < ? AND seq > ? ORDER BY seq ASC LIMIT ?',
     ).all(from, to, after, limit + 1);
-    const events = rows.slice(0, limit).map(toEvent);
+    const events = rows.slice(0, limit).map(auditEventFromRow);
     return { events, next: rows.length > limit ? (events.at(-1)?.seq ?? null) : null };
   }
 
@@ -158,7 +159,7 @@ export class SqliteAuditLog implements AuditLog {
 /** Events deleted per retention transaction. */
 const PRUNE_BATCH = 5000;
 
-function toEvent(row: AuditRow): AuditEvent {
+export function auditEventFromRow(row: AuditRow): AuditEvent {
   return {
     seq: row.seq,
     at: row.at,

@@ -29,12 +29,11 @@ const REVIEW_COMMAND = /^(?:start (?:an? )?)?(?:access )?review(?: of)?(?: (?:th
 
 /** The site named after the command, '' when none; null when the text is not the command. */
 export function reviewCommandSite(text: string): string | null {
-  const words = text.replace(/\s+/g, ' ').trim();
+  let words = text.replace(/\s+/g, ' ').trim();
+  while (words.endsWith('.') || words.endsWith('!') || words.endsWith('?')) words = words.slice(0, -1).trimEnd();
   const match = REVIEW_COMMAND.exec(words);
   if (!match) return null;
-  let site = words.slice(match[0].length).trim();
-  while (site.endsWith('.') || site.endsWith('!') || site.endsWith('?')) site = site.slice(0, -1);
-  return site.trim();
+  return words.slice(match[0].length).trim();
 }
 
 const roundData = z.object({ roundId: z.string().trim().min(1).max(300) });

@@ -114,6 +114,23 @@ export function scheduleListLimit(limit: number | undefined): number {
   return Math.min(Math.max(n, 1), MAX_SCHEDULE_LIST_LIMIT);
 }
 
+/** A new, unclaimed item of work, as every adapter creates it. */
+export function newScheduledWork(input: Pick<ScheduleInput, 'kind' | 'subject'>, dueAt: string, payload: ScheduledPayload, now: string): ScheduledWork {
+  return {
+    kind: input.kind,
+    subject: input.subject,
+    dueAt,
+    payload,
+    attempts: 0,
+    lastError: null,
+    claimedBy: null,
+    claimedUntil: null,
+    createdAt: now,
+    updatedAt: now,
+    version: 1,
+  };
+}
+
 /** Refuses malformed work before anything is written (every adapter the same). */
 export function validateScheduleInput(input: ScheduleInput): void {
   if (typeof input.kind !== 'string' || input.kind.trim() === '') throw new TypeError('scheduled work needs a kind');

@@ -44,9 +44,9 @@ describe('review Project Falcon: the card', () => {
     // Isabel never redeemed: counts from the invitation 10 days ago, not flagged.
     expect(row(view, guests.unredeemed.id)).toMatchObject({ inactive: false, acceptedAt: null, signInMethod: null, lastSignInAt: null });
     expect(row(view, guests.unredeemed.id).activity).toMatchObject({ status: 'active', basis: 'invitation', days: 10 });
-    // Priya only ever signs in non-interactively; her sponsor left (the record still names him).
-    expect(row(view, guests.sponsorGone.id)).toMatchObject({ inactive: false, sponsor: 'Diego Siciliani', signInMethod: 'googleFederation' });
-    expect(row(view, guests.sponsorGone.id).activity).toMatchObject({ status: 'active', basis: 'nonInteractive', days: 12 });
+    // Priya only ever signs in non-interactively, and not for 100 days; her sponsor left (the record still names him).
+    expect(row(view, guests.sponsorGone.id)).toMatchObject({ inactive: true, sponsor: 'Diego Siciliani', signInMethod: 'googleFederation' });
+    expect(row(view, guests.sponsorGone.id).activity).toMatchObject({ status: 'inactive', basis: 'nonInteractive', days: 100 });
   });
 
   it('says "last sign-in unknown" and flags nobody without AuditLog.Read.All, asking Graph once', async () => {
