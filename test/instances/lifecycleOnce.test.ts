@@ -13,10 +13,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { openAzureStore, type AzureStore } from '../../src/adapters/azure/store';
+import { fromJsonProperties } from '../../src/adapters/azure/tables';
 import { systemClock } from '../../src/domain/clock';
 import { DAY_MS, DEFAULT_LIFECYCLE_SETTINGS } from '../../src/domain/lifecycle';
 import { createGuestLifecycle, type GuestLifecycle } from '../../src/usecases/lifecycle/guestLifecycle';
 import type { LifecycleNotifier } from '../../src/usecases/lifecycle/ports';
+import type { ScheduledWork } from '../../src/usecases/ports/scheduler';
 import { useAzurite, uniquePrefix } from '../support/azurite';
 import { startTsChild, until, type TsChild } from '../support/childProcess';
 import { FakeGuestAccounts, FALCON } from '../support/lifecycle';
@@ -134,7 +136,14 @@ describe('the guest lifecycle on two instances over one Azure Storage account', 
       SEND_MS: '20',
     };
     children.push(startTsChild('test/support/lifecycleChild.ts', env), startTsChild('test/support/lifecycleChild.ts', env));
-    const failed = (): string => children.map((c, i) => `instance ${i}: ${c.output().slice(-2000)}`).join('\n');
+    const failed = (): string =>
+      children.map((c, i) => `instance ${i}${c.child.exitCode === null ? '' : ` (exited ${c.child.exitCode})`}: ${c.output().slice(-2000)}`).join('\n');
+    /** An instance that stopped can no longer do its share: fail at once, saying so, rather than time out. */
+    const running = (): boolean => {
+      const gone = children.findIndex((c) => c.child.exitCode !== null || c.child.signalCode !== null);
+      if (gone >= 0) throw new Error(`instance ${gone} exited while the test waited\n${failed()}`);
+      return true;
+    };
     await until(() => children.every((c) => c.lines().includes('ready')), 40_000, () => `both instances ready\n${failed()}`);
     fs.writeFileSync(goFile, 'go');
     await until(() => children.every((c) => c.lines().includes('started')), 10_000, () => `both runners started\n${failed()}`);
@@ -153,18 +162,35 @@ describe('the guest lifecycle on two instances over one Azure Storage account', 
     const writes = (): string[] => lines().flatMap((l) => ('write' in l ? [l.write] : []));
     const count = <T>(items: T[]): Map<T, number> => items.reduce((m, x) => m.set(x, (m.get(x) ?? 0) + 1), new Map<T, number>());
     const expectedUnredeemed = U.length + S.length;
-    await until(
-      () =>
-        notices('unredeemedReminder').length >= expectedUnredeemed &&
-        notices('renewalReminder').filter((n) => R.some((id) => n.accessId === access.get(id))).length >= R.length &&
-        notices('accessEnded').length >= E.length &&
-        notices('guestAccessEnded').length >= E.length,
-      // About 20 s on an idle machine; generous for a loaded one.
-      90_000,
-      () => `every notice (have ${JSON.stringify([...count(lines().map((l) => ('write' in l ? l.write.split(':')[0] : l.notice)))])})\n${failed()}`,
-    );
+    /** The scheduled-work table as it is (every row: item, due index, subject index), for a failure's message. */
+    const tableState = async (): Promise<string> => {
+      const table = await store.account.table('ScheduledWork');
+      const out: string[] = [];
+      for await (const row of table.listEntities<Record<string, unknown>>()) {
+        const w = fromJsonProperties<ScheduledWork>(row);
+        out.push(`${row.rowKey} ${JSON.stringify({ dueAt: w.dueAt, claimedBy: w.claimedBy, claimedUntil: w.claimedUntil, attempts: w.attempts, version: w.version, lastError: w.lastError })}`);
+      }
+      return out.join('\n');
+    };
+    try {
+      await until(
+        () =>
+          running() &&
+          notices('unredeemedReminder').length >= expectedUnredeemed &&
+          notices('renewalReminder').filter((n) => R.some((id) => n.accessId === access.get(id))).length >= R.length &&
+          notices('accessEnded').length >= E.length &&
+          notices('guestAccessEnded').length >= E.length,
+        // About 20 s on an idle machine; generous for a loaded one.
+        90_000,
+        () => `every notice (have ${JSON.stringify([...count(lines().map((l) => ('write' in l ? l.write.split(':')[0] : l.notice)))])})\n${failed()}`,
+      );
+    } catch (error) {
+      const ids = [...access].map(([id, a]) => `${id}=${a}`).join(' ');
+      throw new Error(`${(error as Error).message}\naccess ids: ${ids}\nscheduled work:\n${await tableState()}`);
+    }
     // Four more passes of each runner: a second send or removal would show now.
     await new Promise((resolve) => setTimeout(resolve, 2_000));
+    running();
 
     const unredeemed = count(notices('unredeemedReminder').map((n) => n.accessId));
     expect([...U, ...S].map((id) => unredeemed.get(access.get(id)!) ?? 0)).toEqual([...U, ...S].map(() => 1));

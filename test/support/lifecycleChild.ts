@@ -115,7 +115,12 @@ async function main(): Promise<void> {
     options: { intervalMs: Number(process.env.INTERVAL_MS ?? 500), batch: 2 },
     logger,
   });
+  // The runner's timer and the holder's heartbeat are unref'd (in the app the HTTP server keeps the
+  // process alive): without this the instance would exit quietly once its first pass is done, and
+  // work falling due later would never run.
+  const alive = setInterval(() => undefined, 60_000);
   const stop = async (): Promise<void> => {
+    clearInterval(alive);
     await runner.stop();
     await store.close();
     process.exit(0);
