@@ -16,6 +16,35 @@ import { formatAccessDay, requestedAccessEndFrom, requestedEndAt } from '../../d
  */
 
 const MEMBERS_PER_REQUEST = 20;
+/**
+ * Rows of a page claimed at once. Each claim is a few store round trips in a row (claim the
+ * record, note the lock on the row, lock the record): on a store over the network, one row after
+ * another would keep the page from reaching Graph's pace.
+ */
+const CLAIMS_IN_FLIGHT = 10;
+
+/**
+ * `work` over `items` with at most `limit` at once, results in the order of the items. After a
+ * failure no new item starts; the first failure is thrown once those in flight have ended.
+ */
+async function eachLimited<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const failures: unknown[] = [];
+  const worker = async (): Promise<void> => {
+    while (next < items.length && failures.length === 0) {
+      const i = next++;
+      try {
+        out[i] = await work(items[i] as T);
+      } catch (error) {
+        failures.push(error);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (failures.length > 0) throw failures[0];
+  return out;
+}
 
 /** A transient or throttled failure with when to try again. */
 interface Deferral {
@@ -84,15 +113,14 @@ export class RowWork {
   }
 
   private async dispatchPage(run: ChunkRun, page: BulkRow[], counts: BulkBatchCounts, invitations: Array<Promise<void>>): Promise<void> {
-    const toLookUp: BulkRow[] = [];
-    for (const row of page) {
+    const claimed = await eachLimited(page, CLAIMS_IN_FLIGHT, async (row) => {
       if (row.state === 'invited' && row.userId) {
         this.queueMember(run, row);
-        continue;
+        return null;
       }
-      const ready = await this.claimAndLock(run, row);
-      if (ready) toLookUp.push(ready);
-    }
+      return this.claimAndLock(run, row);
+    });
+    const toLookUp = claimed.filter((row): row is BulkRow => row !== null);
     if (toLookUp.length === 0) return;
     counts.lookups = toLookUp.length;
 
@@ -284,14 +312,12 @@ export class RowWork {
     for (const r of rows) if (r.userId) byUser.set(r.userId, [...(byUser.get(r.userId) ?? []), r]);
     try {
       const result = await this.c.deps.directory.addMembers(groupId, [...byUser.keys()]);
-      for (const userId of [...result.added, ...result.alreadyMembers]) {
-        for (const row of byUser.get(userId) ?? []) await this.completeRow(run, row);
-      }
-      for (const { userId, error } of result.failed) {
-        // A user created seconds ago can briefly be unknown to the group endpoint: retry.
-        const retry = error.retryable || error.code === 'notFound';
-        for (const row of byUser.get(userId) ?? []) await this.defer(run, row, error, retry);
-      }
+      // The rows are written together (the store may write a job's row updates in one request).
+      const added = [...result.added, ...result.alreadyMembers].flatMap((userId) => byUser.get(userId) ?? []);
+      await eachLimited(added, MEMBERS_PER_REQUEST, (row) => this.completeRow(run, row));
+      const failed = result.failed.flatMap(({ userId, error }) => (byUser.get(userId) ?? []).map((row) => ({ row, error })));
+      // A user created seconds ago can briefly be unknown to the group endpoint: retry.
+      await eachLimited(failed, MEMBERS_PER_REQUEST, ({ row, error }) => this.defer(run, row, error, error.retryable || error.code === 'notFound'));
     } catch (e) {
       for (const row of rows) await this.defer(run, row, e);
     }
