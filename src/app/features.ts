@@ -39,7 +39,9 @@ export function buildFeatures(services: BotServices, options: FeatureOptions = {
   const invitations = store.invitations;
   const notifier = new Notifier(services.adapter, services.botAppId, logger);
   // The guest lifecycle: every invitation path records the guest's access through it.
-  const lifecycleWiring = buildLifecycle(services, { sender: notifier, approvals: approvalSettingsFromConfig(config) });
+  // The approval settings, read once: the lifecycle (renewals), the reviews (escalation) and the approvals share them.
+  const approvalConfig = approvalSettingsFromConfig(config);
+  const lifecycleWiring = buildLifecycle(services, { sender: notifier, approvals: approvalConfig });
   const lifecycle = lifecycleWiring.lifecycle;
   // Each invitation path (chat, an approved request, a bulk row) records the guest's access
   // through this, with its sponsor and end date; a recording that failed is due work
@@ -58,7 +60,7 @@ export function buildFeatures(services: BotServices, options: FeatureOptions = {
   const reviews = buildAccessReviews(services, {
     lifecycle,
     notifier: new TeamsReviewNotifier(notifier, store.conversationReferences, services.clock),
-    approverGroupId: approvalSettingsFromConfig(config).approverGroupId,
+    approverGroupId: approvalConfig.approverGroupId,
   });
   const reviewFeature: BotFeature = {
     ...createReviewFeature({ reviews, clock: services.clock, logger }),
@@ -79,7 +81,7 @@ export function buildFeatures(services: BotServices, options: FeatureOptions = {
     logger,
   };
   const approvalSettings: ApprovalsSettings = {
-    approvals: approvalSettingsFromConfig(config),
+    approvals: approvalConfig,
     recoveryIntervalMs: config.env.RECOVERY_INTERVAL_MS,
     access: accessSettings,
   };
