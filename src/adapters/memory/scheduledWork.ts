@@ -2,6 +2,7 @@ import { systemClock, type Clock } from '../../domain/clock';
 import {
   newScheduledWork,
   scheduleListLimit,
+  validateScheduleBatch,
   validateScheduleInput,
   workKey,
   type ClaimOptions,
@@ -55,6 +56,13 @@ export class MemoryScheduledWorkRepository implements ScheduledWorkRepository {
     const work: ScheduledWork = newScheduledWork(input, dueAt, payload, now);
     this.rows.set(key, work);
     return { work: structuredClone(work), created: true };
+  }
+
+  async scheduleNew(inputs: readonly ScheduleInput[]): Promise<ScheduleResult[]> {
+    validateScheduleBatch(inputs);
+    const out: ScheduleResult[] = [];
+    for (const input of inputs) out.push(await this.schedule(input));
+    return out;
   }
 
   async get(kind: string, subject: string): Promise<ScheduledWork | null> {

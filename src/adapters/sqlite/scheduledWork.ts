@@ -1,6 +1,7 @@
 import { systemClock, type Clock } from '../../domain/clock';
 import {
   scheduleListLimit,
+  validateScheduleBatch,
   validateScheduleInput,
   type ClaimOptions,
   type ScheduledPayload,
@@ -115,6 +116,14 @@ export class SqliteScheduledWorkRepository implements ScheduledWorkRepository {
       return { work: fromRow(this.selectOne(input.kind, input.subject) as WorkRow), created: true };
     });
     return write.immediate();
+  }
+
+  async scheduleNew(inputs: readonly ScheduleInput[]): Promise<ScheduleResult[]> {
+    validateScheduleBatch(inputs);
+    const out: ScheduleResult[] = [];
+    // One file, one writer at a time: each is its own short transaction, as schedule is.
+    for (const input of inputs) out.push(await this.schedule(input));
+    return out;
   }
 
   async get(kind: string, subject: string): Promise<ScheduledWork | null> {

@@ -106,7 +106,8 @@ export async function recordGuestAccess(deps: LifecycleDeps, input: RecordAccess
       record = (await deps.access.get(record.id)) ?? record;
     }
   }
-  await syncSchedule(deps, record);
+  // A record the claim created is new (a new id); a restarted one may still have work to move.
+  await syncSchedule(deps, record, { fresh: claimed.created });
   if (created) {
     await deps.audit.append({
       actorId: input.sponsor.id,

@@ -48,7 +48,11 @@ async function place(deps: Deps, kind: LifecycleWorkKind, access: GuestAccessRec
 export async function syncSchedule(
   deps: Deps,
   access: GuestAccessRecord,
-  options: { except?: LifecycleWorkKind | readonly (LifecycleWorkKind | undefined)[] } = {},
+  options: {
+    except?: LifecycleWorkKind | readonly (LifecycleWorkKind | undefined)[];
+    /** The record was created just now by this caller (a new id): nothing of it is scheduled yet. */
+    fresh?: boolean;
+  } = {},
 ): Promise<void> {
   const except: readonly (LifecycleWorkKind | undefined)[] = Array.isArray(options.except) ? options.except : [options.except as LifecycleWorkKind | undefined];
   const active = isActive(access.state);
@@ -59,10 +63,22 @@ export async function syncSchedule(
     [LIFECYCLE_WORK.renewalReminder, active ? nextRenewalReminderAt(deps, access) : null],
     [LIFECYCLE_WORK.endOfAccess, active ? access.endsAt : null],
   ];
-  for (const [kind, dueAt] of wanted) {
-    if (except.includes(kind)) continue;
-    await place(deps, kind, access, dueAt);
+  const todo = wanted.filter(([kind]) => !except.includes(kind));
+  if (options.fresh) {
+    // A record this call created has nothing scheduled yet (its id is new): create what it needs
+    // in one write, instead of reading and writing (or cancelling) each kind.
+    const inputs = todo.flatMap(([kind, dueAt]) => (dueAt === null ? [] : [{ kind, subject: access.id, dueAt }]));
+    const results = await deps.work.scheduleNew(inputs);
+    // Should one exist after all (kept as it was), it is moved to where this record wants it.
+    for (const [i, result] of results.entries()) {
+      const input = inputs[i];
+      if (input && !result.created && Date.parse(result.work.dueAt) !== Date.parse(input.dueAt)) {
+        await deps.work.schedule(input, { replace: true });
+      }
+    }
+    return;
   }
+  for (const [kind, dueAt] of todo) await place(deps, kind, access, dueAt);
 }
 
 /** What is scheduled for one access, soonest first. */

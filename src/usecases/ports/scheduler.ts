@@ -79,6 +79,14 @@ export interface ScheduledWorkRepository {
    * in flight keeps running; its settle then finds a newer version and leaves the new due time).
    */
   schedule(input: ScheduleInput, options?: { replace?: boolean }): Promise<ScheduleResult>;
+  /**
+   * `schedule` without replace for several items at once (distinct kind + subject pairs): each is
+   * created when its pair has none, kept as is when it has one. Results in input order. For work
+   * that is most likely new (a guest access just recorded), a store that can writes all of it in
+   * one request (one entity group transaction on Azure Table storage, instead of a read and a
+   * write per item); the outcome is the same as scheduling each in turn.
+   */
+  scheduleNew(inputs: readonly ScheduleInput[]): Promise<ScheduleResult[]>;
   get(kind: string, subject: string): Promise<ScheduledWork | null>;
   /** Everything scheduled about one subject, soonest first (visibility: "what is scheduled for …"). */
   listBySubject(subject: string): Promise<ScheduledWork[]>;
@@ -137,4 +145,15 @@ export function validateScheduleInput(input: ScheduleInput): void {
   if (typeof input.subject !== 'string' || input.subject.trim() === '') throw new TypeError('scheduled work needs a subject');
   if (!Number.isFinite(Date.parse(input.dueAt))) throw new TypeError('scheduled work needs a valid dueAt');
   JSON.stringify(input.payload ?? {});
+}
+
+/** The inputs of one `scheduleNew`: each valid, no kind + subject pair twice. */
+export function validateScheduleBatch(inputs: readonly ScheduleInput[]): void {
+  const seen = new Set<string>();
+  for (const input of inputs) {
+    validateScheduleInput(input);
+    const key = workKey(input);
+    if (seen.has(key)) throw new TypeError('scheduled work: the same kind and subject twice in one batch');
+    seen.add(key);
+  }
 }

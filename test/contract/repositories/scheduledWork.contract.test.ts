@@ -101,6 +101,57 @@ describe.each([
     expect(await work.get('end', 'g1')).not.toBeNull();
   });
 
+  it('scheduleNew creates the new items at once and keeps the ones that exist, in input order', async () => {
+    const clock = manualClock('2025-03-01T09:00:00.000Z');
+    const { work, me } = await make(clock);
+    const fresh = await work.scheduleNew([
+      { kind: 'reminder', subject: 'g1', dueAt: '2025-03-02T09:00:00.000Z', payload: { n: 1 } },
+      { kind: 'end', subject: 'g1', dueAt: '2025-09-01T09:00:00.000Z' },
+    ]);
+    expect(fresh.map((r) => [r.work.kind, r.created])).toEqual([['reminder', true], ['end', true]]);
+    expect((await work.listBySubject('g1')).map((w) => [w.kind, w.dueAt, w.payload])).toEqual([
+      ['reminder', '2025-03-02T09:00:00.000Z', { n: 1 }],
+      ['end', '2025-09-01T09:00:00.000Z', {}],
+    ]);
+    // One exists already: it is kept as it was, the others are created all the same.
+    const mixed = await work.scheduleNew([
+      { kind: 'other', subject: 'g2', dueAt: '2025-03-03T09:00:00.000Z' },
+      { kind: 'reminder', subject: 'g1', dueAt: '2025-04-01T09:00:00.000Z', payload: { n: 2 } },
+      { kind: 'end', subject: 'g2', dueAt: '2025-09-02T09:00:00.000Z' },
+    ]);
+    expect(mixed.map((r) => [r.work.subject, r.work.kind, r.created, r.work.dueAt])).toEqual([
+      ['g2', 'other', true, '2025-03-03T09:00:00.000Z'],
+      ['g1', 'reminder', false, '2025-03-02T09:00:00.000Z'],
+      ['g2', 'end', true, '2025-09-02T09:00:00.000Z'],
+    ]);
+    expect(await work.list()).toHaveLength(4);
+    // Created work is due work like any other: claimed when its time comes, once.
+    clock.advance(24 * 60 * 60_000);
+    expect((await work.claimDue(me.holderId, claim)).map((w) => w.subject)).toEqual(['g1']);
+    // More than one transaction's worth (Table storage takes 100 operations, three rows an item).
+    const many = Array.from({ length: 40 }, (_, i) => ({ kind: 'bulk', subject: `s${i}`, dueAt: '2025-05-01T09:00:00.000Z' }));
+    expect((await work.scheduleNew(many)).every((r) => r.created)).toBe(true);
+    expect(await work.list({ limit: 1000 })).toHaveLength(44);
+    expect(await work.scheduleNew([])).toEqual([]);
+  });
+
+  it('scheduleNew refuses a batch with a malformed item or the same pair twice, and writes nothing', async () => {
+    const { work } = await make(manualClock());
+    await expect(
+      work.scheduleNew([
+        { kind: 'k', subject: 's', dueAt: '2025-03-08T09:00:00.000Z' },
+        { kind: 'k', subject: 's', dueAt: '2025-03-09T09:00:00.000Z' },
+      ]),
+    ).rejects.toThrow(/twice/);
+    await expect(
+      work.scheduleNew([
+        { kind: 'k', subject: 's', dueAt: '2025-03-08T09:00:00.000Z' },
+        { kind: 'k', subject: 't', dueAt: 'soon' },
+      ]),
+    ).rejects.toThrow(/dueAt/);
+    expect(await work.list()).toEqual([]);
+  });
+
   it('refuses malformed work and writes nothing', async () => {
     const { work } = await make(manualClock());
     await expect(work.schedule({ kind: '', subject: 'g1', dueAt: '2025-03-08T09:00:00.000Z' })).rejects.toThrow(/kind/);

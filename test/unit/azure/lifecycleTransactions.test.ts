@@ -57,6 +57,16 @@ describe('transactions per operation of the lifecycle repositories on Azure Stor
     const [item] = claimed;
     expect(await cost(account, () => work.settle('reminder', 'g1', holders.holderId, item!.version, { outcome: 'done' }))).toBe(2);
     expect(await cost(account, () => work.listBySubject('later7'))).toBe(1);
+    // A new guest access's work (two kinds) in one transaction; a batch with one existing item
+    // falls back to one at a time (the refused transaction, then 2 per new item, 1 per kept one).
+    expect(await cost(account, () => work.scheduleNew([
+      { kind: 'reminder', subject: 'g2', dueAt: '2025-03-05T09:00:00.000Z' },
+      { kind: 'end', subject: 'g2', dueAt: '2025-08-28T09:00:00.000Z' },
+    ]))).toBe(1);
+    expect(await cost(account, () => work.scheduleNew([
+      { kind: 'reminder', subject: 'g3', dueAt: '2025-03-05T09:00:00.000Z' },
+      { kind: 'end', subject: 'g2', dueAt: '2025-08-28T09:00:00.000Z' },
+    ]))).toBe(1 + 2 + 1);
   });
 
   it('guest access: claim 3, a repeated claim 1, an update of a version this process wrote 1, a sponsor list 1', async () => {
