@@ -29,7 +29,10 @@
  *   working, and a reminder already sent is not sent again;
  * - the scheduled work (reminders, ends, sweeps) with its due times, payloads and attempts, so
  *   what fell due while the bot was being moved runs once on Azure. A claim held by a process of
- *   the embedded store is not carried over.
+ *   the embedded store is not carried over;
+ * - access review rounds as they are (guests, decisions, deliveries, version), so a review card
+ *   sent before the move still records its decision once, and a period already reviewed is not
+ *   sent to the owners again.
  *
  * Not copied: what belongs to the running processes (leases, holders, the pacer's window, the
  * work queue's messages: the bot on Azure makes its own).
@@ -45,11 +48,12 @@ import { auditEventFromRow, type AuditRow } from '../adapters/sqlite/audit';
 import { openStore, sqliteDatabaseOf, type SqliteStore } from '../adapters/sqlite/store';
 import type { InvitationRecord, InvitationState } from '../usecases/ports/invitations';
 import type { GuestAccessRecord } from '../usecases/lifecycle/ports';
+import type { ReviewRound } from '../usecases/reviews/ports';
 
 export interface MigrationTarget
   extends Pick<
     AzureStore,
-    'conversationReferences' | 'invitations' | 'approvalRequests' | 'resetRequests' | 'bulkJobs' | 'audit' | 'resultsLinkSecret' | 'guestAccess' | 'scheduledWork'
+    'conversationReferences' | 'invitations' | 'approvalRequests' | 'resetRequests' | 'bulkJobs' | 'audit' | 'resultsLinkSecret' | 'guestAccess' | 'scheduledWork' | 'reviewRounds'
   > {
   readonly botStorage: Storage;
 }
@@ -75,6 +79,7 @@ export interface MigrationReport {
   resultsLinkSecret: KindCount;
   guestAccess: KindCount;
   scheduledWork: KindCount;
+  reviewRounds: KindCount;
 }
 
 const ALL_STATES: InvitationState[] = ['pending', 'invited', 'completed', 'partial', 'failed'];
@@ -257,6 +262,19 @@ async function copyScheduledWork(source: SqliteStore, target: MigrationTarget): 
   return result;
 }
 
+async function copyReviewRounds(source: SqliteStore, target: MigrationTarget): Promise<KindCount> {
+  const result = count();
+  for (let offset = 0; ; offset += ROW_PAGE) {
+    const page = column<string>(source, `SELECT record FROM review_rounds ORDER BY period, id LIMIT ${ROW_PAGE} OFFSET ${offset}`);
+    for (const json of page) {
+      result.found++;
+      tally(result, await target.reviewRounds.importRound(JSON.parse(json) as ReviewRound));
+    }
+    if (page.length < ROW_PAGE) break;
+  }
+  return result;
+}
+
 /** Copies the embedded store into `target`; see the file comment. */
 export async function migrateStore(source: SqliteStore, target: MigrationTarget): Promise<MigrationReport> {
   // The secret first: a bot started on the target before the rest is copied signs with it.
@@ -270,8 +288,10 @@ export async function migrateStore(source: SqliteStore, target: MigrationTarget)
   const auditEvents = await copyAudit(source, target);
   // Access records before the schedule about them: a handler that runs at once finds its record.
   const guestAccess = await copyGuestAccess(source, target);
+  // Review rounds before the schedule too: an escalation due at once finds its round.
+  const reviewRounds = await copyReviewRounds(source, target);
   const scheduledWork = await copyScheduledWork(source, target);
-  return { botState, conversationReferences, invitations, approvalRequests, resetRequests, bulkJobs, auditEvents, resultsLinkSecret, guestAccess, scheduledWork };
+  return { botState, conversationReferences, invitations, approvalRequests, resetRequests, bulkJobs, auditEvents, resultsLinkSecret, guestAccess, scheduledWork, reviewRounds };
 }
 
 /** The report as the tool prints it. */
@@ -290,6 +310,7 @@ export function describeReport(report: MigrationReport): string {
     line('bulk jobs', report.bulkJobs, `, with ${report.bulkJobs.rows} rows`),
     line('audit events', report.auditEvents),
     line('guest access records', report.guestAccess),
+    line('access review rounds', report.reviewRounds),
     line('scheduled work (reminders, ends, sweeps)', report.scheduledWork),
     secret.found === 0
       ? '  results-link secret: none in the embedded store (no results link was handed out)'

@@ -13,6 +13,8 @@
  *   means another writer was first (the decision of a double click, another instance's delivery
  *   claim): null, and the caller re-reads. 1 read + 1 write.
  * - listBySite: one partition query, sorted here (newest period first).
+ * - importRound (the migration tool): insert-if-absent of a round as it is (id, version,
+ *   decisions, deliveries), so a card sent before the move still decides its round, once.
  */
 import { odata, type TableClient } from '@azure/data-tables';
 import { systemClock, type Clock } from '../../domain/clock';
@@ -79,6 +81,13 @@ export class AzureReviewRoundRepository implements ReviewRoundRepository {
 
   async get(id: string): Promise<ReviewRound | null> {
     return (await this.read(id))?.round ?? null;
+  }
+
+  /** Writes `round` as it is unless its id is there already; true when written. */
+  async importRound(round: ReviewRound): Promise<boolean> {
+    const site = siteOfId(round.id);
+    if (!site || site.groupId !== round.groupId.toLowerCase()) throw new TypeError('review round id must be <tenant>.<group>.<stamp> of its own site');
+    return insertIfAbsent(await this.table(), this.entity(round, site));
   }
 
   async update(id: string, expectedVersion: number, patch: ReviewRoundPatch): Promise<ReviewRound | null> {

@@ -44,6 +44,7 @@ export interface AzureStore extends Store {
   readonly resultsLinkSecret: AzureResultsLinkSecret;
   readonly scheduledWork: AzureScheduledWorkRepository;
   readonly guestAccess: AzureGuestAccessRepository;
+  readonly reviewRounds: AzureReviewRoundRepository;
   ping(): Promise<boolean>;
   close(): Promise<void>;
 }

@@ -60,6 +60,7 @@ function bulkRow(rowNumber: number): NewBulkRow {
 
 interface Seeded {
   access: string[];
+  review: string;
   openApproval: string;
   decidedApproval: string;
   resetRequest: string;
@@ -184,8 +185,25 @@ async function embeddedStoreWithData(file: string): Promise<Seeded> {
   await store.scheduledWork.schedule({ kind: 'lifecycle.renewalReminder', subject: access[0] as string, dueAt: '2026-12-09T09:00:00.000Z', payload: { daysBefore: 1 } });
   await store.scheduledWork.schedule({ kind: 'lifecycle.unredeemedReminder', subject: access[1] as string, dueAt: '2000-01-01T00:00:00.000Z' });
   await store.scheduledWork.claimDue('a-process-long-gone', { leaseMs: 60 * 60_000, limit: 5 });
+  // An access review of Project Falcon, its card sent to Megan, not decided yet.
+  const { round } = await store.reviewRounds.create({
+    id: `${DEMO.tenantId.toLowerCase()}.${DEMO.groups.projectFalcon.id.toLowerCase()}.20261101T000000Z`,
+    tenantId: DEMO.tenantId,
+    groupId: DEMO.groups.projectFalcon.id,
+    siteName: 'Project Falcon',
+    siteUrl: 'https://contoso.sharepoint.com/sites/ProjectFalcon',
+    trigger: 'schedule',
+    period: '2026-11-01T00:00:00.000Z',
+    startedBy: null,
+    startedAt: '2026-11-01T00:00:00.000Z',
+    escalateAt: '2026-11-15T00:00:00.000Z',
+    guests: [{ userId: 'u-jane', accessId: access[0] as string, displayName: 'Jane', email: 'Jane@Fabrikam.com' }],
+  });
+  await store.reviewRounds.update(round.id, round.version, {
+    deliveries: [{ userId: DEMO.users.megan.id, name: DEMO.users.megan.displayName, as: 'owner', at: '2026-11-01T00:01:00.000Z', outcome: 'sent' }],
+  });
   store.close();
-  return { access, openApproval: open.id, decidedApproval: decided.id, resetRequest: reset.request.id, bulkJob: draft.id, secret };
+  return { review: round.id, access, openApproval: open.id, decidedApproval: decided.id, resetRequest: reset.request.id, bulkJob: draft.id, secret };
 }
 
 const azurite = useAzurite();
@@ -209,7 +227,9 @@ describe('migrating the embedded store into Azure Storage (Azurite)', () => {
         audit: await source.audit.list({ limit: 1000 }),
         access: await source.guestAccess.listByTenant(DEMO.tenantId),
         work: await source.scheduledWork.list(),
+        review: await source.reviewRounds.get(seeded.review),
       };
+      expect(before.review).toMatchObject({ version: 2, deliveries: [{ outcome: 'sent' }] });
       expect(before.work.find((w) => w.kind === 'lifecycle.unredeemedReminder')?.claimedBy).toBe('a-process-long-gone');
       expect(before.audit.map((e) => e.action)).toEqual(expect.arrayContaining(['redemptionReset.requested', 'invite.sent']));
 
@@ -225,6 +245,7 @@ describe('migrating the embedded store into Azure Storage (Azurite)', () => {
         resultsLinkSecret: { found: 1, copied: 1, present: 0 },
         guestAccess: { found: 2, copied: 2, present: 0 },
         scheduledWork: { found: 2, copied: 2, present: 0 },
+        reviewRounds: { found: 1, copied: 1, present: 0 },
       });
 
       // What the bot reads after the move: the dialog where it was, the chats ...
@@ -288,6 +309,12 @@ describe('migrating the embedded store into Azure Storage (Azurite)', () => {
       expect((await target.scheduledWork.listBySubject(seeded.access[0] as string)).map((w) => w.payload)).toEqual([{ daysBefore: 1 }]);
       const due = await target.scheduledWork.claimDue(target.holders.holderId, { leaseMs: 60_000, limit: 5 });
       expect(due.map((w) => w.kind)).toEqual(['lifecycle.unredeemedReminder']);
+      // ... and the review round as it was: found for its site, its card's decision taken once.
+      expect(await target.reviewRounds.get(seeded.review)).toEqual(before.review);
+      expect((await target.reviewRounds.listBySite(DEMO.tenantId, DEMO.groups.projectFalcon.id)).map((r) => r.id)).toEqual([seeded.review]);
+      const keep = { userId: 'u-jane', decision: 'keep' as const, by: { id: DEMO.users.megan.id, name: 'Megan Bowen' }, as: 'owner' as const, at: '2026-11-22T09:00:00.000Z', outcome: 'kept' as const, accessId: null, note: null };
+      expect(await target.reviewRounds.update(seeded.review, 2, { decisions: [keep] })).toMatchObject({ version: 3 });
+      expect(await target.reviewRounds.update(seeded.review, 2, { decisions: [keep, keep] })).toBeNull();
 
       const auditCount = (await target.audit.list({ limit: 1000 })).length;
       const second = await migrateStore(source, target);
@@ -302,8 +329,11 @@ describe('migrating the embedded store into Azure Storage (Azurite)', () => {
         second.resultsLinkSecret,
         second.guestAccess,
         second.scheduledWork,
+        second.reviewRounds,
       ].map((c) => c.copied);
-      expect(copied).toEqual([0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+      expect(copied).toEqual([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+      // The decision taken on the target stands: a second run does not put the undecided round back.
+      expect((await target.reviewRounds.get(seeded.review))?.decisions).toHaveLength(1);
       // The renewal made on the target and the claim taken there stand: a second run puts nothing back.
       expect((await target.guestAccess.get(seeded.access[0] as string))?.renewals).toBe(1);
       expect((await target.scheduledWork.get('lifecycle.unredeemedReminder', seeded.access[1] as string))?.claimedBy).toBe(target.holders.holderId);
@@ -320,6 +350,7 @@ describe('migrating the embedded store into Azure Storage (Azurite)', () => {
       expect(describeReport(first)).toContain(`audit events: ${before.audit.length} copied, 0 already there`);
       expect(describeReport(first)).toContain('guest access records: 2 copied, 0 already there (2 in the embedded store)');
       expect(report).toContain('scheduled work (reminders, ends, sweeps): 0 copied, 2 already there (2 in the embedded store)');
+      expect(describeReport(first)).toContain('access review rounds: 1 copied, 0 already there (1 in the embedded store)');
     } finally {
       source.close();
       await target.close();
