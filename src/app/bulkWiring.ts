@@ -71,6 +71,7 @@ export function buildBulkFeature(
     download: (url, maxBytes) => downloadTeamsFile(url, maxBytes, { allowedHosts: config.env.FILE_DOWNLOAD_HOSTS }),
     approvalGateway: shared.approvalGateway ?? null,
     access: shared.access ?? null,
+    audit: repositories.audit,
     pacer: services.invitationPacer,
     holders: repositories.holders,
     clock,

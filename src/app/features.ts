@@ -124,7 +124,7 @@ export function buildFeatures(services: BotServices, options: FeatureOptions = {
     },
   };
 
-  const guestHelp = createGuestHelpFeature({ directory, advisor, invitations, resetRequests: approvals.resetSink, logger });
+  const guestHelp = createGuestHelpFeature({ directory, advisor, invitations, resetRequests: approvals.resetSink, audit: store.audit, logger });
 
   // Reports and exports for approvers; its work handlers ('audit.…') belong in the one scheduler's map.
   const reports = buildReportsFeature(services, approvalSettings.approvals.approverGroupId);

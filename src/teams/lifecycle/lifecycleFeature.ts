@@ -291,7 +291,7 @@ export function createLifecycleFeature(deps: LifecycleFeatureDeps): BotFeature {
       requestData,
       async (actor, data) => {
         if (!deps.renewals) return lifecycleMessageCard('Nothing was changed', ['Renewals do not need approval here any more.']);
-        return deps.renewals.decide(actor, data.requestId, 'approve', (approver, input) => lifecycle.approveRenewal(approver, input));
+        return deps.renewals.decide(actor, data.requestId, 'approve', lifecycle);
       },
       { allowUnknownActor: true },
     ),
@@ -299,7 +299,7 @@ export function createLifecycleFeature(deps: LifecycleFeatureDeps): BotFeature {
       requestData,
       async (actor, data) => {
         if (!deps.renewals) return lifecycleMessageCard('Nothing was changed', ['Renewals do not need approval here any more.']);
-        return deps.renewals.decide(actor, data.requestId, 'reject', (approver, input) => lifecycle.approveRenewal(approver, input));
+        return deps.renewals.decide(actor, data.requestId, 'reject', lifecycle);
       },
       { allowUnknownActor: true },
     ),

@@ -13,7 +13,7 @@ import type { Actor } from '../../domain/actor';
 import type { Clock } from '../../domain/clock';
 import type { UserSummary } from '../../domain/tenant';
 import type { Logger } from '../../shared/logger';
-import type { ActionOutcome } from '../../usecases/lifecycle/model';
+import type { GuestLifecycle } from '../../usecases/lifecycle/guestLifecycle';
 import type { GuestAccessSummary, RenewalApprovalRequest, RenewalApprovals, Sponsor } from '../../usecases/lifecycle/ports';
 import type { LeaseStore } from '../../usecases/ports/leases';
 import type { NotifyResult } from '../bot/proactive';
@@ -86,6 +86,9 @@ const CLAIM_MS = 10 * 60_000;
 
 export type RenewalDecisionResult = { card: AdaptiveCard };
 
+/** What a decision does through the lifecycle: renew (approve), and audit a rejection or a refused click. */
+export type RenewalDecisionEffects = Pick<GuestLifecycle, 'approveRenewal' | 'renewalRejected' | 'renewalDecisionRefused'>;
+
 export class TeamsRenewalApprovals implements RenewalApprovals {
   constructor(private readonly deps: RenewalGateDeps) {}
 
@@ -154,25 +157,24 @@ export class TeamsRenewalApprovals implements RenewalApprovals {
    * decide their own request); Approve renews through `approve` (lifecycle.approveRenewal, once per
    * end date). A decided request answers with how it was decided, and changes nothing.
    */
-  async decide(
-    actor: Actor | null,
-    requestId: string,
-    decision: 'approve' | 'reject',
-    approve: (approver: Actor, input: { accessId: string; forEndsAt: string }) => Promise<ActionOutcome<{ endsAt: string | null }>>,
-  ): Promise<AdaptiveCard> {
+  async decide(actor: Actor | null, requestId: string, decision: 'approve' | 'reject', lifecycle: RenewalDecisionEffects): Promise<AdaptiveCard> {
     const record = await this.get(requestId);
     if (!record) return lifecycleMessageCard('Nothing was changed', ['I could not find that renewal request.']);
     if (!actor) return lifecycleMessageCard('Nothing was changed', ['I could not tell who you are, so nothing was changed.']);
     if (record.state !== 'pending') return renewalRequestCard(record, 'This request was already decided; nothing was changed now.');
-    if (!(await this.isApprover(actor.userId))) {
-      return renewalRequestCard(record, 'Only members of the guest approver group can decide on this request. Nothing was changed.');
-    }
-    if (actor.userId === record.requestedBy.id) {
-      return renewalRequestCard(record, 'You asked for this renewal, so another approver has to decide it. Nothing was changed.');
+    const refusal = !(await this.isApprover(actor.userId)) ? ('notApprover' as const) : actor.userId === record.requestedBy.id ? ('ownRequest' as const) : null;
+    if (refusal) {
+      await lifecycle.renewalDecisionRefused(actor, { accessId: record.accessId, requestId: record.id, decision, reason: refusal });
+      return renewalRequestCard(
+        record,
+        refusal === 'notApprover'
+          ? 'Only members of the guest approver group can decide on this request. Nothing was changed.'
+          : 'You asked for this renewal, so another approver has to decide it. Nothing was changed.',
+      );
     }
     let outcomeText: string;
     if (decision === 'approve') {
-      const outcome = await approve(actor, { accessId: record.accessId, forEndsAt: record.forEndsAt });
+      const outcome = await lifecycle.approveRenewal(actor, { accessId: record.accessId, forEndsAt: record.forEndsAt });
       if (outcome.kind === 'refused' || outcome.kind === 'needsAdmin') return renewalRequestCard(record, `${outcome.message} Nothing was changed.`);
       outcomeText =
         outcome.kind === 'done'
@@ -189,6 +191,8 @@ export class TeamsRenewalApprovals implements RenewalApprovals {
       return { next, result: { record: next, won: true } };
     });
     if (!decided.won) return renewalRequestCard(decided.record, 'Another approver decided first; nothing was changed now.');
+    // An approval is audited by the renewal itself (guestAccess.renewed); a rejection only here, by the click that recorded it.
+    if (decision === 'reject') await lifecycle.renewalRejected(actor, { accessId: record.accessId, forEndsAt: record.forEndsAt, requestId: record.id });
     await this.afterDecision(decided.record, actor, outcomeText);
     return renewalRequestCard(decided.record, outcomeText);
   }

@@ -11,23 +11,31 @@ import type { Recipient } from './notifications';
 import type { IntakeRuntime } from './runtime';
 import { describe } from './texts';
 
-export type Rights = { ok: true } | { ok: false; status: 'forbidden' | 'unavailable'; message: string };
+/** Why approver rights were refused: the `reason` of an approval.refused event (null: not a refusal, a fault). */
+export type RightsRefusal = 'unknownUser' | 'otherTenant' | 'ownRequest' | 'notApprover';
+
+export type Rights =
+  | { ok: true }
+  | { ok: false; status: 'forbidden'; reason: RightsRefusal; message: string }
+  | { ok: false; status: 'unavailable'; reason: null; message: string };
 
 export async function approverRights(rt: IntakeRuntime, actor: Actor | null, request: ApprovalRequest): Promise<Rights> {
   if (!actor) {
     return {
       ok: false,
       status: 'forbidden',
+      reason: 'unknownUser',
       message: 'I could not tell who you are (Teams did not say which Microsoft Entra user clicked), so nothing was changed.',
     };
   }
   if (actor.tenantId !== request.tenantId) {
-    return { ok: false, status: 'forbidden', message: 'This request belongs to another organisation. Nothing was changed.' };
+    return { ok: false, status: 'forbidden', reason: 'otherTenant', message: 'This request belongs to another organisation. Nothing was changed.' };
   }
   if (actor.userId === request.requester.userId) {
     return {
       ok: false,
       status: 'forbidden',
+      reason: 'ownRequest',
       message: 'You made this request, so another approver has to decide it. You can cancel it instead. Nothing was changed.',
     };
   }
@@ -42,12 +50,14 @@ export async function approverRights(rt: IntakeRuntime, actor: Actor | null, req
     return {
       ok: false,
       status: 'unavailable',
+      reason: null,
       message: `I could not check your approver rights just now${isDirectoryError(error) ? ` (${error.userMessage})` : ''}. Nothing was changed; try again in a minute.`,
     };
   }
   return {
     ok: false,
     status: 'forbidden',
+    reason: 'notApprover',
     message: 'Only members of the guest approver group can decide on this request. Nothing was changed.',
   };
 }

@@ -51,7 +51,7 @@ export async function decide(
   note: string | null,
   cardVersion?: number,
 ): Promise<ActionOutcome> {
-  const gate = await gateApproverAction(rt, actor, requestId, cardVersion);
+  const gate = await gateApproverAction(rt, actor, requestId, cardVersion, verdict);
   if ('outcome' in gate) return gate.outcome;
   const { request, who } = gate;
   const reason = clip(note?.trim() ?? '', MAX_NOTE);
@@ -97,7 +97,7 @@ export async function decide(
 
 /** An approver asks the requester a question; the request stays pending. */
 export async function requestMoreInfo(rt: ApprovalRuntime, actor: Actor | null, requestId: string, question: string | null, cardVersion?: number): Promise<ActionOutcome> {
-  const gate = await gateApproverAction(rt, actor, requestId, cardVersion);
+  const gate = await gateApproverAction(rt, actor, requestId, cardVersion, 'askInfo');
   if ('outcome' in gate) return gate.outcome;
   const { request, who } = gate;
   const text = clip(question?.trim() ?? '', MAX_NOTE);
@@ -128,6 +128,7 @@ export async function provideInfo(rt: ApprovalRuntime, actor: Actor | null, requ
   const request = await rt.requests.get(requestId);
   if (!request) return notFound();
   if (!actor || actor.userId !== request.requester.userId || actor.tenantId !== request.tenantId) {
+    if (actor) await auditRefusal(rt, actor, request, 'answer', actor.tenantId !== request.tenantId ? 'otherTenant' : 'notRequester');
     return { status: 'forbidden', request: null, mayDecide: false, message: 'Only the person who made this request can answer for it. Nothing was changed.' };
   }
   if (request.state !== 'pending') return { status: 'alreadyDecided', request, mayDecide: false, message: closedMessage(request) };
@@ -157,6 +158,7 @@ export async function cancel(rt: ApprovalRuntime, actor: Actor | null, requestId
   const request = await rt.requests.get(requestId);
   if (!request) return notFound();
   if (!actor || actor.userId !== request.requester.userId || actor.tenantId !== request.tenantId) {
+    if (actor) await auditRefusal(rt, actor, request, 'cancel', actor.tenantId !== request.tenantId ? 'otherTenant' : 'notRequester');
     return { status: 'forbidden', request: null, mayDecide: false, message: 'Only the person who made this request can cancel it. Nothing was changed.' };
   }
   if (request.state !== 'pending') return { status: 'alreadyDecided', request, mayDecide: false, message: closedMessage(request) };
@@ -192,16 +194,34 @@ export async function view(rt: ApprovalRuntime, actor: Actor | null, requestId: 
   return { status: 'applied', request, mayDecide: request.state === 'pending', message: '' };
 }
 
+/** What a person tried on an approval request (the `attempted` of an approval.refused event). */
+export type ApprovalAttempt = 'approve' | 'reject' | 'askInfo' | 'answer' | 'cancel';
+
+/**
+ * A click by someone who may not do it: on the record (who, which request, what they tried, why
+ * not). Nothing else changes, and the answer to the click does not wait on the audit log.
+ */
+async function auditRefusal(rt: ApprovalRuntime, actor: Actor, request: ApprovalRequest, attempted: ApprovalAttempt, reason: string): Promise<void> {
+  try {
+    await rt.audit(actor, 'approval.refused', request, { kind: request.kind, attempted, reason });
+  } catch (error) {
+    rt.logger.warn({ requestId: request.id, attempted, err: error instanceof Error ? error.name : 'error' }, 'approvals: refusal not audited');
+  }
+}
+
 async function gateApproverAction(
   rt: ApprovalRuntime,
   actor: Actor | null,
   requestId: string,
   cardVersion: number | undefined,
+  attempted: ApprovalAttempt,
 ): Promise<{ outcome: ActionOutcome } | { request: ApprovalRequest; actor: Actor; who: { userId: string; name: string } }> {
   const request = await rt.requests.get(requestId);
   if (!request) return { outcome: notFound() };
   const rights = await approverRights(rt, actor, request);
   if (!rights.ok || !actor) {
+    // A refusal is on the record; a directory fault (unavailable) is not one, and an unknown clicker has no id to record.
+    if (actor && !rights.ok && rights.status === 'forbidden') await auditRefusal(rt, actor, request, attempted, rights.reason);
     const message = rights.ok ? 'Nothing was changed.' : rights.message;
     const isRequester = actor?.userId === request.requester.userId && actor.tenantId === request.tenantId;
     return {

@@ -1,3 +1,4 @@
+import type { AuditLog, JsonValue } from '../ports/auditLog';
 import type { Directory } from '../ports/Directory';
 import type { InvitationRepository } from '../ports/invitations';
 import type { WorkQueue } from '../ports/workQueue';
@@ -52,6 +53,8 @@ export interface BulkServiceDeps {
   runner?: Partial<BulkRunnerOptions>;
   /** The guest lifecycle's recording of each added guest (end date, sponsor); null: none. */
   access?: AccessRecording | null;
+  /** The audit log: a job's confirm, cancel and end, and refused clicks (bulkJob.*); absent: not recorded. */
+  audit?: Pick<AuditLog, 'append'> | null;
 }
 
 /** A job and what its cards show: progress (null for a draft) and the new guests' emails. */
@@ -60,6 +63,15 @@ export interface JobView {
   progress: BulkProgress | null;
   emails: InvitationEmails;
 }
+
+/** What a person tried on a bulk job (the `attempted` of a bulkJob.refused event). */
+export type BulkAttempt = 'confirm' | 'cancel' | 'results' | 'sendEmails';
+
+/** The audit subject of a bulk job; its events never name the guests (no addresses), only counts. */
+export const BULK_AUDIT_SUBJECT = 'bulkJob';
+
+/** Who ends a job: the instance that wins its last row, on nobody's click. */
+const BULK_SYSTEM_ACTOR = { userId: 'system', name: 'Bulk invitations' };
 
 /** Why an action on someone's job was refused, or that it no longer exists. */
 export type Refusal = { kind: 'stale' } | { kind: 'notYours'; requesterName: string };
@@ -107,12 +119,33 @@ export class BulkJobService {
       access: deps.access ?? null,
       logger: deps.logger,
       onProgress: async (job, progress) => this.remember(job, await deps.notifier.progress(job, progress)),
-      onFinished: async (job, progress) => this.remember(job, await deps.notifier.finished(job, progress, await this.emailsOf(job))),
+      // The runner calls this once per job, on the instance whose compare-and-set ended it: the
+      // one place bulkJob.finished is written, so several instances record it once.
+      onFinished: async (job, progress) => {
+        await this.audit(BULK_SYSTEM_ACTOR, 'bulkJob.finished', job, finishedDetails(job, progress));
+        await this.remember(job, await deps.notifier.finished(job, progress, await this.emailsOf(job)));
+      },
       ...deps.runner,
     });
     void this.jobs.discardDraftsOlderThan(this.clock.now().getTime() - DRAFT_KEEP_MS).catch((e: unknown) => {
       deps.logger?.warn({ err: e instanceof Error ? e.message : String(e) }, 'old bulk drafts not removed');
     });
+  }
+
+  /** On the record; a failed append is logged, never thrown (the job and the click go on). */
+  private async audit(actor: { userId: string; name: string }, action: string, job: BulkJob, details: { [key: string]: JsonValue }): Promise<void> {
+    if (!this.deps.audit) return;
+    try {
+      await this.deps.audit.append({ actorId: actor.userId, actorName: actor.name, action, subjectType: BULK_AUDIT_SUBJECT, subjectId: job.id, details });
+    } catch (error) {
+      this.deps.logger?.warn({ jobId: job.id, action, err: error instanceof Error ? error.name : 'error' }, 'bulk audit event not recorded');
+    }
+  }
+
+  /** A click on someone else's job (or by someone no longer allowed): on the record, nothing changed. */
+  private async refused(actor: Actor | null, job: BulkJob, attempted: BulkAttempt, reason: 'notRequester' | 'notRequesterOrApprover' | 'notSiteOwner'): Promise<void> {
+    // An unknown clicker has no id to record.
+    if (actor) await this.audit(actor, 'bulkJob.refused', job, { attempted, reason });
   }
 
   /** Records the card a notifier posted for a job that had none, so later updates go to it. */
@@ -180,7 +213,10 @@ export class BulkJobService {
   ): Promise<ConfirmResult> {
     const job = await this.load(input.jobId, actor);
     if (!job) return { kind: 'stale' };
-    if (!actor || actor.userId !== job.requestedBy.id) return { kind: 'notYours', requesterName: job.requestedBy.name };
+    if (!actor || actor.userId !== job.requestedBy.id) {
+      await this.refused(actor, job, 'confirm', 'notRequester');
+      return { kind: 'notYours', requesterName: job.requestedBy.name };
+    }
     if (job.state !== 'draft') {
       // A second click, or a click on an old copy of the card: show where the job is.
       return { kind: 'current', view: await this.view(job), notice: job.state === 'discarded' ? 'This bulk invitation was cancelled; nothing was sent.' : null };
@@ -202,6 +238,7 @@ export class BulkJobService {
     }
     const stillOwner = approver || (await this.deps.directory.isOwner(site.groupId, actor.userId));
     if (!stillOwner) {
+      await this.refused(actor, job, 'confirm', 'notSiteOwner');
       return { kind: 'summary', job, siteChoices: [], notice: `You are no longer an owner of ${site.siteName}, so this bulk invitation cannot be sent.` };
     }
     await this.jobs.assignDefaultSite(job.id, site);
@@ -216,6 +253,16 @@ export class BulkJobService {
       return now ? { kind: 'current', view: await this.view(now), notice: null } : { kind: 'stale' };
     }
     this.deps.logger?.info({ jobId: job.id, rows: job.summary.toSend }, 'bulk job confirmed');
+    // Only the click whose compare-and-set queued the job gets here.
+    await this.audit(actor, 'bulkJob.confirmed', queued, {
+      groupId: site.groupId,
+      rows: job.summary.rows,
+      toSend: job.summary.toSend,
+      invalid: job.summary.invalid,
+      duplicates: job.summary.duplicates,
+      skipped: job.summary.alreadyDone,
+      needsApproval: job.summary.needsApproval,
+    });
     await this.runner.start(job.id);
     const current = (await this.jobs.get(job.id)) ?? queued;
     return { kind: 'started', view: await this.view(current) };
@@ -225,13 +272,30 @@ export class BulkJobService {
   async cancel(actor: Actor | null, jobId: unknown): Promise<ActionResult> {
     const job = await this.load(jobId, actor);
     if (!job) return { kind: 'stale' };
-    if (!(await this.mayManage(job, actor))) return { kind: 'notYours', requesterName: job.requestedBy.name };
+    if (!actor || !(await this.mayManage(job, actor))) {
+      await this.refused(actor, job, 'cancel', 'notRequesterOrApprover');
+      return { kind: 'notYours', requesterName: job.requestedBy.name };
+    }
     if (job.state === 'draft') {
       const discarded = await this.jobs.transition(job.id, ['draft'], { state: 'discarded' });
+      // Audited by the click whose transition discarded it (a second click finds it discarded).
+      if (discarded) await this.audit(actor, 'bulkJob.cancelled', discarded, { before: 'draft', rows: job.summary.rows, toSend: job.summary.toSend, sent: 0 });
       return { kind: 'current', view: await this.view(discarded ?? job), notice: 'Cancelled. Nothing was sent.' };
     }
     if (job.state === 'queued' || job.state === 'running') {
-      const cancelling = (await this.runner.requestCancel(job.id)) ?? (await this.jobs.get(job.id)) ?? job;
+      const won = await this.runner.requestCancel(job.id);
+      if (won) {
+        const counts = await this.jobs.counts(job.id);
+        await this.audit(actor, 'bulkJob.cancelled', won, {
+          before: job.state,
+          rows: job.summary.rows,
+          toSend: job.summary.toSend,
+          // Rows finished when the cancel was asked; the rest are not sent (bulkJob.finished counts them).
+          invited: counts.done,
+          failed: counts.failed,
+        });
+      }
+      const cancelling = won ?? (await this.jobs.get(job.id)) ?? job;
       return { kind: 'current', view: await this.view(cancelling), notice: null };
     }
     return { kind: 'current', view: await this.view(job), notice: null };
@@ -248,7 +312,10 @@ export class BulkJobService {
   async results(actor: Actor | null, jobId: unknown, personalChat: boolean): Promise<ResultsResult> {
     const job = await this.load(jobId, actor);
     if (!job) return { kind: 'stale' };
-    if (!actor || !(await this.mayManage(job, actor))) return { kind: 'notYours', requesterName: job.requestedBy.name };
+    if (!actor || !(await this.mayManage(job, actor))) {
+      await this.refused(actor, job, 'results', 'notRequesterOrApprover');
+      return { kind: 'notYours', requesterName: job.requestedBy.name };
+    }
     const view = await this.view(job);
     if (!view.progress || !isFinishedJob(job)) return { kind: 'current', view, notice: 'The results file is ready when the job has finished.' };
     // In a group chat the answer card is seen by everyone: the link goes out only in a personal chat.
@@ -265,7 +332,10 @@ export class BulkJobService {
   async sendEmails(actor: Actor | null, jobId: unknown): Promise<ActionResult> {
     const job = await this.load(jobId, actor);
     if (!job) return { kind: 'stale' };
-    if (!actor || !(await this.mayManage(job, actor))) return { kind: 'notYours', requesterName: job.requestedBy.name };
+    if (!actor || !(await this.mayManage(job, actor))) {
+      await this.refused(actor, job, 'sendEmails', 'notRequesterOrApprover');
+      return { kind: 'notYours', requesterName: job.requestedBy.name };
+    }
     const view = await this.view(job);
     if (!isFinishedJob(job)) return { kind: 'current', view, notice: 'Microsoft can email the guests once the job has finished.' };
     const waiting = view.emails.notEmailed;
@@ -295,4 +365,25 @@ export class BulkJobService {
   async whenEmailed(jobId: string): Promise<void> {
     await this.emailing.get(jobId);
   }
+}
+
+/** A finished job's counts, as its done card shows them (no addresses). */
+function finishedDetails(job: BulkJob, progress: BulkProgress): { [key: string]: JsonValue } {
+  const counts = progress.counts;
+  return {
+    outcome: job.state,
+    requestedBy: job.requestedBy.id,
+    rows: job.summary.rows,
+    toSend: progress.total,
+    // Invited (or found) and added to the site.
+    invited: counts.done,
+    failed: counts.failed,
+    gaveUp: progress.gaveUp,
+    cancelled: counts.cancelled,
+    skipped: counts.skipped,
+    sentForApproval: counts.sentForApproval,
+    notSent: counts.needsApproval,
+    invalid: counts.invalid,
+    duplicates: counts.duplicate,
+  };
 }

@@ -83,6 +83,8 @@ export class GuestHelpService {
     const asker = await this.whoIsAsking(actor);
     const otp = otpHelpAnswer(asker);
     if (asker.kind !== 'guest' || asker.user.externalUserState !== 'Accepted' || !actor) {
+      // Someone we can name asked without the right: on the record. An unknown clicker has no id to record.
+      if (actor) await this.auditRefusal(actor, asker.kind === 'guest' ? 'notRedeemed' : asker.kind === 'member' ? 'notGuest' : 'unknownUser');
       return { kind: 'notAllowed', otp };
     }
     const receipt = await this.deps.resetRequests.submit({
@@ -108,7 +110,25 @@ export class GuestHelpService {
       requestId: receipt.request.id,
     };
   }
+
+  /** The subject is the account the reset would be for: the asker's own. */
+  private async auditRefusal(actor: Actor, reason: ResetRefusalReason): Promise<void> {
+    try {
+      await this.deps.audit?.append({
+        actorId: actor.userId,
+        actorName: actor.name,
+        action: 'redemptionReset.refused',
+        subjectType: 'user',
+        subjectId: actor.userId,
+        details: { attempted: 'request', reason },
+      });
+    } catch (error) {
+      this.deps.logger?.warn({ err: error instanceof Error ? error.name : 'error' }, 'guest help: reset refusal not audited');
+    }
+  }
 }
+
+export type ResetRefusalReason = 'notGuest' | 'notRedeemed' | 'unknownUser';
 
 function redacted(advice: SignInAdvice): SignInAdvice {
   return {

@@ -5,6 +5,7 @@
  */
 import type { SignInMethod } from '../../domain/signInAdvice';
 import type { Logger } from '../../shared/logger';
+import type { AuditLog } from '../ports/auditLog';
 import type { Directory } from '../ports/Directory';
 import type { SignInAdvisorPort } from '../signIn/signInAdvisor';
 
@@ -52,6 +53,8 @@ export interface GuestHelpDependencies {
   resetRequests: ResetRequestSink;
   /** Who invited a guest, and to which site: named in the "I lost access" answer when present. */
   invitations?: InvitationHistory;
+  /** Records a reset asked for by someone who may not ask (redemptionReset.refused); absent: not recorded. */
+  audit?: Pick<AuditLog, 'append'>;
   /** Kinds and ids only, never names, addresses or text. */
   logger?: Pick<Logger, 'info' | 'warn'>;
 }

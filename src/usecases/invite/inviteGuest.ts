@@ -104,7 +104,7 @@ export class InviteGuestService {
       const owner = await this.ctx.retrying(() => this.deps.directory.isOwner(record.groupId, actor.userId));
       const approvedRequester = record.source === 'approval' && record.requestedBy.id === actor.userId;
       if (!owner && !approvedRequester) {
-        this.ctx.audit(actor, 'invitation.retryRefused', record.id, { reason: 'notOwner' });
+        this.ctx.audit(actor, 'invitation.refused', record.id, { attempted: 'retry', reason: 'notOwner' });
         // Someone else's card: nothing of the invitation (guest, site) goes back, only who may act.
         return failedOutcome({
           code: 'notOwner',
@@ -127,7 +127,7 @@ export class InviteGuestService {
         true,
       );
       if (decision.kind === 'refused') {
-        this.ctx.audit(actor, 'invitation.retryRefused', record.id, { reason: decision.refusal.code, setting: decision.refusal.setting });
+        this.ctx.audit(actor, 'invitation.refused', record.id, { attempted: 'retry', reason: decision.refusal.code, setting: decision.refusal.setting });
         return { ...failedOutcome(decision.refusal), record, target, advice: decision.advice };
       }
       advice = decision.advice;
@@ -170,7 +170,7 @@ export class InviteGuestService {
     try {
       const owner = await this.ctx.retrying(() => this.deps.directory.isOwner(record.groupId, actor.userId));
       if (!owner && record.requestedBy.id !== actor.userId) {
-        this.ctx.audit(actor, 'invitation.emailRefused', record.id, { reason: 'notOwner' });
+        this.ctx.audit(actor, 'invitation.refused', record.id, { attempted: 'email', reason: 'notOwner' });
         return { ...failedOutcome(notOwnerRefusal(record.siteName)), record, target, emailed: false };
       }
       if (!record.userId || !record.redeemUrl || (record.state !== 'completed' && record.state !== 'partial')) {

@@ -19,13 +19,17 @@ const actorAsSponsor = (actor: Actor): Sponsor => ({ id: actor.userId, name: act
 
 type Loaded = { record: GuestAccessRecord } | { refusal: Refusal };
 
+/** What a person tried on a guest's access (the `attempted` of a guestAccess.refused event). */
+export type LifecycleAttempt = 'resend' | 'keepWaiting' | 'withdraw' | 'remove' | 'renew' | 'letEnd' | 'handOver' | 'approveRenewal' | 'rejectRenewal';
+
 /** The record, when it exists and the actor is its sponsor or an owner of its site. */
-async function loadForSteward(deps: LifecycleDeps, actor: Actor, accessId: string, options: { orApprover?: boolean } = {}): Promise<Loaded> {
+async function loadForSteward(deps: LifecycleDeps, actor: Actor, accessId: string, attempted: LifecycleAttempt): Promise<Loaded> {
   const record = await deps.access.get(accessId);
   // Another tenant's record is "not found", not "not allowed": it says nothing about it.
   if (!record || record.tenantId !== actor.tenantId) return { refusal: refused('notFound', 'I could not find that guest any more.') };
-  const roles = await rolesOver(deps, actor, record, { withApprover: options.orApprover });
-  if (!roles.has('sponsor') && !roles.has('owner') && !(options.orApprover && roles.has('approver'))) {
+  const roles = await rolesOver(deps, actor, record);
+  if (!roles.has('sponsor') && !roles.has('owner')) {
+    await auditRefusal(deps, actor, record.id, attempted, 'notSponsorOrOwner');
     return { refusal: refused('notAllowed', `Only the sponsor of ${record.displayName} or an owner of ${record.siteName} can do that.`) };
   }
   return { record };
@@ -33,6 +37,18 @@ async function loadForSteward(deps: LifecycleDeps, actor: Actor, accessId: strin
 
 async function audit(deps: LifecycleDeps, actor: Actor, action: string, record: GuestAccessRecord, details: Record<string, string | number | boolean | null>): Promise<void> {
   await deps.audit.append({ actorId: actor.userId, actorName: actor.name, action, subjectType: AUDIT_SUBJECT, subjectId: record.id, details });
+}
+
+/**
+ * Someone without the right clicked (or asked): on the record, nothing else changes. The refusal
+ * the person sees does not wait on the audit log, so a failed append is logged, not thrown.
+ */
+async function auditRefusal(deps: LifecycleDeps, actor: Actor, accessId: string, attempted: LifecycleAttempt, reason: string, extra: Record<string, string> = {}): Promise<void> {
+  try {
+    await deps.audit.append({ actorId: actor.userId, actorName: actor.name, action: `${AUDIT_SUBJECT}.refused`, subjectType: AUDIT_SUBJECT, subjectId: accessId, details: { attempted, reason, ...extra } });
+  } catch (error) {
+    deps.logger?.warn({ accessId, attempted, err: error instanceof Error ? error.name : 'error' }, 'lifecycle: refusal not audited');
+  }
 }
 
 function endedMessage(record: GuestAccessRecord): string {
@@ -54,7 +70,7 @@ export interface ResendInput {
  * Microsoft's email optional. The reminder and auto-withdraw clocks start over. Once per card.
  */
 export async function resendInvitation(deps: LifecycleDeps, actor: Actor, input: ResendInput): Promise<ActionOutcome<{ redeemUrl: string | null }>> {
-  const loaded = await loadForSteward(deps, actor, input.accessId);
+  const loaded = await loadForSteward(deps, actor, input.accessId, 'resend');
   if ('refusal' in loaded) return loaded.refusal;
   let record = loaded.record;
   if (record.resentFor === input.reminderToken) {
@@ -121,7 +137,7 @@ export async function keepWaiting(
   actor: Actor,
   input: { accessId: string; reminderToken: string },
 ): Promise<ActionOutcome<{ nextReminderAt: string | null }>> {
-  const loaded = await loadForSteward(deps, actor, input.accessId);
+  const loaded = await loadForSteward(deps, actor, input.accessId, 'keepWaiting');
   if ('refusal' in loaded) return loaded.refusal;
   let record = loaded.record;
   for (let attempt = 0; attempt < 5; attempt += 1) {
@@ -135,6 +151,8 @@ export async function keepWaiting(
     const updated = await deps.access.update(record.id, record.version, { keptWaitingFor: input.reminderToken, nextUnredeemedReminderAt: next });
     if (updated) {
       await syncSchedule(deps, updated);
+      // Only the click that wrote keptWaitingFor gets here: a replay answers "already" above.
+      await audit(deps, actor, 'guestAccess.keptWaiting', updated, { remindedAt: input.reminderToken, nextReminderAt: next });
       return { kind: 'done', access: summarise(deps, updated), nextReminderAt: next };
     }
     const current = await deps.access.get(record.id);
@@ -179,7 +197,7 @@ function withInstructions(
  * if it never redeemed, has no other memberships and policy allows (GUEST_ACCOUNT_DELETE_ON_WITHDRAW).
  */
 export async function withdrawInvitation(deps: LifecycleDeps, actor: Actor, input: { accessId: string }): Promise<ActionOutcome<{ accountAction: AccountAction }>> {
-  const loaded = await loadForSteward(deps, actor, input.accessId);
+  const loaded = await loadForSteward(deps, actor, input.accessId, 'withdraw');
   if ('refusal' in loaded) return loaded.refusal;
   const record = loaded.record;
   if (!isActive(record.state)) {
@@ -195,7 +213,7 @@ export async function withdrawInvitation(deps: LifecycleDeps, actor: Actor, inpu
 
 /** Ends a guest's access to the site now, before its end date (then GUEST_REMOVAL applies as at the end). */
 export async function removeGuest(deps: LifecycleDeps, actor: Actor, input: { accessId: string }): Promise<ActionOutcome<{ accountAction: AccountAction }>> {
-  const loaded = await loadForSteward(deps, actor, input.accessId);
+  const loaded = await loadForSteward(deps, actor, input.accessId, 'remove');
   if ('refusal' in loaded) return loaded.refusal;
   const record = loaded.record;
   if (!isActive(record.state)) {
@@ -256,7 +274,7 @@ async function applyRenewal(deps: LifecycleDeps, actor: Actor, start: GuestAcces
  * APPROVAL_POLICY as invitations, with the renewer as requester) it goes to an approver first.
  */
 export async function renewAccess(deps: LifecycleDeps, actor: Actor, input: RenewInput): Promise<RenewOutcome> {
-  const loaded = await loadForSteward(deps, actor, input.accessId);
+  const loaded = await loadForSteward(deps, actor, input.accessId, 'renew');
   if ('refusal' in loaded) return loaded.refusal;
   const record = loaded.record;
   if (!isActive(record.state)) return refused('notActive', endedMessage(record));
@@ -287,13 +305,43 @@ export async function approveRenewal(deps: LifecycleDeps, approver: Actor, input
   const record = await deps.access.get(input.accessId);
   if (!record || record.tenantId !== approver.tenantId) return refused('notFound', 'I could not find that guest any more.');
   const roles = await rolesOver(deps, approver, record, { withApprover: true });
-  if (!roles.has('approver')) return refused('notAllowed', 'Only an approver can approve a renewal.');
+  if (!roles.has('approver')) {
+    await auditRefusal(deps, approver, record.id, 'approveRenewal', 'notApprover');
+    return refused('notAllowed', 'Only an approver can approve a renewal.');
+  }
   return applyRenewal(deps, approver, record, input.forEndsAt);
+}
+
+/**
+ * An approver's no to a renewal request, once recorded by the gate (whose compare-and-set makes
+ * it happen once): on the record; the access keeps its end date.
+ */
+export async function recordRenewalRejected(deps: LifecycleDeps, approver: Actor, input: RenewInput & { requestId: string }): Promise<void> {
+  await deps.audit.append({
+    actorId: approver.userId,
+    actorName: approver.name,
+    action: 'guestAccess.renewalRejected',
+    subjectType: AUDIT_SUBJECT,
+    subjectId: input.accessId,
+    details: { requestId: input.requestId, endsAt: input.forEndsAt },
+  });
+}
+
+/** Why a click on a renewal request was refused (the gate checks the approver's right). */
+export type RenewalDecisionRefusal = 'notApprover' | 'ownRequest';
+
+/** A click on a renewal request by someone who may not decide it: on the record, nothing changed. */
+export async function recordRenewalDecisionRefused(
+  deps: LifecycleDeps,
+  actor: Actor,
+  input: { accessId: string; requestId: string; decision: 'approve' | 'reject'; reason: RenewalDecisionRefusal },
+): Promise<void> {
+  await auditRefusal(deps, actor, input.accessId, input.decision === 'approve' ? 'approveRenewal' : 'rejectRenewal', input.reason, { requestId: input.requestId });
 }
 
 /** "Let it end": no more renewal reminders for this end date; the access ends on it. */
 export async function letAccessEnd(deps: LifecycleDeps, actor: Actor, input: RenewInput): Promise<ActionOutcome<{ endsAt: string | null }>> {
-  const loaded = await loadForSteward(deps, actor, input.accessId);
+  const loaded = await loadForSteward(deps, actor, input.accessId, 'letEnd');
   if ('refusal' in loaded) return loaded.refusal;
   let record = loaded.record;
   for (let attempt = 0; attempt < 5; attempt += 1) {
@@ -330,7 +378,7 @@ export async function handOverSponsorship(
   actor: Actor,
   input: { accessId: string; newSponsor: Sponsor },
 ): Promise<ActionOutcome<{ sponsor: Sponsor }>> {
-  const loaded = await loadForSteward(deps, actor, input.accessId);
+  const loaded = await loadForSteward(deps, actor, input.accessId, 'handOver');
   if ('refusal' in loaded) return loaded.refusal;
   let record = loaded.record;
   if (input.newSponsor.id === record.sponsor.id) {

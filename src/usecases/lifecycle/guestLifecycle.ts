@@ -6,11 +6,14 @@ import {
   handOverSponsorship,
   keepWaiting,
   letAccessEnd,
+  recordRenewalDecisionRefused,
+  recordRenewalRejected,
   removeGuest,
   removeReviewedGuest,
   renewAccess,
   resendInvitation,
   withdrawInvitation,
+  type RenewalDecisionRefusal,
   type RenewInput,
   type RenewOutcome,
   type ResendInput,
@@ -34,6 +37,10 @@ export interface GuestLifecycle {
   keepWaiting(actor: Actor, input: { accessId: string; reminderToken: string }): Promise<ActionOutcome<{ nextReminderAt: string | null }>>;
   renew(actor: Actor, input: RenewInput): Promise<RenewOutcome>;
   approveRenewal(approver: Actor, input: RenewInput): Promise<ActionOutcome<{ endsAt: string | null }>>;
+  /** Audits an approver's rejection of a renewal request (the request's own record says it was rejected). */
+  renewalRejected(approver: Actor, input: RenewInput & { requestId: string }): Promise<void>;
+  /** Audits a click on a renewal request by someone who may not decide it. */
+  renewalDecisionRefused(actor: Actor, input: { accessId: string; requestId: string; decision: 'approve' | 'reject'; reason: RenewalDecisionRefusal }): Promise<void>;
   letEnd(actor: Actor, input: RenewInput): Promise<ActionOutcome<{ endsAt: string | null }>>;
   remove(actor: Actor, input: { accessId: string }): Promise<ActionOutcome<{ accountAction: AccountAction }>>;
   /** Remove decided in an access review, whose rights the review checked (an owner, or an approver it escalated to). */
@@ -54,6 +61,8 @@ export function createGuestLifecycle(deps: LifecycleDeps): GuestLifecycle {
     keepWaiting: (actor, input) => keepWaiting(deps, actor, input),
     renew: (actor, input) => renewAccess(deps, actor, input),
     approveRenewal: (approver, input) => approveRenewal(deps, approver, input),
+    renewalRejected: (approver, input) => recordRenewalRejected(deps, approver, input),
+    renewalDecisionRefused: (actor, input) => recordRenewalDecisionRefused(deps, actor, input),
     letEnd: (actor, input) => letAccessEnd(deps, actor, input),
     remove: (actor, input) => removeGuest(deps, actor, input),
     removeReviewed: (reviewer, input) => removeReviewedGuest(deps, reviewer, input),

@@ -75,7 +75,7 @@ export class ReportsService {
     }
     if (approver) return null;
     // Somebody outside the approver group asked for the tenant's guests: on the record.
-    await this.audit(actor, 'report.refused', 'report', what, { reason: 'notApprover' });
+    await this.audit(actor, 'report.refused', 'report', what, { attempted: what === 'guests' ? 'report' : 'export', reason: 'notApprover' });
     return { kind: 'refused', reason: 'notApprover', message: NOT_APPROVER };
   }
 

@@ -23,15 +23,34 @@ const nameOf = (actor: Actor) => ({ id: actor.userId, name: actor.name });
 
 type Loaded = { round: ReviewRound; as: 'owner' | 'approver' } | { refusal: Exclude<ReviewOutcome, { view: unknown }> };
 
-async function load(deps: ReviewDeps, actor: Actor, roundId: string): Promise<Loaded> {
+/** What a reviewer tried (the `attempted` of an accessReview.refused event); null: only looking. */
+type ReviewAttempt = { attempted: 'keep' | 'remove' | 'keepAll'; userId: string | null } | null;
+
+async function load(deps: ReviewDeps, actor: Actor, roundId: string, attempt: ReviewAttempt): Promise<Loaded> {
   const round = await deps.rounds.get(roundId);
   // Another tenant's round, or one that does not exist: the same answer, saying nothing about it.
   if (!round || round.tenantId.toLowerCase() !== actor.tenantId.toLowerCase()) {
     return { refusal: refused('notFound', 'I could not find that review any more.') };
   }
   const as = await reviewerRight(deps, actor, round);
-  if (!as) return { refusal: refused('notAllowed', `Only an owner of ${round.siteName} or a guest approver can decide on its guests.`) };
+  if (!as) {
+    if (attempt) await auditRefusal(deps, actor, round, attempt);
+    return { refusal: refused('notAllowed', `Only an owner of ${round.siteName} or a guest approver can decide on its guests.`) };
+  }
   return { round, as };
+}
+
+/** A click by someone neither an owner of the site nor a guest approver: on the record, nothing else changes. */
+async function auditRefusal(deps: ReviewDeps, actor: Actor, round: ReviewRound, attempt: NonNullable<ReviewAttempt>): Promise<void> {
+  try {
+    await audit(deps, nameOf(actor), 'accessReview.refused', round, {
+      attempted: attempt.attempted,
+      reason: 'notOwnerOrApprover',
+      ...(attempt.userId ? { userId: attempt.userId } : {}),
+    });
+  } catch (error) {
+    deps.logger?.warn({ roundId: round.id, err: error instanceof Error ? error.name : 'error' }, 'reviews: refusal not audited');
+  }
 }
 
 function decidedMessage(d: ReviewDecision, guestName: string): string {
@@ -45,7 +64,8 @@ function completed(round: ReviewRound, decisions: ReviewDecision[], now: string)
 }
 
 export async function decide(deps: ReviewDeps, actor: Actor, input: { roundId: string; userId: string; decision: 'keep' | 'remove' }): Promise<ReviewOutcome> {
-  let loaded = await load(deps, actor, input.roundId);
+  const tried = { attempted: input.decision, userId: input.userId };
+  let loaded = await load(deps, actor, input.roundId, tried);
   if ('refusal' in loaded) return loaded.refusal;
   for (let attempt = 0; attempt < ATTEMPTS; attempt += 1) {
     const { round, as } = loaded;
@@ -72,7 +92,7 @@ export async function decide(deps: ReviewDeps, actor: Actor, input: { roundId: s
     const decisions = [...round.decisions, decision];
     const updated = await deps.rounds.update(round.id, round.version, { decisions, completedAt: completed(round, decisions, now) });
     if (!updated) {
-      const again = await load(deps, actor, input.roundId);
+      const again = await load(deps, actor, input.roundId, tried);
       if ('refusal' in again) return again.refusal;
       loaded = again;
       continue;
@@ -156,7 +176,8 @@ export async function finishRemoval(deps: ReviewDeps, actor: Actor, start: Revie
 
 /** Keep all: every guest still undecided is kept, in one compare-and-set (a second click finds none left). */
 export async function keepAll(deps: ReviewDeps, actor: Actor, input: { roundId: string }): Promise<ReviewOutcome> {
-  let loaded = await load(deps, actor, input.roundId);
+  const tried = { attempted: 'keepAll' as const, userId: null };
+  let loaded = await load(deps, actor, input.roundId, tried);
   if ('refusal' in loaded) return loaded.refusal;
   for (let attempt = 0; attempt < ATTEMPTS; attempt += 1) {
     const { round, as } = loaded;
@@ -169,7 +190,7 @@ export async function keepAll(deps: ReviewDeps, actor: Actor, input: { roundId: 
     const decisions = [...round.decisions, ...added];
     const updated = await deps.rounds.update(round.id, round.version, { decisions, completedAt: completed(round, decisions, now) });
     if (!updated) {
-      const again = await load(deps, actor, input.roundId);
+      const again = await load(deps, actor, input.roundId, tried);
       if ('refusal' in again) return again.refusal;
       loaded = again;
       continue;
@@ -182,7 +203,7 @@ export async function keepAll(deps: ReviewDeps, actor: Actor, input: { roundId: 
 
 /** The card as it stands now, for someone who may see it (a refresh, or opening it again). */
 export async function viewRound(deps: ReviewDeps, actor: Actor, input: { roundId: string }): Promise<ReviewOutcome> {
-  const loaded = await load(deps, actor, input.roundId);
+  const loaded = await load(deps, actor, input.roundId, null);
   if ('refusal' in loaded) return loaded.refusal;
   return { kind: 'already', view: await reviewView(deps, loaded.round, { as: loaded.as }), message: '' };
 }

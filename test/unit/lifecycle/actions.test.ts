@@ -134,6 +134,25 @@ describe('Keep waiting', () => {
     await h.travel(7);
     expect(h.notifier.of('unredeemedReminder')).toHaveLength(2);
   });
+
+  it('is audited once per card, as who clicked: a double click and a replay add nothing, a refusal is audited as such', async () => {
+    const h = lifecycleHarness();
+    const { id, token } = await remindedJane(h);
+    await Promise.all([h.lifecycle.keepWaiting(MEGAN, { accessId: id, reminderToken: token }), h.lifecycle.keepWaiting(MEGAN, { accessId: id, reminderToken: token })]);
+    await h.lifecycle.keepWaiting(MEGAN, { accessId: id, reminderToken: token });
+    await h.lifecycle.keepWaiting(STRANGER, { accessId: id, reminderToken: token });
+    expect(await h.store.audit.list({ subjectType: 'guestAccess', subjectId: id, limit: 1000 })).toEqual([
+      expect.objectContaining({ action: 'guestAccess.recorded' }),
+      expect.objectContaining({ action: 'guestAccess.keptWaiting', actorId: 'megan', actorName: 'Megan Bowen', details: { remindedAt: token, nextReminderAt: at(14) } }),
+      expect.objectContaining({ action: 'guestAccess.refused', actorId: 'pradeep', details: { attempted: 'keepWaiting', reason: 'notSponsorOrOwner' } }),
+    ]);
+    // The next reminder's card is a new card: an owner's Keep waiting on it is recorded as theirs.
+    await h.travel(7);
+    const next = (h.notifier.of('unredeemedReminder')[1]?.notice as UnredeemedReminderNotice).reminderToken;
+    expect((await h.lifecycle.keepWaiting(ALEX, { accessId: id, reminderToken: next })).kind).toBe('done');
+    const kept = await h.store.audit.list({ action: 'guestAccess.keptWaiting', subjectId: id });
+    expect(kept.map((e) => e.actorId)).toEqual(['megan', 'alex']);
+  });
 });
 
 describe('Renew', () => {

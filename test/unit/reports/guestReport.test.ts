@@ -195,7 +195,7 @@ describe('export file ids and outcomes', () => {
   it.each([
     ['invitation.completed', {}, 'done'],
     ['invitation.partial', {}, 'partial'],
-    ['invitation.retryRefused', {}, 'refused'],
+    ['invitation.refused', { attempted: 'retry', reason: 'notOwner' }, 'refused'],
     ['redemptionReset.declined', {}, 'rejected'],
     ['approval.expired', {}, 'expired'],
     ['approval.carriedOut', { status: 'failed' }, 'failed'],

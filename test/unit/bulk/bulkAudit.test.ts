@@ -1,0 +1,169 @@
+/**
+ * A bulk invitation job on the record: who confirmed it, who cancelled it, and how it ended
+ * (bulkJob.confirmed, bulkJob.cancelled, bulkJob.finished), with counts and never a guest's
+ * address. The end is recorded once, by the instance whose compare-and-set ended the job, even
+ * when two instances work the same job.
+ */
+import { MemoryAuditLog } from '../../../src/adapters/memory/audit';
+import { TeamsBulkNotifier } from '../../../src/teams/bulk/bulkNotifier';
+import { BulkJobService } from '../../../src/usecases/bulk/bulkJobService';
+import type { BulkSettings } from '../../../src/usecases/bulk/ports';
+import { ResultsLinkSigner } from '../../../src/usecases/bulk/resultsLink';
+import type { BulkRunnerOptions } from '../../../src/usecases/bulk/runnerOptions';
+import type { AuditEvent } from '../../../src/usecases/ports/auditLog';
+import { SlidingWindowPacer } from '../../../src/usecases/ports/pacer';
+import { SignInAdvisor } from '../../../src/usecases/signIn/signInAdvisor';
+import { RecordingNotifier } from '../../support/bulkBot';
+import { ALEX, MEGAN, bulkTestEnv, partnersCsv, type BulkTestEnv } from '../../support/bulkEnv';
+import { DEMO } from '../../support/directory';
+
+const settings: BulkSettings = {
+  approvals: { policy: 'nonOwners', partnerDomains: [] },
+  approverGroupId: DEMO.groups.guestApprovers.id,
+  limits: { maxBytes: 1024 * 1024, maxRows: 1000 },
+  invitesPer5s: 150,
+  sendInvitationEmail: false,
+  publicBaseUrl: 'https://bot.contoso.example',
+  resultsLinkTtlMs: 15 * 60_000,
+};
+
+const REFERENCE = { conversation: { id: 'a:personal-megan' }, serviceUrl: 'https://smba.trafficmanager.net/emea/' };
+
+/** One instance of the bot's bulk feature over the shared store (jobs, queue, invitations) and audit log. */
+function instance(env: BulkTestEnv, audit: MemoryAuditLog, runner: Partial<BulkRunnerOptions> = {}): { service: BulkJobService; messenger: RecordingNotifier } {
+  const messenger = new RecordingNotifier();
+  const service = new BulkJobService({
+    jobs: env.jobs,
+    queue: env.queue,
+    invitations: env.invitations,
+    directory: env.directory,
+    advisor: new SignInAdvisor(env.fake),
+    notifier: new TeamsBulkNotifier(messenger, settings),
+    settings,
+    signer: async () => new ResultsLinkSigner('a-test-secret-that-is-long-enough-0123456789'),
+    audit,
+    runner: { pacer: new SlidingWindowPacer({ limit: 1000, windowMs: 50 }), progressIntervalMs: 0, baseBackoffMs: 1, maxBackoffMs: 5, ...runner },
+  });
+  return { service, messenger };
+}
+
+const confirmInput = (jobId: string) => ({ jobId, siteId: null, lookAlikeConfirmed: false, conversationRef: REFERENCE, cardActivityId: 'summary-card' });
+
+async function bulkEvents(audit: MemoryAuditLog, jobId: string): Promise<AuditEvent[]> {
+  return audit.list({ subjectType: 'bulkJob', subjectId: jobId, limit: 1000 });
+}
+
+/** Nothing that names a guest: no address, no link. */
+function expectNoAddresses(events: AuditEvent[]): void {
+  for (const e of events) expect(JSON.stringify(e.details)).not.toMatch(/@|https?:|redeem/i);
+}
+
+describe('a bulk job on the audit log', () => {
+  it('Confirm is recorded once with the counts of the file; the job ends and that is recorded once, with its counts', async () => {
+    const env = bulkTestEnv();
+    const audit = new MemoryAuditLog();
+    const { service, messenger } = instance(env, audit);
+    // 12 rows: 10 new partners, one duplicate, one malformed address.
+    const csv = `${partnersCsv(10).trimEnd()}\nPartner 1 again,PARTNER1@example.org\nBroken,not-an-address\n`;
+    const staged = await env.stage(csv);
+
+    const [first, second] = await Promise.all([service.confirm(MEGAN, confirmInput(staged.job.id)), service.confirm(MEGAN, confirmInput(staged.job.id))]);
+    expect([first.kind, second.kind].sort()).toEqual(['current', 'started']);
+    await service.runner.whenFinished(staged.job.id);
+    await service.runner.stop();
+
+    const events = await bulkEvents(audit, staged.job.id);
+    expect(events.map((e) => e.action)).toEqual(['bulkJob.confirmed', 'bulkJob.finished']);
+    expect(events[0]).toMatchObject({
+      actorId: MEGAN.userId,
+      actorName: MEGAN.name,
+      details: { groupId: DEMO.groups.projectFalcon.id, rows: 12, toSend: 10, invalid: 1, duplicates: 1 },
+    });
+    expect(events[1]).toMatchObject({
+      actorId: 'system',
+      details: { outcome: 'completed', requestedBy: MEGAN.userId, rows: 12, toSend: 10, invited: 10, failed: 0, cancelled: 0, skipped: 0, invalid: 1, duplicates: 1 },
+    });
+    expectNoAddresses(events);
+    // The requester was told the same figures.
+    expect(messenger.notices.find((n) => n.text?.includes('has finished'))?.text).toContain('10 invited and added, 0 failed');
+  });
+
+  it('Cancel on a draft is recorded once (a second click finds it cancelled); nothing was sent and no end is recorded', async () => {
+    const env = bulkTestEnv();
+    const audit = new MemoryAuditLog();
+    const { service } = instance(env, audit);
+    const staged = await env.stage(partnersCsv(3));
+
+    expect(await service.cancel(MEGAN, staged.job.id)).toMatchObject({ kind: 'current', notice: 'Cancelled. Nothing was sent.' });
+    await service.cancel(MEGAN, staged.job.id);
+    await service.runner.stop();
+
+    const events = await bulkEvents(audit, staged.job.id);
+    expect(events).toEqual([expect.objectContaining({ action: 'bulkJob.cancelled', actorId: MEGAN.userId, details: { before: 'draft', rows: 3, toSend: 3, sent: 0 } })]);
+    expect(env.fake.callCount('invite')).toBe(0);
+  });
+
+  it("Cancel by an approver while the job runs is recorded with who cancelled; the end says 'cancelled' with what was and was not sent", async () => {
+    const env = bulkTestEnv();
+    const audit = new MemoryAuditLog();
+    const { service } = instance(env, audit, { maxInFlight: 1 });
+    // Slow invitations, so the cancel lands while rows are still to do.
+    const invite = env.fake.invite.bind(env.fake);
+    env.fake.invite = async (input) => {
+      await new Promise((r) => setTimeout(r, 15));
+      return invite(input);
+    };
+    const staged = await env.stage(partnersCsv(40));
+    expect((await service.confirm(MEGAN, confirmInput(staged.job.id))).kind).toBe('started');
+    await new Promise((r) => setTimeout(r, 60));
+
+    await Promise.all([service.cancel(ALEX, staged.job.id), service.cancel(ALEX, staged.job.id)]);
+    await service.runner.whenFinished(staged.job.id);
+    await service.runner.stop();
+
+    const events = await bulkEvents(audit, staged.job.id);
+    expect(events.map((e) => e.action)).toEqual(['bulkJob.confirmed', 'bulkJob.cancelled', 'bulkJob.finished']);
+    expect(events[1]).toMatchObject({ actorId: ALEX.userId, actorName: ALEX.name, details: { rows: 40, toSend: 40 } });
+    const counts = await env.jobs.counts(staged.job.id);
+    expect(counts.cancelled).toBeGreaterThan(0);
+    expect(events[2]?.details).toMatchObject({ outcome: 'cancelled', invited: counts.done, cancelled: counts.cancelled, failed: counts.failed });
+    expect(counts.done + counts.cancelled + counts.failed).toBe(40);
+    expectNoAddresses(events);
+  });
+
+  it('two instances working one job record its end once', async () => {
+    const env = bulkTestEnv();
+    const audit = new MemoryAuditLog();
+    const shared = { pageSize: 10, pollMs: 20, messagesInFlight: 1 };
+    const a = instance(env, audit, shared);
+    const b = instance(env, audit, shared);
+    // Slow look-ups, so that one instance cannot take every chunk before the other looks.
+    const lookUp = env.fake.findUsersByEmail.bind(env.fake);
+    env.fake.findUsersByEmail = async (emails) => {
+      await new Promise((r) => setTimeout(r, 20));
+      return lookUp(emails);
+    };
+    const staged = await env.stage(partnersCsv(60));
+    expect((await a.service.confirm(MEGAN, confirmInput(staged.job.id))).kind).toBe('started');
+    await b.service.runner.resumeAll();
+    const worked = { a: 0, b: 0 };
+    const watch = setInterval(() => {
+      if (a.service.runner.isRunning(staged.job.id)) worked.a++;
+      if (b.service.runner.isRunning(staged.job.id)) worked.b++;
+    }, 5);
+    await Promise.all([a.service.runner.whenFinished(staged.job.id), b.service.runner.whenFinished(staged.job.id)]);
+    clearInterval(watch);
+    await Promise.all([a.service.runner.stop(), b.service.runner.stop()]);
+    // Both instances worked chunks of the job, so either could have been the one to end it.
+    expect(worked.a).toBeGreaterThan(0);
+    expect(worked.b).toBeGreaterThan(0);
+
+    expect(await env.jobs.counts(staged.job.id)).toMatchObject({ done: 60 });
+    const finished = (await bulkEvents(audit, staged.job.id)).filter((e) => e.action === 'bulkJob.finished');
+    expect(finished).toHaveLength(1);
+    expect(finished[0]?.details).toMatchObject({ outcome: 'completed', invited: 60, toSend: 60 });
+    // And the requester was told once.
+    const told = [...a.messenger.notices, ...b.messenger.notices].filter((n) => n.text?.includes('has finished'));
+    expect(told).toHaveLength(1);
+  });
+});
