@@ -629,13 +629,13 @@ async function memoryOnly(): Promise<void> {
   const loadAfter = os.loadavg();
   const out = [
     '',
-    '| run | turns/s | errors | idle RSS | peak RSS | at peak: heap used / heap total / external | RSS anonymous / files (MB) |',
-    '|---|---|---|---|---|---|---|',
+    '| run | turns/s | errors | CPU per turn (ms) | idle RSS | peak RSS | at peak: heap used / heap total / external | RSS anonymous / files (MB) |',
+    '|---|---|---|---|---|---|---|---|',
   ];
   for (const r of runs) {
     const p = r.atPeak;
     out.push(
-      `| ${r.label} | ${f0(r.turnsPerSecond)} | ${r.errors} | ${f0(r.idleRssMb)} | ${f0(r.peakRssMb)} | ${f0(p.heapUsed)} / ${f0(p.heapTotal)} / ${f0(p.external)} | ${f0(p.rssAnon)} / ${f0(p.rssFile)} |`,
+      `| ${r.label} | ${f0(r.turnsPerSecond)} | ${r.errors} | ${f1(r.cpuMsPerTurn)} | ${f0(r.idleRssMb)} | ${f0(r.peakRssMb)} | ${f0(p.heapUsed)} / ${f0(p.heapTotal)} / ${f0(p.external)} | ${f0(p.rssAnon)} / ${f0(p.rssFile)} |`,
     );
   }
   if (NODE_FLAGS.length) out.push('', `both bots ran with ${NODE_FLAGS.join(' ')}`);
