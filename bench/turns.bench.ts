@@ -10,6 +10,8 @@
  *   npm run bench:turns -- --cold-start       only the cold starts (BENCH_COLD_RUNS, default 5)
  *   npm run bench:turns -- --memory           only the memory phases (minimal bot, this bot, minimal bot)
  *   BENCH_NODE_FLAGS="--max-old-space-size=256" npm run bench:turns    both bots with these Node flags
+ *   BENCH_EARLIER_BOT=dist/bench/bundled/earlier.js npm run bench:turns  an earlier build's load phase too
+ *   BENCH_EARLIER_START=dist/earlier/index.js npm run bench:turns -- --cold-start   its cold starts too
  *
  * Everything runs on 127.0.0.1: the bots are child processes in local mode, and their replies go
  * to a Bot Connector stand-in in this process (the activity's serviceUrl), which records when
@@ -46,11 +48,18 @@ const TURN_ERROR_TEXT = 'something went wrong on my side';
  */
 const NODE_FLAGS = (process.env.BENCH_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
 /**
- * --memory only: an earlier build of this bot to measure in the same run, before this one (a
- * copy of another commit's dist/bench/bundled/thisBot.js placed beside it, so that its outside
- * packages resolve from this node_modules).
+ * An earlier build of this bot to measure in the same run, before this one, on the demo tenant
+ * (the full run and --memory): a copy of another commit's dist/bench/bundled/thisBot.js placed
+ * beside it, so that its outside packages resolve from this node_modules.
  */
 const EARLIER_BOT = process.env.BENCH_EARLIER_BOT ?? '';
+/**
+ * An earlier build's entry point for the cold starts (the full run and --cold-start): a copy of
+ * another commit's dist/src folder inside this one's dist (e.g. dist/earlier/index.js), so that
+ * its outside packages resolve from this node_modules and its cards from this cards/. Its first
+ * starts and restarts are interleaved with this build's.
+ */
+const EARLIER_START = process.env.BENCH_EARLIER_START ?? '';
 
 // ---------------------------------------------------------------------------------------------
 // The Bot Connector stand-in: receives the bots' replies.
@@ -226,6 +235,8 @@ interface ColdStarts {
   /** This bot restarting: the compile cache an earlier start wrote. */
   botRestart: number;
   minimal: number;
+  /** BENCH_EARLIER_START's first start and restart, when given. */
+  earlier?: { first: number; restart: number; entry: string };
   runs: number;
 }
 
@@ -237,19 +248,32 @@ interface ColdStarts {
 async function coldStarts(runs = COLD_RUNS): Promise<ColdStarts> {
   const bot = [path.join(ROOT, 'dist', 'src', 'index.js')];
   const minimal = [path.join(__dirname, 'turnsBots.js'), 'minimal'];
+  const earlier = EARLIER_START ? [path.resolve(EARLIER_START)] : null;
   const cacheRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'turns-bench-cache-'));
   const warmCache = path.join(cacheRoot, 'warm');
+  const earlierWarmCache = path.join(cacheRoot, 'earlier-warm');
   try {
     await coldStart(bot, { NODE_COMPILE_CACHE: warmCache });
+    if (earlier) await coldStart(earlier, { NODE_COMPILE_CACHE: earlierWarmCache });
     const first: number[] = [];
     const restart: number[] = [];
     const baseline: number[] = [];
+    const earlierFirst: number[] = [];
+    const earlierRestart: number[] = [];
     for (let i = 0; i < runs; i++) {
+      if (earlier) earlierFirst.push(await coldStart(earlier, { NODE_COMPILE_CACHE: path.join(cacheRoot, `earlier-empty-${i}`) }));
       first.push(await coldStart(bot, { NODE_COMPILE_CACHE: path.join(cacheRoot, `empty-${i}`) }));
+      if (earlier) earlierRestart.push(await coldStart(earlier, { NODE_COMPILE_CACHE: earlierWarmCache }));
       restart.push(await coldStart(bot, { NODE_COMPILE_CACHE: warmCache }));
       baseline.push(await coldStart(minimal));
     }
-    return { botFirst: percentile(first, 50), botRestart: percentile(restart, 50), minimal: percentile(baseline, 50), runs };
+    return {
+      botFirst: percentile(first, 50),
+      botRestart: percentile(restart, 50),
+      minimal: percentile(baseline, 50),
+      ...(earlier ? { earlier: { first: percentile(earlierFirst, 50), restart: percentile(earlierRestart, 50), entry: EARLIER_START } } : {}),
+      runs,
+    };
   } finally {
     fs.rmSync(cacheRoot, { recursive: true, force: true });
   }
@@ -258,7 +282,10 @@ async function coldStarts(runs = COLD_RUNS): Promise<ColdStarts> {
 const seconds = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
 
 function coldStartLine(cold: ColdStarts): string {
-  return `| cold start to /healthz ≤ 1.0 s | first start after a build ${seconds(cold.botFirst)}, restart ${seconds(cold.botRestart)} (minimal bot ${seconds(cold.minimal)}) | ${cold.botFirst <= 1000 ? 'met' : 'missed'} |`;
+  const earlier = cold.earlier
+    ? `; earlier build (${cold.earlier.entry}): first start ${seconds(cold.earlier.first)}, restart ${seconds(cold.earlier.restart)}`
+    : '';
+  return `| cold start to /healthz ≤ 1.0 s | first start after a build ${seconds(cold.botFirst)}, restart ${seconds(cold.botRestart)} (minimal bot ${seconds(cold.minimal)}${earlier}) | ${cold.botFirst <= 1000 ? 'met' : 'missed'} |`;
 }
 
 /** `npm run bench:turns -- --cold-start`: only the cold starts (about a minute). */
@@ -602,13 +629,13 @@ async function memoryOnly(): Promise<void> {
   const loadAfter = os.loadavg();
   const out = [
     '',
-    '| run | turns/s | errors | idle RSS | peak RSS | at peak: heap used / heap total / external | RSS anonymous / files (MB) |',
-    '|---|---|---|---|---|---|---|',
+    '| run | turns/s | errors | CPU per turn (ms) | idle RSS | peak RSS | at peak: heap used / heap total / external | RSS anonymous / files (MB) |',
+    '|---|---|---|---|---|---|---|---|',
   ];
   for (const r of runs) {
     const p = r.atPeak;
     out.push(
-      `| ${r.label} | ${f0(r.turnsPerSecond)} | ${r.errors} | ${f0(r.idleRssMb)} | ${f0(r.peakRssMb)} | ${f0(p.heapUsed)} / ${f0(p.heapTotal)} / ${f0(p.external)} | ${f0(p.rssAnon)} / ${f0(p.rssFile)} |`,
+      `| ${r.label} | ${f0(r.turnsPerSecond)} | ${r.errors} | ${f1(r.cpuMsPerTurn)} | ${f0(r.idleRssMb)} | ${f0(r.peakRssMb)} | ${f0(p.heapUsed)} / ${f0(p.heapTotal)} / ${f0(p.external)} | ${f0(p.rssAnon)} / ${f0(p.rssFile)} |`,
     );
   }
   if (NODE_FLAGS.length) out.push('', `both bots ran with ${NODE_FLAGS.join(' ')}`);
@@ -637,7 +664,7 @@ async function main(): Promise<void> {
   console.log(`cold start to /healthz (median of ${COLD_RUNS})…`);
   const cold = await coldStarts();
 
-  const phase = async (label: string, kind: 'bot' | 'minimal', env: Record<string, string> = {}, check = true): Promise<LoadResult> => {
+  const phase = async (label: string, kind: 'bot' | 'minimal' | 'earlier', env: Record<string, string> = {}, check = true): Promise<LoadResult> => {
     console.log(`${label}…`);
     const bot = await startBot(kind, env);
     try {
@@ -648,6 +675,7 @@ async function main(): Promise<void> {
   };
 
   const minimalBefore = await phase('minimal bot (before)', 'minimal', {}, false);
+  const earlier = EARLIER_BOT ? await phase(`this bot, earlier build (${path.basename(EARLIER_BOT)})`, 'earlier') : null;
   const demo = await phase('this bot, demo tenant', 'bot');
   const held = await phase(`this bot, ${INVITATIONS_HELD} invitations held`, 'bot', { BENCH_PRELOAD_INVITATIONS: String(INVITATIONS_HELD) });
 
@@ -697,7 +725,8 @@ async function main(): Promise<void> {
   out.push('');
   out.push('| run | turns/s | time to last reply p50 / p95 / p99 (ms) | CPU per turn (ms) | peak RSS (MB) | errors |');
   out.push('|---|---|---|---|---|---|');
-  for (const r of [minimalBefore, demo, held, graphLoad, minimalAfter]) out.push(loadLine(r));
+  const loadRuns = [minimalBefore, ...(earlier ? [earlier] : []), demo, held, graphLoad, minimalAfter];
+  for (const r of loadRuns) out.push(loadLine(r));
   out.push('');
   out.push('Per turn kind, this bot (demo tenant) | with invitations held | DIRECTORY=graph: p50 / p99 (ms)');
   out.push('');
@@ -728,6 +757,10 @@ async function main(): Promise<void> {
   out.push(`| p99 overhead over the minimal bot ≤ 50 ms | ${f1(overhead)} ms (${f1(bot.p99)} vs ${f1(minimal.p99)}) | ${verdict(overhead <= 50)} |`);
   const cpuRatio = demo.cpuMsPerTurn / minimalCpu;
   out.push(`| CPU per turn ≤ 2× the minimal bot | ${cpuRatio.toFixed(2)}× (${f1(demo.cpuMsPerTurn)} vs ${f1(minimalCpu)} ms) | ${verdict(cpuRatio <= 2)} |`);
+  if (earlier) {
+    const earlierRatio = earlier.cpuMsPerTurn / minimalCpu;
+    out.push(`| (earlier build) | CPU per turn ${earlierRatio.toFixed(2)}× (${f1(earlier.cpuMsPerTurn)} ms), peak RSS ${(earlier.peakRssMb / minimalRss).toFixed(2)}× (${f0(earlier.peakRssMb)} MB) | |`);
+  }
   const rssRatio = demo.peakRssMb / minimalRss;
   out.push(`| peak RSS ≤ 1.5× | ${rssRatio.toFixed(2)}× (${f0(demo.peakRssMb)} vs ${f0(minimalRss)} MB) | ${verdict(rssRatio <= 1.5)} |`);
   out.push(coldStartLine(cold));
@@ -738,12 +771,12 @@ async function main(): Promise<void> {
   out.push(`| Graph requests per turn under load (DIRECTORY=graph) | ${graphRequestsPerTurn.toFixed(2)} | |`);
   out.push('');
   out.push('Where the peak went (MB, sampled every 250 ms): heap used / heap total, RSS anonymous / files');
-  for (const r of [minimalBefore, demo, minimalAfter]) {
+  for (const r of [minimalBefore, ...(earlier ? [earlier] : []), demo, minimalAfter]) {
     const p = r.atPeak;
     out.push(`- ${r.label}: ${f0(p.heapUsed)} / ${f0(p.heapTotal)}, ${f0(p.rssAnon)} / ${f0(p.rssFile)} (idle RSS ${f0(r.idleRssMb)})`);
   }
   if (NODE_FLAGS.length) out.push(`both bots ran with ${NODE_FLAGS.join(' ')}`);
-  const errors = [minimalBefore, demo, held, graphLoad, minimalAfter].filter((r) => r.errors > 0);
+  const errors = loadRuns.filter((r) => r.errors > 0);
   if (errors.length) {
     out.push('');
     for (const r of errors) {
@@ -768,8 +801,8 @@ async function main(): Promise<void> {
       invitationsHeld: INVITATIONS_HELD,
       nodeFlags: NODE_FLAGS,
     },
-    coldStartMs: { botFirstStart: cold.botFirst, botRestart: cold.botRestart, minimal: cold.minimal, runs: cold.runs },
-    runs: [minimalBefore, demo, held, graphLoad, minimalAfter].map((r) => ({
+    coldStartMs: { botFirstStart: cold.botFirst, botRestart: cold.botRestart, minimal: cold.minimal, earlier: cold.earlier, runs: cold.runs },
+    runs: loadRuns.map((r) => ({
       label: r.label,
       turns: r.turns,
       turnsPerSecond: r.turnsPerSecond,

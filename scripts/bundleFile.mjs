@@ -22,6 +22,38 @@ export const EXTERNAL = [
 ];
 
 /**
+ * botbuilder-dialogs' choice recognizer loads @microsoft/recognizers-text-number (its number and
+ * ordinal models, for ChoicePrompt and ConfirmPrompt) when the module loads, and every prompt
+ * module loads it through the choices index, TextPrompt's included. The bot asks with
+ * TextPrompt only, so the models (about 50 ms of a first start) are loaded at the first choice
+ * recognition instead, which the bot never makes: the two calls go through a loader. The build
+ * fails if the line is not found (a new botbuilder-dialogs version: check it again).
+ */
+const RECOGNIZE_CHOICES = /[\\/]botbuilder-dialogs[\\/]lib[\\/]choices[\\/]recognizeChoices\.js$/;
+const EAGER_RECOGNIZERS = 'const Recognizers = __importStar(require("@microsoft/recognizers-text-number"));';
+const LAZY_RECOGNIZERS = [
+  'let loadedRecognizers;',
+  'const numberRecognizers = () => (loadedRecognizers ??= __importStar(require("@microsoft/recognizers-text-number")));',
+  'const Recognizers = {',
+  '    recognizeOrdinal: (...args) => numberRecognizers().recognizeOrdinal(...args),',
+  '    recognizeNumber: (...args) => numberRecognizers().recognizeNumber(...args),',
+  '};',
+].join(' ');
+
+const lazyNumberRecognizers = {
+  name: 'lazy-number-recognizers',
+  setup(builder) {
+    builder.onLoad({ filter: RECOGNIZE_CHOICES }, async (args) => {
+      const source = await fs.promises.readFile(args.path, 'utf8');
+      if (!source.includes(EAGER_RECOGNIZERS) || (source.match(/\bRecognizers\.(\w+)/g) ?? []).some((use) => !/\.(recognizeOrdinal|recognizeNumber)$/.test(use))) {
+        throw new Error(`${args.path} is not the recognizeChoices.js the bundle knows (scripts/bundleFile.mjs, lazyNumberRecognizers)`);
+      }
+      return { contents: source.replace(EAGER_RECOGNIZERS, LAZY_RECOGNIZERS), loader: 'js' };
+    });
+  },
+};
+
+/**
  * Bundles `file` into itself, or with `stdin` ({contents, resolveDir}) that source into `file`.
  * Returns esbuild's result (metafile included).
  */
@@ -43,6 +75,7 @@ export async function bundleFile({ file, banner, stdin }) {
     sourcemap: 'linked',
     logLevel: 'warning',
     metafile: true,
+    plugins: [lazyNumberRecognizers],
   });
 
   // esbuild writes ASCII (charset: 'ascii') except in regular expression literals and tagged

@@ -21,6 +21,7 @@
  * `NODE_DISABLE_COMPILE_CACHE=1` turns it off. A folder another user could write to is never
  * used (cached code runs as the bot). `NODE_DEBUG=compile-cache` says what happened.
  */
+import { isAscii } from 'node:buffer';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { createRequire, Module } from 'node:module';
@@ -93,11 +94,21 @@ export interface LoadResult {
 type ModuleWrapper = (exports: unknown, require: NodeJS.Require, module: Module, filename: string, dirname: string) => void;
 
 /**
+ * The file's text. The bundle is kept ASCII (scripts/bundleFile.mjs), and ASCII read as latin1
+ * is the same text without UTF-8 decoding: for the 8 MB bundle about 20 instead of 65 ms of a
+ * start. A file with any other byte is decoded as UTF-8, as before.
+ */
+export function readSource(file: string): string {
+  const bytes = fs.readFileSync(file);
+  return isAscii(bytes) ? bytes.toString('latin1') : bytes.toString('utf8');
+}
+
+/**
  * Loads a CommonJS file as `require` would, compiling it with the code cache in `cacheDir`
  * (null: no cache). When the cache was missing or refused, a fresh one is written at exit.
  */
 export function loadWithCodeCache(file: string, cacheDir: string | null, options: { saveAtExit?: boolean } = {}): LoadResult {
-  const source = fs.readFileSync(file, 'utf8');
+  const source = readSource(file);
   const dir = cacheDir !== null && preparePrivateDir(cacheDir) ? cacheDir : null;
   if (cacheDir !== null && dir === null) debug('not using %s: not a private folder of this user', cacheDir);
   const names = dir ? cacheFileName(file, fs.statSync(file)) : null;

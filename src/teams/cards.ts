@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import * as ACData from 'adaptivecards-templating';
+import type * as ACDataModule from 'adaptivecards-templating';
 import { CardFactory, type Attachment } from 'botbuilder';
 import { projectRoot } from '../shared/projectRoot';
 
@@ -83,20 +83,152 @@ export function expandCard(name: string, data: CardData): AdaptiveCard {
  * of the card, which is most of the cost of a card. A Template expands any number of times (each
  * expand starts from a fresh context and builds new objects), so it is compiled once.
  */
-const compiled = new WeakMap<object, ACData.Template>();
+const compiled = new WeakMap<object, ACDataModule.Template>();
 
-function compiledTemplate(templateJson: unknown): ACData.Template {
-  if (typeof templateJson !== 'object' || templateJson === null) return new ACData.Template(templateJson);
+/**
+ * adaptivecards-templating (with adaptive-expressions, antlr4ts and the data they load) is
+ * loaded at the first card, not at start-up: about 0.1 s of CPU less before the server listens,
+ * paid once by the first card instead (README, Cold start).
+ */
+let templating: typeof ACDataModule | undefined;
+
+function templateClass(): typeof ACDataModule.Template {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy on purpose (cold start: see above)
+  templating ??= require('adaptivecards-templating') as typeof ACDataModule;
+  return templating.Template;
+}
+
+function compiledTemplate(templateJson: unknown): ACDataModule.Template {
+  const Template = templateClass();
+  if (typeof templateJson !== 'object' || templateJson === null) return new Template(templateJson);
   let template = compiled.get(templateJson);
   if (!template) {
-    template = new ACData.Template(templateJson);
+    template = new Template(templateJson);
     compiled.set(templateJson, template);
   }
   return template;
 }
 
+/**
+ * Cards already expanded, by template and data: many turns show the same card with the same
+ * data (help, sign-in advice, sync instructions), and expanding costs several times more than
+ * a copy (the guest help menu: about 65 vs 10 µs). Only data of plain JSON values is looked up
+ * (see dataKey); every caller gets its own deep copy, so no card object is ever shared. A card
+ * is kept from the second time its data is seen, so cards of one-off data (an invitation's
+ * address) cost no memory. Bounded: the least recently used go first. The templates'
+ * expressions are pure (count, if, string), so the same data gives the same card.
+ */
+const EXPANDED_MAX = 200;
+/** Data longer than this (as a key) is expanded every time: large data is rarely repeated. */
+const EXPANDED_MAX_KEY = 4_096;
+const expanded = new Map<string, AdaptiveCard>();
+/** Keys seen once, not yet worth keeping a card for (same bound). */
+const seenOnce = new Set<string>();
+const templateIds = new WeakMap<object, number>();
+let nextTemplateId = 1;
+
+function templateId(templateJson: object): number {
+  let id = templateIds.get(templateJson);
+  if (id === undefined) {
+    id = nextTemplateId++;
+    templateIds.set(templateJson, id);
+  }
+  return id;
+}
+
+/**
+ * A key that tells apart any two different data values, or null when the data holds anything
+ * but strings, finite numbers, booleans, null, undefined, arrays and plain objects (a Date, a
+ * class instance, -0 or NaN are expanded every time rather than risk two values sharing a key).
+ */
+export function dataKey(value: unknown, budget = EXPANDED_MAX_KEY): string | null {
+  const parts: string[] = [];
+  let length = 0;
+  const add = (s: string): boolean => {
+    parts.push(s);
+    length += s.length;
+    return length <= budget;
+  };
+  const visit = (v: unknown): boolean => {
+    switch (typeof v) {
+      case 'string':
+        return add(JSON.stringify(v));
+      case 'number':
+        return Number.isFinite(v) && !Object.is(v, -0) && add(String(v));
+      case 'boolean':
+        return add(v ? 't' : 'f');
+      case 'undefined':
+        return add('u');
+      case 'object': {
+        if (v === null) return add('n');
+        if (Array.isArray(v)) {
+          if (!add('[')) return false;
+          for (let i = 0; i < v.length; i++) if (!(i in v) || !visit(v[i]) || !add(',')) return false;
+          return add(']');
+        }
+        const proto = Object.getPrototypeOf(v) as unknown;
+        if (proto !== Object.prototype && proto !== null) return false;
+        if (!add('{')) return false;
+        for (const k of Object.keys(v)) {
+          if (!add(JSON.stringify(k)) || !add(':') || !visit((v as Record<string, unknown>)[k]) || !add(',')) return false;
+        }
+        return add('}');
+      }
+      default:
+        return false;
+    }
+  };
+  return visit(value) ? parts.join('') : null;
+}
+
+/** How many expanded cards are kept (tests). */
+export function expandedCardsKept(): number {
+  return expanded.size;
+}
+
+/** A deep copy of an expanded card (plain JSON: objects, arrays and primitives only). */
+function copyCard<T>(value: T): T {
+  if (Array.isArray(value)) return value.map(copyCard) as T;
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(value)) out[k] = copyCard((value as Record<string, unknown>)[k]);
+    return out as T;
+  }
+  return value;
+}
+
 /** expandCard for a template object already in hand (tests, composed cards). */
 export function expandTemplate(templateJson: unknown, data: CardData, name = 'inline'): AdaptiveCard {
+  const forData = dataKey(data);
+  const key = forData !== null && typeof templateJson === 'object' && templateJson !== null ? `${templateId(templateJson)}|${forData}` : null;
+  if (key !== null) {
+    const card = expanded.get(key);
+    if (card !== undefined) {
+      expanded.delete(key);
+      expanded.set(key, card);
+      return copyCard(card);
+    }
+  }
+  const card = expandTemplateAfresh(templateJson, data, name);
+  if (key !== null) {
+    if (seenOnce.delete(key)) {
+      dropOldest(expanded);
+      expanded.set(key, copyCard(card));
+    } else {
+      dropOldest(seenOnce);
+      seenOnce.add(key);
+    }
+  }
+  return card;
+}
+
+function dropOldest(kept: Map<string, unknown> | Set<string>): void {
+  if (kept.size < EXPANDED_MAX) return;
+  const oldest = kept.keys().next();
+  if (!oldest.done) kept.delete(oldest.value);
+}
+
+function expandTemplateAfresh(templateJson: unknown, data: CardData, name: string): AdaptiveCard {
   const template = compiledTemplate(templateJson);
   let expanded: unknown;
   try {

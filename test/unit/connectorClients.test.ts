@@ -17,4 +17,16 @@ describe('connector clients', () => {
     expect(again).toBe(first);
     expect(elsewhere).not.toBe(first);
   });
+
+  it('one user token client per app id is reused from turn to turn', async () => {
+    const auth = authenticationOf(createAdapter(testConfig()));
+    const anonymous = new ClaimsIdentity([], 'anonymous');
+    const first = await auth.createUserTokenClient(anonymous);
+    const again = await auth.createUserTokenClient(new ClaimsIdentity([], 'anonymous'));
+    const otherBot = await auth.createUserTokenClient(new ClaimsIdentity([{ type: 'aud', value: 'another-app-id' }], 'jwt'));
+    const otherBotAgain = await auth.createUserTokenClient(new ClaimsIdentity([{ type: 'appid', value: 'another-app-id' }], 'jwt'));
+    expect(again).toBe(first);
+    expect(otherBot).not.toBe(first);
+    expect(otherBotAgain).toBe(otherBot);
+  });
 });

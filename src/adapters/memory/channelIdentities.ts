@@ -1,5 +1,5 @@
 import { systemClock, type Clock } from '../../domain/clock';
-import { checkPair, type ChannelAccount, type ChannelIdentityRepository, type PairCheck, type PairTable } from '../../usecases/ports/channelIdentities';
+import { checkPair, ConfirmedPairs, type ChannelAccount, type ChannelIdentityRepository, type PairCheck, type PairTable } from '../../usecases/ports/channelIdentities';
 import type { ConversationReferenceRepository } from '../../usecases/ports/conversationReferences';
 
 /** Channel account / Entra user pairs in memory (the rules are in src/usecases/ports/channelIdentities.ts). */
@@ -12,10 +12,12 @@ export class MemoryChannelIdentityRepository implements ChannelIdentityRepositor
   constructor(
     private readonly references: Pick<ConversationReferenceRepository, 'getPersonal'> | null = null,
     private readonly clock: Clock = systemClock,
+    /** Pairs already found stored (see ConfirmedPairs): a known person costs no read. */
+    private readonly confirmed = new ConfirmedPairs(),
   ) {}
 
   async checkAndRemember(account: ChannelAccount): Promise<PairCheck> {
-    return checkPair(account, this.table, this.references, () => this.clock.now());
+    return checkPair(account, this.table, this.references, () => this.clock.now(), this.confirmed);
   }
 
   private readonly table: PairTable = {

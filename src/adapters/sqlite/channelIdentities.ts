@@ -1,5 +1,5 @@
 import { systemClock, type Clock } from '../../domain/clock';
-import { checkPair, type ChannelAccount, type ChannelIdentityRepository, type PairCheck, type PairTable } from '../../usecases/ports/channelIdentities';
+import { checkPair, ConfirmedPairs, type ChannelAccount, type ChannelIdentityRepository, type PairCheck, type PairTable } from '../../usecases/ports/channelIdentities';
 import type { ConversationReferenceRepository } from '../../usecases/ports/conversationReferences';
 import type { Migration, SqliteDatabase } from './database';
 
@@ -35,6 +35,8 @@ export class SqliteChannelIdentityRepository implements ChannelIdentityRepositor
     db: SqliteDatabase,
     private readonly references: Pick<ConversationReferenceRepository, 'getPersonal'> | null = null,
     private readonly clock: Clock = systemClock,
+    /** Pairs already found stored (see ConfirmedPairs): a known person costs no read. */
+    private readonly confirmed = new ConfirmedPairs(),
   ) {
     this.byChannelUser = db.prepare<[string, string, string], Row>(
       'SELECT channel_user_id, aad_object_id FROM channel_accounts WHERE channel_id = ? AND tenant_id = ? AND channel_user_id = ?',
@@ -49,7 +51,7 @@ export class SqliteChannelIdentityRepository implements ChannelIdentityRepositor
   }
 
   async checkAndRemember(account: ChannelAccount): Promise<PairCheck> {
-    return checkPair(account, this.table, this.references, () => this.clock.now());
+    return checkPair(account, this.table, this.references, () => this.clock.now(), this.confirmed);
   }
 
   private readonly table: PairTable = {

@@ -35,23 +35,71 @@ export interface PairTable {
 }
 
 /**
+ * Pairs this process has found stored, by channel account: a stored pair never changes (nothing
+ * deletes or rewrites one), so the identity guard, which asks on every activity, answers a known
+ * person from here instead of the personal-chat read and the pair look-up. Bounded: the least
+ * recently asked are forgotten first (a forgotten pair is only looked up again).
+ */
+export class ConfirmedPairs {
+  private readonly pairs = new Map<string, string>();
+
+  constructor(private readonly max = 1_000) {}
+
+  /** The object id stored for this channel account, if this process has seen it. */
+  objectIdOf(channel: string, tenant: string, channelUserId: string): string | undefined {
+    const key = pairKey(channel, tenant, channelUserId);
+    const object = this.pairs.get(key);
+    if (object !== undefined) {
+      this.pairs.delete(key);
+      this.pairs.set(key, object);
+    }
+    return object;
+  }
+
+  remember(channel: string, tenant: string, channelUserId: string, storedObjectId: string): void {
+    const key = pairKey(channel, tenant, channelUserId);
+    this.pairs.delete(key);
+    if (this.pairs.size >= this.max) {
+      const oldest = this.pairs.keys().next();
+      if (!oldest.done) this.pairs.delete(oldest.value);
+    }
+    this.pairs.set(key, storedObjectId);
+  }
+
+  get size(): number {
+    return this.pairs.size;
+  }
+}
+
+function pairKey(channel: string, tenant: string, channelUserId: string): string {
+  return `${channel.length}:${channel}|${tenant.length}:${tenant}|${channelUserId}`;
+}
+
+/**
  * The check every adapter runs over its own PairTable (the SQLite one inside a statement-level
- * unique index, the memory one in one synchronous step after the personal-chat lookup).
+ * unique index, the memory one in one synchronous step after the personal-chat lookup). With
+ * `confirmed`, a pair already found stored is answered without reading anything.
  */
 export async function checkPair(
   account: ChannelAccount,
   table: PairTable,
   references: { getPersonal(userId: string): Promise<{ reference: { channelId?: string; user?: { id?: string } } } | null> } | null,
   now: () => Date,
+  confirmed?: ConfirmedPairs,
 ): Promise<PairCheck> {
   const channel = account.channelId.toLowerCase();
   const tenant = account.tenantId.toLowerCase();
   const user = account.channelUserId;
   const object = account.aadObjectId.toLowerCase();
+  const remembered = confirmed?.objectIdOf(channel, tenant, user);
+  if (remembered !== undefined) return pairVerdict(remembered, object);
   // References stored before pairs were kept: the personal chat names the user's channel account.
   const personal = references ? (await references.getPersonal(account.aadObjectId))?.reference : undefined;
   const known = table.objectIdOf(channel, tenant, user);
-  if (known !== undefined) return known === object ? { ok: true } : { ok: false, reason: 'channelAccountBelongsToAnother' };
+  if (known !== undefined) {
+    confirmed?.remember(channel, tenant, user, known);
+    return pairVerdict(known, object);
+  }
   const other = table.channelUserOf(channel, tenant, object);
   if (other !== undefined && other !== user) return { ok: false, reason: 'objectIdBelongsToAnother' };
   const personalUserId = personal?.user?.id;
@@ -60,5 +108,12 @@ export async function checkPair(
   }
   table.insertIfAbsent(channel, tenant, user, object, now().toISOString());
   // Two first sightings at once: whichever pair was kept decides.
-  return table.objectIdOf(channel, tenant, user) === object ? { ok: true } : { ok: false, reason: 'channelAccountBelongsToAnother' };
+  const kept = table.objectIdOf(channel, tenant, user);
+  if (kept === undefined) return { ok: false, reason: 'channelAccountBelongsToAnother' };
+  confirmed?.remember(channel, tenant, user, kept);
+  return pairVerdict(kept, object);
+}
+
+function pairVerdict(storedObjectId: string, object: string): PairCheck {
+  return storedObjectId === object ? { ok: true } : { ok: false, reason: 'channelAccountBelongsToAnother' };
 }

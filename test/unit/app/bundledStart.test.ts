@@ -122,6 +122,8 @@ describe('the bundled production start (node dist/src/index.js)', () => {
     // Our adapters over them are inside, loaded only when configured.
     expect(source).toContain('dist/src/adapters/azure/store.js');
     expect(source).toContain('dist/src/adapters/graph/GraphDirectory.js');
+    // The choice recognizer's number models load at its first use, not with TextPrompt (scripts/bundleFile.mjs).
+    expect(source).toMatch(/numberRecognizers=\(\)=>loadedRecognizers\?\?=__importStar\d*\(require_recognizers_text_number_umd\(\)\)/);
   });
 
   /** The packages the process loaded from node_modules (NODE_DEBUG=module), by name. */

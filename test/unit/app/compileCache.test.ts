@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import v8 from 'node:v8';
-import { compileCacheDir, loadWithCodeCache, preparePrivateDir } from '../../../src/app/compileCache';
+import { compileCacheDir, loadWithCodeCache, preparePrivateDir, readSource } from '../../../src/app/compileCache';
 
 let work: string;
 let cacheDir: string;
@@ -140,5 +140,16 @@ describe('compileCacheDir', () => {
     const fallback = compileCacheDir({});
     expect(fallback).not.toBeNull();
     expect(path.dirname(fallback!)).toBe(os.tmpdir());
+  });
+});
+
+describe('readSource', () => {
+  it('reads an ASCII file and a UTF-8 file to the same text as a UTF-8 read', () => {
+    const ascii = path.join(work, 'ascii.js');
+    const utf8 = path.join(work, 'utf8.js');
+    fs.writeFileSync(ascii, "exports.s = 'plain \\u00e9 text';\n");
+    fs.writeFileSync(utf8, "exports.s = 'caf\u00e9 \u{1F600} \uFF11';\n", 'utf8');
+    for (const f of [ascii, utf8]) expect(readSource(f)).toBe(fs.readFileSync(f, 'utf8'));
+    expect(readSource(utf8)).toContain('caf\u00e9 \u{1F600} \uFF11');
   });
 });
