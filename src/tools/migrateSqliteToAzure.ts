@@ -236,18 +236,25 @@ async function copyResultsLinkSecret(source: SqliteStore, target: MigrationTarge
   return result;
 }
 
-async function copyGuestAccess(source: SqliteStore, target: MigrationTarget): Promise<KindCount> {
+/** Copies records kept as JSON in `table` (one page of `ROW_PAGE` at a time, in `order`) through `importOne`. */
+async function copyJsonRecords<T>(source: SqliteStore, table: string, order: string, importOne: (record: T) => Promise<boolean>): Promise<KindCount> {
   const result = count();
   for (let offset = 0; ; offset += ROW_PAGE) {
-    const page = column<string>(source, `SELECT record FROM guest_access ORDER BY invited_at, id LIMIT ${ROW_PAGE} OFFSET ${offset}`);
+    const page = column<string>(source, `SELECT record FROM ${table} ORDER BY ${order} LIMIT ${ROW_PAGE} OFFSET ${offset}`);
     for (const json of page) {
       result.found++;
-      tally(result, await target.guestAccess.importRecord(JSON.parse(json) as GuestAccessRecord));
+      tally(result, await importOne(JSON.parse(json) as T));
     }
     if (page.length < ROW_PAGE) break;
   }
   return result;
 }
+
+const copyGuestAccess = (source: SqliteStore, target: MigrationTarget): Promise<KindCount> =>
+  copyJsonRecords<GuestAccessRecord>(source, 'guest_access', 'invited_at, id', (record) => target.guestAccess.importRecord(record));
+
+const copyReviewRounds = (source: SqliteStore, target: MigrationTarget): Promise<KindCount> =>
+  copyJsonRecords<ReviewRound>(source, 'review_rounds', 'period, id', (round) => target.reviewRounds.importRound(round));
 
 async function copyScheduledWork(source: SqliteStore, target: MigrationTarget): Promise<KindCount> {
   const result = count();
@@ -258,19 +265,6 @@ async function copyScheduledWork(source: SqliteStore, target: MigrationTarget): 
     result.found++;
     // A claim belonged to a process of the embedded store: not carried over (importWork drops it).
     tally(result, await target.scheduledWork.importWork(work));
-  }
-  return result;
-}
-
-async function copyReviewRounds(source: SqliteStore, target: MigrationTarget): Promise<KindCount> {
-  const result = count();
-  for (let offset = 0; ; offset += ROW_PAGE) {
-    const page = column<string>(source, `SELECT record FROM review_rounds ORDER BY period, id LIMIT ${ROW_PAGE} OFFSET ${offset}`);
-    for (const json of page) {
-      result.found++;
-      tally(result, await target.reviewRounds.importRound(JSON.parse(json) as ReviewRound));
-    }
-    if (page.length < ROW_PAGE) break;
   }
   return result;
 }
