@@ -150,11 +150,10 @@ describe(`two instances sharing one store (${STORE})`, () => {
     expect(wrong).toEqual([]);
   }, 240_000);
 
-  // Skipped again: it passed alone on a quiet machine (106 s, 2026-12-01) after scheduleNew, but
-  // in the full CI run (every project in parallel on 2 cores) the surviving instance had reached
-  // 78 % of the rows when the 180 s wait ran out (2026-12-02). Whether that is only the pace under
-  // load or the earlier regression (rows left undone) is not settled; re-enable once it is.
-  it.skip(`a ${BULK_ROWS}-row bulk job whose instance is SIGKILLed mid-run is finished by the other: 0 lost, 0 duplicate invitations or memberships, 0 429s`, async () => {
+  // The survivor works the rest alone at about 14 invitations a second on a loaded 2-core machine
+  // (2026-12-02: 1,600 rows in 120 s at load 3.7, steady to the end); in the full CI run every
+  // project shares those cores, so the finish is given 7 minutes, not the 3 that ran out at 78 %.
+  it(`a ${BULK_ROWS}-row bulk job whose instance is SIGKILLed mid-run is finished by the other: 0 lost, 0 duplicate invitations or memberships, 0 429s`, async () => {
     const megan = teamsUser('megan', cluster);
     // Short addresses, no names: the paste stays under Teams' 28,000 characters.
     const emails = Array.from({ length: BULK_ROWS }, (_, i) => `b${i}@ex.io`);
@@ -177,7 +176,7 @@ describe(`two instances sharing one store (${STORE})`, () => {
     const atKill = invited();
     cluster.rotate([survivor as (typeof cluster.instances)[number]]);
     // The survivor takes the job over and finishes it: the requester's card says so.
-    await megan.waitForText('Bulk invitation finished', { timeoutMs: 180_000 });
+    await megan.waitForText('Bulk invitation finished', { timeoutMs: 420_000 });
     const finished = megan.received().filter((r) => activityText(r.activity).includes('Bulk invitation finished'));
     expect(finished.map((r) => /Invited and added\n([\d,]+)/.exec(activityText(r.activity))?.[1]?.replace(/,/g, ''))).toContain(String(BULK_ROWS));
     const counts = graphCounts(cluster, DEMO.groups.projectFalcon.id, emails, fromRequest);
@@ -190,7 +189,7 @@ describe(`two instances sharing one store (${STORE})`, () => {
       throttled: 0,
       requests: 0,
     });
-  }, 300_000);
+  }, 600_000);
 
   // Last: it replaces the instances with two started "15 days later".
   it('an expiry sweep runs once, not twice, when both instances come up after the requests fell due', async () => {

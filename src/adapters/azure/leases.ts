@@ -20,7 +20,7 @@ import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import { odata, type TableClient } from '@azure/data-tables';
 import { systemClock, type Clock } from '../../domain/clock';
-import type { HolderRegistry, LeaseStore } from '../../usecases/ports/leases';
+import { HeartbeatRun, type HolderRegistry, type LeaseStore } from '../../usecases/ports/leases';
 import type { AzureStorageAccount } from './account';
 import { deleteIfMatch, getOrNull, insertIfAbsent, isNotFound, listAll, replaceIfMatch, tableKey } from './tables';
 
@@ -73,6 +73,7 @@ export class AzureHolderRegistry implements HolderRegistry {
   private readonly host: string;
   private readonly pid: number;
   private readonly startedAt: number;
+  private readonly run: HeartbeatRun;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
 
@@ -86,6 +87,7 @@ export class AzureHolderRegistry implements HolderRegistry {
     this.pid = options.pid ?? process.pid;
     this.holderId = `${this.host}:${this.pid}:${randomUUID().slice(0, 8)}`;
     this.startedAt = this.clock.now().getTime();
+    this.run = new HeartbeatRun(this.ttlMs / 3);
   }
 
   private table(): Promise<TableClient> {
@@ -112,11 +114,18 @@ export class AzureHolderRegistry implements HolderRegistry {
     await table.upsertEntity({ partitionKey: HOLDER_PARTITION, rowKey: tableKey(this.holderId), ...entity }, 'Replace', {
       abortSignal: AbortSignal.timeout(Math.max(1000, Math.floor(this.ttlMs / 3))),
     });
+    // Visible to others by now at the latest.
+    if (!this.stopped) this.run.beat(this.clock.now().getTime(), entity.expiresAt);
+  }
+
+  unbrokenSince(): number | null {
+    return this.run.unbrokenSince(this.clock.now().getTime());
   }
 
   /** Stops the heartbeat and removes the registration (everything this process held is free). Never rejects. */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.run.end();
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     try {

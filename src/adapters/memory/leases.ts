@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { systemClock, type Clock } from '../../domain/clock';
-import type { HolderRegistry, LeaseStore } from '../../usecases/ports/leases';
+import { HeartbeatRun, type HolderRegistry, type LeaseStore } from '../../usecases/ports/leases';
 
 /**
  * The holders' heartbeats, shared by every MemoryHolderRegistry made over it (several "processes"
@@ -15,6 +15,7 @@ export class MemoryHolderRegistry implements HolderRegistry {
   readonly holderId: string;
   readonly ttlMs: number;
   private readonly clock: Clock;
+  private readonly run: HeartbeatRun;
 
   constructor(
     private readonly table: MemoryHolderTable = new MemoryHolderTable(),
@@ -23,6 +24,7 @@ export class MemoryHolderRegistry implements HolderRegistry {
     this.ttlMs = Math.max(300, options.ttlMs ?? 10_000);
     this.clock = options.clock ?? systemClock;
     this.holderId = options.holderId ?? `memory:${randomUUID().slice(0, 8)}`;
+    this.run = new HeartbeatRun(this.ttlMs / 3);
   }
 
   /** Registers this holder (nothing to keep beating: the process is the test). */
@@ -31,11 +33,18 @@ export class MemoryHolderRegistry implements HolderRegistry {
   }
 
   beat(): void {
-    this.table.expiresAt.set(this.holderId, this.clock.now().getTime() + this.ttlMs);
+    const now = this.clock.now().getTime();
+    this.table.expiresAt.set(this.holderId, now + this.ttlMs);
+    this.run.beat(now, now + this.ttlMs);
   }
 
   stop(): void {
     this.table.expiresAt.delete(this.holderId);
+    this.run.end();
+  }
+
+  unbrokenSince(): number | null {
+    return this.run.unbrokenSince(this.clock.now().getTime());
   }
 
   async isAlive(holderId: string): Promise<boolean> {

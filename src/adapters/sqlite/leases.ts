@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import { systemClock, type Clock } from '../../domain/clock';
-import type { HolderRegistry, LeaseStore } from '../../usecases/ports/leases';
+import { HeartbeatRun, type HolderRegistry, type LeaseStore } from '../../usecases/ports/leases';
 import { prepared, type Migration, type SqliteDatabase } from './database';
 
 /** Owned leases and once-claims in SQLite (the rules are in src/usecases/ports/leases.ts). */
@@ -66,12 +66,14 @@ export class SqliteHolderRegistry implements HolderRegistry {
   private readonly host: string;
   private readonly pid: number;
   private timer: NodeJS.Timeout | undefined;
+  private readonly run: HeartbeatRun;
 
   constructor(
     private readonly db: SqliteDatabase,
     options: SqliteHolderOptions = {},
   ) {
     this.ttlMs = Math.max(300, options.ttlMs ?? 10_000);
+    this.run = new HeartbeatRun(this.ttlMs / 3);
     this.clock = options.clock ?? systemClock;
     this.host = options.host ?? os.hostname();
     this.pid = options.pid ?? process.pid;
@@ -99,12 +101,18 @@ export class SqliteHolderRegistry implements HolderRegistry {
         `INSERT INTO holders (holder_id, host, pid, started_at, heartbeat_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)
          ON CONFLICT (holder_id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at, expires_at = excluded.expires_at`,
       ).run(this.holderId, this.host, this.pid, now, now, now + this.ttlMs);
+    this.run.beat(this.clock.now().getTime(), now + this.ttlMs);
+  }
+
+  unbrokenSince(): number | null {
+    return this.run.unbrokenSince(this.clock.now().getTime());
   }
 
   /** Stops the heartbeat and removes the registration (everything this process held is free). */
   stop(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
+    this.run.end();
     if (this.db.open) prepared(this.db, 'DELETE FROM holders WHERE holder_id = ?').run(this.holderId);
   }
 

@@ -55,6 +55,11 @@ export class ChunkRun {
    * four times; starting from the known version saves a read each time (a race still re-reads).
    */
   readonly recordVersions = new Map<string, number>();
+  /**
+   * Invitation record id → when this run locked it (ms since epoch). An invitation is sent under
+   * the lock only while this process's heartbeats have not broken since then (heldWithoutBreakSince).
+   */
+  readonly lockedAt = new Map<string, number>();
   constructor(
     readonly jobRun: JobRun,
     readonly lease: MessageLease,
@@ -66,9 +71,9 @@ export class ChunkRun {
     return this.jobRun.job;
   }
 
-  /** No new invitation may start: cancelled, stopping, or the message is someone else's now. */
+  /** No new invitation may start: cancelled, stopping, or the message is (or may be) someone else's now. */
   get cancel(): boolean {
-    return this.jobRun.cancel || this.stopping() || this.lease.lost;
+    return this.jobRun.cancel || this.stopping() || this.lease.lapsed();
   }
 
   get finishedThisRun(): number {

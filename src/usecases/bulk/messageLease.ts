@@ -13,6 +13,11 @@ export class MessageLease {
   private ended = false;
   /** Another receiver holds the message now (or it is gone): this process must stop working it. */
   lost = false;
+  /**
+   * When the message shows again unless a renewal lands first (ms, this machine's clock): from the
+   * start of the latest extend the queue accepted, or of the receive.
+   */
+  private hiddenUntil: number;
 
   constructor(
     private readonly queue: WorkQueue,
@@ -22,6 +27,8 @@ export class MessageLease {
     private readonly onError: (e: unknown) => void,
   ) {
     this.current = { id: message.id, receipt: message.receipt };
+    // Received a moment ago: counted from now, minus the margin lapsed() keeps.
+    this.hiddenUntil = Date.now() + visibilityMs;
     this.timer = setInterval(() => void this.renew(), Math.max(200, Math.floor(visibilityMs / 3)));
     this.timer.unref();
   }
@@ -36,14 +43,28 @@ export class MessageLease {
     return this.serial(async () => {
       if (this.ended || this.lost) return;
       try {
+        const started = Date.now();
         const receipt = await this.queue.extend(this.name, this.current, this.visibilityMs);
         if (receipt === null) this.lost = true;
-        else this.current = { id: this.current.id, receipt };
+        else {
+          this.current = { id: this.current.id, receipt };
+          this.hiddenUntil = started + this.visibilityMs;
+        }
       } catch (e) {
         // The store did not answer: try again at the next tick (the lease still has two thirds to run).
         this.onError(e);
       }
     });
+  }
+
+  /**
+   * The renewals have failed for so long (storage out of reach) that the message may be showing
+   * again, or will in a moment, and another instance may be working its rows: no invitation may
+   * start under it. Unlike `lost`, the message may still be this process's (complete() still
+   * removes it if so).
+   */
+  lapsed(): boolean {
+    return this.lost || Date.now() > this.hiddenUntil - this.visibilityMs / 5;
   }
 
   private end(): void {

@@ -6,6 +6,9 @@ import type { RowWork } from './rowWork';
 import type { BulkApprovals, BulkRunnerLogger, BulkRunnerOptions, RunnerSettings } from './runnerOptions';
 import { BULK_QUEUE, gaveUpReason, rowsMessage, type BulkWork } from './workMessages';
 
+/** How often a chunk whose message's renewals are failing looks whether one has landed. */
+const LAPSED_RECHECK_MS = 100;
+
 /**
  * The work one queue message names: planning a job (approvals, then one message per chunk of
  * rows) or working a chunk of rows to the end. Both may run twice for the same message (a lease
@@ -169,6 +172,11 @@ export class QueuedWork {
         if (!(await this.c.refresh(jobRun))) return 'done';
         if (lease.lost) return (outcome = 'lost');
         if (this.c.stopping()) return (outcome = 'stopping');
+        if (lease.lapsed()) {
+          // Its renewals are failing: nothing starts until one lands (or it turns out lost).
+          await new Promise<void>((resolve) => setTimeout(resolve, LAPSED_RECHECK_MS));
+          continue;
+        }
         if (jobRun.cancel) await this.cancelPending(jobId, from, to);
         // The chunk's rows still to do, due now or later (at most `span`: every row of the range).
         const left = (await jobs.dueRows(jobId, from - 1, Number.MAX_SAFE_INTEGER, span)).filter((r) => r.rowNumber <= to);

@@ -7,6 +7,7 @@ import { startBulkBatch, type BulkBatchCounts } from '../../shared/bulkTelemetry
 import type { ChunkRun } from './jobRun';
 import type { BulkRunnerLogger, BulkRunnerOptions, RunnerSettings } from './runnerOptions';
 import { formatAccessDay, requestedAccessEndFrom, requestedEndAt } from '../../domain/accessEnd';
+import { heldWithoutBreakSince } from '../ports/leases';
 
 /**
  * The work on one page of rows: claim each row's invitation record (exactly once, shared with
@@ -118,6 +119,8 @@ export class RowWork {
         this.queueMember(run, row);
         return null;
       }
+      // Nothing new is claimed once no invitation may start (the rows stay as they are).
+      if (run.cancel) return null;
       return this.claimAndLock(run, row);
     });
     const toLookUp = claimed.filter((row): row is BulkRow => row !== null);
@@ -232,6 +235,7 @@ export class RowWork {
       return null;
     }
     run.recordVersions.set(locked.id, locked.version);
+    run.lockedAt.set(locked.id, now);
     return { ...row, invitationRecordId: record.id, lockVersion };
   }
 
@@ -252,7 +256,13 @@ export class RowWork {
     const { deps } = this.c;
     await deps.pacer?.acquire();
     if (run.cancel) {
-      await this.patchRecord(run, row, { lockedUntil: null });
+      await this.letGo(run, row);
+      return;
+    }
+    if (!this.stillLocked(run, row)) {
+      // Looked at again shortly, from its claim, with a fresh lookup (unless someone else has it now).
+      this.c.logger.warn({ jobId: run.job.id, row: row.rowNumber }, 'bulk row lock may have been taken over; invitation not sent');
+      if (await this.letGo(run, row)) await deps.jobs.updateRow(run.job.id, row.rowNumber, { lockVersion: null, nextAttemptAt: this.c.now() + this.c.o.lockRecheckMs });
       return;
     }
     try {
@@ -283,6 +293,38 @@ export class RowWork {
       if (isDirectoryError(e) && e.code === 'throttled') deps.pacer?.holdOff(e.retryAfterMs ?? this.c.o.baseBackoffMs);
       await this.defer(run, row, e);
     }
+  }
+
+  /**
+   * Whether the row's lock is surely still this process's, so the lookup made under it still
+   * holds and the invitation may go. Not so when its heartbeats broke since the lock was taken
+   * (storage out of reach, the process stalled: another instance may have taken the row over
+   * and sent it), or when the lock is about to run out. The row may have waited a while: for a
+   * free slot behind the page's other invitations, or for storage to come back.
+   */
+  private stillLocked(run: ChunkRun, row: BulkRow): boolean {
+    const id = row.invitationRecordId;
+    const lockedAt = id ? run.lockedAt.get(id) : undefined;
+    if (lockedAt === undefined) return false;
+    const lockLeftMs = lockedAt + this.c.o.lockMs - this.c.now();
+    return lockLeftMs > this.c.o.lockMs / 4 && (!this.c.deps.holders || heldWithoutBreakSince(this.c.deps.holders, lockedAt));
+  }
+
+  /**
+   * Nothing is sent: the row's lock is let go if it is still as this run left it (one
+   * compare-and-set, no re-read: if the record changed, it is someone else's now and is left
+   * alone). True when it was let go.
+   */
+  private async letGo(run: ChunkRun, row: BulkRow): Promise<boolean> {
+    const id = row.invitationRecordId;
+    const known = id ? run.recordVersions.get(id) : undefined;
+    if (!id) return false;
+    run.lockedAt.delete(id);
+    run.recordVersions.delete(id);
+    if (known === undefined) return false;
+    const released = await this.c.deps.invitations.update(id, known, { lockedUntil: null });
+    if (released) run.recordVersions.set(id, released.version);
+    return released !== null;
   }
 
   // ---- memberships, 20 per request ----

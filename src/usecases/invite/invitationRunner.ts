@@ -6,7 +6,7 @@
 import type { Actor } from '../../domain/actor';
 import type { EmailAddress } from '../../domain/email';
 import type { SignInAdvice } from '../../domain/signInAdvice';
-import type { HolderRegistry } from '../ports/leases';
+import { heldWithoutBreakSince, type HolderRegistry } from '../ports/leases';
 import type { InvitationDraft, InvitationPatch, InvitationRecord } from '../ports/invitations';
 import { countInvitationSent } from '../../shared/telemetry';
 import { type InvitationSource } from '../../shared/telemetryNames';
@@ -131,7 +131,7 @@ export class InvitationRunner {
         record = await repo.get(record.id);
         continue;
       }
-      const outcome = await this.work(locked, actor, advice, target, email);
+      const outcome = await this.work(locked, now.getTime(), actor, advice, target, email);
       if (restoring && outcome.status === 'completed') outcome.membershipRestored = true;
       return outcome;
     }
@@ -141,6 +141,7 @@ export class InvitationRunner {
 
   private async work(
     locked: InvitationRecord,
+    lockedAt: number,
     actor: Actor,
     advice: SignInAdvice | null,
     target: InviteTarget,
@@ -174,6 +175,9 @@ export class InvitationRunner {
           patch = { state: 'invited', outcomeKind: record.outcomeKind ?? 'newGuest', userId: existing.id, lastError: null };
           this.ctx.audit(actor, 'invitation.foundAfterEarlierAttempt', record.id, { userId: existing.id, attemptedAt: record.inviteAttemptedAt });
         } else {
+          // This process's heartbeats broke since it took the lock (storage out of reach, a stall):
+          // another instance may have taken the record over and be sending it now. Nothing is sent.
+          if (!heldWithoutBreakSince(this.ctx.holders, lockedAt)) return this.notSentAfterBreak(record, advice, target);
           // Written before the POST: whatever happens to this process or to Graph's answer, the
           // next attempt knows an invitation may already exist and looks it up first.
           const marked = await repo.update(record.id, record.version, { inviteAttemptedAt: this.ctx.clock.now().toISOString() });
@@ -294,6 +298,17 @@ export class InvitationRunner {
   }
 
   /** Someone took the record over (our lock expired): report what the record says now. */
+  /**
+   * Nothing was sent because this process's hold on the record may have lapsed: its lock is let
+   * go if still as it was (another instance may have it now), and the requester is asked to try
+   * again (the next attempt looks the guest up first).
+   */
+  private async notSentAfterBreak(record: InvitationRecord, advice: SignInAdvice | null, target: InviteTarget): Promise<InviteOutcome> {
+    const message = 'The bot briefly lost touch with its storage, so nothing was sent. Try again in a moment.';
+    const released = await this.ctx.deps.invitations.update(record.id, record.version, { lockedUntil: null, lockedBy: null, lastError: message });
+    return { ...failedOutcome({ code: 'directoryUnavailable', message, setting: null, whoCanChange: null }), record: released ?? record, advice, target };
+  }
+
   private async lostLock(record: InvitationRecord, advice: SignInAdvice | null, target: InviteTarget): Promise<InviteOutcome> {
     const now = await this.ctx.deps.invitations.get(record.id);
     return { ...this.outcomeOf(now ?? record, advice, target, false), status: now?.state === 'completed' ? 'completed' : 'inProgress' };

@@ -2,12 +2,9 @@
 import type { Actor } from '../../domain/actor';
 import { systemClock, type Clock } from '../../domain/clock';
 import type { JsonValue } from '../ports/auditLog';
-import type { HolderRegistry } from '../ports/leases';
+import { soloHolders, type HolderRegistry } from '../ports/leases';
 import { isDirectoryError } from '../ports/Directory';
 import type { InviteGuestDependencies } from './ports';
-
-/** A process on its own (tests, tools): every lock holder counts as alive, as before holders existed. */
-const SOLO_HOLDERS: HolderRegistry = { holderId: 'solo', isAlive: async () => true };
 
 export class InviteContext {
   readonly clock: Clock;
@@ -23,7 +20,7 @@ export class InviteContext {
     this.maxAttempts = Math.max(1, deps.maxAttempts ?? 4);
     this.maxBackoffMs = deps.maxBackoffMs ?? 30_000;
     this.lockMs = deps.lockMs ?? 120_000;
-    this.holders = deps.holders ?? SOLO_HOLDERS;
+    this.holders = deps.holders ?? soloHolders;
   }
 
   /** Retries throttled/transient directory calls with Retry-After or exponential backoff, up to the bound. */

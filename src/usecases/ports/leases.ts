@@ -18,6 +18,53 @@ export interface HolderRegistry {
   readonly holderId: string;
   /** Whether `holderId` (this process or another) is still alive. */
   isAlive(holderId: string): Promise<boolean>;
+  /**
+   * Since when every other process has taken this one for alive without a break (ms since epoch,
+   * this registry's clock), provided that stays so for a while yet (a third of the heartbeat's
+   * ttl); null when its heartbeat could not be written lately and others may take it for dead
+   * soon, or do already. A lock this process took before that time may have been taken over by
+   * another instance during the break: work done under it (a lookup) must not be acted on.
+   * Absent where liveness is not kept by heartbeats (a process on its own): never broken.
+   */
+  unbrokenSince?(): number | null;
+}
+
+/**
+ * What a holder registry keeps of its own heartbeats for unbrokenSince(): when the current run of
+ * heartbeats began and until when the latest one counts. A heartbeat that becomes visible after
+ * the previous one had run out starts a new run: in between, others could take this process for dead.
+ */
+export class HeartbeatRun {
+  private expiresAt = Number.NEGATIVE_INFINITY;
+  private since = Number.POSITIVE_INFINITY;
+
+  constructor(private readonly marginMs: number) {}
+
+  /** A heartbeat saying "alive until `expiresAt`" is stored and visible to others from `visibleAt` on. */
+  beat(visibleAt: number, expiresAt: number): void {
+    if (visibleAt >= this.expiresAt) this.since = visibleAt;
+    this.expiresAt = Math.max(this.expiresAt, expiresAt);
+  }
+
+  /** The registration was removed (stop()): nothing this process held is its own any more. */
+  end(): void {
+    this.expiresAt = Number.NEGATIVE_INFINITY;
+    this.since = Number.POSITIVE_INFINITY;
+  }
+
+  unbrokenSince(now: number): number | null {
+    return now + this.marginMs < this.expiresAt ? this.since : null;
+  }
+}
+
+/**
+ * True when a lock `holders` took at `lockedAt` is surely still theirs: no break in their
+ * heartbeats since, and none due for a while (see HolderRegistry.unbrokenSince).
+ */
+export function heldWithoutBreakSince(holders: Pick<HolderRegistry, 'unbrokenSince'>, lockedAt: number): boolean {
+  if (!holders.unbrokenSince) return true;
+  const since = holders.unbrokenSince();
+  return since !== null && since <= lockedAt;
 }
 
 export interface LeaseStore {

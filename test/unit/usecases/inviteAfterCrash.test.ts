@@ -75,6 +75,23 @@ describe('after a crash mid-invitation', () => {
     expect(tb.directory.callCount('invite')).toBe(0);
   });
 
+  it("this process's heartbeats broke after it took the lock: nothing is sent, the requester is told to try again, and the next try invites once", async () => {
+    let broken = true;
+    // Heartbeats written again only from far in the future: a break after any lock taken now.
+    const stalled: HolderRegistry = { ...holders, unbrokenSince: () => (broken ? Number.MAX_SAFE_INTEGER : 0) };
+    const tb = inviteTestbed({ service: { holders: stalled } });
+    const first = await tb.service.execute(request(tb));
+    expect({ status: first.status, message: first.refusal?.message }).toEqual({
+      status: 'failed',
+      message: 'The bot briefly lost touch with its storage, so nothing was sent. Try again in a moment.',
+    });
+    expect(tb.directory.callCount('invite')).toBe(0);
+    broken = false;
+    const again = await tb.service.execute(request(tb));
+    expect(again.status).toBe('completed');
+    expect(tb.directory.callCount('invite')).toBe(1);
+  });
+
   it('a definite refusal clears the mark, so a later request invites', async () => {
     const tb = inviteTestbed({ service: { holders } });
     tb.directory.failNext('invite', new DirectoryError('forbiddenByPolicy', 'Not allowed.'));
