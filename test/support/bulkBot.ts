@@ -11,7 +11,9 @@ import type { NotifyResult } from '../../src/teams/bot/proactive';
 import type { FileDownloadOptions } from '../../src/adapters/files/teamsFileDownload';
 import { createBulkFeature, type BulkFeature } from '../../src/teams/bulk/bulkFeature';
 import { TeamsBulkNotifier, type ProactiveMessenger } from '../../src/teams/bulk/bulkNotifier';
-import type { BulkApprovalGateway } from '../../src/usecases/bulk/runnerOptions';
+import type { BulkApprovalGateway, BulkRunnerOptions } from '../../src/usecases/bulk/runnerOptions';
+import { BulkJobService } from '../../src/usecases/bulk/bulkJobService';
+import type { AuditLog } from '../../src/usecases/ports/auditLog';
 import type { BulkSettings } from '../../src/usecases/bulk/ports';
 import { downloadTeamsFile } from '../../src/adapters/files/teamsFileDownload';
 import type { FakeDirectory } from '../../src/adapters/demo/FakeDirectory';
@@ -181,4 +183,42 @@ export function jobIdOf(card: unknown): string {
   const m = /"jobId":"([^"]+)"/.exec(JSON.stringify(card));
   if (!m?.[1]) throw new Error('no jobId in card');
   return m[1];
+}
+
+/** Bulk settings for service-level tests: the demo tenant's approvers, 150 invitations per 5 s. */
+export const BULK_TEST_SETTINGS: BulkSettings = {
+  approvals: { policy: 'nonOwners', partnerDomains: [] },
+  approverGroupId: DEMO.groups.guestApprovers.id,
+  limits: { maxBytes: 1024 * 1024, maxRows: 1000 },
+  invitesPer5s: 150,
+  sendInvitationEmail: false,
+  publicBaseUrl: 'https://bot.contoso.example',
+  resultsLinkTtlMs: 15 * 60_000,
+};
+
+/** Megan's personal chat, as a confirmed job's conversation reference. */
+export const BULK_TEST_REFERENCE = { conversation: { id: 'a:personal-megan' }, serviceUrl: 'https://smba.trafficmanager.net/emea/' };
+
+/**
+ * One instance of the bot's bulk service over `env`'s store (jobs, queue, invitations), its notices
+ * recorded: several made over one env are several instances sharing that store.
+ */
+export function bulkServiceInstance(
+  env: BulkTestEnv,
+  options: { audit?: AuditLog; runner?: Partial<BulkRunnerOptions> } = {},
+): { service: BulkJobService; messenger: RecordingNotifier } {
+  const messenger = new RecordingNotifier();
+  const service = new BulkJobService({
+    jobs: env.jobs,
+    queue: env.queue,
+    invitations: env.invitations,
+    directory: env.directory,
+    advisor: new SignInAdvisor(env.fake),
+    notifier: new TeamsBulkNotifier(messenger, BULK_TEST_SETTINGS),
+    settings: BULK_TEST_SETTINGS,
+    signer: async () => new ResultsLinkSigner('a-test-secret-that-is-long-enough-0123456789'),
+    ...(options.audit ? { audit: options.audit } : {}),
+    runner: { pacer: new SlidingWindowPacer({ limit: 1000, windowMs: 50 }), progressIntervalMs: 0, baseBackoffMs: 1, maxBackoffMs: 5, ...options.runner },
+  });
+  return { service, messenger };
 }

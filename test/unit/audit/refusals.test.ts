@@ -85,6 +85,15 @@ const accessState = (bot: LifecycleBot, guest: keyof typeof DEMO_LIFECYCLE.guest
   return { updatedAt, version, state, endsAt, keptWaitingFor, renewals, renewalRemindersSent };
 };
 
+/** A click of `verb` on `card`, a card about `guest`'s access. */
+async function accessCardCase(bot: LifecycleBot, as: Person, guest: keyof typeof DEMO_LIFECYCLE.guests, card: Record<string, unknown>, verb: string): Promise<Arranged> {
+  return { subjectId: (await bot.access(guest)).id, state: accessState(bot, guest), act: () => click(bot, verb, actionData(card, verb), as) };
+}
+
+/** A click on the lifecycle card Megan got about `guest` (the one saying `cardText`). */
+const lifecycleCardCase = (bot: LifecycleBot, as: Person, guest: keyof typeof DEMO_LIFECYCLE.guests, cardText: string, verb: string): Promise<Arranged> =>
+  accessCardCase(bot, as, guest, cardTo(bot, 'megan', cardText), verb);
+
 /** Nora's renewal asked by Megan under APPROVAL_POLICY=always: the request card Alex got. */
 async function renewalRequest(bot: LifecycleBot): Promise<Record<string, unknown>> {
   const card = cardTo(bot, 'megan', "Nora Quinn's access to Project Falcon ends soon");
@@ -171,14 +180,7 @@ const CASES: RefusalCase[] = [
     attempted: 'keepWaiting',
     reason: 'notSponsorOrOwner',
     says: /Only the sponsor of Isabel Ruiz or an owner of Project Falcon can do that/,
-    arrange: async (bot, as) => {
-      const card = cardTo(bot, 'megan', 'Isabel Ruiz has not accepted');
-      return {
-        subjectId: (await bot.access('unredeemed')).id,
-        state: accessState(bot, 'unredeemed'),
-        act: () => click(bot, 'lifecycle.keepWaiting', actionData(card, 'lifecycle.keepWaiting'), as),
-      };
-    },
+    arrange: (bot, as) => lifecycleCardCase(bot, as, 'unredeemed', 'Isabel Ruiz has not accepted', 'lifecycle.keepWaiting'),
   },
   {
     name: 'Renew on the renewal reminder, by someone neither sponsor nor owner',
@@ -188,14 +190,7 @@ const CASES: RefusalCase[] = [
     attempted: 'renew',
     reason: 'notSponsorOrOwner',
     says: /Only the sponsor of Nora Quinn or an owner of Project Falcon can do that/,
-    arrange: async (bot, as) => {
-      const card = cardTo(bot, 'megan', "Nora Quinn's access to Project Falcon ends soon");
-      return {
-        subjectId: (await bot.access('endingTomorrow')).id,
-        state: accessState(bot, 'endingTomorrow'),
-        act: () => click(bot, 'lifecycle.renew', actionData(card, 'lifecycle.renew'), as),
-      };
-    },
+    arrange: (bot, as) => lifecycleCardCase(bot, as, 'endingTomorrow', "Nora Quinn's access to Project Falcon ends soon", 'lifecycle.renew'),
   },
   {
     name: 'Remove on a guest row, by someone neither sponsor nor owner',
@@ -219,14 +214,7 @@ const CASES: RefusalCase[] = [
     attempted: 'approveRenewal',
     reason: 'notApprover',
     says: /Only members of the guest approver group can decide on this request\. Nothing was changed/,
-    arrange: async (bot, as) => {
-      const request = await renewalRequest(bot);
-      return {
-        subjectId: (await bot.access('endingTomorrow')).id,
-        state: accessState(bot, 'endingTomorrow'),
-        act: () => click(bot, 'lifecycle.approveRenewal', actionData(request, 'lifecycle.approveRenewal'), as),
-      };
-    },
+    arrange: async (bot, as) => accessCardCase(bot, as, 'endingTomorrow', await renewalRequest(bot), 'lifecycle.approveRenewal'),
   },
   {
     name: 'Reject on a renewal request, by a member who is no approver',
@@ -237,14 +225,7 @@ const CASES: RefusalCase[] = [
     attempted: 'rejectRenewal',
     reason: 'notApprover',
     says: /Only members of the guest approver group can decide on this request\. Nothing was changed/,
-    arrange: async (bot, as) => {
-      const request = await renewalRequest(bot);
-      return {
-        subjectId: (await bot.access('endingTomorrow')).id,
-        state: accessState(bot, 'endingTomorrow'),
-        act: () => click(bot, 'lifecycle.rejectRenewal', actionData(request, 'lifecycle.rejectRenewal'), as),
-      };
-    },
+    arrange: async (bot, as) => accessCardCase(bot, as, 'endingTomorrow', await renewalRequest(bot), 'lifecycle.rejectRenewal'),
   },
   {
     name: 'Keep on an access review card, by someone neither owner nor approver',

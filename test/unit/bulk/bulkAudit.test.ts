@@ -5,47 +5,16 @@
  * when two instances work the same job.
  */
 import { MemoryAuditLog } from '../../../src/adapters/memory/audit';
-import { TeamsBulkNotifier } from '../../../src/teams/bulk/bulkNotifier';
-import { BulkJobService } from '../../../src/usecases/bulk/bulkJobService';
-import type { BulkSettings } from '../../../src/usecases/bulk/ports';
-import { ResultsLinkSigner } from '../../../src/usecases/bulk/resultsLink';
 import type { BulkRunnerOptions } from '../../../src/usecases/bulk/runnerOptions';
 import type { AuditEvent } from '../../../src/usecases/ports/auditLog';
-import { SlidingWindowPacer } from '../../../src/usecases/ports/pacer';
-import { SignInAdvisor } from '../../../src/usecases/signIn/signInAdvisor';
-import { RecordingNotifier } from '../../support/bulkBot';
+import { BULK_TEST_REFERENCE, bulkServiceInstance } from '../../support/bulkBot';
 import { ALEX, MEGAN, bulkTestEnv, partnersCsv, type BulkTestEnv } from '../../support/bulkEnv';
 import { DEMO } from '../../support/directory';
 
-const settings: BulkSettings = {
-  approvals: { policy: 'nonOwners', partnerDomains: [] },
-  approverGroupId: DEMO.groups.guestApprovers.id,
-  limits: { maxBytes: 1024 * 1024, maxRows: 1000 },
-  invitesPer5s: 150,
-  sendInvitationEmail: false,
-  publicBaseUrl: 'https://bot.contoso.example',
-  resultsLinkTtlMs: 15 * 60_000,
-};
-
-const REFERENCE = { conversation: { id: 'a:personal-megan' }, serviceUrl: 'https://smba.trafficmanager.net/emea/' };
+const REFERENCE = BULK_TEST_REFERENCE;
 
 /** One instance of the bot's bulk feature over the shared store (jobs, queue, invitations) and audit log. */
-function instance(env: BulkTestEnv, audit: MemoryAuditLog, runner: Partial<BulkRunnerOptions> = {}): { service: BulkJobService; messenger: RecordingNotifier } {
-  const messenger = new RecordingNotifier();
-  const service = new BulkJobService({
-    jobs: env.jobs,
-    queue: env.queue,
-    invitations: env.invitations,
-    directory: env.directory,
-    advisor: new SignInAdvisor(env.fake),
-    notifier: new TeamsBulkNotifier(messenger, settings),
-    settings,
-    signer: async () => new ResultsLinkSigner('a-test-secret-that-is-long-enough-0123456789'),
-    audit,
-    runner: { pacer: new SlidingWindowPacer({ limit: 1000, windowMs: 50 }), progressIntervalMs: 0, baseBackoffMs: 1, maxBackoffMs: 5, ...runner },
-  });
-  return { service, messenger };
-}
+const instance = (env: BulkTestEnv, audit: MemoryAuditLog, runner: Partial<BulkRunnerOptions> = {}) => bulkServiceInstance(env, { audit, runner });
 
 const confirmInput = (jobId: string) => ({ jobId, siteId: null, lookAlikeConfirmed: false, conversationRef: REFERENCE, cardActivityId: 'summary-card' });
 

@@ -3,42 +3,16 @@
  * to update yet, the first notice posts one and every later notice updates that same card.
  */
 import { TeamsBulkNotifier } from '../../../src/teams/bulk/bulkNotifier';
-import { BulkJobService } from '../../../src/usecases/bulk/bulkJobService';
-import { ResultsLinkSigner } from '../../../src/usecases/bulk/resultsLink';
-import type { BulkSettings } from '../../../src/usecases/bulk/ports';
-import { SignInAdvisor } from '../../../src/usecases/signIn/signInAdvisor';
-import { SlidingWindowPacer } from '../../../src/usecases/ports/pacer';
-import { RecordingNotifier, textOf } from '../../support/bulkBot';
+import { BULK_TEST_REFERENCE, BULK_TEST_SETTINGS, RecordingNotifier, bulkServiceInstance, textOf } from '../../support/bulkBot';
 import { bulkTestEnv, partnersCsv } from '../../support/bulkEnv';
-import { DEMO } from '../../support/directory';
 
-const settings: BulkSettings = {
-  approvals: { policy: 'nonOwners', partnerDomains: [] },
-  approverGroupId: DEMO.groups.guestApprovers.id,
-  limits: { maxBytes: 1024 * 1024, maxRows: 1000 },
-  invitesPer5s: 150,
-  sendInvitationEmail: false,
-  publicBaseUrl: 'https://bot.contoso.example',
-  resultsLinkTtlMs: 15 * 60_000,
-};
-
-const REFERENCE = { conversation: { id: 'a:personal-megan' }, serviceUrl: 'https://smba.trafficmanager.net/emea/' };
+const settings = BULK_TEST_SETTINGS;
+const REFERENCE = BULK_TEST_REFERENCE;
 
 describe('bulk notices', () => {
   it('a job with no card yet gets one posted, then every notice updates that card', async () => {
     const env = bulkTestEnv();
-    const messenger = new RecordingNotifier();
-    const service = new BulkJobService({
-      jobs: env.jobs,
-      queue: env.queue,
-      invitations: env.invitations,
-      directory: env.directory,
-      advisor: new SignInAdvisor(env.fake),
-      notifier: new TeamsBulkNotifier(messenger, settings),
-      settings,
-      signer: async () => new ResultsLinkSigner('a-test-secret-that-is-long-enough-0123456789'),
-      runner: { pacer: new SlidingWindowPacer({ limit: 1000, windowMs: 50 }), progressIntervalMs: 0, baseBackoffMs: 1, maxBackoffMs: 5 },
-    });
+    const { service, messenger } = bulkServiceInstance(env);
     const staged = await env.stage(partnersCsv(30));
     const queued = await env.jobs.update(staged.job.id, staged.job.version, { state: 'queued', conversationRef: REFERENCE, progressActivityId: null });
     if (!queued) throw new Error('could not queue the job');
