@@ -37,6 +37,8 @@ export interface HolderRegistry {
 export class HeartbeatRun {
   private expiresAt = Number.NEGATIVE_INFINITY;
   private since = Number.POSITIVE_INFINITY;
+  /** No heartbeat written yet: the registry was not started (tests, tools, a process on its own). */
+  private started = false;
 
   constructor(private readonly marginMs: number) {}
 
@@ -44,6 +46,7 @@ export class HeartbeatRun {
   beat(visibleAt: number, expiresAt: number): void {
     if (visibleAt >= this.expiresAt) this.since = visibleAt;
     this.expiresAt = Math.max(this.expiresAt, expiresAt);
+    this.started = true;
   }
 
   /** The registration was removed (stop()): nothing this process held is its own any more. */
@@ -52,7 +55,9 @@ export class HeartbeatRun {
     this.since = Number.POSITIVE_INFINITY;
   }
 
+  /** Before the first heartbeat, as without heartbeats: never broken (nothing to go by yet). */
   unbrokenSince(now: number): number | null {
+    if (!this.started) return Number.NEGATIVE_INFINITY;
     return now + this.marginMs < this.expiresAt ? this.since : null;
   }
 }

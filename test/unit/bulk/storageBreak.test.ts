@@ -116,6 +116,8 @@ describe('a holder knows whether its heartbeats broke since it took a lock', () 
   it('unbroken while each heartbeat lands before the last runs out; broken from the first that lands after; not trusted near the end of the last', () => {
     const run = new HeartbeatRun(100);
     const at = (since: number | null) => ({ unbrokenSince: () => since });
+    // Not started (no heartbeat yet): nothing to go by, as in a process on its own.
+    expect(run.unbrokenSince(900)).toBe(Number.NEGATIVE_INFINITY);
     run.beat(1_000, 1_300);
     expect(run.unbrokenSince(1_100)).toBe(1_000);
     run.beat(1_250, 1_550);
