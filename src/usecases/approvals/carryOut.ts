@@ -5,6 +5,7 @@
  * copy is updated and the requester is told.
  */
 import type { InviteOutcome } from '../invite/model';
+import { formatAccessDay, requestedAccessEndFrom, requestedEndAt } from '../../domain/accessEnd';
 import type { ApprovalOutcomeStatus, ApprovalRequest } from './model';
 import { notifyRequester, NOTICE_LEASE_MS, sendKeptNotice, updateCopies } from './outbox';
 import { closeLedger, type ApprovalRuntime } from './runtime';
@@ -126,6 +127,15 @@ export async function carryOut(
   const s = request.subject;
   const approver = { id: request.decidedBy?.userId ?? '', name: request.decidedBy?.name ?? 'an approver' };
   if (s.kind === 'invitation') {
+    const asked = requestedAccessEndFrom(s.accessEnd ?? null);
+    if (asked?.kind === 'date' && Date.parse(requestedEndAt(asked, rt.now())) <= rt.now().getTime()) {
+      // The request waited past the end it asked for: an invitation now would end at once.
+      return {
+        status: 'failed',
+        message: `The access end date asked for, ${formatAccessDay(requestedEndAt(asked, rt.now()))}, had passed when this was approved, so nothing was sent. The requester can ask again with a later date.`,
+        redeemUrl: null,
+      };
+    }
     let outcome: InviteOutcome;
     try {
       outcome = await rt.deps.invitations.execute({
@@ -136,6 +146,7 @@ export async function carryOut(
         conversationRefKey: request.requesterConversationId,
         source: 'approval',
         approval: { requestId: request.id, approvedBy: approver },
+        ...(s.accessEnd ? { accessEnd: s.accessEnd } : {}),
       });
     } catch (error) {
       rt.logger.error({ requestId: request.id, err: describe(error) }, 'approvals: carrying out the invitation failed');

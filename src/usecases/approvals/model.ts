@@ -32,6 +32,8 @@ export interface InvitationSubject {
   signInSummary: string | null;
   /** Policy warnings the requester saw (e.g. "sync will not be available to this guest"). */
   warnings: string[];
+  /** The end of access asked for (a bulk row's own), stored form as InvitationRequest.accessEnd; absent: the site's period. */
+  accessEnd?: string;
 }
 
 /** A guest asking for their redemption to be reset (e.g. stuck on one-time passcodes). */

@@ -68,6 +68,7 @@ export async function submit(rt: IntakeRuntime, submission: ApprovalSubmission):
       signInMethod: advice.method,
       signInSummary: adviceSummary(advice),
       warnings: [...advice.warnings],
+      ...(invite.accessEnd ? { accessEnd: invite.accessEnd } : {}),
     }),
   );
   await rt.audit(actor, 'approval.requested', request, { kind: 'invitation', groupId: target.groupId, guestDomain: advice.domain });

@@ -3,6 +3,7 @@ import type { Actor } from '../../domain/actor';
 import type { ApprovalRequest, DeliveryAudience } from './model';
 import type { AccessTerms, ApprovedInvitation, ApproverView, Notice, Recipient, RequesterView } from './notifications';
 import { accessEndFor } from '../../domain/lifecycle';
+import { boundedAccessEnd, requestedAccessEndFrom, requestedEndAt } from '../../domain/accessEnd';
 import { approverWarnings, recipientsFor } from './audience';
 import type { ApprovalRuntime, IntakeRuntime } from './runtime';
 import { describe } from './texts';
@@ -28,7 +29,8 @@ export async function approverView(
 
 /**
  * The access an invitation request gives, from the settings (GUEST_ACCESS_DAYS, per site): the
- * end counted from the decision (from now while it waits), and the requester as the sponsor.
+ * end counted from the decision (from now while it waits), or the end the request asked for
+ * (a bulk row's own) kept within the site's period, and the requester as the sponsor.
  * Once carried out, `recordedEnd` is the end the guest lifecycle recorded.
  */
 export function accessTerms(rt: IntakeRuntime, request: ApprovalRequest, recordedEnd?: string | null): AccessTerms | null {
@@ -36,8 +38,14 @@ export function accessTerms(rt: IntakeRuntime, request: ApprovalRequest, recorde
   if (!settings || request.subject.kind !== 'invitation') return null;
   const pending = request.state === 'pending';
   const from = !pending && request.decidedAt ? new Date(request.decidedAt) : rt.now();
+  const asked = requestedAccessEndFrom(request.subject.accessEnd ?? null);
   return {
-    endsAt: recordedEnd !== undefined ? recordedEnd : accessEndFor(settings, request.subject.groupId, from),
+    endsAt:
+      recordedEnd !== undefined
+        ? recordedEnd
+        : asked
+          ? boundedAccessEnd(settings, request.subject.groupId, from, requestedEndAt(asked, from))
+          : accessEndFor(settings, request.subject.groupId, from),
     ifApprovedNow: pending,
     sponsorName: request.requester.name,
   };

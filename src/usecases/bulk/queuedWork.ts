@@ -129,6 +129,8 @@ export class QueuedWork {
               requestedBy: { userId: job.requestedBy.id, name: job.requestedBy.name, tenantId: job.tenantId },
               conversationRefKey: job.conversationId,
               source: `bulk:${job.id}`,
+              // The row's own end (a date, or days from the invitation) goes with the request.
+              ...(row.accessEnd ? { accessEnd: row.accessEnd } : {}),
             },
             target: { groupId: row.groupId, siteName: row.siteName ?? '', siteUrl: row.siteUrl ?? '' },
             advice,

@@ -7,6 +7,7 @@ import type { Actor } from '../../domain/actor';
 import type { EmailAddress } from '../../domain/email';
 import type { SignInAdvice } from '../../domain/signInAdvice';
 import { heldWithoutBreakSince, type HolderRegistry } from '../ports/leases';
+import { requestedAccessEndFrom, requestedEndAt } from '../../domain/accessEnd';
 import type { InvitationDraft, InvitationPatch, InvitationRecord } from '../ports/invitations';
 import { countInvitationSent } from '../../shared/telemetry';
 import { type InvitationSource } from '../../shared/telemetryNames';
@@ -88,7 +89,7 @@ export class InvitationRunner {
       approvalId: request.approval?.requestId ?? null,
       approvedBy: request.approval?.approvedBy.id ?? null,
     });
-    return this.advance(record, actor, advice, target, email);
+    return this.advance(record, actor, advice, target, email, request.accessEnd);
   }
 
   /** Moves a record forward to 'completed' (or 'partial'/'failed'), holding its lock while it works. */
@@ -98,6 +99,8 @@ export class InvitationRunner {
     advice: SignInAdvice | null,
     target: InviteTarget,
     email?: EmailAddress,
+    /** The end asked for (InvitationRequest.accessEnd); absent: the site's period. */
+    accessEnd?: string,
   ): Promise<InviteOutcome> {
     const repo = this.ctx.deps.invitations;
     let record: InvitationRecord | null = start;
@@ -107,7 +110,7 @@ export class InvitationRunner {
         // "Already done" only while the guest is still in the group: someone may have removed them since.
         if (!record.userId || (await this.stillMember(record))) {
           // Recorded again (no change when it is there): an earlier recording may have been lost.
-          const access = await this.recordAccess(record, { redeemed: false, sponsorSetByInvitation: false });
+          const access = await this.recordAccess(record, { redeemed: false, sponsorSetByInvitation: false, ...this.askedEnd(accessEnd) });
           return { ...this.outcomeOf(record, advice, target, true), access };
         }
         if (!restoring) this.ctx.audit(actor, 'invitation.membershipLost', record.id, { userId: record.userId, groupId: record.groupId });
@@ -131,7 +134,7 @@ export class InvitationRunner {
         record = await repo.get(record.id);
         continue;
       }
-      const outcome = await this.work(locked, now.getTime(), actor, advice, target, email);
+      const outcome = await this.work(locked, now.getTime(), actor, advice, target, email, accessEnd);
       if (restoring && outcome.status === 'completed') outcome.membershipRestored = true;
       return outcome;
     }
@@ -146,6 +149,7 @@ export class InvitationRunner {
     advice: SignInAdvice | null,
     target: InviteTarget,
     email?: EmailAddress,
+    accessEnd?: string,
   ): Promise<InviteOutcome> {
     const repo = this.ctx.deps.invitations;
     const directory = this.ctx.deps.directory;
@@ -153,7 +157,7 @@ export class InvitationRunner {
     let freshRedeemUrl: string | null = null;
     // What the guest lifecycle is told once the guest is in the group. A retry of an earlier
     // attempt does not know whether its invitation carried the sponsor: the lifecycle checks.
-    const facts: AccessFacts = { redeemed: false, sponsorSetByInvitation: false };
+    const facts: AccessFacts = { redeemed: false, sponsorSetByInvitation: false, ...this.askedEnd(accessEnd) };
 
     if (record.state === 'pending' || record.state === 'failed' || !record.userId) {
       try {
@@ -279,6 +283,12 @@ export class InvitationRunner {
     if (freshRedeemUrl) outcome.redeemUrl = freshRedeemUrl;
     if (access) outcome.access = access;
     return outcome;
+  }
+
+  /** The end asked for, as the instant it stands for now (days count from now); nothing when none was asked. */
+  private askedEnd(accessEnd: string | undefined): Pick<AccessFacts, 'endsAt'> {
+    const asked = requestedAccessEndFrom(accessEnd ?? null);
+    return asked ? { endsAt: requestedEndAt(asked, this.ctx.clock.now()) } : {};
   }
 
   /** The guest's access through the lifecycle, when one is plugged in; never fails the invitation. */

@@ -57,6 +57,12 @@ export interface InvitationRequest extends InviteDraft {
   source?: string;
   /** Set by the approvals feature: the ownership check is replaced by this decision (policy is still checked). */
   approval?: { requestId: string; approvedBy: { id: string; name: string } };
+  /**
+   * An end of access asked for explicitly, in its stored form (`2027-05-30`, or `90d` counted from
+   * when the invitation is made): a bulk row's own, carried through an approval. Kept within the
+   * site's period by the guest lifecycle; absent: the site's period.
+   */
+  accessEnd?: string;
 }
 
 /** Where the guest stands after execute / retryMembership. */

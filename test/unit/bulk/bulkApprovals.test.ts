@@ -7,7 +7,8 @@ import { bulkMigrations } from '../../../src/adapters/sqlite/bulkJobs';
 import { resultsCsvText } from '../../../src/usecases/bulk/resultsCsv';
 import { bulkBot, jobIdOf, textOf, type BulkBot } from '../../support/bulkBot';
 import { allRows, invitationsPerAddress } from '../../support/bulkEnv';
-import { fixedClock } from '../../support/directory';
+import { DEMO, fixedClock } from '../../support/directory';
+import { formatAccessDay } from '../../../src/domain/accessEnd';
 import { memoryStore } from '../../support/store';
 import { APPROVAL_TEST_MIGRATIONS, actorOf, approvalTestbed, personalConversationId, type ApprovalTestbed } from '../approvals/testbed';
 
@@ -20,12 +21,13 @@ const FILE = [
   'Ana Again,ANA@example.org',
 ].join('\n');
 
-function setup(): { approvals: ApprovalTestbed; bot: BulkBot } {
-  const clock = fixedClock();
+function setup(options: { lifecycle?: boolean; now?: string } = {}): { approvals: ApprovalTestbed; bot: BulkBot } {
+  const clock = fixedClock(options.now);
   const approvals = approvalTestbed({
     clock,
     store: memoryStore([...APPROVAL_TEST_MIGRATIONS, ...bulkMigrations], { clock }),
     settings: { policy: 'unlistedDomains', partnerDomains: ['fabrikam.com'] },
+    lifecycle: options.lifecycle,
   });
   const bot = bulkBot({
     fake: approvals.directory,
@@ -115,5 +117,45 @@ describe('bulk rows that need an approver', () => {
     const { jobId } = await runFile(bot, FILE.replace('Project Falcon', 'Research'), 'alex');
     expect(await approvals.requests.listPending(actorOf('alex').tenantId)).toHaveLength(0);
     expect(await bot.env.jobs.counts(jobId)).toMatchObject({ done: 3, sentForApproval: 0, needsApproval: 0 });
+  });
+});
+
+describe('a bulk row that needs an approver and gives its own end of access', () => {
+  const DAY_MS = 86_400_000;
+  const day = (days: number): string => new Date(Date.now() + days * DAY_MS).toISOString().slice(0, 10);
+  const file = (end: string): string => ['bulk invite to Project Falcon', 'Name,Email,Access ends on', `Ana Silva,ana@example.org,${end}`].join('\n');
+
+  it("goes to the approver with that end, and once approved the guest's access is recorded with it, not the site's period", async () => {
+    // The approvals' clock is today's, as the bulk job's (the file's dates are checked against it).
+    const { approvals, bot } = setup({ lifecycle: true, now: new Date().toISOString() });
+    const ownDate = day(40);
+    await runFile(bot, file(ownDate));
+    const [request] = await approvals.requests.listPending(actorOf('megan').tenantId);
+    if (!request) throw new Error('no request');
+    expect(request.subject).toMatchObject({ kind: 'invitation', guestEmail: 'ana@example.org', accessEnd: ownDate });
+    const shownEnd = formatAccessDay(`${ownDate}T12:00:00Z`);
+    expect(textOf(approvals.adapter.cardsSentTo(personalConversationId('alex')))).toContain(shownEnd);
+
+    await approvals.service.decide(actorOf('alex'), request.id, 'approve', null, request.version);
+    await approvals.service.whenIdle();
+    const guest = await approvals.directory.findUserByEmail('ana@example.org');
+    if (!guest) throw new Error('ana was not invited');
+    const access = await approvals.store.guestAccess.findByKey({ tenantId: actorOf('megan').tenantId, groupId: DEMO.groups.projectFalcon.id, userId: guest.id });
+    expect(access?.endsAt).toBe(`${ownDate}T23:59:59.999Z`);
+  });
+
+  it('an end date that passed while the request waited: nothing is sent, and the outcome says why', async () => {
+    const { approvals, bot } = setup({ lifecycle: true, now: new Date().toISOString() });
+    const ownDate = day(3);
+    await runFile(bot, file(ownDate));
+    const [request] = await approvals.requests.listPending(actorOf('megan').tenantId);
+    if (!request) throw new Error('no request');
+    approvals.clock.advance(5 * DAY_MS);
+    await approvals.service.decide(actorOf('alex'), request.id, 'approve', null, request.version);
+    await approvals.service.whenIdle();
+    expect(invitationsPerAddress(approvals.directory).get('ana@example.org')).toBeUndefined();
+    const decided = await approvals.requests.get(request.id);
+    expect(decided?.outcome).toMatchObject({ status: 'failed' });
+    expect(decided?.outcome?.message).toContain(`The access end date asked for, ${formatAccessDay(`${ownDate}T12:00:00Z`)}, had passed when this was approved, so nothing was sent.`);
   });
 });
