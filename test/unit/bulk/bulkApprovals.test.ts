@@ -123,15 +123,19 @@ describe('bulk rows that need an approver', () => {
 describe('a bulk row that needs an approver and gives its own end of access', () => {
   const DAY_MS = 86_400_000;
   const day = (days: number): string => new Date(Date.now() + days * DAY_MS).toISOString().slice(0, 10);
-  const file = (end: string): string => ['bulk invite to Project Falcon', 'Name,Email,Access ends on', `Ana Silva,ana@example.org,${end}`].join('\n');
-
-  it("goes to the approver with that end, and once approved the guest's access is recorded with it, not the site's period", async () => {
+  /** Megan's file with Ana (not a partner domain) ending on `end`, run: the approval request it made. */
+  async function requestFor(end: string) {
     // The approvals' clock is today's, as the bulk job's (the file's dates are checked against it).
     const { approvals, bot } = setup({ lifecycle: true, now: new Date().toISOString() });
-    const ownDate = day(40);
-    await runFile(bot, file(ownDate));
+    await runFile(bot, ['bulk invite to Project Falcon', 'Name,Email,Access ends on', `Ana Silva,ana@example.org,${end}`].join('\n'));
     const [request] = await approvals.requests.listPending(actorOf('megan').tenantId);
     if (!request) throw new Error('no request');
+    return { approvals, request };
+  }
+
+  it("goes to the approver with that end, and once approved the guest's access is recorded with it, not the site's period", async () => {
+    const ownDate = day(40);
+    const { approvals, request } = await requestFor(ownDate);
     expect(request.subject).toMatchObject({ kind: 'invitation', guestEmail: 'ana@example.org', accessEnd: ownDate });
     const shownEnd = formatAccessDay(`${ownDate}T12:00:00Z`);
     expect(textOf(approvals.adapter.cardsSentTo(personalConversationId('alex')))).toContain(shownEnd);
@@ -145,11 +149,8 @@ describe('a bulk row that needs an approver and gives its own end of access', ()
   });
 
   it('an end date that passed while the request waited: nothing is sent, and the outcome says why', async () => {
-    const { approvals, bot } = setup({ lifecycle: true, now: new Date().toISOString() });
     const ownDate = day(3);
-    await runFile(bot, file(ownDate));
-    const [request] = await approvals.requests.listPending(actorOf('megan').tenantId);
-    if (!request) throw new Error('no request');
+    const { approvals, request } = await requestFor(ownDate);
     approvals.clock.advance(5 * DAY_MS);
     await approvals.service.decide(actorOf('alex'), request.id, 'approve', null, request.version);
     await approvals.service.whenIdle();
