@@ -16,6 +16,7 @@ import {
   type InvitationResult,
   type Sponsor,
   DirectoryError,
+  InvitationNotSent,
 } from '../../usecases/ports/Directory';
 import type { DirectoryUser, ExternalDomainInfo, GroupInfo, TenantPolicies, UserSummary } from '../../domain/tenant';
 import type { SignInMethod } from '../../domain/signInAdvice';
@@ -166,6 +167,8 @@ export class FakeDirectory implements Directory {
 
   async invite(input: InvitationInput): Promise<InvitationResult> {
     this.enter('invite');
+    // As GraphDirectory: asked right before the invitation would go out.
+    if (input.maySend && !input.maySend()) throw new InvitationNotSent();
     if (input.sponsorIds === undefined) return this.state.invite(input);
     try {
       return { ...this.state.invite(input), sponsorsSet: true };

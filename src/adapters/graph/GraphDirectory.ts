@@ -134,33 +134,33 @@ export class GraphDirectory implements Directory {
     if (input.message !== undefined && input.message.trim() !== '') {
       body.invitedUserMessageInfo = { customizedMessageBody: input.message };
     }
-    if (input.sponsorIds === undefined) return this.postInvitation(email.key, body);
+    if (input.sponsorIds === undefined) return this.postInvitation(email.key, body, input.maySend);
 
     // invitedUserSponsors: [{ id }] (https://learn.microsoft.com/graph/api/resources/invitation).
     const sponsorIds = [...new Set(input.sponsorIds.map((id) => id.toLowerCase()))];
     if (sponsorIds.length === 0 || !sponsorIds.every((id) => GUID.test(id))) {
-      return { ...(await this.postInvitation(email.key, body)), sponsorsSet: sponsorIds.length === 0 };
+      return { ...(await this.postInvitation(email.key, body, input.maySend)), sponsorsSet: sponsorIds.length === 0 };
     }
     try {
-      const result = await this.postInvitation(email.key, { ...body, invitedUserSponsors: sponsorIds.map((id) => ({ id })) });
+      const result = await this.postInvitation(email.key, { ...body, invitedUserSponsors: sponsorIds.map((id) => ({ id })) }, input.maySend);
       // A recovered invitation's sponsors are unknown: the caller adds them (idempotently).
       return { ...result, sponsorsSet: result.recovered !== true };
     } catch (e) {
       if (!refusedForSponsors(e)) throw e;
       // Graph answered, so the invitation was not made: send it without the sponsors it refused.
       this.t.log?.warn({ code: e.code, graphCode: e.graphCode }, 'invitation refused with sponsors; sending it without them');
-      return { ...(await this.postInvitation(email.key, body)), sponsorsSet: false };
+      return { ...(await this.postInvitation(email.key, body, input.maySend)), sponsorsSet: false };
     }
   }
 
-  private async postInvitation(key: string, body: Record<string, unknown>): Promise<InvitationResult> {
+  private async postInvitation(key: string, body: Record<string, unknown>, maySend?: () => boolean): Promise<InvitationResult> {
     try {
       return toInvitationResult(
-        await this.t.call<GraphInvitation>({ method: 'POST', path: '/invitations', body }),
+        await this.t.call<GraphInvitation>({ method: 'POST', path: '/invitations', body, maySend }),
       );
     } catch (e) {
       if (!isDirectoryError(e) || !isOutcomeUnknown(e)) throw e;
-      return this.recoverInvitation(key, body, e);
+      return this.recoverInvitation(key, body, e, maySend);
     }
   }
 
@@ -178,7 +178,7 @@ export class GraphDirectory implements Directory {
    * 4. not found after a 504 → that POST got an answer, so it is not repeated: the caller gets a
    *    transient error and its idempotency key makes a later retry safe.
    */
-  private async recoverInvitation(key: string, body: Record<string, unknown>, failure: DirectoryError): Promise<InvitationResult> {
+  private async recoverInvitation(key: string, body: Record<string, unknown>, failure: DirectoryError, maySend?: () => boolean): Promise<InvitationResult> {
     this.t.log?.warn({ domain: key.split('@')[1], graphCode: failure.graphCode }, 'invitation outcome unknown; checking the directory');
     const existing = await this.findUserByEmail(key);
     if (existing) {
@@ -193,7 +193,7 @@ export class GraphDirectory implements Directory {
     if (failure.graphCode !== 'NoResponse') throw failure;
     try {
       return toInvitationResult(
-        await this.t.call<GraphInvitation>({ method: 'POST', path: '/invitations', body }),
+        await this.t.call<GraphInvitation>({ method: 'POST', path: '/invitations', body, maySend }),
       );
     } catch (e) {
       if (isDirectoryError(e) && isOutcomeUnknown(e)) {

@@ -17,6 +17,38 @@ import { parseRetryAfter } from './errors';
 /** Per-request marker read by ConnectionResetHandler. */
 export class IdempotentRequest implements MiddlewareOptions {}
 
+/** Per-request: asked by SendGuardHandler right before each attempt goes out (InvitationInput.maySend). */
+export class SendGuard implements MiddlewareOptions {
+  constructor(readonly maySend: () => boolean) {}
+}
+
+/** Raised by SendGuardHandler when the request's SendGuard said no: nothing was sent. */
+export class NotSentError extends Error {
+  constructor() {
+    super('not sent: the caller no longer holds it');
+    // GraphRequest turns thrown errors into GraphError with code = error.name (see NoResponseError).
+    this.name = 'NotSent';
+  }
+}
+
+/**
+ * Under the pacer (so after its wait) and under the retries (so before every attempt): a
+ * request carrying a SendGuard goes out only while the guard says yes.
+ */
+export class SendGuardHandler implements Middleware {
+  private next: Middleware | undefined;
+
+  async execute(context: Context): Promise<void> {
+    const guard = context.middlewareControl?.getMiddlewareOptions(SendGuard) as SendGuard | undefined;
+    if (guard && !guard.maySend()) throw new NotSentError();
+    await this.next?.execute(context);
+  }
+
+  setNext(next: Middleware): void {
+    this.next = next;
+  }
+}
+
 /** Raised when a request got no HTTP answer (and was not, or could no longer be, retried). */
 export class NoResponseError extends Error {
   constructor(readonly reason: unknown) {

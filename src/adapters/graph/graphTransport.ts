@@ -13,7 +13,7 @@ import {
 } from '@microsoft/microsoft-graph-client';
 import { TokenCredentialAuthenticationProvider } from '@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials';
 import type { Logger } from 'pino';
-import { DirectoryError, isDirectoryError } from '../../usecases/ports/Directory';
+import { DirectoryError, InvitationNotSent, isDirectoryError } from '../../usecases/ports/Directory';
 import { directoryErrorFromGraph, directoryErrorFromNetwork, parseRetryAfter, USER_MESSAGES } from './errors';
 import { graphTelemetryHandlers } from './graphTelemetry';
 import { countThrottledBatchPart } from '../../shared/telemetry';
@@ -25,6 +25,8 @@ import {
   IdempotentRequest,
   InvitationPacingHandler,
   RequestTimeoutHandler,
+  SendGuard,
+  SendGuardHandler,
   requestUrl,
 } from './graphMiddleware';
 import { type BatchResponseItem, type GraphCall, type GraphCollection, pathOnly } from './graphWire';
@@ -137,6 +139,7 @@ export class GraphTransport {
         retryHandler,
         resetHandler,
         ...(options.invitationPacer ? [new InvitationPacingHandler(options.invitationPacer)] : []),
+        new SendGuardHandler(),
         timeoutHandler,
         telemetry.attempt,
         new HTTPMessageHandler(),
@@ -150,6 +153,7 @@ export class GraphTransport {
     if (spec.headers) request = request.headers(spec.headers);
     const markers: MiddlewareOptions[] = [];
     if (spec.idempotent) markers.push(new IdempotentRequest());
+    if (spec.maySend) markers.push(new SendGuard(spec.maySend));
     if (markers.length) request = request.middlewareOptions(markers);
     try {
       switch (spec.method) {
@@ -254,6 +258,7 @@ export class GraphTransport {
   private toDirectoryError(e: unknown, method: string, path: string): DirectoryError {
     if (isDirectoryError(e)) return e;
     const graphError = e as Partial<GraphError> & Error;
+    if (graphError.code === 'NotSent' || graphError.name === 'NotSent') return new InvitationNotSent();
     if (graphError.code === 'NoResponse' || graphError.statusCode === -1 && graphError.code === 'TypeError') {
       const error = directoryErrorFromNetwork(e);
       return new DirectoryError(error.code, error.userMessage, { cause: e, graphCode: 'NoResponse', detail: `${method} ${path}: no answer` });

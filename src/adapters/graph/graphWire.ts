@@ -105,6 +105,8 @@ export interface GraphCall {
   headers?: Record<string, string>;
   /** Safe to send again when the first attempt got no answer at all. */
   idempotent?: boolean;
+  /** Asked right before each attempt goes out (after pacing): false sends nothing (InvitationNotSent). */
+  maySend?: () => boolean;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-import { DirectoryError, isDirectoryError } from '../ports/Directory';
+import { DirectoryError, InvitationNotSent, isDirectoryError } from '../ports/Directory';
 import type { DirectoryUser } from '../../domain/tenant';
 import type { InvitationPatch, InvitationRecord } from '../ports/invitations';
 import type { BulkRow, BulkRowPatch } from '../../domain/bulkJob';
@@ -260,9 +260,7 @@ export class RowWork {
       return;
     }
     if (!this.stillLocked(run, row)) {
-      // Looked at again shortly, from its claim, with a fresh lookup (unless someone else has it now).
-      this.c.logger.warn({ jobId: run.job.id, row: row.rowNumber }, 'bulk row lock may have been taken over; invitation not sent');
-      if (await this.letGo(run, row)) await deps.jobs.updateRow(run.job.id, row.rowNumber, { lockVersion: null, nextAttemptAt: this.c.now() + this.c.o.lockRecheckMs });
+      await this.notSent(run, row);
       return;
     }
     try {
@@ -274,6 +272,8 @@ export class RowWork {
         ...(row.message ? { message: row.message } : {}),
         // The person who started the job becomes the guest's sponsor (invitedUserSponsors).
         ...(deps.access ? { sponsorIds: [run.job.requestedBy.id] } : {}),
+        // Asked again right before the POST goes, after the pacer's wait.
+        maySend: () => !run.cancel && this.stillLocked(run, row),
       });
       countInvitationSent('bulk');
       if (result.sponsorsSet === true) this.sponsorSet.add(`${run.job.id}:${row.rowNumber}`);
@@ -290,6 +290,10 @@ export class RowWork {
       await deps.jobs.updateRow(run.job.id, row.rowNumber, patch);
       this.queueMember(run, { ...row, ...patch });
     } catch (e) {
+      if (e instanceof InvitationNotSent) {
+        await this.notSent(run, row);
+        return;
+      }
       if (isDirectoryError(e) && e.code === 'throttled') deps.pacer?.holdOff(e.retryAfterMs ?? this.c.o.baseBackoffMs);
       await this.defer(run, row, e);
     }
@@ -308,6 +312,17 @@ export class RowWork {
     if (lockedAt === undefined) return false;
     const lockLeftMs = lockedAt + this.c.o.lockMs - this.c.now();
     return lockLeftMs > this.c.o.lockMs / 4 && (!this.c.deps.holders || heldWithoutBreakSince(this.c.deps.holders, lockedAt));
+  }
+
+  /**
+   * The row's lock may have been taken over (or is running short), so its invitation was not
+   * sent: it is looked at again shortly, from its claim, with a fresh lookup, unless someone else
+   * has it now (then its row is theirs to write).
+   */
+  private async notSent(run: ChunkRun, row: BulkRow): Promise<void> {
+    this.c.logger.warn({ jobId: run.job.id, row: row.rowNumber }, 'bulk row lock may have been taken over; invitation not sent');
+    if (!(await this.letGo(run, row))) return;
+    await this.c.deps.jobs.updateRow(run.job.id, row.rowNumber, { lockVersion: null, nextAttemptAt: this.c.now() + this.c.o.lockRecheckMs });
   }
 
   /**

@@ -11,7 +11,7 @@ import { requestedAccessEndFrom, requestedEndAt } from '../../domain/accessEnd';
 import type { InvitationDraft, InvitationPatch, InvitationRecord } from '../ports/invitations';
 import { countInvitationSent } from '../../shared/telemetry';
 import { type InvitationSource } from '../../shared/telemetryNames';
-import { DirectoryError, isDirectoryError } from '../ports/Directory';
+import { DirectoryError, InvitationNotSent, isDirectoryError } from '../ports/Directory';
 import type { InviteContext } from './inviteContext';
 import type { InvitationRequest, InviteOutcome, InviteTarget, Refusal } from './model';
 import { evaluateInvitation } from './policy';
@@ -198,6 +198,8 @@ export class InvitationRunner {
               // The person who asked (for an approved request, the requester) becomes the guest's
               // sponsor: invitedUserSponsors (https://learn.microsoft.com/graph/api/resources/invitation).
               sponsorIds: [record.requestedBy.id],
+              // Asked again right before the POST goes, after the pacer's wait.
+              maySend: () => heldWithoutBreakSince(this.ctx.holders, lockedAt),
             }),
           );
           // Only a new guest is sure to carry it; an existing guest invited again gets it from the lifecycle.
@@ -223,6 +225,7 @@ export class InvitationRunner {
           sendInvitationMessage: this.ctx.deps.sendInvitationEmail,
         });
       } catch (e) {
+        if (e instanceof InvitationNotSent) return this.notSentAfterBreak(record, advice, target);
         if (!isDirectoryError(e)) {
           await repo.update(record.id, record.version, { lockedUntil: null, lockedBy: null, lastError: 'Unexpected error' });
           throw e;

@@ -3,7 +3,7 @@ import type { Actor } from '../../domain/actor';
 import { systemClock, type Clock } from '../../domain/clock';
 import type { JsonValue } from '../ports/auditLog';
 import { soloHolders, type HolderRegistry } from '../ports/leases';
-import { isDirectoryError } from '../ports/Directory';
+import { InvitationNotSent, isDirectoryError } from '../ports/Directory';
 import type { InviteGuestDependencies } from './ports';
 
 export class InviteContext {
@@ -29,7 +29,8 @@ export class InviteContext {
       try {
         return await call();
       } catch (e) {
-        if (!isDirectoryError(e) || !e.retryable || attempt >= this.maxAttempts) throw e;
+        // Not sent because the attempt no longer holds the invitation: asking again changes nothing.
+        if (!isDirectoryError(e) || !e.retryable || e instanceof InvitationNotSent || attempt >= this.maxAttempts) throw e;
         const backoff = e.retryAfterMs ?? 500 * 2 ** (attempt - 1);
         await this.sleep(Math.min(backoff, this.maxBackoffMs));
       }

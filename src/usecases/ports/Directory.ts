@@ -32,6 +32,12 @@ export interface InvitationInput {
    * result says `sponsorsSet: false`, so the caller can add them with addSponsor.
    */
   sponsorIds?: readonly string[];
+  /**
+   * Asked right before each attempt of the POST goes out, after any wait for the pacer: false
+   * means the caller no longer holds the invitation (its lock may have been taken over), and the
+   * directory sends nothing and throws InvitationNotSent.
+   */
+  maySend?: () => boolean;
 }
 
 export interface InvitationResult {
@@ -259,6 +265,14 @@ export class DirectoryError extends Error {
 
 export function isDirectoryError(e: unknown): e is DirectoryError {
   return e instanceof DirectoryError;
+}
+
+/** The invitation's `maySend` said no: nothing was sent, and the directory does not try again. */
+export class InvitationNotSent extends DirectoryError {
+  constructor() {
+    super('transient', 'Nothing was sent: this attempt no longer held the invitation. It is looked at again.');
+    this.name = 'InvitationNotSent';
+  }
 }
 
 /**

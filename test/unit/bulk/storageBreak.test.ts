@@ -7,7 +7,7 @@
 import { BulkRunner } from '../../../src/usecases/bulk/bulkRunner';
 import type { BulkRunnerOptions } from '../../../src/usecases/bulk/runnerOptions';
 import { MemoryHolderRegistry, MemoryHolderTable } from '../../../src/adapters/memory/leases';
-import type { Directory } from '../../../src/usecases/ports/Directory';
+import { InvitationNotSent, type Directory } from '../../../src/usecases/ports/Directory';
 import type { WorkQueue } from '../../../src/usecases/ports/workQueue';
 import { SlidingWindowPacer } from '../../../src/usecases/ports/pacer';
 import { HeartbeatRun, heldWithoutBreakSince } from '../../../src/usecases/ports/leases';
@@ -109,6 +109,64 @@ describe('an instance whose storage went away while its rows waited for a slot',
     clearInterval(beatA);
     clearInterval(beatB);
     await Promise.all([a.stop(), b.stop()]);
+  }, 30_000);
+});
+
+describe('an instance whose heartbeats break while an invitation waits to go out', () => {
+  it('does not send it then; the row is looked up and sent once its lock is taken again', async () => {
+    const env = bulkTestEnv();
+    const ttlMs = 300;
+    const holder = new MemoryHolderRegistry(new MemoryHolderTable(), { ttlMs, holderId: 'instance-a' });
+    holder.start();
+    const beating = { on: true };
+    const beats = setInterval(() => {
+      if (beating.on) holder.beat();
+    }, ttlMs / 3);
+    const notSent: string[] = [];
+    let stalled = false;
+    // The first invitation is held up (as by the pacer, or a stalled process) past the heartbeat's ttl.
+    const directory: Directory = Object.assign(Object.create(env.directory) as Directory, {
+      invite: async (input: Parameters<Directory['invite']>[0]) => {
+        if (!stalled) {
+          stalled = true;
+          beating.on = false;
+          await sleep(ttlMs + 150);
+          beating.on = true;
+          holder.beat();
+        }
+        try {
+          return await env.directory.invite(input);
+        } catch (e) {
+          if (e instanceof InvitationNotSent) notSent.push(input.email);
+          throw e;
+        }
+      },
+    });
+    const runner = new BulkRunner({
+      jobs: env.jobs,
+      invitations: env.invitations,
+      queue: env.queue,
+      directory,
+      pacer: new SlidingWindowPacer({ limit: 1000, windowMs: 50 }),
+      sendInvitationEmail: false,
+      baseBackoffMs: 1,
+      maxBackoffMs: 5,
+      pollMs: 20,
+      lockRecheckMs: 20,
+      holders: holder,
+      maxInFlight: 1,
+    });
+    const job = await env.submit(partnersCsv(5));
+    await runner.start(job.id);
+    await runner.whenFinished(job.id);
+    clearInterval(beats);
+
+    expect(notSent).toEqual(['partner1@example.org']);
+    expect(await env.jobs.counts(job.id)).toMatchObject({ done: 5, failed: 0 });
+    const perAddress = invitationsPerAddress(env.fake);
+    expect(perAddress.size).toBe(5);
+    expect([...perAddress.values()].every((n) => n === 1)).toBe(true);
+    await runner.stop();
   }, 30_000);
 });
 

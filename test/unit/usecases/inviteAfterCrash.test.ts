@@ -92,6 +92,21 @@ describe('after a crash mid-invitation', () => {
     expect(tb.directory.callCount('invite')).toBe(1);
   });
 
+  it('the heartbeats break while the invitation waits to go (after the attempt mark): nothing reaches the directory', async () => {
+    let asked = 0;
+    // Unbroken at the check before the mark; broken from the send on.
+    const breaking: HolderRegistry = { ...holders, unbrokenSince: () => (asked++ === 0 ? 0 : Number.MAX_SAFE_INTEGER) };
+    const tb = inviteTestbed({ service: { holders: breaking } });
+    const outcome = await tb.service.execute(request(tb));
+    expect({ status: outcome.status, message: outcome.refusal?.message }).toEqual({
+      status: 'failed',
+      message: 'The bot briefly lost touch with its storage, so nothing was sent. Try again in a moment.',
+    });
+    expect(tb.directory.state.invitations).toHaveLength(0);
+    // Not retried: asking again while the hold is gone changes nothing.
+    expect(tb.waits).toEqual([]);
+  });
+
   it('a definite refusal clears the mark, so a later request invites', async () => {
     const tb = inviteTestbed({ service: { holders } });
     tb.directory.failNext('invite', new DirectoryError('forbiddenByPolicy', 'Not allowed.'));
