@@ -39,14 +39,18 @@ export function accessTerms(rt: IntakeRuntime, request: ApprovalRequest, recorde
   const pending = request.state === 'pending';
   const from = !pending && request.decidedAt ? new Date(request.decidedAt) : rt.now();
   const asked = requestedAccessEndFrom(request.subject.accessEnd ?? null);
+  const askedEnd = asked ? requestedEndAt(asked, from) : undefined;
+  const endsAt =
+    recordedEnd !== undefined
+      ? recordedEnd
+      : askedEnd !== undefined
+        ? boundedAccessEnd(settings, request.subject.groupId, from, askedEnd)
+        : accessEndFor(settings, request.subject.groupId, from);
+  // A calendar day asked for (and within the site's period) is the same whenever it is approved.
+  const fixedDay = asked?.kind === 'date' && endsAt === askedEnd;
   return {
-    endsAt:
-      recordedEnd !== undefined
-        ? recordedEnd
-        : asked
-          ? boundedAccessEnd(settings, request.subject.groupId, from, requestedEndAt(asked, from))
-          : accessEndFor(settings, request.subject.groupId, from),
-    ifApprovedNow: pending,
+    endsAt,
+    ifApprovedNow: pending && !fixedDay,
     sponsorName: request.requester.name,
   };
 }

@@ -58,6 +58,14 @@ describe('bulk rows that need an approver', () => {
     expect(text).toContain('example.org is not on the list of partner domains');
   });
 
+  it('a file whose every row needs an approver can be confirmed: the summary card offers Confirm', async () => {
+    const { bot } = setup();
+    const replies = await bot.say(['bulk invite to Project Falcon', 'Name,Email', 'Ana Silva,ana@example.org', 'Cy Doe,cy@outlook.com'].join('\n'));
+    const card = replies[0]?.attachments?.[0]?.content as { actions?: Array<{ title?: string; verb?: string }> } | undefined;
+    expect(textOf(replies)).toContain('When you confirm, 2 rows go to the approvers instead');
+    expect(card?.actions?.map((a) => a.title)).toEqual(['Confirm', 'Cancel']);
+  });
+
   it('each such row is submitted once, recorded as sent for approval with its request id, and only partner rows are invited', async () => {
     const { approvals, bot } = setup();
     const { jobId } = await runFile(bot);
@@ -137,8 +145,11 @@ describe('a bulk row that needs an approver and gives its own end of access', ()
     const ownDate = day(40);
     const { approvals, request } = await requestFor(ownDate);
     expect(request.subject).toMatchObject({ kind: 'invitation', guestEmail: 'ana@example.org', accessEnd: ownDate });
+    // A calendar day: the same whenever it is approved (no "if approved today").
     const shownEnd = formatAccessDay(`${ownDate}T12:00:00Z`);
-    expect(textOf(approvals.adapter.cardsSentTo(personalConversationId('alex')))).toContain(shownEnd);
+    const approverCard = textOf(approvals.adapter.cardsSentTo(personalConversationId('alex')));
+    expect(approverCard).toContain(`Access ends on ${shownEnd}`);
+    expect(approverCard).not.toContain(`Access ends on ${shownEnd} if approved today`);
 
     await approvals.service.decide(actorOf('alex'), request.id, 'approve', null, request.version);
     await approvals.service.whenIdle();

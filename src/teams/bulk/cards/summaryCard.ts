@@ -100,7 +100,9 @@ export function bulkSummaryCardData(job: BulkJob, siteChoices: readonly BulkSite
     siteChoices: siteChoices.map((c) => ({ title: c.siteName, value: c.groupId })),
     // One site: it is the choice. Several: a placeholder asks for one (never a silent default).
     defaultSiteChoice: siteChoices.length === 1 ? (siteChoices[0]?.groupId ?? '') : '',
-    canConfirm: job.state === 'draft' && s.toSend > 0,
+    // Rows to send, or (with approvals on) rows to send to the approvers: a file of partners who
+    // all need an approver is confirmed too, or "When you confirm" would have no button.
+    canConfirm: job.state === 'draft' && (s.toSend > 0 || (approvalsOn && s.needsApproval > 0)),
     hasLookAlikes: (s.lookAlikes ?? 0) > 0,
     lookAlikeHeading: lookAlikeHeading(s.lookAlikes ?? 0),
     lookAlikeRows: s.lookAlikeRows ?? [],
