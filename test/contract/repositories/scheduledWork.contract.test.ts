@@ -182,6 +182,8 @@ describe.each([
     expect(await work.claimDue(me.holderId, claim)).toEqual([]);
 
     clock.advance(HOUR);
+    // Both alive now (an hour on, the first heartbeat has long run out): whichever wins keeps it.
+    await them.beat();
     const [mine, theirs] = await Promise.all([work.claimDue(me.holderId, claim), work.claimDue(them.holderId, claim)]);
     expect(mine.length + theirs.length).toBe(1);
     const winner = mine.length ? me.holderId : them.holderId;
