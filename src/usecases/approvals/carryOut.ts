@@ -128,11 +128,13 @@ export async function carryOut(
   const approver = { id: request.decidedBy?.userId ?? '', name: request.decidedBy?.name ?? 'an approver' };
   if (s.kind === 'invitation') {
     const asked = requestedAccessEndFrom(s.accessEnd ?? null);
-    if (asked?.kind === 'date' && Date.parse(requestedEndAt(asked, rt.now())) <= rt.now().getTime()) {
+    const now = rt.now();
+    const askedDayEnd = asked?.kind === 'date' ? requestedEndAt(asked, now) : null;
+    if (askedDayEnd !== null && Date.parse(askedDayEnd) <= now.getTime()) {
       // The request waited past the end it asked for: an invitation now would end at once.
       return {
         status: 'failed',
-        message: `The access end date asked for, ${formatAccessDay(requestedEndAt(asked, rt.now()))}, had passed when this was approved, so nothing was sent. The requester can ask again with a later date.`,
+        message: `The access end date asked for, ${formatAccessDay(askedDayEnd)}, had passed when this was approved, so nothing was sent. The requester can ask again with a later date.`,
         redeemUrl: null,
       };
     }

@@ -259,6 +259,8 @@ export class RowWork {
       await this.letGo(run, row);
       return;
     }
+    // Checked here too, not only by maySend: with the Graph client (which paces inside invite)
+    // a row that can no longer be sent must not take a slot of the tenant's pacer window first.
     if (!this.stillLocked(run, row)) {
       await this.notSent(run, row);
       return;
