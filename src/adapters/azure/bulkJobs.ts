@@ -11,11 +11,13 @@
  *   with the ETag read (compare-and-set: every write bumps the version). The runner reads the job
  *   and then renews its lease on every page: the ETag of the version this process last read or
  *   wrote is cached, so the renewal is one request.
- * - `<prefix>BulkRows`, PartitionKey tableKey(jobId), RowKey numberKey(rowNumber): one entity per
+ * - `<prefix>BulkRows`, PartitionKey `tableKey(jobId)|numberKey(rowNumber / 100, 8)` (a hundred
+ *   consecutive rows per partition; jobs stored before that have every row in `tableKey(jobId)`,
+ *   and their job row says so: see ROWS_PER_PARTITION), RowKey numberKey(rowNumber): one entity per
  *   row, `state` and `due` (fixed-width nextAttemptAt) in the clear for the filters, every other
  *   field JSON-encoded in a property of its own name (so a row update is a Merge of just the fields
- *   given, no read first). All of a job's rows share a partition, so:
- *   - `updateRow` is group commit: one update alone is one request; updates of the same job asked
+ *   given, no read first). A job's rows are one PartitionKey range, in file order, so:
+ *   - `updateRow` is group commit: one update alone is one request; updates of the same partition asked
  *     for while one is being written wait for it and then go together, up to a hundred Merges in
  *     one entity group transaction (two of one row become one Merge, the later fields winning).
  *     Each caller's promise resolves once its own update is written, as before. The runner asks
@@ -60,7 +62,7 @@ import {
 import type { BulkJobRepository } from '../../usecases/bulk/ports';
 import type { AzureStorageAccount } from './account';
 import { fromJsonProperties, fromTableKey, getOrNull, isConflict, isNotFound, isPreconditionFailed, jsonProperties, listAll, numberKey, tableKey } from './tables';
-import { BoundedCache, MAX_BATCH, orderedIds, submitIfAll } from './records';
+import { BoundedCache, MAX_BATCH, orderedIds, prefixEnd, submitIfAll } from './records';
 
 export interface AzureBulkJobDeps {
   clock?: Clock;
@@ -111,6 +113,44 @@ interface StoredJob {
   seq: number;
 }
 
+/**
+ * Rows per partition of a job created now. A job's rows are spread over partitions of this many
+ * consecutive rows (`<job>|<numberKey(row / 100)>`), so a job of any size keeps its partitions
+ * small (Azurite looks an entity up by scanning its partition; Table storage does not, but gains
+ * nothing from one big partition either) and a range of rows in file order is still one query over
+ * a PartitionKey range, returned in file order (partitions, then rows, in key order).
+ * Jobs written before keep their rows in one partition (`<job>`): the job's row says which
+ * (`rowsPerPartition`, absent = 0 = one partition).
+ */
+const ROWS_PER_PARTITION = 100;
+
+/** Where a job's rows are: its key and how many rows each partition holds (0: one partition, the key). */
+interface RowLayout {
+  jobKey: string;
+  per: number;
+}
+
+const rowPartition = (layout: RowLayout, rowNumber: number): string =>
+  layout.per > 0 ? `${layout.jobKey}|${numberKey(Math.floor(Math.max(0, rowNumber) / layout.per), 8)}` : layout.jobKey;
+
+/** The job's rows from row `fromRow` on (every row by default), as a PartitionKey filter. */
+function rowsFilter(layout: RowLayout, fromRow = 0): string {
+  if (layout.per === 0) return odata`PartitionKey eq ${layout.jobKey}`;
+  return odata`PartitionKey ge ${rowPartition(layout, fromRow)} and PartitionKey lt ${prefixEnd(`${layout.jobKey}|`)}`;
+}
+
+/** Splits row numbers (any order) into groups of one partition each, at most MAX_BATCH rows per group. */
+function byPartition<T>(layout: RowLayout, items: readonly T[], rowNumber: (item: T) => number): T[][] {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const key = rowPartition(layout, rowNumber(item));
+    const group = groups.get(key);
+    if (group) group.push(item);
+    else groups.set(key, [item]);
+  }
+  return [...groups.values()].flatMap((group) => Array.from({ length: Math.ceil(group.length / MAX_BATCH) }, (_, i) => group.slice(i * MAX_BATCH, (i + 1) * MAX_BATCH)));
+}
+
 /** Row updates of one job waiting to be written (one partition: one transaction for many). */
 interface RowWriteGroup {
   /** By row key, in the order first asked; each the merged fields of every update asked since. */
@@ -131,8 +171,8 @@ const copy = <T>(value: T): T => structuredClone(value);
 const rowKey = (rowNumber: number): string => numberKey(rowNumber);
 const dueKey = (ms: number): string => numberKey(Math.max(0, Math.floor(ms)));
 
-function rowEntity(jobId: string, row: BulkRow): Entity {
-  const entity: Entity = { partitionKey: tableKey(jobId), rowKey: rowKey(row.rowNumber), state: row.state, due: dueKey(row.nextAttemptAt) };
+function rowEntity(layout: RowLayout, row: BulkRow): Entity {
+  const entity: Entity = { partitionKey: rowPartition(layout, row.rowNumber), rowKey: rowKey(row.rowNumber), state: row.state, due: dueKey(row.nextAttemptAt) };
   for (const field of ROW_FIELDS) entity[field] = JSON.stringify(row[field]);
   return entity;
 }
@@ -152,8 +192,10 @@ export class AzureBulkJobRepository implements BulkJobRepository {
   private readonly latest = new BoundedCache<string, StoredJob>(1000);
   private readonly snapshots = new BoundedCache<string, CountSnapshot>(100);
   private readonly countsMarginMs: number;
-  /** Row updates waiting to be written, by job. */
+  /** Row updates waiting to be written, by partition. */
   private readonly rowWrites = new Map<string, RowWriteGroup>();
+  /** Rows per partition of each job seen (never changes for a job; 0: one partition). */
+  private readonly layouts = new BoundedCache<string, number>(1000);
 
   constructor(
     private readonly account: AzureStorageAccount,
@@ -178,6 +220,7 @@ export class AzureBulkJobRepository implements BulkJobRepository {
     return {
       partitionKey: JOBS,
       rowKey: tableKey(job.id),
+      rowsPerPartition: this.layouts.get(job.id) ?? 0,
       state: job.state,
       tenantId: job.tenantId,
       requesterId: job.requestedBy.id,
@@ -189,6 +232,7 @@ export class AzureBulkJobRepository implements BulkJobRepository {
 
   private remember(entity: Record<string, unknown> & { etag: string }): BulkJob {
     const job = fromJsonProperties<BulkJob>(entity);
+    this.layouts.set(job.id, Number(entity['rowsPerPartition'] ?? 0));
     this.latest.set(job.id, { job: copy(job), etag: entity.etag, seq: Number(entity['seq'] ?? 0) });
     return job;
   }
@@ -213,6 +257,7 @@ export class AzureBulkJobRepository implements BulkJobRepository {
       version: 1,
     };
     const seq = orderedIds.next();
+    this.layouts.set(job.id, ROWS_PER_PARTITION);
     const response = await (await this.jobs()).createEntity(this.jobEntity(job, seq));
     if (response.etag) this.latest.set(job.id, { job: copy(job), etag: response.etag, seq });
     return copy(job);
@@ -233,15 +278,16 @@ export class AzureBulkJobRepository implements BulkJobRepository {
     const jobs = await this.jobs();
     if (await getOrNull(jobs, JOBS, tableKey(job.id))) return false;
     const table = await this.rows();
-    const create = (r: BulkRow): TransactionAction => ['create', rowEntity(job.id, { ...copy(r), jobId: job.id })];
-    for (let i = 0; i < rows.length; i += MAX_BATCH) {
-      const chunk = rows.slice(i, i + MAX_BATCH);
+    this.layouts.set(job.id, ROWS_PER_PARTITION);
+    const layout: RowLayout = { jobKey: tableKey(job.id), per: ROWS_PER_PARTITION };
+    const create = (r: BulkRow): TransactionAction => ['create', rowEntity(layout, { ...copy(r), jobId: job.id })];
+    for (const chunk of byPartition(layout, [...rows].sort((a, b) => a.rowNumber - b.rowNumber), (r) => r.rowNumber)) {
       if (await submitIfAll(table, chunk.map(create))) continue;
       const first = chunk[0] as BulkRow;
       const last = chunk[chunk.length - 1] as BulkRow;
       const existing = await listAll<Record<string, unknown>>(
         table,
-        odata`PartitionKey eq ${tableKey(job.id)} and RowKey ge ${rowKey(first.rowNumber)} and RowKey le ${rowKey(last.rowNumber)}`,
+        odata`PartitionKey eq ${rowPartition(layout, first.rowNumber)} and RowKey ge ${rowKey(first.rowNumber)} and RowKey le ${rowKey(last.rowNumber)}`,
         ['RowKey'],
       );
       const have = new Set(existing.map((e) => Number(e.rowKey)));
@@ -333,30 +379,42 @@ export class AzureBulkJobRepository implements BulkJobRepository {
 
   // ---------------------------------------------------------------- rows
 
+  /** Where the job's rows are (read from the job once per process; a job that does not exist: one partition). */
+  private async layout(jobId: string): Promise<RowLayout> {
+    let per = this.layouts.get(jobId);
+    if (per === undefined) {
+      await this.read(jobId);
+      per = this.layouts.get(jobId) ?? 0;
+      this.layouts.set(jobId, per);
+    }
+    return { jobKey: tableKey(jobId), per };
+  }
+
   async insertRows(jobId: string, rows: readonly NewBulkRow[]): Promise<void> {
     // Rows belong to a job (as the SQLite foreign key).
     if (!this.latest.get(jobId) && !(await this.read(jobId))) throw new Error(`bulk job ${jobId} does not exist`);
     const table = await this.rows();
+    const layout = await this.layout(jobId);
     const unique = new Map<number, NewBulkRow>();
     for (const r of rows) if (!unique.has(r.rowNumber)) unique.set(r.rowNumber, r);
     const all = [...unique.values()].sort((a, b) => a.rowNumber - b.rowNumber);
-    const chunks: NewBulkRow[][] = [];
-    for (let i = 0; i < all.length; i += MAX_BATCH) chunks.push(all.slice(i, i + MAX_BATCH));
+    const chunks = byPartition(layout, all, (r) => r.rowNumber);
     // A few transactions at a time (a 5,000-row file is fifty).
     for (let i = 0; i < chunks.length; i += INSERT_PARALLELISM) {
-      await Promise.all(chunks.slice(i, i + INSERT_PARALLELISM).map((chunk) => this.insertChunk(table, jobId, chunk)));
+      await Promise.all(chunks.slice(i, i + INSERT_PARALLELISM).map((chunk) => this.insertChunk(table, layout, jobId, chunk)));
     }
   }
 
-  private async insertChunk(table: TableClient, jobId: string, chunk: NewBulkRow[]): Promise<void> {
-    const create = (r: NewBulkRow): TransactionAction => ['create', rowEntity(jobId, newBulkRow(jobId, r))];
+  /** Creates rows of one partition (one transaction). */
+  private async insertChunk(table: TableClient, layout: RowLayout, jobId: string, chunk: NewBulkRow[]): Promise<void> {
+    const create = (r: NewBulkRow): TransactionAction => ['create', rowEntity(layout, newBulkRow(jobId, r))];
     if (await submitIfAll(table, chunk.map(create))) return;
     // Some of these rows exist already (a re-run): keep them, create the others.
     const first = chunk[0] as NewBulkRow;
     const last = chunk[chunk.length - 1] as NewBulkRow;
     const existing = await listAll<Record<string, unknown>>(
       table,
-      odata`PartitionKey eq ${tableKey(jobId)} and RowKey ge ${rowKey(first.rowNumber)} and RowKey le ${rowKey(last.rowNumber)}`,
+      odata`PartitionKey eq ${rowPartition(layout, first.rowNumber)} and RowKey ge ${rowKey(first.rowNumber)} and RowKey le ${rowKey(last.rowNumber)}`,
       ['RowKey'],
     );
     const have = new Set(existing.map((e) => Number(e.rowKey)));
@@ -366,7 +424,7 @@ export class AzureBulkJobRepository implements BulkJobRepository {
     // Someone else is inserting the same rows right now: one at a time, each create-if-absent.
     for (const r of missing) {
       try {
-        await table.createEntity(rowEntity(jobId, newBulkRow(jobId, r)));
+        await table.createEntity(rowEntity(layout, newBulkRow(jobId, r)));
       } catch (e) {
         if (!isConflict(e)) throw e;
       }
@@ -375,10 +433,11 @@ export class AzureBulkJobRepository implements BulkJobRepository {
 
   async assignDefaultSite(jobId: string, site: BulkSite): Promise<void> {
     const table = await this.rows();
-    const rows = await listAll<Record<string, unknown>>(table, odata`PartitionKey eq ${tableKey(jobId)} and groupId eq ${'null'}`, ['RowKey']);
+    const layout = await this.layout(jobId);
+    const rows = await listAll<Record<string, unknown>>(table, rowsFilter(layout) + odata` and groupId eq ${'null'}`, ['RowKey']);
     await this.mergeGuarded(
       table,
-      jobId,
+      layout,
       rows,
       () => ({ groupId: JSON.stringify(site.groupId), siteName: JSON.stringify(site.siteName), siteUrl: JSON.stringify(site.siteUrl) }),
       (row) => row['groupId'] === 'null',
@@ -387,22 +446,22 @@ export class AzureBulkJobRepository implements BulkJobRepository {
 
   /**
    * Merges `fields` into each row, guarded by the ETag it was read with, a hundred per
-   * transaction; a refused transaction is retried row by row, re-reading each and applying only
-   * where `still` holds. Returns how many rows changed.
+   * transaction (one partition each); a refused transaction is retried row by row, re-reading
+   * each and applying only where `still` holds. Returns how many rows changed.
    */
   private async mergeGuarded(
     table: TableClient,
-    jobId: string,
+    layout: RowLayout,
     rows: Array<Record<string, unknown> & { etag: string }>,
     fields: () => Record<string, unknown>,
     still: (row: Record<string, unknown>) => boolean,
   ): Promise<number> {
     let changed = 0;
-    for (let i = 0; i < rows.length; i += MAX_BATCH) {
-      const chunk = rows.slice(i, i + MAX_BATCH);
+    const at = (r: Record<string, unknown>): string => rowPartition(layout, Number(r['rowKey']));
+    for (const chunk of byPartition(layout, rows, (r) => Number(r['rowKey']))) {
       const actions: TransactionAction[] = chunk.map((r) => [
         'update',
-        { partitionKey: tableKey(jobId), rowKey: String(r['rowKey']), ...fields() },
+        { partitionKey: at(r), rowKey: String(r['rowKey']), ...fields() },
         'Merge',
         { etag: r.etag },
       ]);
@@ -412,10 +471,10 @@ export class AzureBulkJobRepository implements BulkJobRepository {
       }
       for (const r of chunk) {
         for (let attempt = 0; attempt < 5; attempt++) {
-          const now = await getOrNull<Record<string, unknown>>(table, tableKey(jobId), String(r['rowKey']));
+          const now = await getOrNull<Record<string, unknown>>(table, at(r), String(r['rowKey']));
           if (!now || !still(now)) break;
           try {
-            await table.updateEntity({ partitionKey: tableKey(jobId), rowKey: String(r['rowKey']), ...fields() }, 'Merge', { etag: now.etag });
+            await table.updateEntity({ partitionKey: at(r), rowKey: String(r['rowKey']), ...fields() }, 'Merge', { etag: now.etag });
             changed++;
             break;
           } catch (e) {
@@ -428,7 +487,10 @@ export class AzureBulkJobRepository implements BulkJobRepository {
   }
 
   updateRow(jobId: string, rowNumber: number, patch: BulkRowPatch): Promise<void> {
-    const entity: Entity = { partitionKey: tableKey(jobId), rowKey: rowKey(rowNumber) };
+    const per = this.layouts.get(jobId);
+    // Known (the usual case): queued now, so updates keep the order they were asked in.
+    if (per === undefined) return this.layout(jobId).then(() => this.updateRow(jobId, rowNumber, patch));
+    const entity: Entity = { partitionKey: rowPartition({ jobKey: tableKey(jobId), per }, rowNumber), rowKey: rowKey(rowNumber) };
     let fields = 0;
     for (const [key, value] of Object.entries(patch) as Array<[keyof BulkRowPatch, unknown]>) {
       const v = value === undefined ? null : value;
@@ -438,11 +500,12 @@ export class AzureBulkJobRepository implements BulkJobRepository {
       fields++;
     }
     if (fields === 0) return Promise.resolve();
+    const partition = entity.partitionKey;
     return new Promise<void>((resolve, reject) => {
-      let group = this.rowWrites.get(jobId);
+      let group = this.rowWrites.get(partition);
       if (!group) {
         group = { pending: new Map(), writing: false };
-        this.rowWrites.set(jobId, group);
+        this.rowWrites.set(partition, group);
       }
       const waiting = group.pending.get(entity.rowKey);
       if (waiting) {
@@ -454,16 +517,16 @@ export class AzureBulkJobRepository implements BulkJobRepository {
       }
       if (!group.writing) {
         group.writing = true;
-        void this.writeRowUpdates(jobId, group);
+        void this.writeRowUpdates(partition, group);
       }
     });
   }
 
   /**
-   * Writes a job's waiting row updates, up to a hundred per entity group transaction, until none
-   * is left; updates asked for while one is being written go in the next.
+   * Writes a partition's waiting row updates, up to a hundred per entity group transaction, until
+   * none is left; updates asked for while one is being written go in the next.
    */
-  private async writeRowUpdates(jobId: string, group: RowWriteGroup): Promise<void> {
+  private async writeRowUpdates(partition: string, group: RowWriteGroup): Promise<void> {
     try {
       while (group.pending.size > 0) {
         const batch = [...group.pending.values()].slice(0, MAX_BATCH);
@@ -477,7 +540,7 @@ export class AzureBulkJobRepository implements BulkJobRepository {
       }
     } finally {
       group.writing = false;
-      if (group.pending.size === 0 && this.rowWrites.get(jobId) === group) this.rowWrites.delete(jobId);
+      if (group.pending.size === 0 && this.rowWrites.get(partition) === group) this.rowWrites.delete(partition);
     }
   }
 
@@ -501,7 +564,7 @@ export class AzureBulkJobRepository implements BulkJobRepository {
   }
 
   async getRow(jobId: string, rowNumber: number): Promise<BulkRow | null> {
-    const entity = await getOrNull<Record<string, unknown>>(await this.rows(), tableKey(jobId), rowKey(rowNumber));
+    const entity = await getOrNull<Record<string, unknown>>(await this.rows(), rowPartition(await this.layout(jobId), rowNumber), rowKey(rowNumber));
     return entity ? fromRowEntity(jobId, entity) : null;
   }
 
@@ -509,7 +572,9 @@ export class AzureBulkJobRepository implements BulkJobRepository {
   private async page(jobId: string, afterRow: number, limit: number, filter: string, keep: (row: BulkRow) => boolean = () => true): Promise<BulkRow[]> {
     if (limit <= 0) return [];
     const out: BulkRow[] = [];
-    const query = odata`PartitionKey eq ${tableKey(jobId)} and RowKey gt ${rowKey(Math.max(0, Math.floor(afterRow)))}` + (filter ? ` and ${filter}` : '');
+    const from = Math.max(0, Math.floor(afterRow));
+    // Partitions, then rows, in key order: file order.
+    const query = rowsFilter(await this.layout(jobId), from + 1) + odata` and RowKey gt ${rowKey(from)}` + (filter ? ` and ${filter}` : '');
     const pages = (await this.rows()).listEntities<Record<string, unknown>>({ queryOptions: { filter: query } }).byPage({ maxPageSize: Math.min(1000, limit) });
     for await (const page of pages) {
       for (const entity of page) {
@@ -537,7 +602,7 @@ export class AzureBulkJobRepository implements BulkJobRepository {
 
   async nextDue(jobId: string): Promise<number | null> {
     const unfinished = UNFINISHED_ROW_STATES.map((s) => odata`state eq ${s}`).join(' or ');
-    const rows = await listAll<{ due?: string }>(await this.rows(), odata`PartitionKey eq ${tableKey(jobId)}` + ` and (${unfinished})`, ['due']);
+    const rows = await listAll<{ due?: string }>(await this.rows(), rowsFilter(await this.layout(jobId)) + ` and (${unfinished})`, ['due']);
     let min: number | null = null;
     for (const r of rows) {
       const due = Number(r.due ?? 0);
@@ -549,7 +614,7 @@ export class AzureBulkJobRepository implements BulkJobRepository {
   private async invitedRows(jobId: string): Promise<Array<{ rowNumber: number; sendEmail: boolean | null }>> {
     const rows = await listAll<Record<string, unknown>>(
       await this.rows(),
-      odata`PartitionKey eq ${tableKey(jobId)} and state eq ${'done'} and redeemUrl ne ${'null'}`,
+      rowsFilter(await this.layout(jobId)) + odata` and state eq ${'done'} and redeemUrl ne ${'null'}`,
       ['RowKey', 'sendEmail', 'redeemUrl'],
     );
     return rows
@@ -575,7 +640,7 @@ export class AzureBulkJobRepository implements BulkJobRepository {
 
   async counts(jobId: string): Promise<RowCounts> {
     const table = await this.rows();
-    const partition = odata`PartitionKey eq ${tableKey(jobId)}`;
+    const partition = rowsFilter(await this.layout(jobId));
     let snapshot = this.snapshots.get(jobId);
     const wall = Date.now();
     let filter = partition;
@@ -599,10 +664,11 @@ export class AzureBulkJobRepository implements BulkJobRepository {
 
   async cancelRemaining(jobId: string, reason: string, time: string): Promise<number> {
     const table = await this.rows();
-    const pending = await listAll<Record<string, unknown>>(table, odata`PartitionKey eq ${tableKey(jobId)} and state eq ${'pending'}`, ['RowKey', 'state']);
+    const layout = await this.layout(jobId);
+    const pending = await listAll<Record<string, unknown>>(table, rowsFilter(layout) + odata` and state eq ${'pending'}`, ['RowKey', 'state']);
     return this.mergeGuarded(
       table,
-      jobId,
+      layout,
       pending,
       () => ({ state: 'cancelled', error: JSON.stringify(reason), time: JSON.stringify(time) }),
       (row) => row['state'] === 'pending',
@@ -615,11 +681,12 @@ export class AzureBulkJobRepository implements BulkJobRepository {
     const old = await listAll<Record<string, unknown>>(
       table,
       odata`PartitionKey eq ${JOBS}` + ` and ${states} and ${odata`createdAt lt ${numberKey(Math.max(0, Math.floor(cutoff)))}`}`,
-      ['RowKey', 'state'],
+      ['RowKey', 'state', 'rowsPerPartition'],
     );
     let removed = 0;
     for (const entity of old) {
       const id = fromTableKey(String(entity.rowKey));
+      this.layouts.set(id, Number(entity['rowsPerPartition'] ?? 0));
       try {
         // Guarded by the ETag read: a draft confirmed meanwhile stays.
         await table.deleteEntity(JOBS, String(entity.rowKey), { etag: entity.etag });
@@ -634,6 +701,7 @@ export class AzureBulkJobRepository implements BulkJobRepository {
   }
 
   async delete(jobId: string): Promise<void> {
+    await this.layout(jobId); // known before the job row, which says it, is gone
     try {
       await (await this.jobs()).deleteEntity(JOBS, tableKey(jobId));
     } catch (e) {
@@ -647,13 +715,14 @@ export class AzureBulkJobRepository implements BulkJobRepository {
     this.latest.delete(jobId);
     this.snapshots.delete(jobId);
     const table = await this.rows();
-    const keys = await listAll<Record<string, unknown>>(table, odata`PartitionKey eq ${tableKey(jobId)}`, ['RowKey']);
-    for (let i = 0; i < keys.length; i += MAX_BATCH) {
-      const chunk = keys.slice(i, i + MAX_BATCH);
-      if (await submitIfAll(table, chunk.map((k): TransactionAction => ['delete', { partitionKey: tableKey(jobId), rowKey: String(k.rowKey) }]))) continue;
+    const layout = await this.layout(jobId);
+    const keys = await listAll<Record<string, unknown>>(table, rowsFilter(layout), ['RowKey']);
+    const at = (k: Record<string, unknown>): string => rowPartition(layout, Number(k.rowKey));
+    for (const chunk of byPartition(layout, keys, (k) => Number(k.rowKey))) {
+      if (await submitIfAll(table, chunk.map((k): TransactionAction => ['delete', { partitionKey: at(k), rowKey: String(k.rowKey) }]))) continue;
       for (const k of chunk) {
         try {
-          await table.deleteEntity(tableKey(jobId), String(k.rowKey));
+          await table.deleteEntity(at(k), String(k.rowKey));
         } catch (e) {
           if (!isNotFound(e)) throw e;
         }

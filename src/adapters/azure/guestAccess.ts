@@ -71,8 +71,10 @@ function entity(r: GuestAccessRecord, rowKey: string): Entity {
 function createActions(r: GuestAccessRecord): TransactionAction[] {
   return [
     ['create', entity(r, recordKey(r))],
-    ['upsert', entity(r, sponsorKey(r)), 'Replace'],
-    ['upsert', entity(r, emailKey(r)), 'Replace'],
+    // The index keys end with the record's id, new here: they cannot exist, so create (on Azurite an
+    // upsert is two look-ups, a create one).
+    ['create', entity(r, sponsorKey(r))],
+    ['create', entity(r, emailKey(r))],
   ];
 }
 

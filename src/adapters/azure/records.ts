@@ -63,6 +63,25 @@ export function prefixEnd(prefix: string): string {
   return prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
 }
 
+/**
+ * The bucket of a partition spread over `buckets` partitions (`00`…, two hex digits, at most 256):
+ * FNV-1a of the value, so every instance puts one value in the same bucket.
+ *
+ * Why spread a partition: Table storage finds an entity by PartitionKey and RowKey through its
+ * index whatever a partition's size, but Azurite (the emulator every test and the benchmark use)
+ * scans the whole partition on every point read and write, so a partition that grows with a bulk
+ * job makes each row's writes slower than the last. A few buckets keep every partition small; the
+ * price is one query over a PartitionKey range where a single partition was read.
+ */
+export function bucketOf(value: string, buckets: number): string {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < value.length; i++) {
+    hash ^= value.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return ((hash >>> 0) % buckets).toString(16).padStart(2, '0');
+}
+
 /** A bounded map that forgets its oldest entries (ETags and key → id lookups seen by this process). */
 export class BoundedCache<K, V> {
   private readonly map = new Map<K, V>();

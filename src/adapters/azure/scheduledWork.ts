@@ -2,15 +2,17 @@
  * Durable scheduled work in Azure Table storage (the rules are in src/usecases/ports/scheduler.ts):
  * reminders, ends and sweeps shared by every instance, each due item acted on by one of them.
  *
- * Keys: table `<prefix>ScheduledWork`, one partition (PartitionKey `work`), so that every write of
- * an item is one atomic entity group transaction over its three rows:
+ * Keys: table `<prefix>ScheduledWork`, PartitionKey `work|<bucket>` (16 buckets by the item's subject:
+ * records.ts `bucketOf`), so that every write of an item is one atomic entity group transaction over
+ * its three rows, which share the subject and so the bucket:
  * - RowKey `w|<tableKey(kind)>|<tableKey(subject)>`: the item (identity kind + subject). `get` is a
  *   point read; `schedule` creates it with create-if-absent (409: it exists), so of N concurrent
  *   schedules of one pair exactly one creates it.
  * - RowKey `d|<numberKey(dueAt ms)>|<tableKey(kind)>|<tableKey(subject)>|<numberKey(version)>`: the
- *   due index, a copy of the item, soonest first in key order. `claimDue` is one RowKey range
- *   `d|` … `d|<now + 1 ms>` (only what is due: future work is never read, however much there is),
- *   `list` the same range up to `dueBefore`.
+ *   due index, a copy of the item, soonest first in key order. `claimDue` is one query over every
+ *   bucket for the RowKey range `d|` … `d|<now + 1 ms>` (only what is due: future work is never
+ *   read, however much there is), sorted here since buckets come one after another; `list` the same
+ *   range up to `dueBefore`.
  * - RowKey `s|<tableKey(subject)>|<tableKey(kind)>`: the subject index, a copy of the item.
  *   `listBySubject` ("what is scheduled for jane@…") is one RowKey range `s|<subject>|`.
  *
@@ -26,12 +28,14 @@
  * A claim held by a holder that is dead (its heartbeat in `<prefix>Holders` ran out: leases.ts) is
  * free at once, as in the SQLite adapter; a live holder's claim only when its time runs out.
  *
- * One partition bounds the scheduler at Table storage's ~2,000 operations per second per
- * partition (https://learn.microsoft.com/azure/storage/tables/scalability-targets): far beyond a
- * guest lifecycle's few writes per guest per month.
+ * Buckets rather than one partition: a bulk job schedules three items per guest, and Azurite (the
+ * tests' and the benchmark's storage) scans a partition on every point operation, so one partition
+ * made each guest's scheduling slower than the last. Each bucket alone holds Table storage's ~2,000
+ * operations per second per partition (https://learn.microsoft.com/azure/storage/tables/scalability-targets).
+ * Items written by the earlier one-partition layout (`work`) are moved to their buckets on first use.
  *
  * Transactions: schedule 2 when new (read, create), 1 when it exists and is kept, 2 with replace;
- * scheduleNew 1 per 33 new items (2 more per item when one of them existed); get 1; listBySubject 1; list 1 (per 1,000 rows); claimDue 1 query + 1 per item claimed + 1 per
+ * scheduleNew 1 per bucket per 33 new items (2 more per item when one of them existed); get 1; listBySubject 1; list 1 (per 1,000 rows); claimDue 1 query + 1 per item claimed + 1 per
  * distinct live-looking holder whose claim is checked; settle 2 (read, write); cancel 2.
  */
 import { odata, type TableClient, type TableEntityResult, type TransactionAction } from '@azure/data-tables';
@@ -51,10 +55,16 @@ import {
 } from '../../usecases/ports/scheduler';
 import { compareWork } from '../memory/scheduledWork';
 import type { AzureStorageAccount } from './account';
-import { fromJsonProperties, getOrNull, jsonProperties, listAll, numberKey, tableKey } from './tables';
-import { MAX_BATCH, prefixEnd, submitIfAll } from './records';
+import { fromJsonProperties, getOrNull, isNotFound, jsonProperties, listAll, numberKey, tableKey } from './tables';
+import { bucketOf, MAX_BATCH, prefixEnd, submitIfAll } from './records';
 
-const PARTITION = 'work';
+/** The partitions: `work|<bucket of the subject>`; before 2026-12 everything was in `work` (moved on first use). */
+const PARTITIONS = 'work|';
+const BUCKETS = 16;
+const LEGACY_PARTITION = 'work';
+const partitionOf = (subject: string): string => `${PARTITIONS}${bucketOf(subject, BUCKETS)}`;
+/** Due rows read by one claim or list, at most (all of them are due: a backlog is worked over passes). */
+const DUE_READ_CAP = 2000;
 const DUE = 'd|';
 /** Tries of a write that lost a race to another writer before giving up (each re-reads first). */
 const WRITE_TRIES = 8;
@@ -68,12 +78,12 @@ const dueMs = (iso: string): number => Math.max(0, Date.parse(iso));
 const dueKey = (work: ScheduledWork): string =>
   `${DUE}${numberKey(dueMs(work.dueAt))}|${tableKey(work.kind)}|${tableKey(work.subject)}|${numberKey(work.version, 12)}`;
 
-function rows(work: ScheduledWork): { item: Entity; due: Entity; subject: Entity } {
+function rows(work: ScheduledWork, partitionKey = partitionOf(work.subject)): { item: Entity; due: Entity; subject: Entity } {
   const fields = { kind: work.kind, subject: work.subject, version: work.version, ...jsonProperties(work) };
   return {
-    item: { partitionKey: PARTITION, rowKey: itemKey(work.kind, work.subject), ...fields },
-    due: { partitionKey: PARTITION, rowKey: dueKey(work), ...fields },
-    subject: { partitionKey: PARTITION, rowKey: subjectKey(work.kind, work.subject), ...fields },
+    item: { partitionKey, rowKey: itemKey(work.kind, work.subject), ...fields },
+    due: { partitionKey, rowKey: dueKey(work), ...fields },
+    subject: { partitionKey, rowKey: subjectKey(work.kind, work.subject), ...fields },
   };
 }
 
@@ -81,7 +91,7 @@ function rows(work: ScheduledWork): { item: Entity; due: Entity; subject: Entity
 function moveActions(from: ScheduledWork, to: ScheduledWork, etag: string | null): TransactionAction[] {
   const next = rows(to);
   return [
-    ['delete', { partitionKey: PARTITION, rowKey: dueKey(from) }],
+    ['delete', { partitionKey: partitionOf(from.subject), rowKey: dueKey(from) }],
     ['create', next.due],
     etag ? ['update', next.item, 'Replace', { etag }] : ['upsert', next.item, 'Replace'],
     ['upsert', next.subject, 'Replace'],
@@ -89,11 +99,11 @@ function moveActions(from: ScheduledWork, to: ScheduledWork, etag: string | null
 }
 
 /** The actions that remove an item last read as `from` (refused if it changed since). */
-function removeActions(from: ScheduledWork): TransactionAction[] {
+function removeActions(from: ScheduledWork, partitionKey = partitionOf(from.subject)): TransactionAction[] {
   return [
-    ['delete', { partitionKey: PARTITION, rowKey: dueKey(from) }],
-    ['delete', { partitionKey: PARTITION, rowKey: itemKey(from.kind, from.subject) }],
-    ['delete', { partitionKey: PARTITION, rowKey: subjectKey(from.kind, from.subject) }],
+    ['delete', { partitionKey, rowKey: dueKey(from) }],
+    ['delete', { partitionKey, rowKey: itemKey(from.kind, from.subject) }],
+    ['delete', { partitionKey, rowKey: subjectKey(from.kind, from.subject) }],
   ];
 }
 
@@ -110,8 +120,42 @@ export class AzureScheduledWorkRepository implements ScheduledWorkRepository {
     this.clock = options.clock ?? systemClock;
   }
 
-  private table(): Promise<TableClient> {
-    return this.account.table('ScheduledWork');
+  private legacyMoved: Promise<void> | null = null;
+
+  private async table(): Promise<TableClient> {
+    const table = await this.account.table('ScheduledWork');
+    if (!this.legacyMoved) {
+      this.legacyMoved = this.moveLegacy(table);
+      this.legacyMoved.catch(() => (this.legacyMoved = null)); // tried again on the next use
+    }
+    await this.legacyMoved;
+    return table;
+  }
+
+  /**
+   * Items written by a version that kept everything in one partition (`work`) are moved, once, to
+   * their buckets (one query per process start finds none afterwards): each item's three rows are
+   * created in its bucket (kept if there already) and then deleted from the old partition. Stop
+   * instances of the old version before starting this one: an old instance still writing to `work`
+   * would write where nobody reads.
+   */
+  private async moveLegacy(table: TableClient): Promise<void> {
+    const items = await listAll<Record<string, unknown>>(
+      table,
+      odata`PartitionKey eq ${LEGACY_PARTITION} and RowKey ge ${'w|'} and RowKey lt ${prefixEnd('w|')}`,
+    );
+    for (const row of items) {
+      const work = toWork(row);
+      const moved = rows(work);
+      if (!(await submitIfAll(table, [['create', moved.item], ['create', moved.due], ['upsert', moved.subject, 'Replace']]))) {
+        if (!(await getOrNull(table, moved.item.partitionKey, moved.item.rowKey))) throw new Error('scheduled work: an item could not be moved to its bucket');
+      }
+      for (const [, entity] of removeActions(work, LEGACY_PARTITION) as Array<['delete', { partitionKey: string; rowKey: string }]>) {
+        await table.deleteEntity(entity.partitionKey, entity.rowKey).catch((e: unknown) => {
+          if (!isNotFound(e)) throw e;
+        });
+      }
+    }
   }
 
   private nowIso(): string {
@@ -119,7 +163,7 @@ export class AzureScheduledWorkRepository implements ScheduledWorkRepository {
   }
 
   private async read(kind: string, subject: string): Promise<{ work: ScheduledWork; etag: string } | null> {
-    const row = await getOrNull<Record<string, unknown>>(await this.table(), PARTITION, itemKey(kind, subject));
+    const row = await getOrNull<Record<string, unknown>>(await this.table(), partitionOf(subject), itemKey(kind, subject));
     return row ? { work: toWork(row), etag: row.etag } : null;
   }
 
@@ -162,21 +206,34 @@ export class AzureScheduledWorkRepository implements ScheduledWorkRepository {
   async scheduleNew(inputs: readonly ScheduleInput[]): Promise<ScheduleResult[]> {
     validateScheduleBatch(inputs);
     const table = await this.table();
-    const out: ScheduleResult[] = [];
+    const out: ScheduleResult[] = new Array<ScheduleResult>(inputs.length);
     const perChunk = Math.floor(MAX_BATCH / 3);
-    for (let start = 0; start < inputs.length; start += perChunk) {
-      const chunk = inputs.slice(start, start + perChunk);
+    // One transaction holds one partition: the items of one bucket go together (a guest's items share one).
+    const byBucket = new Map<string, number[]>();
+    inputs.forEach((input, i) => {
+      const key = partitionOf(input.subject);
+      byBucket.set(key, [...(byBucket.get(key) ?? []), i]);
+    });
+    const chunks = [...byBucket.values()].flatMap((group) =>
+      Array.from({ length: Math.ceil(group.length / perChunk) }, (_, i) => group.slice(i * perChunk, (i + 1) * perChunk)),
+    );
+    for (const chunk of chunks) {
       const now = this.nowIso();
-      const made = chunk.map((input) => newScheduledWork(input, new Date(input.dueAt).toISOString(), structuredClone(input.payload ?? {}), now));
+      const made = chunk.map((i) => {
+        const input = inputs[i] as ScheduleInput;
+        return newScheduledWork(input, new Date(input.dueAt).toISOString(), structuredClone(input.payload ?? {}), now);
+      });
+      // Every row is new: a subject row never outlives its item (they are removed together). An
+      // inconsistency would refuse the transaction and send the chunk through schedule(), which upserts.
       const actions: TransactionAction[] = made.flatMap((work) => {
         const r = rows(work);
-        return [['create', r.item], ['create', r.due], ['upsert', r.subject, 'Replace']] as TransactionAction[];
+        return [['create', r.item], ['create', r.due], ['create', r.subject]] as TransactionAction[];
       });
       if (await submitIfAll(table, actions)) {
-        out.push(...made.map((work) => ({ work, created: true })));
+        made.forEach((work, j) => (out[chunk[j] as number] = { work, created: true }));
         continue;
       }
-      for (const input of chunk) out.push(await this.schedule(input));
+      for (const i of chunk) out[i] = await this.schedule(inputs[i] as ScheduleInput);
     }
     return out;
   }
@@ -203,7 +260,7 @@ export class AzureScheduledWorkRepository implements ScheduledWorkRepository {
     const prefix = `s|${tableKey(subject)}|`;
     const found = await listAll<Record<string, unknown>>(
       await this.table(),
-      odata`PartitionKey eq ${PARTITION} and RowKey ge ${prefix} and RowKey lt ${prefixEnd(prefix)}`,
+      odata`PartitionKey eq ${partitionOf(subject)} and RowKey ge ${prefix} and RowKey lt ${prefixEnd(prefix)}`,
     );
     return found.map(toWork).sort(compareWork);
   }
@@ -215,9 +272,10 @@ export class AzureScheduledWorkRepository implements ScheduledWorkRepository {
   }
 
   /**
-   * Due rows below `upper` in key order (soonest first), at most `limit` accepted by `accept`;
-   * rows with the due time of the last one taken are read too, so ties are ordered by kind and
-   * subject exactly as the other adapters order them.
+   * Due rows below `upper`, soonest first (ties by kind and subject, as the other adapters order
+   * them), at most `limit` accepted by `accept`. One query over every bucket's due index: the
+   * service returns them bucket by bucket, so they are sorted here; at most DUE_READ_CAP are read
+   * (all due: with more than that due at once, as after a long stop, the rest come in later passes).
    */
   private async dueRows(
     upper: string,
@@ -225,17 +283,18 @@ export class AzureScheduledWorkRepository implements ScheduledWorkRepository {
     accept: (work: ScheduledWork) => boolean | Promise<boolean>,
   ): Promise<ScheduledWork[]> {
     const table = await this.table();
-    const out: ScheduledWork[] = [];
-    let lastDue: string | null = null;
-    const filter = odata`PartitionKey eq ${PARTITION} and RowKey ge ${DUE} and RowKey lt ${upper}`;
+    const found: ScheduledWork[] = [];
+    const filter = odata`PartitionKey ge ${PARTITIONS} and PartitionKey lt ${prefixEnd(PARTITIONS)} and RowKey ge ${DUE} and RowKey lt ${upper}`;
     for await (const row of table.listEntities<Record<string, unknown>>({ queryOptions: { filter } })) {
-      const work = toWork(row as TableEntityResult<Record<string, unknown>>);
-      if (out.length >= limit && work.dueAt !== lastDue) break;
-      if (!(await accept(work))) continue;
-      out.push(work);
-      lastDue = work.dueAt;
+      found.push(toWork(row as TableEntityResult<Record<string, unknown>>));
+      if (found.length >= DUE_READ_CAP) break;
     }
-    return out.sort(compareWork).slice(0, limit);
+    const out: ScheduledWork[] = [];
+    for (const work of found.sort(compareWork)) {
+      if (out.length >= limit) break;
+      if (await accept(work)) out.push(work);
+    }
+    return out;
   }
 
   async claimDue(holderId: string, options: ClaimOptions): Promise<ScheduledWork[]> {

@@ -64,9 +64,14 @@ describe('transactions per operation of the lifecycle repositories on Azure Stor
       { kind: 'end', subject: 'g2', dueAt: '2025-08-28T09:00:00.000Z' },
     ]))).toBe(1);
     expect(await cost(account, () => work.scheduleNew([
-      { kind: 'reminder', subject: 'g3', dueAt: '2025-03-05T09:00:00.000Z' },
-      { kind: 'end', subject: 'g2', dueAt: '2025-08-28T09:00:00.000Z' },
-    ]))).toBe(1 + 2 + 1);
+      { kind: 'reminder', subject: 'g2', dueAt: '2025-03-05T09:00:00.000Z' },
+      { kind: 'other', subject: 'g2', dueAt: '2025-08-28T09:00:00.000Z' },
+    ]))).toBe(1 + 1 + 2);
+    // Subjects in other buckets (partitions) go in a transaction each.
+    const subjects = ['g3', 'g4', 'g5', 'g6', 'g7', 'g8', 'g9'];
+    const cost7 = await cost(account, () => work.scheduleNew(subjects.map((subject) => ({ kind: 'reminder', subject, dueAt: '2025-03-05T09:00:00.000Z' }))));
+    expect(cost7).toBeGreaterThan(1);
+    expect(cost7).toBeLessThanOrEqual(subjects.length);
   });
 
   it('guest access: claim 3, a repeated claim 1, an update of a version this process wrote 1, a sponsor list 1', async () => {

@@ -4,18 +4,23 @@
  * instances on one account, and the storage transactions each operation costs (Azure bills per
  * transaction), on a real Azurite.
  */
+import { odata } from '@azure/data-tables';
 import { AzureInvitationRepository } from '../../../src/adapters/azure/invitations';
 import { AzureApprovalRequestRepository } from '../../../src/adapters/azure/approvalRequests';
 import { AzureResetRequestRepository } from '../../../src/adapters/azure/resetRequests';
 import { AzureBulkJobRepository } from '../../../src/adapters/azure/bulkJobs';
 import type { AzureStorageAccount } from '../../../src/adapters/azure/account';
 import { MemoryAuditLog } from '../../../src/adapters/memory/audit';
-import { MemoryHolderRegistry, MemoryLeaseStore } from '../../../src/adapters/memory/leases';
+import { MemoryHolderRegistry, MemoryHolderTable, MemoryLeaseStore } from '../../../src/adapters/memory/leases';
 import type { AuditLog } from '../../../src/usecases/ports/auditLog';
 import type { LeaseStore } from '../../../src/usecases/ports/leases';
 import type { NewApprovalRequest } from '../../../src/usecases/approvals/model';
 import type { NewBulkJob, NewBulkRow } from '../../../src/domain/bulkJob';
 import { orderedIds } from '../../../src/adapters/azure/records';
+import { AzureScheduledWorkRepository } from '../../../src/adapters/azure/scheduledWork';
+import { jsonProperties, numberKey, tableKey } from '../../../src/adapters/azure/tables';
+import { newScheduledWork } from '../../../src/usecases/ports/scheduler';
+import { manualClock } from '../../support/store';
 import { AzureWorkQueue } from '../../../src/adapters/azure/workQueue';
 import { bulkTestEnv, invitationsPerAddress, partnersCsv } from '../../support/bulkEnv';
 import { useAzurite } from '../../support/azurite';
@@ -502,7 +507,7 @@ describe('Azure bulk jobs', () => {
     expect(await b.counts(job.id)).toMatchObject({ invited: 1, cancelled: 249, pending: 0 });
   }, 60_000);
 
-  it('a 100-row chunk is one transaction; 5,000 rows fifty; counts read only what changed', async () => {
+  it('a partition of 100 rows is one transaction; 5,000 rows fifty; counts read only what changed', async () => {
     const account = azurite.account();
     const margin = 300;
     const repo = new AzureBulkJobRepository(account, { countsMarginMs: margin });
@@ -510,14 +515,15 @@ describe('Azure bulk jobs', () => {
     await account.table('BulkRows');
     const job = await repo.createDraft(bulkDraft());
     const costs: Record<string, number> = {};
-    costs['insertRows (100)'] = await spent(account, () => repo.insertRows(job.id, Array.from({ length: 100 }, (_, i) => bulkRow(i + 2))));
-    costs['insertRows (the same 100 again)'] = await spent(account, () => repo.insertRows(job.id, Array.from({ length: 100 }, (_, i) => bulkRow(i + 2))));
+    // Rows 100-199 share a partition (a job's rows are kept a hundred to a partition: 0-99, 100-199, ...).
+    costs['insertRows (100)'] = await spent(account, () => repo.insertRows(job.id, Array.from({ length: 100 }, (_, i) => bulkRow(i + 100))));
+    costs['insertRows (the same 100 again)'] = await spent(account, () => repo.insertRows(job.id, Array.from({ length: 100 }, (_, i) => bulkRow(i + 100))));
     const started = Date.now();
-    costs['insertRows (4,900 more)'] = await spent(account, () => repo.insertRows(job.id, Array.from({ length: 4900 }, (_, i) => bulkRow(i + 102))));
+    costs['insertRows (4,900 more)'] = await spent(account, () => repo.insertRows(job.id, Array.from({ length: 4900 }, (_, i) => bulkRow(i + 200))));
     const insertMs = Date.now() - started;
-    expect(await repo.rowsAfter(job.id, 5000, 10)).toHaveLength(1);
+    expect(await repo.rowsAfter(job.id, 5098, 10)).toHaveLength(1);
     costs['dueRows (page of 100)'] = await spent(account, () => repo.dueRows(job.id, 0, Date.now(), 100));
-    costs['updateRow'] = await spent(account, () => repo.updateRow(job.id, 2, { state: 'invited', userId: 'u2' }));
+    costs['updateRow'] = await spent(account, () => repo.updateRow(job.id, 100, { state: 'invited', userId: 'u2' }));
     costs['counts (first: every row)'] = await spent(account, () => repo.counts(job.id));
     // Another instance works 100 rows meanwhile.
     const other = new AzureBulkJobRepository(azurite.account(account.prefix));
@@ -526,7 +532,7 @@ describe('Azure bulk jobs', () => {
     await new Promise((resolve) => setTimeout(resolve, margin + 200));
     await repo.counts(job.id);
     await new Promise((resolve) => setTimeout(resolve, margin + 200));
-    for (let n = 3; n < 103; n++) await other.updateRow(job.id, n, { state: n % 2 ? 'done' : 'failed' });
+    for (let n = 101; n < 201; n++) await other.updateRow(job.id, n, { state: n % 2 ? 'done' : 'failed' });
     let counts = await repo.counts(job.id);
     costs['counts (after 100 changes)'] = await spent(account, async () => {
       counts = await repo.counts(job.id);
@@ -549,6 +555,82 @@ describe('Azure bulk jobs', () => {
       'get + update (lease renewal)': 2,
     });
   }, 120_000);
+});
+
+describe('partitions kept small (Azurite scans a partition on every look-up)', () => {
+  it('a job\'s rows are kept a hundred to a partition and still read in file order across them', async () => {
+    const account = azurite.account();
+    const repo = new AzureBulkJobRepository(account);
+    const job = await repo.createDraft(bulkDraft());
+    await repo.insertRows(job.id, Array.from({ length: 250 }, (_, i) => bulkRow(i + 2)));
+    const raw = await account.table('BulkRows');
+    const partitions = new Set<string>();
+    for await (const e of raw.listEntities({ queryOptions: { filter: odata`PartitionKey ge ${tableKey(job.id)} and PartitionKey lt ${tableKey(job.id) + '}'}`, select: ['PartitionKey'] } })) partitions.add(String(e.partitionKey));
+    expect([...partitions].sort()).toEqual([`${tableKey(job.id)}|00000000`, `${tableKey(job.id)}|00000001`, `${tableKey(job.id)}|00000002`]);
+    // Across the boundaries, in file order, from any row.
+    expect((await repo.rowsAfter(job.id, 95, 10)).map((r) => r.rowNumber)).toEqual([96, 97, 98, 99, 100, 101, 102, 103, 104, 105]);
+    expect((await repo.rowsAfter(job.id, 0, 1000)).map((r) => r.rowNumber)).toEqual(Array.from({ length: 250 }, (_, i) => i + 2));
+    // Updates of rows of three partitions asked for together all land; a fresh process reads them.
+    await Promise.all([98, 99, 100, 101, 200, 201].map((n) => repo.updateRow(job.id, n, { state: 'done', error: 'success' })));
+    const other = new AzureBulkJobRepository(azurite.account(account.prefix));
+    expect((await other.rowsInState(job.id, 'done', 0, 10)).map((r) => r.rowNumber)).toEqual([98, 99, 100, 101, 200, 201]);
+    expect((await other.getRow(job.id, 201))?.state).toBe('done');
+    expect(await other.counts(job.id)).toMatchObject({ pending: 244, done: 6 });
+    expect(await other.cancelRemaining(job.id, 'cancelled by Megan', '2026-12-02T10:00:00.000Z')).toBe(244);
+    await other.delete(job.id);
+    const left = [];
+    for await (const e of raw.listEntities({ queryOptions: { filter: odata`PartitionKey ge ${tableKey(job.id)} and PartitionKey lt ${tableKey(job.id) + '}'}` } })) left.push(e);
+    expect(left).toHaveLength(0);
+  });
+
+  it('a job written before rows were spread keeps its rows in its one partition, and is worked as before', async () => {
+    const account = azurite.account();
+    const job = await new AzureBulkJobRepository(account).createDraft(bulkDraft());
+    // As the earlier version stored a job: no rowsPerPartition on the job's row.
+    const jobsTable = await account.table('BulkJobs');
+    const { etag: _etag, timestamp: _timestamp, rowsPerPartition: _layout, ...stored } = await jobsTable.getEntity<Record<string, unknown>>('jobs', tableKey(job.id));
+    await jobsTable.updateEntity({ ...stored, partitionKey: 'jobs', rowKey: tableKey(job.id) }, 'Replace');
+    const repo = new AzureBulkJobRepository(azurite.account(account.prefix));
+    await repo.insertRows(job.id, Array.from({ length: 150 }, (_, i) => bulkRow(i + 2)));
+    const raw = await account.table('BulkRows');
+    const keys = new Set<string>();
+    for await (const e of raw.listEntities({ queryOptions: { filter: odata`PartitionKey eq ${tableKey(job.id)}`, select: ['PartitionKey'] } })) keys.add(String(e.partitionKey));
+    expect([...keys]).toEqual([tableKey(job.id)]);
+    await Promise.all([100, 101, 151].map((n) => repo.updateRow(job.id, n, { state: 'failed', error: 'x' })));
+    const fresh = new AzureBulkJobRepository(azurite.account(account.prefix));
+    expect((await fresh.rowsInState(job.id, 'failed', 0, 10)).map((r) => r.rowNumber)).toEqual([100, 101, 151]);
+    expect((await fresh.rowsAfter(job.id, 149, 10)).map((r) => r.rowNumber)).toEqual([150, 151]);
+    expect(await fresh.counts(job.id)).toMatchObject({ pending: 147, failed: 3 });
+  });
+
+  it('scheduled work written in the one old partition is moved to its buckets on first use and claimed once', async () => {
+    const account = azurite.account();
+    const table = await account.table('ScheduledWork');
+    const now = '2025-03-01T09:00:00.000Z';
+    const subjects = ['a1', 'b2', 'c3', 'd4', 'e5', 'f6'];
+    for (const [i, subject] of subjects.entries()) {
+      const work = newScheduledWork({ kind: 'reminder', subject }, `2025-03-01T0${i}:00:00.000Z`, { n: i }, now);
+      const fields = { kind: work.kind, subject: work.subject, version: work.version, ...jsonProperties(work) };
+      const due = `d|${numberKey(Date.parse(work.dueAt))}|${tableKey(work.kind)}|${tableKey(work.subject)}|${numberKey(work.version, 12)}`;
+      for (const rowKey of [`w|reminder|${subject}`, due, `s|${subject}|reminder`]) await table.createEntity({ partitionKey: 'work', rowKey, ...fields });
+    }
+    const clock = manualClock(now);
+    const table2 = new MemoryHolderTable();
+    const holders = ['one', 'two'].map((holderId) => new MemoryHolderRegistry(table2, { holderId, clock }));
+    for (const h of holders) h.start();
+    const [first, second] = holders.map((h) => new AzureScheduledWorkRepository(azurite.account(account.prefix), h, { clock }));
+    expect((await first!.get('reminder', 'c3'))?.payload).toEqual({ n: 2 });
+    const claimed = await Promise.all([first!.claimDue('one', { leaseMs: 60_000, limit: 10 }), second!.claimDue('two', { leaseMs: 60_000, limit: 10 })]);
+    // Each item to one claimer, and soonest first across the buckets.
+    expect(claimed.flat().map((w) => w.subject).sort()).toEqual(subjects);
+    for (const c of claimed) expect(c.map((w) => w.dueAt)).toEqual([...c.map((w) => w.dueAt)].sort());
+    const old = [];
+    for await (const e of table.listEntities({ queryOptions: { filter: odata`PartitionKey eq ${'work'}` } })) old.push(e);
+    expect(old).toHaveLength(0);
+    const partitions = new Set<string>();
+    for await (const e of table.listEntities({ queryOptions: { filter: odata`PartitionKey ge ${'work|'}`, select: ['PartitionKey'] } })) partitions.add(String(e.partitionKey));
+    expect(partitions.size).toBeGreaterThan(1);
+  });
 });
 
 describe('a bulk job entirely on Azure storage', () => {
