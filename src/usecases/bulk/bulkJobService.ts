@@ -144,7 +144,7 @@ export class BulkJobService {
 
   /** A click on someone else's job (or by someone no longer allowed): on the record, nothing changed. */
   private async refused(actor: Actor | null, job: BulkJob, attempted: BulkAttempt, reason: 'notRequester' | 'notRequesterOrApprover' | 'notSiteOwner'): Promise<void> {
-    // An unknown clicker has no id to record.
+    // A click Teams did not say the author of is recorded by the bot (reason unidentified), not again here.
     if (actor) await this.audit(actor, 'bulkJob.refused', job, { attempted, reason });
   }
 
