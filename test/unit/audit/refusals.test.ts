@@ -248,6 +248,20 @@ const CASES: RefusalCase[] = [
     arrange: (bot, as) => reviewCase(bot, as, 'review.remove'),
   },
   {
+    name: '"review Project Falcon" asked by someone neither owner nor approver (answered as a wrong name)',
+    as: 'adele',
+    action: 'accessReview.refused',
+    subjectType: 'site',
+    attempted: 'start',
+    reason: 'notOwnerOrApprover',
+    says: /^I found no site called "Project Falcon" that you can review\. Only a site's owners and guest approvers can review its guests\.$/,
+    arrange: async (bot, as) => ({
+      subjectId: falcon.id,
+      state: async () => bot.store.reviewRounds.listBySite(DEMO.tenantId, falcon.id, { limit: 10 }),
+      act: async () => (await bot.say('review Project Falcon', as))[0]?.text ?? '',
+    }),
+  },
+  {
     name: "Confirm on someone else's bulk invitation",
     as: 'adele',
     action: 'bulkJob.refused',
@@ -322,6 +336,20 @@ async function eventsAfter(bot: LifecycleBot, seq: number): Promise<AuditEvent[]
 }
 
 describe('a click (or a request) without the right', () => {
+  it('"review <a site that does not exist>" gets the same answer as a site one may not review, and is no refusal', async () => {
+    const bot = await lifecycleBot();
+    try {
+      await bot.start();
+      const last = (await bot.store.audit.list({ limit: 1 }))[0]?.seq ?? 0;
+      expect((await bot.say('review Project Nowhere', 'adele'))[0]?.text).toBe(
+        'I found no site called "Project Nowhere" that you can review. Only a site\'s owners and guest approvers can review its guests.',
+      );
+      expect(await eventsAfter(bot, last)).toEqual([]);
+    } finally {
+      await bot.stop();
+    }
+  });
+
   it.each(CASES.map((c) => [c.name, c] as const))('%s: changes nothing and is audited once', async (_name, c) => {
     const bot = await lifecycleBot({ env: c.env });
     try {
