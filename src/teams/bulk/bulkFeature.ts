@@ -138,6 +138,6 @@ export function createBulkFeature(deps: BulkFeatureDeps): BulkFeature {
     runner: service.runner,
     jobs: deps.jobs,
     registerRoutes: (server: Server) =>
-      registerBulkRoutes(server, { jobs: deps.jobs, signer: deps.signer, isApprover: (userId) => service.isApprover(userId), logger: deps.logger }),
+      registerBulkRoutes(server, { jobs: deps.jobs, signer: deps.signer, openResults: (claims) => service.openResults(claims), logger: deps.logger }),
   };
 }

@@ -8,7 +8,7 @@ import { MemoryAuditLog } from '../../../src/adapters/memory/audit';
 import type { BulkRunnerOptions } from '../../../src/usecases/bulk/runnerOptions';
 import type { AuditEvent } from '../../../src/usecases/ports/auditLog';
 import { BULK_TEST_REFERENCE, bulkServiceInstance } from '../../support/bulkBot';
-import { ALEX, MEGAN, bulkTestEnv, partnersCsv, type BulkTestEnv } from '../../support/bulkEnv';
+import { ADELE, ALEX, MEGAN, bulkTestEnv, partnersCsv, type BulkTestEnv } from '../../support/bulkEnv';
 import { DEMO } from '../../support/directory';
 
 const REFERENCE = BULK_TEST_REFERENCE;
@@ -134,5 +134,36 @@ describe('a bulk job on the audit log', () => {
     // And the requester was told once.
     const told = [...a.messenger.notices, ...b.messenger.notices].filter((n) => n.text?.includes('has finished'));
     expect(told).toHaveLength(1);
+  });
+
+  it('a results link its holder may no longer use opens nothing and is on the record (bulkJob.refused, download); the requester and an approver open it', async () => {
+    const env = bulkTestEnv();
+    const audit = new MemoryAuditLog();
+    const { service } = instance(env, audit);
+    const staged = await env.stage(partnersCsv(2));
+    await service.confirm(MEGAN, confirmInput(staged.job.id));
+    await service.runner.whenFinished(staged.job.id);
+    await service.runner.stop();
+    const before = (await audit.list({ limit: 1 }))[0]?.seq ?? 0;
+    const link = (who: typeof MEGAN, approver: boolean, jobId = staged.job.id) => ({ jobId, userId: who.userId, tenantId: who.tenantId, approver, expiresAt: 0 });
+
+    expect((await service.openResults(link(MEGAN, false)))?.id).toBe(staged.job.id);
+    expect((await service.openResults(link(ALEX, true)))?.id).toBe(staged.job.id);
+    // Adele was never an approver (or has stopped being one since the link was issued).
+    expect(await service.openResults(link(ADELE, true))).toBeNull();
+    // A link naming no job refuses no one.
+    expect(await service.openResults(link(ADELE, true, 'b1e7c1f0-0000-4000-8000-000000000000'))).toBeNull();
+
+    const after = (await audit.list({ limit: 100 })).filter((e) => e.seq > before);
+    expect(after).toEqual([
+      expect.objectContaining({
+        action: 'bulkJob.refused',
+        actorId: ADELE.userId,
+        actorName: '(results link)',
+        subjectType: 'bulkJob',
+        subjectId: staged.job.id,
+        details: { attempted: 'download', reason: 'notApprover' },
+      }),
+    ]);
   });
 });
