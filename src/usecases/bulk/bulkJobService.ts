@@ -53,8 +53,11 @@ export interface BulkServiceDeps {
   runner?: Partial<BulkRunnerOptions>;
   /** The guest lifecycle's recording of each added guest (end date, sponsor); null: none. */
   access?: AccessRecording | null;
-  /** The audit log: a job's confirm, cancel and end, and refused clicks (bulkJob.*); absent: not recorded. */
-  audit?: Pick<AuditLog, 'append'> | null;
+  /**
+   * The audit log: a job's confirm, cancel and end, and refused clicks (bulkJob.*); absent: not
+   * recorded. `list` tells recovery whether a job's end is on the record already.
+   */
+  audit?: Pick<AuditLog, 'append' | 'list'> | null;
 }
 
 /** A job and what its cards show: progress (null for a draft) and the new guests' emails. */
@@ -69,6 +72,8 @@ export type BulkAttempt = 'confirm' | 'cancel' | 'results' | 'sendEmails' | 'dow
 
 /** The audit subject of a bulk job; its events never name the guests (no addresses), only counts. */
 export const BULK_AUDIT_SUBJECT = 'bulkJob';
+
+const FINISHED_ACTION = 'bulkJob.finished';
 
 /** Who ends a job: the instance that wins its last row, on nobody's click. */
 const BULK_SYSTEM_ACTOR = { userId: 'system', name: 'Bulk invitations' };
@@ -122,12 +127,13 @@ export class BulkJobService {
       access: deps.access ?? null,
       logger: deps.logger,
       onProgress: async (job, progress) => this.remember(job, await deps.notifier.progress(job, progress)),
-      // The runner calls this once per job, on the instance whose compare-and-set ended it: the
-      // one place bulkJob.finished is written, so several instances record it once.
+      // The runner calls this once per job, on the instance whose compare-and-set ended it.
       onFinished: async (job, progress) => {
-        await this.audit(BULK_SYSTEM_ACTOR, 'bulkJob.finished', job, finishedDetails(job, progress));
         await this.remember(job, await deps.notifier.finished(job, progress, await this.emailsOf(job)));
       },
+      // bulkJob.finished: written by the instance whose compare-and-set ended the job, or, when it
+      // died before writing it, by recovery (see BulkRunnerOptions.recordFinished); once either way.
+      ...(deps.audit ? { recordFinished: (job: BulkJob, progress: BulkProgress, recovering: boolean) => this.recordFinished(job, progress, recovering) } : {}),
       ...deps.runner,
     });
     void this.jobs.discardDraftsOlderThan(this.clock.now().getTime() - DRAFT_KEEP_MS).catch((e: unknown) => {
@@ -143,6 +149,28 @@ export class BulkJobService {
     } catch (error) {
       this.deps.logger?.warn({ jobId: job.id, action, err: error instanceof Error ? error.name : 'error' }, 'bulk audit event not recorded');
     }
+  }
+
+  /**
+   * Writes bulkJob.finished (throws when the log refuses it: the job keeps it pending). In
+   * recovery the instance that ended the job may have written it just before it died: then it is
+   * on the record already and is not written again.
+   */
+  private async recordFinished(job: BulkJob, progress: BulkProgress, recovering: boolean): Promise<void> {
+    const audit = this.deps.audit;
+    if (!audit) return;
+    if (recovering) {
+      const written = await audit.list({ subjectType: BULK_AUDIT_SUBJECT, subjectId: job.id, action: FINISHED_ACTION, limit: 1 });
+      if (written.length > 0) return;
+    }
+    await audit.append({
+      actorId: BULK_SYSTEM_ACTOR.userId,
+      actorName: BULK_SYSTEM_ACTOR.name,
+      action: FINISHED_ACTION,
+      subjectType: BULK_AUDIT_SUBJECT,
+      subjectId: job.id,
+      details: finishedDetails(job, progress),
+    });
   }
 
   /** A click on someone else's job (or by someone no longer allowed): on the record, nothing changed. */
