@@ -136,6 +136,7 @@ export function createApp(config: AppConfig, overrides: AppOverrides = {}): App 
       conversationReferences: store.conversationReferences,
       onceClaims: { leases: store.leases, holderId: store.holders.holderId },
       isStoreUnavailable,
+      audit: store.audit,
     });
     adapter.onTurnError = (context, error) => bot.handleTurnError(context, error);
     adapter.use(new TurnTelemetry());

@@ -71,6 +71,7 @@ export function reviewDirectoryFrom(directory: Directory): ReviewDirectory {
     isOwner: (groupId, userId) => directory.isOwner(groupId, userId),
     listGroupOwners: (groupId) => directory.listGroupOwners(groupId),
     listOwnedGroups: (userId) => directory.listOwnedGroups(userId),
+    listMemberGroups: (userId) => directory.listMemberGroups(userId),
     async listGuestMembers(groupId) {
       const out: GuestAccountView[] = [];
       for (const member of await directory.listGroupMembers(groupId)) {

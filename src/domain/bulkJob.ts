@@ -115,6 +115,13 @@ export interface BulkJob {
   createdAt: number;
   startedAt: number | null;
   finishedAt: number | null;
+  /**
+   * The job has ended and its `bulkJob.finished` audit event is not written yet: set by the
+   * compare-and-set that ends the job, cleared once the event is on the record. While it is set,
+   * `leaseOwner` / `leaseUntil` name the instance writing it; recovery writes it in its stead when
+   * that instance died or its lease ran out. False for a job that has not ended.
+   */
+  finishedEventPending: boolean;
   version: number;
 }
 
@@ -201,7 +208,10 @@ export type BulkRowPatch = Partial<
 >;
 
 export type BulkJobPatch = Partial<
-  Pick<BulkJob, 'state' | 'summary' | 'error' | 'leaseOwner' | 'leaseUntil' | 'startedAt' | 'finishedAt' | 'progressActivityId' | 'conversationId' | 'conversationRef' | 'defaultSite'>
+  Pick<
+    BulkJob,
+    'state' | 'summary' | 'error' | 'leaseOwner' | 'leaseUntil' | 'startedAt' | 'finishedAt' | 'finishedEventPending' | 'progressActivityId' | 'conversationId' | 'conversationRef' | 'defaultSite'
+  >
 >;
 
 export type RowCounts = Record<BulkRowState, number>;

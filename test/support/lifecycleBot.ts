@@ -22,10 +22,12 @@ import { RecordingAdapter, personalReference, textOf, verbsOn, type DemoUser } f
 import { botTestStore, manualClock, type ManualClock } from './store';
 
 export { DEMO, DEMO_LIFECYCLE, textOf, verbsOn };
-export type Person = DemoUser | 'diego' | 'stranger';
+/** 'unidentified': an activity Teams sent without saying who the Entra user is (no from.aadObjectId). */
+export type Person = DemoUser | 'diego' | 'stranger' | 'unidentified';
 
 /** Everyone in this file's tenant the tests speak as (Diego is the sponsor who left). */
 function person(who: Person): { id: string; displayName: string } {
+  if (who === 'unidentified') return { id: '', displayName: 'Someone' };
   if (who === 'stranger') return { id: '6f1c2b3a-9999-4c5d-8e9f-0a1b2c3d4e99', displayName: 'Someone Else' };
   if (who === 'diego') return DEMO_LIFECYCLE.departedSponsor;
   return DEMO.users[who];
@@ -91,6 +93,7 @@ export async function lifecycleBot(options: { env?: Record<string, string>; seed
     logger,
     conversationReferences: store.conversationReferences,
     onceClaims: { leases: store.leases, holderId: store.holders.holderId },
+    audit: store.audit,
   });
   const testAdapter = new TestAdapter((context) => bot.run(context));
 
@@ -99,7 +102,7 @@ export async function lifecycleBot(options: { env?: Record<string, string>; seed
     return {
       channelId: 'msteams',
       serviceUrl: 'https://smba.test.example/emea/',
-      from: { id: `29:mri-${who}`, name: p.displayName, aadObjectId: p.id },
+      from: p.id ? { id: `29:mri-${who}`, name: p.displayName, aadObjectId: p.id } : { id: `29:mri-${who}`, name: p.displayName },
       conversation: { id: personalChatOf(who), conversationType: 'personal', tenantId: DEMO.tenantId, isGroup: false, name: '' },
       channelData: { tenant: { id: DEMO.tenantId } },
     };

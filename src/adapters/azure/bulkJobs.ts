@@ -171,6 +171,12 @@ const copy = <T>(value: T): T => structuredClone(value);
 const rowKey = (rowNumber: number): string => numberKey(rowNumber);
 const dueKey = (ms: number): string => numberKey(Math.max(0, Math.floor(ms)));
 
+/** A job as stored; jobs written before finishedEventPending existed read as false. */
+function storedJob(entity: Record<string, unknown>): BulkJob {
+  const job = fromJsonProperties<BulkJob>(entity);
+  return { ...job, finishedEventPending: job.finishedEventPending === true };
+}
+
 function rowEntity(layout: RowLayout, row: BulkRow): Entity {
   const entity: Entity = { partitionKey: rowPartition(layout, row.rowNumber), rowKey: rowKey(row.rowNumber), state: row.state, due: dueKey(row.nextAttemptAt) };
   for (const field of ROW_FIELDS) entity[field] = JSON.stringify(row[field]);
@@ -225,13 +231,14 @@ export class AzureBulkJobRepository implements BulkJobRepository {
       tenantId: job.tenantId,
       requesterId: job.requestedBy.id,
       createdAt: numberKey(job.createdAt),
+      finishedEventPending: job.finishedEventPending === true,
       seq,
       ...jsonProperties(job),
     };
   }
 
   private remember(entity: Record<string, unknown> & { etag: string }): BulkJob {
-    const job = fromJsonProperties<BulkJob>(entity);
+    const job = storedJob(entity);
     this.layouts.set(job.id, Number(entity['rowsPerPartition'] ?? 0));
     this.latest.set(job.id, { job: copy(job), etag: entity.etag, seq: Number(entity['seq'] ?? 0) });
     return job;
@@ -254,6 +261,7 @@ export class AzureBulkJobRepository implements BulkJobRepository {
       createdAt: this.clock.now().getTime(),
       startedAt: null,
       finishedAt: null,
+      finishedEventPending: false,
       version: 1,
     };
     const seq = orderedIds.next();
@@ -362,12 +370,16 @@ export class AzureBulkJobRepository implements BulkJobRepository {
 
   private async listJobs(filter: string): Promise<Array<{ job: BulkJob; seq: number }>> {
     const rows = await listAll<Record<string, unknown>>(await this.jobs(), odata`PartitionKey eq ${JOBS}` + ` and ${filter}`);
-    return rows.map((r) => ({ job: fromJsonProperties<BulkJob>(r), seq: Number(r['seq'] ?? 0) }));
+    return rows.map((r) => ({ job: storedJob(r), seq: Number(r['seq'] ?? 0) }));
   }
 
   async listActive(): Promise<BulkJob[]> {
     const filter = `(${ACTIVE_JOB_STATES.map((s) => odata`state eq ${s}`).join(' or ')})`;
     return (await this.listJobs(filter)).sort((a, b) => a.job.createdAt - b.job.createdAt || a.seq - b.seq).map((s) => s.job);
+  }
+
+  async listFinishedEventPending(): Promise<BulkJob[]> {
+    return (await this.listJobs('finishedEventPending eq true')).sort((a, b) => a.job.createdAt - b.job.createdAt || a.seq - b.seq).map((s) => s.job);
   }
 
   async listByRequester(tenantId: string, requesterId: string, limit = 10): Promise<BulkJob[]> {

@@ -78,6 +78,7 @@ export class MemoryBulkJobRepository implements BulkJobRepository {
       createdAt: this.clock.now().getTime(),
       startedAt: null,
       finishedAt: null,
+      finishedEventPending: false,
       version: 1,
     };
     if (this.jobs.has(job.id)) throw new Error('bulk job id already taken');
@@ -114,6 +115,13 @@ export class MemoryBulkJobRepository implements BulkJobRepository {
   async listActive(): Promise<BulkJob[]> {
     return [...this.jobs.values()]
       .filter((s) => ACTIVE_JOB_STATES.includes(s.job.state))
+      .sort((a, b) => a.job.createdAt - b.job.createdAt || a.seq - b.seq)
+      .map((s) => copy(s.job));
+  }
+
+  async listFinishedEventPending(): Promise<BulkJob[]> {
+    return [...this.jobs.values()]
+      .filter((s) => s.job.finishedEventPending)
       .sort((a, b) => a.job.createdAt - b.job.createdAt || a.seq - b.seq)
       .map((s) => copy(s.job));
   }

@@ -37,6 +37,7 @@ export class SqliteBulkJobRepository implements BulkJobRepository {
   private readonly insertJobStmt: Statement<Value[]>;
   private readonly getJobStmt: Statement<[string], JobRow>;
   private readonly listActiveStmt: Statement<string[], JobRow>;
+  private readonly listFinishedEventPendingStmt: Statement<[], JobRow>;
   private readonly byRequesterStmt: Statement<[string, string, number], JobRow>;
   private readonly discardStmt: Statement<[number]>;
   private readonly deleteStmt: Statement<[string]>;
@@ -57,6 +58,7 @@ export class SqliteBulkJobRepository implements BulkJobRepository {
     this.listActiveStmt = db.prepare(
       `SELECT * FROM bulk_jobs WHERE state IN (${ACTIVE_JOB_STATES.map(() => '?').join(', ')}) ORDER BY created_at, rowid`,
     );
+    this.listFinishedEventPendingStmt = db.prepare('SELECT * FROM bulk_jobs WHERE finished_event_pending = 1 ORDER BY created_at, rowid');
     this.byRequesterStmt = db.prepare(
       'SELECT * FROM bulk_jobs WHERE tenant_id = ? AND requested_by_id = ? ORDER BY created_at DESC, rowid DESC LIMIT ?',
     );
@@ -131,6 +133,10 @@ export class SqliteBulkJobRepository implements BulkJobRepository {
 
   async listActive(): Promise<BulkJob[]> {
     return this.listActiveStmt.all(...ACTIVE_JOB_STATES).map(jobFromRow);
+  }
+
+  async listFinishedEventPending(): Promise<BulkJob[]> {
+    return this.listFinishedEventPendingStmt.all().map(jobFromRow);
   }
 
   async listByRequester(tenantId: string, requesterId: string, limit = 10): Promise<BulkJob[]> {

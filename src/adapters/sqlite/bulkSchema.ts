@@ -69,6 +69,14 @@ export const bulkTableMigrations: Migration[] = [
     id: 'bulk/003-rows-access-end',
     up: 'ALTER TABLE bulk_rows ADD COLUMN access_end TEXT;',
   },
+  {
+    // 1 from the compare-and-set that ends a job until its bulkJob.finished event is written.
+    id: 'bulk/004-jobs-finished-event-pending',
+    up: `
+      ALTER TABLE bulk_jobs ADD COLUMN finished_event_pending INTEGER NOT NULL DEFAULT 0;
+      CREATE INDEX bulk_jobs_finished_event_pending ON bulk_jobs (created_at) WHERE finished_event_pending = 1;
+    `,
+  },
 ];
 
 export interface JobRow {
@@ -88,6 +96,7 @@ export interface JobRow {
   created_at: number;
   started_at: number | null;
   finished_at: number | null;
+  finished_event_pending: number;
   version: number;
 }
 
@@ -136,6 +145,7 @@ export function jobFromRow(r: JobRow): BulkJob {
     createdAt: r.created_at,
     startedAt: r.started_at,
     finishedAt: r.finished_at,
+    finishedEventPending: r.finished_event_pending === 1,
     version: r.version,
   };
 }
@@ -178,6 +188,7 @@ export const JOB_COLUMNS: Record<keyof BulkJobPatch, string> = {
   leaseUntil: 'lease_until',
   startedAt: 'started_at',
   finishedAt: 'finished_at',
+  finishedEventPending: 'finished_event_pending',
   progressActivityId: 'progress_activity_id',
   conversationId: 'conversation_id',
   conversationRef: 'conversation_ref',

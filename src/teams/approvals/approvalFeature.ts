@@ -5,7 +5,7 @@
  */
 import type { ConversationReference, InvokeResponse } from 'botbuilder';
 import { z } from 'zod';
-import type { ActionData, ActionHandler, BotFeature } from '../bot/feature';
+import type { ActionData, ActionHandler, BotFeature, RefusedClickOf } from '../bot/feature';
 import type { Actor } from '../../domain/actor';
 import { cardAttachment, type AdaptiveCard } from '../cards';
 import { cardInvokeResponse } from '../bot/invokeResponse';
@@ -133,6 +133,17 @@ export function createApprovalFeature(services: ApprovalFeatureServices): BotFea
     }),
   };
 
+  /** What each button attempts (approval.refused), for a click from someone Teams did not identify. */
+  const onRequest = (attempted: string) => (data: ActionData) => ({ event: 'approval', subjectType: 'approval', subjectId: data.requestId, attempted });
+  const refusedClicks: Record<string, RefusedClickOf> = {
+    [APPROVAL_VERBS.approve]: onRequest('approve'),
+    [APPROVAL_VERBS.reject]: onRequest('reject'),
+    [APPROVAL_VERBS.moreInfo]: onRequest('askInfo'),
+    [APPROVAL_VERBS.provideInfo]: onRequest('answer'),
+    [APPROVAL_VERBS.cancel]: onRequest('cancel'),
+    [APPROVAL_VERBS.refresh]: null,
+  };
+
   return {
     name: 'approvals',
     async onMessage(dc, text, actor): Promise<boolean> {
@@ -148,6 +159,7 @@ export function createApprovalFeature(services: ApprovalFeatureServices): BotFea
       return true;
     },
     actions,
+    refusedClicks,
     onConversationSeen: (reference) => conversationSeen(services, reference),
     help: [
       { title: 'See invitations waiting for your approval', example: 'pending', audience: 'admins' },

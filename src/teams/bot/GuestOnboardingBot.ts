@@ -11,11 +11,13 @@ import type { DialogState } from 'botbuilder-dialogs';
 import { turnLogger, type Logger } from '../../shared/logger';
 import type { ConversationReferenceRepository } from '../../usecases/ports/conversationReferences';
 import type { LeaseStore } from '../../usecases/ports/leases';
+import type { AuditLog } from '../../usecases/ports/auditLog';
+import { recordUnidentifiedClick } from '../../usecases/refusals/unidentifiedClick';
 import { failTurn, inTurnContext, labelTurn, turnReachedBot } from '../../shared/telemetry';
 import { actorFromActivity } from './actor';
 import { errorCard } from '../cards/errorCard';
 import { staleCard } from '../cards/staleCard';
-import type { ActionData, ActionHandler, BotFeature } from './feature';
+import type { ActionData, ActionHandler, BotFeature, RefusedClickOf } from './feature';
 import { cardInvokeResponse } from './invokeResponse';
 import { cutLongMessage, MAX_MESSAGE_CHARS, MESSAGE_CUT_NOTICE } from './messageLimits';
 import { type RootDialog } from './RootDialog';
@@ -55,6 +57,11 @@ export interface GuestOnboardingBotOptions {
    * the person is asked to try again in a moment and the conversation's state is left as it was.
    */
   isStoreUnavailable?: (error: unknown) => boolean;
+  /**
+   * The audit log: a card click from someone Teams did not identify is recorded here (what the
+   * feature says it attempted, reason 'unidentified', no one named). Absent in some tests: not recorded.
+   */
+  audit?: Pick<AuditLog, 'append'> | null;
 }
 
 /** How long a welcome being sent is held by its turn (a crash frees it at once; see leases.ts). */
@@ -70,6 +77,8 @@ export class GuestOnboardingBot extends TeamsActivityHandler {
   private readonly dialogState: StatePropertyAccessor<DialogState>;
   private readonly welcomeSent: StatePropertyAccessor<boolean>;
   private readonly actions = new Map<string, ActionHandler>();
+  private readonly refusedClicks = new Map<string, RefusedClickOf>();
+  private readonly audit: Pick<AuditLog, 'append'> | null;
   /** Conversations being welcomed right now: Teams sends conversationUpdate and installationUpdate together. */
   private readonly welcoming = new Set<string>();
   private readonly onceClaims: GuestOnboardingBotOptions['onceClaims'];
@@ -85,6 +94,7 @@ export class GuestOnboardingBot extends TeamsActivityHandler {
     this.logger = options.logger;
     this.conversationReferences = options.conversationReferences;
     this.onceClaims = options.onceClaims;
+    this.audit = options.audit ?? null;
     this.dialogState = this.conversationState.createProperty<DialogState>('DialogState');
     this.welcomeSent = this.conversationState.createProperty<boolean>('welcomeSent');
     for (const feature of this.features) {
@@ -92,6 +102,7 @@ export class GuestOnboardingBot extends TeamsActivityHandler {
         if (this.actions.has(verb)) throw new Error(`Action verb "${verb}" is registered by two features`);
         this.actions.set(verb, handler);
       }
+      for (const [verb, refused] of Object.entries(feature.refusedClicks ?? {})) this.refusedClicks.set(verb, refused);
     }
 
     this.onMessage(async (context, next) => {
@@ -212,11 +223,32 @@ export class GuestOnboardingBot extends TeamsActivityHandler {
     // Only registered verbs become labels: a card's data is never trusted, not even as a name.
     labelTurn(context.turnState, `action:${action.verb}`);
     try {
-      return await handler(context, actorFromActivity(context.activity), action.data);
+      const actor = actorFromActivity(context.activity);
+      if (!actor) await this.recordUnidentifiedClick(action.verb, action.data, log);
+      return await handler(context, actor, action.data);
     } catch (error) {
       failTurn(context.turnState, error);
       log.error({ err: describe(error), verb: action.verb }, 'card action failed');
       return cardInvokeResponse(errorCard({ title: 'That did not work', message: ACTION_FAILED_MESSAGE }));
+    }
+  }
+
+  /**
+   * A click from someone Teams did not identify: every handler refuses it (no rights without an
+   * Entra user), and it is on the record here, once for all features. Never fails the click.
+   */
+  private async recordUnidentifiedClick(verb: string, data: ActionData, log: Logger): Promise<void> {
+    if (!this.audit) return;
+    const refused = this.refusedClicks.get(verb);
+    if (refused === undefined) {
+      log.warn({ verb }, 'unidentified click on a verb that says nothing of what it attempts: not audited');
+      return;
+    }
+    if (refused === null) return;
+    try {
+      await recordUnidentifiedClick(this.audit, await refused(data));
+    } catch (error) {
+      log.warn({ verb, err: describe(error) }, 'unidentified click not audited');
     }
   }
 

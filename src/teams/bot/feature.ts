@@ -2,6 +2,7 @@ import type { ConversationReference, TurnContext, InvokeResponse } from 'botbuil
 import type { Server } from 'restify';
 import type { Dialog, DialogContext } from 'botbuilder-dialogs';
 import type { Actor } from '../../domain/actor';
+import type { RefusedClick } from '../../usecases/refusals/unidentifiedClick';
 
 /** The `data` of an Action.Execute / Action.Submit, after the verb is taken out. */
 export type ActionData = Record<string, unknown>;
@@ -12,6 +13,13 @@ export type ActionData = Record<string, unknown>;
  * `cardInvokeResponse(card)` from ./invokeResponse. Rights are re-checked here, every time.
  */
 export type ActionHandler = (context: TurnContext, actor: Actor | null, data: ActionData) => Promise<InvokeResponse>;
+
+/**
+ * What a click of one verb attempts, and on what (from the button's data), for the audit of a
+ * click from someone Teams did not identify. null: the verb only shows a card (Refresh, a list),
+ * which is refused but, as for anyone, not recorded.
+ */
+export type RefusedClickOf = ((data: ActionData) => RefusedClick | Promise<RefusedClick>) | null;
 
 /**
  * A feature plugs into the root of the bot. The bot tries each feature's onMessage in order
@@ -34,6 +42,12 @@ export interface BotFeature {
   interrupt?(dc: DialogContext, text: string, actor: Actor | null): Promise<boolean>;
   /** Action.Execute verbs this feature owns. Verb names are prefixed with the feature, e.g. "approval.approve". */
   actions?: Record<string, ActionHandler>;
+  /**
+   * For every verb of `actions`: what its click attempts. A click from someone Teams did not
+   * identify (no `from.aadObjectId`) is recorded by the bot from this, as `<event>.refused` with
+   * reason 'unidentified', before the handler refuses it as usual.
+   */
+  refusedClicks?: Record<string, RefusedClickOf>;
   /** Lines for the welcome/help card: what a user can say. */
   help?: Array<{ title: string; example: string; audience: 'owners' | 'guests' | 'admins' | 'everyone' }>;
   /**

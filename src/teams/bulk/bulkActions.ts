@@ -1,7 +1,7 @@
 import { TurnContext, type InvokeResponse } from 'botbuilder';
-import type { ActionHandler } from '../bot/feature';
+import type { ActionData, ActionHandler, RefusedClickOf } from '../bot/feature';
 import { cardInvokeResponse } from '../bot/invokeResponse';
-import type { ActionResult, BulkJobService } from '../../usecases/bulk/bulkJobService';
+import { BULK_AUDIT_SUBJECT, type ActionResult, type BulkAttempt, type BulkJobService } from '../../usecases/bulk/bulkJobService';
 import { PRIVATE_ONLY, type BulkCards } from './bulkCards';
 
 /**
@@ -59,4 +59,10 @@ export function bulkActions(service: BulkJobService, cards: BulkCards): Record<s
     answer(await service.sendEmails(actor, data.jobId), (name) => `Only ${name} or an approver can have Microsoft email these guests.`);
 
   return { 'bulk.confirm': confirm, 'bulk.cancel': cancel, 'bulk.results': results, 'bulk.sendEmails': sendEmails };
+}
+
+/** What each button attempts (bulkJob.refused), for a click from someone Teams did not identify. */
+export function bulkRefusedClicks(): Record<string, RefusedClickOf> {
+  const onJob = (attempted: BulkAttempt) => (data: ActionData) => ({ event: BULK_AUDIT_SUBJECT, subjectType: BULK_AUDIT_SUBJECT, subjectId: data.jobId, attempted });
+  return { 'bulk.confirm': onJob('confirm'), 'bulk.cancel': onJob('cancel'), 'bulk.results': onJob('results'), 'bulk.sendEmails': onJob('sendEmails') };
 }

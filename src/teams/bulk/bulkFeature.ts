@@ -11,7 +11,7 @@ import { BulkRefusedError } from '../../usecases/bulk/bulkValidation';
 import { BulkCsvError } from '../../usecases/bulk/csvFormats';
 import type { CsvSource } from '../../usecases/bulk/parseInvitationCsv';
 import type { BulkJobRepository, FileDownload } from '../../usecases/bulk/ports';
-import { bulkActions } from './bulkActions';
+import { bulkActions, bulkRefusedClicks } from './bulkActions';
 import { BulkCards, PRIVATE_ONLY } from './bulkCards';
 import { BULK_RESULTS_COMMAND, bulkInstructions, parseBulkCommand, pastedCsv, PASTE_TOO_LONG, teamsFile } from './bulkInput';
 import { registerBulkRoutes } from './resultsRoute';
@@ -129,6 +129,7 @@ export function createBulkFeature(deps: BulkFeatureDeps): BulkFeature {
     name: 'bulk',
     onMessage,
     actions: bulkActions(service, cards),
+    refusedClicks: bulkRefusedClicks(),
     whenEmailed: (jobId: string) => service.whenEmailed(jobId),
     help: [
       { title: 'Invite many guests from a CSV', example: 'bulk invite (then attach or paste a Name,Email CSV)', audience: 'owners' },
@@ -137,6 +138,6 @@ export function createBulkFeature(deps: BulkFeatureDeps): BulkFeature {
     runner: service.runner,
     jobs: deps.jobs,
     registerRoutes: (server: Server) =>
-      registerBulkRoutes(server, { jobs: deps.jobs, signer: deps.signer, isApprover: (userId) => service.isApprover(userId), logger: deps.logger }),
+      registerBulkRoutes(server, { jobs: deps.jobs, signer: deps.signer, openResults: (claims) => service.openResults(claims), logger: deps.logger }),
   };
 }

@@ -3,6 +3,7 @@ import type { Request, Response, Server } from 'restify';
 import { resultsCsvStream } from '../../usecases/bulk/resultsCsv';
 import { ResultsLinkError, type ResultsLinkClaims, type ResultsLinkSigner } from '../../usecases/bulk/resultsLink';
 import type { BulkJobRepository } from '../../usecases/bulk/ports';
+import type { BulkJob } from '../../domain/bulkJob';
 
 /** A results file a verified link opens: a CSV made (or streamed from the store) on request. */
 export interface ResultsFile {
@@ -85,8 +86,11 @@ export interface BulkRouteDeps {
   jobs: BulkJobRepository;
   /** The signer made from the stored secret (fetched once). */
   signer: () => Promise<ResultsLinkSigner>;
-  /** Re-checks an approver's standing at download time (membership can be removed). */
-  isApprover?: (userId: string) => Promise<boolean>;
+  /**
+   * The job the link opens for the person it was issued to, with their right re-checked now (an
+   * approver's standing can be removed), or null; a refusal is audited there (BulkJobService.openResults).
+   */
+  openResults: (claims: ResultsLinkClaims) => Promise<BulkJob | null>;
   logger?: { warn(obj: Record<string, unknown>, msg: string): void };
 }
 
@@ -101,14 +105,10 @@ export function registerBulkRoutes(server: Server, deps: BulkRouteDeps): void {
   registerResultsFileRoute(server, RESULTS_ROUTE, {
     signer: deps.signer,
     logger: deps.logger,
-    refused: (claims) => ({ context: { jobId: claims.jobId }, message: 'results link refused: not the requester' }),
+    refused: (claims) => ({ context: { jobId: claims.jobId }, message: 'results link refused: no such job, or not the requester or an approver' }),
     open: async (claims) => {
-      const job = await deps.jobs.get(claims.jobId);
-      const mayRead =
-        job !== null &&
-        job.tenantId === claims.tenantId &&
-        (job.requestedBy.id === claims.userId || (claims.approver && (await (deps.isApprover?.(claims.userId) ?? Promise.resolve(false)))));
-      if (!job || !mayRead) return null;
+      const job = await deps.openResults(claims);
+      if (!job) return null;
       const day = new Date(job.createdAt).toISOString().slice(0, 10);
       return { fileName: `bulk-invite-results-${day}.csv`, stream: () => resultsCsvStream(deps.jobs, job.id), logContext: { jobId: job.id } };
     },

@@ -110,6 +110,10 @@ export function createGuestHelpFeature(deps: GuestHelpDependencies): BotFeature 
     actions: {
       [RESET_VERB]: async (_context, actor) => answers.requestReset(actor),
     },
+    // A reset is for the asker's own account: from someone Teams did not identify, there is none to name.
+    refusedClicks: {
+      [RESET_VERB]: () => ({ event: 'redemptionReset', subjectType: 'user', subjectId: null, attempted: 'request' }),
+    },
 
     help: [
       { title: 'Why do I get a sign-in code?', example: 'why did I get a code?', audience: 'guests' },

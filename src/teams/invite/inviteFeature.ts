@@ -10,7 +10,7 @@ import { INVITE_GUEST_DIALOG, InviteGuestDialog, type InviteGuestOptions } from 
 import { invitationStatusCard } from './cards/invitationStatusCard';
 import { inviteResultCards, refusedInviteResultCard } from './cards/inviteResultCard';
 import { myInvitationsCard } from './cards/myInvitationsCard';
-import type { ActionHandler, BotFeature } from '../bot/feature';
+import type { ActionData, ActionHandler, BotFeature } from '../bot/feature';
 import type { Actor } from '../../domain/actor';
 import { cardInvokeResponse } from '../bot/invokeResponse';
 
@@ -223,6 +223,11 @@ export function createInviteFeature(services: InviteFeatureServices): BotFeature
       return true;
     },
     actions: { 'invite.retry': retry, 'invite.sendEmail': sendEmail },
+    // What each button attempts (invitation.refused), for a click from someone Teams did not identify.
+    refusedClicks: {
+      'invite.retry': (data: ActionData) => ({ event: 'invitation', subjectType: 'invitation', subjectId: data.recordId, attempted: 'retry' }),
+      'invite.sendEmail': (data: ActionData) => ({ event: 'invitation', subjectType: 'invitation', subjectId: data.recordId, attempted: 'email' }),
+    },
     help: [
       { title: 'Invite a guest (I ask for the details)', example: 'invite a guest', audience: 'owners' },
       { title: 'Invite a guest in one message', example: 'invite Jane Doe <jane@fabrikam.com> to Project Falcon', audience: 'owners' },

@@ -18,7 +18,7 @@ import type { Logger } from '../../shared/logger';
 import type { GuestLifecycle } from '../../usecases/lifecycle/guestLifecycle';
 import type { GuestRow } from '../../usecases/lifecycle/queries';
 import type { Directory } from '../../usecases/ports/Directory';
-import type { ActionData, ActionHandler, BotFeature } from '../bot/feature';
+import type { ActionData, ActionHandler, BotFeature, RefusedClickOf } from '../bot/feature';
 import { cardInvokeResponse } from '../bot/invokeResponse';
 import { cardAttachment, type AdaptiveCard } from '../cards';
 import { emailInputIdFor, guestListCard, guestListRow } from './cards/guestListCard';
@@ -305,10 +305,30 @@ export function createLifecycleFeature(deps: LifecycleFeatureDeps): BotFeature {
     ),
   };
 
+  /** What each button attempts (guestAccess.refused), for a click from someone Teams did not identify. */
+  const onAccess = (attempted: string) => (data: ActionData) => ({ event: 'guestAccess', subjectType: 'guestAccess', subjectId: data.accessId, attempted });
+  /** A renewal request's card names the request: its access is read from it (unknown when there is none). */
+  const onRenewalRequest = (attempted: string) => async (data: ActionData) => {
+    const request = typeof data.requestId === 'string' && deps.renewals ? await deps.renewals.get(data.requestId) : null;
+    return { event: 'guestAccess', subjectType: 'guestAccess', subjectId: request?.accessId ?? null, attempted };
+  };
+  const refusedClicks: Record<string, RefusedClickOf> = {
+    [LIFECYCLE_VERBS.resend]: onAccess('resend'),
+    [LIFECYCLE_VERBS.withdraw]: onAccess('withdraw'),
+    [LIFECYCLE_VERBS.keepWaiting]: onAccess('keepWaiting'),
+    [LIFECYCLE_VERBS.renew]: onAccess('renew'),
+    [LIFECYCLE_VERBS.letEnd]: onAccess('letEnd'),
+    [LIFECYCLE_VERBS.remove]: onAccess('remove'),
+    [LIFECYCLE_VERBS.list]: null,
+    [LIFECYCLE_VERBS.approveRenewal]: onRenewalRequest('approveRenewal'),
+    [LIFECYCLE_VERBS.rejectRenewal]: onRenewalRequest('rejectRenewal'),
+  };
+
   return {
     name: 'lifecycle',
     onMessage,
     actions,
+    refusedClicks,
     onConversationSeen: async (reference: Partial<ConversationReference>) => {
       // A person the notices could not reach before: what waits for them arrives in their personal chat.
       const conversation = reference.conversation;

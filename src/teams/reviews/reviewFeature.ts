@@ -11,7 +11,7 @@ import type { Clock } from '../../domain/clock';
 import type { Logger } from '../../shared/logger';
 import type { AccessReviews } from '../../usecases/reviews/accessReviews';
 import type { ReviewOutcome } from '../../usecases/reviews/model';
-import type { ActionData, ActionHandler, BotFeature } from '../bot/feature';
+import type { ActionData, ActionHandler, BotFeature, RefusedClickOf } from '../bot/feature';
 import { cardInvokeResponse } from '../bot/invokeResponse';
 import { cardAttachment, type AdaptiveCard } from '../cards';
 import { errorCard } from '../cards/errorCard';
@@ -75,8 +75,18 @@ export function createReviewFeature(services: ReviewFeatureServices): BotFeature
       }
     };
 
+  /** What each button attempts (accessReview.refused), for a click from someone Teams did not identify. */
+  const onRound = (attempted: string) => (data: ActionData) => ({ event: 'accessReview', subjectType: 'accessReview', subjectId: data.roundId, attempted });
+  const refusedClicks: Record<string, RefusedClickOf> = {
+    [REVIEW_VERBS.keep]: onRound('keep'),
+    [REVIEW_VERBS.remove]: onRound('remove'),
+    [REVIEW_VERBS.keepAll]: onRound('keepAll'),
+    [REVIEW_VERBS.refresh]: null,
+  };
+
   return {
     name: 'reviews',
+    refusedClicks,
     async onMessage(dc, text, actor): Promise<boolean> {
       const site = reviewCommandSite(text);
       if (site === null) return false;

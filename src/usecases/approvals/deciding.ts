@@ -220,7 +220,7 @@ async function gateApproverAction(
   if (!request) return { outcome: notFound() };
   const rights = await approverRights(rt, actor, request);
   if (!rights.ok || !actor) {
-    // A refusal is on the record; a directory fault (unavailable) is not one, and an unknown clicker has no id to record.
+    // A refusal is on the record; a directory fault (unavailable) is not one, and a click Teams did not say the author of is recorded by the bot (reason unidentified).
     if (actor && !rights.ok && rights.status === 'forbidden') await auditRefusal(rt, actor, request, attempted, rights.reason);
     const message = rights.ok ? 'Nothing was changed.' : rights.message;
     const isRequester = actor?.userId === request.requester.userId && actor.tenantId === request.tenantId;

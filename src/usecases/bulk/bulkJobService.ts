@@ -14,7 +14,7 @@ import { emailGuests } from './invitationEmails';
 import type { CsvSource } from './parseInvitationCsv';
 import type { BulkJobNotifier, BulkJobRepository, BulkSettings } from './ports';
 import type { BulkProgress } from './progress';
-import { resultsUrl, type ResultsLinkSigner } from './resultsLink';
+import { resultsUrl, type ResultsLinkClaims, type ResultsLinkSigner } from './resultsLink';
 import type { BulkApprovalGateway, BulkRunnerLogger, BulkRunnerOptions } from './runnerOptions';
 import type { AccessRecording } from '../invite/accessRecording';
 
@@ -53,8 +53,11 @@ export interface BulkServiceDeps {
   runner?: Partial<BulkRunnerOptions>;
   /** The guest lifecycle's recording of each added guest (end date, sponsor); null: none. */
   access?: AccessRecording | null;
-  /** The audit log: a job's confirm, cancel and end, and refused clicks (bulkJob.*); absent: not recorded. */
-  audit?: Pick<AuditLog, 'append'> | null;
+  /**
+   * The audit log: a job's confirm, cancel and end, and refused clicks (bulkJob.*); absent: not
+   * recorded. `list` tells recovery whether a job's end is on the record already.
+   */
+  audit?: Pick<AuditLog, 'append' | 'list'> | null;
 }
 
 /** A job and what its cards show: progress (null for a draft) and the new guests' emails. */
@@ -65,13 +68,18 @@ export interface JobView {
 }
 
 /** What a person tried on a bulk job (the `attempted` of a bulkJob.refused event). */
-export type BulkAttempt = 'confirm' | 'cancel' | 'results' | 'sendEmails';
+export type BulkAttempt = 'confirm' | 'cancel' | 'results' | 'sendEmails' | 'download';
 
 /** The audit subject of a bulk job; its events never name the guests (no addresses), only counts. */
 export const BULK_AUDIT_SUBJECT = 'bulkJob';
 
+const FINISHED_ACTION = 'bulkJob.finished';
+
 /** Who ends a job: the instance that wins its last row, on nobody's click. */
 const BULK_SYSTEM_ACTOR = { userId: 'system', name: 'Bulk invitations' };
+
+/** The actor name of a results download: the link names the person it was issued to by id only. */
+const RESULTS_LINK_HOLDER = '(results link)';
 
 /** Why an action on someone's job was refused, or that it no longer exists. */
 export type Refusal = { kind: 'stale' } | { kind: 'notYours'; requesterName: string };
@@ -119,12 +127,13 @@ export class BulkJobService {
       access: deps.access ?? null,
       logger: deps.logger,
       onProgress: async (job, progress) => this.remember(job, await deps.notifier.progress(job, progress)),
-      // The runner calls this once per job, on the instance whose compare-and-set ended it: the
-      // one place bulkJob.finished is written, so several instances record it once.
+      // The runner calls this once per job, on the instance whose compare-and-set ended it.
       onFinished: async (job, progress) => {
-        await this.audit(BULK_SYSTEM_ACTOR, 'bulkJob.finished', job, finishedDetails(job, progress));
         await this.remember(job, await deps.notifier.finished(job, progress, await this.emailsOf(job)));
       },
+      // bulkJob.finished: written by the instance whose compare-and-set ended the job, or, when it
+      // died before writing it, by recovery (see BulkRunnerOptions.recordFinished); once either way.
+      ...(deps.audit ? { recordFinished: (job: BulkJob, progress: BulkProgress, recovering: boolean) => this.recordFinished(job, progress, recovering) } : {}),
       ...deps.runner,
     });
     void this.jobs.discardDraftsOlderThan(this.clock.now().getTime() - DRAFT_KEEP_MS).catch((e: unknown) => {
@@ -142,9 +151,36 @@ export class BulkJobService {
     }
   }
 
+  /**
+   * Writes bulkJob.finished (throws when the log refuses it: the job keeps it pending). In
+   * recovery the instance that ended the job may have written it just before it died: then it is
+   * on the record already and is not written again.
+   */
+  private async recordFinished(job: BulkJob, progress: BulkProgress, recovering: boolean): Promise<void> {
+    const audit = this.deps.audit;
+    if (!audit) return;
+    if (recovering) {
+      const written = await audit.list({ subjectType: BULK_AUDIT_SUBJECT, subjectId: job.id, action: FINISHED_ACTION, limit: 1 });
+      if (written.length > 0) return;
+    }
+    await audit.append({
+      actorId: BULK_SYSTEM_ACTOR.userId,
+      actorName: BULK_SYSTEM_ACTOR.name,
+      action: FINISHED_ACTION,
+      subjectType: BULK_AUDIT_SUBJECT,
+      subjectId: job.id,
+      details: finishedDetails(job, progress),
+    });
+  }
+
   /** A click on someone else's job (or by someone no longer allowed): on the record, nothing changed. */
-  private async refused(actor: Actor | null, job: BulkJob, attempted: BulkAttempt, reason: 'notRequester' | 'notRequesterOrApprover' | 'notSiteOwner'): Promise<void> {
-    // An unknown clicker has no id to record.
+  private async refused(
+    actor: { userId: string; name: string } | null,
+    job: BulkJob,
+    attempted: BulkAttempt,
+    reason: 'notRequester' | 'notRequesterOrApprover' | 'notSiteOwner' | 'notApprover',
+  ): Promise<void> {
+    // A click Teams did not say the author of is recorded by the bot (reason unidentified), not again here.
     if (actor) await this.audit(actor, 'bulkJob.refused', job, { attempted, reason });
   }
 
@@ -306,6 +342,23 @@ export class BulkJobService {
     const signer = await this.deps.signer();
     const token = signer.sign({ jobId: job.id, userId: actor.userId, tenantId: actor.tenantId, approver }, this.deps.settings.resultsLinkTtlMs);
     return resultsUrl(this.deps.settings.publicBaseUrl, token);
+  }
+
+  /**
+   * The job a verified results link opens, for the person it was issued to: its requester, or an
+   * approver who still is one (asked now). Null refuses the download (403, without saying which
+   * file). A holder who may no longer have the file is on the record (bulkJob.refused, attempted
+   * 'download'), under the id the link was issued to: the route cannot tell who holds the link.
+   * A link naming no job of its tenant refuses nothing and records nothing. A directory that
+   * cannot answer is an error (not a refusal).
+   */
+  async openResults(claims: ResultsLinkClaims): Promise<BulkJob | null> {
+    const job = await this.jobs.get(claims.jobId);
+    if (!job || job.tenantId !== claims.tenantId) return null;
+    if (job.requestedBy.id === claims.userId) return job;
+    if (claims.approver && (await this.isApprover(claims.userId))) return job;
+    await this.refused({ userId: claims.userId, name: RESULTS_LINK_HOLDER }, job, 'download', claims.approver ? 'notApprover' : 'notRequesterOrApprover');
+    return null;
   }
 
   /** The results link, once the job has finished, only in a personal chat. */

@@ -57,6 +57,8 @@ export class BulkRunner {
   private readonly waiters = new Map<string, Array<() => void>>();
   /** Final notifications being sent here, by job id (whenFinished waits for them). */
   private readonly finishing = new Map<string, Promise<void>>();
+  /** Jobs whose bulkJob.finished event this process is writing now (at their end, or in recovery). */
+  private readonly writingFinishedEvent = new Set<string>();
   private looping = false;
   private loopDone: Promise<void> = Promise.resolve();
   private wake: (() => void) | null = null;
@@ -158,7 +160,70 @@ export class BulkRunner {
     }
     if (queued.length) this.logger.info({ jobs: queued }, 'resumed bulk invitation jobs');
     this.ensureLoop();
+    await this.recoverFinishedEvents();
     return queued;
+  }
+
+  /**
+   * Ended jobs whose bulkJob.finished event is still pending and whose writer is gone (died, or
+   * its claim ran out without a registry to ask): the event is written here, after a
+   * compare-and-set that makes this instance the writer (one of several recovering at once).
+   */
+  private async recoverFinishedEvents(): Promise<void> {
+    if (!this.deps.recordFinished) return;
+    let pending: BulkJob[];
+    try {
+      pending = await this.deps.jobs.listFinishedEventPending();
+    } catch (e) {
+      this.logger.warn({ err: e instanceof Error ? e.message : String(e) }, 'jobs with a pending finished event not listed; trying again later');
+      return;
+    }
+    for (const job of pending) {
+      if (this.stopping) return;
+      if (!(await this.finishedEventWriterGone(job))) continue;
+      const claimed = await this.deps.jobs.update(job.id, job.version, { leaseOwner: this.runnerId, leaseUntil: this.now() + this.o.leaseMs });
+      if (!claimed) continue;
+      this.logger.info({ jobId: job.id }, 'bulk job finished event written in recovery');
+      try {
+        await this.writeFinishedEvent(claimed, await this.measure(claimed, null), true);
+      } catch (e) {
+        this.logger.warn({ jobId: job.id, err: e instanceof Error ? e.message : String(e) }, 'bulk job finished event not recovered; trying again later');
+      }
+    }
+  }
+
+  /**
+   * Whether nobody is writing the job's pending finished event any more: not this process, and
+   * its writer is dead (asked of the holder registry), or, without a registry, its claim ran out.
+   */
+  private async finishedEventWriterGone(job: BulkJob): Promise<boolean> {
+    if (this.writingFinishedEvent.has(job.id)) return false;
+    const writer = job.leaseOwner;
+    if (!writer || writer === this.runnerId) return true;
+    if (this.deps.holders) return !(await this.deps.holders.isAlive(writer));
+    return (job.leaseUntil ?? 0) <= this.now();
+  }
+
+  /**
+   * Writes the pending bulkJob.finished event of an ended job, then clears the mark by
+   * compare-and-set on the job as it is then. When the event cannot be written the mark stays,
+   * and so does the claim until it runs out or this process ends: recovery tries again.
+   */
+  private async writeFinishedEvent(job: BulkJob, progress: BulkProgress, recovering: boolean): Promise<void> {
+    const record = this.deps.recordFinished;
+    if (!record || !job.finishedEventPending) return;
+    this.writingFinishedEvent.add(job.id);
+    try {
+      await record(job, progress, recovering);
+      for (let attempt = 0; attempt < 5; attempt++) {
+        const current = await this.deps.jobs.get(job.id);
+        if (!current?.finishedEventPending) return;
+        if (await this.deps.jobs.update(current.id, current.version, { finishedEventPending: false, leaseOwner: null, leaseUntil: null })) return;
+      }
+      this.logger.warn({ jobId: job.id }, 'bulk job finished event written; its pending mark not cleared (recovery finds the event and clears it)');
+    } finally {
+      this.writingFinishedEvent.delete(job.id);
+    }
   }
 
   /** Asks a job to stop: no new invitation starts; in-flight ones finish and their guests are still added. */
@@ -404,11 +469,16 @@ export class BulkRunner {
     if (!job || !ACTIVE_JOB_STATES.includes(job.state)) return;
     // One look for any row still to do (cheaper than counting every row, at the end of every chunk).
     if ((await jobs.nextDue(jobId)) !== null) return;
+    // The same compare-and-set ends the job and marks its bulkJob.finished event pending, with this
+    // instance as its writer: a crash before the event is written leaves the mark for recovery.
+    const records = this.deps.recordFinished !== undefined;
+    const now = this.now();
     const finished = await jobs.transition(jobId, ['running', 'cancelling', 'queued'], {
       state: job.state === 'cancelling' ? 'cancelled' : 'completed',
-      finishedAt: this.now(),
-      leaseOwner: null,
-      leaseUntil: null,
+      finishedAt: now,
+      finishedEventPending: records,
+      leaseOwner: records ? this.runnerId : null,
+      leaseUntil: records ? now + this.o.leaseMs : null,
     });
     if (!finished) return;
     const notified = this.notifyFinished(finished);
@@ -428,6 +498,11 @@ export class BulkRunner {
     const progress = await this.measure(finished, run);
     this.logger.info({ jobId: finished.id, state: finished.state, done: progress.done, failed: progress.failed, gaveUp: progress.gaveUp }, 'bulk job finished');
     await this.report(run, true);
+    try {
+      await this.writeFinishedEvent(finished, progress, false);
+    } catch (e) {
+      this.logger.warn({ jobId: finished.id, err: e instanceof Error ? e.message : String(e) }, 'bulk job finished event not written; recovery tries again');
+    }
     try {
       await this.deps.onFinished?.(finished, progress);
     } catch (e) {

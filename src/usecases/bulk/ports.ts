@@ -36,6 +36,8 @@ export interface BulkJobRepository {
   transition(id: string, from: readonly BulkJobState[], patch: BulkJobPatch): Promise<BulkJob | null>;
   /** Jobs a runner should be working on (queued, running, cancelling), oldest first. */
   listActive(): Promise<BulkJob[]>;
+  /** Ended jobs whose bulkJob.finished event is not written yet (finishedEventPending), oldest first. */
+  listFinishedEventPending(): Promise<BulkJob[]>;
   /** A requester's jobs in a tenant, newest first. */
   listByRequester(tenantId: string, requesterId: string, limit?: number): Promise<BulkJob[]>;
   /** Adds rows to a job. Idempotent per row number: a row already there is kept as it is. */

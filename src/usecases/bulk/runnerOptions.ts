@@ -61,6 +61,15 @@ export interface BulkRunnerOptions {
   onProgress?: (job: BulkJob, progress: BulkProgress) => void | Promise<void>;
   /** Called once when a job completes, is cancelled or fails. */
   onFinished?: (job: BulkJob, progress: BulkProgress) => void | Promise<void>;
+  /**
+   * Writes a job's bulkJob.finished audit event. The compare-and-set that ends a job marks the
+   * event pending (finishedEventPending) and names the instance that writes it; the mark is
+   * cleared once it is written. Recovery (resumeAll) writes it in the stead of an instance that
+   * died in between, with `recovering` true: then it first looks whether the event is on the record
+   * already (written just before the crash), so it is written once. Throws when it could not
+   * write it: the mark stays and recovery tries again. Absent: no mark, no event.
+   */
+  recordFinished?: (job: BulkJob, progress: BulkProgress, recovering: boolean) => Promise<void>;
   logger?: BulkRunnerLogger;
   /** Minimum ms between two progress reports (default 3,000). */
   progressIntervalMs?: number;

@@ -83,7 +83,7 @@ export class GuestHelpService {
     const asker = await this.whoIsAsking(actor);
     const otp = otpHelpAnswer(asker);
     if (asker.kind !== 'guest' || asker.user.externalUserState !== 'Accepted' || !actor) {
-      // Someone we can name asked without the right: on the record. An unknown clicker has no id to record.
+      // Someone we can name asked without the right: on the record. A click Teams did not say the author of is recorded by the bot (reason unidentified).
       if (actor) await this.auditRefusal(actor, asker.kind === 'guest' ? 'notRedeemed' : asker.kind === 'member' ? 'notGuest' : 'unknownUser');
       return { kind: 'notAllowed', otp };
     }

@@ -20,6 +20,8 @@ const ALL_INVITATION_STATES: readonly InvitationState[] = ['pending', 'invited',
 
 export const NOT_APPROVER = 'Guest reports and exports are for members of the guest approver group. Ask one of them, or an admin, if you need these figures.';
 const UNKNOWN_USER = "I couldn't tell who you are in this chat (Teams did not say which Microsoft Entra user sent it), so I can't show reports.";
+/** The actor name of an export download: the link names the person it was issued to by id only. */
+const EXPORT_LINK_HOLDER = '(export link)';
 const UNAVAILABLE = "I couldn't check your approver rights just now, so I'm not showing the report. Try again in a minute.";
 
 /** The results-link id of an export: 'export:guests' or 'export:audit:<from>:<to>' (never a bulk job's id, which is a UUID). */
@@ -125,20 +127,30 @@ export class ReportsService {
 
   /**
    * The file a verified link names, made now, or null when it names no export or its holder is
-   * no longer an approver (the route answers 403 without saying which).
+   * no longer an approver (the route answers 403 without saying which). A holder who is no longer
+   * an approver is on the record (report.refused, attempted 'download'), under the id the link was
+   * issued to (the route cannot tell who holds the link); a directory that could not answer is no
+   * refusal (still 403, not recorded).
    */
   async openExport(claims: ResultsLinkClaims): Promise<ExportFile | null> {
     const request = parseExportFileId(claims.jobId);
-    if (!request || !claims.approver) return null;
+    if (!request) return null;
+    const holder = { userId: claims.userId, name: EXPORT_LINK_HOLDER, tenantId: claims.tenantId };
     let approver = false;
-    try {
-      approver = await this.deps.rights.isApprover(claims.userId);
-    } catch {
-      approver = false;
+    if (claims.approver) {
+      try {
+        approver = await this.deps.rights.isApprover(claims.userId);
+      } catch (error) {
+        this.deps.logger?.warn({ err: error instanceof Error ? error.name : 'failed' }, 'reports: approver check failed at download');
+        return null;
+      }
     }
-    if (!approver) return null;
+    if (!approver) {
+      await this.audit(holder, 'report.refused', 'report', claims.jobId, { attempted: 'download', reason: 'notApprover' });
+      return null;
+    }
     const now = this.deps.clock.now();
-    await this.audit({ userId: claims.userId, name: '(export link)', tenantId: claims.tenantId }, 'export.downloaded', 'export', claims.jobId, {});
+    await this.audit(holder, 'export.downloaded', 'export', claims.jobId, {});
     if (request.kind === 'guests') {
       const [access, invitations] = await Promise.all([this.deps.access.listByTenant(claims.tenantId), this.tenantInvitations(claims.tenantId)]);
       return { fileName: exportFileName(request, now), stream: guestExportStream(access, invitations, this.deps.settings.lifecycle, now) };

@@ -164,6 +164,8 @@ export interface ReviewDirectory {
   isOwner(groupId: string, userId: string): Promise<boolean>;
   listGroupOwners(groupId: string): Promise<UserSummary[]>;
   listOwnedGroups(userId: string): Promise<GroupInfo[]>;
+  /** The groups the user is a member of (a refused "review <site>" is recorded when the site is one of them). */
+  listMemberGroups(userId: string): Promise<GroupInfo[]>;
   /** The group's direct members whose userType is Guest, every page. */
   listGuestMembers(groupId: string): Promise<GuestAccountView[]>;
   /** One guest, or null when the account is gone. */

@@ -9,7 +9,11 @@ const normalise = (name: string): string => name.trim().replace(/\s+/g, ' ').toL
  * The sites `actor` may review whose name is `siteName`: the sites they own (asked of the
  * directory now) and, for a guest approver, every site whose guests the bot knows.
  */
-async function findSite(deps: ReviewDeps, actor: Actor, siteName: string): Promise<{ site: ReviewSite; as: 'owner' | 'approver' } | null> {
+async function findSite(
+  deps: ReviewDeps,
+  actor: Actor,
+  siteName: string,
+): Promise<{ site: ReviewSite; as: 'owner' | 'approver' } | { site: null; approver: boolean }> {
   const wanted = normalise(siteName);
   const owned = (await deps.directory.listOwnedGroups(actor.userId)).find((g) => normalise(g.displayName) === wanted);
   if (owned) {
@@ -17,11 +21,46 @@ async function findSite(deps: ReviewDeps, actor: Actor, siteName: string): Promi
     const group = (await deps.directory.getGroup(owned.id)) ?? owned;
     return { site: { groupId: group.id, siteName: group.displayName, siteUrl: group.siteUrl }, as: 'owner' };
   }
-  if (!(await deps.approvers.isApprover(actor.userId))) return null;
+  if (!(await deps.approvers.isApprover(actor.userId))) return { site: null, approver: false };
   const records = await deps.access.listByTenant(deps.settings.tenantId, { states: ['invited', 'accepted'] });
   const known = records.find((r) => normalise(r.siteName) === wanted);
-  if (!known) return null;
+  if (!known) return { site: null, approver: true };
   return { site: { groupId: known.groupId, siteName: known.siteName, siteUrl: known.siteUrl }, as: 'approver' };
+}
+
+/**
+ * The site called `siteName` that someone who may not review it asked for, when there is one:
+ * among the sites the bot has recorded guests of, then the groups the asker is a member of.
+ * Null for a wrong name (nothing was refused then).
+ */
+async function refusedSite(deps: ReviewDeps, actor: Actor, siteName: string): Promise<{ groupId: string } | null> {
+  const wanted = normalise(siteName);
+  const known = (await deps.access.listByTenant(deps.settings.tenantId)).find((r) => normalise(r.siteName) === wanted);
+  if (known) return { groupId: known.groupId };
+  const member = (await deps.directory.listMemberGroups(actor.userId)).find((g) => normalise(g.displayName) === wanted);
+  return member ? { groupId: member.id } : null;
+}
+
+/**
+ * "review <site>" by someone neither an owner of that site nor a guest approver: on the record
+ * (accessReview.refused, attempted 'start'), subject the site's group. Their answer stays that of a
+ * wrong name, so it does not tell them the site exists. A failure here is logged, never answered.
+ */
+async function auditRefusedStart(deps: ReviewDeps, actor: Actor, siteName: string): Promise<void> {
+  try {
+    const site = await refusedSite(deps, actor, siteName);
+    if (!site) return;
+    await deps.audit.append({
+      actorId: actor.userId,
+      actorName: actor.name,
+      action: 'accessReview.refused',
+      subjectType: 'site',
+      subjectId: site.groupId,
+      details: { groupId: site.groupId, attempted: 'start', reason: 'notOwnerOrApprover' },
+    });
+  } catch (error) {
+    deps.logger?.warn({ err: error instanceof Error ? error.name : 'error' }, 'reviews: refused start not audited');
+  }
 }
 
 /**
@@ -36,7 +75,9 @@ export async function startReview(deps: ReviewDeps, actor: Actor, siteName: stri
     return refused('notAllowed', `I found no site called "${name}" that you can review. Only a site's owners and guest approvers can review its guests.`);
   }
   const found = await findSite(deps, actor, name);
-  if (!found) {
+  if (!found.site) {
+    // A guest approver may review every site the bot knows guests of: for them this is a wrong name.
+    if (!found.approver) await auditRefusedStart(deps, actor, name);
     return refused('notAllowed', `I found no site called "${name}" that you can review. Only a site's owners and guest approvers can review its guests.`);
   }
   const { site, as } = found;

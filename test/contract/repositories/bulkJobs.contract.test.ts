@@ -103,6 +103,7 @@ describe.each([
         createdAt: clock.ms,
         startedAt: null,
         finishedAt: null,
+        finishedEventPending: false,
         version: 1,
       });
       expect(job.summary).toEqual(draftInput().summary);
@@ -123,6 +124,7 @@ describe.each([
       await expect(repo.updateRow('no-such-job', 2, { state: 'done' })).resolves.toBeUndefined();
       await expect(repo.delete('no-such-job')).resolves.toBeUndefined();
       expect(await repo.listActive()).toEqual([]);
+      expect(await repo.listFinishedEventPending()).toEqual([]);
     });
 
     it('compare-and-set: the expected version wins and moves the version on; a stale one is refused and changes nothing', async () => {
@@ -173,6 +175,35 @@ describe.each([
       expect((await repo.listByRequester('t1', 'megan', 2)).map((j) => j.id)).toEqual([c.id, b.id]);
       expect((await repo.listByRequester('t1', 'adele')).map((j) => j.id)).toEqual([someoneElse.id]);
       expect(await repo.listByRequester('t2', 'nobody')).toEqual([]);
+    });
+
+    it('the compare-and-set that ends a job marks its finished event pending; listed oldest first until it is cleared', async () => {
+      const a = await repo.createDraft(draftInput());
+      clock.ms += 1000;
+      const b = await repo.createDraft(draftInput());
+      const c = await repo.createDraft(draftInput());
+      for (const job of [a, b, c]) await repo.transition(job.id, ['draft'], { state: 'running', leaseOwner: 'runner-1', leaseUntil: clock.ms + 30_000 });
+      expect(await repo.listFinishedEventPending()).toEqual([]);
+
+      const ended = await repo.transition(b.id, ['running'], { state: 'completed', finishedAt: clock.ms, finishedEventPending: true, leaseOwner: 'runner-2', leaseUntil: clock.ms + 30_000 });
+      expect(ended).toMatchObject({ state: 'completed', finishedEventPending: true, leaseOwner: 'runner-2', version: 3 });
+      await repo.transition(a.id, ['running'], { state: 'cancelled', finishedAt: clock.ms, finishedEventPending: true, leaseOwner: 'runner-1', leaseUntil: clock.ms + 30_000 });
+      // Ended without a pending event (no audit log): not listed.
+      await repo.transition(c.id, ['running'], { state: 'completed', finishedAt: clock.ms, leaseOwner: null, leaseUntil: null });
+
+      const pending = await repo.listFinishedEventPending();
+      expect(pending.map((j) => j.id)).toEqual([a.id, b.id]);
+      expect(pending[1]).toEqual(await repo.get(b.id));
+      expect((await repo.listActive()).map((j) => j.id)).toEqual([]);
+
+      // Another instance takes the writing over by compare-and-set: of several, one wins.
+      const takeovers = await Promise.all(['runner-3', 'runner-4', 'runner-5'].map((r) => repo.update(b.id, 3, { leaseOwner: r, leaseUntil: clock.ms + 30_000 })));
+      expect(takeovers.filter((t) => t !== null)).toHaveLength(1);
+
+      const cleared = await repo.update(b.id, 4, { finishedEventPending: false, leaseOwner: null, leaseUntil: null });
+      expect(cleared).toMatchObject({ state: 'completed', finishedEventPending: false, leaseOwner: null, version: 5 });
+      expect((await repo.listFinishedEventPending()).map((j) => j.id)).toEqual([a.id]);
+      expect(await repo.get(b.id)).toEqual(cleared);
     });
 
     it('what a caller holds is a copy: changing it changes nothing stored', async () => {

@@ -248,6 +248,20 @@ const CASES: RefusalCase[] = [
     arrange: (bot, as) => reviewCase(bot, as, 'review.remove'),
   },
   {
+    name: '"review Project Falcon" asked by someone neither owner nor approver (answered as a wrong name)',
+    as: 'adele',
+    action: 'accessReview.refused',
+    subjectType: 'site',
+    attempted: 'start',
+    reason: 'notOwnerOrApprover',
+    says: /^I found no site called "Project Falcon" that you can review\. Only a site's owners and guest approvers can review its guests\.$/,
+    arrange: async (bot, as) => ({
+      subjectId: falcon.id,
+      state: async () => bot.store.reviewRounds.listBySite(DEMO.tenantId, falcon.id, { limit: 10 }),
+      act: async () => (await bot.say('review Project Falcon', as))[0]?.text ?? '',
+    }),
+  },
+  {
     name: "Confirm on someone else's bulk invitation",
     as: 'adele',
     action: 'bulkJob.refused',
@@ -322,6 +336,20 @@ async function eventsAfter(bot: LifecycleBot, seq: number): Promise<AuditEvent[]
 }
 
 describe('a click (or a request) without the right', () => {
+  it('"review <a site that does not exist>" gets the same answer as a site one may not review, and is no refusal', async () => {
+    const bot = await lifecycleBot();
+    try {
+      await bot.start();
+      const last = (await bot.store.audit.list({ limit: 1 }))[0]?.seq ?? 0;
+      expect((await bot.say('review Project Nowhere', 'adele'))[0]?.text).toBe(
+        'I found no site called "Project Nowhere" that you can review. Only a site\'s owners and guest approvers can review its guests.',
+      );
+      expect(await eventsAfter(bot, last)).toEqual([]);
+    } finally {
+      await bot.stop();
+    }
+  });
+
   it.each(CASES.map((c) => [c.name, c] as const))('%s: changes nothing and is audited once', async (_name, c) => {
     const bot = await lifecycleBot({ env: c.env });
     try {
@@ -349,6 +377,125 @@ describe('a click (or a request) without the right', () => {
       // No guest's address, link or token in a refusal.
       const [event] = await eventsAfter(bot, last);
       expect(JSON.stringify(event?.details)).not.toMatch(/@|redeem|https?:/i);
+    } finally {
+      await bot.stop();
+    }
+  });
+});
+
+/**
+ * A click from someone Teams did not identify (the activity carries no from.aadObjectId): every
+ * feature refuses it, and it is on the record as that feature's refusals are, with reason
+ * 'unidentified' and an actor that names no one (not the channel account, not the name sent).
+ */
+interface UnidentifiedCase {
+  name: string;
+  env?: Record<string, string>;
+  action: string;
+  subjectType: string;
+  attempted: string;
+  arrange: (bot: LifecycleBot) => Promise<Arranged>;
+}
+
+const UNIDENTIFIED_CASES: UnidentifiedCase[] = [
+  { name: 'Approve on an approval card', action: 'approval.refused', subjectType: 'approval', attempted: 'approve', arrange: (bot) => approvalCase(bot, 'unidentified', 'approval.approve') },
+  { name: 'Reject on an approval card', action: 'approval.refused', subjectType: 'approval', attempted: 'reject', arrange: (bot) => approvalCase(bot, 'unidentified', 'approval.reject') },
+  {
+    name: 'Keep waiting on the unredeemed reminder',
+    action: 'guestAccess.refused',
+    subjectType: 'guestAccess',
+    attempted: 'keepWaiting',
+    arrange: (bot) => lifecycleCardCase(bot, 'unidentified', 'unredeemed', 'Isabel Ruiz has not accepted', 'lifecycle.keepWaiting'),
+  },
+  {
+    name: 'Remove on a guest row',
+    action: 'guestAccess.refused',
+    subjectType: 'guestAccess',
+    attempted: 'remove',
+    arrange: async (bot) => {
+      const accessId = (await bot.access('endingTomorrow')).id;
+      return { subjectId: accessId, state: accessState(bot, 'endingTomorrow'), act: () => click(bot, 'lifecycle.remove', { accessId }, 'unidentified') };
+    },
+  },
+  {
+    name: 'Approve on a renewal request (the subject is the access the request is for)',
+    env: { APPROVAL_POLICY: 'always' },
+    action: 'guestAccess.refused',
+    subjectType: 'guestAccess',
+    attempted: 'approveRenewal',
+    arrange: async (bot) => accessCardCase(bot, 'unidentified', 'endingTomorrow', await renewalRequest(bot), 'lifecycle.approveRenewal'),
+  },
+  { name: 'Keep on an access review card', action: 'accessReview.refused', subjectType: 'accessReview', attempted: 'keep', arrange: (bot) => reviewCase(bot, 'unidentified', 'review.keep') },
+  { name: 'Keep all on an access review card', action: 'accessReview.refused', subjectType: 'accessReview', attempted: 'keepAll', arrange: (bot) => reviewCase(bot, 'unidentified', 'review.keepAll') },
+  { name: 'Confirm on a bulk invitation', action: 'bulkJob.refused', subjectType: 'bulkJob', attempted: 'confirm', arrange: (bot) => bulkCase(bot, 'unidentified', 'bulk.confirm') },
+  { name: 'Cancel on a bulk invitation', action: 'bulkJob.refused', subjectType: 'bulkJob', attempted: 'cancel', arrange: (bot) => bulkCase(bot, 'unidentified', 'bulk.cancel') },
+  { name: 'Retry on an invitation', action: 'invitation.refused', subjectType: 'invitation', attempted: 'retry', arrange: (bot) => invitationCase(bot, 'unidentified', 'invite.retry') },
+  { name: 'Send the invitation email', action: 'invitation.refused', subjectType: 'invitation', attempted: 'email', arrange: (bot) => invitationCase(bot, 'unidentified', 'invite.sendEmail') },
+  {
+    name: 'A sign-in reset (no account to name: the subject is unknown)',
+    action: 'redemptionReset.refused',
+    subjectType: 'user',
+    attempted: 'request',
+    arrange: async (bot) => ({
+      subjectId: 'unknown',
+      state: () => bot.store.resetRequests.listOpen(DEMO.tenantId),
+      act: () => click(bot, 'guestHelp.requestReset', {}, 'unidentified'),
+    }),
+  },
+];
+
+describe('a click from someone Teams did not identify', () => {
+  it.each(UNIDENTIFIED_CASES.map((c) => [c.name, c] as const))('%s: changes nothing and is audited once, naming no one', async (_name, c) => {
+    const bot = await lifecycleBot({ env: c.env });
+    try {
+      for (const who of ['megan', 'alex', 'adele'] as const) await bot.chatWith(who);
+      await bot.start();
+      const arranged = await c.arrange(bot);
+      const before = await arranged.state();
+      const last = (await bot.store.audit.list({ limit: 1 }))[0]?.seq ?? 0;
+
+      const answer = await arranged.act();
+
+      expect(answer.replace(/\s+/g, ' ')).toMatch(/nothing was (changed|sent|recorded)|can't tell who you are|could not tell who you are|not available|only/i);
+      expect(await arranged.state()).toEqual(before);
+      const events = await eventsAfter(bot, last);
+      expect(events).toEqual([
+        expect.objectContaining({
+          action: c.action,
+          actorId: 'unidentified',
+          actorName: 'Unidentified',
+          subjectType: c.subjectType,
+          subjectId: arranged.subjectId,
+          details: { attempted: c.attempted, reason: 'unidentified' },
+        }),
+      ]);
+      // Neither the channel account nor the name the activity carried is recorded.
+      expect(JSON.stringify(events)).not.toMatch(/29:mri|Someone/);
+    } finally {
+      await bot.stop();
+    }
+  });
+
+  it('a click that only shows a card (Refresh) is refused and, as for anyone, not recorded', async () => {
+    const bot = await lifecycleBot();
+    try {
+      await bot.start();
+      const arranged = await approvalCase(bot, 'unidentified', 'approval.refresh');
+      const last = (await bot.store.audit.list({ limit: 1 }))[0]?.seq ?? 0;
+      await arranged.act();
+      expect(await eventsAfter(bot, last)).toEqual([]);
+    } finally {
+      await bot.stop();
+    }
+  });
+
+  it('every button of every feature says what its click attempts (or that it only shows a card)', async () => {
+    const bot = await lifecycleBot();
+    try {
+      for (const feature of bot.features) {
+        const verbs = Object.keys(feature.actions ?? {});
+        expect([feature.name, Object.keys(feature.refusedClicks ?? {}).sort()]).toEqual([feature.name, verbs.sort()]);
+      }
     } finally {
       await bot.stop();
     }

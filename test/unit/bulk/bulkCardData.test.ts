@@ -35,6 +35,7 @@ const job: BulkJob = {
   createdAt: 0,
   startedAt: 0,
   finishedAt: null,
+  finishedEventPending: false,
   version: 2,
 };
 

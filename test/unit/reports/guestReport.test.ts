@@ -170,16 +170,49 @@ describe.each([
     ]);
   });
 
-  it('a link whose holder has left the approver group opens nothing', async () => {
+  it('a link whose holder has left the approver group opens nothing, and the refusal is on the record', async () => {
     const clock = manualClock(NOW);
     const store = open(clock);
     const { service, signer, approvers } = reportsOver(store, clock);
     const link = await service.exportLink(actor('approver'), { kind: 'guests' });
     if (link.kind !== 'link') throw new Error(link.message);
+    const last = (await store.audit.list({ limit: 1 }))[0]?.seq ?? 0;
     approvers.clear();
     expect(await service.openExport(signer.verify(decodeURIComponent(new URL(link.url).searchParams.get('t') ?? '')))).toBeNull();
-    // A bulk job's token never opens an export.
+    // A bulk job's token never opens an export (and refuses no one: it names no export).
     expect(await service.openExport({ jobId: 'b1e7c1f0-0000-4000-8000-000000000000', userId: PEOPLE.approver.id, tenantId: TENANT, approver: true, expiresAt: 0 })).toBeNull();
+    const events = (await store.audit.list({ limit: 100 })).filter((e) => e.seq > last);
+    expect(events).toEqual([
+      expect.objectContaining({
+        action: 'report.refused',
+        actorId: PEOPLE.approver.id,
+        actorName: '(export link)',
+        subjectType: 'report',
+        subjectId: 'export:guests',
+        details: { attempted: 'download', reason: 'notApprover' },
+      }),
+    ]);
+  });
+
+  it('a link opened while the directory cannot say who is an approver opens nothing, and is no refusal', async () => {
+    const clock = manualClock(NOW);
+    const store = open(clock);
+    let failing = false;
+    const approvers = new Set<string>([PEOPLE.approver.id]);
+    const { service, signer } = reportsOver(store, clock, {
+      rights: {
+        isApprover: async (userId) => {
+          if (failing) throw new Error('directory unavailable');
+          return approvers.has(userId);
+        },
+      },
+    });
+    const link = await service.exportLink(actor('approver'), { kind: 'guests' });
+    if (link.kind !== 'link') throw new Error(link.message);
+    const last = (await store.audit.list({ limit: 1 }))[0]?.seq ?? 0;
+    failing = true;
+    expect(await service.openExport(signer.verify(decodeURIComponent(new URL(link.url).searchParams.get('t') ?? '')))).toBeNull();
+    expect((await store.audit.list({ limit: 100 })).filter((e) => e.seq > last)).toEqual([]);
   });
 });
 
