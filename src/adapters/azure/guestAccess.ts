@@ -4,9 +4,12 @@
  *
  * Keys (two tables):
  *
- * - `<prefix>GuestAccess`, PartitionKey = tableKey(tenantId): every row of a tenant in one
- *   partition, so a record and its index rows change together in one atomic entity group
- *   transaction.
+ * - `<prefix>GuestAccess`, PartitionKey = `tableKey(tenantId)|<bucket of the user id>` (16 buckets,
+ *   records.ts `bucketOf`): a record and its index rows share a bucket, so they change together in
+ *   one atomic entity group transaction; the lists are one query over the tenant's PartitionKey
+ *   range (`<tenant>|` …), merged here. (Earlier versions kept a tenant in one partition; a bulk job
+ *   made it grow by three rows per guest, and Azurite scans a partition on every look-up. Those rows
+ *   are moved on first use, and row `layout`/`bucketed` notes it is done.)
  *   - RowKey `k|<tableKey(groupId)>|<tableKey(userId)>`: the record (its JSON, split by
  *     jsonProperties) plus `id`, `state` and `invitedAt` for filters. `findByKey` is a point read;
  *     `claim` creates it with create-if-absent (409 for every other concurrent claimer: one record,
@@ -14,7 +17,8 @@
  *     `listByTenant` the range `k|` (reports, exports), each sorted newest invitation first.
  *   - RowKey `s|<tableKey(sponsorId)>|<descKey(invitedAt)>|<tableKey(id)>`: the sponsor index, a
  *     copy of the record in newest-first key order: `listBySponsor` ("my guests", on a turn) is
- *     one RowKey range that stops at the limit, with the state filter in the query.
+ *     one RowKey range over the buckets, with the state filter in the query, each bucket's newest
+ *     `limit` merged.
  *   - RowKey `e|<tableKey(emailNormalised)>|<descKey(invitedAt)>|<tableKey(id)>`: the address
  *     index, the same for `listByEmail`.
  *   `update` replaces the record row with If-Match on the ETag read (compare-and-set: every write
@@ -26,11 +30,11 @@
  *   that lost the race deletes its own; one left by a process that stopped in between points at a
  *   record with another id and is ignored by `get`.
  *
- * One partition per tenant holds at most ~2,000 operations per second
+ * Each partition holds at most ~2,000 operations per second
  * (https://learn.microsoft.com/azure/storage/tables/scalability-targets): a tenant's guests change
- * a few times each per month.
+ * a few times each per month, a bulk job's in one burst.
  *
- * Transactions: claim 3 when new (read, id row, transaction), 1 when the record exists; get 2 (1
+ * Transactions: the first use in a process 1 (the layout note); claim 3 when new (read, id row, transaction), 1 when the record exists; get 2 (1
  * once this process knows the id); findByKey 1; update 1 when this process read or wrote the
  * version it updates (its ETag is cached), else 2 (3 if the id is new to this process);
  * listBySponsor and listByEmail 1 (per 1,000 rows); listByGroup and listByTenant 1 per 1,000 rows.
@@ -52,11 +56,19 @@ import {
 } from '../../usecases/lifecycle/ports';
 import type { AzureStorageAccount } from './account';
 import { fromJsonProperties, getOrNull, isNotFound, jsonProperties, tableKey } from './tables';
-import { BoundedCache, descKey, prefixEnd, submitIfAll } from './records';
+import { BoundedCache, bucketOf, descKey, prefixEnd, submitIfAll } from './records';
 
 type Entity = { partitionKey: string; rowKey: string } & Record<string, unknown>;
 
 const ID_ROW = 'id';
+const BUCKETS = 16;
+/** A tenant's rows are spread over buckets by guest: `<tenant>|<bucket of the user id>` (a record and its index rows share one). */
+const partitionOf = (k: Pick<GuestAccessKey, 'tenantId' | 'userId'>): string => `${tableKey(k.tenantId)}|${bucketOf(k.userId, BUCKETS)}`;
+/** Every bucket of a tenant, as a PartitionKey filter. */
+const tenantPartitions = (tenantId: string): string => odata`PartitionKey ge ${`${tableKey(tenantId)}|`} and PartitionKey lt ${prefixEnd(`${tableKey(tenantId)}|`)}`;
+/** Where this table notes that rows of the earlier one-partition-per-tenant layout were moved. */
+const LAYOUT_PARTITION = 'layout';
+const LAYOUT_ROW = 'bucketed';
 /** Times before 1970 sort last (the key cannot hold a negative number). */
 const invitedMs = (r: GuestAccessRecord): number => Math.max(0, Date.parse(r.invitedAt) || 0);
 const recordKey = (k: GuestAccessKey): string => `k|${tableKey(k.groupId)}|${tableKey(k.userId)}`;
@@ -64,7 +76,7 @@ const sponsorKey = (r: GuestAccessRecord): string => `s|${tableKey(r.sponsor.id)
 const emailKey = (r: GuestAccessRecord): string => `e|${tableKey(r.emailNormalised)}|${descKey(invitedMs(r))}|${tableKey(r.id)}`;
 
 function entity(r: GuestAccessRecord, rowKey: string): Entity {
-  return { partitionKey: tableKey(r.tenantId), rowKey, id: r.id, state: r.state, invitedAt: r.invitedAt, ...jsonProperties(r) };
+  return { partitionKey: partitionOf(r), rowKey, id: r.id, state: r.state, invitedAt: r.invitedAt, ...jsonProperties(r) };
 }
 
 /** The three rows of a record, as created together. */
@@ -81,7 +93,7 @@ function createActions(r: GuestAccessRecord): TransactionAction[] {
 /** An index row moved (old key deleted) or rewritten in place. */
 function indexActions(from: GuestAccessRecord, to: GuestAccessRecord, key: (r: GuestAccessRecord) => string): TransactionAction[] {
   const next: TransactionAction = ['upsert', entity(to, key(to)), 'Replace'];
-  return key(from) === key(to) ? [next] : [['delete', { partitionKey: tableKey(from.tenantId), rowKey: key(from) }], next];
+  return key(from) === key(to) ? [next] : [['delete', { partitionKey: partitionOf(from), rowKey: key(from) }], next];
 }
 
 const stateFilter = (states: readonly string[] | undefined): string =>
@@ -105,8 +117,41 @@ export class AzureGuestAccessRepository implements GuestAccessRepository {
     this.newId = options.newId ?? randomUUID;
   }
 
-  private records(): Promise<TableClient> {
-    return this.account.table('GuestAccess');
+  private layoutChecked: Promise<void> | null = null;
+
+  private async records(): Promise<TableClient> {
+    const table = await this.account.table('GuestAccess');
+    if (!this.layoutChecked) {
+      this.layoutChecked = this.moveLegacy(table);
+      this.layoutChecked.catch(() => (this.layoutChecked = null)); // tried again on the next use
+    }
+    await this.layoutChecked;
+    return table;
+  }
+
+  /**
+   * Rows of the earlier layout (every row of a tenant in one partition, `<tenant>`) are moved once
+   * to their buckets: each record's three rows created in its bucket (kept if there already), then
+   * deleted where they were; a row in the table notes that it is done, so later starts read one
+   * entity. Stop instances of the earlier version before starting this one (they would keep writing
+   * the old partition).
+   */
+  private async moveLegacy(table: TableClient): Promise<void> {
+    if (await getOrNull(table, LAYOUT_PARTITION, LAYOUT_ROW)) return;
+    for await (const row of table.listEntities<Record<string, unknown>>({ queryOptions: { filter: odata`RowKey ge ${'k|'} and RowKey lt ${'k}'}` } })) {
+      if (String(row.partitionKey).includes('|')) continue; // already in a bucket
+      const record = toRecord(row);
+      const moved = createActions(record);
+      if (!(await submitIfAll(table, moved)) && !(await getOrNull(table, partitionOf(record), recordKey(record)))) {
+        throw new Error('guest access: a record could not be moved to its bucket');
+      }
+      for (const rowKey of [recordKey(record), sponsorKey(record), emailKey(record)]) {
+        await table.deleteEntity(String(row.partitionKey), rowKey).catch((e: unknown) => {
+          if (!isNotFound(e)) throw e;
+        });
+      }
+    }
+    await table.upsertEntity({ partitionKey: LAYOUT_PARTITION, rowKey: LAYOUT_ROW, at: this.clock.now().toISOString() }, 'Replace');
   }
 
   private ids(): Promise<TableClient> {
@@ -114,7 +159,7 @@ export class AzureGuestAccessRepository implements GuestAccessRepository {
   }
 
   private async readKey(key: GuestAccessKey): Promise<GuestAccessRecord | null> {
-    const row = await getOrNull<Record<string, unknown>>(await this.records(), tableKey(key.tenantId), recordKey(key));
+    const row = await getOrNull<Record<string, unknown>>(await this.records(), partitionOf(key), recordKey(key));
     if (!row) return null;
     const record = toRecord(row);
     this.places.set(record.id, { tenantId: record.tenantId, groupId: record.groupId, userId: record.userId });
@@ -220,17 +265,26 @@ export class AzureGuestAccessRepository implements GuestAccessRepository {
     return next;
   }
 
-  /** Rows of one RowKey range in key order, at most `limit` when `ordered` (the range is newest first already). */
+  /**
+   * Rows of one RowKey range in every bucket of the tenant, at most `limit`. `ordered`: the range is
+   * newest first within a bucket (index rows), so each bucket contributes at most `limit` rows
+   * and the merge keeps the newest; otherwise every row is read and sorted.
+   */
   private async range(tenantId: string, prefix: string, options: GuestAccessListOptions, limit: number, ordered: boolean): Promise<GuestAccessRecord[]> {
     if (options.states && options.states.length === 0) return [];
-    const filter = odata`PartitionKey eq ${tableKey(tenantId)} and RowKey ge ${prefix} and RowKey lt ${prefixEnd(prefix)}` + stateFilter(options.states);
+    const filter = tenantPartitions(tenantId) + odata` and RowKey ge ${prefix} and RowKey lt ${prefixEnd(prefix)}` + stateFilter(options.states);
     const table = await this.records();
     const out: GuestAccessRecord[] = [];
+    const inBucket = new Map<string, number>();
     for await (const row of table.listEntities<Record<string, unknown>>({ queryOptions: { filter } })) {
+      if (ordered) {
+        const taken = inBucket.get(String(row.partitionKey)) ?? 0;
+        if (taken >= limit) continue;
+        inBucket.set(String(row.partitionKey), taken + 1);
+      }
       out.push(toRecord(row));
-      if (ordered && out.length >= limit) break;
     }
-    return ordered ? out : out.sort(compareAccess).slice(0, limit);
+    return out.sort(compareAccess).slice(0, limit);
   }
 
   async listBySponsor(tenantId: string, sponsorId: string, options: GuestAccessListOptions = {}): Promise<GuestAccessRecord[]> {

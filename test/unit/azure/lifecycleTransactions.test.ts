@@ -85,9 +85,10 @@ describe('transactions per operation of the lifecycle repositories on Azure Stor
     // A handover moves the sponsor index row in the same transaction.
     expect(await cost(account, () => access.update(id, 2, { sponsor: { id: 'alex', name: 'Alex' } }))).toBe(1);
     expect(await cost(account, () => access.listBySponsor('contoso', 'alex'))).toBe(1);
-    // Another instance (a fresh repository) pays for the id lookup and the read once.
+    // Another instance (a fresh repository) pays for the id lookup and the read once, and its first
+    // use reads the note that the table's layout is the current one.
     const other = new AzureGuestAccessRepository(account, { clock: manualClock() });
-    expect(await cost(account, () => other.update(id, 3, { renewals: 1 }))).toBe(3);
+    expect(await cost(account, () => other.update(id, 3, { renewals: 1 }))).toBe(1 + 3);
     expect(await cost(account, () => other.get(id))).toBe(1);
   });
 });

@@ -16,10 +16,12 @@ import type { AuditLog } from '../../../src/usecases/ports/auditLog';
 import type { LeaseStore } from '../../../src/usecases/ports/leases';
 import type { NewApprovalRequest } from '../../../src/usecases/approvals/model';
 import type { NewBulkJob, NewBulkRow } from '../../../src/domain/bulkJob';
-import { orderedIds } from '../../../src/adapters/azure/records';
+import { descKey, orderedIds } from '../../../src/adapters/azure/records';
 import { AzureScheduledWorkRepository } from '../../../src/adapters/azure/scheduledWork';
 import { jsonProperties, numberKey, tableKey } from '../../../src/adapters/azure/tables';
 import { newScheduledWork } from '../../../src/usecases/ports/scheduler';
+import { AzureGuestAccessRepository } from '../../../src/adapters/azure/guestAccess';
+import { newAccessRecord } from '../../../src/usecases/lifecycle/ports';
 import { manualClock } from '../../support/store';
 import { AzureWorkQueue } from '../../../src/adapters/azure/workQueue';
 import { bulkTestEnv, invitationsPerAddress, partnersCsv } from '../../support/bulkEnv';
@@ -601,6 +603,39 @@ describe('partitions kept small (Azurite scans a partition on every look-up)', (
     expect((await fresh.rowsInState(job.id, 'failed', 0, 10)).map((r) => r.rowNumber)).toEqual([100, 101, 151]);
     expect((await fresh.rowsAfter(job.id, 149, 10)).map((r) => r.rowNumber)).toEqual([150, 151]);
     expect(await fresh.counts(job.id)).toMatchObject({ pending: 147, failed: 3 });
+  });
+
+  it('guest access records written in one partition per tenant are moved to their buckets once, and listed as before', async () => {
+    const account = azurite.account();
+    const table = await account.table('GuestAccess');
+    const ids = await account.table('GuestAccessIds');
+    const records = ['jane', 'omar', 'priya', 'li'].map((userId, i) =>
+      newAccessRecord(`id-${userId}`, {
+        tenantId: 'contoso', groupId: 'falcon', userId, siteName: 'Falcon', siteUrl: 'https://contoso.sharepoint.com/sites/falcon',
+        email: `${userId}@fabrikam.com`, displayName: userId, invitationRecordId: null, sponsor: { id: 'megan', name: 'Megan' },
+        invitedAt: `2025-03-0${i + 1}T09:00:00.000Z`, acceptedAt: null, endsAt: null, state: 'invited', nextUnredeemedReminderAt: null,
+      }, '2025-03-01T09:00:00.000Z'),
+    );
+    // As the earlier version wrote them: the record and its two index rows in the tenant's partition.
+    for (const r of records) {
+      const fields = { id: r.id, state: r.state, invitedAt: r.invitedAt, ...jsonProperties(r) };
+      const desc = descKey(Date.parse(r.invitedAt));
+      for (const rowKey of [`k|falcon|${r.userId}`, `s|megan|${desc}|${r.id}`, `e|${tableKey(r.emailNormalised)}|${desc}|${r.id}`]) {
+        await table.createEntity({ partitionKey: 'contoso', rowKey, ...fields });
+      }
+      await ids.createEntity({ partitionKey: r.id, rowKey: 'id', tenantId: 'contoso', groupId: 'falcon', userId: r.userId });
+    }
+    const repo = new AzureGuestAccessRepository(azurite.account(account.prefix));
+    expect((await repo.listBySponsor('contoso', 'megan', { limit: 3 })).map((r) => r.userId)).toEqual(['li', 'priya', 'omar']);
+    expect((await repo.findByKey({ tenantId: 'contoso', groupId: 'falcon', userId: 'jane' }))?.id).toBe('id-jane');
+    expect((await repo.listByEmail('contoso', 'omar@fabrikam.com')).map((r) => r.id)).toEqual(['id-omar']);
+    expect(await repo.update('id-priya', 1, { state: 'accepted' })).toMatchObject({ state: 'accepted', version: 2 });
+    const left = [];
+    for await (const e of table.listEntities({ queryOptions: { filter: odata`PartitionKey eq ${'contoso'}` } })) left.push(e);
+    expect(left).toHaveLength(0);
+    // A second process finds the note and moves nothing; it sees the same records.
+    const other = new AzureGuestAccessRepository(azurite.account(account.prefix));
+    expect((await other.listByGroup('contoso', 'falcon')).map((r) => [r.userId, r.state])).toEqual([['li', 'invited'], ['priya', 'accepted'], ['omar', 'invited'], ['jane', 'invited']]);
   });
 
   it('scheduled work written in the one old partition is moved to its buckets on first use and claimed once', async () => {
