@@ -87,6 +87,7 @@ export function instanceEnv(graphUrl: string, store: StoreChoice, extra: Record<
   return {
     PATH: process.env.PATH ?? '',
     HOME: process.env.HOME ?? os.tmpdir(),
+    ...(process.env.AZ_PROFILE ? { AZ_PROFILE: process.env.AZ_PROFILE } : {}),
     HOST: '127.0.0.1',
     LOG_LEVEL: 'info',
     NODE_DISABLE_COMPILE_CACHE: '1',
@@ -255,6 +256,11 @@ export interface GraphCounts {
   throttled: number;
   /** Requests on the wire ($batch counted once). */
   requests: number;
+  /**
+   * Of those, the rights checks of a click (is the clicker an approver, an owner of the site): made
+   * once per Confirm, whatever the file's size, not per guest.
+   */
+  rightsChecks: number;
 }
 
 const lastSegment = (url: string): string => url.split('/').filter(Boolean).pop() ?? '';
@@ -300,5 +306,6 @@ export function graphCounts(cluster: Pick<Cluster, 'graph' | 'tenant'>, groupId:
     alreadyMemberAnswers,
     throttled: log.filter((r) => r.status === 429).length,
     requests: log.filter((r) => !r.inBatch).length,
+    rightsChecks: log.filter((r) => !r.inBatch && /\/(checkMemberGroups|owners)$/.test(r.path.replace(/\?.*$/, ''))).length,
   };
 }
