@@ -87,7 +87,6 @@ export function instanceEnv(graphUrl: string, store: StoreChoice, extra: Record<
   return {
     PATH: process.env.PATH ?? '',
     HOME: process.env.HOME ?? os.tmpdir(),
-    ...(process.env.AZ_PROFILE ? { AZ_PROFILE: process.env.AZ_PROFILE } : {}),
     HOST: '127.0.0.1',
     LOG_LEVEL: 'info',
     NODE_DISABLE_COMPILE_CACHE: '1',
