@@ -202,6 +202,7 @@ export class AzureBulkJobRepository implements BulkJobRepository {
   private readonly rowWrites = new Map<string, RowWriteGroup>();
   /** Rows per partition of each job seen (never changes for a job; 0: one partition). */
   private readonly layouts = new BoundedCache<string, number>(1000);
+  private readonly layoutReads = new Map<string, Promise<void>>();
 
   constructor(
     private readonly account: AzureStorageAccount,
@@ -393,13 +394,20 @@ export class AzureBulkJobRepository implements BulkJobRepository {
 
   /** Where the job's rows are (read from the job once per process; a job that does not exist: one partition). */
   private async layout(jobId: string): Promise<RowLayout> {
-    let per = this.layouts.get(jobId);
-    if (per === undefined) {
-      await this.read(jobId);
-      per = this.layouts.get(jobId) ?? 0;
-      this.layouts.set(jobId, per);
+    if (this.layouts.get(jobId) === undefined) {
+      // One read for every caller waiting (they resume in the order they asked: row updates keep theirs).
+      let reading = this.layoutReads.get(jobId);
+      if (!reading) {
+        reading = this.read(jobId)
+          .then(() => {
+            if (this.layouts.get(jobId) === undefined) this.layouts.set(jobId, 0);
+          })
+          .finally(() => this.layoutReads.delete(jobId));
+        this.layoutReads.set(jobId, reading);
+      }
+      await reading;
     }
-    return { jobKey: tableKey(jobId), per };
+    return { jobKey: tableKey(jobId), per: this.layouts.get(jobId) ?? 0 };
   }
 
   async insertRows(jobId: string, rows: readonly NewBulkRow[]): Promise<void> {

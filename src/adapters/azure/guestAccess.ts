@@ -6,10 +6,10 @@
  *
  * - `<prefix>GuestAccess`, PartitionKey = `tableKey(tenantId)|<bucket of the user id>` (16 buckets,
  *   records.ts `bucketOf`): a record and its index rows share a bucket, so they change together in
- *   one atomic entity group transaction; the lists are one query over the tenant's PartitionKey
- *   range (`<tenant>|` …), merged here. (Earlier versions kept a tenant in one partition; a bulk job
- *   made it grow by three rows per guest, and Azurite scans a partition on every look-up. Those rows
- *   are moved on first use, and row `layout`/`bucketed` notes it is done.)
+ *   one atomic entity group transaction; a list is a query in each of the tenant's buckets (each a
+ *   seek in its partition), merged here. (Earlier versions kept a tenant in one partition; a bulk
+ *   job made it grow by three rows per guest, and Azurite scans a partition on every look-up.
+ *   Those rows are moved on first use, and row `layout`/`bucketed` notes it is done.)
  *   - RowKey `k|<tableKey(groupId)>|<tableKey(userId)>`: the record (its JSON, split by
  *     jsonProperties) plus `id`, `state` and `invitedAt` for filters. `findByKey` is a point read;
  *     `claim` creates it with create-if-absent (409 for every other concurrent claimer: one record,
@@ -17,8 +17,8 @@
  *     `listByTenant` the range `k|` (reports, exports), each sorted newest invitation first.
  *   - RowKey `s|<tableKey(sponsorId)>|<descKey(invitedAt)>|<tableKey(id)>`: the sponsor index, a
  *     copy of the record in newest-first key order: `listBySponsor` ("my guests", on a turn) is
- *     one RowKey range over the buckets, with the state filter in the query, each bucket's newest
- *     `limit` merged.
+ *     one RowKey range in each bucket, with the state filter in the query, each read up to the
+ *     limit, merged.
  *   - RowKey `e|<tableKey(emailNormalised)>|<descKey(invitedAt)>|<tableKey(id)>`: the address
  *     index, the same for `listByEmail`.
  *   `update` replaces the record row with If-Match on the ETag read (compare-and-set: every write
@@ -37,7 +37,7 @@
  * Transactions: the first use in a process 1 (the layout note); claim 3 when new (read, id row, transaction), 1 when the record exists; get 2 (1
  * once this process knows the id); findByKey 1; update 1 when this process read or wrote the
  * version it updates (its ETag is cached), else 2 (3 if the id is new to this process);
- * listBySponsor and listByEmail 1 (per 1,000 rows); listByGroup and listByTenant 1 per 1,000 rows.
+ * listBySponsor and listByEmail 16 (one per bucket); listByGroup and listByTenant 16 (and 1 per 1,000 rows of a bucket).
  */
 import { randomUUID } from 'node:crypto';
 import { odata, type TableClient, type TransactionAction } from '@azure/data-tables';
@@ -56,7 +56,7 @@ import {
 } from '../../usecases/lifecycle/ports';
 import type { AzureStorageAccount } from './account';
 import { fromJsonProperties, getOrNull, isNotFound, jsonProperties, tableKey } from './tables';
-import { BoundedCache, bucketOf, descKey, prefixEnd, submitIfAll } from './records';
+import { allBuckets, BoundedCache, bucketOf, descKey, prefixEnd, readPartitions, submitIfAll } from './records';
 
 type Entity = { partitionKey: string; rowKey: string } & Record<string, unknown>;
 
@@ -64,8 +64,8 @@ const ID_ROW = 'id';
 const BUCKETS = 16;
 /** A tenant's rows are spread over buckets by guest: `<tenant>|<bucket of the user id>` (a record and its index rows share one). */
 const partitionOf = (k: Pick<GuestAccessKey, 'tenantId' | 'userId'>): string => `${tableKey(k.tenantId)}|${bucketOf(k.userId, BUCKETS)}`;
-/** Every bucket of a tenant, as a PartitionKey filter. */
-const tenantPartitions = (tenantId: string): string => odata`PartitionKey ge ${`${tableKey(tenantId)}|`} and PartitionKey lt ${prefixEnd(`${tableKey(tenantId)}|`)}`;
+/** Every bucket of a tenant. */
+const tenantPartitions = (tenantId: string): string[] => allBuckets(BUCKETS).map((b) => `${tableKey(tenantId)}|${b}`);
 /** Where this table notes that rows of the earlier one-partition-per-tenant layout were moved. */
 const LAYOUT_PARTITION = 'layout';
 const LAYOUT_ROW = 'bucketed';
@@ -266,24 +266,22 @@ export class AzureGuestAccessRepository implements GuestAccessRepository {
   }
 
   /**
-   * Rows of one RowKey range in every bucket of the tenant, at most `limit`. `ordered`: the range is
-   * newest first within a bucket (index rows), so each bucket contributes at most `limit` rows
-   * and the merge keeps the newest; otherwise every row is read and sorted.
+   * Rows of one RowKey range in every bucket of the tenant (a query each, in parallel), at most
+   * `limit`. `ordered`: the range is newest first within a bucket (index rows), so each bucket is
+   * read only up to `limit` rows; otherwise every row is read. Merged newest first.
    */
   private async range(tenantId: string, prefix: string, options: GuestAccessListOptions, limit: number, ordered: boolean): Promise<GuestAccessRecord[]> {
     if (options.states && options.states.length === 0) return [];
-    const filter = tenantPartitions(tenantId) + odata` and RowKey ge ${prefix} and RowKey lt ${prefixEnd(prefix)}` + stateFilter(options.states);
-    const table = await this.records();
+    const filter = odata`RowKey ge ${prefix} and RowKey lt ${prefixEnd(prefix)}` + stateFilter(options.states);
     const out: GuestAccessRecord[] = [];
-    const inBucket = new Map<string, number>();
-    for await (const row of table.listEntities<Record<string, unknown>>({ queryOptions: { filter } })) {
-      if (ordered) {
-        const taken = inBucket.get(String(row.partitionKey)) ?? 0;
-        if (taken >= limit) continue;
-        inBucket.set(String(row.partitionKey), taken + 1);
-      }
-      out.push(toRecord(row));
-    }
+    await readPartitions<Record<string, unknown>>(await this.records(), tenantPartitions(tenantId), filter, () => {
+      let taken = 0;
+      return (row) => {
+        out.push(toRecord(row));
+        taken++;
+        return !ordered || taken < limit;
+      };
+    });
     return out.sort(compareAccess).slice(0, limit);
   }
 

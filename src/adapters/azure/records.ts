@@ -8,7 +8,7 @@
  * at most 100 operations, one partition of one table, all or nothing; the response carries each
  * entity's new ETag.
  */
-import type { TableClient, TransactionAction } from '@azure/data-tables';
+import { odata, type TableClient, type TableEntityResult, type TransactionAction } from '@azure/data-tables';
 import type { AuditEventInput, AuditLog } from '../../usecases/ports/auditLog';
 import { isConflict, isNotFound, isPreconditionFailed } from './tables';
 
@@ -80,6 +80,34 @@ export function bucketOf(value: string, buckets: number): string {
     hash = Math.imul(hash, 0x01000193);
   }
   return ((hash >>> 0) % buckets).toString(16).padStart(2, '0');
+}
+
+/** Every bucket `bucketOf` can give for `buckets`, in key order. */
+export function allBuckets(buckets: number): string[] {
+  return Array.from({ length: buckets }, (_, i) => i.toString(16).padStart(2, '0'));
+}
+
+/**
+ * Reads `filter` in each of `partitions` (one query each, in parallel, each in its partition's key
+ * order), handing every row to the visitor made for its partition until that visitor answers
+ * false. One query per partition rather than one over a PartitionKey range: with `PartitionKey eq`
+ * Table storage seeks to the RowKey range; over a PartitionKey range it reads every row in it.
+ */
+export async function readPartitions<T extends object>(
+  table: TableClient,
+  partitions: readonly string[],
+  filter: string,
+  visitor: (partition: string) => (row: TableEntityResult<T>) => boolean | Promise<boolean>,
+): Promise<void> {
+  await Promise.all(
+    partitions.map(async (partition) => {
+      const visit = visitor(partition);
+      const query = odata`PartitionKey eq ${partition}` + (filter ? ` and ${filter}` : '');
+      for await (const row of table.listEntities<T>({ queryOptions: { filter: query } })) {
+        if (!(await visit(row))) break;
+      }
+    }),
+  );
 }
 
 /** A bounded map that forgets its oldest entries (ETags and key → id lookups seen by this process). */

@@ -9,10 +9,10 @@
  *   point read; `schedule` creates it with create-if-absent (409: it exists), so of N concurrent
  *   schedules of one pair exactly one creates it.
  * - RowKey `d|<numberKey(dueAt ms)>|<tableKey(kind)>|<tableKey(subject)>|<numberKey(version)>`: the
- *   due index, a copy of the item, soonest first in key order. `claimDue` is one query over every
- *   bucket for the RowKey range `d|` … `d|<now + 1 ms>` (only what is due: future work is never
- *   read, however much there is), sorted here since buckets come one after another; `list` the same
- *   range up to `dueBefore`.
+ *   due index, a copy of the item, soonest first in key order. `claimDue` is the RowKey range
+ *   `d|` … `d|<now + 1 ms>` in each bucket (16 queries in parallel, each a seek: only what is due
+ *   is read, however much future work there is), merged here; `list` the same range up to
+ *   `dueBefore`.
  * - RowKey `s|<tableKey(subject)>|<tableKey(kind)>`: the subject index, a copy of the item.
  *   `listBySubject` ("what is scheduled for jane@…") is one RowKey range `s|<subject>|`.
  *
@@ -35,7 +35,7 @@
  * Items written by the earlier one-partition layout (`work`) are moved to their buckets on first use.
  *
  * Transactions: schedule 2 when new (read, create), 1 when it exists and is kept, 2 with replace;
- * scheduleNew 1 per bucket per 33 new items (2 more per item when one of them existed); get 1; listBySubject 1; list 1 (per 1,000 rows); claimDue 1 query + 1 per item claimed + 1 per
+ * scheduleNew 1 per bucket per 33 new items (2 more per item when one of them existed); get 1; listBySubject 1; list 16 (per 1,000 rows of a bucket); claimDue 16 queries (one per bucket) + 1 per item claimed + 1 per
  * distinct live-looking holder whose claim is checked; settle 2 (read, write); cancel 2.
  */
 import { odata, type TableClient, type TableEntityResult, type TransactionAction } from '@azure/data-tables';
@@ -56,15 +56,14 @@ import {
 import { compareWork } from '../memory/scheduledWork';
 import type { AzureStorageAccount } from './account';
 import { fromJsonProperties, getOrNull, isNotFound, jsonProperties, listAll, numberKey, tableKey } from './tables';
-import { bucketOf, MAX_BATCH, prefixEnd, submitIfAll } from './records';
+import { allBuckets, bucketOf, MAX_BATCH, prefixEnd, readPartitions, submitIfAll } from './records';
 
 /** The partitions: `work|<bucket of the subject>`; before 2026-12 everything was in `work` (moved on first use). */
 const PARTITIONS = 'work|';
 const BUCKETS = 16;
 const LEGACY_PARTITION = 'work';
 const partitionOf = (subject: string): string => `${PARTITIONS}${bucketOf(subject, BUCKETS)}`;
-/** Due rows read by one claim or list, at most (all of them are due: a backlog is worked over passes). */
-const DUE_READ_CAP = 2000;
+const BUCKET_PARTITIONS = allBuckets(BUCKETS).map((b) => `${PARTITIONS}${b}`);
 const DUE = 'd|';
 /** Tries of a write that lost a race to another writer before giving up (each re-reads first). */
 const WRITE_TRIES = 8;
@@ -272,10 +271,9 @@ export class AzureScheduledWorkRepository implements ScheduledWorkRepository {
   }
 
   /**
-   * Due rows below `upper`, soonest first (ties by kind and subject, as the other adapters order
-   * them), at most `limit` accepted by `accept`. One query over every bucket's due index: the
-   * service returns them bucket by bucket, so they are sorted here; at most DUE_READ_CAP are read
-   * (all due: with more than that due at once, as after a long stop, the rest come in later passes).
+   * Due rows below `upper`, soonest first, at most `limit` accepted by `accept`: each bucket's due
+   * index read in key order up to its own `limit` (and the rows due at the same time as its last,
+   * so ties are ordered by kind and subject exactly as the other adapters order them), then merged.
    */
   private async dueRows(
     upper: string,
@@ -284,17 +282,21 @@ export class AzureScheduledWorkRepository implements ScheduledWorkRepository {
   ): Promise<ScheduledWork[]> {
     const table = await this.table();
     const found: ScheduledWork[] = [];
-    const filter = odata`PartitionKey ge ${PARTITIONS} and PartitionKey lt ${prefixEnd(PARTITIONS)} and RowKey ge ${DUE} and RowKey lt ${upper}`;
-    for await (const row of table.listEntities<Record<string, unknown>>({ queryOptions: { filter } })) {
-      found.push(toWork(row as TableEntityResult<Record<string, unknown>>));
-      if (found.length >= DUE_READ_CAP) break;
-    }
-    const out: ScheduledWork[] = [];
-    for (const work of found.sort(compareWork)) {
-      if (out.length >= limit) break;
-      if (await accept(work)) out.push(work);
-    }
-    return out;
+    await readPartitions<Record<string, unknown>>(table, BUCKET_PARTITIONS, odata`RowKey ge ${DUE} and RowKey lt ${upper}`, () => {
+      let taken = 0;
+      let lastDue: string | null = null;
+      return async (row) => {
+        const work = toWork(row);
+        if (taken >= limit && work.dueAt !== lastDue) return false;
+        if (await accept(work)) {
+          found.push(work);
+          taken++;
+          lastDue = work.dueAt;
+        }
+        return true;
+      };
+    });
+    return found.sort(compareWork).slice(0, limit);
   }
 
   async claimDue(holderId: string, options: ClaimOptions): Promise<ScheduledWork[]> {
