@@ -8,13 +8,17 @@
  *   by jsonProperties) plus `state`, `createdAt`, `seq` for filters. `get` and `update` are point
  *   operations; `update` is a Replace with the ETag read (compare-and-set: every write bumps the
  *   version, so "ETag changed" means "version changed").
- * - `<prefix>InvitationKeys`: PartitionKey = tableKey(tenantId), with two kinds of rows:
+ * - `<prefix>InvitationKeys`: PartitionKey = `tableKey(tenantId)|<bucket of the address>` (16
+ *   buckets, records.ts `bucketOf`, so a tenant's partitions stay small however many are invited;
+ *   rows of the earlier one-partition-per-tenant layout are moved on first use, before any claim,
+ *   and row `layout`/`bucketed` notes it), with two kinds of rows:
  *   - `k|<email>|<group>` (tableKey parts): the idempotency key. Holds the id, createdAt, seq and
  *     the record as first written (version 1). Created with create-if-absent: of N concurrent
  *     claims exactly one insert succeeds (409 for the others), so there is one record per key.
  *     `findByKey` reads it; `listByEmail` is a RowKey range `k|<email>|` within the partition.
  *   - `r|<requester>|<desc createdAt>|<desc seq>`: the requester index, immutable (requester and
- *     createdAt never change), in newest-first key order. `listByRequester` is a RowKey range.
+ *     createdAt never change), in newest-first key order, in the bucket of the key row it names.
+ *     `listByRequester` is that RowKey range in each bucket (a query each, up to the limit), merged.
  *   The two rows of a claim go in one entity group transaction (same partition): atomic.
  *
  * `importRecord` (the SQLite-to-Azure migration only) writes the same two rows for a record of
@@ -49,8 +53,8 @@ import {
   newInvitationRecord,
 } from '../../usecases/ports/invitations';
 import type { AzureStorageAccount } from './account';
-import { fromJsonProperties, getOrNull, isConflict, isNotFound, isPreconditionFailed, jsonProperties, listAll, tableKey } from './tables';
-import { BoundedCache, descKey, mapLimit, orderedIds, prefixEnd, READ_PARALLELISM, submitIfAll } from './records';
+import { fromJsonProperties, fromTableKey, getOrNull, isConflict, isNotFound, isPreconditionFailed, jsonProperties, listAll, tableKey } from './tables';
+import { allBuckets, BoundedCache, bucketOf, descKey, mapLimit, orderedIds, prefixEnd, readPartitions, READ_PARALLELISM, submitIfAll } from './records';
 
 const DEFAULT_LIMIT = 50;
 const RECORD_ROW = 'r';
@@ -83,6 +87,13 @@ interface Stored {
 }
 
 const keyRowKey = (email: string, groupId: string): string => `k|${tableKey(email)}|${tableKey(groupId)}`;
+const KEY_BUCKETS = 16;
+/** A tenant's key rows are spread over buckets by address: `<tenant>|<bucket of the address>`. */
+const keyPartition = (tenantId: string, emailNormalised: string): string => `${tableKey(tenantId)}|${bucketOf(emailNormalised, KEY_BUCKETS)}`;
+const tenantKeyPartitions = (tenantId: string): string[] => allBuckets(KEY_BUCKETS).map((b) => `${tableKey(tenantId)}|${b}`);
+/** Where the keys table notes that rows of the earlier one-partition-per-tenant layout were moved. */
+const LAYOUT_PARTITION = 'layout';
+const LAYOUT_ROW = 'bucketed';
 const copy = (r: InvitationRecord): InvitationRecord => ({ ...r, requestedBy: { ...r.requestedBy } });
 
 export interface AzureInvitationDeps {
@@ -110,13 +121,46 @@ export class AzureInvitationRepository implements InvitationRepository {
     return this.account.table('Invitations');
   }
 
-  private keys(): Promise<TableClient> {
-    return this.account.table('InvitationKeys');
+  private layoutChecked: Promise<void> | null = null;
+
+  private async keys(): Promise<TableClient> {
+    const table = await this.account.table('InvitationKeys');
+    if (!this.layoutChecked) {
+      this.layoutChecked = this.moveLegacy(table);
+      this.layoutChecked.catch(() => (this.layoutChecked = null)); // tried again on the next use
+    }
+    await this.layoutChecked;
+    return table;
+  }
+
+  /**
+   * Rows of the earlier layout (a tenant's key and requester rows in one partition, `<tenant>`) are
+   * moved once to their address's bucket: copied (kept if there already), then deleted where they
+   * were; a row in the table notes that it is done, so later starts read one entity. Until the
+   * move is done no claim is made (keys() waits for it), so an address invited before the upgrade
+   * is never invited again. Stop instances of the earlier version before starting this one.
+   */
+  private async moveLegacy(table: TableClient): Promise<void> {
+    if (await getOrNull(table, LAYOUT_PARTITION, LAYOUT_ROW)) return;
+    for await (const row of table.listEntities<Record<string, unknown>>()) {
+      const partition = String(row.partitionKey);
+      if (partition.includes('|') || partition === LAYOUT_PARTITION) continue; // already in a bucket
+      const rowKey = String(row.rowKey);
+      // k|<email>|<group> names its address; an r| row names its key row.
+      const keyRow = rowKey.startsWith('k|') ? rowKey : String(row['keyRow'] ?? '');
+      const email = fromTableKey(keyRow.split('|')[1] ?? '');
+      const { etag: _etag, timestamp: _timestamp, partitionKey: _partition, rowKey: _row, ...fields } = row;
+      await createIfAbsent(table, { partitionKey: keyPartition(fromTableKey(partition), email), rowKey, ...fields });
+      await table.deleteEntity(partition, rowKey).catch((e: unknown) => {
+        if (!isNotFound(e)) throw e;
+      });
+    }
+    await table.upsertEntity({ partitionKey: LAYOUT_PARTITION, rowKey: LAYOUT_ROW, at: this.clock.now().toISOString() }, 'Replace');
   }
 
   async claim(draft: InvitationDraft): Promise<ClaimResult> {
     const emailNormalised = normaliseEmailForKey(draft.emailNormalised);
-    const partitionKey = tableKey(draft.tenantId);
+    const partitionKey = keyPartition(draft.tenantId, emailNormalised);
     const rowKey = keyRowKey(emailNormalised, draft.groupId);
     const keys = await this.keys();
     for (let attempt = 0; attempt < 5; attempt++) {
@@ -154,7 +198,7 @@ export class AzureInvitationRepository implements InvitationRepository {
    */
   async importRecord(source: InvitationRecord): Promise<boolean> {
     const record = copy(source);
-    const partitionKey = tableKey(record.tenantId);
+    const partitionKey = keyPartition(record.tenantId, normaliseEmailForKey(record.emailNormalised));
     const rowKey = keyRowKey(normaliseEmailForKey(record.emailNormalised), record.groupId);
     const keys = await this.keys();
     const seq = orderedIds.next();
@@ -263,7 +307,7 @@ export class AzureInvitationRepository implements InvitationRepository {
   }
 
   async findByKey(key: InvitationKey): Promise<InvitationRecord | null> {
-    const partitionKey = tableKey(key.tenantId);
+    const partitionKey = keyPartition(key.tenantId, normaliseEmailForKey(key.emailNormalised));
     const rowKey = keyRowKey(normaliseEmailForKey(key.emailNormalised), key.groupId);
     const id = this.ids.get(partitionKey + rowKey);
     if (id) {
@@ -278,24 +322,27 @@ export class AzureInvitationRepository implements InvitationRepository {
     const limit = options.limit ?? DEFAULT_LIMIT;
     if (limit === 0) return [];
     const prefix = `r|${tableKey(requesterId)}|`;
-    let filter = odata`PartitionKey eq ${tableKey(tenantId)} and RowKey ge ${prefix} and RowKey lt ${prefixEnd(prefix)}`;
+    let filter = odata`RowKey ge ${prefix} and RowKey lt ${prefixEnd(prefix)}`;
     if (options.since) filter += ` and ${odata`createdAt ge ${options.since}`}`;
-    const keys = await this.keys();
-    const rows: Array<{ keyRow: string }> = [];
-    for await (const row of keys.listEntities<{ keyRow: string }>({ queryOptions: { filter, select: ['keyRow'] } })) {
-      rows.push(row);
-      if (limit > 0 && rows.length >= limit) break;
-    }
-    // The requester index is already newest first.
-    return this.resolve(
-      tenantId,
-      rows.map((r) => r.keyRow),
-    );
+    const rows: Array<{ partitionKey: string; rowKey: string; keyRow: string }> = [];
+    // Each bucket's requester index is newest first: read each up to the limit, then merge.
+    await readPartitions<{ keyRow: string }>(await this.keys(), tenantKeyPartitions(tenantId), filter, () => {
+      let taken = 0;
+      return (row) => {
+        rows.push({ partitionKey: String(row.partitionKey), rowKey: String(row.rowKey), keyRow: row.keyRow });
+        taken++;
+        return limit < 0 || taken < limit;
+      };
+    });
+    rows.sort((a, b) => (a.rowKey < b.rowKey ? -1 : a.rowKey > b.rowKey ? 1 : 0));
+    const chosen = limit < 0 ? rows : rows.slice(0, limit);
+    return this.resolve(chosen.map((r) => ({ partitionKey: r.partitionKey, rowKey: r.keyRow })));
   }
 
   async listByEmail(tenantId: string, emailNormalised: string, options: InvitationListOptions = {}): Promise<InvitationRecord[]> {
-    const prefix = `k|${tableKey(normaliseEmailForKey(emailNormalised))}|`;
-    let filter = odata`PartitionKey eq ${tableKey(tenantId)} and RowKey ge ${prefix} and RowKey lt ${prefixEnd(prefix)}`;
+    const email = normaliseEmailForKey(emailNormalised);
+    const prefix = `k|${tableKey(email)}|`;
+    let filter = odata`PartitionKey eq ${keyPartition(tenantId, email)} and RowKey ge ${prefix} and RowKey lt ${prefixEnd(prefix)}`;
     if (options.since) filter += ` and ${odata`createdAt ge ${options.since}`}`;
     const rows = await listAll<Record<string, unknown>>(await this.keys(), filter);
     rows.sort(newestFirst);
@@ -316,10 +363,9 @@ export class AzureInvitationRepository implements InvitationRepository {
   }
 
   /** The records of these key rows (in this order), each written from its key row if it was missing. */
-  private async resolve(tenantId: string, keyRows: string[]): Promise<InvitationRecord[]> {
-    const partitionKey = tableKey(tenantId);
+  private async resolve(keyRows: Array<{ partitionKey: string; rowKey: string }>): Promise<InvitationRecord[]> {
     const keys = await this.keys();
-    const found = await mapLimit(keyRows, READ_PARALLELISM, async (rowKey) => {
+    const found = await mapLimit(keyRows, READ_PARALLELISM, async ({ partitionKey, rowKey }) => {
       const id = this.ids.get(partitionKey + rowKey);
       if (id) {
         const record = await this.read(id);

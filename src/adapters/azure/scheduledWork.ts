@@ -2,7 +2,7 @@
  * Durable scheduled work in Azure Table storage (the rules are in src/usecases/ports/scheduler.ts):
  * reminders, ends and sweeps shared by every instance, each due item acted on by one of them.
  *
- * Keys: table `<prefix>ScheduledWork`, PartitionKey `work|<bucket>` (16 buckets by the item's subject:
+ * Keys: table `<prefix>ScheduledWork`, PartitionKey `work|<bucket>` (32 buckets by the item's subject:
  * records.ts `bucketOf`), so that every write of an item is one atomic entity group transaction over
  * its three rows, which share the subject and so the bucket:
  * - RowKey `w|<tableKey(kind)>|<tableKey(subject)>`: the item (identity kind + subject). `get` is a
@@ -10,7 +10,7 @@
  *   schedules of one pair exactly one creates it.
  * - RowKey `d|<numberKey(dueAt ms)>|<tableKey(kind)>|<tableKey(subject)>|<numberKey(version)>`: the
  *   due index, a copy of the item, soonest first in key order. `claimDue` is the RowKey range
- *   `d|` … `d|<now + 1 ms>` in each bucket (16 queries in parallel, each a seek: only what is due
+ *   `d|` … `d|<now + 1 ms>` in each bucket (32 queries in parallel, each a seek: only what is due
  *   is read, however much future work there is), merged here; `list` the same range up to
  *   `dueBefore`.
  * - RowKey `s|<tableKey(subject)>|<tableKey(kind)>`: the subject index, a copy of the item.
@@ -35,10 +35,10 @@
  * Items written by the earlier one-partition layout (`work`) are moved to their buckets on first use.
  *
  * Transactions: schedule 2 when new (read, create), 1 when it exists and is kept, 2 with replace;
- * scheduleNew 1 per bucket per 33 new items (2 more per item when one of them existed); get 1; listBySubject 1; list 16 (per 1,000 rows of a bucket); claimDue 16 queries (one per bucket) + 1 per item claimed + 1 per
+ * scheduleNew 1 per bucket per 33 new items (2 more per item when one of them existed); get 1; listBySubject 1; list 32 (per 1,000 rows of a bucket); claimDue 32 queries (one per bucket) + 1 per item claimed + 1 per
  * distinct live-looking holder whose claim is checked; settle 2 (read, write); cancel 2.
  */
-import { odata, type TableClient, type TableEntityResult, type TransactionAction } from '@azure/data-tables';
+import { odata, type TableClient, type TransactionAction } from '@azure/data-tables';
 import { systemClock, type Clock } from '../../domain/clock';
 import type { HolderRegistry } from '../../usecases/ports/leases';
 import {
@@ -60,7 +60,7 @@ import { allBuckets, bucketOf, MAX_BATCH, prefixEnd, readPartitions, submitIfAll
 
 /** The partitions: `work|<bucket of the subject>`; before 2026-12 everything was in `work` (moved on first use). */
 const PARTITIONS = 'work|';
-const BUCKETS = 16;
+const BUCKETS = 32;
 const LEGACY_PARTITION = 'work';
 const partitionOf = (subject: string): string => `${PARTITIONS}${bucketOf(subject, BUCKETS)}`;
 const BUCKET_PARTITIONS = allBuckets(BUCKETS).map((b) => `${PARTITIONS}${b}`);

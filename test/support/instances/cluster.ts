@@ -305,6 +305,6 @@ export function graphCounts(cluster: Pick<Cluster, 'graph' | 'tenant'>, groupId:
     alreadyMemberAnswers,
     throttled: log.filter((r) => r.status === 429).length,
     requests: log.filter((r) => !r.inBatch).length,
-    rightsChecks: log.filter((r) => !r.inBatch && /\/(checkMemberGroups|owners)$/.test(r.path.replace(/\?.*$/, ''))).length,
+    rightsChecks: log.filter((r) => !r.inBatch && /\/(checkMemberGroups|owners)$/.test((r.path.split('?')[0] ?? ''))).length,
   };
 }

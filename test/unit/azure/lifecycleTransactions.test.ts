@@ -39,7 +39,7 @@ const draft = (userId: string, overrides: Partial<GuestAccessDraft> = {}): Guest
 });
 
 describe('transactions per operation of the lifecycle repositories on Azure Storage', () => {
-  it('scheduled work: schedule 2, a kept repeat 1, claim of one due item 16 + 1 (a query per bucket), settle 2, an idle claim 16 whatever lies in the future', async () => {
+  it('scheduled work: schedule 2, a kept repeat 1, claim of one due item 32 + 1 (a query per bucket), settle 2, an idle claim 32 whatever lies in the future', async () => {
     const clock = manualClock('2025-03-01T09:00:00.000Z');
     const account = azurite.account();
     const holders = new AzureHolderRegistry(account, { clock });
@@ -49,10 +49,10 @@ describe('transactions per operation of the lifecycle repositories on Azure Stor
     for (let i = 0; i < 100; i++) await work.schedule({ kind: 'renewal', subject: `later${i}`, dueAt: '2025-09-01T09:00:00.000Z' });
     expect(await cost(account, () => work.schedule({ kind: 'reminder', subject: 'g1', dueAt: '2025-03-02T09:00:00.000Z' }))).toBe(2);
     expect(await cost(account, () => work.schedule({ kind: 'reminder', subject: 'g1', dueAt: '2025-03-09T09:00:00.000Z' }))).toBe(1);
-    expect(await cost(account, () => work.claimDue(holders.holderId, { leaseMs: 60_000, limit: 10 }))).toBe(16);
+    expect(await cost(account, () => work.claimDue(holders.holderId, { leaseMs: 60_000, limit: 10 }))).toBe(32);
     clock.advance(24 * 60 * 60_000);
     let claimed: Awaited<ReturnType<typeof work.claimDue>> = [];
-    expect(await cost(account, async () => (claimed = await work.claimDue(holders.holderId, { leaseMs: 60_000, limit: 10 })))).toBe(16 + 1);
+    expect(await cost(account, async () => (claimed = await work.claimDue(holders.holderId, { leaseMs: 60_000, limit: 10 })))).toBe(32 + 1);
     expect(claimed.map((w) => w.subject)).toEqual(['g1']);
     const [item] = claimed;
     expect(await cost(account, () => work.settle('reminder', 'g1', holders.holderId, item!.version, { outcome: 'done' }))).toBe(2);
