@@ -392,22 +392,22 @@ export class AzureBulkJobRepository implements BulkJobRepository {
 
   // ---------------------------------------------------------------- rows
 
-  /** Where the job's rows are (read from the job once per process; a job that does not exist: one partition). */
+  /** Where the job's rows are (read from the job once per process; a job not found: today's layout, not cached). */
   private async layout(jobId: string): Promise<RowLayout> {
     if (this.layouts.get(jobId) === undefined) {
       // One read for every caller waiting (they resume in the order they asked: row updates keep theirs).
       let reading = this.layoutReads.get(jobId);
       if (!reading) {
+        // remember() caches the job's layout. A job not found is not cached (a storage account
+        // coming back from an outage may answer 404 for a moment): this call takes today's layout.
         reading = this.read(jobId)
-          .then(() => {
-            if (this.layouts.get(jobId) === undefined) this.layouts.set(jobId, 0);
-          })
+          .then(() => undefined)
           .finally(() => this.layoutReads.delete(jobId));
         this.layoutReads.set(jobId, reading);
       }
       await reading;
     }
-    return { jobKey: tableKey(jobId), per: this.layouts.get(jobId) ?? 0 };
+    return { jobKey: tableKey(jobId), per: this.layouts.get(jobId) ?? ROWS_PER_PARTITION };
   }
 
   async insertRows(jobId: string, rows: readonly NewBulkRow[]): Promise<void> {
@@ -509,8 +509,12 @@ export class AzureBulkJobRepository implements BulkJobRepository {
   updateRow(jobId: string, rowNumber: number, patch: BulkRowPatch): Promise<void> {
     const per = this.layouts.get(jobId);
     // Known (the usual case): queued now, so updates keep the order they were asked in.
-    if (per === undefined) return this.layout(jobId).then(() => this.updateRow(jobId, rowNumber, patch));
-    const entity: Entity = { partitionKey: rowPartition({ jobKey: tableKey(jobId), per }, rowNumber), rowKey: rowKey(rowNumber) };
+    if (per === undefined) return this.layout(jobId).then((layout) => this.queueRowUpdate(layout, rowNumber, patch));
+    return this.queueRowUpdate({ jobKey: tableKey(jobId), per }, rowNumber, patch);
+  }
+
+  private queueRowUpdate(layout: RowLayout, rowNumber: number, patch: BulkRowPatch): Promise<void> {
+    const entity: Entity = { partitionKey: rowPartition(layout, rowNumber), rowKey: rowKey(rowNumber) };
     let fields = 0;
     for (const [key, value] of Object.entries(patch) as Array<[keyof BulkRowPatch, unknown]>) {
       const v = value === undefined ? null : value;
