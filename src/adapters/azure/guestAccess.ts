@@ -56,7 +56,7 @@ import {
 } from '../../usecases/lifecycle/ports';
 import type { AzureStorageAccount } from './account';
 import { fromJsonProperties, getOrNull, isNotFound, jsonProperties, tableKey } from './tables';
-import { allBuckets, BoundedCache, bucketOf, descKey, prefixEnd, readPartitions, submitIfAll } from './records';
+import { allBuckets, BoundedCache, bucketOf, descKey, moveLayoutOnce, onceUntilDone, prefixEnd, readPartitions, submitIfAll } from './records';
 
 type Entity = { partitionKey: string; rowKey: string } & Record<string, unknown>;
 
@@ -67,8 +67,6 @@ const partitionOf = (k: Pick<GuestAccessKey, 'tenantId' | 'userId'>): string => 
 /** Every bucket of a tenant. */
 const tenantPartitions = (tenantId: string): string[] => allBuckets(BUCKETS).map((b) => `${tableKey(tenantId)}|${b}`);
 /** Where this table notes that rows of the earlier one-partition-per-tenant layout were moved. */
-const LAYOUT_PARTITION = 'layout';
-const LAYOUT_ROW = 'bucketed';
 /** Times before 1970 sort last (the key cannot hold a negative number). */
 const invitedMs = (r: GuestAccessRecord): number => Math.max(0, Date.parse(r.invitedAt) || 0);
 const recordKey = (k: GuestAccessKey): string => `k|${tableKey(k.groupId)}|${tableKey(k.userId)}`;
@@ -117,27 +115,26 @@ export class AzureGuestAccessRepository implements GuestAccessRepository {
     this.newId = options.newId ?? randomUUID;
   }
 
-  private layoutChecked: Promise<void> | null = null;
+  /** Moves the earlier layout once per process (see moveLegacy) before the table is used. */
+  private readonly layoutChecked = onceUntilDone(async () => {
+    const table = await this.account.table('GuestAccess');
+    await moveLayoutOnce(table, () => this.moveLegacy(table), this.clock);
+  });
 
   private async records(): Promise<TableClient> {
     const table = await this.account.table('GuestAccess');
-    if (!this.layoutChecked) {
-      this.layoutChecked = this.moveLegacy(table);
-      this.layoutChecked.catch(() => (this.layoutChecked = null)); // tried again on the next use
-    }
-    await this.layoutChecked;
+    await this.layoutChecked();
     return table;
   }
 
   /**
    * Rows of the earlier layout (every row of a tenant in one partition, `<tenant>`) are moved once
    * to their buckets: each record's three rows created in its bucket (kept if there already), then
-   * deleted where they were; a row in the table notes that it is done, so later starts read one
-   * entity. Stop instances of the earlier version before starting this one (they would keep writing
-   * the old partition).
+   * deleted where they were; the table's layout note then says it is done, so later starts read
+   * one entity. Stop instances of the earlier version before starting this one (they would keep
+   * writing the old partition).
    */
   private async moveLegacy(table: TableClient): Promise<void> {
-    if (await getOrNull(table, LAYOUT_PARTITION, LAYOUT_ROW)) return;
     for await (const row of table.listEntities<Record<string, unknown>>({ queryOptions: { filter: odata`RowKey ge ${'k|'} and RowKey lt ${'k}'}` } })) {
       if (String(row.partitionKey).includes('|')) continue; // already in a bucket
       const record = toRecord(row);
@@ -151,7 +148,6 @@ export class AzureGuestAccessRepository implements GuestAccessRepository {
         });
       }
     }
-    await table.upsertEntity({ partitionKey: LAYOUT_PARTITION, rowKey: LAYOUT_ROW, at: this.clock.now().toISOString() }, 'Replace');
   }
 
   private ids(): Promise<TableClient> {

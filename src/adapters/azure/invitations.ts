@@ -54,7 +54,7 @@ import {
 } from '../../usecases/ports/invitations';
 import type { AzureStorageAccount } from './account';
 import { fromJsonProperties, fromTableKey, getOrNull, isConflict, isNotFound, isPreconditionFailed, jsonProperties, listAll, tableKey } from './tables';
-import { allBuckets, BoundedCache, bucketOf, descKey, mapLimit, orderedIds, prefixEnd, readPartitions, READ_PARALLELISM, submitIfAll } from './records';
+import { allBuckets, BoundedCache, bucketOf, descKey, isLayoutNote, mapLimit, moveLayoutOnce, onceUntilDone, orderedIds, prefixEnd, readPartitions, READ_PARALLELISM, submitIfAll } from './records';
 
 const DEFAULT_LIMIT = 50;
 const RECORD_ROW = 'r';
@@ -92,8 +92,6 @@ const KEY_BUCKETS = 16;
 const keyPartition = (tenantId: string, emailNormalised: string): string => `${tableKey(tenantId)}|${bucketOf(emailNormalised, KEY_BUCKETS)}`;
 const tenantKeyPartitions = (tenantId: string): string[] => allBuckets(KEY_BUCKETS).map((b) => `${tableKey(tenantId)}|${b}`);
 /** Where the keys table notes that rows of the earlier one-partition-per-tenant layout were moved. */
-const LAYOUT_PARTITION = 'layout';
-const LAYOUT_ROW = 'bucketed';
 const copy = (r: InvitationRecord): InvitationRecord => ({ ...r, requestedBy: { ...r.requestedBy } });
 
 export interface AzureInvitationDeps {
@@ -121,30 +119,29 @@ export class AzureInvitationRepository implements InvitationRepository {
     return this.account.table('Invitations');
   }
 
-  private layoutChecked: Promise<void> | null = null;
+  /** Moves the earlier layout once per process (see moveLegacy) before any key is read or claimed. */
+  private readonly layoutChecked = onceUntilDone(async () => {
+    const table = await this.account.table('InvitationKeys');
+    await moveLayoutOnce(table, () => this.moveLegacy(table), this.clock);
+  });
 
   private async keys(): Promise<TableClient> {
     const table = await this.account.table('InvitationKeys');
-    if (!this.layoutChecked) {
-      this.layoutChecked = this.moveLegacy(table);
-      this.layoutChecked.catch(() => (this.layoutChecked = null)); // tried again on the next use
-    }
-    await this.layoutChecked;
+    await this.layoutChecked();
     return table;
   }
 
   /**
    * Rows of the earlier layout (a tenant's key and requester rows in one partition, `<tenant>`) are
    * moved once to their address's bucket: copied (kept if there already), then deleted where they
-   * were; a row in the table notes that it is done, so later starts read one entity. Until the
+   * were; the table's layout note then says it is done, so later starts read one entity. Until the
    * move is done no claim is made (keys() waits for it), so an address invited before the upgrade
    * is never invited again. Stop instances of the earlier version before starting this one.
    */
   private async moveLegacy(table: TableClient): Promise<void> {
-    if (await getOrNull(table, LAYOUT_PARTITION, LAYOUT_ROW)) return;
     for await (const row of table.listEntities<Record<string, unknown>>()) {
       const partition = String(row.partitionKey);
-      if (partition.includes('|') || partition === LAYOUT_PARTITION) continue; // already in a bucket
+      if (partition.includes('|') || isLayoutNote(partition)) continue; // already in a bucket
       const rowKey = String(row.rowKey);
       // k|<email>|<group> names its address; an r| row names its key row.
       const keyRow = rowKey.startsWith('k|') ? rowKey : String(row['keyRow'] ?? '');
@@ -155,7 +152,6 @@ export class AzureInvitationRepository implements InvitationRepository {
         if (!isNotFound(e)) throw e;
       });
     }
-    await table.upsertEntity({ partitionKey: LAYOUT_PARTITION, rowKey: LAYOUT_ROW, at: this.clock.now().toISOString() }, 'Replace');
   }
 
   async claim(draft: InvitationDraft): Promise<ClaimResult> {

@@ -10,7 +10,8 @@
  */
 import { odata, type TableClient, type TableEntityResult, type TransactionAction } from '@azure/data-tables';
 import type { AuditEventInput, AuditLog } from '../../usecases/ports/auditLog';
-import { isConflict, isNotFound, isPreconditionFailed } from './tables';
+import type { Clock } from '../../domain/clock';
+import { getOrNull, isConflict, isNotFound, isPreconditionFailed } from './tables';
 
 /** The largest entity group transaction Table storage accepts. */
 export const MAX_BATCH = 100;
@@ -108,6 +109,38 @@ export async function readPartitions<T extends object>(
       }
     }),
   );
+}
+
+/**
+ * `work` run at most once per process while it succeeds: every caller awaits the same run, and a
+ * failed run is forgotten so that the next call tries again (storage may be back by then).
+ */
+export function onceUntilDone(work: () => Promise<void>): () => Promise<void> {
+  let run: Promise<void> | null = null;
+  return () => {
+    if (!run) {
+      run = work();
+      run.catch(() => (run = null));
+    }
+    return run;
+  };
+}
+
+/** Where a table notes that the rows of its earlier layout were moved. */
+const LAYOUT_NOTE = { partitionKey: 'layout', rowKey: 'bucketed' } as const;
+
+/** True when `partitionKey` is the one the layout note lives in (a move skips it). */
+export const isLayoutNote = (partitionKey: string): boolean => partitionKey === LAYOUT_NOTE.partitionKey;
+
+/**
+ * Moves a table's rows from an earlier layout once for all processes: nothing when the table's
+ * note says the move was done (one point read per process start), else `move` and then the note.
+ * A move stopped half-way runs again from the start, so `move` must be idempotent.
+ */
+export async function moveLayoutOnce(table: TableClient, move: () => Promise<void>, clock: Clock): Promise<void> {
+  if (await getOrNull(table, LAYOUT_NOTE.partitionKey, LAYOUT_NOTE.rowKey)) return;
+  await move();
+  await table.upsertEntity({ ...LAYOUT_NOTE, at: clock.now().toISOString() }, 'Replace');
 }
 
 /** A bounded map that forgets its oldest entries (ETags and key → id lookups seen by this process). */

@@ -56,7 +56,7 @@ import {
 import { compareWork } from '../memory/scheduledWork';
 import type { AzureStorageAccount } from './account';
 import { fromJsonProperties, getOrNull, isNotFound, jsonProperties, listAll, numberKey, tableKey } from './tables';
-import { allBuckets, bucketOf, MAX_BATCH, prefixEnd, readPartitions, submitIfAll } from './records';
+import { allBuckets, bucketOf, MAX_BATCH, onceUntilDone, prefixEnd, readPartitions, submitIfAll } from './records';
 
 /** The partitions: `work|<bucket of the subject>`; before 2026-12 everything was in `work` (moved on first use). */
 const PARTITIONS = 'work|';
@@ -119,15 +119,12 @@ export class AzureScheduledWorkRepository implements ScheduledWorkRepository {
     this.clock = options.clock ?? systemClock;
   }
 
-  private legacyMoved: Promise<void> | null = null;
+  /** Moves items of the one-partition layout once per process (see moveLegacy) before the table is used. */
+  private readonly legacyMoved = onceUntilDone(async () => this.moveLegacy(await this.account.table('ScheduledWork')));
 
   private async table(): Promise<TableClient> {
     const table = await this.account.table('ScheduledWork');
-    if (!this.legacyMoved) {
-      this.legacyMoved = this.moveLegacy(table);
-      this.legacyMoved.catch(() => (this.legacyMoved = null)); // tried again on the next use
-    }
-    await this.legacyMoved;
+    await this.legacyMoved();
     return table;
   }
 
