@@ -10,7 +10,8 @@
  * Around BlobsStorage, the rules every bot-state adapter here keeps (see SqliteBotStorage):
  * values are checked before anything is written (StorageValueError names the key); a conflict is
  * a StorageETagConflictError with MemoryStorage's message; an item not stored yet is written
- * whatever eTag it carries (Blob storage itself refuses If-Match on a missing blob); in a batch of
+ * whatever eTag it carries (Blob storage itself refuses If-Match on a missing blob), but only while
+ * it is still absent (If-None-Match: *), so of two first writers one wins; in a batch of
  * several keys the eTags are checked before the first write, so a stale one writes nothing. That
  * check and the writes are not one atomic step (blobs have no multi-blob transaction); the bot
  * writes one key per save, so it never needs more.
@@ -29,6 +30,9 @@
  */
 import type { Storage, StoreItems } from 'botbuilder';
 import { BlobsStorage } from 'botbuilder-azure-blobs';
+// The blob name BlobsStorage gives a key (not exported from the package's entry point).
+import { sanitizeBlobKey } from 'botbuilder-azure-blobs/lib/sanitizeBlobKey';
+import type { ContainerClient } from '@azure/storage-blob';
 import { serializeStoreItem, StorageETagConflictError } from '../botStorageItems';
 import type { AzureStorageAccount } from './account';
 
@@ -42,8 +46,12 @@ const isConflict = (error: unknown): boolean => error instanceof Error && /due t
 export class AzureBotStorage implements Storage {
   private readonly blobs: BlobsStorage;
 
+  /** The same container through the account's own client (counted), for the create-only write. */
+  private readonly container: ContainerClient;
+
   constructor(private readonly account: AzureStorageAccount) {
     const name = account.containerName(BOT_STATE_CONTAINER);
+    this.container = account.blobs.getContainerClient(name);
     const credential = account.credential;
     this.blobs = credential
       ? new BlobsStorage('', name, undefined, account.blobs.getContainerClient(name).url, credential)
@@ -97,11 +105,24 @@ export class AzureBotStorage implements Storage {
     } catch (error) {
       if (!isConflict(error)) throw error;
     }
-    // Refused: changed since it was read, or not stored at all (then any eTag may write it).
+    // Refused: changed since it was read, or not stored at all. Then any eTag may write it, as on
+    // the other stores, but only while it is still absent (If-None-Match: *, which Blob storage
+    // refuses when the blob exists): two first writers of one key never overwrite each other.
+    // https://learn.microsoft.com/rest/api/storageservices/specifying-conditional-headers-for-blob-service-operations
     const current = await this.read([key]);
     if (current[key]) throw new StorageETagConflictError(key);
     this.account.countTransactions(1);
-    await this.blobs.write({ [key]: { ...value, eTag: '*' } });
+    const serialized = JSON.stringify(value);
+    try {
+      await this.container.getBlockBlobClient(sanitizeBlobKey(key)).upload(serialized, Buffer.byteLength(serialized), {
+        conditions: { ifNoneMatch: '*' },
+        blobHTTPHeaders: { blobContentType: 'application/json' },
+      });
+    } catch (error) {
+      const status = (error as { statusCode?: number }).statusCode;
+      if (status === 409 || status === 412) throw new StorageETagConflictError(key);
+      throw error;
+    }
   }
 
   async delete(keys: string[]): Promise<void> {

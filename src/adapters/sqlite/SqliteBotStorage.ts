@@ -12,7 +12,8 @@ interface StoredRow {
 /**
  * botbuilder `Storage` over the embedded SQLite database (table `bot_storage`, migration
  * core/001), with the eTag semantics of botbuilder's MemoryStorage:
- * - a write with no eTag, with `eTag: '*'`, or of a key not stored yet always succeeds;
+ * - a write with no eTag, with `eTag: '*'`, or of a key not stored yet always succeeds (a key
+ *   not stored yet only while it still is: of two first writers carrying eTags, one wins);
  * - a write with any other eTag succeeds only if it equals the stored one, else it rejects with
  *   StorageETagConflictError (`Storage: error writing "<key>" due to eTag conflict.`);
  * - every successful write gives the item a new eTag (a random UUID, so an eTag read before a

@@ -4,6 +4,7 @@
  * instances never overwrite each other. Used for the lifecycle's pending notices and renewal
  * requests, which are Teams-side delivery records, not part of the lifecycle's own model.
  */
+import { randomUUID } from 'node:crypto';
 import type { Storage, StoreItem } from 'botbuilder';
 
 const ATTEMPTS = 8;
@@ -35,9 +36,11 @@ export async function changeDocument<T extends object, R>(
     const current = await readDocument<T>(storage, key);
     const { next, result } = change(current?.value ?? null);
     if (next === null) return result;
-    // A new document is written only if it is still absent: a random eTag never matches, and the
-    // adapters let "a key not stored yet" through whatever the eTag; an existing one by its eTag.
-    const eTag = current ? current.eTag : undefined;
+    // An existing document is written by its eTag. A new one carries an eTag of its own: every
+    // bot-state adapter here writes a key not stored yet whatever its eTag, but only while it is
+    // still absent (atomically), so of two first writers one wins and the other reads again.
+    // (No eTag at all would mean "last writer wins" and lose the first writer's change.)
+    const eTag = current ? current.eTag : `absent-${randomUUID()}`;
     try {
       await storage.write({ [key]: { ...next, eTag } });
       return result;

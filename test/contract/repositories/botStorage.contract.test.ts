@@ -89,6 +89,15 @@ describe.each([
     expect((await botStorage.read(['fresh']))['fresh'].v).toBe(1);
   });
 
+  it('creates an item not stored yet once: concurrent first writers with eTags of their own, exactly one wins', async () => {
+    const botStorage = make();
+    const results = await Promise.allSettled(Array.from({ length: 5 }, (_, i) => botStorage.write({ fresh: { v: i + 1, eTag: `absent-${i}` } })));
+    const won = results.flatMap((r, i) => (r.status === 'fulfilled' ? [i + 1] : []));
+    expect(won).toHaveLength(1);
+    expect(results.filter((r) => r.status === 'rejected').every((r) => (r as PromiseRejectedResult).reason instanceof StorageETagConflictError)).toBe(true);
+    expect((await botStorage.read(['fresh']))['fresh'].v).toBe(won[0]);
+  });
+
   it('writes nothing from a batch when one key conflicts', async () => {
     const botStorage = make();
     await botStorage.write({ a: { v: 1 }, b: { v: 1 } });
