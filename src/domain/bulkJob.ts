@@ -54,6 +54,11 @@ export interface BulkSite {
 export interface BulkValidationSummary {
   sourceName: string;
   format: string;
+  /**
+   * The header cells of the columns read, in file order, as written (for the plain Name,Email
+   * layout: "Name,Email,Access days" says what was understood). Absent in drafts staged before.
+   */
+  columns?: string[];
   rows: number;
   valid: number;
   invalid: number;

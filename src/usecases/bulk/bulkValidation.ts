@@ -12,7 +12,7 @@ import { accessDaysFor, accessEndFor, DAY_MS, type LifecycleSettings } from '../
 import { checkRequestedEnd, storedAccessEnd } from '../../domain/accessEnd';
 import type { BulkJob, BulkSite, BulkValidationSummary, NewBulkRow } from '../../domain/bulkJob';
 import type { BulkJobRepository } from './ports';
-import type { CsvInvitationRow } from './csvFormats';
+import { columnsRead, type CsvInvitationRow } from './csvFormats';
 import { readInvitationCsv, type CsvLimits, type CsvReadStats, type CsvSource } from './parseInvitationCsv';
 
 /**
@@ -286,6 +286,7 @@ export async function stageBulkFile(deps: BulkValidationDeps, request: StageRequ
   }
 
   summary.format = stats.layout?.format ?? 'script';
+  if (stats.layout) summary.columns = columnsRead(stats.layout);
   summary.sites = [...siteCounts].map(([siteName, rows]) => ({ siteName, rows }));
   if (deps.access) {
     const { settings, clock } = deps.access;

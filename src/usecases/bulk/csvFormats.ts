@@ -52,6 +52,17 @@ export interface CsvLayout {
   lastRequiredIndex: number;
 }
 
+/** The longest header cell kept for the summary (a header is the user's text). */
+const COLUMN_NAME_MAX = 40;
+
+/** The header cells of the columns `layout` reads, in file order, as written (each cut to 40 characters). */
+export function columnsRead(layout: CsvLayout): string[] {
+  return Object.values(layout.columns)
+    .filter((index): index is number => index !== undefined)
+    .sort((a, b) => a - b)
+    .map((index) => Array.from(layout.header[index] ?? '').slice(0, COLUMN_NAME_MAX).join(''));
+}
+
 /** A user-facing refusal of the whole file. Nothing is staged or sent when this is thrown. */
 export class BulkCsvError extends Error {
   readonly userMessage: string;

@@ -179,6 +179,14 @@ describe('the CSV end-date column', () => {
     expect(data.accessNote).toContain("Megan Bowen becomes each new guest's sponsor");
   });
 
+  it('the summary names the columns it read, as the file writes them, end column included', async () => {
+    const { env } = withLifecycle();
+    const withEnd = await env.stage(`Name,Email,Notes,Access days\nAna,ana@example.org,met at the fair,30\n`);
+    expect(bulkSummaryCardData(withEnd.job, withEnd.siteChoices).formatLabel).toBe('Name,Email,Access days');
+    const plain = await env.stage(`Name,Email\nAna,ana@example.org\n`);
+    expect(bulkSummaryCardData(plain.job, plain.siteChoices).formatLabel).toBe('Name,Email');
+  });
+
   it('without the guest lifecycle the column is read but no end is promised on the summary', async () => {
     const env = bulkTestEnv();
     const staged = await env.stage(`Name,Email,Access days\nAna,ana@example.org,30\n`);

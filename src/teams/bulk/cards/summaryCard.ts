@@ -1,4 +1,4 @@
-import { expandCard, type AdaptiveCard } from '../../cards';
+import { expandCard, stripUnsafeCharacters, truncateText, type AdaptiveCard } from '../../cards';
 import { methodLabel } from '../../../domain/signInWording';
 import type { SignInMethod } from '../../../domain/signInAdvice';
 import type { BulkJob, BulkSite } from '../../../domain/bulkJob';
@@ -50,6 +50,15 @@ const FORMAT_LABELS: Record<CsvFormat, string> = {
   entraTemplate: 'Entra bulk-invite template',
 };
 
+/**
+ * The file's layout as the summary names it: for the plain layout, the columns read as the file
+ * writes them ("Name,Email,Access days"), so an owner sees the optional columns were understood.
+ */
+function formatLabel(s: BulkJob['summary']): string {
+  if (s.format === 'script' && s.columns && s.columns.length > 0) return truncateText(stripUnsafeCharacters(s.columns.join(',')), 120);
+  return FORMAT_LABELS[s.format as CsvFormat] ?? s.format;
+}
+
 function methodText(key: string): string {
   if (key === 'unknown') return 'could not be predicted';
   const [method, otherwise] = key.split('>') as [SignInMethod, SignInMethod | undefined];
@@ -78,7 +87,7 @@ export function bulkSummaryCardData(job: BulkJob, siteChoices: readonly BulkSite
   return {
     jobId: job.id,
     sourceName: s.sourceName,
-    formatLabel: FORMAT_LABELS[s.format as CsvFormat] ?? s.format,
+    formatLabel: formatLabel(s),
     rows: s.rows,
     toSend: s.toSend,
     invalid: s.invalid,
