@@ -256,10 +256,19 @@ export interface GraphCounts {
   /** Requests on the wire ($batch counted once). */
   requests: number;
   /**
-   * Of those, the rights checks of a click (is the clicker an approver, an owner of the site): made
-   * once per Confirm, whatever the file's size, not per guest.
+   * Of those, the ones that are not a guest's own work (an invitation, a look-up $batch, a
+   * membership add): made per job or per instance, whatever the file's size. The Confirm click's
+   * rights checks (is the clicker an approver, an owner of the site), and what the instance the
+   * click reached did not know yet about the clicker (their profile, the sites they own).
    */
-  rightsChecks: number;
+  perJob: number;
+}
+
+/** A guest's own requests: its invitation, its share of a look-up $batch and of a membership add. */
+function isGuestWork(entry: { method: string; path: string; body?: unknown }): boolean {
+  const path = entry.path.split('?')[0] ?? '';
+  if (entry.method === 'POST') return /\/(invitations|\$batch|members\/\$ref)$/.test(path);
+  return entry.method === 'PATCH' && /\/groups\/[^/]+$/.test(path) && Array.isArray((entry.body as Record<string, unknown> | undefined)?.['members@odata.bind']);
 }
 
 const lastSegment = (url: string): string => url.split('/').filter(Boolean).pop() ?? '';
@@ -305,6 +314,6 @@ export function graphCounts(cluster: Pick<Cluster, 'graph' | 'tenant'>, groupId:
     alreadyMemberAnswers,
     throttled: log.filter((r) => r.status === 429).length,
     requests: log.filter((r) => !r.inBatch).length,
-    rightsChecks: log.filter((r) => !r.inBatch && /\/(checkMemberGroups|owners)$/.test((r.path.split('?')[0] ?? ''))).length,
+    perJob: log.filter((r) => !r.inBatch && !isGuestWork(r)).length,
   };
 }
