@@ -12,14 +12,15 @@
  * Other instances only ever add starts and lengthen hold-offs, so the copy an instance holds can
  * only under-count: when the copy already says "full" or "held off", the answer (wait) is given
  * from it with **no transaction** (the wait may be a little short; the caller then asks again).
- * Starts from this process are made one at a time per name (the pacer queues them anyway).
+ * Starts from this process are made one write at a time per name; tryStartSome records several
+ * callers' starts in that one write (SharedPacer groups the callers waiting together).
  * The time of a start is read from the caller for every attempt, just before the write.
  * moveStart (a start that went out late) is one conditional write, 3 when another instance wrote since.
  * countSince and holdOff read the entity (1) and holdOff writes it (1, conditional).
  * ETag compare-and-set: https://learn.microsoft.com/azure/storage/tables/table-storage-design-patterns#concurrency
  */
 import type { TableClient } from '@azure/data-tables';
-import type { PacerWindowStore } from '../../usecases/ports/pacerWindow';
+import { startOne, type PacerWindowStore, type StartAnswer } from '../../usecases/ports/pacerWindow';
 import type { AzureStorageAccount } from './account';
 import { getOrNull, tableKey } from './tables';
 import { KeyedQueue } from './keyedQueue';
@@ -77,6 +78,10 @@ export class AzurePacerWindowStore implements PacerWindowStore {
   }
 
   tryStart(name: string, limit: number, windowMs: number, at: () => number): Promise<number> {
+    return startOne(this, name, limit, windowMs, at);
+  }
+
+  tryStartSome(name: string, limit: number, windowMs: number, at: () => number, count: number): Promise<StartAnswer> {
     return this.queue.run(name, async () => {
       for (;;) {
         const state = this.cache.get(name) ?? (await this.read(name));
@@ -84,16 +89,17 @@ export class AzurePacerWindowStore implements PacerWindowStore {
         // write (another instance started first) is recorded when it was decided, not when the
         // caller first asked.
         const now = at();
-        if (state.holdUntil > now) return state.holdUntil - now;
+        if (state.holdUntil > now) return { started: 0, waitMs: state.holdUntil - now };
         const recent = state.starts.filter((at) => at > now - windowMs).sort((a, b) => a - b);
         if (recent.length >= limit) {
           // The oldest of the `limit` most recent starts frees the next slot.
           const oldestCounted = recent[recent.length - limit] ?? now;
-          return Math.max(1, oldestCounted + windowMs - now);
+          return { started: 0, waitMs: Math.max(1, oldestCounted + windowMs - now) };
         }
+        const started = Math.max(1, Math.min(Math.floor(count), limit - recent.length));
         // Keep at most `limit` starts: older ones can no longer decide anything.
-        const starts = [...recent, now].slice(-Math.max(limit, 1));
-        if (await this.write(name, state, { starts, holdUntil: state.holdUntil })) return 0;
+        const starts = [...recent, ...Array.from({ length: started }, () => now)].slice(-Math.max(limit, 1));
+        if (await this.write(name, state, { starts, holdUntil: state.holdUntil })) return { started, waitMs: 0 };
         // Another instance wrote since: read it and decide again.
       }
     });

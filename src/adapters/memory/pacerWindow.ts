@@ -1,4 +1,4 @@
-import type { PacerWindowStore } from '../../usecases/ports/pacerWindow';
+import { startOne, type PacerWindowStore, type StartAnswer } from '../../usecases/ports/pacerWindow';
 
 /** The shared pacer window in memory (one process): the same answers as the SQLite one. */
 export class MemoryPacerWindowStore implements PacerWindowStore {
@@ -6,20 +6,25 @@ export class MemoryPacerWindowStore implements PacerWindowStore {
   private readonly starts = new Map<string, number[]>();
   private readonly holds = new Map<string, number>();
 
-  async tryStart(name: string, limit: number, windowMs: number, at: () => number): Promise<number> {
+  tryStart(name: string, limit: number, windowMs: number, at: () => number): Promise<number> {
+    return startOne(this, name, limit, windowMs, at);
+  }
+
+  async tryStartSome(name: string, limit: number, windowMs: number, at: () => number, count: number): Promise<StartAnswer> {
     const now = at();
     const hold = this.holds.get(name);
-    if (hold !== undefined && hold > now) return hold - now;
+    if (hold !== undefined && hold > now) return { started: 0, waitMs: hold - now };
     const recent = (this.starts.get(name) ?? []).filter((at) => at > now - windowMs);
     this.starts.set(name, recent);
     if (recent.length >= limit) {
       // The oldest of the `limit` most recent starts frees the next slot.
       const newestFirst = [...recent].sort((a, b) => b - a);
       const oldestCounted = newestFirst[limit - 1] ?? now;
-      return Math.max(1, oldestCounted + windowMs - now);
+      return { started: 0, waitMs: Math.max(1, oldestCounted + windowMs - now) };
     }
-    recent.push(now);
-    return 0;
+    const started = Math.max(1, Math.min(Math.floor(count), limit - recent.length));
+    for (let i = 0; i < started; i++) recent.push(now);
+    return { started, waitMs: 0 };
   }
 
   async moveStart(name: string, from: number, to: number): Promise<void> {

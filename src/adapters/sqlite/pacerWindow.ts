@@ -1,4 +1,4 @@
-import type { PacerWindowStore } from '../../usecases/ports/pacerWindow';
+import { startOne, type PacerWindowStore, type StartAnswer } from '../../usecases/ports/pacerWindow';
 import { prepared, type Migration, type SqliteDatabase } from './database';
 
 export const pacerWindowMigrations: Migration[] = [
@@ -22,12 +22,16 @@ export const pacerWindowMigrations: Migration[] = [
 export class SqlitePacerWindowStore implements PacerWindowStore {
   constructor(private readonly db: SqliteDatabase) {}
 
-  async tryStart(name: string, limit: number, windowMs: number, at: () => number): Promise<number> {
-    const attempt = this.db.transaction((): number => {
+  tryStart(name: string, limit: number, windowMs: number, at: () => number): Promise<number> {
+    return startOne(this, name, limit, windowMs, at);
+  }
+
+  async tryStartSome(name: string, limit: number, windowMs: number, at: () => number, count: number): Promise<StartAnswer> {
+    const attempt = this.db.transaction((): StartAnswer => {
       // Read inside the transaction: after any wait for another process's write lock.
       const now = at();
       const hold = prepared<[string], { not_before: number }>(this.db, 'SELECT not_before FROM pacer_holds WHERE name = ?').get(name);
-      if (hold && hold.not_before > now) return hold.not_before - now;
+      if (hold && hold.not_before > now) return { started: 0, waitMs: hold.not_before - now };
       prepared(this.db, 'DELETE FROM pacer_starts WHERE name = ? AND at <= ?').run(name, now - windowMs);
       const recent = prepared<[string, number, number], { at: number }>(
         this.db,
@@ -35,10 +39,12 @@ export class SqlitePacerWindowStore implements PacerWindowStore {
       ).all(name, now - windowMs, limit);
       if (recent.length >= limit) {
         const oldestCounted = recent[recent.length - 1]?.at ?? now;
-        return Math.max(1, oldestCounted + windowMs - now);
+        return { started: 0, waitMs: Math.max(1, oldestCounted + windowMs - now) };
       }
-      prepared(this.db, 'INSERT INTO pacer_starts (name, at) VALUES (?, ?)').run(name, now);
-      return 0;
+      const started = Math.max(1, Math.min(Math.floor(count), limit - recent.length));
+      const insert = prepared(this.db, 'INSERT INTO pacer_starts (name, at) VALUES (?, ?)');
+      for (let i = 0; i < started; i++) insert.run(name, now);
+      return { started, waitMs: 0 };
     });
     // IMMEDIATE: two processes cannot both see a free slot and both take it.
     return attempt.immediate();

@@ -4,6 +4,18 @@
  * cannot burst past the tenant's limit, and two processes do not each take the whole of it.
  * Times are epoch milliseconds.
  */
+/** What tryStartSome recorded: `started` starts (0 or more), or none and the wait before asking again. */
+export interface StartAnswer {
+  started: number;
+  waitMs: number;
+}
+
+/** tryStart from tryStartSome (every adapter answers both the same way). */
+export async function startOne(store: Pick<PacerWindowStore, 'tryStartSome'>, name: string, limit: number, windowMs: number, at: () => number): Promise<number> {
+  const answer = await store.tryStartSome(name, limit, windowMs, at, 1);
+  return answer.started > 0 ? 0 : answer.waitMs;
+}
+
 export interface PacerWindowStore {
   /**
    * Records a start when fewer than `limit` started within `windowMs` (and no hold-off is in
@@ -16,6 +28,13 @@ export interface PacerWindowStore {
    * return a time a little ahead of its clock (when it will really send) and then send at it.
    */
   tryStart(name: string, limit: number, windowMs: number, at: () => number): Promise<number>;
+  /**
+   * tryStart for up to `count` starts at once, all recorded at the same reading of `at`, in one
+   * write: as many as the window has room for (at least one, `waitMs` 0), or none and how long to
+   * wait. A process with several callers waiting records them together: one write to the store
+   * instead of one each (a shared store bills and serialises every write).
+   */
+  tryStartSome(name: string, limit: number, windowMs: number, at: () => number, count: number): Promise<StartAnswer>;
   /**
    * The start recorded at `from` really happened at `to` (later): it is counted from then on.
    * Never refused, never waits (it is the same start, only later). Nothing happens when no start

@@ -60,6 +60,25 @@ describe.each([
     expect(await window.countSince('invitations', 11_000 - 1000)).toBe(3);
   });
 
+  it('records several starts in one call, as many as the window has room for, then says how long to wait', async () => {
+    const window = make();
+    expect(await window.tryStartSome('invitations', 5, 1000, () => 10_000, 3)).toEqual({ started: 3, waitMs: 0 });
+    // Room for two more: two of the four asked for are recorded.
+    expect(await window.tryStartSome('invitations', 5, 1000, () => 10_100, 4)).toEqual({ started: 2, waitMs: 0 });
+    expect(await window.countSince('invitations', 10_100 - 1000)).toBe(5);
+    // Full: the three at 10,000 leave it at 11,000.
+    expect(await window.tryStartSome('invitations', 5, 1000, () => 10_200, 2)).toEqual({ started: 0, waitMs: 800 });
+    expect(await window.tryStartSome('invitations', 5, 1000, () => 11_000, 9)).toEqual({ started: 3, waitMs: 0 });
+    expect(await window.countSince('invitations', 11_000 - 1000)).toBe(5);
+  });
+
+  it('several starts from two processes at once never exceed the limit together', async () => {
+    const [a, b] = makeTwo();
+    const answers = await Promise.all(Array.from({ length: 12 }, (_, i) => (i % 2 ? a : b).tryStartSome('burst', 10, 60_000, () => 1000, 3)));
+    expect(answers.reduce((n, x) => n + x.started, 0)).toBe(10);
+    expect(await a.countSince('burst', 0)).toBe(10);
+  });
+
   it('keeps windows apart by name', async () => {
     const window = make();
     expect(await window.tryStart('a', 1, 1000, () => 0)).toBe(0);
