@@ -8,7 +8,7 @@ import type { ApprovalRequest, RequesterNotice } from './model';
 import type { SeenConversation } from './notifications';
 import { approverRights, recipientsFor } from './audience';
 import { afterDecision, CARRY_LEASE_MS, carryKey } from './carryOut';
-import { resendNotice } from './outbox';
+import { resendNotice, updateCopies } from './outbox';
 import type { ApprovalRuntime } from './runtime';
 import { sendCardTo } from './submission';
 
@@ -98,7 +98,11 @@ async function redeliverTo(rt: ApprovalRuntime, userId: string, seen: SeenConver
       if (!(await rt.requests.listUndeliveredFor(userId)).some((r) => r.id === request.id)) continue;
       const recipients = await recipientsFor(rt, request);
       const person = recipients.find((r) => r.id === userId) ?? { id: userId, displayName: who.name, audience: 'approver' as const };
-      await sendCardTo(rt, request, person, recipients);
+      if (!(await sendCardTo(rt, request, person, recipients))) continue;
+      // Decided while this copy was on its way (after the re-read above, before it was recorded):
+      // the decision's card updates did not know this copy, so it is brought up to date here.
+      const now = await rt.requests.get(request.id);
+      if (now && now.version !== request.version) await rt.safely(request.id, 'card updates', () => updateCopies(rt, now));
     } finally {
       await rt.deps.leases.release(key, rt.deps.holderId);
     }

@@ -10,6 +10,7 @@ import {
   mriOf,
   personalConversationId,
   personalReference,
+  RecordingAdapter,
   textOf,
   verbsOn,
 } from './testbed';
@@ -76,6 +77,32 @@ describe('sending a request for approval', () => {
     await bed.seen(personalReference('alex'));
     expect(bed.adapter.cardsSentTo(personalConversationId('alex'))).toHaveLength(1);
     expect((await bed.requests.listCardCopies(request.id))).toHaveLength(1);
+  });
+
+  it('a missed card that reaches its approver just as the request is decided is brought up to date, not left with live buttons', async () => {
+    const adapter = new RecordingAdapter();
+    const bed = approvalTestbed({ reachable: ['adele', 'megan'], settings: { approvalsChannelId: APPROVALS_CHANNEL }, adapter });
+    await bed.store.conversationReferences.upsert(channelReference());
+    const request = await bed.requestInvitation();
+    await bed.store.conversationReferences.upsert(personalReference('alex'));
+    // The moment the missed card goes out to Alex, the request is approved from the channel's copy.
+    const send = adapter.continueConversationAsync.bind(adapter);
+    let decidedMeanwhile = false;
+    adapter.continueConversationAsync = async (appId, reference, logic) => {
+      if (reference.conversation?.id === personalConversationId('alex') && !decidedMeanwhile) {
+        decidedMeanwhile = true;
+        await bed.service.decide(actorOf('alex'), request.id, 'approve', null, request.version);
+      }
+      return send(appId, reference, logic);
+    };
+    await bed.seen(personalReference('alex'));
+    await bed.service.whenIdle();
+    expect(decidedMeanwhile).toBe(true);
+    const [late] = bed.adapter.cardsSentTo(personalConversationId('alex'));
+    expect(verbsOn(late)).toContain('approval.approve');
+    const updates = bed.adapter.updatesIn(personalConversationId('alex'));
+    expect(textOf(updates[updates.length - 1])).toMatch(/Approved by Alex Wilber/);
+    expect(verbsOn(updates[updates.length - 1])).toEqual([]);
   });
 
   it('an approver whose chat opens with several install events at once gets the missed card once', async () => {
