@@ -144,9 +144,13 @@ export class RowWork {
       }
       if (run.cancel) break;
       await run.slot(this.c.o.maxInFlight);
-      const invitation = this.invite(run, row).finally(() => {
+      let released = false;
+      const release = (): void => {
+        if (released) return;
+        released = true;
         run.release();
-      });
+      };
+      const invitation = this.invite(run, row, release).finally(release);
       counts.invitations++;
       invitations.push(invitation);
       run.track(invitation);
@@ -252,7 +256,13 @@ export class RowWork {
     this.queueMember(run, { ...row, state: 'invited', userId: user.id, status });
   }
 
-  private async invite(run: ChunkRun, row: BulkRow): Promise<void> {
+  /**
+   * Sends one row's invitation. Its slot (`release`) is given back as soon as Graph answered:
+   * the slots bound the invitations waiting for the pacer or for Graph, not the writes of their
+   * records after it, so a slow store does not hold the pace below the tenant's limit (the row
+   * stays tracked by the run until those writes end).
+   */
+  private async invite(run: ChunkRun, row: BulkRow, release: () => void = () => undefined): Promise<void> {
     const { deps } = this.c;
     await deps.pacer?.acquire();
     if (run.cancel) {
@@ -277,6 +287,7 @@ export class RowWork {
         // Asked again right before the POST goes, after the pacer's wait.
         maySend: () => !run.cancel && this.stillLocked(run, row),
       });
+      release();
       countInvitationSent('bulk');
       if (result.sponsorsSet === true) this.sponsorSet.add(`${run.job.id}:${row.rowNumber}`);
       await this.patchRecord(run, row, {
@@ -292,6 +303,7 @@ export class RowWork {
       await deps.jobs.updateRow(run.job.id, row.rowNumber, patch);
       this.queueMember(run, { ...row, ...patch });
     } catch (e) {
+      release();
       if (e instanceof InvitationNotSent) {
         await this.notSent(run, row);
         return;

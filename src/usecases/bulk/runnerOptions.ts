@@ -74,11 +74,9 @@ export interface BulkRunnerOptions {
   /** Minimum ms between two progress reports (default 3,000). */
   progressIntervalMs?: number;
   /**
-   * Invitations in flight at once (default 48). An invitation holds its slot from the pacer to
-   * its records written, so the pace is at most maxInFlight ÷ that time (Little's law): at
-   * Graph's 30 a second, 16 slots cap it as soon as one takes more than half a second (Graph's
-   * answer alone often does; on Azure Storage its records take a round trip each); 48 leave room
-   * up to 1.6 s. The pacer, not this, keeps the rate within the tenant's limit.
+   * Invitations in flight at once (default 16): waiting for the pacer or for Graph's answer. The
+   * writes of an invitation's records after that do not hold a slot, so a slow store does not
+   * cap the pace (the pace is at most maxInFlight ÷ the time a slot is held: Little's law).
    */
   maxInFlight?: number;
   /** Directory attempts per row before it is marked failed (default 5). */
@@ -140,7 +138,7 @@ export type RunnerSettings = Required<
 export function runnerSettings(o: BulkRunnerOptions): RunnerSettings {
   return {
     progressIntervalMs: o.progressIntervalMs ?? 3000,
-    maxInFlight: o.maxInFlight ?? 48,
+    maxInFlight: o.maxInFlight ?? 16,
     maxAttempts: o.maxAttempts ?? 5,
     baseBackoffMs: o.baseBackoffMs ?? 1000,
     maxBackoffMs: o.maxBackoffMs ?? 60_000,
