@@ -30,8 +30,6 @@
  */
 import type { Storage, StoreItems } from 'botbuilder';
 import { BlobsStorage } from 'botbuilder-azure-blobs';
-// The blob name BlobsStorage gives a key (not exported from the package's entry point).
-import { sanitizeBlobKey } from 'botbuilder-azure-blobs/lib/sanitizeBlobKey';
 import type { ContainerClient } from '@azure/storage-blob';
 import { serializeStoreItem, StorageETagConflictError } from '../botStorageItems';
 import type { AzureStorageAccount } from './account';
@@ -40,6 +38,17 @@ export const BOT_STATE_CONTAINER = 'botstate';
 
 /** The ETag an item was read with, kept on the very object handed out by read(). */
 const READ_ETAG = Symbol('eTagAtRead');
+
+/**
+ * The blob name BlobsStorage gives a key (its sanitizeBlobKey, which the package does not export
+ * from its entry point; a test checks they agree): empty path segments dropped, at most 255
+ * slashes, URI-encoded, 1,024 characters at most.
+ */
+export function blobNameOf(key: string): string {
+  if (!key) throw new Error('Please provide a non-empty key');
+  const sanitized = key.split('/').reduce((acc, part, idx) => (part ? [acc, part].join(idx < 255 ? '/' : '') : acc));
+  return encodeURIComponent(sanitized).substring(0, 1024);
+}
 
 const isConflict = (error: unknown): boolean => error instanceof Error && /due to eTag conflict/.test(error.message);
 
@@ -114,7 +123,7 @@ export class AzureBotStorage implements Storage {
     this.account.countTransactions(1);
     const serialized = JSON.stringify(value);
     try {
-      await this.container.getBlockBlobClient(sanitizeBlobKey(key)).upload(serialized, Buffer.byteLength(serialized), {
+      await this.container.getBlockBlobClient(blobNameOf(key)).upload(serialized, Buffer.byteLength(serialized), {
         conditions: { ifNoneMatch: '*' },
         blobHTTPHeaders: { blobContentType: 'application/json' },
       });

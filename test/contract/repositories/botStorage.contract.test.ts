@@ -5,7 +5,8 @@ import { openDatabase } from '../../../src/adapters/sqlite/database';
 import { SqliteBotStorage } from '../../../src/adapters/sqlite/SqliteBotStorage';
 import { MemoryBotStorage } from '../../../src/adapters/memory/botStorage';
 import { StorageETagConflictError, StorageValueError } from '../../../src/adapters/botStorageItems';
-import { AzureBotStorage } from '../../../src/adapters/azure/botStorage';
+import { AzureBotStorage, blobNameOf } from '../../../src/adapters/azure/botStorage';
+import { sanitizeBlobKey } from 'botbuilder-azure-blobs/lib/sanitizeBlobKey';
 import { useAzurite } from '../../support/azurite';
 
 const azurite = useAzurite();
@@ -15,6 +16,13 @@ type Make = () => Storage;
 const makeSqlite: Make = () => new SqliteBotStorage(openDatabase(':memory:', coreMigrations));
 const makeMemory: Make = () => new MemoryBotStorage();
 const makeAzure: Make = () => new AzureBotStorage(azurite.account());
+
+describe('Azure bot state blob names', () => {
+  it('are the names BlobsStorage gives the same keys (a create-only write must land on the blob it reads)', () => {
+    const keys = ['msteams/conversations/a/', 'lifecycle/pendingNotices/29:1a-b', '//a//b/', 'x'.repeat(1500), 'é ü/ß?#&=', `${'a/'.repeat(300)}end`];
+    for (const key of keys) expect(blobNameOf(key)).toBe(sanitizeBlobKey(key));
+  });
+});
 
 describe.each([
   ['sqlite', makeSqlite],
