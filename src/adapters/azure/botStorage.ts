@@ -63,7 +63,7 @@ export class AzureBotStorage implements Storage {
     this.container = account.blobs.getContainerClient(name);
     const credential = account.credential;
     this.blobs = credential
-      ? new BlobsStorage('', name, undefined, account.blobs.getContainerClient(name).url, credential)
+      ? new BlobsStorage('', name, undefined, this.container.url, credential)
       : new BlobsStorage(account.connectionString ?? '', name);
   }
 

@@ -66,7 +66,6 @@ const BUCKETS = 16;
 const partitionOf = (k: Pick<GuestAccessKey, 'tenantId' | 'userId'>): string => `${tableKey(k.tenantId)}|${bucketOf(k.userId, BUCKETS)}`;
 /** Every bucket of a tenant. */
 const tenantPartitions = (tenantId: string): string[] => allBuckets(BUCKETS).map((b) => `${tableKey(tenantId)}|${b}`);
-/** Where this table notes that rows of the earlier one-partition-per-tenant layout were moved. */
 /** Times before 1970 sort last (the key cannot hold a negative number). */
 const invitedMs = (r: GuestAccessRecord): number => Math.max(0, Date.parse(r.invitedAt) || 0);
 const recordKey = (k: GuestAccessKey): string => `k|${tableKey(k.groupId)}|${tableKey(k.userId)}`;

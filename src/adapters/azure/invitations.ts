@@ -91,7 +91,6 @@ const KEY_BUCKETS = 16;
 /** A tenant's key rows are spread over buckets by address: `<tenant>|<bucket of the address>`. */
 const keyPartition = (tenantId: string, emailNormalised: string): string => `${tableKey(tenantId)}|${bucketOf(emailNormalised, KEY_BUCKETS)}`;
 const tenantKeyPartitions = (tenantId: string): string[] => allBuckets(KEY_BUCKETS).map((b) => `${tableKey(tenantId)}|${b}`);
-/** Where the keys table notes that rows of the earlier one-partition-per-tenant layout were moved. */
 const copy = (r: InvitationRecord): InvitationRecord => ({ ...r, requestedBy: { ...r.requestedBy } });
 
 export interface AzureInvitationDeps {
